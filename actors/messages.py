@@ -1,0 +1,206 @@
+"""Wire messages: frozen dataclasses with a stable type tag and version, and one JSON codec.
+
+The same messages travel between actors in one process (pykka `tell`/`ask`) and between
+processes (Redis Streams). `to_wire` / `from_wire` is the only codec; a message that fails
+to decode raises `DecodeError` naming the field, and consumers dead-letter it.
+Unknown fields are ignored so an older reader accepts a newer, compatible writer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from agentstage.runtime.errors import DecodeError
+from agentstage.runtime.llm.types import ChatMessage, ToolCall, Usage
+
+__all__ = [
+    "Event",
+    "Message",
+    "RunAgent",
+    "RunResult",
+    "from_wire",
+    "message_types",
+    "to_wire",
+]
+
+_REGISTRY: dict[str, type[Message]] = {}
+
+
+class Message:
+    """Base of every wire message; subclasses are registered by their `TYPE` tag."""
+
+    TYPE: ClassVar[str] = ""
+    VERSION: ClassVar[int] = 1
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.TYPE:
+            if cls.TYPE in _REGISTRY and _REGISTRY[cls.TYPE].__qualname__ != cls.__qualname__:
+                raise TypeError(f"message type {cls.TYPE!r} registered twice")
+            _REGISTRY[cls.TYPE] = cls
+
+
+def message_types() -> dict[str, type[Message]]:
+    """Every registered message class by type tag."""
+    return dict(_REGISTRY)
+
+
+@dataclass(frozen=True, slots=True)
+class Event(Message):
+    """Something that happened in a run; `(run_id, seq)` is its natural key."""
+
+    TYPE: ClassVar[str] = "event"
+
+    run_id: str
+    seq: int
+    type: str
+    ts: str
+    session_id: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    node: str | None = None
+    tool: str | None = None
+    provider: str | None = None
+    duration_ms: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunAgent(Message):
+    """Ask an agent pool to run one prompt to a final answer."""
+
+    TYPE: ClassVar[str] = "run_agent"
+
+    run_id: str
+    session_id: str
+    prompt: str
+    agent: str = "default"
+    history: tuple[ChatMessage, ...] = ()
+    attempt: int = 1
+    first_seq: int = 1
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult(Message):
+    """How a run ended: `status` is completed, failed or cancelled."""
+
+    TYPE: ClassVar[str] = "run_result"
+
+    run_id: str
+    session_id: str
+    status: str
+    output: str = ""
+    usage: Usage = Usage()
+    error: str | None = None
+    events: tuple[Event, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "completed"
+
+
+def to_wire(message: Message) -> bytes:
+    """Encode a registered message as compact JSON bytes."""
+    envelope = {"type": message.TYPE, "v": message.VERSION, "body": _plain(message)}
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def from_wire(data: bytes | str) -> Message:
+    """Decode bytes produced by `to_wire`; raises `DecodeError` naming the bad field."""
+    try:
+        envelope = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DecodeError("$", f"not JSON: {exc}") from None
+    if not isinstance(envelope, dict):
+        raise DecodeError("$", "envelope must be a JSON object")
+    tag = envelope.get("type")
+    cls = _REGISTRY.get(tag) if isinstance(tag, str) else None
+    if cls is None:
+        raise DecodeError("type", f"unknown message type {tag!r}")
+    version = envelope.get("v")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise DecodeError("v", f"version must be a positive integer, got {version!r}")
+    if version > cls.VERSION:
+        raise DecodeError("v", f"{tag} version {version} is newer than supported {cls.VERSION}")
+    return _build(cls, envelope.get("body"), "body")
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = typing.get_type_hints(cls)
+        _HINTS[cls] = hints
+    return hints
+
+
+def _build(cls: type, body: Any, path: str) -> Any:
+    if not isinstance(body, dict):
+        raise DecodeError(path, f"expected an object for {cls.__name__}")
+    hints = _hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        where = f"{path}.{f.name}"
+        if f.name not in body:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise DecodeError(where, "required field is missing")
+            continue
+        kwargs[f.name] = _coerce(hints[f.name], body[f.name], where)
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, path: str) -> Any:
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(option, value, path)
+            except DecodeError as exc:
+                errors.append(exc.reason)
+        raise DecodeError(path, " or ".join(errors))
+    if origin is tuple or origin is list:
+        if not isinstance(value, list):
+            raise DecodeError(path, f"expected a list, got {type(value).__name__}")
+        (item_hint, *_) = typing.get_args(hint) or (Any,)
+        items = [_coerce(item_hint, v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return tuple(items) if origin is tuple else items
+    if origin is dict or hint is dict:
+        if not isinstance(value, dict):
+            raise DecodeError(path, f"expected an object, got {type(value).__name__}")
+        return value
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, path)
+    if hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise DecodeError(path, f"expected a number, got {type(value).__name__}")
+    if hint in (str, int, bool):
+        if type(value) is hint:
+            return value
+        raise DecodeError(path, f"expected {hint.__name__}, got {type(value).__name__}")
+    raise DecodeError(path, f"unsupported field type {hint!r}")

@@ -1,0 +1,131 @@
+"""StoreActor: the single writer of a process's state file, with group commit.
+
+Writes arrive as `Write` commands. Each is applied in its own savepoint inside a shared
+transaction that commits when the inbox is empty (or the batch is large): many writers,
+one fsync. Only after the commit are reply futures settled and new events handed to the
+observer, so whatever a subscriber sees is already durable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any
+
+import pykka
+from loguru import logger
+
+from agentstage.actors.supervision import Slot, SupervisedActor
+from agentstage.runtime.errors import StoreError
+from agentstage.runtime.state.reader import SQLiteReader
+from agentstage.runtime.state.records import Event, Record, ToolEffect
+from agentstage.runtime.state.sqlite import SQLiteWriter
+
+__all__ = ["Publish", "StoreActor", "StoreJournal", "Write"]
+
+_MAX_GROUP = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """Persist `records` atomically; then set `reply` to `result` (or to the StoreError)."""
+
+    records: tuple[Record, ...]
+    reply: pykka.Future[Any] | None = None
+    result: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """Durable events for live subscribers (sent by the store to the observer)."""
+
+    events: tuple[Event, ...]
+
+
+class StoreActor(SupervisedActor):
+    """Owns the `SQLiteWriter`; runs on its own thread."""
+
+    def __init__(self, writer: SQLiteWriter, observer: Slot | None, slot: Slot | None = None) -> None:
+        super().__init__(slot)
+        self.writer = writer
+        self.observer = observer
+        self._replies: list[tuple[pykka.Future[Any] | None, Any]] = []
+        self._fresh: list[Event] = []
+        self._pending = 0
+
+    def on_start(self) -> None:
+        if self.writer.in_transaction:
+            self.writer.rollback()
+
+    def receive(self, message: Any) -> None:
+        if isinstance(message, Write):
+            self._write(message)
+        else:
+            raise TypeError(f"StoreActor cannot handle {type(message).__name__}")
+        if self._pending and (self._pending >= _MAX_GROUP or self.actor_inbox.empty()):
+            self._flush()
+
+    def _write(self, message: Write) -> None:
+        try:
+            if not self.writer.in_transaction:
+                self.writer.begin()
+            self._fresh.extend(self.writer.apply_batch(message.records))
+        except StoreError as exc:
+            logger.error("store write failed: {}", exc)
+            if message.reply is not None:
+                message.reply.set_exception(exc_info=(type(exc), exc, None))
+            return
+        self._replies.append((message.reply, message.result))
+        self._pending += len(message.records) or 1
+
+    def _flush(self) -> None:
+        if not self.writer.in_transaction:
+            return
+        replies, fresh = self._replies, self._fresh
+        self._replies, self._fresh, self._pending = [], [], 0
+        try:
+            self.writer.commit()
+        except StoreError as exc:
+            logger.error("store commit failed, {} writes lost: {}", len(replies), exc)
+            self.writer.rollback()
+            for reply, _ in replies:
+                if reply is not None:
+                    reply.set_exception(exc_info=(type(exc), exc, None))
+            return
+        for reply, result in replies:
+            if reply is not None:
+                reply.set(result)
+        if fresh and self.observer is not None:
+            self.observer.tell(Publish(tuple(fresh)))
+
+    def on_crash(self, message: Any, error: BaseException) -> None:
+        logger.opt(exception=error).error("StoreActor crashed handling {}", type(message).__name__)
+        pending = self._replies + ([(message.reply, None)] if isinstance(message, Write) else [])
+        self._replies, self._fresh, self._pending = [], [], 0
+        try:
+            self.writer.rollback()
+        except StoreError:
+            pass
+        for reply, _ in pending:
+            if reply is not None:
+                reply.set_exception(exc_info=(type(error), error, None))
+
+    def on_stop(self) -> None:
+        self._flush()
+
+
+class StoreJournal:
+    """The effect journal of an embedded System: lookups read committed rows, records wait for the commit."""
+
+    def __init__(self, store: Slot, reader: Callable[[], SQLiteReader], timeout: float = 30.0) -> None:
+        self.store = store
+        self.reader = reader
+        self.timeout = timeout
+
+    def lookup(self, key: str) -> tuple[bool, Any]:
+        return self.reader().tool_effect(key)
+
+    def record(self, effect: ToolEffect) -> None:
+        reply = pykka.ThreadingFuture()
+        self.store.tell(Write((effect,), reply))
+        reply.get(timeout=self.timeout)

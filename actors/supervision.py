@@ -1,0 +1,123 @@
+"""Supervision: handlers that never let an exception escape, and slots that restart crashed actors.
+
+pykka stops an actor whose `tell` handler raises and stops *every* actor when a BaseException
+escapes, so `SupervisedActor.on_receive` catches everything, lets the subclass fail the work it
+held (`on_crash`), and asks its `Slot` for a replacement. The slot starts the new actor first
+(new messages go there) and then stops the old one gracefully, so messages already queued for
+it are still handled: nothing is lost. Repeated crashes restart with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pykka
+from loguru import logger
+
+__all__ = ["Slot", "SupervisedActor"]
+
+
+class SupervisedActor(pykka.ThreadingActor):
+    """Base actor: override `receive`; an exception becomes `on_crash` plus a restart."""
+
+    def __init__(self, slot: Slot | None = None) -> None:
+        super().__init__()
+        self.slot = slot
+
+    def on_receive(self, message: Any) -> Any:
+        try:
+            return self.receive(message)
+        except BaseException as exc:  # NOTE: a BaseException escaping would stop every actor in the process
+            try:
+                self.on_crash(message, exc)
+            except BaseException as nested:
+                logger.opt(exception=nested).error("{} failed while handling its own crash", type(self).__name__)
+            if self.slot is not None:
+                self.slot.replace(self, exc)
+            else:
+                logger.opt(exception=exc).error("{} crashed and has no supervisor", type(self).__name__)
+            return None
+
+    def receive(self, message: Any) -> Any:
+        """Handle one message on this actor's thread."""
+        raise NotImplementedError
+
+    def on_crash(self, message: Any, error: BaseException) -> None:
+        """Fail whatever `message` was doing; called on this actor's thread before the restart."""
+
+
+class Slot:
+    """A named place for one actor that a supervisor keeps filled.
+
+    `tell` always reaches the current actor, also while it is being replaced.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        factory: Callable[[Slot], pykka.ActorRef[Any]],
+        *,
+        initial_backoff: float = 0.05,
+        max_backoff: float = 5.0,
+        reset_after: float = 30.0,
+    ) -> None:
+        self.name = name
+        self._factory = factory
+        self._initial_backoff = initial_backoff
+        self._max_backoff = max_backoff
+        self._reset_after = reset_after
+        self._lock = threading.Lock()
+        self._restarts = 0
+        self._restarts_in_streak = 0
+        self._last_crash = 0.0
+        self._stopping = False
+        self.ref: pykka.ActorRef[Any] = factory(self)
+
+    @property
+    def restarts(self) -> int:
+        return self._restarts
+
+    def tell(self, message: Any) -> None:
+        """Deliver `message` to the slot's current actor."""
+        for _ in range(200):
+            try:
+                self.ref.tell(message)
+                return
+            except pykka.ActorDeadError:
+                if self._stopping:
+                    raise
+                time.sleep(0.01)
+        raise pykka.ActorDeadError(f"no live actor in slot {self.name}")
+
+    def replace(self, crashed: pykka.Actor, error: BaseException) -> None:
+        """Start a successor for `crashed` (after a backoff when it crashes repeatedly)."""
+        with self._lock:
+            if self._stopping or crashed.actor_ref is not self.ref:
+                return
+            now = time.monotonic()
+            streak = 0 if now - self._last_crash > self._reset_after else self._restarts_in_streak
+            self._last_crash = now
+            self._restarts_in_streak = streak + 1
+            self._restarts += 1
+            delay = 0.0 if streak == 0 else min(self._initial_backoff * 2 ** (streak - 1), self._max_backoff)
+        logger.bind(actor=self.name).warning("actor {} crashed ({!r}); restarting in {:.2f}s", self.name, error, delay)
+        if delay:
+            time.sleep(delay)
+        with self._lock:
+            if self._stopping:
+                return
+            old, self.ref = self.ref, self._factory(self)
+        old.stop(block=False)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the current actor after it has handled what is queued; no further restarts."""
+        with self._lock:
+            self._stopping = True
+            ref = self.ref
+        try:
+            ref.stop(block=True, timeout=timeout)
+        except pykka.Timeout:
+            logger.warning("actor {} did not stop within {}s", self.name, timeout)

@@ -1,0 +1,48 @@
+"""Agent specifications: what an agent pool is made of."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from agentstage.runtime.config import Config
+from agentstage.runtime.middleware import Middleware
+from agentstage.runtime.retry import RetryPolicy
+
+__all__ = ["AgentSpec"]
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """One kind of agent: provider, prompt, tools, limits; the System runs `pool_size` of them."""
+
+    name: str = "default"
+    provider: str | None = None
+    model: str = ""
+    system_prompt: str = ""
+    tools: Sequence[str] = ()
+    max_iterations: int = 6
+    parallel_tools: bool = False
+    max_parallel_tools: int = 8
+    tool_timeout: float = 30.0
+    retry: RetryPolicy = RetryPolicy()
+    middleware: Sequence[Middleware] = field(default=(), compare=False)
+    pool_size: int = 4
+
+    def __post_init__(self) -> None:
+        if self.max_iterations < 1:
+            raise ValueError("max_iterations must be at least 1")
+        if self.pool_size < 1:
+            raise ValueError("pool_size must be at least 1")
+
+    @classmethod
+    def from_config(cls, config: Config, name: str = "default", **changes: object) -> AgentSpec:
+        """The default agent described by `config`, with `changes` applied."""
+        values = dict(
+            name=name, provider=config.provider, model=config.model, system_prompt=config.system_prompt,
+            tools=tuple(config.tool_names), max_iterations=config.max_iterations,
+            parallel_tools=config.parallel_tools, max_parallel_tools=config.max_parallel_tools,
+            tool_timeout=config.tool_timeout, retry=config.retry_policy, pool_size=config.agent_pool_size,
+        )
+        values.update(changes)
+        return cls(**values)

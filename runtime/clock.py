@@ -1,0 +1,24 @@
+"""Time stamps and ids in the one format every record uses (UTC ISO-8601 with milliseconds)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+__all__ = ["new_id", "parse_ts", "utc_now"]
+
+
+def utc_now() -> str:
+    """The current UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`, which sorts as text."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_ts(value: str) -> datetime:
+    """Parse a time stamp written by `utc_now` (or any ISO-8601 string) as an aware datetime."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def new_id() -> str:
+    """A new random id (UUID4 hex), used for runs, sessions, tasks and keys."""
+    return uuid.uuid4().hex

@@ -1,0 +1,137 @@
+"""One explicit `Config`, built from defaults < `.env` < environment < CLI flags, and passed down.
+
+Each field declares its `AGENTSTAGE_*` variable and help text, so the CLI's `--help` and
+`.env.example` are derived from this single table. Nothing here reads the environment at import.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+from agentstage.runtime.errors import ConfigError
+from agentstage.runtime.retry import RetryPolicy
+
+__all__ = ["Config", "setting_fields"]
+
+
+def _setting(default: Any, env: str, help: str) -> Any:
+    return field(default=default, metadata={"env": env, "help": help})
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of one agentstage process or embedded System."""
+
+    home: str = _setting(".agentstage", "AGENTSTAGE_HOME", "directory for the state file and local data")
+    db_path: str = _setting("", "AGENTSTAGE_DB", "SQLite state file (default: $AGENTSTAGE_HOME/agentstage.db)")
+    provider: str = _setting("auto", "AGENTSTAGE_PROVIDER", "LLM provider: auto or a provider name (scripted, ...)")
+    model: str = _setting("", "AGENTSTAGE_MODEL", "model name passed to the provider (provider default when empty)")
+    system_prompt: str = _setting("", "AGENTSTAGE_SYSTEM_PROMPT", "system prompt of the default agent")
+    tools: str = _setting("calculator,current_time,json_query,text_stats", "AGENTSTAGE_TOOLS",
+                          "comma-separated tool names of the default agent ('*' for all)")
+    scripted_rules: str = _setting("", "AGENTSTAGE_SCRIPTED_RULES", "JSON rule table for the scripted provider")
+    max_iterations: int = _setting(6, "AGENTSTAGE_MAX_ITERATIONS", "LLM turns per run before MaxIterationsExceeded")
+    agent_pool_size: int = _setting(4, "AGENTSTAGE_AGENT_POOL", "agent actors per agent spec")
+    parallel_tools: bool = _setting(False, "AGENTSTAGE_PARALLEL_TOOLS", "run a turn's tool calls in parallel")
+    max_parallel_tools: int = _setting(8, "AGENTSTAGE_MAX_PARALLEL_TOOLS", "threads for parallel tool calls")
+    tool_timeout: float = _setting(30.0, "AGENTSTAGE_TOOL_TIMEOUT", "seconds a tool call may take (0 = no limit)")
+    retry_max_attempts: int = _setting(3, "AGENTSTAGE_RETRY_MAX_ATTEMPTS", "attempts per LLM call (1 = no retry)")
+    retry_initial_backoff: float = _setting(0.2, "AGENTSTAGE_RETRY_INITIAL_BACKOFF", "first retry delay, seconds")
+    retry_multiplier: float = _setting(2.0, "AGENTSTAGE_RETRY_MULTIPLIER", "backoff growth per retry")
+    retry_max_backoff: float = _setting(8.0, "AGENTSTAGE_RETRY_MAX_BACKOFF", "longest retry delay, seconds")
+    retry_jitter: float = _setting(0.25, "AGENTSTAGE_RETRY_JITTER", "random fraction taken off each delay (0..1)")
+    busy_timeout_ms: int = _setting(5000, "AGENTSTAGE_BUSY_TIMEOUT_MS", "SQLite busy timeout, milliseconds")
+    run_timeout: float = _setting(600.0, "AGENTSTAGE_RUN_TIMEOUT", "seconds a blocking run call waits")
+    log_level: str = _setting("INFO", "AGENTSTAGE_LOG_LEVEL", "log level of CLI and service processes")
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False,
+                                   metadata={"help": "merged .env + environment, for vendor credentials"})
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        dotenv: str | os.PathLike[str] | None = ".env",
+        **overrides: Any,
+    ) -> Config:
+        """Build a Config: defaults, then `.env` (if present), then `environ`, then `overrides`.
+
+        Raises ConfigError naming the variable when a value has the wrong type.
+        """
+        merged: dict[str, str] = {}
+        if dotenv is not None and Path(dotenv).is_file():
+            merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+        merged.update(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        for f in setting_fields():
+            if f.name in overrides and overrides[f.name] is not None:
+                values[f.name] = _parse(f, overrides[f.name])
+            elif f.metadata["env"] in merged:
+                values[f.name] = _parse(f, merged[f.metadata["env"]])
+        unknown = set(overrides) - {f.name for f in setting_fields()}
+        if unknown:
+            raise ConfigError(sorted(unknown)[0], overrides[sorted(unknown)[0]], "unknown setting")
+        return cls(**values, env=merged)
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some settings changed (values parsed like environment strings when str)."""
+        fields = {f.name: f for f in setting_fields()}
+        return dataclasses.replace(self, **{k: _parse(fields[k], v) for k, v in changes.items()})
+
+    @property
+    def state_path(self) -> Path:
+        return Path(self.db_path) if self.db_path else Path(self.home) / "agentstage.db"
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        try:
+            return RetryPolicy(self.retry_max_attempts, self.retry_initial_backoff, self.retry_multiplier,
+                               self.retry_max_backoff, self.retry_jitter)
+        except ValueError as exc:
+            raise ConfigError("AGENTSTAGE_RETRY_*", "", str(exc)) from None
+
+    @property
+    def tool_names(self) -> list[str]:
+        return [name.strip() for name in self.tools.split(",") if name.strip()]
+
+
+def setting_fields() -> list[dataclasses.Field]:
+    """The fields of Config that are settings (have an environment variable)."""
+    return [f for f in dataclasses.fields(Config) if "env" in f.metadata]
+
+
+def _parse(f: dataclasses.Field, value: Any) -> Any:
+    kind = f.type if isinstance(f.type, type) else {"str": str, "int": int, "float": float, "bool": bool}[f.type]
+    if not isinstance(value, str):
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, kind):
+            return value
+        raise ConfigError(f.metadata["env"], value, f"expected {kind.__name__}")
+    text = value.strip()
+    if kind is str:
+        return value
+    if kind is bool:
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise ConfigError(f.metadata["env"], value, "expected true or false")
+    try:
+        parsed = kind(text)
+    except ValueError:
+        raise ConfigError(f.metadata["env"], value, f"expected {'an integer' if kind is int else 'a number'}") from None
+    if parsed < 0:
+        raise ConfigError(f.metadata["env"], value, "must not be negative")
+    return parsed

@@ -1,0 +1,152 @@
+"""The agentstage exception tree; every error carries the value that caused it.
+
+    AgentstageError
+    ├── ConfigError(setting, value)             bad configuration or CLI flag
+    ├── DecodeError(field, reason)              a wire message that cannot be decoded (poison)
+    ├── StoreError(path)                        the state file cannot be opened or written
+    │   └── StoreLockedError                    another writer holds the lock past the busy timeout
+    ├── ProviderError(provider)                 an LLM call failed
+    │   ├── RateLimited(retry_after)            retry after the given delay
+    │   ├── TransientError                      worth retrying (network, 5xx, timeout)
+    │   └── FatalError                          never retried (auth, bad request, unknown model)
+    ├── ToolError(tool)                         a tool refused or failed; fed back to the model
+    │   └── ToolArgumentsError(errors)          arguments do not match the tool's schema
+    ├── RunError(run_id)                        a run ended without an answer
+    │   ├── MaxIterationsExceeded(limit)
+    │   └── RunAborted(reason)                  a middleware stopped the run on purpose
+    └── NotFound(kind, key)                     an unknown run, session, agent or tool
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AgentstageError",
+    "ConfigError",
+    "DecodeError",
+    "FatalError",
+    "MaxIterationsExceeded",
+    "NotFound",
+    "ProviderError",
+    "RateLimited",
+    "RunAborted",
+    "RunError",
+    "StoreError",
+    "StoreLockedError",
+    "ToolArgumentsError",
+    "ToolError",
+    "TransientError",
+]
+
+
+class AgentstageError(Exception):
+    """Base of every error agentstage raises on purpose."""
+
+
+class ConfigError(AgentstageError):
+    """A setting has a value that cannot be used."""
+
+    def __init__(self, setting: str, value: object, reason: str) -> None:
+        super().__init__(f"{setting}={value!r}: {reason}")
+        self.setting = setting
+        self.value = value
+        self.reason = reason
+
+
+class DecodeError(AgentstageError):
+    """A wire message failed to decode; `field` names the offending field."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"cannot decode message: field {field!r}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class StoreError(AgentstageError):
+    """The state store cannot be opened, migrated or written."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"state store {path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the write lock longer than the busy timeout."""
+
+
+class ProviderError(AgentstageError):
+    """An LLM provider call failed."""
+
+    def __init__(self, provider: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(f"{provider}: {message}")
+        self.provider = provider
+        self.message = message
+        self.status = status
+
+
+class RateLimited(ProviderError):
+    """The provider asked us to slow down; `retry_after` is in seconds when it said."""
+
+    def __init__(
+        self, provider: str, message: str, *, retry_after: float | None = None, status: int | None = 429
+    ) -> None:
+        super().__init__(provider, message, status=status)
+        self.retry_after = retry_after
+
+
+class TransientError(ProviderError):
+    """A failure that may succeed on retry (network, timeout, 5xx)."""
+
+
+class FatalError(ProviderError):
+    """A failure that will not succeed on retry (auth, invalid request)."""
+
+
+class ToolError(AgentstageError):
+    """A tool call failed; the message goes back to the model as the tool result."""
+
+    def __init__(self, tool: str, message: str) -> None:
+        super().__init__(message)
+        self.tool = tool
+        self.message = message
+
+
+class ToolArgumentsError(ToolError):
+    """Arguments do not match the tool's JSON schema."""
+
+    def __init__(self, tool: str, errors: list[str]) -> None:
+        super().__init__(tool, f"invalid arguments for {tool}: " + "; ".join(errors))
+        self.errors = errors
+
+
+class RunError(AgentstageError):
+    """A run ended without producing an answer."""
+
+    def __init__(self, run_id: str, message: str) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+
+
+class MaxIterationsExceeded(RunError):
+    """The agent loop used all its iterations without a final answer."""
+
+    def __init__(self, run_id: str, limit: int) -> None:
+        super().__init__(run_id, f"max iterations reached ({limit}) without a final answer")
+        self.limit = limit
+
+
+class RunAborted(RunError):
+    """A middleware aborted the run deliberately."""
+
+    def __init__(self, reason: str, run_id: str = "") -> None:
+        super().__init__(run_id, f"run aborted: {reason}")
+        self.reason = reason
+
+
+class NotFound(AgentstageError):
+    """Something was looked up by key and does not exist."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        super().__init__(f"unknown {kind}: {key}")
+        self.kind = kind
+        self.key = key

@@ -1,0 +1,150 @@
+"""The built-in offline provider: deterministic answers from a rule table, tool calls included.
+
+It is not a language model and says so: every response carries `metadata["scripted"] = True`
+and the rule that produced it. It exists so the whole agent loop runs with no network and no
+credentials (the embedded default) and so tests are exact.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentstage.runtime.errors import ConfigError
+from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, Provider, ToolCall, Usage
+
+__all__ = ["Rule", "ScriptedProvider", "default_rules", "load_rules"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """When the latest user message matches `pattern`, reply with `reply` or call `tool`.
+
+    `reply` and string values in `arguments` may use `{1}`, `{2}`… for the pattern's groups
+    and `{prompt}` for the whole message.
+    """
+
+    name: str
+    pattern: str
+    reply: str | None = None
+    tool: str | None = None
+    arguments: dict[str, Any] | None = None
+
+    def compiled(self) -> re.Pattern[str]:
+        return re.compile(self.pattern, re.IGNORECASE | re.DOTALL)
+
+
+_ZERO_TRUST = """Zero trust in 5 bullets:
+- Never trust, always verify: no user, device or network location is trusted by default.
+- Verify explicitly: authenticate and authorise every request using identity, device health and context.
+- Least privilege: grant just-enough, just-in-time access and review it continuously.
+- Assume breach: segment networks and workloads so one compromise cannot spread.
+- Inspect and log everything: monitor continuously and feed signals back into access decisions."""
+
+
+def default_rules() -> list[Rule]:
+    """The rule table used when none is configured."""
+    return [
+        Rule("calculate", r"\b(?:calculate|compute|evaluate|what is|what's)\s+([-+*/%^().\d\s]*\d[-+*/%^().\d\s]*)",
+             tool="calculator", arguments={"expression": "{1}"}),
+        Rule("time", r"\b(?:what time|current time|time is it|today's date|current date)\b",
+             tool="current_time", arguments={}),
+        Rule("text-stats", r"\b(?:count the words|word count|text stats)\b[^:]*:\s*(.+)",
+             tool="text_stats", arguments={"text": "{1}"}),
+        Rule("zero-trust", r"\bzero[- ]trust\b", reply=_ZERO_TRUST),
+        Rule("greeting", r"^\s*(?:hi|hello|hey)\b", reply="Hello. I am agentstage's offline scripted provider."),
+    ]
+
+
+def load_rules(path: str | Path) -> list[Rule]:
+    """Read a JSON rule table: a list of {name, pattern, reply | tool + arguments}."""
+    try:
+        raw = json.loads(Path(path).read_text())
+        rules = [Rule(**item) for item in raw]
+        for rule in rules:
+            rule.compiled()
+            if (rule.reply is None) == (rule.tool is None):
+                raise ValueError(f"rule {rule.name!r} needs exactly one of reply or tool")
+    except (OSError, ValueError, TypeError, re.error) as exc:
+        raise ConfigError("AGENTSTAGE_SCRIPTED_RULES", str(path), str(exc)) from None
+    return rules
+
+
+class ScriptedProvider(Provider):
+    """Deterministic offline provider driven by a rule table."""
+
+    name = "scripted"
+
+    def __init__(self, rules: list[Rule] | None = None, model: str = "scripted-v1") -> None:
+        self.rules = [(rule, rule.compiled()) for rule in (rules if rules is not None else default_rules())]
+        self.model = model or "scripted-v1"
+
+    def generate(self, request: LLMRequest) -> LLMResponse:
+        last = request.messages[-1] if request.messages else ChatMessage("user", "")
+        if last.role == "tool":
+            return self._summarise_tools(request)
+        prompt = last.content
+        available = {tool.name for tool in request.tools}
+        for rule, pattern in self.rules:
+            match = pattern.search(prompt)
+            if match is None:
+                continue
+            if rule.tool is None:
+                return self._answer(request, _fill(rule.reply or "", match, prompt), rule.name)
+            if rule.tool not in available:
+                return self._answer(request, f"I would use the {rule.tool} tool, but it is not enabled for this agent.",
+                                    rule.name)
+            arguments = {k: _fill(v, match, prompt).strip() if isinstance(v, str) else v
+                         for k, v in (rule.arguments or {}).items()}
+            turn = sum(1 for m in request.messages if m.role == "assistant")
+            call = ToolCall(f"call_{turn + 1}_1", rule.tool, arguments)
+            return LLMResponse(tool_calls=(call,), usage=_usage(request, json.dumps(arguments)), model=self.model,
+                               finish_reason="tool_calls", metadata={"scripted": True, "rule": rule.name})
+        return self._answer(
+            request,
+            "I am agentstage's offline scripted provider, not a language model, and no rule of mine matches "
+            "this prompt. Set AGENTSTAGE_PROVIDER (openai, anthropic, gemini, ollama, azure) for open-ended answers.",
+            "fallback",
+        )
+
+    def _summarise_tools(self, request: LLMRequest) -> LLMResponse:
+        results = []
+        for message in reversed(request.messages):
+            if message.role != "tool":
+                break
+            results.append(message)
+        parts = []
+        for message in reversed(results):
+            parts.append(_describe_tool_result(message.name or "tool", message.content))
+        return self._answer(request, " ".join(parts), "tool-summary")
+
+    def _answer(self, request: LLMRequest, text: str, rule: str) -> LLMResponse:
+        return LLMResponse(content=text, usage=_usage(request, text), model=self.model, finish_reason="stop",
+                           metadata={"scripted": True, "rule": rule})
+
+
+def _fill(template: str, match: re.Match[str], prompt: str) -> str:
+    groups = {str(i): (g or "") for i, g in enumerate(match.groups(), start=1)}
+    return re.sub(r"\{(\w+)\}", lambda m: prompt if m.group(1) == "prompt" else groups.get(m.group(1), m.group(0)),
+                  template)
+
+
+def _describe_tool_result(tool: str, content: str) -> str:
+    try:
+        payload = json.loads(content)
+    except ValueError:
+        return f"{tool} returned: {content}"
+    if isinstance(payload, dict) and "error" in payload:
+        return f"The {tool} tool failed: {payload['error']}"
+    if tool == "calculator" and isinstance(payload, dict) and "result" in payload:
+        return f"{payload.get('expression', '').strip()} = {payload['result']}"
+    return f"{tool} returned: {json.dumps(payload, sort_keys=True)}"
+
+
+def _usage(request: LLMRequest, output: str) -> Usage:
+    chars = len(request.system) + sum(len(m.content) for m in request.messages)
+    return Usage(input_tokens=math.ceil(chars / 4), output_tokens=math.ceil(len(output) / 4))

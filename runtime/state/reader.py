@@ -1,0 +1,222 @@
+"""Read-only queries over a store file: runs, events, sessions, checkpoints, effects.
+
+Each `SQLiteReader` owns one read-only connection; open one per thread (API workers, CLI).
+Listings use keyset pagination: pass back the `next_cursor` a page returned.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from agentstage.runtime.errors import NotFound
+from agentstage.runtime.llm.types import ChatMessage
+from agentstage.runtime.state.sqlite import open_connection, store_errors
+
+__all__ = ["Page", "RunRow", "SQLiteReader", "decode_cursor", "encode_cursor"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """A run as stored: the projection of its events."""
+
+    run_id: str
+    session_id: str
+    kind: str
+    agent: str | None
+    workflow: str | None
+    provider: str | None
+    model: str | None
+    status: str
+    input: str
+    output: str | None
+    error: str | None
+    input_tokens: int
+    output_tokens: int
+    attempt: int
+    worker_id: str | None
+    parent_run_id: str | None
+    metadata: dict[str, Any]
+    last_seq: int
+    created_at: str
+    started_at: str | None
+    updated_at: str
+    ended_at: str | None
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a listing and the cursor of the next page (None on the last)."""
+
+    items: list[Any]
+    next_cursor: str | None
+
+
+_RUN_COLUMNS = ", ".join(RunRow.__dataclass_fields__)
+
+
+def encode_cursor(*values: Any) -> str:
+    """An opaque, URL-safe keyset cursor."""
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    """Decode `encode_cursor` output; raises ValueError for anything else."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("malformed cursor") from exc
+    if not isinstance(values, list) or len(values) != arity or not all(isinstance(v, str) for v in values):
+        raise ValueError("malformed cursor")
+    return values
+
+
+class SQLiteReader:
+    """Read-only view of a store file; safe beside the writer thanks to WAL."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        self.connection = open_connection(path, readonly=True)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with store_errors(self.path):
+            return list(self.connection.execute(sql, params))
+
+    def get_run(self, run_id: str) -> RunRow:
+        """The run with this id; raises NotFound."""
+        rows = self._rows(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,))
+        if not rows:
+            raise NotFound("run", run_id)
+        return _run_row(rows[0])
+
+    def list_runs(
+        self,
+        *,
+        status: str | None = None,
+        session_id: str | None = None,
+        workflow: str | None = None,
+        worker_id: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page:
+        """Runs newest first, filtered; raises ValueError for a malformed cursor."""
+        where, params = [], []
+        for column, value in (("status", status), ("session_id", session_id), ("workflow", workflow),
+                              ("worker_id", worker_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("created_at < ?")
+            params.append(until)
+        if cursor is not None:
+            created_at, run_id = decode_cursor(cursor, 2)
+            where.append("(created_at, run_id) < (?, ?)")
+            params.extend((created_at, run_id))
+        sql = f"SELECT {_RUN_COLUMNS} FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, run_id DESC LIMIT ?"
+        rows = [_run_row(r) for r in self._rows(sql, (*params, limit + 1))]
+        next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].run_id) if len(rows) > limit else None
+        return Page(rows[:limit], next_cursor)
+
+    def events(self, run_id: str, *, after_seq: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        """A run's events in `seq` order, after `after_seq`."""
+        rows = self._rows(
+            "SELECT run_id, seq, type, ts, session_id, node, tool, provider, duration_ms, error, data"
+            " FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (run_id, after_seq, limit),
+        )
+        keys = ("run_id", "seq", "type", "ts", "session_id", "node", "tool", "provider", "duration_ms", "error")
+        return [dict(zip(keys, r[:10]), data=json.loads(r[10])) for r in rows]
+
+    def session_history(self, session_id: str, *, max_turns: int = 50) -> tuple[ChatMessage, ...]:
+        """The conversation of a session's completed runs, oldest first, as user/assistant turns."""
+        rows = self._rows(
+            "SELECT input, output FROM (SELECT input, output, created_at, run_id FROM runs"
+            " WHERE session_id = ? AND status = 'completed' AND kind = 'agent'"
+            " ORDER BY created_at DESC, run_id DESC LIMIT ?) ORDER BY created_at, run_id",
+            (session_id, max_turns),
+        )
+        history: list[ChatMessage] = []
+        for prompt, output in rows:
+            history.append(ChatMessage("user", prompt))
+            history.append(ChatMessage("assistant", output or ""))
+        return tuple(history)
+
+    def list_sessions(self, *, limit: int = 50, cursor: str | None = None) -> Page:
+        """Sessions most recently active first, with their run counts."""
+        params: list[Any] = []
+        where = ""
+        if cursor is not None:
+            updated_at, session_id = decode_cursor(cursor, 2)
+            where = " WHERE (s.updated_at, s.session_id) < (?, ?)"
+            params.extend((updated_at, session_id))
+        rows = self._rows(
+            "SELECT s.session_id, s.created_at, s.updated_at,"
+            " (SELECT count(*) FROM runs r WHERE r.session_id = s.session_id)"
+            f" FROM sessions s{where} ORDER BY s.updated_at DESC, s.session_id DESC LIMIT ?",
+            (*params, limit + 1),
+        )
+        items = [dict(session_id=r[0], created_at=r[1], updated_at=r[2], runs=r[3]) for r in rows]
+        next_cursor = encode_cursor(items[limit - 1]["updated_at"], items[limit - 1]["session_id"]) if len(items) > limit else None
+        return Page(items[:limit], next_cursor)
+
+    def checkpoints(self, run_id: str) -> list[dict[str, Any]]:
+        """A run's checkpoints in step order, without their state."""
+        rows = self._rows(
+            "SELECT step, node, next_node, state_bytes, version, created_at FROM checkpoints"
+            " WHERE run_id = ? ORDER BY step",
+            (run_id,),
+        )
+        keys = ("step", "node", "next_node", "state_bytes", "version", "created_at")
+        return [dict(zip(keys, r), run_id=run_id) for r in rows]
+
+    def checkpoint(self, run_id: str, step: int | None = None) -> dict[str, Any]:
+        """One checkpoint with its state (the latest when `step` is None); raises NotFound."""
+        sql = "SELECT step, node, next_node, state_bytes, version, created_at, state FROM checkpoints WHERE run_id = ?"
+        params: tuple = (run_id,)
+        if step is None:
+            sql += " ORDER BY step DESC LIMIT 1"
+        else:
+            sql += " AND step = ?"
+            params = (run_id, step)
+        rows = self._rows(sql, params)
+        if not rows:
+            raise NotFound("checkpoint", f"{run_id}@{'latest' if step is None else step}")
+        keys = ("step", "node", "next_node", "state_bytes", "version", "created_at")
+        return dict(zip(keys, rows[0][:6]), run_id=run_id, state=json.loads(rows[0][6]))
+
+    def tool_effect(self, key: str) -> tuple[bool, Any]:
+        """`(True, result)` when the effect with this idempotency key completed before."""
+        rows = self._rows("SELECT result FROM tool_effects WHERE key = ?", (key,))
+        return (True, json.loads(rows[0][0])) if rows else (False, None)
+
+    def count(self, table: str) -> int:
+        """Rows in one of the store's tables (for stats and tests)."""
+        if not table.isidentifier():
+            raise ValueError(f"bad table name {table!r}")
+        return self._rows(f"SELECT count(*) FROM {table}")[0][0]
+
+
+def _run_row(row: tuple) -> RunRow:
+    values = list(row)
+    values[16] = json.loads(values[16] or "{}")
+    return RunRow(*values)

@@ -1,0 +1,140 @@
+"""Durable record types: what the store writes, each with a natural key so replays are no-ops."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "Checkpoint",
+    "Event",
+    "QueueEvent",
+    "Record",
+    "RunAttempt",
+    "ToolEffect",
+    "WorkerHeartbeat",
+]
+
+TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened in a run; key `(run_id, seq)`.
+
+    Run rows are a projection of these: `run.queued`, `run.started`, `run.waiting`,
+    `run.completed`, `run.failed`, `run.cancelled` move the status, `llm.response` adds usage.
+    """
+
+    run_id: str
+    seq: int
+    type: str
+    ts: str
+    session_id: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    node: str | None = None
+    tool: str | None = None
+    provider: str | None = None
+    duration_ms: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """Graph state after a node transition; key `(run_id, step)`."""
+
+    run_id: str
+    step: int
+    node: str
+    next_node: str | None
+    state: dict[str, Any]
+    ts: str
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RunAttempt:
+    """One attempt of a run on a worker; key `(run_id, attempt)`; later writes update it."""
+
+    run_id: str
+    attempt: int
+    status: str
+    started_at: str
+    task_id: str = ""
+    worker_id: str = ""
+    ended_at: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerHeartbeat:
+    """A worker's liveness report; key `worker_id`; the newest `last_seen` wins."""
+
+    worker_id: str
+    host: str
+    pid: int
+    started_at: str
+    last_seen: str
+    in_flight: int = 0
+    status: str = "running"
+    concurrency: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEvent:
+    """A task's queue transition (enqueued, claimed, acked, retried, dead_lettered, ...);
+    key `(task_id, attempt, kind)`."""
+
+    task_id: str
+    attempt: int
+    kind: str
+    ts: str
+    run_id: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolEffect:
+    """A completed side-effecting tool call; key = idempotency key `run_id:step:tool_call_id`."""
+
+    key: str
+    run_id: str
+    tool: str
+    result: Any
+    ts: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An API key, stored as a hash with a visible prefix; key `id`."""
+
+    id: str
+    prefix: str
+    key_hash: str
+    role: str
+    name: str
+    created_at: str
+    expires_at: str | None = None
+    revoked_at: str | None = None
+    last_used_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audited API action or denial; key `id`."""
+
+    id: str
+    ts: str
+    action: str
+    outcome: str
+    key_id: str | None = None
+    role: str | None = None
+    target: str = ""
+    request_id: str = ""
+    client: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+Record = Event | Checkpoint | RunAttempt | WorkerHeartbeat | QueueEvent | ToolEffect | ApiKey | AuditEntry

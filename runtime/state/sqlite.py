@@ -1,0 +1,311 @@
+"""SQLite through APSW: opening files safely, and the single writer that applies records.
+
+Only the StoreActor holds a `SQLiteWriter` for a file in a process; everything else reads
+through `SQLiteReader` connections (WAL lets them run beside the writer).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import apsw
+import apsw.bestpractice
+
+from agentstage.runtime.errors import StoreError, StoreLockedError
+from agentstage.runtime.state.records import (
+    ApiKey,
+    AuditEntry,
+    Checkpoint,
+    Event,
+    QueueEvent,
+    Record,
+    RunAttempt,
+    ToolEffect,
+    WorkerHeartbeat,
+)
+from agentstage.runtime.state.schema import migrate
+
+__all__ = ["SQLiteWriter", "open_connection", "store_errors"]
+
+_RUN_STATUS_BY_EVENT = {
+    "run.queued": "queued",
+    "run.started": "running",
+    "run.waiting": "waiting",
+    "run.resumed": "running",
+    "run.completed": "completed",
+    "run.failed": "failed",
+    "run.cancelled": "cancelled",
+}
+
+
+def open_connection(path: str | os.PathLike[str], *, readonly: bool = False, busy_timeout_ms: int = 5000) -> apsw.Connection:
+    """Open `path` with our pragmas (WAL, busy timeout, foreign keys); the writer also migrates.
+
+    Raises `StoreError` naming the file when it is not a SQLite database or cannot be opened.
+    """
+    path = Path(path)
+    try:
+        if readonly:
+            flags = apsw.SQLITE_OPEN_READONLY
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            flags = apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+        connection = apsw.Connection(str(path), flags=flags)
+        connection.set_busy_timeout(busy_timeout_ms)
+        apsw.bestpractice.connection_dqs(connection)
+        apsw.bestpractice.connection_enable_foreign_keys(connection)
+        apsw.bestpractice.connection_recursive_triggers(connection)
+        if not readonly:
+            apsw.bestpractice.connection_wal(connection)
+            connection.pragma("synchronous", "NORMAL")
+            migrate(connection)
+            connection.transaction_mode = "IMMEDIATE"
+        else:
+            connection.pragma("query_only", True)
+            connection.execute("SELECT count(*) FROM sqlite_schema").get
+    except (apsw.Error, OSError, RuntimeError) as exc:
+        raise _translate(str(path), exc) from None
+    return connection
+
+
+class store_errors:
+    """Context manager turning APSW errors into `StoreError`s naming the file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is not None and isinstance(exc, (apsw.Error, OSError)):
+            raise _translate(self.path, exc) from None
+        return False
+
+
+def _translate(path: str, exc: BaseException) -> StoreError:
+    if isinstance(exc, apsw.BusyError):
+        return StoreLockedError(path, "database is locked by another writer")
+    if isinstance(exc, apsw.NotADBError):
+        return StoreError(path, "file is not a SQLite database")
+    if isinstance(exc, apsw.CorruptError):
+        return StoreError(path, "database file is corrupt")
+    if isinstance(exc, apsw.CantOpenError):
+        return StoreError(path, "cannot open the database file")
+    return StoreError(path, str(exc))
+
+
+class SQLiteWriter:
+    """Applies records to one SQLite file; idempotent per record's natural key.
+
+    `apply_batch` writes records in a savepoint, so a bad record never leaves half a batch;
+    `begin`/`commit` let the StoreActor group several batches into one transaction.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 5000) -> None:
+        self.path = str(path)
+        self.connection = open_connection(path, busy_timeout_ms=busy_timeout_ms)
+        self._in_transaction = False
+
+    def close(self) -> None:
+        if self._in_transaction:
+            self.rollback()
+        self.connection.close()
+
+    def begin(self) -> None:
+        with store_errors(self.path):
+            self.connection.execute("BEGIN IMMEDIATE")
+        self._in_transaction = True
+
+    def commit(self) -> None:
+        with store_errors(self.path):
+            self.connection.execute("COMMIT")
+        self._in_transaction = False
+
+    def rollback(self) -> None:
+        with store_errors(self.path):
+            if not self.connection.in_transaction:
+                self._in_transaction = False
+                return
+            self.connection.execute("ROLLBACK")
+        self._in_transaction = False
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._in_transaction
+
+    def write(self, records: Iterable[Record]) -> list[Event]:
+        """Write records in their own transaction; returns the events that were new."""
+        self.begin()
+        try:
+            fresh = self.apply_batch(records)
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
+        return fresh
+
+    def apply_batch(self, records: Iterable[Record]) -> list[Event]:
+        """Apply records inside the open transaction, all or none; returns the new events."""
+        cursor = self.connection.cursor()
+        fresh: list[Event] = []
+        with store_errors(self.path):
+            cursor.execute("SAVEPOINT batch")
+            try:
+                for record in records:
+                    if self._apply(cursor, record):
+                        fresh.append(record)
+            except BaseException:
+                cursor.execute("ROLLBACK TO batch; RELEASE batch")
+                raise
+            cursor.execute("RELEASE batch")
+        return fresh
+
+    def _apply(self, cursor: apsw.Cursor, record: Record) -> bool:
+        handler = _HANDLERS.get(type(record))
+        if handler is None:
+            raise TypeError(f"cannot store {type(record).__name__}")
+        return handler(self, cursor, record)
+
+    def _event(self, cursor: apsw.Cursor, e: Event) -> bool:
+        cursor.execute(
+            "INSERT INTO events(run_id, seq, type, ts, session_id, node, tool, provider, duration_ms, error, data)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            (e.run_id, e.seq, e.type, e.ts, e.session_id, e.node, e.tool, e.provider, e.duration_ms, e.error,
+             json.dumps(e.data, separators=(",", ":"), default=str)),
+        )
+        if not self.connection.changes():
+            return False
+        self._project(cursor, e)
+        return True
+
+    def _project(self, cursor: apsw.Cursor, e: Event) -> None:
+        status = _RUN_STATUS_BY_EVENT.get(e.type)
+        if e.type in ("run.queued", "run.started"):
+            d = e.data
+            cursor.execute(
+                "INSERT INTO sessions(session_id, created_at, updated_at) VALUES (?,?,?)"
+                " ON CONFLICT(session_id) DO UPDATE SET updated_at = excluded.updated_at",
+                (e.session_id, e.ts, e.ts),
+            )
+            cursor.execute(
+                "INSERT INTO runs(run_id, session_id, kind, agent, workflow, provider, model, status, input,"
+                " attempt, worker_id, parent_run_id, metadata, last_seq, created_at, started_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(run_id) DO UPDATE SET"
+                "  status = CASE WHEN runs.last_seq < excluded.last_seq THEN excluded.status ELSE runs.status END,"
+                "  last_seq = max(runs.last_seq, excluded.last_seq),"
+                "  provider = coalesce(excluded.provider, runs.provider),"
+                "  model = coalesce(excluded.model, runs.model),"
+                "  attempt = max(runs.attempt, excluded.attempt),"
+                "  worker_id = coalesce(excluded.worker_id, runs.worker_id),"
+                "  started_at = coalesce(runs.started_at, excluded.started_at),"
+                "  ended_at = CASE WHEN runs.last_seq < excluded.last_seq THEN NULL ELSE runs.ended_at END,"
+                "  error = CASE WHEN runs.last_seq < excluded.last_seq THEN NULL ELSE runs.error END,"
+                "  updated_at = excluded.updated_at",
+                (e.run_id, e.session_id, d.get("kind", "agent"), d.get("agent"), d.get("workflow"), e.provider,
+                 d.get("model"), status, d.get("input", ""), d.get("attempt", 1), d.get("worker_id"),
+                 d.get("parent_run_id"), json.dumps(d.get("metadata", {})), e.seq, e.ts,
+                 e.ts if status == "running" else None, e.ts),
+            )
+            return
+        if e.type == "llm.response":
+            usage = e.data.get("usage") or {}
+            cursor.execute(
+                "UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ? WHERE run_id = ?",
+                (int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)), e.run_id),
+            )
+        if status is None:
+            return
+        terminal = status in ("completed", "failed", "cancelled")
+        cursor.execute(
+            "UPDATE runs SET status = ?, last_seq = ?, updated_at = ?,"
+            " output = coalesce(?, output), error = CASE WHEN ? = 'running' THEN NULL ELSE coalesce(?, error) END,"
+            " ended_at = CASE WHEN ? THEN ? ELSE NULL END"
+            " WHERE run_id = ? AND last_seq < ?",
+            (status, e.seq, e.ts, e.data.get("output"), status, e.error, terminal, e.ts, e.run_id, e.seq),
+        )
+
+    def _checkpoint(self, cursor: apsw.Cursor, c: Checkpoint) -> bool:
+        state = json.dumps(c.state, separators=(",", ":"), default=str)
+        cursor.execute(
+            "INSERT INTO checkpoints(run_id, step, node, next_node, state, state_bytes, version, created_at)"
+            " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            (c.run_id, c.step, c.node, c.next_node, state, len(state.encode()), c.version, c.ts),
+        )
+        return False
+
+    def _attempt(self, cursor: apsw.Cursor, a: RunAttempt) -> bool:
+        cursor.execute(
+            "INSERT INTO run_attempts(run_id, attempt, task_id, worker_id, status, started_at, ended_at, error)"
+            " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(run_id, attempt) DO UPDATE SET"
+            "  status = CASE WHEN run_attempts.ended_at IS NULL THEN excluded.status ELSE run_attempts.status END,"
+            "  worker_id = CASE WHEN excluded.worker_id != '' THEN excluded.worker_id ELSE run_attempts.worker_id END,"
+            "  task_id = CASE WHEN excluded.task_id != '' THEN excluded.task_id ELSE run_attempts.task_id END,"
+            "  ended_at = coalesce(run_attempts.ended_at, excluded.ended_at),"
+            "  error = coalesce(run_attempts.error, excluded.error)",
+            (a.run_id, a.attempt, a.task_id, a.worker_id, a.status, a.started_at, a.ended_at, a.error),
+        )
+        return False
+
+    def _heartbeat(self, cursor: apsw.Cursor, h: WorkerHeartbeat) -> bool:
+        cursor.execute(
+            "INSERT INTO worker_heartbeats(worker_id, host, pid, started_at, last_seen, in_flight, concurrency, status)"
+            " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(worker_id) DO UPDATE SET"
+            "  host = excluded.host, pid = excluded.pid, started_at = excluded.started_at,"
+            "  last_seen = excluded.last_seen, in_flight = excluded.in_flight,"
+            "  concurrency = excluded.concurrency, status = excluded.status"
+            " WHERE excluded.last_seen >= worker_heartbeats.last_seen",
+            (h.worker_id, h.host, h.pid, h.started_at, h.last_seen, h.in_flight, h.concurrency, h.status),
+        )
+        return False
+
+    def _queue_event(self, cursor: apsw.Cursor, q: QueueEvent) -> bool:
+        cursor.execute(
+            "INSERT INTO queue_events(task_id, attempt, kind, ts, run_id, detail) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT DO NOTHING",
+            (q.task_id, q.attempt, q.kind, q.ts, q.run_id, json.dumps(q.detail, default=str)),
+        )
+        return False
+
+    def _effect(self, cursor: apsw.Cursor, t: ToolEffect) -> bool:
+        cursor.execute(
+            "INSERT INTO tool_effects(key, run_id, tool, result, created_at) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
+            (t.key, t.run_id, t.tool, json.dumps(t.result, default=str), t.ts),
+        )
+        return False
+
+    def _api_key(self, cursor: apsw.Cursor, k: ApiKey) -> bool:
+        cursor.execute(
+            "INSERT INTO api_keys(id, prefix, key_hash, role, name, created_at, expires_at, revoked_at, last_used_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
+            "  revoked_at = coalesce(api_keys.revoked_at, excluded.revoked_at),"
+            "  last_used_at = CASE WHEN excluded.last_used_at > coalesce(api_keys.last_used_at, '')"
+            "   THEN excluded.last_used_at ELSE api_keys.last_used_at END",
+            (k.id, k.prefix, k.key_hash, k.role, k.name, k.created_at, k.expires_at, k.revoked_at, k.last_used_at),
+        )
+        return False
+
+    def _audit(self, cursor: apsw.Cursor, a: AuditEntry) -> bool:
+        cursor.execute(
+            "INSERT INTO audit_log(id, ts, key_id, role, action, target, request_id, client, outcome, detail)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            (a.id, a.ts, a.key_id, a.role, a.action, a.target, a.request_id, a.client, a.outcome,
+             json.dumps(a.detail, default=str)),
+        )
+        return False
+
+
+_HANDLERS = {
+    Event: SQLiteWriter._event,
+    Checkpoint: SQLiteWriter._checkpoint,
+    RunAttempt: SQLiteWriter._attempt,
+    WorkerHeartbeat: SQLiteWriter._heartbeat,
+    QueueEvent: SQLiteWriter._queue_event,
+    ToolEffect: SQLiteWriter._effect,
+    ApiKey: SQLiteWriter._api_key,
+    AuditEntry: SQLiteWriter._audit,
+}

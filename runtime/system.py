@@ -1,0 +1,224 @@
+"""System: the embedding API — start the actors, run agents, read results, stop cleanly.
+
+    from agentstage.runtime import Config, System
+
+    with System(Config.from_env()) as system:
+        result = system.run("What is 6 * 7?")
+        print(result.output)
+
+The CLI uses exactly this; an application embedding agentstage gets the same behaviour.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pykka
+
+from agentstage.actors.agent import AgentActor, StartRun
+from agentstage.actors.messages import RunAgent, RunResult
+from agentstage.actors.observer import ObserverActor, Subscribe, Subscription, Unsubscribe
+from agentstage.actors.pool import AgentPool
+from agentstage.actors.store import StoreActor, StoreJournal
+from agentstage.actors.supervision import Slot
+from agentstage.runtime.agents import AgentSpec
+from agentstage.runtime.clock import new_id
+from agentstage.runtime.config import Config
+from agentstage.runtime.errors import ConfigError, NotFound, RunAborted
+from agentstage.runtime.llm.factory import create_provider
+from agentstage.runtime.llm.types import Provider
+from agentstage.runtime.state.reader import Page, RunRow, SQLiteReader
+from agentstage.runtime.state.sqlite import SQLiteWriter
+from agentstage.runtime.tools.builtin import builtin_tools
+from agentstage.runtime.tools.registry import ToolRegistry
+
+__all__ = ["RunHandle", "System"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunHandle:
+    """A run in progress: its ids now, its RunResult once durable."""
+
+    run_id: str
+    session_id: str
+    future: pykka.Future[RunResult]
+
+    def result(self, timeout: float | None = None) -> RunResult:
+        """Wait for the run to end; raises pykka.Timeout after `timeout` seconds."""
+        return self.future.get(timeout=timeout)
+
+
+class System:
+    """The agentstage runtime in this process; use it as a context manager.
+
+    Args:
+        config: settings (default: `Config.from_env()`).
+        agents: agent specs; a `default` agent built from `config` is added unless given.
+        tools: the tool registry agents select from (default: the built-in tools).
+        providers: provider instances by agent name, overriding the configured provider.
+    """
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        agents: Iterable[AgentSpec] = (),
+        tools: ToolRegistry | None = None,
+        providers: dict[str, Provider] | None = None,
+    ) -> None:
+        self.config = config if config is not None else Config.from_env()
+        self.tools = tools if tools is not None else ToolRegistry(builtin_tools())
+        self._specs = {spec.name: spec for spec in agents}
+        self._specs.setdefault("default", AgentSpec.from_config(self.config))
+        self._provider_overrides = dict(providers or {})
+        self._pools: dict[str, AgentPool] = {}
+        self._providers: list[Provider] = []
+        self._subscriptions: list[Subscription] = []
+        self._readers: list[SQLiteReader] = []
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._writer: SQLiteWriter | None = None
+        self.store: Slot | None = None
+        self.observer: Slot | None = None
+        self.journal: StoreJournal | None = None
+
+    def __enter__(self) -> System:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self.store is not None
+
+    def start(self) -> System:
+        """Open the store and start the observer, store and agent pools; raises StoreError/ConfigError."""
+        if self.running:
+            return self
+        self._writer = SQLiteWriter(self.config.state_path, busy_timeout_ms=self.config.busy_timeout_ms)
+        try:
+            self.observer = Slot("observer", lambda slot: ObserverActor.start(slot, self._subscriptions))
+            writer = self._writer
+            self.store = Slot("store", lambda slot: StoreActor.start(writer, self.observer, slot))
+            self.journal = StoreJournal(self.store, self.reader)
+            for spec in list(self._specs.values()):
+                self._start_pool(spec)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def add_agent(self, spec: AgentSpec, provider: Provider | None = None) -> None:
+        """Register (or replace) an agent spec; its pool starts now when the System runs."""
+        with self._lock:
+            self._specs[spec.name] = spec
+            if provider is not None:
+                self._provider_overrides[spec.name] = provider
+            old = self._pools.pop(spec.name, None)
+        if old is not None:
+            old.stop(self.config.run_timeout)
+        if self.running:
+            self._start_pool(spec)
+
+    def _start_pool(self, spec: AgentSpec) -> None:
+        provider = self._provider_overrides.get(spec.name) or create_provider(self.config, spec.provider)
+        self._providers.append(provider)
+        try:
+            tools = self.tools.select(spec.tools)
+        except NotFound as exc:
+            raise ConfigError("AGENTSTAGE_TOOLS", exc.key, f"agent {spec.name!r} asks for an unknown tool") from None
+        store, journal = self.store, self.journal
+        assert store is not None
+        self._pools[spec.name] = AgentPool(
+            f"agent:{spec.name}", spec.pool_size,
+            lambda slot, on_idle: AgentActor.start(spec, provider, tools, store, journal, slot, on_idle),
+        )
+
+    def agents(self) -> list[AgentSpec]:
+        return list(self._specs.values())
+
+    def run_async(
+        self,
+        prompt: str,
+        *,
+        agent: str = "default",
+        session: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        run_id: str | None = None,
+    ) -> RunHandle:
+        """Start a run and return at once; the handle's future gives the durable RunResult.
+
+        Raises NotFound for an unknown agent and RunAborted for an empty prompt.
+        """
+        if not self.running:
+            raise RuntimeError("System is not started; use it as a context manager or call start()")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise RunAborted("the prompt is empty")
+        pool = self._pools.get(agent)
+        if pool is None:
+            raise NotFound("agent", agent)
+        history = self.reader().session_history(session) if session else ()
+        request = RunAgent(run_id or new_id(), session or new_id(), prompt, agent, history,
+                           metadata=dict(metadata or {}))
+        reply: pykka.Future[RunResult] = pykka.ThreadingFuture()
+        pool.dispatch(StartRun(request, reply))
+        return RunHandle(request.run_id, request.session_id, reply)
+
+    def run(self, prompt: str, *, timeout: float | None = None, **options: Any) -> RunResult:
+        """Run a prompt to the end and return its RunResult (status completed or failed)."""
+        return self.run_async(prompt, **options).result(timeout if timeout is not None else self.config.run_timeout)
+
+    def subscribe(self, run_id: str | None = None, types: Iterable[str] | None = None) -> Subscription:
+        """Live feed of durable events (of one run when `run_id` is given); close it when done."""
+        if self.observer is None:
+            raise RuntimeError("System is not started")
+        subscription = Subscription(run_id, frozenset(types) if types is not None else None)
+        observer = self.observer
+        subscription._close = lambda: observer.tell(Unsubscribe(subscription))
+        observer.tell(Subscribe(subscription))
+        return subscription
+
+    def reader(self) -> SQLiteReader:
+        """A read-only store connection for the calling thread."""
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = SQLiteReader(self.config.state_path)
+            self._local.reader = reader
+            with self._lock:
+                self._readers.append(reader)
+        return reader
+
+    def get_run(self, run_id: str) -> RunRow:
+        return self.reader().get_run(run_id)
+
+    def list_runs(self, **filters: Any) -> Page:
+        return self.reader().list_runs(**filters)
+
+    def events(self, run_id: str, after_seq: int = 0) -> list[dict[str, Any]]:
+        return self.reader().events(run_id, after_seq=after_seq)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop agents first, then the store (flushing pending writes), then the observer."""
+        for pool in self._pools.values():
+            pool.stop(timeout)
+        self._pools.clear()
+        for slot in (self.store, self.observer):
+            if slot is not None:
+                slot.stop(timeout)
+        self.store = self.observer = self.journal = None
+        for provider in self._providers:
+            provider.close()
+        self._providers.clear()
+        with self._lock:
+            readers, self._readers = self._readers, []
+        for reader in readers:
+            reader.close()
+        self._local = threading.local()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

@@ -1,0 +1,136 @@
+"""Built-in tools that work offline: calculator, current_time, json_query, text_stats."""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import operator
+import re
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from agentstage.runtime.errors import ToolError
+from agentstage.runtime.tools.registry import Tool
+
+__all__ = ["builtin_tools"]
+
+_BINARY = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+}
+_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+_FUNCTIONS = {"sqrt": math.sqrt, "abs": abs, "round": round, "min": min, "max": max, "log": math.log,
+              "sin": math.sin, "cos": math.cos, "tan": math.tan, "floor": math.floor, "ceil": math.ceil}
+_CONSTANTS = {"pi": math.pi, "e": math.e}
+_MAX_EXPRESSION = 500
+_MAX_POWER = 10_000
+
+
+def calculate(expression: str) -> dict[str, Any]:
+    """Evaluate an arithmetic expression without `eval`: numbers, + - * / // % **, and math functions."""
+    if len(expression) > _MAX_EXPRESSION:
+        raise ToolError("calculator", f"expression longer than {_MAX_EXPRESSION} characters")
+    try:
+        tree = ast.parse(expression.replace("^", "**"), mode="eval")
+        value = _evaluate(tree.body)
+    except ToolError:
+        raise
+    except SyntaxError:
+        raise ToolError("calculator", f"not an arithmetic expression: {expression!r}") from None
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        raise ToolError("calculator", f"cannot evaluate {expression!r}: {exc}") from None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        value = int(value)
+    return {"expression": expression, "result": value}
+
+
+def _evaluate(node: ast.AST) -> Any:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left, right = _evaluate(node.left), _evaluate(node.right)
+        if isinstance(node.op, ast.Pow) and abs(right) > _MAX_POWER:
+            raise ToolError("calculator", f"exponent {right} is too large")
+        return _BINARY[type(node.op)](left, right)
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _UNARY[type(node.op)](_evaluate(node.operand))
+    if isinstance(node, ast.Name) and node.id in _CONSTANTS:
+        return _CONSTANTS[node.id]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS and not node.keywords:
+        return _FUNCTIONS[node.func.id](*(_evaluate(a) for a in node.args))
+    raise ToolError("calculator", f"unsupported element in expression: {ast.dump(node)[:60]}")
+
+
+def current_time(timezone: str = "UTC") -> dict[str, str]:
+    """The current time in an IANA time zone."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ToolError("current_time", f"unknown time zone {timezone!r}") from None
+    now = datetime.now(UTC).astimezone(zone)
+    return {"timezone": timezone, "iso": now.isoformat(timespec="seconds"), "weekday": now.strftime("%A")}
+
+
+def json_query(document: Any, path: str = "", pick: list[str] | None = None) -> dict[str, Any]:
+    """Select a value from a JSON document (or JSON text) by a dotted path like `items.0.name`,
+    optionally keeping only some keys of each object in the result."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError as exc:
+            raise ToolError("json_query", f"document is not valid JSON: {exc}") from None
+    value = document
+    for part in [p for p in path.split(".") if p]:
+        if isinstance(value, list) and re.fullmatch(r"-?\d+", part):
+            index = int(part)
+            if not -len(value) <= index < len(value):
+                raise ToolError("json_query", f"index {index} out of range at {part!r}")
+            value = value[index]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            raise ToolError("json_query", f"path {path!r}: no {part!r} here")
+    if pick:
+        value = [_pick(v, pick) for v in value] if isinstance(value, list) else _pick(value, pick)
+    return {"path": path, "value": value}
+
+
+def _pick(value: Any, keys: list[str]) -> Any:
+    return {k: value[k] for k in keys if k in value} if isinstance(value, dict) else value
+
+
+def text_stats(text: str) -> dict[str, Any]:
+    """Counts of characters, words, lines and sentences, and the most common words."""
+    words = re.findall(r"[\w']+", text.lower())
+    counts: dict[str, int] = {}
+    for word in words:
+        counts[word] = counts.get(word, 0) + 1
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    return {
+        "characters": len(text),
+        "words": len(words),
+        "lines": text.count("\n") + 1 if text else 0,
+        "sentences": len([s for s in re.split(r"[.!?]+", text) if s.strip()]),
+        "top_words": [{"word": w, "count": c} for w, c in top],
+    }
+
+
+def builtin_tools() -> list[Tool]:
+    """Fresh instances of the built-in offline tools."""
+    return [
+        Tool("calculator", "Evaluate an arithmetic expression such as '(2+3)*4' or 'sqrt(16)'.",
+             {"type": "object", "properties": {"expression": {"type": "string", "minLength": 1}},
+              "required": ["expression"], "additionalProperties": False}, calculate),
+        Tool("current_time", "The current date and time in an IANA time zone (default UTC).",
+             {"type": "object", "properties": {"timezone": {"type": "string"}}, "additionalProperties": False},
+             current_time),
+        Tool("json_query", "Select a value from a JSON document by a dotted path; optionally pick keys.",
+             {"type": "object", "properties": {"document": {}, "path": {"type": "string"},
+                                               "pick": {"type": "array", "items": {"type": "string"}}},
+              "required": ["document"], "additionalProperties": False}, json_query),
+        Tool("text_stats", "Count characters, words, lines and sentences of a text; list its top words.",
+             {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"],
+              "additionalProperties": False}, text_stats),
+    ]
