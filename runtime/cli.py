@@ -1,0 +1,64 @@
+"""The `agentstage` command: one console script with verbs.
+
+Exit codes: 0 ok, 1 run failed, 2 usage or configuration error, 3 cannot reach the store or
+Redis, 130 interrupted. Errors print one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from agentstage.runtime.commands import COMMANDS
+from agentstage.runtime.commands.common import ExitCode, fail
+from agentstage.runtime.errors import AgentstageError, ConfigError, NotFound, StoreError
+
+__all__ = ["build_parser", "main"]
+
+EPILOG = """examples:
+  agentstage run -- "What is 6 * 7?"
+  agentstage run --json --session demo -- "calculate (2+3)*4"
+  agentstage runs list --status failed
+  agentstage runs show RUN_ID
+
+exit codes: 0 ok, 1 run failed, 2 usage error, 3 store or Redis unreachable, 130 interrupted"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, every verb registered by a module of `runtime.commands`."""
+    parser = argparse.ArgumentParser(
+        prog="agentstage", description="agentstage: an actor runtime for AI agents.", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    for register in COMMANDS:
+        register(verbs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (the console script exits with it)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except ConfigError as exc:
+        return fail(f"configuration error: {exc}", ExitCode.USAGE)
+    except NotFound as exc:
+        return fail(str(exc), ExitCode.USAGE)
+    except StoreError as exc:
+        return fail(str(exc), ExitCode.UNAVAILABLE)
+    except AgentstageError as exc:
+        return fail(str(exc), ExitCode.RUN_FAILED)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

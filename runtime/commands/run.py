@@ -1,0 +1,98 @@
+"""`agentstage run`: run one prompt on the embedded runtime and print the answer."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+
+from agentstage.runtime.clock import new_id
+from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.llm.factory import resolve_provider_name
+from agentstage.runtime.system import System
+
+__all__ = ["register"]
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    parser = verbs.add_parser(
+        "run", help="run one prompt to a final answer (embedded runtime)",
+        description="Run one prompt through the default agent and print its answer.",
+        epilog='example: agentstage run --session demo -- "calculate 2 + 2"',
+    )
+    add_config_flags(parser, "provider", "model", "max_iterations")
+    parser.add_argument("--session", help="session id: continue that conversation (default: a new session)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object: run_id, session_id, status, output, usage")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="step-by-step progress on stderr (default: when stderr is a terminal)")
+    parser.add_argument("prompt", nargs="*", help="the prompt (put it after --)")
+    parser.set_defaults(handler=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    prompt = " ".join(args.prompt).strip()
+    if not prompt:
+        return fail("the prompt is empty: agentstage run -- \"your prompt\"", ExitCode.USAGE)
+    config = config_from_args(args)
+    provider = resolve_provider_name(config)
+    if provider == "scripted" and not args.json:
+        print("agentstage: using the offline scripted provider (set AGENTSTAGE_PROVIDER for a real model)",
+              file=sys.stderr)
+    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+    with System(config) as system:
+        run_id = new_id()
+        watcher = _start_progress(system, run_id) if show_progress else None
+        result = system.run(prompt, session=args.session, run_id=run_id)
+        if watcher is not None:
+            watcher.join(timeout=2)
+    if args.json:
+        emit_json({"run_id": result.run_id, "session_id": result.session_id, "status": result.status,
+                   "output": result.output, "error": result.error,
+                   "usage": {"input_tokens": result.usage.input_tokens, "output_tokens": result.usage.output_tokens,
+                             "total_tokens": result.usage.total_tokens}})
+    elif result.ok:
+        print(result.output)
+    if not result.ok:
+        return fail(f"run {result.run_id} failed: {result.error}", ExitCode.RUN_FAILED) if not args.json else ExitCode.RUN_FAILED
+    return ExitCode.OK
+
+
+def _start_progress(system: System, run_id: str) -> threading.Thread:
+    subscription = system.subscribe(run_id)
+
+    def follow() -> None:
+        with subscription:
+            while True:
+                event = subscription.get(timeout=system.config.run_timeout)
+                if event is None:
+                    return
+                print(f"  [{event.seq:>3}] {describe(event)}", file=sys.stderr, flush=True)
+                if event.type in ("run.completed", "run.failed", "run.cancelled"):
+                    return
+
+    thread = threading.Thread(target=follow, name="cli-progress", daemon=True)
+    thread.start()
+    return thread
+
+
+def describe(event) -> str:
+    """One human line for an event (used by progress output and `runs show`)."""
+    data = event.data if hasattr(event, "data") else event["data"]
+    kind = event.type if hasattr(event, "type") else event["type"]
+    tool = event.tool if hasattr(event, "tool") else event.get("tool")
+    error = event.error if hasattr(event, "error") else event.get("error")
+    if kind == "tool.call":
+        return f"tool.call     {tool}({_short(data.get('arguments'))})"
+    if kind == "tool.result":
+        return f"tool.result   {tool} -> {'error: ' + error if error else _short(data.get('result'))}"
+    if kind == "llm.response":
+        calls = data.get("tool_calls") or []
+        return f"llm.response  {'asks for ' + ', '.join(c['name'] for c in calls) if calls else _short(data.get('content'))}"
+    if error:
+        return f"{kind:<13} {error}"
+    return kind
+
+
+def _short(value: object, limit: int = 70) -> str:
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,82 @@
+"""`agentstage runs list|show`: read runs and their event timelines from the state file."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+from agentstage.runtime.clock import parse_ts
+from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json
+from agentstage.runtime.commands.run import describe
+from agentstage.runtime.state.reader import SQLiteReader
+
+__all__ = ["register"]
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    parser = verbs.add_parser("runs", help="list runs or show one run's timeline",
+                              description="Read runs from the state file.")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="runs, newest first", epilog="example: agentstage runs list --status failed")
+    add_config_flags(listing)
+    listing.add_argument("--status", choices=["queued", "running", "waiting", "completed", "failed", "cancelled"])
+    listing.add_argument("--session", help="only runs of this session")
+    listing.add_argument("--limit", type=int, default=20, help="how many runs (default: 20)")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.set_defaults(handler=list_runs)
+    show = actions.add_parser("show", help="one run and its event timeline", epilog="example: agentstage runs show RUN_ID")
+    add_config_flags(show)
+    show.add_argument("run_id")
+    show.add_argument("--json", action="store_true", help="print {run, events} as JSON")
+    show.set_defaults(handler=show_run)
+
+
+def _reader(args: argparse.Namespace) -> SQLiteReader | None:
+    path = config_from_args(args).state_path
+    return SQLiteReader(path) if path.exists() else None
+
+
+def list_runs(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise SystemExit("agentstage: --limit must be at least 1")
+    reader = _reader(args)
+    rows = reader.list_runs(status=args.status, session_id=args.session, limit=args.limit).items if reader else []
+    if args.json:
+        emit_json([dataclasses.asdict(row) for row in rows])
+        return ExitCode.OK
+    if not rows:
+        print("no runs yet")
+        return ExitCode.OK
+    print(f"{'RUN ID':<32}  {'STATUS':<9}  {'AGENT':<12}  {'CREATED':<24}  {'SECONDS':>7}  {'TOKENS':>6}")
+    for row in rows:
+        print(f"{row.run_id:<32}  {row.status:<9}  {(row.agent or row.workflow or '-')[:12]:<12}  {row.created_at:<24}"
+              f"  {_seconds(row):>7}  {row.total_tokens:>6}")
+    return ExitCode.OK
+
+
+def show_run(args: argparse.Namespace) -> int:
+    reader = _reader(args)
+    if reader is None:
+        from agentstage.runtime.errors import NotFound
+
+        raise NotFound("run", args.run_id)
+    run = reader.get_run(args.run_id)
+    events = reader.events(args.run_id)
+    if args.json:
+        emit_json({"run": dataclasses.asdict(run), "events": events})
+        return ExitCode.OK
+    print(f"run {run.run_id}  status={run.status}  session={run.session_id}  tokens={run.total_tokens}")
+    print(f"input:  {run.input}")
+    if run.output:
+        print(f"output: {run.output}")
+    if run.error:
+        print(f"error:  {run.error}")
+    for event in events:
+        print(f"  [{event['seq']:>3}] {event['ts']}  {describe(event)}")
+    return ExitCode.OK
+
+
+def _seconds(row) -> str:
+    if not row.ended_at or not row.started_at:
+        return "-"
+    return f"{(parse_ts(row.ended_at) - parse_ts(row.started_at)).total_seconds():.2f}"
