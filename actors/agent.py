@@ -85,8 +85,7 @@ class AgentActor(SupervisedActor):
                 result = self._run(request, log)
             except (AgentstageError, pykka.Timeout) as exc:
                 result = self._fail(request, log, exc)
-            finally:
-                self._current = None
+        self._current = None
         log.finish(message.reply, result)
         self._idle()
 
