@@ -70,8 +70,8 @@ class StoreActor(SupervisedActor):
             if not self.writer.in_transaction:
                 self.writer.begin()
             self._fresh.extend(self.writer.apply_batch(message.records))
-        except StoreError as exc:
-            logger.error("store write failed: {}", exc)
+        except Exception as exc:  # NOTE: the savepoint undid only this writer's records; others stay in the group
+            logger.error("store write failed: {!r}", exc)
             if message.reply is not None:
                 message.reply.set_exception(exc_info=(type(exc), exc, None))
             return
