@@ -1,0 +1,91 @@
+"""The `agentstage` console script end to end, in real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentstage.runtime.cli import build_parser
+
+AGENTSTAGE = str(Path(sys.executable).parent / "agentstage")
+
+
+def cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AGENTSTAGE_")}
+    environment.update({"AGENTSTAGE_HOME": str(tmp_path / "home"), **(env or {})})
+    return subprocess.run([AGENTSTAGE, *args], capture_output=True, text=True, env=environment, cwd=tmp_path, timeout=60)
+
+
+def test_run_prints_the_answer(tmp_path: Path) -> None:
+    done = cli(tmp_path, "run", "--", "calculate (2+3)*4")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "(2+3)*4 = 20\n"
+    assert "scripted provider" in done.stderr
+
+
+def test_run_json_and_the_run_is_listed_and_shown(tmp_path: Path) -> None:
+    done = cli(tmp_path, "run", "--json", "--session", "demo", "--", "Explain zero trust in 5 bullets")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "completed" and result["session_id"] == "demo"
+    assert result["output"].count("\n- ") == 5 and result["usage"]["total_tokens"] > 0
+    listed = json.loads(cli(tmp_path, "runs", "list", "--json").stdout)
+    assert [r["run_id"] for r in listed] == [result["run_id"]]
+    shown = cli(tmp_path, "runs", "show", result["run_id"])
+    assert shown.returncode == 0 and "run.completed" in shown.stdout
+    timeline = json.loads(cli(tmp_path, "runs", "show", "--json", result["run_id"]).stdout)
+    assert [e["type"] for e in timeline["events"]][0] == "run.started"
+
+
+def test_progress_goes_to_stderr_step_by_step(tmp_path: Path) -> None:
+    done = cli(tmp_path, "run", "--progress", "--", "calculate 2*21")
+    assert done.stdout == "2*21 = 42\n"
+    assert "tool.call     calculator" in done.stderr and "run.completed" in done.stderr
+
+
+def test_failed_run_exits_1_with_one_line(tmp_path: Path) -> None:
+    done = cli(tmp_path, "run", "--max-iterations", "1", "--", "calculate 1+1")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("agentstage: run ") and "max iterations" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "code", "message"),
+    [
+        (("run", "--"), {}, 2, "the prompt is empty"),
+        (("run", "--provider", "nope", "--", "hi"), {}, 2, "unknown provider"),
+        (("run", "--", "hi"), {"AGENTSTAGE_TOOLS": "calculator,teleport"}, 2, "unknown tool"),
+        (("run", "--", "hi"), {"AGENTSTAGE_MAX_ITERATIONS": "many"}, 2, "AGENTSTAGE_MAX_ITERATIONS"),
+        (("runs", "show", "nope"), {}, 2, "unknown run"),
+        (("run", "--bogus-flag", "--", "hi"), {}, 2, "unrecognized arguments"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args, env, code, message) -> None:
+    done = cli(tmp_path, *args, env=env)
+    assert done.returncode == code
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_state_file_that_is_not_sqlite_exits_3(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_text("not sqlite" * 200)
+    done = cli(tmp_path, "run", "--db", str(bad), "--", "hi")
+    assert done.returncode == 3 and "not a SQLite database" in done.stderr
+    assert bad.read_text().startswith("not sqlite")
+
+
+def test_every_verb_has_help() -> None:
+    parser = build_parser()
+    verbs = parser._subparsers._group_actions[0].choices
+    for name, sub in verbs.items():
+        text = sub.format_help()
+        assert "usage:" in text, name
+    assert "AGENTSTAGE_PROVIDER" in verbs["run"].format_help()
+    done = subprocess.run([AGENTSTAGE, "--help"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and "exit codes" in done.stdout

@@ -1,0 +1,53 @@
+"""Built-in offline tools: happy paths and limits; argument validation in the registry."""
+
+import pytest
+
+from agentstage.runtime.errors import NotFound, ToolArgumentsError, ToolError
+from agentstage.runtime.tools import ToolRegistry, builtin_tools
+
+registry = ToolRegistry(builtin_tools())
+
+
+def run(name: str, **arguments):
+    return registry.get(name)(arguments)
+
+
+def test_calculator_evaluates_without_eval() -> None:
+    assert run("calculator", expression="(2+3)*4")["result"] == 20
+    assert run("calculator", expression="sqrt(16) + 2^3")["result"] == 12
+    for bad in ("__import__('os')", "2**999999", "1/0", "x" * 600):
+        with pytest.raises(ToolError):
+            run("calculator", expression=bad)
+
+
+def test_current_time_knows_time_zones() -> None:
+    assert run("current_time", timezone="Europe/Paris")["timezone"] == "Europe/Paris"
+    with pytest.raises(ToolError, match="unknown time zone"):
+        run("current_time", timezone="Mars/Olympus")
+
+
+def test_json_query_selects_by_path_and_picks_keys() -> None:
+    document = {"items": [{"name": "a", "size": 1}, {"name": "b", "size": 2}]}
+    assert run("json_query", document=document, path="items.1.name")["value"] == "b"
+    assert run("json_query", document='{"a": [1, 2]}', path="a.-1")["value"] == 2
+    assert run("json_query", document=document, path="items", pick=["name"])["value"] == [{"name": "a"}, {"name": "b"}]
+    with pytest.raises(ToolError, match="no 'missing'"):
+        run("json_query", document=document, path="missing")
+
+
+def test_text_stats_counts() -> None:
+    stats = run("text_stats", text="One fish. Two fish! Red fish?")
+    assert (stats["words"], stats["sentences"], stats["top_words"][0]) == (6, 3, {"word": "fish", "count": 3})
+
+
+def test_arguments_are_validated_against_the_schema() -> None:
+    with pytest.raises(ToolArgumentsError) as caught:
+        run("calculator", expression=1, extra=True)
+    assert len(caught.value.errors) == 2
+
+
+def test_select_keeps_order_drops_duplicates_and_rejects_unknown_names() -> None:
+    assert registry.select(["text_stats", "calculator", "text_stats"]).names() == ["calculator", "text_stats"]
+    assert [t.name for t in registry.select(["text_stats", "calculator"])] == ["text_stats", "calculator"]
+    with pytest.raises(NotFound):
+        registry.select(["calculator", "teleport"])
