@@ -8,11 +8,13 @@ from typing import Any
 __all__ = [
     "ApiKey",
     "AuditEntry",
+    "CatalogEntry",
     "Checkpoint",
     "Event",
     "QueueEvent",
     "Record",
     "RunAttempt",
+    "SessionItem",
     "ToolEffect",
     "WorkerHeartbeat",
 ]
@@ -137,4 +139,29 @@ class AuditEntry:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-Record = Event | Checkpoint | RunAttempt | WorkerHeartbeat | QueueEvent | ToolEffect | ApiKey | AuditEntry
+@dataclass(frozen=True, slots=True)
+class SessionItem:
+    """A value a tool keeps for one session (memory_store, todo_manager); key
+    `(session_id, namespace, key)`; `value=None` deletes it."""
+
+    session_id: str
+    namespace: str
+    key: str
+    value: Any
+    ts: str
+    expires_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """A runtime definition (custom HTTP tool, tool instance, workflow tool binding); key
+    `(kind, name)`; `body=None` deletes it. Bodies hold credential references, never secrets."""
+
+    kind: str
+    name: str
+    body: dict[str, Any] | None
+    ts: str
+
+
+Record = (Event | Checkpoint | RunAttempt | WorkerHeartbeat | QueueEvent | ToolEffect | ApiKey | AuditEntry
+          | SessionItem | CatalogEntry)

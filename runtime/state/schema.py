@@ -146,6 +146,26 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX audit_ts ON audit_log(ts DESC, id DESC);
     CREATE INDEX audit_key ON audit_log(key_id, ts DESC);
     """,
+    """
+    CREATE TABLE session_items (
+        session_id TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        expires_at TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (session_id, namespace, key)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE catalog_entries (
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (kind, name)
+    ) WITHOUT ROWID;
+    """,
 )
 
 

@@ -18,11 +18,13 @@ from agentstage.runtime.errors import StoreError, StoreLockedError
 from agentstage.runtime.state.records import (
     ApiKey,
     AuditEntry,
+    CatalogEntry,
     Checkpoint,
     Event,
     QueueEvent,
     Record,
     RunAttempt,
+    SessionItem,
     ToolEffect,
     WorkerHeartbeat,
 )
@@ -298,6 +300,30 @@ class SQLiteWriter:
         )
         return False
 
+    def _session_item(self, cursor: apsw.Cursor, item: SessionItem) -> bool:
+        if item.value is None:
+            cursor.execute("DELETE FROM session_items WHERE session_id = ? AND namespace = ? AND key = ?",
+                           (item.session_id, item.namespace, item.key))
+            return False
+        cursor.execute(
+            "INSERT INTO session_items(session_id, namespace, key, value, expires_at, updated_at)"
+            " VALUES (?,?,?,?,?,?) ON CONFLICT(session_id, namespace, key) DO UPDATE SET"
+            "  value = excluded.value, expires_at = excluded.expires_at, updated_at = excluded.updated_at",
+            (item.session_id, item.namespace, item.key, json.dumps(item.value, default=str), item.expires_at, item.ts),
+        )
+        return False
+
+    def _catalog_entry(self, cursor: apsw.Cursor, entry: CatalogEntry) -> bool:
+        if entry.body is None:
+            cursor.execute("DELETE FROM catalog_entries WHERE kind = ? AND name = ?", (entry.kind, entry.name))
+            return False
+        cursor.execute(
+            "INSERT INTO catalog_entries(kind, name, body, created_at, updated_at) VALUES (?,?,?,?,?)"
+            " ON CONFLICT(kind, name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+            (entry.kind, entry.name, json.dumps(entry.body, sort_keys=True), entry.ts, entry.ts),
+        )
+        return False
+
 
 _HANDLERS = {
     Event: SQLiteWriter._event,
@@ -308,4 +334,6 @@ _HANDLERS = {
     ToolEffect: SQLiteWriter._effect,
     ApiKey: SQLiteWriter._api_key,
     AuditEntry: SQLiteWriter._audit,
+    SessionItem: SQLiteWriter._session_item,
+    CatalogEntry: SQLiteWriter._catalog_entry,
 }

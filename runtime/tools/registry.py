@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
 
-from agentstage.runtime.errors import NotFound, ToolArgumentsError
+from agentstage.runtime.errors import NotFound, ToolArgumentsError, ToolError
 from agentstage.runtime.llm.types import ToolSpec
+from agentstage.runtime.tools.selection import build_selection
 
-__all__ = ["Tool", "ToolRegistry"]
+__all__ = ["SESSION_ARG", "Tool", "ToolRegistry"]
+
+SESSION_ARG = "_session_id"
+"""Argument the runtime (never the model) sets on calls of session-scoped tools."""
 
 
 @dataclass(frozen=True)
@@ -20,7 +24,8 @@ class Tool:
     """A callable tool; `func(**arguments)` returns a JSON-able result or raises.
 
     `side_effects=True` tools are journalled under an idempotency key so a retried run
-    does not repeat a completed call.
+    does not repeat a completed call. `needs_session=True` tools receive `session_id=` from
+    the run (see `SessionBinding`). `available=False` marks a tool whose service is missing here.
     """
 
     name: str
@@ -28,6 +33,8 @@ class Tool:
     parameters: dict[str, Any]
     func: Callable[..., Any]
     side_effects: bool = False
+    needs_session: bool = False
+    available: bool = True
     _validator: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -50,15 +57,29 @@ class Tool:
         return arguments
 
     def __call__(self, arguments: dict[str, Any]) -> Any:
-        return self.func(**self.validate(arguments))
+        session = None
+        if isinstance(arguments, dict) and SESSION_ARG in arguments:
+            session = arguments[SESSION_ARG]
+            arguments = {k: v for k, v in arguments.items() if k != SESSION_ARG}
+        if not self.needs_session:
+            return self.func(**self.validate(arguments))
+        if not isinstance(session, str) or not session:
+            raise ToolError(self.name, f"{self.name} keeps its state per session and was called outside a run")
+        return self.func(session_id=session, **self.validate(arguments))
+
+    def catalog_entry(self) -> dict[str, Any]:
+        """Name, description, schema and availability, as listed by the API and the CLI."""
+        return {"name": self.name, "description": self.description, "parameters": self.parameters,
+                "side_effects": self.side_effects, "available": self.available}
 
 
 class ToolRegistry:
     """A thread-safe set of tools by name; `select` builds the view an agent uses."""
 
-    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+    def __init__(self, tools: Iterable[Tool] = (), bundles: Mapping[str, Sequence[str]] | None = None) -> None:
         self._tools: dict[str, Tool] = {}
         self._lock = threading.Lock()
+        self.bundles: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in (bundles or {}).items()}
         for tool in tools:
             self.register(tool)
 
@@ -85,12 +106,13 @@ class ToolRegistry:
     def __iter__(self):
         return iter(list(self._tools.values()))
 
-    def select(self, names: Iterable[str]) -> ToolRegistry:
-        """A registry holding only `names` (order kept, duplicates dropped); NotFound for an unknown name."""
-        chosen: dict[str, Tool] = {}
-        for name in names:
-            if name == "*":
-                chosen.update({t.name: t for t in self})
-            elif name not in chosen:
-                chosen[name] = self.get(name)
-        return ToolRegistry(chosen.values())
+    def expand(self, selection: str | Iterable[str]) -> list[str]:
+        """Tool names of a selection in the grammar of `build_selection` (`@bundle`, `*`, names)."""
+        return build_selection(selection, list(self._tools), self.bundles)
+
+    def select(self, selection: str | Iterable[str]) -> ToolRegistry:
+        """A registry holding only the selected tools (order kept, duplicates dropped).
+
+        Raises NotFound("tool" | "bundle", name) for an unknown entry.
+        """
+        return ToolRegistry((self.get(name) for name in self.expand(selection)), self.bundles)
