@@ -6,9 +6,18 @@ from agentstage.runtime.agents import AgentSpec
 from agentstage.runtime.config import Config
 from agentstage.runtime.middleware import Middleware, RunContext, ToolOutcome
 from agentstage.runtime.retry import RetryPolicy
-from agentstage.runtime.system import RunHandle, System
 
 logger.disable("agentstage.runtime")
+
+
+def __getattr__(name: str) -> object:
+    # NOTE: System wires actors, and actors import runtime building blocks; importing it lazily
+    # lets `agentstage.actors` be imported first without a cycle.
+    if name in ("RunHandle", "System"):
+        from agentstage.runtime import system
+
+        return getattr(system, name)
+    raise AttributeError(f"module 'agentstage.runtime' has no attribute {name!r}")
 
 __all__ = [
     "AgentSpec",

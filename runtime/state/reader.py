@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from agentstage.runtime.errors import NotFound
+from agentstage.runtime.errors import NotFound, StoreError
 from agentstage.runtime.llm.types import ChatMessage
 from agentstage.runtime.state.sqlite import open_connection, store_errors
 
@@ -98,7 +98,7 @@ class SQLiteReader:
         rows = self._rows(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,))
         if not rows:
             raise NotFound("run", run_id)
-        return _run_row(rows[0])
+        return self._run_row(rows[0])
 
     def list_runs(
         self,
@@ -133,7 +133,7 @@ class SQLiteReader:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY created_at DESC, run_id DESC LIMIT ?"
-        rows = [_run_row(r) for r in self._rows(sql, (*params, limit + 1))]
+        rows = [self._run_row(r) for r in self._rows(sql, (*params, limit + 1))]
         next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].run_id) if len(rows) > limit else None
         return Page(rows[:limit], next_cursor)
 
@@ -145,7 +145,7 @@ class SQLiteReader:
             (run_id, after_seq, limit),
         )
         keys = ("run_id", "seq", "type", "ts", "session_id", "node", "tool", "provider", "duration_ms", "error")
-        return [dict(zip(keys, r[:10]), data=json.loads(r[10])) for r in rows]
+        return [dict(zip(keys, r[:10]), data=self._json(r[10], f"events row ({r[0]}, {r[1]})")) for r in rows]
 
     def session_history(self, session_id: str, *, max_turns: int = 50) -> tuple[ChatMessage, ...]:
         """The conversation of a session's completed runs, oldest first, as user/assistant turns."""
@@ -202,12 +202,13 @@ class SQLiteReader:
         if not rows:
             raise NotFound("checkpoint", f"{run_id}@{'latest' if step is None else step}")
         keys = ("step", "node", "next_node", "state_bytes", "version", "created_at")
-        return dict(zip(keys, rows[0][:6]), run_id=run_id, state=json.loads(rows[0][6]))
+        return dict(zip(keys, rows[0][:6]), run_id=run_id,
+                    state=self._json(rows[0][6], f"checkpoints row ({run_id}, {rows[0][0]})"))
 
     def tool_effect(self, key: str) -> tuple[bool, Any]:
         """`(True, result)` when the effect with this idempotency key completed before."""
         rows = self._rows("SELECT result FROM tool_effects WHERE key = ?", (key,))
-        return (True, json.loads(rows[0][0])) if rows else (False, None)
+        return (True, self._json(rows[0][0], f"tool_effects row {key}")) if rows else (False, None)
 
     def count(self, table: str) -> int:
         """Rows in one of the store's tables (for stats and tests)."""
@@ -215,8 +216,13 @@ class SQLiteReader:
             raise ValueError(f"bad table name {table!r}")
         return self._rows(f"SELECT count(*) FROM {table}")[0][0]
 
+    def _json(self, text: str, where: str) -> Any:
+        try:
+            return json.loads(text)
+        except (TypeError, ValueError):
+            raise StoreError(self.path, f"corrupt {where}: not valid JSON") from None
 
-def _run_row(row: tuple) -> RunRow:
-    values = list(row)
-    values[16] = json.loads(values[16] or "{}")
-    return RunRow(*values)
+    def _run_row(self, row: tuple) -> RunRow:
+        values = list(row)
+        values[16] = self._json(values[16] or "{}", f"runs row {values[0]}")
+        return RunRow(*values)

@@ -58,3 +58,22 @@ def test_session_history_has_completed_turns_oldest_first(reader: SQLiteReader) 
 def test_unknown_run_is_not_found(reader: SQLiteReader) -> None:
     with pytest.raises(NotFound):
         reader.get_run("missing")
+
+
+def test_a_corrupt_row_is_a_store_error_naming_it(tmp_path: Path) -> None:
+    import apsw
+
+    from agentstage.runtime.errors import StoreError
+
+    writer = SQLiteWriter(tmp_path / "state.db")
+    writer.write([Event("r1", 1, "run.started", "2026-01-01T00:00:00.000Z", "s", {"input": "q"})])
+    writer.close()
+    raw = apsw.Connection(str(tmp_path / "state.db"))
+    raw.execute("UPDATE events SET data = '{broken' WHERE run_id = 'r1'")
+    raw.execute("UPDATE runs SET metadata = 'nope' WHERE run_id = 'r1'")
+    raw.close()
+    reader = SQLiteReader(tmp_path / "state.db")
+    with pytest.raises(StoreError, match=r"corrupt events row \(r1, 1\)"):
+        reader.events("r1")
+    with pytest.raises(StoreError, match="corrupt runs row r1"):
+        reader.get_run("r1")
