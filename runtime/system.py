@@ -22,7 +22,7 @@ from agentstage.actors.agent import AgentActor, StartRun
 from agentstage.actors.messages import RunAgent, RunResult
 from agentstage.actors.observer import ObserverActor, Subscribe, Subscription, Unsubscribe
 from agentstage.actors.pool import AgentPool
-from agentstage.actors.store import StoreActor, StoreJournal
+from agentstage.actors.store import StoreActor, StoreJournal, Write
 from agentstage.actors.supervision import Slot
 from agentstage.runtime.agents import AgentSpec
 from agentstage.runtime.clock import new_id
@@ -31,6 +31,7 @@ from agentstage.runtime.errors import ConfigError, NotFound, RunAborted
 from agentstage.runtime.llm.factory import create_provider
 from agentstage.runtime.llm.types import Provider
 from agentstage.runtime.state.reader import Page, RunRow, SQLiteReader
+from agentstage.runtime.state.records import Record
 from agentstage.runtime.state.sqlite import SQLiteWriter
 from agentstage.runtime.tools.builtin import builtin_tools
 from agentstage.runtime.tools.registry import ToolRegistry
@@ -182,6 +183,18 @@ class System:
         subscription._close = lambda: observer.tell(Unsubscribe(subscription))
         observer.tell(Subscribe(subscription))
         return subscription
+
+    def write(self, records: Iterable[Record], *, wait: bool = True, timeout: float | None = None) -> None:
+        """Persist `records` in one transaction through the store actor; with `wait`, return once durable.
+
+        Raises StoreError when the write fails and pykka.Timeout after `timeout` seconds.
+        """
+        if self.store is None:
+            raise RuntimeError("System is not started")
+        reply: pykka.Future[None] | None = pykka.ThreadingFuture() if wait else None
+        self.store.tell(Write(tuple(records), reply))
+        if reply is not None:
+            reply.get(timeout=timeout if timeout is not None else self.config.run_timeout)
 
     def reader(self) -> SQLiteReader:
         """A read-only store connection for the calling thread."""
