@@ -150,9 +150,9 @@ class SQLiteReader:
     def session_history(self, session_id: str, *, max_turns: int = 50) -> tuple[ChatMessage, ...]:
         """The conversation of a session's completed runs, oldest first, as user/assistant turns."""
         rows = self._rows(
-            "SELECT input, output FROM (SELECT input, output, created_at, run_id FROM runs"
+            "SELECT input, output FROM (SELECT input, output, created_at, rowid AS arrival FROM runs"
             " WHERE session_id = ? AND status = 'completed' AND kind = 'agent'"
-            " ORDER BY created_at DESC, run_id DESC LIMIT ?) ORDER BY created_at, run_id",
+            " ORDER BY created_at DESC, arrival DESC LIMIT ?) ORDER BY created_at, arrival",
             (session_id, max_turns),
         )
         history: list[ChatMessage] = []
