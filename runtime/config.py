@@ -54,6 +54,10 @@ class Config:
     busy_timeout_ms: int = _setting(5000, "AGENTSTAGE_BUSY_TIMEOUT_MS", "SQLite busy timeout, milliseconds")
     run_timeout: float = _setting(600.0, "AGENTSTAGE_RUN_TIMEOUT", "seconds a blocking run call waits")
     log_level: str = _setting("INFO", "AGENTSTAGE_LOG_LEVEL", "log level of CLI and service processes")
+    state: str = _setting("sqlite", "AGENTSTAGE_STATE",
+                          "state backend: sqlite, redis (Redis only) or hybrid (SQLite + Redis copy for hot reads)")
+    state_redis_ttl: int = _setting(259200, "AGENTSTAGE_STATE_REDIS_TTL",
+                                    "seconds Redis keeps a run's state after its last write (0 = forever)")
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False,
                                    metadata={"help": "merged .env + environment, for vendor credentials"})
 

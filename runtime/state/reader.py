@@ -14,6 +14,7 @@ from typing import Any
 
 from agentstage.runtime.errors import NotFound, StoreError
 from agentstage.runtime.llm.types import ChatMessage
+from agentstage.runtime.state.health import Health
 from agentstage.runtime.state.sqlite import open_connection, store_errors
 
 __all__ = ["Page", "RunRow", "SQLiteReader", "decode_cursor", "encode_cursor"]
@@ -60,6 +61,9 @@ class Page:
 
 
 _RUN_COLUMNS = ", ".join(RunRow.__dataclass_fields__)
+_ATTEMPT_KEYS = ("run_id", "attempt", "task_id", "worker_id", "status", "started_at", "ended_at", "error")
+_QUEUE_KEYS = ("task_id", "attempt", "kind", "ts", "run_id")
+_HEARTBEAT_KEYS = ("worker_id", "host", "pid", "started_at", "last_seen", "in_flight", "concurrency", "status")
 
 
 def encode_cursor(*values: Any) -> str:
@@ -209,6 +213,32 @@ class SQLiteReader:
         """`(True, result)` when the effect with this idempotency key completed before."""
         rows = self._rows("SELECT result FROM tool_effects WHERE key = ?", (key,))
         return (True, self._json(rows[0][0], f"tool_effects row {key}")) if rows else (False, None)
+
+    def attempts(self, run_id: str) -> list[dict[str, Any]]:
+        """A run's attempts in order."""
+        rows = self._rows("SELECT run_id, attempt, task_id, worker_id, status, started_at, ended_at, error"
+                          " FROM run_attempts WHERE run_id = ? ORDER BY attempt", (run_id,))
+        return [dict(zip(_ATTEMPT_KEYS, r)) for r in rows]
+
+    def queue_events(self, task_id: str) -> list[dict[str, Any]]:
+        """A task's queue transitions, by attempt then time."""
+        rows = self._rows("SELECT task_id, attempt, kind, ts, run_id, detail FROM queue_events"
+                          " WHERE task_id = ? ORDER BY attempt, ts, kind", (task_id,))
+        return [dict(zip(_QUEUE_KEYS, r[:5]), detail=self._json(r[5], f"queue_events row {task_id}")) for r in rows]
+
+    def heartbeats(self) -> list[dict[str, Any]]:
+        """The last heartbeat of every worker, by worker id."""
+        rows = self._rows("SELECT worker_id, host, pid, started_at, last_seen, in_flight, concurrency, status"
+                          " FROM worker_heartbeats ORDER BY worker_id")
+        return [dict(zip(_HEARTBEAT_KEYS, r)) for r in rows]
+
+    def health(self) -> Health:
+        """`ok` while the file answers a query, else `down` with the reason."""
+        try:
+            self._rows("SELECT 1")
+        except StoreError as exc:
+            return Health("down", str(exc))
+        return Health("ok")
 
     def count(self, table: str) -> int:
         """Rows in one of the store's tables (for stats and tests)."""

@@ -15,6 +15,7 @@ import apsw
 import apsw.bestpractice
 
 from agentstage.runtime.errors import StoreError, StoreLockedError
+from agentstage.runtime.state.health import Health
 from agentstage.runtime.state.records import (
     ApiKey,
     AuditEntry,
@@ -138,6 +139,15 @@ class SQLiteWriter:
     @property
     def in_transaction(self) -> bool:
         return self._in_transaction
+
+    def health(self) -> Health:
+        """`ok` while the file answers a query, else `down` with the reason."""
+        try:
+            with store_errors(self.path):
+                self.connection.execute("SELECT 1").get
+        except StoreError as exc:
+            return Health("down", str(exc))
+        return Health("ok")
 
     def write(self, records: Iterable[Record]) -> list[Event]:
         """Write records in their own transaction; returns the events that were new."""

@@ -1,0 +1,269 @@
+"""The Redis store: every record kept in Redis, for `AGENTSTAGE_STATE=redis` and as the Hybrid store's cache.
+
+Key layout (P = `<AGENTSTAGE_STREAM_PREFIX>:state`; "lex" zsets hold `<time>|<id>` members with
+score 0, so `ZREVRANGEBYLEX` gives keyset pages newest first; "T" = expires after
+`AGENTSTAGE_STATE_REDIS_TTL` seconds, refreshed on each write, 0 = never):
+
+    P:run:<run_id>                 hash  row (RunRow JSON), status, created_at, session_id, workflow,
+                                         worker_id, version, n_events, n_ckpts, latest_step        T
+    P:run:<run_id>:events          zset  score seq, member event JSON                               T
+    P:run:<run_id>:ckpts           zset  score step, member checkpoint JSON (with state)            T
+    P:runs                         lex   every run, `created_at|run_id`
+    P:runs:status:<status>         lex   runs by status (moved when the status changes)
+    P:runs:session:<session_id>    lex   a session's runs                                          T
+    P:runs:workflow:<name>, P:runs:worker:<worker_id>   lex   runs by workflow / worker
+    P:session:<session_id>         hash  created_at, updated_at, n_runs                             T
+    P:sessions                     lex   sessions, `updated_at|session_id`
+    P:effect:<idempotency key>     str   tool effect JSON                                           T
+    P:attempts:<run_id>            hash  attempt -> RunAttempt JSON                                 T
+    P:queue:<task_id>              hash  `attempt|kind` -> QueueEvent JSON                          T
+    P:worker:<worker_id>           str   WorkerHeartbeat JSON;  P:workers  set of worker ids
+    P:apikey:<id>                  str   ApiKey JSON
+    P:audit:<id>                   str   AuditEntry JSON;  P:audit  lex `ts|id`
+
+Index members whose row expired are removed when a listing meets them. `version` (events +
+checkpoints applied) lets a snapshot write refuse an older snapshot. Events and checkpoints are
+sorted sets rather than streams because replays and late arrivals may come out of `seq` order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+
+from agentstage.runtime.state.health import Health
+from agentstage.runtime.state.projection import project_run, project_session
+from agentstage.runtime.state.records import (
+    ApiKey,
+    AuditEntry,
+    Checkpoint,
+    Event,
+    QueueEvent,
+    Record,
+    RunAttempt,
+    ToolEffect,
+    WorkerHeartbeat,
+)
+from agentstage.runtime.state.redis_layout import (
+    RedisLayout,
+    checkpoint_dict,
+    dumps,
+    event_dict,
+    redis_errors,
+)
+
+__all__ = ["RedisWriter"]
+
+_KINDS = (Event, Checkpoint, RunAttempt, WorkerHeartbeat, QueueEvent, ToolEffect, ApiKey, AuditEntry)
+
+
+class RedisWriter:
+    """Applies records to Redis idempotently (natural keys), with the run projection of the SQLite writer.
+
+    Each `apply_batch` reads what it needs, then writes in one MULTI/EXEC, so a batch lands whole
+    or not at all. Redis has no rollback across batches: `commit`/`rollback` only end the group.
+    One writer per prefix, like the SQLite file.
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str, *, ttl: int = 0, where: str = "redis") -> None:
+        self.client = client
+        self.layout = RedisLayout(client, prefix)
+        self.ttl = ttl
+        self.where = where
+        self._in_transaction = False
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._in_transaction
+
+    def begin(self) -> None:
+        self._in_transaction = True
+
+    def commit(self) -> None:
+        self._in_transaction = False
+
+    def rollback(self) -> None:
+        self._in_transaction = False
+
+    def write(self, records: Iterable[Record]) -> list[Event]:
+        self.begin()
+        try:
+            return self.apply_batch(records)
+        finally:
+            self.commit()
+
+    def health(self) -> Health:
+        try:
+            self.client.ping()
+        except redis.RedisError as exc:
+            return Health("down", f"redis unavailable: {exc}")
+        return Health("ok")
+
+    def close(self) -> None:
+        self.client.close()
+
+    def apply_batch(self, records: Iterable[Record]) -> list[Event]:
+        """Apply records in one MULTI/EXEC; returns the events that were new. Raises StoreError."""
+        records = list(records)
+        for record in records:
+            if not isinstance(record, _KINDS):
+                raise TypeError(f"cannot store {type(record).__name__}")
+        if not records:
+            return []
+        with redis_errors(self.where):
+            state = self._read(records)
+            fresh, writes = self._plan(records, state)
+            self.layout.execute(writes, transaction=True)
+        return fresh
+
+    def _read(self, records: list[Record]) -> dict[str, Any]:
+        """What the batch needs to know: existing seqs/steps and the rows it merges into."""
+        lay = self.layout
+        probes: list[tuple[str, Any]] = []
+        for r in records:
+            if isinstance(r, Event):
+                probes += [(f"seq:{r.run_id}:{r.seq}", ("zcount", lay.events(r.run_id), r.seq)),
+                           (f"run:{r.run_id}", ("hmget", lay.run(r.run_id))),
+                           (f"session:{r.session_id}", ("hmget_session", lay.session(r.session_id)))]
+            elif isinstance(r, Checkpoint):
+                probes += [(f"step:{r.run_id}:{r.step}", ("zcount", lay.checkpoints(r.run_id), r.step)),
+                           (f"run:{r.run_id}", ("hmget", lay.run(r.run_id)))]
+            elif isinstance(r, RunAttempt):
+                probes.append((f"attempt:{r.run_id}:{r.attempt}", ("hget", lay.attempts(r.run_id), r.attempt)))
+            elif isinstance(r, WorkerHeartbeat):
+                probes.append((f"worker:{r.worker_id}", ("get", lay.worker(r.worker_id))))
+            elif isinstance(r, ApiKey):
+                probes.append((f"apikey:{r.id}", ("get", lay.api_key(r.id))))
+        unique = dict(probes)
+
+        def build(pipe: Any) -> None:
+            for op in unique.values():
+                if op[0] == "zcount":
+                    pipe.zcount(op[1], op[2], op[2])
+                elif op[0] == "hmget":
+                    pipe.hmget(op[1], "row", "n_events", "n_ckpts", "latest_step")
+                elif op[0] == "hmget_session":
+                    pipe.hmget(op[1], "created_at", "updated_at", "n_runs")
+                elif op[0] == "hget":
+                    pipe.hget(op[1], op[2])
+                else:
+                    pipe.get(op[1])
+
+        return dict(zip(unique, self.layout.execute(build))) if unique else {}
+
+    def _plan(self, records: list[Record], state: dict[str, Any]) -> tuple[list[Event], Any]:
+        lay, ttl = self.layout, self.ttl
+        fresh: list[Event] = []
+        runs: dict[str, dict[str, Any]] = {}
+        sessions: dict[str, dict[str, Any]] = {}
+        events: dict[str, list[tuple[int, str]]] = {}
+        ckpts: dict[str, list[tuple[int, str]]] = {}
+        plain: list[tuple[str, tuple]] = []
+        for r in records:
+            if isinstance(r, Event):
+                if state.get(f"seq:{r.run_id}:{r.seq}") or any(s == r.seq for s, _ in events.get(r.run_id, [])):
+                    continue
+                run = self._run_state(runs, state, r.run_id)
+                created = run["row"] is None
+                run["row"] = project_run(run["row"], r)
+                run["n_events"] += 1
+                events.setdefault(r.run_id, []).append((r.seq, dumps(event_dict(r))))
+                if r.type in ("run.queued", "run.started"):
+                    session = self._session_state(sessions, state, r.session_id)
+                    session["row"] = project_session(session["row"], r)
+                    session["n_runs"] += created
+                fresh.append(r)
+            elif isinstance(r, Checkpoint):
+                if state.get(f"step:{r.run_id}:{r.step}") or any(s == r.step for s, _ in ckpts.get(r.run_id, [])):
+                    continue
+                run = self._run_state(runs, state, r.run_id)
+                run["n_ckpts"] += 1
+                run["latest_step"] = r.step if run["latest_step"] is None else max(run["latest_step"], r.step)
+                ckpts.setdefault(r.run_id, []).append((r.step, dumps(checkpoint_dict(r))))
+            elif isinstance(r, RunAttempt):
+                key = f"attempt:{r.run_id}:{r.attempt}"
+                state[key] = dumps(merge_attempt(_loads(state.get(key)), dataclasses.asdict(r)))
+                plain.append(("hset", (lay.attempts(r.run_id), r.attempt, state[key])))
+            elif isinstance(r, WorkerHeartbeat):
+                key = f"worker:{r.worker_id}"
+                old = _loads(state.get(key))
+                if old is None or r.last_seen >= old["last_seen"]:
+                    state[key] = dumps(dataclasses.asdict(r))
+                    plain += [("set", (lay.worker(r.worker_id), state[key])), ("sadd", (lay.workers(), r.worker_id))]
+            elif isinstance(r, QueueEvent):
+                plain.append(("hsetnx", (lay.queue(r.task_id), f"{r.attempt}|{r.kind}", dumps(dataclasses.asdict(r)))))
+            elif isinstance(r, ToolEffect):
+                value = dumps({"run_id": r.run_id, "tool": r.tool, "result": r.result, "created_at": r.ts})
+                plain.append(("setnx", (lay.effect(r.key), value)))
+            elif isinstance(r, ApiKey):
+                key = f"apikey:{r.id}"
+                state[key] = dumps(merge_api_key(_loads(state.get(key)), dataclasses.asdict(r)))
+                plain.append(("set", (lay.api_key(r.id), state[key])))
+            else:
+                plain += [("setnx", (lay.audit(r.id), dumps(dataclasses.asdict(r)))),
+                          ("zadd_lex", (lay.audit(), f"{r.ts}|{r.id}"))]
+
+        def build(pipe: Any) -> None:
+            for run_id, pairs in events.items():
+                lay.add_scored(pipe, lay.events(run_id), pairs, ttl)
+            for run_id, pairs in ckpts.items():
+                lay.add_scored(pipe, lay.checkpoints(run_id), pairs, ttl)
+            for run_id, run in runs.items():
+                if run["row"] is not None:
+                    lay.put_run(pipe, run["row"], run["n_events"] + run["n_ckpts"], run["n_events"], run["n_ckpts"],
+                                run["latest_step"], ttl)
+            for session in sessions.values():
+                lay.put_session(pipe, session["row"], session["n_runs"], ttl)
+            for op, args in plain:
+                if op == "zadd_lex":
+                    pipe.zadd(args[0], {args[1]: 0})
+                    continue
+                getattr(pipe, op)(*args)
+                if ttl and op in ("hset", "hsetnx", "setnx"):
+                    pipe.expire(args[0], ttl)
+
+        return fresh, build
+
+    @staticmethod
+    def _run_state(runs: dict[str, dict[str, Any]], state: dict[str, Any], run_id: str) -> dict[str, Any]:
+        if run_id not in runs:
+            row, n_events, n_ckpts, latest = state.get(f"run:{run_id}") or (None, None, None, None)
+            runs[run_id] = {"row": _loads(row), "n_events": int(n_events or 0), "n_ckpts": int(n_ckpts or 0),
+                            "latest_step": int(latest) if latest not in (None, "") else None}
+        return runs[run_id]
+
+    @staticmethod
+    def _session_state(sessions: dict[str, dict[str, Any]], state: dict[str, Any], session_id: str) -> dict[str, Any]:
+        if session_id not in sessions:
+            created, updated, n_runs = state.get(f"session:{session_id}") or (None, None, None)
+            row = {"session_id": session_id, "created_at": created, "updated_at": updated} if created else None
+            sessions[session_id] = {"row": row, "n_runs": int(n_runs or 0)}
+        return sessions[session_id]
+
+
+def merge_attempt(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """A later write of an attempt: status moves until it ended; ids and end stick once set."""
+    if old is None:
+        return new
+    return {**old,
+            "status": new["status"] if old["ended_at"] is None else old["status"],
+            "worker_id": new["worker_id"] or old["worker_id"],
+            "task_id": new["task_id"] or old["task_id"],
+            "ended_at": old["ended_at"] if old["ended_at"] is not None else new["ended_at"],
+            "error": old["error"] if old["error"] is not None else new["error"]}
+
+
+def merge_api_key(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """A later write of a key: revocation sticks, last use only moves forward."""
+    if old is None:
+        return new
+    last_used = new["last_used_at"] if (new["last_used_at"] or "") > (old["last_used_at"] or "") else old["last_used_at"]
+    return {**old, "revoked_at": old["revoked_at"] or new["revoked_at"], "last_used_at": last_used}
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)

@@ -1,0 +1,226 @@
+"""The store contract, run against every backend (sqlite, redis, hybrid) so they cannot drift."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from agentstage.runtime.errors import NotFound
+from agentstage.runtime.state.base import StoreReader, StoreWriter
+from agentstage.runtime.state.factory import StateBackend
+from agentstage.runtime.state.records import (
+    ApiKey,
+    AuditEntry,
+    Event,
+    QueueEvent,
+    RunAttempt,
+    ToolEffect,
+    WorkerHeartbeat,
+)
+from tests.runtime.state.conftest import checkpoint, completed, started, ts
+
+
+class Store:
+    def __init__(self, writer: StoreWriter, reader: StoreReader) -> None:
+        self.writer, self.reader = writer, reader
+
+
+@pytest.fixture
+def store(backend: StateBackend) -> Iterator[Store]:
+    writer = backend.writer()
+    reader = backend.reader()
+    yield Store(writer, reader)
+    reader.close()
+    writer.close()
+
+
+def llm(run_id: str, seq: int, tokens: tuple[int, int], session: str = "s1") -> Event:
+    return Event(run_id, seq, "llm.response", ts(seq), session,
+                 {"usage": {"input_tokens": tokens[0], "output_tokens": tokens[1]}}, provider="scripted")
+
+
+def test_backends_satisfy_the_interface(store: Store) -> None:
+    assert isinstance(store.writer, StoreWriter)
+    assert isinstance(store.reader, StoreReader)
+    assert store.writer.health().status == "ok"
+    assert store.reader.health().status == "ok"
+
+
+def test_a_replayed_batch_is_a_no_op(store: Store) -> None:
+    batch = [started("r1"), llm("r1", 2, (10, 5)), checkpoint("r1", 1), ToolEffect("r1:1:c1", "r1", "t", {"v": 1}, ts(3)),
+             QueueEvent("task1", 1, "enqueued", ts(1), "r1")]
+    assert [e.seq for e in store.writer.write(batch)] == [1, 2]
+    assert store.writer.write(batch) == []
+    run = store.reader.get_run("r1")
+    assert (run.input_tokens, run.output_tokens) == (10, 5)
+    assert [e["seq"] for e in store.reader.events("r1")] == [1, 2]
+    assert len(store.reader.checkpoints("r1")) == 1
+    assert len(store.reader.queue_events("task1")) == 1
+
+
+def test_a_batch_reports_only_events_new_within_it(store: Store) -> None:
+    fresh = store.writer.write([started("r1"), started("r1"), completed("r1")])
+    assert [e.seq for e in fresh] == [1, 2]
+
+
+def test_the_run_projection_follows_its_events(store: Store) -> None:
+    store.writer.write([started("r1", metadata={"k": "v"}), llm("r1", 2, (7, 3)), llm("r1", 3, (1, 1))])
+    run = store.reader.get_run("r1")
+    assert (run.status, run.started_at, run.ended_at, run.metadata) == ("running", ts(0), None, {"k": "v"})
+    assert run.total_tokens == 12
+    store.writer.write([Event("r1", 4, "run.completed", ts(9), "s1", {"output": "done"})])
+    run = store.reader.get_run("r1")
+    assert (run.status, run.output, run.ended_at, run.last_seq) == ("completed", "done", ts(9), 4)
+
+
+def test_a_late_older_status_event_does_not_move_the_run(store: Store) -> None:
+    store.writer.write([started("r1"), Event("r1", 5, "run.failed", ts(5), "s1", error="boom")])
+    store.writer.write([Event("r1", 3, "run.waiting", ts(3), "s1")])
+    run = store.reader.get_run("r1")
+    assert (run.status, run.error, run.last_seq) == ("failed", "boom", 5)
+
+
+def test_a_new_attempt_reopens_a_failed_run(store: Store) -> None:
+    store.writer.write([started("r1"), Event("r1", 2, "run.failed", ts(2), "s1", error="boom")])
+    store.writer.write([started("r1", seq=3, second=3, attempt=2)])
+    run = store.reader.get_run("r1")
+    assert (run.status, run.error, run.ended_at, run.attempt, run.started_at) == ("running", None, None, 2, ts(0))
+
+
+def test_events_of_a_missing_run_are_kept_without_a_run_row(store: Store) -> None:
+    store.writer.write([llm("ghost", 1, (1, 1))])
+    with pytest.raises(NotFound):
+        store.reader.get_run("ghost")
+    assert [e["type"] for e in store.reader.events("ghost")] == ["llm.response"]
+
+
+def test_events_after_a_seq_with_a_limit(store: Store) -> None:
+    store.writer.write([started("r1"), *(llm("r1", seq, (1, 0)) for seq in range(2, 8))])
+    events = store.reader.events("r1", after_seq=2, limit=3)
+    assert [e["seq"] for e in events] == [3, 4, 5]
+    assert events[0] == {"run_id": "r1", "seq": 3, "type": "llm.response", "ts": ts(3), "session_id": "s1",
+                         "node": None, "tool": None, "provider": "scripted", "duration_ms": None, "error": None,
+                         "data": {"usage": {"input_tokens": 1, "output_tokens": 0}}}
+
+
+def seven_runs(store: Store) -> None:
+    records: list[Any] = []
+    for i in range(7):
+        session = "even" if i % 2 == 0 else "odd"
+        records.append(started(f"r{i}", session=session, second=i))
+        if i != 6:
+            records.append(completed(f"r{i}", session=session, second=i))
+    store.writer.write(records)
+
+
+def test_keyset_pages_cover_every_run_once_newest_first(store: Store) -> None:
+    seven_runs(store)
+    seen, cursor = [], None
+    while True:
+        page = store.reader.list_runs(limit=3, cursor=cursor)
+        seen += [row.run_id for row in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [f"r{i}" for i in range(6, -1, -1)]
+
+
+def test_runs_filter_by_status_session_and_time(store: Store) -> None:
+    seven_runs(store)
+    assert [r.run_id for r in store.reader.list_runs(status="running").items] == ["r6"]
+    assert [r.run_id for r in store.reader.list_runs(session_id="odd").items] == ["r5", "r3", "r1"]
+    assert [r.run_id for r in store.reader.list_runs(status="completed", session_id="even", limit=1).items] == ["r4"]
+    assert [r.run_id for r in store.reader.list_runs(since=ts(2), until=ts(5)).items] == ["r4", "r3", "r2"]
+    page = store.reader.list_runs(session_id="even", limit=2)
+    assert [r.run_id for r in store.reader.list_runs(session_id="even", cursor=page.next_cursor).items] == ["r2", "r0"]
+
+
+def test_a_malformed_cursor_is_a_value_error(store: Store) -> None:
+    with pytest.raises(ValueError, match="cursor"):
+        store.reader.list_runs(cursor="definitely-not-a-cursor")
+
+
+def test_session_history_has_completed_turns_oldest_first(store: Store) -> None:
+    seven_runs(store)
+    assert [m.content for m in store.reader.session_history("even")] == ["q-r0", "a-r0", "q-r2", "a-r2", "q-r4", "a-r4"]
+    assert [m.content for m in store.reader.session_history("even", max_turns=1)] == ["q-r4", "a-r4"]
+    assert store.reader.session_history("nobody") == ()
+
+
+def test_sessions_most_recent_first_with_run_counts(store: Store) -> None:
+    seven_runs(store)
+    page = store.reader.list_sessions(limit=1)
+    assert [(s["session_id"], s["runs"], s["updated_at"]) for s in page.items] == [("even", 4, ts(6))]
+    rest = store.reader.list_sessions(limit=5, cursor=page.next_cursor)
+    assert [(s["session_id"], s["runs"], s["created_at"]) for s in rest.items] == [("odd", 3, ts(1))]
+    assert rest.next_cursor is None
+
+
+def test_checkpoints_are_insert_only_and_the_latest_wins(store: Store) -> None:
+    store.writer.write([started("r1"), checkpoint("r1", 1), checkpoint("r1", 3, {"big": "x" * 100})])
+    store.writer.write([checkpoint("r1", 2), checkpoint("r1", 1, {"changed": True})])
+    assert [c["step"] for c in store.reader.checkpoints("r1")] == [1, 2, 3]
+    assert "state" not in store.reader.checkpoints("r1")[0]
+    latest = store.reader.checkpoint("r1")
+    assert (latest["step"], latest["node"], latest["next_node"], latest["state"]) == (3, "n3", "n4", {"big": "x" * 100})
+    assert latest["state_bytes"] == len('{"big":"' + "x" * 100 + '"}')
+    assert store.reader.checkpoint("r1", 1)["state"] == {"step": 1}
+    with pytest.raises(NotFound):
+        store.reader.checkpoint("r1", 9)
+    with pytest.raises(NotFound):
+        store.reader.checkpoint("nothing")
+
+
+def test_tool_effects_are_found_by_idempotency_key(store: Store) -> None:
+    store.writer.write([ToolEffect("r1:1:c1", "r1", "mail", {"sent": 1}, ts(1))])
+    store.writer.write([ToolEffect("r1:1:c1", "r1", "mail", {"sent": 2}, ts(2))])
+    assert store.reader.tool_effect("r1:1:c1") == (True, {"sent": 1})
+    assert store.reader.tool_effect("r1:1:c2") == (False, None)
+
+
+def test_attempts_keep_their_end_once_set(store: Store) -> None:
+    store.writer.write([RunAttempt("r1", 1, "running", ts(1), task_id="t1")])
+    store.writer.write([RunAttempt("r1", 1, "failed", ts(1), worker_id="w1", ended_at=ts(4), error="lost")])
+    store.writer.write([RunAttempt("r1", 1, "running", ts(1), ended_at=ts(9), error="late"),
+                        RunAttempt("r1", 2, "running", ts(5), task_id="t1", worker_id="w2")])
+    assert store.reader.attempts("r1") == [
+        {"run_id": "r1", "attempt": 1, "task_id": "t1", "worker_id": "w1", "status": "failed", "started_at": ts(1),
+         "ended_at": ts(4), "error": "lost"},
+        {"run_id": "r1", "attempt": 2, "task_id": "t1", "worker_id": "w2", "status": "running", "started_at": ts(5),
+         "ended_at": None, "error": None},
+    ]
+
+
+def test_queue_events_and_the_newest_heartbeat(store: Store) -> None:
+    store.writer.write([QueueEvent("t1", 1, "claimed", ts(2), "r1", {"worker": "w1"}),
+                        QueueEvent("t1", 1, "enqueued", ts(1), "r1")])
+    assert [q["kind"] for q in store.reader.queue_events("t1")] == ["enqueued", "claimed"]
+    assert store.reader.queue_events("t1")[1]["detail"] == {"worker": "w1"}
+    store.writer.write([WorkerHeartbeat("w1", "h", 1, ts(0), ts(5), in_flight=2)])
+    store.writer.write([WorkerHeartbeat("w1", "h", 1, ts(0), ts(3), in_flight=9),
+                        WorkerHeartbeat("w0", "h", 2, ts(0), ts(1))])
+    assert [(h["worker_id"], h["in_flight"]) for h in store.reader.heartbeats()] == [("w0", 0), ("w1", 2)]
+
+
+def test_keys_and_audit_entries_are_accepted(store: Store) -> None:
+    key = ApiKey("k1", "ask_1", "hash", "admin", "ops", ts(0))
+    entry = AuditEntry("a1", ts(1), "runs.cancel", "ok", key_id="k1")
+    assert store.writer.write([key, entry]) == []
+    assert store.writer.write([key, entry]) == []
+
+
+def test_batches_grouped_in_one_transaction_are_visible_after_commit(store: Store) -> None:
+    store.writer.begin()
+    first = store.writer.apply_batch([started("r1")])
+    second = store.writer.apply_batch([completed("r1"), started("r1")])
+    store.writer.commit()
+    assert [e.seq for e in first + second] == [1, 2]
+    assert not store.writer.in_transaction
+    assert store.reader.get_run("r1").status == "completed"
+
+
+def test_an_unknown_record_type_is_refused(store: Store) -> None:
+    with pytest.raises(TypeError, match="cannot store"):
+        store.writer.write([object()])  # type: ignore[list-item]
