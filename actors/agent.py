@@ -9,6 +9,7 @@ store only after the run's last event is durable.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,13 +22,15 @@ from loguru import logger
 
 from agentstage.actors.messages import RunAgent, RunResult
 from agentstage.actors.run_log import RunLog
+from agentstage.actors.store import Publish
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.agents import AgentSpec
 from agentstage.runtime.clock import utc_now
-from agentstage.runtime.errors import AgentstageError, MaxIterationsExceeded, NotFound, ProviderError, RunAborted, ToolError
+from agentstage.runtime.errors import (AgentstageError, MaxIterationsExceeded, NotFound, ProviderError, RunAborted,
+                                       ToolError, TransientError)
 from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, Provider, ToolCall
 from agentstage.runtime.middleware import Middleware, RunContext, ToolOutcome
-from agentstage.runtime.state.records import ToolEffect
+from agentstage.runtime.state.records import Event, ToolEffect
 from agentstage.runtime.tools.journal import EffectJournal, effect_key
 from agentstage.runtime.tools.registry import ToolRegistry
 
@@ -54,6 +57,7 @@ class AgentActor(SupervisedActor):
         journal: EffectJournal | None,
         slot: Slot | None = None,
         on_idle: Any = None,
+        observer: Slot | None = None,
     ) -> None:
         super().__init__(slot)
         self.spec = spec
@@ -63,6 +67,7 @@ class AgentActor(SupervisedActor):
         self.journal = journal
         self.middleware: tuple[Middleware, ...] = tuple(spec.middleware)
         self.on_idle = on_idle
+        self.observer = observer
         self._executor: ThreadPoolExecutor | None = None
         self._current: tuple[StartRun, RunLog] | None = None
 
@@ -153,9 +158,10 @@ class AgentActor(SupervisedActor):
         log.flush()
         started = time.perf_counter()
         if response is None:
+            attempts = itertools.count(1)
             try:
                 response = self.spec.retry.call(
-                    lambda: self.provider.generate(request),
+                    lambda: self._call_provider(request, log, next(attempts)),
                     sleep=time.sleep,
                     on_retry=lambda n, err, wait: log.emit(
                         "llm.retry", error=str(err), data={"attempt": n, "delay_s": round(wait, 3)}),
@@ -176,6 +182,27 @@ class AgentActor(SupervisedActor):
             "usage": {"input_tokens": response.usage.input_tokens, "output_tokens": response.usage.output_tokens},
         })
         return response
+
+    def _call_provider(self, request: LLMRequest, log: RunLog, attempt: int) -> LLMResponse:
+        """One provider call; when streaming, text deltas go live (not stored) to the observer as `llm.delta`.
+
+        A retried stream restarts the turn from scratch; deltas carry `attempt` so a consumer can
+        drop the partial text of a failed attempt.
+        """
+        if not self.spec.stream:
+            return self.provider.generate(request)
+        final = None
+        for index, delta in enumerate(self.provider.stream(request)):
+            if delta.text and self.observer is not None:
+                # NOTE: seq is the last durable event's (llm.request): deltas hang off it and are never stored.
+                self.observer.tell(Publish((Event(
+                    log.run_id, log.next_seq - 1, "llm.delta", utc_now(), log.session_id,
+                    {"text": delta.text, "attempt": attempt, "index": index}, log.node, None, log.provider),)))
+            if delta.final is not None:
+                final = delta.final
+        if final is None:
+            raise TransientError(self.provider.name, "stream ended without a final response")
+        return final
 
     def _call_tools(self, ctx: RunContext, log: RunLog, calls: tuple[ToolCall, ...]) -> list[ToolOutcome]:
         prepared = []

@@ -26,6 +26,7 @@ class AgentSpec:
     max_parallel_tools: int = 8
     tool_timeout: float = 30.0
     retry: RetryPolicy = RetryPolicy()
+    stream: bool = False
     middleware: Sequence[Middleware] = field(default=(), compare=False)
     pool_size: int = 4
 
@@ -43,6 +44,7 @@ class AgentSpec:
             tools=tuple(config.tool_names), max_iterations=config.max_iterations,
             parallel_tools=config.parallel_tools, max_parallel_tools=config.max_parallel_tools,
             tool_timeout=config.tool_timeout, retry=config.retry_policy, pool_size=config.agent_pool_size,
+            stream=config.stream,
         )
         values.update(changes)
         return cls(**values)

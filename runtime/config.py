@@ -35,7 +35,7 @@ class Config:
 
     home: str = _setting(".agentstage", "AGENTSTAGE_HOME", "directory for the state file and local data")
     db_path: str = _setting("", "AGENTSTAGE_DB", "SQLite state file (default: $AGENTSTAGE_HOME/agentstage.db)")
-    provider: str = _setting("auto", "AGENTSTAGE_PROVIDER", "LLM provider: auto or a provider name (scripted, ...)")
+    provider: str = _setting("auto", "AGENTSTAGE_PROVIDER", "LLM provider: auto, openai, azure, anthropic, gemini, ollama or scripted")
     model: str = _setting("", "AGENTSTAGE_MODEL", "model name passed to the provider (provider default when empty)")
     system_prompt: str = _setting("", "AGENTSTAGE_SYSTEM_PROMPT", "system prompt of the default agent")
     tools: str = _setting("calculator,current_time,json_query,text_stats", "AGENTSTAGE_TOOLS",
@@ -46,11 +46,16 @@ class Config:
     parallel_tools: bool = _setting(False, "AGENTSTAGE_PARALLEL_TOOLS", "run a turn's tool calls in parallel")
     max_parallel_tools: int = _setting(8, "AGENTSTAGE_MAX_PARALLEL_TOOLS", "threads for parallel tool calls")
     tool_timeout: float = _setting(30.0, "AGENTSTAGE_TOOL_TIMEOUT", "seconds a tool call may take (0 = no limit)")
+    # NOTE: retry and timeout defaults follow the official OpenAI/Anthropic SDKs: 2 retries, 0.5 s doubling
+    # to 8 s with jitter factor U(0.75, 1) (jitter 0.25), connect timeout 5 s, read timeout 600 s.
     retry_max_attempts: int = _setting(3, "AGENTSTAGE_RETRY_MAX_ATTEMPTS", "attempts per LLM call (1 = no retry)")
-    retry_initial_backoff: float = _setting(0.2, "AGENTSTAGE_RETRY_INITIAL_BACKOFF", "first retry delay, seconds")
+    retry_initial_backoff: float = _setting(0.5, "AGENTSTAGE_RETRY_INITIAL_BACKOFF", "first retry delay, seconds")
     retry_multiplier: float = _setting(2.0, "AGENTSTAGE_RETRY_MULTIPLIER", "backoff growth per retry")
     retry_max_backoff: float = _setting(8.0, "AGENTSTAGE_RETRY_MAX_BACKOFF", "longest retry delay, seconds")
     retry_jitter: float = _setting(0.25, "AGENTSTAGE_RETRY_JITTER", "random fraction taken off each delay (0..1)")
+    llm_timeout: float = _setting(600.0, "AGENTSTAGE_LLM_TIMEOUT", "seconds an LLM HTTP call may wait for data")
+    llm_connect_timeout: float = _setting(5.0, "AGENTSTAGE_LLM_CONNECT_TIMEOUT", "seconds to connect to an LLM API")
+    stream: bool = _setting(False, "AGENTSTAGE_STREAM", "stream LLM answers: text deltas become live llm.delta events")
     busy_timeout_ms: int = _setting(5000, "AGENTSTAGE_BUSY_TIMEOUT_MS", "SQLite busy timeout, milliseconds")
     run_timeout: float = _setting(600.0, "AGENTSTAGE_RUN_TIMEOUT", "seconds a blocking run call waits")
     log_level: str = _setting("INFO", "AGENTSTAGE_LOG_LEVEL", "log level of CLI and service processes")

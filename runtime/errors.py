@@ -7,7 +7,7 @@
     │   └── StoreLockedError                    another writer holds the lock past the busy timeout
     ├── ProviderError(provider)                 an LLM call failed
     │   ├── RateLimited(retry_after)            retry after the given delay
-    │   ├── TransientError                      worth retrying (network, 5xx, timeout)
+    │   ├── TransientError(retry_after)         worth retrying (network, 5xx, timeout)
     │   └── FatalError                          never retried (auth, bad request, unknown model)
     ├── ToolError(tool)                         a tool refused or failed; fed back to the model
     │   └── ToolArgumentsError(errors)          arguments do not match the tool's schema
@@ -95,7 +95,13 @@ class RateLimited(ProviderError):
 
 
 class TransientError(ProviderError):
-    """A failure that may succeed on retry (network, timeout, 5xx)."""
+    """A failure that may succeed on retry (network, timeout, 5xx); `retry_after` when the server said."""
+
+    def __init__(
+        self, provider: str, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(provider, message, status=status)
+        self.retry_after = retry_after
 
 
 class FatalError(ProviderError):

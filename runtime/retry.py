@@ -18,14 +18,17 @@ T = TypeVar("T")
 class RetryPolicy:
     """When and how long to wait before trying a failed call again.
 
-    Only `TransientError` and `RateLimited` are retried. A rate limit's `retry_after` is obeyed
-    when it is at most `max_retry_after` seconds; otherwise the computed backoff is used.
+    Only `TransientError` and `RateLimited` are retried. A server-sent `retry_after` is obeyed
+    when 0 < it <= `max_retry_after` seconds; otherwise the computed backoff is used.
     Backoff for retry n (1-based): `min(initial * multiplier**(n-1), max_backoff)`, scaled by a
     random factor in `[1 - jitter, 1]` so that many clients do not retry in step.
+
+    The defaults are those of the official OpenAI and Anthropic Python SDKs: 2 retries, 0.5 s
+    initial delay doubling to at most 8 s, jitter factor U(0.75, 1), retry-after honoured up to 60 s.
     """
 
     max_attempts: int = 3
-    initial_backoff: float = 0.2
+    initial_backoff: float = 0.5
     multiplier: float = 2.0
     max_backoff: float = 8.0
     jitter: float = 0.25
@@ -46,7 +49,7 @@ class RetryPolicy:
     def delay(self, retry: int, error: BaseException, rng: Callable[[], float] = random.random) -> float:
         """Seconds to wait before retry number `retry` (1 = first retry) after `error`."""
         retry_after = getattr(error, "retry_after", None)
-        if isinstance(error, RateLimited) and retry_after is not None and 0 <= retry_after <= self.max_retry_after:
+        if retry_after is not None and 0 < retry_after <= self.max_retry_after:
             return float(retry_after)
         base = min(self.initial_backoff * self.multiplier ** (retry - 1), self.max_backoff)
         return base * (1 - self.jitter * rng())

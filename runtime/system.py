@@ -133,11 +133,12 @@ class System:
             tools = self.tools.select(spec.tools)
         except NotFound as exc:
             raise ConfigError("AGENTSTAGE_TOOLS", exc.key, f"agent {spec.name!r} asks for an unknown tool") from None
-        store, journal = self.store, self.journal
+        store, journal, observer = self.store, self.journal, self.observer
         assert store is not None
         self._pools[spec.name] = AgentPool(
             f"agent:{spec.name}", spec.pool_size,
-            lambda slot, on_idle: AgentActor.start(spec, provider, tools, store, journal, slot, on_idle),
+            lambda slot, on_idle: AgentActor.start(spec, provider, tools, store, journal, slot, on_idle,
+                                                   observer=observer),
         )
 
     def agents(self) -> list[AgentSpec]:

@@ -8,7 +8,7 @@ import threading
 
 from agentstage.runtime.clock import new_id
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
-from agentstage.runtime.llm.factory import resolve_provider_name
+from agentstage.runtime.llm.factory import explain_choice, resolve_provider_name
 from agentstage.runtime.system import System
 
 __all__ = ["register"]
@@ -36,8 +36,8 @@ def run_command(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     provider = resolve_provider_name(config)
     if provider == "scripted" and not args.json:
-        print("agentstage: using the offline scripted provider (set AGENTSTAGE_PROVIDER for a real model)",
-              file=sys.stderr)
+        print(f"agentstage: using the offline scripted provider ({explain_choice(config)}); "
+              "set a vendor key or AGENTSTAGE_PROVIDER for a real model", file=sys.stderr)
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
     with System(config) as system:
         run_id = new_id()
@@ -61,11 +61,21 @@ def _start_progress(system: System, run_id: str) -> threading.Thread:
     subscription = system.subscribe(run_id)
 
     def follow() -> None:
+        streaming = False
         with subscription:
             while True:
                 event = subscription.get(timeout=system.config.run_timeout)
                 if event is None:
                     return
+                if event.type == "llm.delta":
+                    # NOTE: live tokens of a streamed answer; they are printed as they come, not stored.
+                    print(event.data["text"] if streaming else f"  [{event.seq:>3}] ... {event.data['text']}",
+                          end="", file=sys.stderr, flush=True)
+                    streaming = True
+                    continue
+                if streaming:
+                    print(file=sys.stderr)
+                    streaming = False
                 print(f"  [{event.seq:>3}] {describe(event)}", file=sys.stderr, flush=True)
                 if event.type in ("run.completed", "run.failed", "run.cancelled"):
                     return

@@ -6,10 +6,20 @@ from collections.abc import Callable
 
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import ConfigError
+from agentstage.runtime.llm.anthropic import DEFAULT_BASE_URL as ANTHROPIC_URL
+from agentstage.runtime.llm.anthropic import AnthropicProvider
+from agentstage.runtime.llm.azure import DEFAULT_API_VERSION as AZURE_API_VERSION
+from agentstage.runtime.llm.azure import AzureOpenAIProvider
+from agentstage.runtime.llm.gemini import DEFAULT_BASE_URL as GEMINI_URL
+from agentstage.runtime.llm.gemini import GeminiProvider
+from agentstage.runtime.llm.ollama import DEFAULT_HOST as OLLAMA_HOST
+from agentstage.runtime.llm.ollama import OllamaProvider
+from agentstage.runtime.llm.openai import DEFAULT_BASE_URL as OPENAI_URL
+from agentstage.runtime.llm.openai import OpenAIProvider
 from agentstage.runtime.llm.scripted import ScriptedProvider, load_rules
 from agentstage.runtime.llm.types import Provider
 
-__all__ = ["PROVIDERS", "create_provider", "resolve_provider_name"]
+__all__ = ["AUTO_ORDER", "PROVIDERS", "create_provider", "explain_choice", "resolve_provider_name"]
 
 
 def _scripted(config: Config) -> Provider:
@@ -17,10 +27,65 @@ def _scripted(config: Config) -> Provider:
     return ScriptedProvider(rules, model=config.model)
 
 
-PROVIDERS: dict[str, Callable[[Config], Provider]] = {"scripted": _scripted}
+def _credential(config: Config, variable: str, provider: str) -> str:
+    """A credential from `.env`/environment; ConfigError naming the variable when missing (never its value)."""
+    value = config.env.get(variable, "").strip()
+    if not value:
+        raise ConfigError(variable, "", f"required by provider {provider}; set it in the environment or .env")
+    return value
+
+
+def _timeouts(config: Config) -> dict[str, float]:
+    return {"timeout": config.llm_timeout, "connect_timeout": config.llm_connect_timeout}
+
+
+def _openai(config: Config) -> Provider:
+    base_url = config.env.get("OPENAI_BASE_URL", "").strip()
+    # NOTE: OpenAI-compatible servers (vLLM, llama.cpp, LM Studio) usually need no key.
+    key = config.env.get("OPENAI_API_KEY", "").strip() if base_url else _credential(config, "OPENAI_API_KEY", "openai")
+    return OpenAIProvider(key, config.model, base_url or OPENAI_URL,
+                          organization=config.env.get("OPENAI_ORG_ID", ""), **_timeouts(config))
+
+
+def _azure(config: Config) -> Provider:
+    return AzureOpenAIProvider(
+        _credential(config, "AZURE_OPENAI_API_KEY", "azure"), _credential(config, "AZURE_OPENAI_ENDPOINT", "azure"),
+        config.model or _credential(config, "AZURE_OPENAI_DEPLOYMENT", "azure"),
+        config.env.get("AZURE_OPENAI_API_VERSION") or config.env.get("OPENAI_API_VERSION") or AZURE_API_VERSION,
+        **_timeouts(config))
+
+
+def _anthropic(config: Config) -> Provider:
+    return AnthropicProvider(_credential(config, "ANTHROPIC_API_KEY", "anthropic"), config.model,
+                             config.env.get("ANTHROPIC_BASE_URL") or ANTHROPIC_URL, **_timeouts(config))
+
+
+def _gemini(config: Config) -> Provider:
+    return GeminiProvider(_credential(config, "GEMINI_API_KEY", "gemini"), config.model,
+                          config.env.get("GEMINI_BASE_URL") or GEMINI_URL, **_timeouts(config))
+
+
+def _ollama(config: Config) -> Provider:
+    return OllamaProvider(config.model, config.env.get("OLLAMA_HOST") or OLLAMA_HOST, **_timeouts(config))
+
+
+PROVIDERS: dict[str, Callable[[Config], Provider]] = {
+    "anthropic": _anthropic,
+    "azure": _azure,
+    "gemini": _gemini,
+    "ollama": _ollama,
+    "openai": _openai,
+    "scripted": _scripted,
+}
 """Provider factories by name; vendor adapters add themselves here."""
 
-AUTO_ORDER: tuple[tuple[str, str], ...] = ()
+AUTO_ORDER: tuple[tuple[str, str], ...] = (
+    ("openai", "OPENAI_API_KEY"),
+    ("anthropic", "ANTHROPIC_API_KEY"),
+    ("gemini", "GEMINI_API_KEY"),
+    ("azure", "AZURE_OPENAI_API_KEY"),
+    ("ollama", "OLLAMA_HOST"),
+)
 """(provider, credential variable) pairs `auto` tries in order before falling back to scripted."""
 
 
@@ -35,6 +100,17 @@ def resolve_provider_name(config: Config, name: str | None = None) -> str:
     if chosen not in PROVIDERS:
         raise ConfigError("AGENTSTAGE_PROVIDER", chosen, f"unknown provider; choose auto or one of {', '.join(sorted(PROVIDERS))}")
     return chosen
+
+
+def explain_choice(config: Config, name: str | None = None) -> str:
+    """Why `resolve_provider_name` picks what it picks, as a short phrase for stderr."""
+    chosen = (name or config.provider or "auto").lower()
+    resolved = resolve_provider_name(config, name)
+    if chosen != "auto":
+        return f"AGENTSTAGE_PROVIDER={chosen}"
+    if resolved == "scripted":
+        return f"auto found none of {', '.join(variable for _, variable in AUTO_ORDER)} in the environment or .env"
+    return f"auto found {dict(AUTO_ORDER)[resolved]}"
 
 
 def create_provider(config: Config, name: str | None = None) -> Provider:

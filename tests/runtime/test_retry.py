@@ -53,3 +53,17 @@ def test_invalid_policies_are_rejected() -> None:
         RetryPolicy(max_attempts=0)
     with pytest.raises(ValueError):
         RetryPolicy(jitter=2)
+
+
+def test_defaults_match_the_official_sdks() -> None:
+    policy = RetryPolicy()
+    assert (policy.max_attempts, policy.initial_backoff, policy.multiplier, policy.max_backoff) == (3, 0.5, 2.0, 8.0)
+    error = TransientError("p", "x")
+    assert policy.delay(1, error, rng=lambda: 0.0) == 0.5 and policy.delay(1, error, rng=lambda: 1.0) == 0.375
+    assert policy.delay(10, error, rng=lambda: 0.0) == 8.0
+
+
+def test_a_transient_errors_retry_after_is_honoured_but_zero_is_not() -> None:
+    policy = RetryPolicy(initial_backoff=0.1, jitter=0)
+    assert policy.delay(1, TransientError("p", "503", retry_after=2.5)) == 2.5
+    assert policy.delay(1, RateLimited("p", "slow", retry_after=0)) == 0.1

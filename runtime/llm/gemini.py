@@ -1,0 +1,163 @@
+"""Google Gemini API: `models/{model}:generateContent` (and `:streamGenerateContent?alt=sse`).
+
+The key travels in the `x-goog-api-key` header, never in the URL. Conversation as
+`contents`/`parts`; tools as `functionDeclarations` with their JSON schema in
+`parametersJsonSchema` (full JSON Schema, so tool schemas need no translation);
+`functionCall` / `functionResponse` parts; token counts from `usageMetadata`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from agentstage.runtime.errors import FatalError, TransientError
+from agentstage.runtime.llm._http import HttpProvider, parse_arguments
+from agentstage.runtime.llm._sse import iter_sse_json
+from agentstage.runtime.llm.types import LLMRequest, LLMResponse, StreamDelta, ToolCall, Usage
+
+__all__ = ["GeminiProvider", "gemini_contents"]
+
+DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
+DEFAULT_MODEL = "gemini-2.5-flash"
+
+
+def gemini_contents(request: LLMRequest) -> list[dict[str, Any]]:
+    """The conversation as `contents`; consecutive tool results share one user turn."""
+    out: list[dict[str, Any]] = []
+    for message in request.messages:
+        if message.role == "tool":
+            part = {"functionResponse": {"name": message.name or "", "response": _as_object(message.content)}}
+            if out and out[-1]["role"] == "user" and all("functionResponse" in p for p in out[-1]["parts"]):
+                out[-1]["parts"].append(part)
+            else:
+                out.append({"role": "user", "parts": [part]})
+        elif message.role == "assistant":
+            parts: list[dict[str, Any]] = [{"text": message.content}] if message.content else []
+            parts += [{"functionCall": {"name": c.name, "args": c.arguments}} for c in message.tool_calls]
+            if parts:
+                out.append({"role": "model", "parts": parts})
+        elif message.content:
+            out.append({"role": "user", "parts": [{"text": message.content}]})
+    return out
+
+
+def _as_object(content: str) -> dict[str, Any]:
+    """`functionResponse.response` must be a JSON object."""
+    try:
+        value = json.loads(content)
+    except ValueError:
+        return {"result": content}
+    return value if isinstance(value, dict) else {"result": value}
+
+
+class GeminiProvider(HttpProvider):
+    """generateContent adapter."""
+
+    name = "gemini"
+
+    def __init__(self, api_key: str, model: str = DEFAULT_MODEL, base_url: str = DEFAULT_BASE_URL,
+                 client: httpx.Client | None = None, *, timeout: float = 600.0, connect_timeout: float = 5.0) -> None:
+        super().__init__(client, timeout=timeout, connect_timeout=connect_timeout)
+        self.model = model or DEFAULT_MODEL
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"x-goog-api-key": api_key}
+
+    def url(self, model: str, *, stream: bool) -> str:
+        method = "streamGenerateContent?alt=sse" if stream else "generateContent"
+        return f"{self.base_url}/models/{quote(model, safe='')}:{method}"
+
+    def body(self, request: LLMRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {"contents": gemini_contents(request)}
+        if request.system:
+            body["systemInstruction"] = {"parts": [{"text": request.system}]}
+        if request.tools:
+            body["tools"] = [{"functionDeclarations": [
+                {"name": t.name, "description": t.description, "parametersJsonSchema": t.parameters}
+                for t in request.tools]}]
+        config: dict[str, Any] = {}
+        if request.max_output_tokens is not None:
+            config["maxOutputTokens"] = request.max_output_tokens
+        if request.temperature is not None:
+            config["temperature"] = request.temperature
+        if config:
+            body["generationConfig"] = config
+        return body
+
+    def generate(self, request: LLMRequest) -> LLMResponse:
+        model = request.model or self.model
+        payload = self.post_json(self.url(model, stream=False), self._headers, self.body(request))
+        state = _Assembler(self.name, model)
+        state.add(payload)
+        return state.result(streamed=False)
+
+    def stream(self, request: LLMRequest) -> Iterator[StreamDelta]:
+        model = request.model or self.model
+        with self.open_stream(self.url(model, stream=True), self._headers, self.body(request)) as response:
+            state = _Assembler(self.name, model)
+            for _event, data in iter_sse_json(self.name, response):
+                text = state.add(data)
+                if text:
+                    yield StreamDelta(text=text)
+        if not state.finish_reason:
+            raise TransientError(self.name, "stream ended before a finishReason (truncated)")
+        yield StreamDelta(final=state.result(streamed=True))
+
+
+class _Assembler:
+    """Accumulates `GenerateContentResponse` chunks (one for generate, many for a stream)."""
+
+    def __init__(self, provider: str, model: str) -> None:
+        self.provider = provider
+        self.model = model
+        self.text: list[str] = []
+        self.calls: list[ToolCall] = []
+        self.finish_reason = ""
+        self.usage = Usage()
+
+    def add(self, chunk: Any) -> str:
+        try:
+            return self._add(chunk)
+        except (KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise FatalError(self.provider, f"unexpected response shape ({type(exc).__name__}: {exc}): "
+                                            f"{str(chunk)[:160]}") from None
+
+    def _add(self, chunk: dict[str, Any]) -> str:
+        if "error" in chunk:
+            error = chunk["error"]
+            raise TransientError(self.provider, f"error in stream: {error.get('message', error)}")
+        self.model = chunk.get("modelVersion") or self.model
+        meta = chunk.get("usageMetadata")
+        if meta:
+            output = int(meta.get("candidatesTokenCount") or 0) + int(meta.get("thoughtsTokenCount") or 0)
+            self.usage = Usage(int(meta.get("promptTokenCount") or 0), output)
+        candidates = chunk.get("candidates") or []
+        if not candidates:
+            blocked = (chunk.get("promptFeedback") or {}).get("blockReason")
+            if blocked:
+                raise FatalError(self.provider, f"prompt blocked: {blocked}")
+            return ""
+        candidate = candidates[0]
+        text = ""
+        for part in (candidate.get("content") or {}).get("parts") or ():
+            if "functionCall" in part:
+                call = part["functionCall"]
+                call_id = call.get("id") or f"call_{len(self.calls) + 1}"
+                self.calls.append(ToolCall(call_id, call["name"], parse_arguments(self.provider, call["name"],
+                                                                                  call.get("args"))))
+            elif "text" in part and not part.get("thought"):
+                text += part["text"]
+        self.finish_reason = candidate.get("finishReason") or self.finish_reason
+        if text:
+            self.text.append(text)
+        return text
+
+    def result(self, *, streamed: bool) -> LLMResponse:
+        if not self.finish_reason and not self.text and not self.calls:
+            raise FatalError(self.provider, "response has no candidates")
+        return LLMResponse(content="".join(self.text), tool_calls=tuple(self.calls), usage=self.usage,
+                           model=self.model, finish_reason=self.finish_reason, metadata={"streamed": streamed})

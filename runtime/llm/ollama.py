@@ -1,0 +1,126 @@
+"""Ollama: `POST {OLLAMA_HOST}/api/chat`, with `stream: false` or streamed NDJSON lines.
+
+Tool calls come back as `message.tool_calls` with object arguments and no ids (ids are
+assigned here); tool results go back as `tool` role messages with `tool_name`; token counts
+are `prompt_eval_count` / `eval_count`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from agentstage.runtime.errors import FatalError, TransientError
+from agentstage.runtime.llm._http import HttpProvider, parse_arguments
+from agentstage.runtime.llm._sse import iter_ndjson
+from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, StreamDelta, ToolCall, Usage
+
+__all__ = ["OllamaProvider"]
+
+DEFAULT_HOST = "http://127.0.0.1:11434"
+DEFAULT_MODEL = "llama3.2"
+
+
+def _message(message: ChatMessage) -> dict[str, Any]:
+    if message.role == "tool":
+        return {"role": "tool", "content": message.content, "tool_name": message.name or ""}
+    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        out["tool_calls"] = [{"function": {"name": c.name, "arguments": c.arguments}} for c in message.tool_calls]
+    return out
+
+
+class OllamaProvider(HttpProvider):
+    """/api/chat adapter for a local or remote Ollama server."""
+
+    name = "ollama"
+
+    def __init__(self, model: str = DEFAULT_MODEL, host: str = DEFAULT_HOST, client: httpx.Client | None = None,
+                 *, timeout: float = 600.0, connect_timeout: float = 5.0) -> None:
+        super().__init__(client, timeout=timeout, connect_timeout=connect_timeout)
+        self.model = model or DEFAULT_MODEL
+        host = host or DEFAULT_HOST
+        self.host = (host if "://" in host else f"http://{host}").rstrip("/")
+
+    @property
+    def url(self) -> str:
+        return f"{self.host}/api/chat"
+
+    def body(self, request: LLMRequest, *, stream: bool) -> dict[str, Any]:
+        messages = [{"role": "system", "content": request.system}] if request.system else []
+        body: dict[str, Any] = {"model": request.model or self.model,
+                                "messages": messages + [_message(m) for m in request.messages], "stream": stream}
+        if request.tools:
+            body["tools"] = [{"type": "function", "function": {"name": t.name, "description": t.description,
+                                                               "parameters": t.parameters}} for t in request.tools]
+        options: dict[str, Any] = {}
+        if request.max_output_tokens is not None:
+            options["num_predict"] = request.max_output_tokens
+        if request.temperature is not None:
+            options["temperature"] = request.temperature
+        if options:
+            body["options"] = options
+        return body
+
+    def generate(self, request: LLMRequest) -> LLMResponse:
+        payload = self.post_json(self.url, {}, self.body(request, stream=False))
+        state = _Assembler(self.name, self.model)
+        state.add(payload)
+        return state.result(streamed=False)
+
+    def stream(self, request: LLMRequest) -> Iterator[StreamDelta]:
+        with self.open_stream(self.url, {}, self.body(request, stream=True)) as response:
+            state = _Assembler(self.name, self.model)
+            for chunk in iter_ndjson(self.name, response):
+                text = state.add(chunk)
+                if text:
+                    yield StreamDelta(text=text)
+                if state.done:
+                    yield StreamDelta(final=state.result(streamed=True))
+                    return
+        raise TransientError(self.name, "stream ended before done: true (truncated)")
+
+
+class _Assembler:
+    """Accumulates /api/chat chunks; the last one has `done: true` and the token counts."""
+
+    def __init__(self, provider: str, model: str) -> None:
+        self.provider = provider
+        self.model = model
+        self.text: list[str] = []
+        self.calls: list[ToolCall] = []
+        self.done = False
+        self.finish_reason = ""
+        self.usage = Usage()
+
+    def add(self, chunk: Any) -> str:
+        if not isinstance(chunk, dict):
+            raise FatalError(self.provider, f"unexpected response: {str(chunk)[:160]}")
+        if "error" in chunk:
+            raise TransientError(self.provider, f"error in stream: {chunk['error']}")
+        try:
+            message = chunk.get("message") or {}
+            for call in message.get("tool_calls") or ():
+                function = call["function"]
+                call_id = call.get("id") or f"call_{len(self.calls) + 1}"
+                self.calls.append(ToolCall(call_id, function["name"],
+                                           parse_arguments(self.provider, function["name"], function.get("arguments"))))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise FatalError(self.provider, f"unexpected tool call shape ({exc}): {str(chunk)[:160]}") from None
+        self.model = chunk.get("model") or self.model
+        if chunk.get("done"):
+            self.done = True
+            self.finish_reason = chunk.get("done_reason") or "stop"
+            self.usage = Usage(int(chunk.get("prompt_eval_count") or 0), int(chunk.get("eval_count") or 0))
+        text = message.get("content") or ""
+        if text:
+            self.text.append(text)
+        return text
+
+    def result(self, *, streamed: bool) -> LLMResponse:
+        if not self.done:
+            raise FatalError(self.provider, "response is not done (expected done: true)")
+        return LLMResponse(content="".join(self.text), tool_calls=tuple(self.calls), usage=self.usage,
+                           model=self.model, finish_reason=self.finish_reason, metadata={"streamed": streamed})

@@ -1,0 +1,80 @@
+"""Provider selection: names, `auto` by credentials, missing credentials, the CLI's note on stderr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentstage.runtime import Config
+from agentstage.runtime.cli import main
+from agentstage.runtime.errors import ConfigError
+from agentstage.runtime.llm.factory import AUTO_ORDER, PROVIDERS, create_provider, explain_choice, resolve_provider_name
+
+VENDOR_VARIABLES = [variable for _, variable in AUTO_ORDER]
+
+
+def config(env: dict[str, str], **overrides: str) -> Config:
+    return Config.from_env(env, dotenv=None, **overrides)
+
+
+def test_every_vendor_is_registered() -> None:
+    assert set(PROVIDERS) == {"openai", "azure", "anthropic", "gemini", "ollama", "scripted"}
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, "scripted"),
+    ({"GEMINI_API_KEY": "g", "ANTHROPIC_API_KEY": "a"}, "anthropic"),
+    ({"OPENAI_API_KEY": "o", "ANTHROPIC_API_KEY": "a"}, "openai"),
+    ({"AZURE_OPENAI_API_KEY": "z"}, "azure"),
+    ({"OPENAI_API_KEY": ""}, "scripted"),
+])
+def test_auto_picks_the_first_vendor_with_credentials(env: dict, expected: str) -> None:
+    assert resolve_provider_name(config(env)) == expected
+
+
+def test_auto_explains_its_fallback_to_scripted() -> None:
+    reason = explain_choice(config({}))
+    assert all(variable in reason for variable in VENDOR_VARIABLES)
+    assert explain_choice(config({"GEMINI_API_KEY": "secret-g"})) == "auto found GEMINI_API_KEY"
+
+
+@pytest.mark.parametrize("provider, variable", [("openai", "OPENAI_API_KEY"), ("anthropic", "ANTHROPIC_API_KEY"),
+                                                ("gemini", "GEMINI_API_KEY"), ("azure", "AZURE_OPENAI_API_KEY")])
+def test_a_missing_key_is_a_config_error_naming_the_variable(provider: str, variable: str) -> None:
+    with pytest.raises(ConfigError, match=variable):
+        create_provider(config({}, provider=provider))
+
+
+def test_keys_never_show_in_the_provider_repr() -> None:
+    made = create_provider(config({"ANTHROPIC_API_KEY": "sk-ant-secret"}))
+    try:
+        assert "secret" not in repr(made) and "secret" not in str(vars(made).get("model"))
+    finally:
+        made.close()
+
+
+def test_unknown_provider_names_the_choices() -> None:
+    with pytest.raises(ConfigError, match="AGENTSTAGE_PROVIDER"):
+        resolve_provider_name(config({}, provider="watson"))
+
+
+def test_cli_says_why_it_uses_the_scripted_provider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    for variable in VENDOR_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AGENTSTAGE_PROVIDER", "auto")
+    assert main(["run", "--home", str(tmp_path / "home"), "--no-progress", "--", "hello"]) == 0
+    err = capsys.readouterr().err
+    assert "offline scripted provider (auto found none of OPENAI_API_KEY" in err
+
+
+def test_cli_reports_a_missing_key_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    code = main(["run", "--home", str(tmp_path / "home"), "--provider", "openai", "--", "hello"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "OPENAI_API_KEY" in err

@@ -1,0 +1,73 @@
+"""Shared HTTP plumbing of the adapters: retry hints, status mapping, vendor messages, redaction."""
+
+from __future__ import annotations
+
+import email.utils
+
+import httpx
+import pytest
+
+from agentstage.runtime.errors import FatalError, RateLimited, TransientError
+from agentstage.runtime.llm._http import error_for_status, parse_arguments, redact, retry_after_seconds
+
+
+def response(status: int, json: object = None, headers: dict | None = None, text: str | None = None) -> httpx.Response:
+    if text is not None:
+        return httpx.Response(status, text=text, headers=headers)
+    return httpx.Response(status, json=json, headers=headers)
+
+
+def test_retry_after_ms_wins_over_retry_after() -> None:
+    assert retry_after_seconds({"retry-after-ms": "1200", "retry-after": "9"}) == 1.2
+
+
+def test_retry_after_accepts_an_http_date() -> None:
+    date = email.utils.formatdate(1_000_030, usegmt=True)
+    assert retry_after_seconds({"retry-after": date}, now=1_000_000) == 30.0
+
+
+def test_unparseable_retry_after_is_ignored() -> None:
+    assert retry_after_seconds({"retry-after": "soon"}) is None and retry_after_seconds({}) is None
+
+
+def test_x_should_retry_overrides_the_status() -> None:
+    assert type(error_for_status("p", response(400, {}, {"x-should-retry": "true"}))) is TransientError
+    assert type(error_for_status("p", response(429, {}, {"x-should-retry": "false"}))) is FatalError
+
+
+def test_503_carries_its_retry_after_on_a_transient_error() -> None:
+    error = error_for_status("p", response(503, {"error": "busy"}, {"retry-after": "4"}))
+    assert isinstance(error, TransientError) and error.retry_after == 4.0 and error.status == 503
+
+
+@pytest.mark.parametrize("body, expected", [
+    ({"error": {"message": "Incorrect API key", "type": "invalid_request_error"}}, "Incorrect API key (invalid_request_error)"),
+    ({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}},
+     "invalid x-api-key (authentication_error)"),
+    ({"error": {"code": 400, "message": "API key not valid", "status": "INVALID_ARGUMENT"}},
+     "API key not valid (INVALID_ARGUMENT)"),
+    ({"error": "model not found"}, "model not found"),
+])
+def test_vendor_error_shapes_give_the_vendor_message(body: dict, expected: str) -> None:
+    error = error_for_status("vendor", response(401, body))
+    assert isinstance(error, FatalError) and str(error) == f"vendor: HTTP 401: {expected}"
+
+
+def test_a_non_json_error_body_is_quoted() -> None:
+    assert "upstream connect error" in str(error_for_status("p", response(502, text="upstream connect error")))
+
+
+def test_429_is_rate_limited() -> None:
+    assert isinstance(error_for_status("p", response(429, {})), RateLimited)
+
+
+def test_arguments_must_be_a_json_object() -> None:
+    assert parse_arguments("p", "t", '{"a": 1}') == {"a": 1} and parse_arguments("p", "t", "") == {}
+    with pytest.raises(TransientError, match="not a JSON object"):
+        parse_arguments("p", "t", "[1, 2]")
+
+
+def test_redact_hides_every_credential_header() -> None:
+    headers = {"Authorization": "Bearer sk", "api-key": "a", "x-api-key": "b", "x-goog-api-key": "c", "accept": "json"}
+    assert redact(headers) == {"Authorization": "***", "api-key": "***", "x-api-key": "***", "x-goog-api-key": "***",
+                               "accept": "json"}
