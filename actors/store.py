@@ -17,9 +17,8 @@ from loguru import logger
 
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.errors import StoreError
-from agentstage.runtime.state.reader import SQLiteReader
+from agentstage.runtime.state.base import StoreReader, StoreWriter
 from agentstage.runtime.state.records import Event, Record, ToolEffect
-from agentstage.runtime.state.sqlite import SQLiteWriter
 
 __all__ = ["Publish", "StoreActor", "StoreJournal", "Write"]
 
@@ -43,9 +42,9 @@ class Publish:
 
 
 class StoreActor(SupervisedActor):
-    """Owns the `SQLiteWriter`; runs on its own thread."""
+    """Owns the process's store writer (SQLite, Redis or Hybrid); runs on its own thread."""
 
-    def __init__(self, writer: SQLiteWriter, observer: Slot | None, slot: Slot | None = None) -> None:
+    def __init__(self, writer: StoreWriter, observer: Slot | None, slot: Slot | None = None) -> None:
         super().__init__(slot)
         self.writer = writer
         self.observer = observer
@@ -117,7 +116,7 @@ class StoreActor(SupervisedActor):
 class StoreJournal:
     """The effect journal of an embedded System: lookups read committed rows, records wait for the commit."""
 
-    def __init__(self, store: Slot, reader: Callable[[], SQLiteReader], timeout: float = 30.0) -> None:
+    def __init__(self, store: Slot, reader: Callable[[], StoreReader], timeout: float = 30.0) -> None:
         self.store = store
         self.reader = reader
         self.timeout = timeout

@@ -30,9 +30,10 @@ from agentstage.runtime.config import Config
 from agentstage.runtime.errors import ConfigError, NotFound, RunAborted
 from agentstage.runtime.llm.factory import create_provider
 from agentstage.runtime.llm.types import Provider
+from agentstage.runtime.state.base import StoreReader, StoreWriter
+from agentstage.runtime.state.factory import StateBackend
 from agentstage.runtime.state.reader import Page, RunRow, SQLiteReader
 from agentstage.runtime.state.records import Record
-from agentstage.runtime.state.sqlite import SQLiteWriter
 from agentstage.runtime.tools.builtin import builtin_tools
 from agentstage.runtime.tools.registry import ToolRegistry
 
@@ -78,10 +79,11 @@ class System:
         self._pools: dict[str, AgentPool] = {}
         self._providers: list[Provider] = []
         self._subscriptions: list[Subscription] = []
-        self._readers: list[SQLiteReader] = []
+        self._readers: list[StoreReader] = []
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._writer: SQLiteWriter | None = None
+        self._state: StateBackend | None = None
+        self._writer: StoreWriter | None = None
         self.store: Slot | None = None
         self.observer: Slot | None = None
         self.journal: StoreJournal | None = None
@@ -101,8 +103,9 @@ class System:
         """Open the store and start the observer, store and agent pools; raises StoreError/ConfigError."""
         if self.running:
             return self
-        self._writer = SQLiteWriter(self.config.state_path, busy_timeout_ms=self.config.busy_timeout_ms)
+        self._state = StateBackend(self.config)
         try:
+            self._writer = self._state.writer()
             self.observer = Slot("observer", lambda slot: ObserverActor.start(slot, self._subscriptions))
             writer = self._writer
             self.store = Slot("store", lambda slot: StoreActor.start(writer, self.observer, slot))
@@ -197,11 +200,11 @@ class System:
         if reply is not None:
             reply.get(timeout=timeout if timeout is not None else self.config.run_timeout)
 
-    def reader(self) -> SQLiteReader:
-        """A read-only store connection for the calling thread."""
+    def reader(self) -> StoreReader:
+        """A reader of the configured state backend for the calling thread."""
         reader = getattr(self._local, "reader", None)
         if reader is None:
-            reader = SQLiteReader(self.config.state_path)
+            reader = self._state.reader() if self._state is not None else SQLiteReader(self.config.state_path)
             self._local.reader = reader
             with self._lock:
                 self._readers.append(reader)
@@ -236,3 +239,6 @@ class System:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self._state is not None:
+            self._state.close()
+            self._state = None

@@ -156,6 +156,21 @@ class HybridReader:
         self.hits = 0
         self.misses = 0
 
+    @property
+    def path(self) -> str:
+        return self.sqlite.path
+
+    @property
+    def connection(self) -> Any:
+        """The SQLite connection, for queries over tables only the record has (items, admin)."""
+        return self.sqlite.connection
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other query of the SQLite reader (admin surfaces) reads the record.
+        if name == "sqlite":
+            raise AttributeError(name)
+        return getattr(self.sqlite, name)
+
     def _try(self, read: Callable[[], Any], doing: str) -> Any:
         if self.breaker.open:
             return _MISS

@@ -158,6 +158,12 @@ class RedisLayout:
     def api_key(self, key_id: str) -> str:
         return f"{self.p}:apikey:{key_id}"
 
+    def items(self, session_id: str, namespace: str) -> str:
+        return f"{self.p}:items:{session_id}:{namespace}"
+
+    def catalog(self, kind: str) -> str:
+        return f"{self.p}:catalog:{kind}"
+
     def audit(self, entry_id: str | None = None) -> str:
         return f"{self.p}:audit" if entry_id is None else f"{self.p}:audit:{entry_id}"
 

@@ -189,6 +189,21 @@ class RedisReader:
             values = self.client.mget([self.layout.worker(i) for i in ids]) if ids else []
         return [json.loads(v) for v in values if v is not None]
 
+    def session_items(self, session_id: str, namespace: str, now: str) -> dict[str, tuple[Any, str | None]]:
+        """Unexpired items of one session's namespace: key -> (value, expires_at), ordered by key."""
+        with redis_errors(self.where):
+            found = self.client.hgetall(self.layout.items(session_id, namespace))
+        items = {key: json.loads(text) for key, text in sorted(found.items())}
+        return {key: (item["value"], item["expires_at"]) for key, item in items.items()
+                if item["expires_at"] is None or item["expires_at"] > now}
+
+    def catalog_entries(self, kind: str) -> dict[str, dict[str, Any]]:
+        """Every catalog entry of one kind: name -> body (with `created_at`/`updated_at`), ordered by name."""
+        with redis_errors(self.where):
+            found = self.client.hgetall(self.layout.catalog(kind))
+        return {name: {**entry["body"], "created_at": entry["created_at"], "updated_at": entry["updated_at"]}
+                for name, entry in ((n, json.loads(t)) for n, t in sorted(found.items()))}
+
     def _hash_values(self, key: str, order: Callable[[dict[str, Any]], Any]) -> list[dict[str, Any]]:
         with redis_errors(self.where):
             values = self.client.hvals(key)

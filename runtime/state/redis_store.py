@@ -20,6 +20,8 @@ score 0, so `ZREVRANGEBYLEX` gives keyset pages newest first; "T" = expires afte
     P:worker:<worker_id>           str   WorkerHeartbeat JSON;  P:workers  set of worker ids
     P:apikey:<id>                  str   ApiKey JSON
     P:audit:<id>                   str   AuditEntry JSON;  P:audit  lex `ts|id`
+    P:items:<session_id>:<ns>      hash  key -> {value, expires_at} (tool session items)             T
+    P:catalog:<kind>               hash  name -> {body, created_at, updated_at} (runtime catalog)
 
 Index members whose row expired are removed when a listing meets them. `version` (events +
 checkpoints applied) lets a snapshot write refuse an older snapshot. Events and checkpoints are
@@ -40,11 +42,13 @@ from agentstage.runtime.state.projection import project_run, project_session
 from agentstage.runtime.state.records import (
     ApiKey,
     AuditEntry,
+    CatalogEntry,
     Checkpoint,
     Event,
     QueueEvent,
     Record,
     RunAttempt,
+    SessionItem,
     ToolEffect,
     WorkerHeartbeat,
 )
@@ -58,7 +62,8 @@ from agentstage.runtime.state.redis_layout import (
 
 __all__ = ["RedisWriter"]
 
-_KINDS = (Event, Checkpoint, RunAttempt, WorkerHeartbeat, QueueEvent, ToolEffect, ApiKey, AuditEntry)
+_KINDS = (Event, Checkpoint, RunAttempt, WorkerHeartbeat, QueueEvent, ToolEffect, ApiKey, AuditEntry, SessionItem,
+          CatalogEntry)
 
 
 class RedisWriter:
@@ -138,6 +143,8 @@ class RedisWriter:
                 probes.append((f"worker:{r.worker_id}", ("get", lay.worker(r.worker_id))))
             elif isinstance(r, ApiKey):
                 probes.append((f"apikey:{r.id}", ("get", lay.api_key(r.id))))
+            elif isinstance(r, CatalogEntry):
+                probes.append((f"catalog:{r.kind}:{r.name}", ("hget", lay.catalog(r.kind), r.name)))
         unique = dict(probes)
 
         def build(pipe: Any) -> None:
@@ -203,6 +210,20 @@ class RedisWriter:
                 key = f"apikey:{r.id}"
                 state[key] = dumps(merge_api_key(_loads(state.get(key)), dataclasses.asdict(r)))
                 plain.append(("set", (lay.api_key(r.id), state[key])))
+            elif isinstance(r, SessionItem):
+                key = lay.items(r.session_id, r.namespace)
+                plain.append(("hdel", (key, r.key)) if r.value is None else
+                             ("hset", (key, r.key, dumps({"value": r.value, "expires_at": r.expires_at}))))
+            elif isinstance(r, CatalogEntry):
+                key = f"catalog:{r.kind}:{r.name}"
+                old = _loads(state.get(key))
+                if r.body is None:
+                    state[key] = None
+                    plain.append(("hdel", (lay.catalog(r.kind), r.name)))
+                else:
+                    created = old["created_at"] if old else r.ts
+                    state[key] = dumps({"body": r.body, "created_at": created, "updated_at": r.ts})
+                    plain.append(("hset_keep", (lay.catalog(r.kind), r.name, state[key])))
             else:
                 plain += [("setnx", (lay.audit(r.id), dumps(dataclasses.asdict(r)))),
                           ("zadd_lex", (lay.audit(), f"{r.ts}|{r.id}"))]
@@ -221,6 +242,9 @@ class RedisWriter:
             for op, args in plain:
                 if op == "zadd_lex":
                     pipe.zadd(args[0], {args[1]: 0})
+                    continue
+                if op == "hset_keep":
+                    pipe.hset(*args)
                     continue
                 getattr(pipe, op)(*args)
                 if ttl and op in ("hset", "hsetnx", "setnx"):

@@ -224,3 +224,4 @@ def test_batches_grouped_in_one_transaction_are_visible_after_commit(store: Stor
 def test_an_unknown_record_type_is_refused(store: Store) -> None:
     with pytest.raises(TypeError, match="cannot store"):
         store.writer.write([object()])  # type: ignore[list-item]
+
