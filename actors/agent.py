@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -58,6 +59,7 @@ class AgentActor(SupervisedActor):
         slot: Slot | None = None,
         on_idle: Any = None,
         observer: Slot | None = None,
+        cancelled: Callable[[str], bool] | None = None,
     ) -> None:
         super().__init__(slot)
         self.spec = spec
@@ -67,6 +69,7 @@ class AgentActor(SupervisedActor):
         self.journal = journal
         self.middleware: tuple[Middleware, ...] = tuple(spec.middleware)
         self.on_idle = on_idle
+        self.cancelled = cancelled
         self.observer = observer
         self._executor: ThreadPoolExecutor | None = None
         self._current: tuple[StartRun, RunLog] | None = None
@@ -118,6 +121,11 @@ class AgentActor(SupervisedActor):
         return RunResult(request.run_id, request.session_id, "failed", usage=log.usage, error=text,
                          events=tuple(log.events))
 
+    def _cancel(self, request: RunAgent, log: RunLog) -> RunResult:
+        """End the run at a step boundary because it was cancelled (cooperative cancellation)."""
+        log.emit("run.cancelled", data={"iteration": log.iteration, "usage": log.usage_dict()})
+        return RunResult(request.run_id, request.session_id, "cancelled", usage=log.usage, events=tuple(log.events))
+
     def _run(self, request: RunAgent, log: RunLog) -> RunResult:
         if not request.prompt.strip():
             raise RunAborted("the prompt is empty", request.run_id)
@@ -129,6 +137,8 @@ class AgentActor(SupervisedActor):
         specs = tuple(tool.spec for tool in self.tools)
         for iteration in range(1, self.spec.max_iterations + 1):
             log.iteration = iteration
+            if self.cancelled is not None and self.cancelled(request.run_id):
+                return self._cancel(request, log)
             ctx = RunContext(request.run_id, request.session_id, self.spec.name, self.provider.name, iteration)
             llm_request = LLMRequest(tuple(messages), specs, self.spec.system_prompt, self.spec.model)
             response = self._generate(ctx, log, llm_request)

@@ -17,12 +17,22 @@ from typing import Any, ClassVar
 
 from agentstage.runtime.errors import DecodeError
 from agentstage.runtime.llm.types import ChatMessage, ToolCall, Usage
+from agentstage.runtime.state.records import Checkpoint, ToolEffect
+from agentstage.runtime.state.records import Event as RecordEvent
 
 __all__ = [
+    "Cancel",
+    "Enqueue",
     "Event",
+    "Heartbeat",
     "Message",
+    "Requeue",
     "RunAgent",
     "RunResult",
+    "Task",
+    "TaskDone",
+    "TaskRecords",
+    "TaskReleased",
     "from_wire",
     "message_types",
     "to_wire",
@@ -102,6 +112,138 @@ class RunResult(Message):
     @property
     def ok(self) -> bool:
         return self.status == "completed"
+
+
+@dataclass(frozen=True, slots=True)
+class Enqueue(Message):
+    """Admit a run to the distributed runtime (sent to the coordinator)."""
+
+    TYPE: ClassVar[str] = "enqueue"
+
+    run_id: str
+    session_id: str
+    input: str
+    mode: str = "run"
+    agent: str = "default"
+    workflow: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    enqueued_at: str = ""
+    continue_session: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Task(Message):
+    """One attempt of a run for a worker; `(task_id, attempt)` identifies it.
+
+    `history` and `first_seq` let a retried attempt continue the run's conversation and event
+    sequence; `checkpoint` is the latest graph checkpoint the coordinator holds.
+    """
+
+    TYPE: ClassVar[str] = "task"
+
+    task_id: str
+    run_id: str
+    session_id: str
+    input: str
+    mode: str = "run"
+    agent: str = "default"
+    workflow: str = ""
+    attempt: int = 1
+    first_seq: int = 1
+    history: tuple[ChatMessage, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+    checkpoint: dict[str, Any] | None = None
+    enqueued_at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecords(Message):
+    """Durable records a worker produced for a task so far (events, tool effects, checkpoints)."""
+
+    TYPE: ClassVar[str] = "task_records"
+
+    task_id: str
+    run_id: str
+    attempt: int
+    worker_id: str
+    events: tuple[RecordEvent, ...] = ()
+    effects: tuple[ToolEffect, ...] = ()
+    checkpoints: tuple[Checkpoint, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDone(Message):
+    """A task attempt ended on a worker; the coordinator records it and only then acks `entry_id`.
+
+    `retryable` marks a failure worth another attempt (transient provider error, crash).
+    """
+
+    TYPE: ClassVar[str] = "task_done"
+
+    task_id: str
+    run_id: str
+    attempt: int
+    worker_id: str
+    entry_id: str
+    status: str
+    error: str | None = None
+    retryable: bool = False
+    events: tuple[RecordEvent, ...] = ()
+    effects: tuple[ToolEffect, ...] = ()
+    checkpoints: tuple[Checkpoint, ...] = ()
+    ended_at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskReleased(Message):
+    """A worker gives a task back unfinished (shutdown, restart); the coordinator retries it."""
+
+    TYPE: ClassVar[str] = "task_released"
+
+    task_id: str
+    run_id: str
+    attempt: int
+    worker_id: str
+    entry_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat(Message):
+    """A worker's liveness report; `in_flight` tasks have had their leases extended."""
+
+    TYPE: ClassVar[str] = "heartbeat"
+
+    worker_id: str
+    host: str
+    pid: int
+    started_at: str
+    last_seen: str
+    in_flight: int = 0
+    concurrency: int = 0
+    status: str = "running"
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel(Message):
+    """Stop a run: a queued task never starts, a running one stops at its next step boundary."""
+
+    TYPE: ClassVar[str] = "cancel"
+
+    run_id: str
+    reason: str = ""
+    requested_at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Requeue(Message):
+    """Run a failed, cancelled or dead-lettered run again as a new attempt."""
+
+    TYPE: ClassVar[str] = "requeue"
+
+    run_id: str
+    dlq_id: str = ""
+    requested_at: str = ""
 
 
 def to_wire(message: Message) -> bytes:

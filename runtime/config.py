@@ -59,6 +59,20 @@ class Config:
     busy_timeout_ms: int = _setting(5000, "AGENTSTAGE_BUSY_TIMEOUT_MS", "SQLite busy timeout, milliseconds")
     run_timeout: float = _setting(600.0, "AGENTSTAGE_RUN_TIMEOUT", "seconds a blocking run call waits")
     log_level: str = _setting("INFO", "AGENTSTAGE_LOG_LEVEL", "log level of CLI and service processes")
+    redis_url: str = _setting("redis://127.0.0.1:6379/0", "AGENTSTAGE_REDIS_URL",
+                              "Redis of the distributed runtime (coordinator, workers, operations commands)")
+    stream_prefix: str = _setting("agentstage", "AGENTSTAGE_STREAM_PREFIX", "prefix of every Redis key and stream")
+    task_lease: float = _setting(30.0, "AGENTSTAGE_TASK_LEASE",
+                                 "seconds a claimed task may go without a worker heartbeat before it is reclaimed")
+    heartbeat_interval: float = _setting(5.0, "AGENTSTAGE_HEARTBEAT_INTERVAL",
+                                         "seconds between worker heartbeats (which also extend task leases)")
+    task_max_attempts: int = _setting(5, "AGENTSTAGE_TASK_MAX_ATTEMPTS", "attempts per task before the DLQ")
+    task_backoff: float = _setting(1.0, "AGENTSTAGE_TASK_BACKOFF", "first task retry delay, seconds (doubles per attempt)")
+    task_max_backoff: float = _setting(60.0, "AGENTSTAGE_TASK_MAX_BACKOFF", "longest task retry delay, seconds")
+    task_jitter: float = _setting(0.25, "AGENTSTAGE_TASK_JITTER", "random fraction taken off each task retry delay (0..1)")
+    worker_concurrency: int = _setting(4, "AGENTSTAGE_WORKER_CONCURRENCY", "tasks one worker runs at the same time")
+    max_queued: int = _setting(10000, "AGENTSTAGE_MAX_QUEUED",
+                               "runs the coordinator keeps admitted but unfinished; further enqueues wait")
     state: str = _setting("sqlite", "AGENTSTAGE_STATE",
                           "state backend: sqlite, redis (Redis only) or hybrid (SQLite + Redis copy for hot reads)")
     state_redis_ttl: int = _setting(259200, "AGENTSTAGE_STATE_REDIS_TTL",

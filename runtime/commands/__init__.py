@@ -1,7 +1,8 @@
 """CLI verbs; each module contributes a `register(subparsers)` function listed here."""
 
+from agentstage.runtime.commands import distributed, runtime_ops
 from agentstage.runtime.commands import run, runs
 
-COMMANDS = [run.register, runs.register]
+COMMANDS = [run.register, runs.register, distributed.register, runtime_ops.register]
 
 __all__ = ["COMMANDS"]

@@ -1,0 +1,331 @@
+"""CoordinatorActor: admits runs, publishes Tasks, records what workers report, retries and dead-letters.
+
+It is the only writer of its SQLite file. Each batch of stream entries becomes one `Write` to
+the StoreActor; the Redis side effects of the batch (publish tasks, ack entries, schedule
+retries, dead-letter) run only after that write committed, in one MULTI/EXEC through the
+bridge. A crash in between leaves the entries pending, and replaying them is harmless: every
+record has a natural key and a first attempt's `task_id` is its `run_id`, so workers dedupe it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pykka
+from loguru import logger
+
+from agentstage.actors.bridge import Send
+from agentstage.actors.messages import (
+    Cancel,
+    Enqueue,
+    Heartbeat,
+    Requeue,
+    Task,
+    TaskDone,
+    TaskRecords,
+    TaskReleased,
+    to_wire,
+)
+from agentstage.actors.store import Write
+from agentstage.actors.supervision import Slot, SupervisedActor
+from agentstage.runtime.clock import new_id, utc_now
+from agentstage.runtime.config import Config
+from agentstage.runtime.errors import NotFound, StoreError
+from agentstage.runtime.state.reader import SQLiteReader
+from agentstage.runtime.state.records import Event, QueueEvent, Record, RunAttempt, WorkerHeartbeat
+from agentstage.runtime.streams import COORDINATOR_GROUP, KEY_TTL, WORKERS_GROUP, Entry, Op, StreamLayout, dlq_fields, retry_delay
+
+__all__ = ["ActiveRun", "Batch", "CoordinatorActor", "Delivered", "Load", "Tick"]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Entries the coordinator's readers took from its streams."""
+
+    entries: tuple[Entry, ...]
+    redelivered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Time to move due retries, reclaim expired leases and trim streams."""
+
+
+@dataclass
+class ActiveRun:
+    """A run admitted and not yet ended: its current task and the last event seq seen."""
+
+    task: Task
+    last_seq: int
+    claimed: bool = False
+    worker_id: str = ""
+
+
+class Load:
+    """How busy the coordinator is, read by its stream readers to size their reads (any thread)."""
+
+    def __init__(self, max_active: int, max_in_process: int = 2000) -> None:
+        self.max_active = max_active
+        self.max_in_process = max_in_process
+        self.active = 0
+        self.in_process = 0
+        self._lock = threading.Lock()
+
+    def reserve(self, count: int) -> None:
+        with self._lock:
+            self.in_process += count
+
+    def release(self, count: int) -> None:
+        with self._lock:
+            self.in_process = max(self.in_process - count, 0)
+
+    def results_room(self) -> int:
+        return max(min(self.max_in_process - self.in_process, 500), 0)
+
+    def admit_room(self) -> int:
+        """New runs to admit: bounded by `max_active` unfinished runs (backpressure on enqueuers)."""
+        return max(min(self.max_active - self.active - self.in_process, self.results_room(), 500), 0)
+
+
+@dataclass
+class Batch:
+    """Records to commit, then Redis ops to apply, then `after` callbacks."""
+
+    records: list[Record] = dataclasses.field(default_factory=list)
+    ops: list[Op] = dataclasses.field(default_factory=list)
+    after: list[Callable[[], None]] = dataclasses.field(default_factory=list)
+
+
+class _AfterCommit(pykka.ThreadingFuture):
+    """A reply future that calls back when the store settles it (on the store's thread)."""
+
+    def __init__(self, callback: Callable[[bool], None]) -> None:
+        super().__init__()
+        self._callback = callback
+
+    def set(self, value: Any = None) -> None:
+        super().set(value)
+        self._callback(True)
+
+    def set_exception(self, exc_info: Any = None) -> None:
+        super().set_exception(exc_info)
+        self._callback(False)
+
+
+class CoordinatorActor(SupervisedActor):
+    """Schedules runs over Redis Streams and records them in the local store."""
+
+    def __init__(self, config: Config, layout: StreamLayout, store: Slot, bridge: Slot,
+                 reader: Callable[[], SQLiteReader], load: Load, reaper: Any = None,
+                 slot: Slot | None = None) -> None:
+        super().__init__(slot)
+        self.config = config
+        self.layout = layout
+        self.store = store
+        self.bridge = bridge
+        self.reader = reader
+        self.load = load
+        self.reaper = reaper
+        self.active: dict[str, ActiveRun] = {}
+
+    def receive(self, message: Any) -> None:
+        if isinstance(message, Delivered):
+            batch = Batch()
+            for entry in message.entries:
+                self._handle(entry, batch)
+                batch.ops.append(("xack", entry.stream, COORDINATOR_GROUP, entry.entry_id))
+            self.submit(batch, len(message.entries))
+            self.load.active = len(self.active)
+        elif isinstance(message, Batch):
+            self.submit(message, 0)
+        elif isinstance(message, Tick):
+            if self.reaper is not None:
+                self.reaper.tick(self)
+                self.load.active = len(self.active)
+        else:
+            raise TypeError(f"CoordinatorActor cannot handle {type(message).__name__}")
+
+    def submit(self, batch: Batch, entries: int) -> None:
+        """Commit `batch.records`, then apply `batch.ops` in Redis, then run `batch.after`."""
+        def done() -> None:
+            for callback in batch.after:
+                callback()
+            self._release(entries)
+
+        def committed(ok: bool) -> None:
+            if ok:
+                self.bridge.tell(Send(tuple(batch.ops), done))
+            else:
+                logger.error("store commit failed; {} entries stay pending until the coordinator restarts", entries)
+                self._release(entries)
+
+        self.store.tell(Write(tuple(batch.records), _AfterCommit(committed)))
+
+    def _release(self, count: int) -> None:
+        if count:
+            self.load.release(count)
+
+    def _handle(self, entry: Entry, batch: Batch) -> None:
+        message = entry.message
+        if isinstance(message, Enqueue):
+            self._admit(message, batch)
+        elif isinstance(message, TaskRecords):
+            self._records(message, batch)
+        elif isinstance(message, TaskDone):
+            self._done(message, batch)
+        elif isinstance(message, TaskReleased):
+            run = self.active.get(message.run_id)
+            task = run.task if run is not None else None
+            if task is not None and task.attempt == message.attempt:
+                self.retry(task, message.entry_id, message.worker_id, message.reason, batch)
+            else:
+                batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, message.entry_id))
+        elif isinstance(message, Heartbeat):
+            batch.records.append(WorkerHeartbeat(message.worker_id, message.host, message.pid, message.started_at,
+                                                 message.last_seen, message.in_flight, message.status,
+                                                 message.concurrency))
+        elif isinstance(message, Cancel):
+            run = self.active.get(message.run_id)
+            task_id, attempt = (run.task.task_id, run.task.attempt) if run else (message.run_id, 0)
+            batch.records.append(QueueEvent(task_id, attempt, "cancelled", utc_now(), message.run_id,
+                                            {"reason": message.reason}))
+        elif isinstance(message, Requeue):
+            self._requeue(message, batch)
+        else:
+            logger.warning("coordinator ignores {} on {}", type(message).__name__, entry.stream)
+
+    def _admit(self, m: Enqueue, batch: Batch) -> None:
+        if m.run_id in self.active:
+            return
+        history = self.reader().session_history(m.session_id) if m.continue_session else ()
+        task = Task(m.run_id, m.run_id, m.session_id, m.input, m.mode, m.agent, m.workflow, 1, 2, history,
+                    dict(m.metadata), None, m.enqueued_at or utc_now())
+        now = utc_now()
+        batch.records.append(Event(m.run_id, 1, "run.queued", now, m.session_id, {
+            "input": m.input, "kind": "agent" if m.mode == "run" else "graph", "agent": m.agent,
+            "workflow": m.workflow or None, "metadata": m.metadata, "attempt": 1, "mode": m.mode}))
+        batch.records.append(QueueEvent(task.task_id, 1, "enqueued", now, m.run_id, {"mode": m.mode}))
+        batch.ops.append(("xadd", self.layout.tasks, to_wire(task), None))
+        self.active[m.run_id] = ActiveRun(task, 1)
+
+    def _records(self, m: TaskRecords, batch: Batch) -> None:
+        run = self.active.get(m.run_id)
+        if run is not None and m.attempt < run.task.attempt:
+            batch.records.extend(m.effects)
+            return
+        batch.records.extend((*m.events, *m.effects, *m.checkpoints))
+        if run is not None:
+            if m.events:
+                run.last_seq = max(run.last_seq, m.events[-1].seq)
+            if run.claimed:
+                return
+            run.claimed, run.worker_id = True, m.worker_id
+        started = m.events[0].ts if m.events else utc_now()
+        batch.records.append(RunAttempt(m.run_id, m.attempt, "running", started, m.task_id, m.worker_id))
+        batch.records.append(QueueEvent(m.task_id, m.attempt, "claimed", started, m.run_id,
+                                        {"worker_id": m.worker_id}))
+
+    def _done(self, m: TaskDone, batch: Batch) -> None:
+        run = self.active.get(m.run_id)
+        if run is not None and m.attempt < run.task.attempt:
+            batch.records.extend(m.effects)
+            batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, m.entry_id))
+            return
+        now = m.ended_at or utc_now()
+        attempt = RunAttempt(m.run_id, m.attempt, m.status, m.events[0].ts if m.events else now, m.task_id,
+                             m.worker_id, now, m.error)
+        if m.status == "failed" and m.retryable and run is not None:
+            failed = [e for e in m.events if e.type == "run.failed"]
+            kept = [e for e in m.events if e.type != "run.failed"]
+            batch.records.extend((*kept, *m.effects, *m.checkpoints, attempt))
+            if kept:
+                run.last_seq = max(run.last_seq, kept[-1].seq)
+            if failed:
+                run.last_seq = max(run.last_seq, failed[0].seq - 1)
+            self.retry(run.task, m.entry_id, m.worker_id, m.error or "failed", batch, recorded=True)
+            return
+        batch.records.extend((*m.events, *m.effects, *m.checkpoints, attempt))
+        batch.records.append(QueueEvent(m.task_id, m.attempt, "acked", now, m.run_id,
+                                        {"status": m.status, "worker_id": m.worker_id}))
+        batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, m.entry_id))
+        output = next((e.data.get("output") for e in m.events if e.type == "run.completed"), None)
+        self._finish(m.run_id, m.status, output, m.error, batch)
+
+    def _finish(self, run_id: str, status: str, output: Any, error: str | None, batch: Batch) -> None:
+        self.active.pop(run_id, None)
+        batch.ops.append(("set", self.layout.done_key(run_id),
+                          json.dumps({"status": status, "output": output, "error": error}), KEY_TTL))
+
+    def retry(self, task: Task, entry_id: str, worker_id: str, reason: str, batch: Batch,
+              *, recorded: bool = False) -> None:
+        """The attempt in `entry_id` ended without success: schedule the next attempt or dead-letter."""
+        run = self.active.get(task.run_id)
+        last_seq = run.last_seq if run is not None else self._stored_last_seq(task.run_id)
+        now = utc_now()
+        seq = last_seq + 1
+        if not recorded:
+            batch.records.append(RunAttempt(task.run_id, task.attempt, "failed", now, task.task_id, worker_id, now,
+                                            reason))
+        if task.attempt >= self.config.task_max_attempts:
+            error = f"dead-lettered after {task.attempt} attempts: {reason}"
+            batch.records.append(Event(task.run_id, seq, "run.failed", now, task.session_id,
+                                       {"error_type": "MaxAttempts", "attempt": task.attempt}, error=error))
+            batch.records.append(QueueEvent(task.task_id, task.attempt, "dead_lettered", now, task.run_id,
+                                            {"reason": reason, "worker_id": worker_id}))
+            batch.ops.append(("dlq", self.layout.dlq, dlq_fields(
+                stream=self.layout.tasks, entry_id=entry_id, raw=to_wire(task), reason="max attempts reached",
+                run_id=task.run_id, task_id=task.task_id, attempts=task.attempt, worker=worker_id, last_error=reason)))
+            batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, entry_id))
+            self._finish(task.run_id, "failed", None, error, batch)
+            return
+        delay = retry_delay(task.attempt, self.config.task_backoff, self.config.task_max_backoff,
+                            self.config.task_jitter)
+        following = dataclasses.replace(task, attempt=task.attempt + 1, first_seq=seq + 1)
+        batch.records.append(Event(task.run_id, seq, "run.queued", now, task.session_id,
+                                   {"attempt": following.attempt, "retry_of": task.attempt, "delay_s": round(delay, 3),
+                                    "reason": reason}, error=reason))
+        batch.records.append(QueueEvent(task.task_id, task.attempt, "retried", now, task.run_id,
+                                        {"reason": reason, "delay_s": round(delay, 3), "worker_id": worker_id}))
+        batch.ops.append(("zadd", self.layout.delayed, to_wire(following), time.time() + delay))
+        batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, entry_id))
+        self.active[task.run_id] = ActiveRun(following, seq)
+
+    def _requeue(self, m: Requeue, batch: Batch) -> None:
+        if m.run_id in self.active:
+            logger.info("requeue of run {} ignored: it is still queued or running", m.run_id)
+            return
+        try:
+            row = self.reader().get_run(m.run_id)
+        except (NotFound, StoreError) as exc:
+            logger.warning("requeue of run {} ignored: {}", m.run_id, exc)
+            return
+        if row.status not in ("failed", "cancelled"):
+            logger.info("requeue of run {} ignored: it is {}", m.run_id, row.status)
+            return
+        attempt = row.attempt + 1
+        seq = row.last_seq + 1
+        history = self.reader().session_history(row.session_id)
+        mode = "run" if row.kind == "agent" else "graph"
+        task = Task(new_id(), row.run_id, row.session_id, row.input, mode, row.agent or "default",
+                    row.workflow or "", attempt, seq + 1, history, dict(row.metadata), None, utc_now())
+        now = utc_now()
+        batch.records.append(Event(row.run_id, seq, "run.queued", now, row.session_id,
+                                   {"attempt": attempt, "reason": "requeued", "dlq_id": m.dlq_id or None}))
+        batch.records.append(QueueEvent(task.task_id, attempt, "requeued", now, row.run_id, {"dlq_id": m.dlq_id}))
+        batch.ops.extend([("del", self.layout.cancel_key(row.run_id)), ("del", self.layout.done_key(row.run_id)),
+                          ("xadd", self.layout.tasks, to_wire(task), None)])
+        if m.dlq_id:
+            batch.ops.append(("xdel", self.layout.dlq, m.dlq_id))
+        self.active[row.run_id] = ActiveRun(task, seq)
+
+    def _stored_last_seq(self, run_id: str) -> int:
+        try:
+            return self.reader().get_run(run_id).last_seq
+        except (NotFound, StoreError):
+            return 0

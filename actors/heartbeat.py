@@ -1,0 +1,104 @@
+"""WorkerMonitor: a worker's heartbeat thread — liveness, lease extension, cancel signals.
+
+Every `interval` it re-claims the entries of its in-flight tasks (`XCLAIM ... JUSTID`, which
+resets their idle time) so a healthy long run is never reclaimed, and reports a `Heartbeat`.
+Between beats it follows the control stream (plain XREAD) for `Cancel`s of runs it holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+
+import redis
+from loguru import logger
+
+from agentstage.actors.messages import Cancel, Heartbeat, from_wire, to_wire
+from agentstage.actors.worker import WorkerState
+from agentstage.runtime.clock import utc_now
+from agentstage.runtime.errors import DecodeError
+from agentstage.runtime.streams import REDIS_DOWN, WORKERS_GROUP, ReconnectBackoff, StreamLayout
+
+__all__ = ["WorkerMonitor"]
+
+
+class WorkerMonitor(threading.Thread):
+    """Heartbeats, lease extension and cancel signals for one worker."""
+
+    def __init__(self, url: str, layout: StreamLayout, state: WorkerState, interval: float) -> None:
+        super().__init__(name=f"monitor-{state.worker_id}", daemon=True)
+        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self.layout = layout
+        self.state = state
+        self.interval = max(interval, 0.05)
+        self.started_at = utc_now()
+        self.host = socket.gethostname()
+        self._stop_event = threading.Event()
+        self._control = ""
+
+    def stop(self, status: str = "stopped") -> None:
+        """Stop beating and leave a last heartbeat with `status`."""
+        self._stop_event.set()
+        if self.is_alive():
+            self.join(timeout=5)
+        try:
+            self.beat(status)
+        except REDIS_DOWN:
+            pass
+        self.client.close()
+
+    def run(self) -> None:
+        backoff = ReconnectBackoff()
+        next_beat = 0.0
+        while not self._stop_event.is_set():
+            try:
+                if not self._control:
+                    last = self.client.xrevrange(self.layout.control, count=1)
+                    self._control = last[0][0].decode() if last else "0-0"
+                now = time.monotonic()
+                if now >= next_beat:
+                    self.beat("draining" if self.state.draining else "running")
+                    next_beat = now + self.interval
+                block = max(int((next_beat - time.monotonic()) * 1000), 1)
+                self._follow_control(min(block, 500))
+                backoff.reset()
+            except REDIS_DOWN as exc:
+                logger.warning("worker monitor: redis unavailable ({}); retrying", exc)
+                backoff.wait(self._stop_event)
+
+    def beat(self, status: str) -> None:
+        """Extend the leases of in-flight tasks and publish one heartbeat."""
+        flights = self.state.in_flight()
+        if flights:
+            kept = self.client.xclaim(self.layout.tasks, WORKERS_GROUP, self.state.worker_id, 0,
+                                      [f.entry_id for f in flights], justid=True)
+            kept_ids = {k.decode() if isinstance(k, bytes) else k for k in kept}
+            for flight in flights:
+                if flight.entry_id not in kept_ids:
+                    logger.warning("lease of run {} was lost; stopping it here", flight.task.run_id)
+                    self.state.abandon(flight.task.run_id)
+        now = utc_now()
+        heartbeat = Heartbeat(self.state.worker_id, self.host, os.getpid(), self.started_at, now,
+                              len(flights), self.state.concurrency, status)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(self.layout.workers, self.state.worker_id, json.dumps({
+            "worker_id": heartbeat.worker_id, "host": heartbeat.host, "pid": heartbeat.pid,
+            "started_at": heartbeat.started_at, "last_seen": now, "in_flight": heartbeat.in_flight,
+            "concurrency": heartbeat.concurrency, "status": status, "interval": self.interval}))
+        pipe.xadd(self.layout.results, {"m": to_wire(heartbeat)})
+        pipe.execute()
+
+    def _follow_control(self, block_ms: int) -> None:
+        reply = self.client.xread({self.layout.control: self._control}, count=100, block=block_ms)
+        for _, items in reply or ():
+            for entry_id, fields in items:
+                self._control = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                try:
+                    message = from_wire(fields.get(b"m", b""))
+                except DecodeError:
+                    continue
+                if isinstance(message, Cancel):
+                    self.state.cancel(message.run_id)

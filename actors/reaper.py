@@ -1,0 +1,152 @@
+"""The coordinator's periodic work: move due retries, reclaim expired leases, trim streams.
+
+Runs on the coordinator's thread at each `Tick`, so it sees the coordinator's in-memory view
+of active runs without locks. Retries live in a sorted set scored by due time, so they survive
+coordinator restarts; a due retry of a cancelled run ends the run instead of starting it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import redis
+from loguru import logger
+
+from agentstage.actors.coordinator import ActiveRun, Batch
+from agentstage.actors.messages import Task, from_wire, to_wire
+from agentstage.runtime.clock import utc_now
+from agentstage.runtime.errors import DecodeError
+from agentstage.runtime.state.records import Event, QueueEvent
+from agentstage.runtime.streams import (
+    COORDINATOR_GROUP,
+    REDIS_DOWN,
+    WORKERS_GROUP,
+    StreamLayout,
+    apply_ops,
+    dlq_fields,
+    trim_consumed,
+)
+
+if TYPE_CHECKING:
+    from agentstage.actors.coordinator import CoordinatorActor
+
+__all__ = ["Reaper"]
+
+_TRIM_EVERY = 5.0
+_REAPER = "reaper"
+
+
+class Reaper:
+    """Periodic duties of one coordinator; `tick` is called on the coordinator's thread."""
+
+    def __init__(self, url: str, layout: StreamLayout, lease: float) -> None:
+        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self.layout = layout
+        self.lease_ms = max(int(lease * 1000), 1)
+        self.reap_every = max(lease / 4, 0.2)
+        self._last_reap = 0.0
+        self._last_trim = time.monotonic()
+        self._moving: set[bytes] = set()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def tick(self, coordinator: CoordinatorActor) -> None:
+        try:
+            self.move_due(coordinator)
+            now = time.monotonic()
+            if now - self._last_reap >= self.reap_every:
+                self._last_reap = now
+                self.reap(coordinator)
+            if now - self._last_trim >= _TRIM_EVERY:
+                self._last_trim = now
+                self.trim()
+        except REDIS_DOWN as exc:
+            logger.warning("coordinator tick: redis unavailable ({}); will retry", exc)
+
+    def move_due(self, coordinator: CoordinatorActor) -> None:
+        """Publish retries whose time has come; end the cancelled ones instead."""
+        due = [m for m in self.client.zrangebyscore(self.layout.delayed, "-inf", time.time(), start=0, num=500)
+               if m not in self._moving]
+        if not due:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        tasks = []
+        for member in due:
+            try:
+                task = from_wire(member)
+                if not isinstance(task, Task):
+                    raise DecodeError("type", f"expected a task, got {type(task).__name__}")
+            except DecodeError as exc:
+                apply_ops(self.client, [("zrem", self.layout.delayed, member), ("dlq", self.layout.dlq, dlq_fields(
+                    stream=self.layout.delayed, entry_id="", raw=member, reason=str(exc)))])
+                continue
+            tasks.append((member, task))
+            pipe.exists(self.layout.cancel_key(task.run_id))
+        batch = Batch()
+        for (member, task), cancelled in zip(tasks, pipe.execute()):
+            if not cancelled:
+                apply_ops(self.client, [("zrem", self.layout.delayed, member),
+                                        ("xadd", self.layout.tasks, to_wire(task), None)])
+                continue
+            now = utc_now()
+            self._moving.add(member)
+            batch.records.append(Event(task.run_id, task.first_seq, "run.cancelled", now, task.session_id,
+                                       {"reason": "cancelled while waiting for a retry", "attempt": task.attempt}))
+            batch.records.append(QueueEvent(task.task_id, task.attempt, "cancelled", now, task.run_id))
+            batch.ops.append(("zrem", self.layout.delayed, member))
+            coordinator._finish(task.run_id, "cancelled", None, None, batch)
+            batch.after.append(lambda member=member: self._moving.discard(member))
+        if batch.records:
+            coordinator.submit(batch, 0)
+
+    def reap(self, coordinator: CoordinatorActor) -> None:
+        """Reclaim task entries idle past the lease (their worker died) and retry them."""
+        start = "0-0"
+        batch = Batch()
+        while True:
+            following, claimed, _deleted = self.client.xautoclaim(
+                self.layout.tasks, WORKERS_GROUP, _REAPER, self.lease_ms, start, count=100)
+            for entry_id, fields in claimed:
+                self._reclaimed(coordinator, _text(entry_id), (fields or {}).get(b"m", b""), batch)
+            start = _text(following)
+            if start == "0-0":
+                break
+        if batch.ops:
+            coordinator.submit(batch, 0)
+
+    def _reclaimed(self, coordinator: CoordinatorActor, entry_id: str, payload: bytes, batch: Batch) -> None:
+        try:
+            task = from_wire(payload)
+            if not isinstance(task, Task):
+                raise DecodeError("type", f"expected a task, got {type(task).__name__}")
+        except DecodeError as exc:
+            batch.ops.append(("dlq", self.layout.dlq, dlq_fields(stream=self.layout.tasks, entry_id=entry_id,
+                                                                 raw=payload, reason=str(exc))))
+            batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, entry_id))
+            return
+        run = coordinator.active.get(task.run_id)
+        if run is None:
+            if self.client.exists(self.layout.done_key(task.run_id)):
+                batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, entry_id))
+                return
+            # NOTE: unknown after a coordinator restart: the reclaimed task itself is the best record of it.
+            run = coordinator.active[task.run_id] = ActiveRun(task, coordinator._stored_last_seq(task.run_id))
+        if run.task.attempt != task.attempt:
+            batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, entry_id))
+            return
+        logger.warning("lease of run {} attempt {} expired (worker {}); retrying", task.run_id, task.attempt,
+                       run.worker_id or "unknown")
+        coordinator.retry(task, entry_id, run.worker_id, f"lease expired on worker {run.worker_id or 'unknown'}",
+                          batch)
+
+    def trim(self) -> None:
+        """Drop entries every consumer is done with."""
+        trim_consumed(self.client, self.layout.tasks, WORKERS_GROUP)
+        for stream in (self.layout.results, self.layout.admit):
+            trim_consumed(self.client, stream, COORDINATOR_GROUP)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,224 @@
+"""WorkerActor: claims Tasks from the tasks stream and runs them on the local agent pool.
+
+The worker never touches the coordinator's SQLite file. Its agents write through a
+`RecordForwarder` (their `store`), which turns each `Write` into `TaskRecords`/`TaskDone` on
+the results stream; the coordinator records them and only then acks the task. A task seen twice
+(duplicate XADD) is claimed once (`SET NX` on its claim key); a task found cancelled is never
+started; tasks left pending by a previous life of this worker are released for a retry.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pykka
+import redis
+from loguru import logger
+
+from agentstage.actors.agent import StartRun
+from agentstage.actors.bridge import Send
+from agentstage.actors.messages import RunAgent, Task, TaskDone, TaskReleased, to_wire
+from agentstage.actors.pool import AgentPool
+from agentstage.actors.supervision import Slot, SupervisedActor
+from agentstage.runtime.clock import utc_now
+from agentstage.runtime.state.records import Event
+from agentstage.runtime.streams import (
+    REDIS_DOWN,
+    WORKERS_GROUP,
+    Entry,
+    ReconnectBackoff,
+    StreamLayout,
+    dlq_fields,
+)
+
+__all__ = ["Claimed", "Finished", "InFlight", "WorkerActor", "WorkerState"]
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """Entries read from the tasks stream; `redelivered` when they were pending from a previous life."""
+
+    entries: tuple[Entry, ...]
+    redelivered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """A run's TaskDone reached Redis; its slot is free again."""
+
+    run_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    """A task being run here and the tasks-stream entry it came from."""
+
+    task: Task
+    entry_id: str
+
+
+@dataclass
+class WorkerState:
+    """What a worker holds, shared by its reader, actor, forwarder and monitor threads."""
+
+    worker_id: str
+    concurrency: int
+    running: dict[str, InFlight] = field(default_factory=dict)
+    cancelled: set[str] = field(default_factory=set)
+    reserved: int = 0
+    draining: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def free(self) -> int:
+        """Slots to fill: what the reader passes as COUNT (0 while draining)."""
+        with self.lock:
+            return 0 if self.draining else max(self.concurrency - len(self.running) - self.reserved, 0)
+
+    def reserve(self, count: int) -> None:
+        with self.lock:
+            self.reserved += count
+
+    def start(self, flight: InFlight) -> None:
+        with self.lock:
+            self.running[flight.task.run_id] = flight
+            self.reserved = max(self.reserved - 1, 0)
+
+    def unreserve(self) -> None:
+        with self.lock:
+            self.reserved = max(self.reserved - 1, 0)
+
+    def finish(self, run_id: str) -> InFlight | None:
+        with self.lock:
+            self.cancelled.discard(run_id)
+            return self.running.pop(run_id, None)
+
+    def get(self, run_id: str) -> InFlight | None:
+        with self.lock:
+            return self.running.get(run_id)
+
+    def in_flight(self) -> list[InFlight]:
+        with self.lock:
+            return list(self.running.values())
+
+    def is_cancelled(self, run_id: str) -> bool:
+        """The agent loop's cancel check, called at every step boundary."""
+        return run_id in self.cancelled
+
+    def cancel(self, run_id: str) -> None:
+        with self.lock:
+            if run_id in self.running:
+                self.cancelled.add(run_id)
+
+    def abandon(self, run_id: str) -> None:
+        """Stop holding a run (its lease went elsewhere): its agent stops, its records are dropped."""
+        with self.lock:
+            if self.running.pop(run_id, None) is not None:
+                self.cancelled.add(run_id)
+
+
+class WorkerActor(SupervisedActor):
+    """Admits claimed tasks into the local agent pools; one per worker process."""
+
+    def __init__(self, state: WorkerState, layout: StreamLayout, url: str, bridge: Slot,
+                 pools: dict[str, AgentPool], claim_ttl: float, wake: Callable[[], None] | None = None,
+                 slot: Slot | None = None) -> None:
+        super().__init__(slot)
+        self.state = state
+        self.layout = layout
+        self.url = url
+        self.bridge = bridge
+        self.pools = pools
+        self.claim_ttl = max(int(claim_ttl), 60)
+        self.client: redis.Redis | None = None
+        self.wake = wake
+
+    def on_start(self) -> None:
+        self.client = redis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=2)
+
+    def on_stop(self) -> None:
+        if self.client is not None:
+            self.client.close()
+
+    def receive(self, message: Any) -> None:
+        if isinstance(message, Claimed):
+            self._claimed(message)
+        elif isinstance(message, Finished):
+            self.state.finish(message.run_id)
+            if self.wake is not None:
+                self.wake()
+        else:
+            raise TypeError(f"WorkerActor cannot handle {type(message).__name__}")
+
+    def _claimed(self, message: Claimed) -> None:
+        tasks = []
+        for entry in message.entries:
+            if isinstance(entry.message, Task):
+                tasks.append((entry, entry.message))
+                continue
+            self.state.unreserve()
+            reason = f"not a task: {type(entry.message).__name__}"
+            self.bridge.tell(Send((("dlq", self.layout.dlq, dlq_fields(stream=entry.stream, entry_id=entry.entry_id,
+                                                                       raw=entry.raw, reason=reason)),
+                                   ("xack", entry.stream, WORKERS_GROUP, entry.entry_id))))
+        if message.redelivered:
+            for entry, task in tasks:
+                self.state.unreserve()
+                self._send_result(TaskReleased(task.task_id, task.run_id, task.attempt, self.state.worker_id,
+                                               entry.entry_id, "worker restarted while the task was in hand"))
+            return
+        checks = self._check(tasks)
+        for (entry, task), (claimed, cancelled) in zip(tasks, checks):
+            if not claimed:
+                logger.info("task {} attempt {} is already claimed; acking duplicate entry", task.task_id, task.attempt)
+                self.state.unreserve()
+                self.bridge.tell(Send((("xack", self.layout.tasks, WORKERS_GROUP, entry.entry_id),)))
+            elif cancelled:
+                self.state.unreserve()
+                self._end_unstarted(entry, task, "cancelled", None)
+            elif task.mode != "run" or task.agent not in self.pools:
+                self.state.unreserve()
+                reason = (f"unknown agent {task.agent!r} on worker {self.state.worker_id}" if task.mode == "run"
+                          else f"mode {task.mode!r} is not supported by this worker")
+                self._end_unstarted(entry, task, "failed", reason)
+            else:
+                self._start(entry, task)
+
+    def _check(self, tasks: list[tuple[Entry, Task]]) -> list[tuple[bool, bool]]:
+        """Claim each task once and see whether it was cancelled, in one round trip."""
+        if not tasks:
+            return []
+        backoff = ReconnectBackoff()
+        while True:
+            try:
+                assert self.client is not None
+                pipe = self.client.pipeline(transaction=False)
+                for _, task in tasks:
+                    pipe.set(self.layout.claim_key(task.task_id, task.attempt), self.state.worker_id, nx=True,
+                             ex=self.claim_ttl)
+                    pipe.exists(self.layout.cancel_key(task.run_id))
+                replies = pipe.execute()
+                return [(bool(replies[i]), bool(replies[i + 1])) for i in range(0, len(replies), 2)]
+            except REDIS_DOWN as exc:
+                logger.warning("redis unavailable while claiming ({}); retrying", exc)
+                backoff.wait()
+
+    def _start(self, entry: Entry, task: Task) -> None:
+        self.state.start(InFlight(task, entry.entry_id))
+        request = RunAgent(task.run_id, task.session_id, task.input, task.agent, task.history, task.attempt,
+                           task.first_seq, {**task.metadata, "worker_id": self.state.worker_id,
+                                            "task_id": task.task_id})
+        self.pools[task.agent].dispatch(StartRun(request, pykka.ThreadingFuture()))
+
+    def _end_unstarted(self, entry: Entry, task: Task, status: str, error: str | None) -> None:
+        kind = "run.cancelled" if status == "cancelled" else "run.failed"
+        event = Event(task.run_id, task.first_seq, kind, utc_now(), task.session_id,
+                      {"reason": error or "cancelled before it started", "attempt": task.attempt,
+                       "worker_id": self.state.worker_id}, error=error)
+        self._send_result(TaskDone(task.task_id, task.run_id, task.attempt, self.state.worker_id, entry.entry_id,
+                                   status, error, False, (event,), ended_at=event.ts))
+
+    def _send_result(self, message: Any) -> None:
+        self.bridge.tell(Send((("xadd", self.layout.results, to_wire(message), None),)))

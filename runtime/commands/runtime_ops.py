@@ -1,0 +1,131 @@
+"""`runtime-workers`, `runtime-queues`, `runtime-dlq`, `runtime-cancel`, `runtime-requeue`: operate the runtime."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+
+from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.commands.distributed import REDIS_FLAGS
+from agentstage.runtime.distributed.ops import RuntimeOps
+
+__all__ = ["register"]
+
+
+def _parser(verbs: argparse._SubParsersAction, name: str, help: str, example: str) -> argparse.ArgumentParser:
+    parser = verbs.add_parser(name, help=help, epilog=f"example: {example}")
+    add_config_flags(parser, *REDIS_FLAGS)
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    _parser(verbs, "runtime-workers", "workers with their last heartbeat", "agentstage runtime-workers --json"
+            ).set_defaults(handler=workers)
+    _parser(verbs, "runtime-queues", "length, pending, lag and oldest age of each stream; DLQ and retry sizes",
+            "agentstage runtime-queues").set_defaults(handler=queues)
+    cancel = _parser(verbs, "runtime-cancel", "cancel a run (a running one stops at its next step)",
+                     "agentstage runtime-cancel RUN_ID")
+    cancel.add_argument("run_id")
+    cancel.add_argument("--reason", default="", help="recorded with the cancellation")
+    cancel.set_defaults(handler=cancel_run)
+    requeue = _parser(verbs, "runtime-requeue", "run a failed, cancelled or dead-lettered run again",
+                      "agentstage runtime-requeue RUN_ID")
+    requeue.add_argument("run_id")
+    requeue.set_defaults(handler=requeue_run)
+    dlq = _parser(verbs, "runtime-dlq", "dead-lettered tasks: list, show ID, requeue ID, purge",
+                  "agentstage runtime-dlq show 1732480000000-0")
+    dlq.add_argument("action", nargs="?", choices=["list", "show", "requeue", "purge"], default="list")
+    dlq.add_argument("id", nargs="?", help="DLQ entry id (show, requeue)")
+    dlq.add_argument("--limit", type=int, default=50, help="entries to list (default: 50)")
+    dlq.add_argument("--yes", action="store_true", help="purge without asking")
+    dlq.set_defaults(handler=dlq_command)
+
+
+def workers(args: argparse.Namespace) -> int:
+    with RuntimeOps(config_from_args(args)) as ops:
+        rows = ops.workers()
+    if args.json:
+        emit_json(rows)
+        return ExitCode.OK
+    if not rows:
+        print("no workers have reported")
+        return ExitCode.OK
+    print(f"{'WORKER':<28}  {'STATUS':<9}  {'HOST':<16}  {'PID':>7}  {'IN FLIGHT':>9}  {'LAST SEEN':>9}")
+    for r in rows:
+        print(f"{r['worker_id'][:28]:<28}  {r['status']:<9}  {r['host'][:16]:<16}  {r['pid']:>7}"
+              f"  {r['in_flight']:>4}/{r['concurrency']:<4}  {r['age_s']:>8.1f}s")
+    return ExitCode.OK
+
+
+def queues(args: argparse.Namespace) -> int:
+    with RuntimeOps(config_from_args(args)) as ops:
+        rows = ops.queues()
+    if args.json:
+        emit_json(rows)
+        return ExitCode.OK
+    print(f"{'STREAM':<32}  {'LENGTH':>7}  {'PENDING':>7}  {'LAG':>6}  {'OLDEST':>9}")
+    for r in rows:
+        age = "-" if r["oldest_age_s"] is None else f"{r['oldest_age_s']:.1f}s"
+        print(f"{r['stream'][:32]:<32}  {r['length']:>7}  {r['pending']:>7}  {r['lag']:>6}  {age:>9}")
+    return ExitCode.OK
+
+
+def cancel_run(args: argparse.Namespace) -> int:
+    with RuntimeOps(config_from_args(args)) as ops:
+        result = ops.cancel(args.run_id, args.reason)
+    emit_json(result) if args.json else print(f"cancelling {args.run_id}")
+    return ExitCode.OK
+
+
+def requeue_run(args: argparse.Namespace) -> int:
+    with RuntimeOps(config_from_args(args)) as ops:
+        result = ops.requeue(args.run_id)
+    emit_json(result) if args.json else print(f"requeued {args.run_id}")
+    return ExitCode.OK
+
+
+def dlq_command(args: argparse.Namespace) -> int:
+    if args.action in ("show", "requeue") and not args.id:
+        return fail(f"runtime-dlq {args.action} needs an entry id", ExitCode.USAGE)
+    if args.limit < 1:
+        return fail("--limit must be at least 1", ExitCode.USAGE)
+    with RuntimeOps(config_from_args(args)) as ops:
+        if args.action == "list":
+            rows = ops.dlq_list(args.limit)
+            if args.json:
+                emit_json(rows)
+            elif not rows:
+                print("the DLQ is empty")
+            for r in rows if not args.json else ():
+                print(f"{r['id']:<18}  {_when(r['ts'])}  run={r['run_id'] or '-':<32}  attempts={r['attempts']}"
+                      f"  {r['reason']}")
+            return ExitCode.OK
+        if args.action == "show":
+            row = ops.dlq_show(args.id)
+            if args.json:
+                emit_json(row)
+            else:
+                for key, value in row.items():
+                    print(f"{key:>10}: {value}")
+            return ExitCode.OK
+        if args.action == "requeue":
+            try:
+                result = ops.dlq_requeue(args.id)
+            except ValueError as exc:
+                return fail(str(exc), ExitCode.USAGE)
+            emit_json(result) if args.json else print(f"requeued run {result['run_id']}")
+            return ExitCode.OK
+        if not args.yes:
+            if not sys.stdin.isatty():
+                return fail("runtime-dlq purge deletes every entry: add --yes", ExitCode.USAGE)
+            if input("delete every DLQ entry? [y/N] ").strip().lower() not in ("y", "yes"):
+                return ExitCode.OK
+        count = ops.dlq_purge()
+        emit_json({"purged": count}) if args.json else print(f"purged {count} entries")
+        return ExitCode.OK
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if ts else "-"

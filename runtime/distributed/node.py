@@ -1,0 +1,223 @@
+"""Process wiring of the distributed runtime: a coordinator node and a worker node.
+
+Each node starts its actors and threads in dependency order and stops them in reverse; the CLI
+verbs `runtime-start` and `worker-start` run one node until SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from loguru import logger
+
+from agentstage.actors.agent import AgentActor
+from agentstage.actors.bridge import BridgeActor, Send, StreamReader
+from agentstage.actors.coordinator import CoordinatorActor, Delivered, Load, Tick
+from agentstage.actors.forwarder import RecordForwarder
+from agentstage.actors.heartbeat import WorkerMonitor
+from agentstage.actors.messages import TaskReleased, to_wire
+from agentstage.actors.pool import AgentPool
+from agentstage.actors.reaper import Reaper
+from agentstage.actors.store import StoreActor
+from agentstage.actors.supervision import Slot
+from agentstage.actors.worker import Claimed, Finished, WorkerActor, WorkerState
+from agentstage.runtime.agents import AgentSpec
+from agentstage.runtime.config import Config
+from agentstage.runtime.errors import ConfigError, NotFound
+from agentstage.runtime.llm.factory import create_provider
+from agentstage.runtime.llm.types import Provider
+from agentstage.runtime.distributed.journal import RedisJournal
+from agentstage.runtime.state.reader import SQLiteReader
+from agentstage.runtime.state.sqlite import SQLiteWriter
+from agentstage.runtime.streams import COORDINATOR_GROUP, WORKERS_GROUP, StreamLayout
+from agentstage.runtime.tools.builtin import builtin_tools
+from agentstage.runtime.tools.registry import ToolRegistry
+
+__all__ = ["CoordinatorNode", "WorkerNode", "WorkerSetup", "default_worker_id", "load_setup"]
+
+
+@dataclass
+class WorkerSetup:
+    """What an application adds to its workers: agent specs, tools, provider instances by agent name."""
+
+    agents: Iterable[AgentSpec] = ()
+    tools: ToolRegistry | None = None
+    providers: dict[str, Provider] = field(default_factory=dict)
+
+
+def load_setup(target: str) -> WorkerSetup:
+    """Import `module:function` and call it for a WorkerSetup; raises ConfigError naming the target."""
+    module_name, _, attribute = target.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attribute or "setup")
+        setup = factory()
+    except (ImportError, AttributeError, TypeError) as exc:
+        raise ConfigError("--app", target, f"cannot load the worker setup: {exc}") from None
+    if not isinstance(setup, WorkerSetup):
+        raise ConfigError("--app", target, "the function must return a WorkerSetup")
+    return setup
+
+
+def default_worker_id() -> str:
+    """A stable consumer name: `host:process` (honcho's process name when run from the Procfile)."""
+    return f"{socket.gethostname()}:{os.environ.get('HONCHO_PROCESS_NAME') or os.getpid()}"
+
+
+class CoordinatorNode:
+    """The coordinator process: store, bridge, CoordinatorActor, its readers and its clock."""
+
+    def __init__(self, config: Config, *, tick: float = 0.1) -> None:
+        self.config = config
+        self.layout = StreamLayout(config.stream_prefix)
+        self.tick = tick
+        self._stop = threading.Event()
+        self._local = threading.local()
+        self._readers: list[SQLiteReader] = []
+        self._threads: list[Any] = []
+        self._slots: list[Slot] = []
+
+    def reader(self) -> SQLiteReader:
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self._local.reader = SQLiteReader(self.config.state_path)
+            self._readers.append(reader)
+        return reader
+
+    def start(self) -> CoordinatorNode:
+        url, layout = self.config.redis_url, self.layout
+        self.writer = SQLiteWriter(self.config.state_path, busy_timeout_ms=self.config.busy_timeout_ms)
+        self.store = Slot("store", lambda slot: StoreActor.start(self.writer, None, slot))
+        self.bridge = Slot("bridge", lambda slot: BridgeActor.start(url, slot))
+        self.load = Load(self.config.max_queued)
+        self.reaper = Reaper(url, layout, self.config.task_lease)
+        self.coordinator = Slot("coordinator", lambda slot: CoordinatorActor.start(
+            self.config, layout, self.store, self.bridge, self.reader, self.load, self.reaper, slot))
+        self._slots = [self.coordinator, self.bridge, self.store]
+
+        def deliver(entries: list, redelivered: bool) -> None:
+            self.load.reserve(len(entries))
+            self.coordinator.tell(Delivered(tuple(entries), redelivered))
+
+        self._threads = [
+            StreamReader(url, layout, (layout.results, layout.control), COORDINATOR_GROUP, "coordinator", deliver,
+                         self.load.results_room, name="coordinator-results"),
+            StreamReader(url, layout, (layout.admit,), COORDINATOR_GROUP, "coordinator", deliver,
+                         self.load.admit_room, name="coordinator-admit"),
+        ]
+        for thread in self._threads:
+            thread.start()
+        self._clock = threading.Thread(target=self._ticks, name="coordinator-clock", daemon=True)
+        self._clock.start()
+        return self
+
+    def _ticks(self) -> None:
+        while not self._stop.wait(self.tick):
+            self.coordinator.tell(Tick())
+
+    def wait_ready(self, timeout: float = 10.0) -> bool:
+        return all(thread.ready.wait(timeout) for thread in self._threads)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.signal_stop()
+        for thread in self._threads:
+            thread.stop(timeout)
+        for slot in self._slots:
+            slot.stop(timeout)
+        self.reaper.close()
+        for reader in self._readers:
+            reader.close()
+        self.writer.close()
+
+
+class WorkerNode:
+    """A worker process: bridge, agent pools writing through a forwarder, WorkerActor, reader, monitor."""
+
+    def __init__(self, config: Config, worker_id: str | None = None, concurrency: int | None = None,
+                 setup: WorkerSetup | None = None) -> None:
+        self.config = config
+        self.layout = StreamLayout(config.stream_prefix)
+        self.worker_id = worker_id or default_worker_id()
+        self.concurrency = concurrency or config.worker_concurrency
+        if self.concurrency < 1:
+            raise ConfigError("AGENTSTAGE_WORKER_CONCURRENCY", self.concurrency, "must be at least 1")
+        self.setup = setup or WorkerSetup()
+        self.state = WorkerState(self.worker_id, self.concurrency)
+        self.pools: dict[str, AgentPool] = {}
+        self._providers: list[Provider] = []
+
+    def start(self) -> WorkerNode:
+        url, layout, state = self.config.redis_url, self.layout, self.state
+        self.bridge = Slot("bridge", lambda slot: BridgeActor.start(url, slot))
+        self.forwarder = RecordForwarder(state, layout, self.bridge, lambda run_id: self.worker.tell(Finished(run_id)))
+        self.journal = RedisJournal(url, layout, self.forwarder.forward_effect)
+        tools = self.setup.tools if self.setup.tools is not None else ToolRegistry(builtin_tools())
+        specs = {spec.name: spec for spec in self.setup.agents}
+        specs.setdefault("default", AgentSpec.from_config(self.config))
+        for spec in specs.values():
+            self._start_pool(spec, tools)
+        self.worker = Slot("worker", lambda slot: WorkerActor.start(
+            state, layout, url, self.bridge, self.pools, self.config.task_lease * 20, lambda: self.reader.wake(), slot))
+        self.reader = StreamReader(url, layout, (layout.tasks,), WORKERS_GROUP, self.worker_id, self._deliver,
+                                   state.free, name=f"worker-{self.worker_id}")
+        self.monitor = WorkerMonitor(url, layout, state, self.config.heartbeat_interval)
+        self.monitor.start()
+        self.reader.start()
+        return self
+
+    def _start_pool(self, spec: AgentSpec, tools: ToolRegistry) -> None:
+        provider = self.setup.providers.get(spec.name) or create_provider(self.config, spec.provider)
+        self._providers.append(provider)
+        try:
+            selected = tools.select(spec.tools)
+        except NotFound as exc:
+            raise ConfigError("AGENTSTAGE_TOOLS", exc.key, f"agent {spec.name!r} asks for an unknown tool") from None
+        forwarder, journal, cancelled = self.forwarder, self.journal, self.state.is_cancelled
+        self.pools[spec.name] = AgentPool(
+            f"agent:{spec.name}", self.concurrency,
+            lambda slot, on_idle: AgentActor.start(spec, provider, selected, forwarder, journal, slot, on_idle,
+                                                   cancelled=cancelled))
+
+    def _deliver(self, entries: list, redelivered: bool) -> None:
+        self.state.reserve(len(entries))
+        self.worker.tell(Claimed(tuple(entries), redelivered))
+
+    def wait_ready(self, timeout: float = 10.0) -> bool:
+        return self.reader.ready.wait(timeout)
+
+    def drain(self, timeout: float) -> int:
+        """Stop claiming, let in-flight tasks finish for up to `timeout` s, release the rest; returns released."""
+        self.state.draining = True
+        self.reader.stop()
+        deadline = time.monotonic() + timeout
+        while self.state.in_flight() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        leftovers = self.state.in_flight()
+        for flight in leftovers:
+            self.state.abandon(flight.task.run_id)
+            released = TaskReleased(flight.task.task_id, flight.task.run_id, flight.task.attempt, self.worker_id,
+                                    flight.entry_id, "worker shut down before the task finished")
+            self.bridge.tell(Send((("xadd", self.layout.results, to_wire(released), None),)))
+        if leftovers:
+            logger.info("worker {} released {} unfinished tasks", self.worker_id, len(leftovers))
+        return len(leftovers)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if not self.state.draining:
+            self.drain(0)
+        self.monitor.stop("stopped")
+        for pool in self.pools.values():
+            pool.stop(timeout)
+        self.worker.stop(timeout)
+        self.bridge.stop(timeout)
+        self.journal.close()
+        for provider in self._providers:
+            provider.close()

@@ -1,0 +1,201 @@
+"""Operations on a running distributed runtime: enqueue, wait, workers, queues, DLQ, cancel, requeue.
+
+Used by the CLI verbs and the HTTP API alike. Only Redis is needed; what needs the coordinator's
+SQLite file (recording, requeue) is sent to the coordinator as a control message.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import redis
+
+from agentstage.actors.messages import Cancel, Enqueue, Requeue, to_wire
+from agentstage.runtime.clock import new_id, parse_ts, utc_now
+from agentstage.runtime.config import Config
+from agentstage.runtime.errors import NotFound, RunAborted, StoreError
+from agentstage.runtime.streams import (
+    CONTROL_MAXLEN,
+    COORDINATOR_GROUP,
+    KEY_TTL,
+    REDIS_DOWN,
+    WORKERS_GROUP,
+    StreamLayout,
+    decode_fields,
+)
+
+__all__ = ["RuntimeOps"]
+
+_MODES = ("run", "graph")
+
+
+class RuntimeOps:
+    """A client of one deployment (`config.redis_url`, `config.stream_prefix`); raises StoreError when
+    Redis cannot be reached."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.layout = StreamLayout(config.stream_prefix)
+        try:
+            self.client = redis.Redis.from_url(config.redis_url, socket_timeout=5, socket_connect_timeout=2)
+        except ValueError as exc:
+            raise StoreError(config.redis_url, f"bad Redis URL: {exc}") from None
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> RuntimeOps:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except REDIS_DOWN as exc:
+            raise StoreError(self.config.redis_url, f"cannot reach Redis: {exc}") from None
+
+    def enqueue(self, text: str, *, mode: str = "run", agent: str = "default", workflow: str = "",
+                session: str | None = None, metadata: dict[str, Any] | None = None) -> dict[str, str]:
+        """Admit a run; returns its `run_id` and `session_id`. Raises RunAborted for empty input."""
+        if not isinstance(text, str) or not text.strip():
+            raise RunAborted("the input is empty")
+        if mode not in _MODES:
+            raise ValueError(f"mode must be one of {', '.join(_MODES)}")
+        if mode == "graph" and not workflow:
+            raise ValueError("a graph run needs a workflow name")
+        message = Enqueue(new_id(), session or new_id(), text, mode, agent, workflow, dict(metadata or {}), utc_now(),
+                          continue_session=session is not None)
+        self._call(self.client.xadd, self.layout.admit, {"m": to_wire(message)})
+        return {"run_id": message.run_id, "session_id": message.session_id}
+
+    def outcome(self, run_id: str) -> dict[str, Any] | None:
+        """How a run ended ({status, output, error}), or None while it has not."""
+        raw = self._call(self.client.get, self.layout.done_key(run_id))
+        return None if raw is None else json.loads(raw)
+
+    def wait(self, run_id: str, timeout: float, poll: float = 0.05) -> dict[str, Any] | None:
+        """Wait up to `timeout` s for a run to end; returns `outcome` (None on timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            outcome = self.outcome(run_id)
+            if outcome is not None or time.monotonic() >= deadline:
+                return outcome
+            time.sleep(poll)
+
+    def cancel(self, run_id: str, reason: str = "") -> dict[str, Any]:
+        """Ask for a run to stop; raises NotFound when it already ended (or never existed)."""
+        ended = self.outcome(run_id)
+        if ended is not None:
+            raise NotFound("active run", f"{run_id} (already {ended['status']})")
+        message = Cancel(run_id, reason, utc_now())
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(self.layout.cancel_key(run_id), reason or "cancelled", ex=KEY_TTL)
+        pipe.xadd(self.layout.control, {"m": to_wire(message)}, maxlen=CONTROL_MAXLEN, approximate=True)
+        self._call(pipe.execute)
+        return {"run_id": run_id, "status": "cancelling"}
+
+    def requeue(self, run_id: str, dlq_id: str = "") -> dict[str, Any]:
+        """Ask the coordinator to run a failed, cancelled or dead-lettered run again as a new attempt."""
+        message = Requeue(run_id, dlq_id, utc_now())
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(self.layout.done_key(run_id))
+        pipe.xadd(self.layout.control, {"m": to_wire(message)}, maxlen=CONTROL_MAXLEN, approximate=True)
+        self._call(pipe.execute)
+        return {"run_id": run_id, "status": "requeued", "dlq_id": dlq_id or None}
+
+    def workers(self) -> list[dict[str, Any]]:
+        """Every worker that ever reported, with `alive` from its last heartbeat (3 intervals)."""
+        raw = self._call(self.client.hgetall, self.layout.workers)
+        now = time.time()
+        rows = []
+        for value in raw.values():
+            row = json.loads(value)
+            age = now - _epoch(row["last_seen"])
+            row["age_s"] = round(age, 3)
+            row["alive"] = row["status"] != "stopped" and age <= 3 * float(row.get("interval") or 5)
+            if not row["alive"] and row["status"] != "stopped":
+                row["status"] = "lost"
+            rows.append(row)
+        return sorted(rows, key=lambda r: r["worker_id"])
+
+    def queues(self) -> list[dict[str, Any]]:
+        """Per stream: length, pending, lag, oldest entry age; plus the DLQ and delayed-retry sizes."""
+        rows = []
+        for stream, group in ((self.layout.admit, COORDINATOR_GROUP), (self.layout.tasks, WORKERS_GROUP),
+                              (self.layout.results, COORDINATOR_GROUP), (self.layout.control, COORDINATOR_GROUP)):
+            rows.append(self._stream_row(stream, group))
+        rows.append({"stream": self.layout.dlq, "kind": "dlq", "length": self._call(self.client.xlen, self.layout.dlq),
+                     "pending": 0, "lag": 0, "oldest_age_s": self._oldest_age(self.layout.dlq)})
+        rows.append({"stream": self.layout.delayed, "kind": "delayed",
+                     "length": self._call(self.client.zcard, self.layout.delayed), "pending": 0, "lag": 0,
+                     "oldest_age_s": None})
+        return rows
+
+    def _stream_row(self, stream: str, group: str) -> dict[str, Any]:
+        length = self._call(self.client.xlen, stream)
+        pending = lag = 0
+        try:
+            for info in self._call(self.client.xinfo_groups, stream):
+                name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
+                if name == group:
+                    pending, lag = int(info["pending"]), int(info.get("lag") or 0)
+        except redis.ResponseError:
+            pass
+        return {"stream": stream, "kind": "stream", "group": group, "length": length, "pending": pending,
+                "lag": lag, "oldest_age_s": self._oldest_age(stream) if pending or lag else None}
+
+    def _oldest_age(self, stream: str) -> float | None:
+        first = self._call(self.client.xrange, stream, count=1)
+        if not first:
+            return None
+        entry_id = first[0][0].decode()
+        return round(time.time() - int(entry_id.split("-")[0]) / 1000, 3)
+
+    def dlq_list(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Dead-lettered entries, newest first."""
+        return [self._dlq_row(i, f) for i, f in self._call(self.client.xrevrange, self.layout.dlq, count=limit)]
+
+    def dlq_show(self, dlq_id: str) -> dict[str, Any]:
+        """One DLQ entry with its original payload; raises NotFound."""
+        try:
+            found = self._call(self.client.xrange, self.layout.dlq, dlq_id, dlq_id, count=1)
+        except redis.ResponseError:
+            raise NotFound("DLQ entry", dlq_id) from None
+        if not found:
+            raise NotFound("DLQ entry", dlq_id)
+        return self._dlq_row(*found[0], payload=True)
+
+    def dlq_requeue(self, dlq_id: str) -> dict[str, Any]:
+        """Requeue the run of a DLQ entry (the entry is removed once the coordinator requeued it)."""
+        entry = self.dlq_show(dlq_id)
+        if not entry["run_id"]:
+            raise ValueError(f"DLQ entry {dlq_id} is not a run's task ({entry['reason']}); it can only be purged")
+        return self.requeue(entry["run_id"], dlq_id)
+
+    def dlq_purge(self) -> int:
+        """Delete every DLQ entry; returns how many there were."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.xlen(self.layout.dlq)
+        pipe.delete(self.layout.dlq)
+        return int(self._call(pipe.execute)[0])
+
+    @staticmethod
+    def _dlq_row(entry_id: bytes, fields: dict[bytes, bytes], payload: bool = False) -> dict[str, Any]:
+        row = decode_fields(fields)
+        body = row.pop("m", "")
+        result = {"id": entry_id.decode(), "run_id": row.get("run_id", ""), "task_id": row.get("task_id", ""),
+                  "stream": row.get("stream", ""), "entry_id": row.get("entry_id", ""),
+                  "reason": row.get("reason", ""), "attempts": int(row.get("attempts") or 0),
+                  "worker": row.get("worker", ""), "last_error": row.get("last_error", ""),
+                  "ts": float(row.get("ts") or 0)}
+        if payload:
+            result["payload"] = body
+        return result
+
+
+def _epoch(stamp: str) -> float:
+    return parse_ts(stamp).timestamp()

@@ -1,0 +1,256 @@
+"""Redis Streams transport: key layout, consumer groups, reads, atomic batches, trimming.
+
+Knows nothing about actors. Every stream entry carries one field, `m`, holding `to_wire(message)`.
+Layout under a configurable prefix:
+
+    {p}:admit     Enqueue from clients -> coordinator (group `coordinator`)
+    {p}:tasks     Task for workers (group `workers`)
+    {p}:results   TaskRecords / TaskDone / TaskReleased / Heartbeat -> coordinator (group `coordinator`)
+    {p}:control   Cancel / Requeue -> coordinator (group `coordinator`); workers also XREAD it for cancels
+    {p}:dlq       dead-lettered entries with reason, attempts, worker and last error
+    {p}:delayed   sorted set of retry Tasks scored by due time (survives restarts)
+    {p}:workers   hash worker_id -> latest heartbeat JSON
+    {p}:effects   hash idempotency key -> result JSON (the workers' effect journal)
+    {p}:cancel:ID, {p}:claim:TASK:ATTEMPT, {p}:done:ID   small keys with TTLs
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from redis.exceptions import ResponseError
+
+__all__ = [
+    "COORDINATOR_GROUP",
+    "Entry",
+    "Op",
+    "REDIS_DOWN",
+    "ReconnectBackoff",
+    "StreamLayout",
+    "WORKERS_GROUP",
+    "apply_ops",
+    "connect",
+    "ensure_group",
+    "read_group",
+    "trim_consumed",
+]
+
+WORKERS_GROUP = "workers"
+COORDINATOR_GROUP = "coordinator"
+REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
+"""Errors that mean Redis is unreachable right now: back off and retry, never give up."""
+
+DLQ_MAXLEN = 100_000
+CONTROL_MAXLEN = 10_000
+KEY_TTL = 7 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class StreamLayout:
+    """The Redis keys of one agentstage deployment (everything under `prefix`)."""
+
+    prefix: str = "agentstage"
+
+    @property
+    def admit(self) -> str:
+        return f"{self.prefix}:admit"
+
+    @property
+    def tasks(self) -> str:
+        return f"{self.prefix}:tasks"
+
+    @property
+    def results(self) -> str:
+        return f"{self.prefix}:results"
+
+    @property
+    def control(self) -> str:
+        return f"{self.prefix}:control"
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.prefix}:dlq"
+
+    @property
+    def delayed(self) -> str:
+        return f"{self.prefix}:delayed"
+
+    @property
+    def workers(self) -> str:
+        return f"{self.prefix}:workers"
+
+    @property
+    def effects(self) -> str:
+        return f"{self.prefix}:effects"
+
+    def cancel_key(self, run_id: str) -> str:
+        return f"{self.prefix}:cancel:{run_id}"
+
+    def claim_key(self, task_id: str, attempt: int) -> str:
+        return f"{self.prefix}:claim:{task_id}:{attempt}"
+
+    def done_key(self, run_id: str) -> str:
+        return f"{self.prefix}:done:{run_id}"
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        return (self.admit, self.tasks, self.results, self.control)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One stream entry as read: `message` is decoded, or None with `error` saying why."""
+
+    stream: str
+    entry_id: str
+    raw: bytes
+    message: Any = None
+    error: str | None = None
+
+
+Op = tuple[Any, ...]
+"""One command of an atomic batch: ("xadd", stream, data, maxlen|None), ("xack", stream, group, id),
+("xdel", stream, id), ("zadd", key, member, score), ("zrem", key, member), ("set", key, value, ttl),
+("del", key), ("hset", key, field, value)."""
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for `url` with short timeouts; raises ValueError for a malformed URL."""
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=15)
+
+
+def ensure_group(client: redis.Redis, stream: str, group: str, start: str = "0") -> None:
+    """Create `group` on `stream` (and the stream itself); an existing group is left alone."""
+    try:
+        client.xgroup_create(stream, group, id=start, mkstream=True)
+    except ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def read_group(client: redis.Redis, group: str, consumer: str, streams: dict[str, str], count: int,
+               block_ms: int | None) -> list[tuple[str, str, bytes]]:
+    """XREADGROUP `streams` ({stream: ">" or "0"}); a lost group (NOGROUP) is recreated.
+
+    Returns (stream, entry_id, payload) triples; entries deleted while pending have an empty payload.
+    """
+    try:
+        reply = client.xreadgroup(group, consumer, streams, count=count, block=block_ms)
+    except ResponseError as exc:
+        if "NOGROUP" not in str(exc):
+            raise
+        for stream in streams:
+            ensure_group(client, stream, group)
+        return []
+    entries = []
+    for stream, items in reply or ():
+        name = stream.decode() if isinstance(stream, bytes) else stream
+        for entry_id, fields in items:
+            eid = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+            entries.append((name, eid, (fields or {}).get(b"m", b"")))
+    return entries
+
+
+def apply_ops(client: redis.Redis, ops: Sequence[Op]) -> list[Any]:
+    """Run `ops` in one MULTI/EXEC (all or nothing); returns the replies in order."""
+    pipe = client.pipeline(transaction=True)
+    for op in ops:
+        kind = op[0]
+        if kind == "xadd":
+            _, stream, data, maxlen = op
+            pipe.xadd(stream, {"m": data}, maxlen=maxlen, approximate=True)
+        elif kind == "xack":
+            pipe.xack(op[1], op[2], op[3])
+        elif kind == "xdel":
+            pipe.xdel(op[1], op[2])
+        elif kind == "zadd":
+            pipe.zadd(op[1], {op[2]: op[3]})
+        elif kind == "zrem":
+            pipe.zrem(op[1], op[2])
+        elif kind == "set":
+            pipe.set(op[1], op[2], ex=op[3])
+        elif kind == "del":
+            pipe.delete(op[1])
+        elif kind == "hset":
+            pipe.hset(op[1], op[2], op[3])
+        elif kind == "dlq":
+            _, dlq, fields = op
+            pipe.xadd(dlq, fields, maxlen=DLQ_MAXLEN, approximate=True)
+        else:
+            raise ValueError(f"unknown stream op {kind!r}")
+    return pipe.execute()
+
+
+def dlq_fields(*, stream: str, entry_id: str, raw: bytes, reason: str, run_id: str = "", task_id: str = "",
+               attempts: int = 0, worker: str = "", last_error: str = "") -> dict[str, Any]:
+    """The fields of one DLQ entry; `m` keeps the original payload byte for byte."""
+    return {"m": raw, "stream": stream, "entry_id": entry_id, "reason": reason, "run_id": run_id,
+            "task_id": task_id, "attempts": attempts, "worker": worker, "last_error": last_error or "",
+            "ts": time.time()}
+
+
+def trim_consumed(client: redis.Redis, stream: str, group: str) -> None:
+    """Trim `stream` below the oldest entry `group` still needs (pending or not yet delivered)."""
+    groups = {g["name"].decode() if isinstance(g["name"], bytes) else g["name"]: g
+              for g in client.xinfo_groups(stream)}
+    info = groups.get(group)
+    if info is None:
+        return
+    last = info["last-delivered-id"]
+    floor = last.decode() if isinstance(last, bytes) else last
+    summary = client.xpending(stream, group)
+    if summary and summary.get("pending"):
+        oldest = summary["min"].decode() if isinstance(summary["min"], bytes) else summary["min"]
+        floor = min(floor, oldest, key=_id_key)
+    if floor != "0-0":
+        client.xtrim(stream, minid=floor, approximate=True)
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def decode_fields(fields: dict[bytes, bytes]) -> dict[str, Any]:
+    """A DLQ entry's fields as text (the payload `m` decoded as UTF-8 with replacement)."""
+    return {k.decode(): v.decode(errors="replace") for k, v in fields.items()}
+
+
+class ReconnectBackoff:
+    """Delays between attempts to reach Redis: 0.1 s doubling to 2 s, with jitter; `reset` on success."""
+
+    def __init__(self, initial: float = 0.1, maximum: float = 2.0) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self._next = initial
+
+    def wait(self, stop: Any = None) -> None:
+        delay = self._next * random.uniform(0.75, 1.0)
+        self._next = min(self._next * 2, self.maximum)
+        if stop is not None:
+            stop.wait(delay)
+        else:
+            time.sleep(delay)
+
+    def reset(self) -> None:
+        self._next = self.initial
+
+
+def retry_delay(attempt: int, base: float, maximum: float, jitter: float) -> float:
+    """Seconds before attempt `attempt + 1`: base * 2^(attempt-1), capped, minus up to `jitter` of it."""
+    delay = min(base * 2 ** max(attempt - 1, 0), maximum)
+    return delay * (1 - random.uniform(0, min(max(jitter, 0.0), 1.0)))
+
+
+def heartbeat_json(values: dict[str, Any]) -> str:
+    return json.dumps(values, separators=(",", ":"))
+
+
+def first(values: Iterable[Any], default: Any = None) -> Any:
+    return next(iter(values), default)

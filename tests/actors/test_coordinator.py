@@ -1,0 +1,93 @@
+"""CoordinatorActor with in-process nodes on the suite's redis-server: admission, recording, retries, DLQ."""
+
+from __future__ import annotations
+
+from agentstage.actors.messages import Task, to_wire
+from agentstage.runtime.distributed.ops import RuntimeOps
+from tests.runtime.distributed.harness import coordinator, distributed_config, queue_kinds, reader, wait_for, worker
+
+
+def test_run_is_recorded_with_attempt_and_queue_events(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    with coordinator(config), worker(config), RuntimeOps(config) as ops:
+        run_id = ops.enqueue("what is 6 * 7")["run_id"]
+        outcome = ops.wait(run_id, 30)
+    assert outcome == {"status": "completed", "output": "6 * 7 = 42", "error": None}
+    db = reader(config)
+    run = db.get_run(run_id)
+    assert (run.status, run.worker_id, run.attempt) == ("completed", "w1", 1)
+    assert [e["type"] for e in db.events(run_id)][:2] == ["run.queued", "run.started"]
+    [attempt] = db.attempts(run_id)
+    assert (attempt["status"], attempt["worker_id"], attempt["task_id"]) == ("completed", "w1", run_id)
+    assert queue_kinds(config, run_id) == ["enqueued", "claimed", "acked"]
+    assert wait_for(lambda: db.count("worker_heartbeats"))
+
+
+def test_failing_task_is_retried_with_backoff_then_dead_lettered(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url, task_max_attempts=3)
+    with coordinator(config), worker(config), RuntimeOps(config) as ops:
+        run_id = ops.enqueue("hello", agent="flaky")["run_id"]
+        outcome = ops.wait(run_id, 30)
+        [entry] = ops.dlq_list()
+    assert outcome["status"] == "failed" and "dead-lettered after 3 attempts" in outcome["error"]
+    assert (entry["run_id"], entry["attempts"], entry["reason"]) == (run_id, 3, "max attempts reached")
+    assert "upstream unavailable" in entry["last_error"]
+    db = reader(config)
+    assert [a["status"] for a in db.attempts(run_id)] == ["failed", "failed", "failed"]
+    assert queue_kinds(config, run_id).count("retried") == 2
+    assert queue_kinds(config, run_id)[-1] == "dead_lettered"
+    seqs = [e["seq"] for e in db.events(run_id)]
+    assert seqs == sorted(set(seqs))
+    assert db.get_run(run_id).status == "failed"
+
+
+def test_permanent_failure_is_not_retried(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    with coordinator(config), worker(config), RuntimeOps(config) as ops:
+        run_id = ops.enqueue("hello", agent="no-such-agent")["run_id"]
+        outcome = ops.wait(run_id, 30)
+        assert ops.dlq_list() == []
+    assert outcome["status"] == "failed" and "unknown agent" in outcome["error"]
+    assert len(reader(config).attempts(run_id)) == 1
+
+
+def test_poison_task_goes_to_dlq_and_the_worker_keeps_going(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    with coordinator(config), worker(config), RuntimeOps(config) as ops:
+        ops.client.xadd(ops.layout.tasks, {"m": b'{"type":"task","v":1,"body":{"task_id":7}}'})
+        ops.client.xadd(ops.layout.tasks, {"m": b"\xff not json"})
+        run_id = ops.enqueue("what is 1 + 1")["run_id"]
+        assert ops.wait(run_id, 30)["status"] == "completed"
+        entries = wait_for(lambda: len(ops.dlq_list()) == 2 and ops.dlq_list())
+        pending = ops.client.xpending(ops.layout.tasks, "workers")["pending"]
+    reasons = sorted(e["reason"] for e in entries)
+    assert "field 'body.task_id'" in reasons[0] or "field 'body.task_id'" in reasons[1]
+    assert any("not JSON" in r for r in reasons)
+    assert all(e["stream"] == ops.layout.tasks for e in entries)
+    assert pending == 0
+
+
+def test_requeue_from_dlq_runs_again_as_a_new_attempt(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url, task_max_attempts=1)
+    with coordinator(config), worker(config), RuntimeOps(config) as ops:
+        run_id = ops.enqueue("hello", agent="flaky")["run_id"]
+        assert ops.wait(run_id, 30)["status"] == "failed"
+        [entry] = ops.dlq_list()
+        ops.dlq_requeue(entry["id"])
+        wait_for(lambda: len(reader(config).attempts(run_id)) == 2)
+        outcome = ops.wait(run_id, 30)
+        assert outcome["status"] == "failed"
+        assert [e["id"] for e in ops.dlq_list()] != [entry["id"]]
+    assert queue_kinds(config, run_id).count("requeued") == 1
+
+
+def test_duplicate_task_entry_runs_once(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    with coordinator(config), worker(config, concurrency=2), RuntimeOps(config) as ops:
+        task = Task("dup-task", "dup-run", "s1", "what is 2 + 2", first_seq=1)
+        ops.client.xadd(ops.layout.tasks, {"m": to_wire(task)})
+        ops.client.xadd(ops.layout.tasks, {"m": to_wire(task)})
+        wait_for(lambda: ops.outcome("dup-run"))
+        wait_for(lambda: ops.client.xpending(ops.layout.tasks, "workers")["pending"] == 0)
+    events = reader(config).events("dup-run")
+    assert [e["type"] for e in events].count("run.started") == 1
