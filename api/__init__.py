@@ -2,4 +2,8 @@
 
 from loguru import logger
 
+from agentstage.api.app import create_app, get_app
+
 logger.disable("agentstage.api")
+
+__all__ = ["create_app", "get_app"]

@@ -1,8 +1,8 @@
 """CLI verbs; each module contributes a `register(subparsers)` function listed here."""
 
-from agentstage.runtime.commands import distributed, runtime_ops
+from agentstage.runtime.commands import distributed, runtime_ops, ui
 from agentstage.runtime.commands import run, runs
 
-COMMANDS = [run.register, runs.register, distributed.register, runtime_ops.register]
+COMMANDS = [run.register, runs.register, distributed.register, runtime_ops.register, ui.register]
 
 __all__ = ["COMMANDS"]

@@ -1,0 +1,113 @@
+"""The Falcon app factory: routes, middleware, error handling, the OpenAPI document.
+
+    from agentstage.api import create_app
+    app = create_app(system)          # a started System; serve with any WSGI server
+
+`get_app()` builds the System from the environment, for `gunicorn 'agentstage.api.app:get_app()'`.
+"""
+
+from __future__ import annotations
+
+import atexit
+from collections.abc import Iterable
+
+import falcon
+
+from agentstage.api.audit import AuditMiddleware
+from agentstage.api.auth import AuthMiddleware
+from agentstage.api.backend import Backend
+from agentstage.api.errors import install_error_handling
+from agentstage.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from agentstage.api.openapi import build_openapi
+from agentstage.api.resources.admin import AuditResource, KeyResource, KeysResource, LoginResource, MeResource
+from agentstage.api.resources.base import Resource
+from agentstage.api.resources.events import EventsResource, EventStreamResource, RunStreamResource
+from agentstage.api.resources.meta import (
+    HealthResource,
+    MetricsResource,
+    OpenApiResource,
+    ReadyResource,
+    ToolsRegistryResource,
+)
+from agentstage.api.resources.runs import (
+    RunCheckpointResource,
+    RunCheckpointsResource,
+    RunEventsResource,
+    RunResource,
+    RunsResource,
+)
+from agentstage.api.resources.runtime import AttemptsResource, WorkersResource
+from agentstage.api.resources.sessions import SessionRunsResource, SessionsResource
+from agentstage.runtime import Config, System
+
+__all__ = ["create_app", "get_app"]
+
+V1 = "/api/v1"
+
+
+def _routes(backend: Backend) -> dict[str, Resource]:
+    return {
+        "/healthz": HealthResource(backend),
+        "/readyz": ReadyResource(backend),
+        f"{V1}/auth/login": LoginResource(backend),
+        f"{V1}/auth/me": MeResource(backend),
+        f"{V1}/auth/keys": KeysResource(backend),
+        f"{V1}/auth/keys/{{key_id}}": KeyResource(backend),
+        f"{V1}/audit": AuditResource(backend),
+        f"{V1}/runs": RunsResource(backend),
+        f"{V1}/runs/{{run_id}}": RunResource(backend),
+        f"{V1}/runs/{{run_id}}/events": RunEventsResource(backend),
+        f"{V1}/runs/{{run_id}}/events/stream": RunStreamResource(backend),
+        f"{V1}/runs/{{run_id}}/checkpoints": RunCheckpointsResource(backend),
+        f"{V1}/runs/{{run_id}}/checkpoints/{{step:int}}": RunCheckpointResource(backend),
+        f"{V1}/sessions": SessionsResource(backend),
+        f"{V1}/sessions/{{session_id}}/runs": SessionRunsResource(backend),
+        f"{V1}/events": EventsResource(backend),
+        f"{V1}/stream/events": EventStreamResource(backend),
+        f"{V1}/metrics/summary": MetricsResource(backend),
+        f"{V1}/runtime/workers": WorkersResource(backend),
+        f"{V1}/runtime/runs/{{run_id}}/attempts": AttemptsResource(backend),
+        f"{V1}/tools/registry": ToolsRegistryResource(backend),
+    }
+
+
+def create_app(
+    system: System,
+    config: Config | None = None,
+    *,
+    local_admin: bool = False,
+    login_tokens: Iterable[str] = (),
+) -> falcon.App:
+    """A WSGI app serving the DevUI API over a started `system`.
+
+    Args:
+        system: the runtime (reads go to its state file, writes through its store actor).
+        config: API settings (default: the system's config).
+        local_admin: let loopback requests without a key in as admin (opt-in, for `agentstage ui`).
+        login_tokens: one-time tokens `POST /api/v1/auth/login` exchanges for an admin key.
+    """
+    backend = Backend(system, config)
+    backend.login_tokens.update(login_tokens)
+    settings = backend.config
+    origins = [o.strip() for o in settings.api_cors_origins.split(",") if o.strip()]
+    middleware: list[object] = [RequestIdMiddleware(), BodyLimitMiddleware(settings.api_max_body),
+                                AuthMiddleware(backend, local_admin=local_admin), AuditMiddleware(backend)]
+    if origins:
+        middleware.insert(0, falcon.CORSMiddleware(allow_origins=origins, expose_headers=["X-Request-ID"]))
+    app = falcon.App(middleware=middleware)
+    app.req_options.strip_url_path_trailing_slash = True
+    install_error_handling(app)
+    resources = _routes(backend)
+    openapi = OpenApiResource(backend, {})
+    resources[f"{V1}/openapi.json"] = openapi
+    for template, resource in resources.items():
+        app.add_route(template, resource)
+    openapi.document = build_openapi(app, resources)
+    return app
+
+
+def get_app() -> falcon.App:
+    """The app over a System built from the environment (started now, stopped at exit)."""
+    system = System(Config.from_env()).start()
+    atexit.register(system.stop)
+    return create_app(system)

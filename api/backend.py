@@ -1,0 +1,91 @@
+"""What the resources talk to: the System facade, per-thread store readers, audited writes."""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import falcon
+
+from agentstage.runtime import Config, System
+from agentstage.runtime.clock import new_id, utc_now
+from agentstage.runtime.state import AuditEntry
+from agentstage.runtime.state.admin import AdminReader
+from agentstage.runtime.state.records import Record
+
+__all__ = ["Backend", "Principal"]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an API key's id and role (`local` for the opt-in loopback admin)."""
+
+    key_id: str
+    role: str
+    name: str = ""
+
+
+class Backend:
+    """The running System plus what the API adds: readers per request thread and audited writes."""
+
+    def __init__(self, system: System, config: Config | None = None) -> None:
+        if not system.running:
+            raise RuntimeError("create_app needs a started System")
+        self.system = system
+        self.config = config if config is not None else system.config
+        self._local = threading.local()
+        self._readers: list[AdminReader] = []
+        self._lock = threading.Lock()
+        self.login_tokens: set[str] = set()
+
+    def reader(self) -> AdminReader:
+        """A read-only connection of the calling thread (opened on first use)."""
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = AdminReader(self.system.config.state_path)
+            self._local.reader = reader
+            with self._lock:
+                self._readers.append(reader)
+        return reader
+
+    def consume_login_token(self, token: str) -> bool:
+        """Whether `token` is a valid one-time login token; a valid one is used up."""
+        with self._lock:
+            match = next((t for t in self.login_tokens if hmac.compare_digest(t.encode(), token.encode())), None)
+            if match is not None:
+                self.login_tokens.discard(match)
+        return match is not None
+
+    def close(self) -> None:
+        """Close every reader opened by request threads."""
+        with self._lock:
+            readers, self._readers = self._readers, []
+        for reader in readers:
+            reader.close()
+        self._local = threading.local()
+
+    def audit_entry(self, req: falcon.Request, action: str, target: str, outcome: str,
+                    detail: dict[str, Any] | None = None) -> AuditEntry:
+        """An audit row for this request (caller, request id, client address)."""
+        principal: Principal | None = getattr(req.context, "principal", None)
+        return AuditEntry(
+            id=new_id(), ts=utc_now(), action=action, outcome=outcome,
+            key_id=principal.key_id if principal else getattr(req.context, "key_id", None),
+            role=principal.role if principal else None, target=target,
+            request_id=getattr(req.context, "request_id", ""), client=req.remote_addr or "",
+            detail=detail or {},
+        )
+
+    def commit(self, req: falcon.Request, action: str, target: str, records: Iterable[Record] = (),
+               detail: dict[str, Any] | None = None) -> None:
+        """Write a mutation's records and its audit row in one transaction; returns once durable."""
+        entry = self.audit_entry(req, action, target, "ok", detail)
+        self.system.write((*records, entry))
+        req.context.audited = True
+
+    def record_async(self, records: Iterable[Record]) -> None:
+        """Queue records for the store without waiting (denial audits, key last-used times)."""
+        self.system.write(records, wait=False)

@@ -1,0 +1,41 @@
+"""Request-level middleware: a request id on every response, and a cap on body size."""
+
+from __future__ import annotations
+
+import re
+
+import falcon
+
+from agentstage.runtime.clock import new_id
+
+__all__ = ["BodyLimitMiddleware", "RequestIdMiddleware"]
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestIdMiddleware:
+    """Takes a sane incoming `X-Request-ID` or makes one; echoes it on the response."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        incoming = req.get_header("X-Request-ID")
+        req.context.request_id = incoming if incoming and _SAFE_ID.match(incoming) else new_id()
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object,
+                         req_succeeded: bool) -> None:
+        resp.set_header("X-Request-ID", getattr(req.context, "request_id", ""))
+
+
+class BodyLimitMiddleware:
+    """Refuses bodies larger than `limit` bytes (413) before anything reads them."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        length = req.content_length
+        if length is not None and length > self.limit:
+            raise falcon.HTTPContentTooLarge(title="Body too large",
+                                             description=f"request bodies are limited to {self.limit} bytes")
+        if length is None and req.method in ("POST", "PUT", "PATCH") and req.get_header("Transfer-Encoding"):
+            raise falcon.HTTPLengthRequired(title="Length required",
+                                            description="send a Content-Length header with the body")

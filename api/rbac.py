@@ -1,0 +1,52 @@
+"""Role-based access: one table from (method, route) to the minimum role, read at a glance.
+
+A route that is not in the table is refused (403) to everyone, so a new route is closed until
+someone decides who may call it. `PUBLIC` routes need no key.
+"""
+
+from __future__ import annotations
+
+__all__ = ["PUBLIC", "ROLES", "ROUTE_ROLES", "allows", "required_role"]
+
+ROLES = ("viewer", "operator", "admin")
+PUBLIC = "public"
+_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
+
+V1 = "/api/v1"
+
+ROUTE_ROLES: dict[tuple[str, str], str] = {
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", f"{V1}/openapi.json"): PUBLIC,
+    ("POST", f"{V1}/auth/login"): PUBLIC,
+    ("GET", f"{V1}/auth/me"): "viewer",
+    ("GET", f"{V1}/runs"): "viewer",
+    ("GET", f"{V1}/runs/{{run_id}}"): "viewer",
+    ("GET", f"{V1}/runs/{{run_id}}/events"): "viewer",
+    ("GET", f"{V1}/runs/{{run_id}}/events/stream"): "viewer",
+    ("GET", f"{V1}/runs/{{run_id}}/checkpoints"): "viewer",
+    ("GET", f"{V1}/runs/{{run_id}}/checkpoints/{{step:int}}"): "viewer",
+    ("GET", f"{V1}/sessions"): "viewer",
+    ("GET", f"{V1}/sessions/{{session_id}}/runs"): "viewer",
+    ("GET", f"{V1}/metrics/summary"): "viewer",
+    ("GET", f"{V1}/stream/events"): "viewer",
+    ("GET", f"{V1}/runtime/workers"): "viewer",
+    ("GET", f"{V1}/runtime/runs/{{run_id}}/attempts"): "viewer",
+    ("GET", f"{V1}/tools/registry"): "viewer",
+    ("POST", f"{V1}/runs"): "operator",
+    ("POST", f"{V1}/events"): "operator",
+    ("GET", f"{V1}/auth/keys"): "admin",
+    ("POST", f"{V1}/auth/keys"): "admin",
+    ("DELETE", f"{V1}/auth/keys/{{key_id}}"): "admin",
+    ("GET", f"{V1}/audit"): "admin",
+}
+
+
+def required_role(method: str, template: str) -> str | None:
+    """The minimum role for a route, `PUBLIC`, or None when the route is not declared."""
+    return ROUTE_ROLES.get((method, template))
+
+
+def allows(role: str, required: str) -> bool:
+    """Whether `role` meets `required` (a role name or `PUBLIC`)."""
+    return required == PUBLIC or _RANK.get(role, 0) >= _RANK[required]

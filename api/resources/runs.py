@@ -1,0 +1,112 @@
+"""Runs: list, read, start; a run's events and checkpoints."""
+
+from __future__ import annotations
+
+import falcon
+
+from agentstage.api.errors import FieldError
+from agentstage.api.resources.base import Op, Resource, dump, load_body, load_query
+from agentstage.api.schemas.common import to_ts
+from agentstage.api.schemas.runs import (
+    CheckpointSchema,
+    CheckpointSummarySchema,
+    EventSchema,
+    EventsQuery,
+    RunCreateSchema,
+    RunListQuery,
+    RunPageSchema,
+    RunSchema,
+    RunStartedSchema,
+)
+from agentstage.runtime.clock import new_id
+from agentstage.runtime.errors import NotFound
+
+_VISIBLE_WAIT = 5.0
+
+__all__ = ["RunCheckpointResource", "RunCheckpointsResource", "RunEventsResource", "RunResource", "RunsResource"]
+
+
+class RunsResource(Resource):
+    OPS = {
+        "GET": Op("List runs (filters, keyset pagination, sort)", "runs", RunPageSchema, query=RunListQuery,
+                  errors=(422,)),
+        "POST": Op("Start a run of an agent", "runs", RunStartedSchema, status=202, body=RunCreateSchema,
+                   errors=(409, 422), description="status is `started` once the run is stored (readable at once), "
+                   "`accepted` while it still waits for a free agent."),
+    }
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        q = load_query(req, RunListQuery)
+        try:
+            page = self.backend.reader().runs_page(
+                filters={"status": q["status"], "session_id": q["session_id"], "workflow": q["workflow"],
+                         "worker_id": q["worker"]},
+                since=to_ts(q["since"]), until=to_ts(q["until"]), limit=q["limit"], cursor=q["cursor"],
+                order=q["sort"])
+        except ValueError:
+            raise FieldError(422, title="Invalid request", errors={"cursor": ["malformed cursor"]}) from None
+        dump(resp, RunPageSchema, page)
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = load_body(req, RunCreateSchema)
+        system = self.backend.system
+        if body["agent"] not in {spec.name for spec in system.agents()}:
+            raise FieldError(422, title="Invalid request", errors={"agent": [f"unknown agent {body['agent']!r}"]})
+        if body["run_id"] is not None:
+            try:
+                self.backend.reader().get_run(body["run_id"])
+            except NotFound:
+                pass
+            else:
+                raise FieldError(409, title="Conflict", description="a run with this id exists",
+                                 errors={"run_id": ["already exists"]})
+        run_id = body["run_id"] or new_id()
+        session_id = body["session_id"] or new_id()
+        # NOTE: the audit row is durable before the run exists, so no run starts unaudited.
+        self.backend.commit(req, "run.start", run_id, detail={"agent": body["agent"], "session_id": session_id})
+        with system.subscribe(run_id) as subscription:
+            handle = system.run_async(body["input"], agent=body["agent"], session=session_id,
+                                      metadata=body["metadata"], run_id=run_id)
+            # NOTE: wait briefly for the run's first durable event, so a client can read it right away.
+            visible = subscription.get(timeout=_VISIBLE_WAIT) is not None
+        dump(resp, RunStartedSchema, {"run_id": handle.run_id, "session_id": handle.session_id,
+                                      "status": "started" if visible else "accepted"}, status=202)
+
+
+class RunResource(Resource):
+    OPS = {"GET": Op("One run", "runs", RunSchema, errors=(404,))}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, run_id: str) -> None:
+        dump(resp, RunSchema, self.backend.reader().get_run(run_id))
+
+
+class RunEventsResource(Resource):
+    OPS = {"GET": Op("A run's events in seq order, after after_seq", "runs", EventSchema, many=True,
+                     query=EventsQuery, errors=(404, 422))}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, run_id: str) -> None:
+        q = load_query(req, EventsQuery)
+        reader = self.backend.reader()
+        events = reader.events(run_id, after_seq=q["after_seq"], limit=q["limit"])
+        if not events:
+            reader.get_run(run_id)
+        dump(resp, EventSchema, events, many=True)
+
+
+class RunCheckpointsResource(Resource):
+    OPS = {"GET": Op("A run's checkpoints in step order (without state)", "runs", CheckpointSummarySchema, many=True,
+                     errors=(404,))}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, run_id: str) -> None:
+        reader = self.backend.reader()
+        checkpoints = reader.checkpoints(run_id)
+        if not checkpoints:
+            reader.get_run(run_id)
+        dump(resp, CheckpointSummarySchema, checkpoints, many=True)
+
+
+class RunCheckpointResource(Resource):
+    OPS = {"GET": Op("One checkpoint with its state", "runs", CheckpointSchema, errors=(404,))}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, run_id: str, step: int) -> None:
+        dump(resp, CheckpointSchema, self.backend.reader().checkpoint(run_id, step))

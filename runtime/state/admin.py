@@ -1,0 +1,173 @@
+"""Read queries of the admin surfaces (HTTP API, `ui-admin`): keys, audit, metrics, run listings.
+
+`AdminReader` extends `SQLiteReader` with them; like it, one instance per thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentstage.runtime.errors import NotFound
+from agentstage.runtime.state.reader import _RUN_COLUMNS, Page, SQLiteReader, decode_cursor, encode_cursor
+from agentstage.runtime.state.records import ApiKey, AuditEntry
+
+__all__ = ["AdminReader"]
+
+_KEY_COLUMNS = "id, prefix, key_hash, role, name, created_at, expires_at, revoked_at, last_used_at"
+_AUDIT_COLUMNS = "id, ts, action, outcome, key_id, role, target, request_id, client, detail"
+
+
+class AdminReader(SQLiteReader):
+    """`SQLiteReader` plus the queries behind the admin API."""
+
+    def runs_page(
+        self,
+        *,
+        filters: dict[str, str | None],
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        order: str = "desc",
+    ) -> Page:
+        """Runs by creation time (`order` desc or asc), filtered by equal columns and a time range.
+
+        Raises ValueError for a malformed cursor or order.
+        """
+        if order not in ("asc", "desc"):
+            raise ValueError(f"bad order {order!r}")
+        where, params = [], []
+        for column, value in filters.items():
+            if value is not None:
+                if column not in ("status", "session_id", "workflow", "worker_id", "agent", "kind"):
+                    raise ValueError(f"cannot filter on {column!r}")
+                where.append(f"{column} = ?")
+                params.append(value)
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("created_at < ?")
+            params.append(until)
+        if cursor is not None:
+            created_at, run_id = decode_cursor(cursor, 2)
+            where.append(f"(created_at, run_id) {'<' if order == 'desc' else '>'} (?, ?)")
+            params.extend((created_at, run_id))
+        direction = order.upper()
+        sql = f"SELECT {_RUN_COLUMNS} FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY created_at {direction}, run_id {direction} LIMIT ?"
+        rows = [self._run_row(r) for r in self._rows(sql, (*params, limit + 1))]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(rows, encode_cursor(rows[-1].created_at, rows[-1].run_id) if more else None)
+
+    def session(self, session_id: str) -> dict[str, Any]:
+        """One session with its run count; raises NotFound."""
+        rows = self._rows(
+            "SELECT session_id, created_at, updated_at, (SELECT count(*) FROM runs r WHERE r.session_id = s.session_id)"
+            " FROM sessions s WHERE session_id = ?", (session_id,))
+        if not rows:
+            raise NotFound("session", session_id)
+        return dict(zip(("session_id", "created_at", "updated_at", "runs"), rows[0]))
+
+    def last_seq(self, run_id: str) -> int:
+        """The highest event `seq` of a run (0 when it has none)."""
+        return self._rows("SELECT coalesce(max(seq), 0) FROM events WHERE run_id = ?", (run_id,))[0][0]
+
+    def event(self, run_id: str, seq: int) -> dict[str, Any] | None:
+        """One event by its key, or None."""
+        found = self.events(run_id, after_seq=seq - 1, limit=1)
+        return found[0] if found and found[0]["seq"] == seq else None
+
+    def recent_events(self, *, run_id: str | None = None, types: list[str] | None = None,
+                      limit: int = 50) -> list[dict[str, Any]]:
+        """The newest `limit` events (of one run, of some types), oldest first."""
+        where, params = [], []
+        if run_id is not None:
+            where.append("run_id = ?")
+            params.append(run_id)
+        if types:
+            where.append(f"type IN ({','.join('?' * len(types))})")
+            params.extend(types)
+        sql = ("SELECT run_id, seq, type, ts, session_id, node, tool, provider, duration_ms, error, data FROM events"
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY ts DESC, run_id DESC, seq DESC LIMIT ?")
+        keys = ("run_id", "seq", "type", "ts", "session_id", "node", "tool", "provider", "duration_ms", "error")
+        rows = self._rows(sql, (*params, limit))
+        return [dict(zip(keys, r[:10]), data=self._json(r[10], f"events row ({r[0]}, {r[1]})")) for r in reversed(rows)]
+
+    def metrics_summary(self, since: str | None = None) -> dict[str, Any]:
+        """Runs per status, p50/p95 run durations (ms) and tokens per provider, over runs created since `since`."""
+        where, params = ("WHERE created_at >= ?", (since,)) if since else ("", ())
+        by_status = dict(self._rows(f"SELECT status, count(*) FROM runs {where} GROUP BY status", params))
+        ended = f"{where + ' AND' if where else 'WHERE'} ended_at IS NOT NULL AND started_at IS NOT NULL"
+        duration = "(julianday(ended_at) - julianday(started_at)) * 86400000.0"
+        total = self._rows(f"SELECT count(*) FROM runs {ended}", params)[0][0]
+
+        def percentile(p: float) -> float | None:
+            if not total:
+                return None
+            rows = self._rows(f"SELECT {duration} AS d FROM runs {ended} ORDER BY d LIMIT 1 OFFSET ?",
+                              (*params, min(total - 1, int(p * total))))
+            return round(rows[0][0], 3)
+
+        tokens = [
+            {"provider": provider or "", "input_tokens": i, "output_tokens": o, "total_tokens": i + o, "runs": n}
+            for provider, i, o, n in self._rows(
+                f"SELECT provider, sum(input_tokens), sum(output_tokens), count(*) FROM runs {where}"
+                " GROUP BY provider ORDER BY provider", params)
+        ]
+        return {"runs": sum(by_status.values()), "by_status": by_status, "duration_ms_p50": percentile(0.5),
+                "duration_ms_p95": percentile(0.95), "tokens": tokens}
+
+    def api_keys(self) -> list[ApiKey]:
+        """Every API key, newest first (hashes included: callers must not show them)."""
+        return [ApiKey(*r) for r in self._rows(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC")]
+
+    def api_key(self, key_id: str) -> ApiKey:
+        """One API key by id; raises NotFound."""
+        rows = self._rows(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE id = ?", (key_id,))
+        if not rows:
+            raise NotFound("api key", key_id)
+        return ApiKey(*rows[0])
+
+    def api_keys_with_prefix(self, prefix: str) -> list[ApiKey]:
+        """The keys whose visible prefix is `prefix` (normally one)."""
+        return [ApiKey(*r) for r in self._rows(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE prefix = ?", (prefix,))]
+
+    def audit(
+        self,
+        *,
+        key_id: str | None = None,
+        action: str | None = None,
+        outcome: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page:
+        """Audit entries newest first, filtered; raises ValueError for a malformed cursor."""
+        where, params = [], []
+        for column, value in (("key_id", key_id), ("action", action), ("outcome", outcome)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if since is not None:
+            where.append("ts >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("ts < ?")
+            params.append(until)
+        if cursor is not None:
+            ts, entry_id = decode_cursor(cursor, 2)
+            where.append("(ts, id) < (?, ?)")
+            params.extend((ts, entry_id))
+        sql = f"SELECT {_AUDIT_COLUMNS} FROM audit_log"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY ts DESC, id DESC LIMIT ?"
+        entries = [AuditEntry(*r[:9], detail=self._json(r[9], f"audit_log row {r[0]}")) for r in self._rows(sql, (*params, limit + 1))]
+        more = len(entries) > limit
+        entries = entries[:limit]
+        return Page(entries, encode_cursor(entries[-1].ts, entries[-1].id) if more else None)

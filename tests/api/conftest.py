@@ -1,0 +1,65 @@
+"""API fixtures: a System with a tool that waits on a gate, the app over it, and one key per kind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+
+import falcon
+import pytest
+from falcon import testing
+
+from agentstage.api import create_app
+from agentstage.api.auth import new_api_key
+from agentstage.runtime import Config, System
+from agentstage.runtime.clock import utc_now
+from agentstage.runtime.llm.scripted import Rule, ScriptedProvider, default_rules
+from agentstage.runtime.tools.builtin import builtin_tools
+from agentstage.runtime.tools.registry import Tool, ToolRegistry
+from tests.api.helpers import LOGIN_TOKENS, Gate, Keys
+
+
+@pytest.fixture
+def gate() -> Iterator[Gate]:
+    """Runs prompted with GATE_PROMPT block in a tool call until the test opens the gate."""
+    gate = Gate()
+    yield gate
+    gate.set()
+
+
+@pytest.fixture
+def api_system(config: Config, gate: Gate) -> Iterator[System]:
+    tool = Tool("gate", "waits until the test opens the gate", {"type": "object", "properties": {}}, gate.pass_through)
+    rules = [Rule("gate", r"\bwait for the gate\b", tool="gate", arguments={}), *default_rules()]
+    settings = config.replace(tools="calculator,gate", sse_heartbeat="0.2")
+    with System(settings, tools=ToolRegistry([*builtin_tools(), tool]),
+                providers={"default": ScriptedProvider(rules)}) as system:
+        yield system
+        gate.set()
+
+
+@pytest.fixture
+def app(api_system: System) -> falcon.App:
+    return create_app(api_system, login_tokens=LOGIN_TOKENS)
+
+
+@pytest.fixture
+def client(app: falcon.App) -> testing.TestClient:
+    return testing.TestClient(app)
+
+
+@pytest.fixture
+def keys(api_system: System) -> Keys:
+    records, secrets = [], {}
+    for role in ("viewer", "operator", "admin"):
+        record, secrets[role] = new_api_key(role, f"{role} key")
+        records.append(record)
+    expired, secrets["expired"] = new_api_key("admin", "expired key", timedelta(seconds=60))
+    expired = replace(expired, expires_at="2000-01-01T00:00:00.000Z")
+    revoked, secrets["revoked"] = new_api_key("admin", "revoked key")
+    revoked = replace(revoked, revoked_at=utc_now())
+    records += [expired, revoked]
+    api_system.write(records)
+    ids = {name: record.id for name, record in zip(("viewer", "operator", "admin", "expired", "revoked"), records)}
+    return Keys(**secrets, ids=ids)

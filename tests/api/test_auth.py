@@ -1,0 +1,96 @@
+"""API keys: where they are accepted, expiry, revocation, last use, local admin, one-time login."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from falcon import testing
+
+from agentstage.api import create_app
+from agentstage.api.auth import check_key, hash_key, new_api_key
+from agentstage.runtime.state.admin import AdminReader
+from tests.api.helpers import LOGIN_TOKENS, wait_for
+
+
+def test_new_key_is_stored_as_a_hash_with_a_visible_prefix() -> None:
+    record, secret = new_api_key("operator", "ci", timedelta(days=1))
+    assert secret.startswith("ags_") and record.prefix == secret[:12]
+    assert record.key_hash == hash_key(secret) and secret not in record.key_hash
+    assert record.expires_at is not None and record.role == "operator"
+
+
+def test_key_is_accepted_as_bearer_or_x_api_key(client, keys) -> None:
+    assert client.simulate_get("/api/v1/auth/me", headers={"Authorization": f"Bearer {keys.viewer}"}).json["role"] == "viewer"
+    assert client.simulate_get("/api/v1/auth/me", headers={"X-API-Key": keys.operator}).json["role"] == "operator"
+
+
+def test_key_in_the_query_string_is_refused(client, keys) -> None:
+    result = client.simulate_get("/api/v1/runs", query_string=f"api_key={keys.admin}")
+    assert result.status_code == 400
+    assert "query string" in result.json["title"]
+
+
+def test_missing_unknown_expired_and_revoked_keys_get_401_with_a_challenge(client, keys) -> None:
+    for headers, reason in (({}, "required"), ({"X-API-Key": "ags_00000000_nope"}, "invalid"),
+                            (keys.headers("expired"), "expired"), (keys.headers("revoked"), "revoked")):
+        result = client.simulate_get("/api/v1/runs", headers=headers)
+        assert result.status_code == 401
+        assert result.headers["WWW-Authenticate"].startswith("Bearer")
+        assert reason in result.json["description"]
+
+
+def test_check_key_rejects_a_key_after_its_expiry(api_system) -> None:
+    record, secret = new_api_key("viewer", "", timedelta(minutes=5))
+    api_system.write([record])
+    reader = AdminReader(api_system.config.state_path)
+    assert check_key(reader, secret)[0] is not None
+    assert check_key(reader, secret, datetime.now(UTC) + timedelta(minutes=6)) == (None, "expired")
+    assert check_key(reader, secret[:-1] + "x") == (None, "invalid")
+
+
+def test_last_used_time_is_recorded(client, keys, api_system) -> None:
+    client.simulate_get("/api/v1/auth/me", headers=keys.headers("viewer"))
+    reader = AdminReader(api_system.config.state_path)
+    used = wait_for(lambda: reader.api_key(keys.ids["viewer"]).last_used_at)
+    assert used.endswith("Z")
+
+
+def test_admin_can_create_list_and_revoke_keys(client, keys) -> None:
+    created = client.simulate_post("/api/v1/auth/keys", json={"role": "viewer", "name": "dash", "expires_in": 3600},
+                                   headers=keys.headers("admin"))
+    assert created.status_code == 201
+    secret = created.json["secret"]
+    assert client.simulate_get("/api/v1/auth/me", headers={"X-API-Key": secret}).status_code == 200
+    listed = client.simulate_get("/api/v1/auth/keys", headers=keys.headers("admin")).json
+    assert all("secret" not in k and "key_hash" not in k for k in listed)
+    assert created.json["id"] in {k["id"] for k in listed}
+    revoked = client.simulate_delete(f"/api/v1/auth/keys/{created.json['id']}", headers=keys.headers("admin"))
+    assert revoked.json == {"ok": True}
+    assert client.simulate_get("/api/v1/auth/me", headers={"X-API-Key": secret}).status_code == 401
+    assert client.simulate_delete("/api/v1/auth/keys/nope", headers=keys.headers("admin")).status_code == 404
+
+
+def test_key_creation_validates_role_and_expiry(client, keys) -> None:
+    result = client.simulate_post("/api/v1/auth/keys", json={"role": "root", "expires_in": -5},
+                                  headers=keys.headers("admin"))
+    assert result.status_code == 422
+    assert set(result.json["errors"]) == {"role", "expires_in"}
+
+
+def test_loopback_is_admin_only_when_local_admin_is_asked_for(api_system) -> None:
+    closed = testing.TestClient(create_app(api_system))
+    assert closed.simulate_get("/api/v1/auth/me").status_code == 401
+    local = testing.TestClient(create_app(api_system, local_admin=True))
+    assert local.simulate_get("/api/v1/auth/me").json == {"key_id": "local", "role": "admin", "name": "loopback"}
+    remote = local.simulate_get("/api/v1/auth/me", remote_addr="10.1.2.3")
+    assert remote.status_code == 401
+
+
+def test_login_token_works_once_and_yields_an_expiring_admin_key(client) -> None:
+    token = LOGIN_TOKENS[-1]
+    first = client.simulate_post("/api/v1/auth/login", json={"token": token})
+    assert first.status_code == 201
+    assert first.json["role"] == "admin" and first.json["expires_at"]
+    assert client.simulate_get("/api/v1/auth/me", headers={"X-API-Key": first.json["secret"]}).json["role"] == "admin"
+    again = client.simulate_post("/api/v1/auth/login", json={"token": token})
+    assert again.status_code == 401

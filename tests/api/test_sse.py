@@ -1,0 +1,98 @@
+"""Server-Sent Events: a run's stream is live, ends with the run, and resumes after Last-Event-ID."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from agentstage.api.sse import format_event
+from tests.api.helpers import GATE_PROMPT, finished_run, start_run, status, wait_for
+
+
+def _events(body: str) -> list[dict]:
+    """The `data:` payloads of an SSE body, checking each `id:` matches its event's seq."""
+    found = []
+    for block in body.split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if line and not line.startswith(":")
+                     and ": " in line)
+        if "data" in lines:
+            event = json.loads(lines["data"])
+            if "id" in lines:
+                assert int(lines["id"]) == event["seq"]
+            assert lines["event"] == event["type"]
+            found.append(event)
+    return found
+
+
+def _in_thread(fn) -> tuple[threading.Thread, dict]:
+    box: dict = {}
+    thread = threading.Thread(target=lambda: box.update(result=fn()), daemon=True)
+    thread.start()
+    return thread, box
+
+
+def test_format_event_carries_seq_type_and_json() -> None:
+    chunk = format_event({"seq": 7, "type": "tool.call", "data": {"a": 1}}).decode()
+    assert chunk == 'id: 7\nevent: tool.call\ndata: {"seq":7,"type":"tool.call","data":{"a":1}}\n\n'
+
+
+def test_run_stream_delivers_live_events_until_the_run_ends(client, keys, api_system, gate) -> None:
+    run_id = start_run(client, keys, GATE_PROMPT)
+    assert gate.entered.wait(20)
+    seen = api_system.reader().events(run_id)[-1]["seq"]
+    before = len(api_system._subscriptions)
+    thread, box = _in_thread(lambda: client.simulate_get(f"/api/v1/runs/{run_id}/events/stream",
+                                                         headers={**keys.headers("viewer"), "Last-Event-ID": str(seen)}))
+    wait_for(lambda: len(api_system._subscriptions) > before)
+    gate.set()
+    thread.join(timeout=30)
+    result = box["result"]
+    assert result.status_code == 200 and result.headers["content-type"] == "text/event-stream"
+    events = _events(result.text)
+    assert [e["seq"] for e in events] == list(range(seen + 1, seen + 1 + len(events)))
+    assert events[0]["type"] == "llm.response" and events[-1]["type"] == "run.completed"
+    assert "tool.result" in [e["type"] for e in events]
+
+
+def test_run_stream_resumes_after_last_event_id_without_repeats(client, keys, api_system) -> None:
+    run_id = finished_run(client, keys, api_system)
+    headers = keys.headers("viewer")
+    everything = _events(client.simulate_get(f"/api/v1/runs/{run_id}/events/stream", headers=headers).text)
+    assert everything[0]["seq"] == 1 and everything[-1]["type"] == "run.completed"
+    resumed = _events(client.simulate_get(f"/api/v1/runs/{run_id}/events/stream",
+                                          headers={**headers, "Last-Event-ID": "3"}).text)
+    assert [e["seq"] for e in resumed] == [e["seq"] for e in everything if e["seq"] > 3]
+    bounded = _events(client.simulate_get(f"/api/v1/runs/{run_id}/events/stream", params={"max_events": 2},
+                                          headers=headers).text)
+    assert [e["seq"] for e in bounded] == [1, 2]
+    bad = client.simulate_get(f"/api/v1/runs/{run_id}/events/stream", headers={**headers, "Last-Event-ID": "x"})
+    assert bad.status_code == 422 and "Last-Event-ID" in bad.json["errors"]
+
+
+def test_run_stream_sends_pings_while_idle(client, keys, api_system, gate) -> None:
+    run_id = start_run(client, keys, GATE_PROMPT)
+    assert gate.entered.wait(20)
+    result = client.simulate_get(f"/api/v1/runs/{run_id}/events/stream", params={"timeout": 1.0},
+                                 headers=keys.headers("viewer"))
+    assert ": ping" in result.text
+
+
+def test_all_events_stream_filters_by_type(client, keys, api_system) -> None:
+    before = len(api_system._subscriptions)
+    thread, box = _in_thread(lambda: client.simulate_get(
+        "/api/v1/stream/events", params={"type": ["run.completed", "run.failed"], "max_events": 2, "timeout": 30},
+        headers=keys.headers("viewer")))
+    wait_for(lambda: len(api_system._subscriptions) > before)
+    first = finished_run(client, keys, api_system)
+    second = finished_run(client, keys, api_system)
+    thread.join(timeout=30)
+    events = _events(box["result"].text)
+    assert [(e["run_id"], e["type"]) for e in events] == [(first, "run.completed"), (second, "run.completed")]
+    assert "id:" not in box["result"].text
+
+
+def test_all_events_stream_starts_with_a_backlog(client, keys, api_system) -> None:
+    run_id = finished_run(client, keys, api_system)
+    result = client.simulate_get("/api/v1/stream/events", params={"run_id": run_id, "backlog": 2, "max_events": 2},
+                                 headers=keys.headers("viewer"))
+    assert [e["type"] for e in _events(result.text)][-1] == "run.completed"
