@@ -58,6 +58,13 @@ class Config:
     stream: bool = _setting(False, "AGENTSTAGE_STREAM", "stream LLM answers: text deltas become live llm.delta events")
     busy_timeout_ms: int = _setting(5000, "AGENTSTAGE_BUSY_TIMEOUT_MS", "SQLite busy timeout, milliseconds")
     run_timeout: float = _setting(600.0, "AGENTSTAGE_RUN_TIMEOUT", "seconds a blocking run call waits")
+    ui_addr: str = _setting("127.0.0.1:7070", "AGENTSTAGE_UI_ADDR", "host:port the HTTP API (ui, ui-api) listens on")
+    api_threads: int = _setting(16, "AGENTSTAGE_API_THREADS",
+                                "request threads of the API server (each open event stream holds one)")
+    api_max_body: int = _setting(1_048_576, "AGENTSTAGE_API_MAX_BODY", "largest accepted API request body, bytes")
+    api_cors_origins: str = _setting("", "AGENTSTAGE_API_CORS_ORIGINS",
+                                     "comma-separated origins allowed to call the API from a browser (empty: CORS off)")
+    sse_heartbeat: float = _setting(15.0, "AGENTSTAGE_SSE_HEARTBEAT", "seconds between keep-alive comments on event streams")
     log_level: str = _setting("INFO", "AGENTSTAGE_LOG_LEVEL", "log level of CLI and service processes")
     redis_url: str = _setting("redis://127.0.0.1:6379/0", "AGENTSTAGE_REDIS_URL",
                               "Redis of the distributed runtime (coordinator, workers, operations commands)")
