@@ -39,7 +39,15 @@ class Config:
     model: str = _setting("", "AGENTSTAGE_MODEL", "model name passed to the provider (provider default when empty)")
     system_prompt: str = _setting("", "AGENTSTAGE_SYSTEM_PROMPT", "system prompt of the default agent")
     tools: str = _setting("calculator,current_time,json_query,text_stats", "AGENTSTAGE_TOOLS",
-                          "comma-separated tool names of the default agent ('*' for all)")
+                          "tools of the default agent: names, @bundle (e.g. @default,@security) or '*' for all")
+    tool_sandbox: str = _setting("", "AGENTSTAGE_TOOL_SANDBOX",
+                                 "directory file/code/shell tools are confined to (default: $AGENTSTAGE_HOME/sandbox)")
+    tool_allow_hosts: str = _setting("", "AGENTSTAGE_TOOL_ALLOW_HOSTS",
+                                     "hosts http_client/curl/web_scraper may reach: names, *.domain, '*' (public "
+                                     "hosts); loopback/private hosts only when named")
+    tool_shell: bool = _setting(False, "AGENTSTAGE_TOOL_SHELL", "enable the shell_command tool")
+    tool_dir: str = _setting("", "AGENTSTAGE_TOOL_DIR",
+                             "custom HTTP tool specs (*.json) loaded at start (default: $AGENTSTAGE_HOME/tools)")
     scripted_rules: str = _setting("", "AGENTSTAGE_SCRIPTED_RULES", "JSON rule table for the scripted provider")
     max_iterations: int = _setting(6, "AGENTSTAGE_MAX_ITERATIONS", "LLM turns per run before MaxIterationsExceeded")
     agent_pool_size: int = _setting(4, "AGENTSTAGE_AGENT_POOL", "agent actors per agent spec")
@@ -130,6 +138,10 @@ class Config:
                                self.retry_max_backoff, self.retry_jitter)
         except ValueError as exc:
             raise ConfigError("AGENTSTAGE_RETRY_*", "", str(exc)) from None
+
+    @property
+    def tool_spec_dir(self) -> str:
+        return self.tool_dir or str(Path(self.home) / "tools")
 
     @property
     def tool_names(self) -> list[str]:

@@ -11,6 +11,7 @@ The CLI uses exactly this; an application embedding agentstage gets the same beh
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,8 +35,13 @@ from agentstage.runtime.state.base import StoreReader, StoreWriter
 from agentstage.runtime.state.factory import StateBackend
 from agentstage.runtime.state.reader import Page, RunRow, SQLiteReader
 from agentstage.runtime.state.records import Record
-from agentstage.runtime.tools.builtin import builtin_tools
+from agentstage.actors.session_items import StoreSessionItems
+from agentstage.runtime.integrations.catalog import ToolCatalog
+from agentstage.runtime.integrations.credentials import CredentialResolver
+from agentstage.runtime.tools.builtin import builtin_registry
+from agentstage.runtime.tools.context import ToolContext
 from agentstage.runtime.tools.registry import ToolRegistry
+from agentstage.runtime.tools.session import SessionBinding
 
 __all__ = ["RunHandle", "System"]
 
@@ -72,7 +78,10 @@ class System:
         providers: dict[str, Provider] | None = None,
     ) -> None:
         self.config = config if config is not None else Config.from_env()
-        self.tools = tools if tools is not None else ToolRegistry(builtin_tools())
+        self.tool_context = ToolContext.from_config(self.config, StoreSessionItems(lambda: self.store, self.reader))
+        self.tools = tools if tools is not None else builtin_registry(self.tool_context)
+        self.credentials = CredentialResolver(self.config.env)
+        self.catalog = ToolCatalog(self.tools, self.tool_context, self.credentials, self.write, self.reader)
         self._specs = {spec.name: spec for spec in agents}
         self._specs.setdefault("default", AgentSpec.from_config(self.config))
         self._provider_overrides = dict(providers or {})
@@ -110,6 +119,7 @@ class System:
             writer = self._writer
             self.store = Slot("store", lambda slot: StoreActor.start(writer, self.observer, slot))
             self.journal = StoreJournal(self.store, self.reader)
+            self.catalog.load(self.config.tool_spec_dir)
             for spec in list(self._specs.values()):
                 self._start_pool(spec)
         except BaseException:
@@ -135,7 +145,8 @@ class System:
         try:
             tools = self.tools.select(spec.tools)
         except NotFound as exc:
-            raise ConfigError("AGENTSTAGE_TOOLS", exc.key, f"agent {spec.name!r} asks for an unknown tool") from None
+            raise ConfigError("AGENTSTAGE_TOOLS", exc.key, f"agent {spec.name!r} asks for an unknown {exc.kind}") from None
+        spec = dataclasses.replace(spec, middleware=(*spec.middleware, SessionBinding(tools)))
         store, journal, observer = self.store, self.journal, self.observer
         assert store is not None
         self._pools[spec.name] = AgentPool(

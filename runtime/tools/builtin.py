@@ -1,4 +1,5 @@
-"""Built-in tools that work offline: calculator, current_time, json_query, text_stats."""
+"""The built-in tools: calculator, current_time, json_query, text_stats here, the rest from one
+module per domain; `builtin_registry` assembles them with the bundles."""
 
 from __future__ import annotations
 
@@ -12,9 +13,21 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agentstage.runtime.errors import ToolError
-from agentstage.runtime.tools.registry import Tool
+from agentstage.runtime.tools.bundles import bundle_map
+from agentstage.runtime.tools.code import code_tools
+from agentstage.runtime.tools.context import ToolContext
+from agentstage.runtime.tools.docs import docs_tools
+from agentstage.runtime.tools.encoding import encoding_tools, json_query
+from agentstage.runtime.tools.files import file_tools
+from agentstage.runtime.tools.host import host_tools
+from agentstage.runtime.tools.network import network_tools
+from agentstage.runtime.tools.redaction import redaction_tools
+from agentstage.runtime.tools.registry import Tool, ToolRegistry
+from agentstage.runtime.tools.services import service_tools
+from agentstage.runtime.tools.session import session_tools
+from agentstage.runtime.tools.text import text_tools
 
-__all__ = ["builtin_tools"]
+__all__ = ["builtin_registry", "builtin_tools", "calculate", "current_time", "json_query", "text_stats"]
 
 _BINARY = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -73,34 +86,6 @@ def current_time(timezone: str = "UTC") -> dict[str, str]:
     return {"timezone": timezone, "iso": now.isoformat(timespec="seconds"), "weekday": now.strftime("%A")}
 
 
-def json_query(document: Any, path: str = "", pick: list[str] | None = None) -> dict[str, Any]:
-    """Select a value from a JSON document (or JSON text) by a dotted path like `items.0.name`,
-    optionally keeping only some keys of each object in the result."""
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError as exc:
-            raise ToolError("json_query", f"document is not valid JSON: {exc}") from None
-    value = document
-    for part in [p for p in path.split(".") if p]:
-        if isinstance(value, list) and re.fullmatch(r"-?\d+", part):
-            index = int(part)
-            if not -len(value) <= index < len(value):
-                raise ToolError("json_query", f"index {index} out of range at {part!r}")
-            value = value[index]
-        elif isinstance(value, dict) and part in value:
-            value = value[part]
-        else:
-            raise ToolError("json_query", f"path {path!r}: no {part!r} here")
-    if pick:
-        value = [_pick(v, pick) for v in value] if isinstance(value, list) else _pick(value, pick)
-    return {"path": path, "value": value}
-
-
-def _pick(value: Any, keys: list[str]) -> Any:
-    return {k: value[k] for k in keys if k in value} if isinstance(value, dict) else value
-
-
 def text_stats(text: str) -> dict[str, Any]:
     """Counts of characters, words, lines and sentences, and the most common words."""
     words = re.findall(r"[\w']+", text.lower())
@@ -117,8 +102,7 @@ def text_stats(text: str) -> dict[str, Any]:
     }
 
 
-def builtin_tools() -> list[Tool]:
-    """Fresh instances of the built-in offline tools."""
+def _basic_tools() -> list[Tool]:
     return [
         Tool("calculator", "Evaluate an arithmetic expression such as '(2+3)*4' or 'sqrt(16)'.",
              {"type": "object", "properties": {"expression": {"type": "string", "minLength": 1}},
@@ -134,3 +118,17 @@ def builtin_tools() -> list[Tool]:
              {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"],
               "additionalProperties": False}, text_stats),
     ]
+
+
+def builtin_tools(context: ToolContext | None = None) -> list[Tool]:
+    """Fresh instances of every built-in tool, bound to `context` (default limits when None)."""
+    context = context if context is not None else ToolContext()
+    return [*_basic_tools(), *encoding_tools(), *text_tools(), *redaction_tools(), *docs_tools(context),
+            *code_tools(context), *network_tools(context), *file_tools(context), *host_tools(context),
+            *session_tools(context), *service_tools()]
+
+
+def builtin_registry(context: ToolContext | None = None) -> ToolRegistry:
+    """A registry of every built-in tool with the standard bundles (`@default`, `@security`, ..., `@all`)."""
+    tools = builtin_tools(context)
+    return ToolRegistry(tools, bundle_map(t.name for t in tools))

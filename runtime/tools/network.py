@@ -1,0 +1,214 @@
+"""Network tools behind the host allow-list: http_client, curl, web_scraper, dns_lookup, network_utils."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from html.parser import HTMLParser
+from typing import Any
+
+import httpx
+
+from agentstage.runtime.errors import ToolError
+from agentstage.runtime.tools._kit import obj, op_tool, require, unavailable_tool
+from agentstage.runtime.tools.context import ToolContext, check_host
+from agentstage.runtime.tools.registry import Tool
+
+__all__ = ["fetch", "network_tools"]
+
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def fetch(context: ToolContext, tool: str, method: str, url: str, *, headers: dict[str, str] | None = None,
+          body: Any = None, timeout: float | None = None, follow: bool = True, max_redirects: int = 10,
+          verify: bool = True, auth: tuple[str, str] | None = None, cookies: dict[str, str] | None = None,
+          check: bool = True) -> dict[str, Any]:
+    """One HTTP request; every hop (redirects included) must pass the allow-list; the body is size-capped.
+
+    Returns {status, headers, body, truncated, elapsed_ms}; body is parsed JSON when it is JSON.
+    """
+    if check:
+        check_host(context, tool, url)
+    hooks = {"request": [lambda request: check_host(context, tool, str(request.url))]} if check else {}
+    content = None if body is None or isinstance(body, str) else json.dumps(body).encode()
+    headers = dict(headers or {})
+    if content is not None:
+        headers.setdefault("Content-Type", "application/json")
+    started = time.perf_counter()
+    try:
+        with httpx.Client(timeout=timeout or context.http_timeout, follow_redirects=follow,
+                          max_redirects=max_redirects, verify=verify, event_hooks=hooks, trust_env=False) as client:
+            with client.stream(method, url, headers=headers, content=content if content is not None else body,
+                               auth=auth, cookies=cookies) as response:
+                raw, truncated = bytearray(), False
+                for chunk in response.iter_bytes():
+                    raw.extend(chunk)
+                    if len(raw) > context.max_response_bytes:
+                        truncated = True
+                        del raw[context.max_response_bytes:]
+                        break
+    except ToolError:
+        raise
+    except httpx.TimeoutException:
+        raise ToolError(tool, f"{method} {url} timed out") from None
+    except httpx.TooManyRedirects:
+        raise ToolError(tool, f"{method} {url}: more than {max_redirects} redirects") from None
+    except httpx.HTTPError as exc:
+        raise ToolError(tool, f"{method} {url} failed: {exc}") from None
+    text = raw.decode(response.encoding or "utf-8", errors="replace")
+    try:
+        parsed: Any = json.loads(text) if text and not truncated else text
+    except ValueError:
+        parsed = text
+    return {"status": response.status_code, "headers": {k: v for k, v in response.headers.items()},
+            "body": parsed, "truncated": truncated, "url": str(response.url),
+            "elapsed_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _http_client(context: ToolContext) -> Any:
+    def call(url: str, method: str = "GET", headers: dict[str, str] | None = None, body: Any = None,
+             follow_redirects: bool = True, timeout: float = 30) -> dict[str, Any]:
+        return fetch(context, "http_client", method, url, headers=headers, body=body, timeout=timeout,
+                     follow=follow_redirects)
+    return call
+
+
+def _curl(context: ToolContext) -> Any:
+    def call(url: str, method: str = "GET", headers: dict[str, str] | None = None, data: Any = None,
+             user: str = "", bearer: str = "", cookies: dict[str, str] | None = None, insecure: bool = False,
+             follow: bool = True, max_redirects: int = 10, timeout: float = 30,
+             verbose: bool = False) -> dict[str, Any]:
+        headers = dict(headers or {})
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        auth = tuple(user.split(":", 1)) if ":" in user else None
+        result = fetch(context, "curl", method, url, headers=headers, body=data, timeout=timeout, follow=follow,
+                       max_redirects=max_redirects, verify=not insecure, auth=auth, cookies=cookies)
+        if not verbose:
+            result.pop("elapsed_ms")
+        return result
+    return call
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.links: list[str] = []
+        self.images: list[str] = []
+        self.headings: list[str] = []
+        self.meta: dict[str, str] = {}
+        self._stack: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        self._stack.append(tag)
+        if tag == "a" and values.get("href"):
+            self.links.append(values["href"])
+        elif tag == "img" and values.get("src"):
+            self.images.append(values["src"])
+        elif tag == "meta" and (values.get("name") or values.get("property")):
+            self.meta[values.get("name") or values["property"]] = values.get("content", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._stack:
+            del self._stack[len(self._stack) - 1 - self._stack[::-1].index(tag):]
+
+    def handle_data(self, data: str) -> None:
+        if self._stack and self._stack[-1] in ("script", "style"):
+            return
+        if data.strip():
+            self.text.append(data.strip())
+            if self._stack and self._stack[-1] in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                self.headings.append(data.strip())
+
+
+def _scraper(context: ToolContext) -> Any:
+    def scrape(url: str, extract: str = "text") -> dict[str, Any]:
+        response = fetch(context, "web_scraper", "GET", url, timeout=30)
+        if response["status"] >= 400:
+            raise ToolError("web_scraper", f"GET {url} returned HTTP {response['status']}")
+        page = _Page()
+        page.feed(response["body"] if isinstance(response["body"], str) else json.dumps(response["body"]))
+        parts = {"text": " ".join(page.text)[:100_000], "links": page.links, "headings": page.headings,
+                 "images": page.images, "meta": page.meta}
+        return {"url": url, **(parts if extract == "all" else {extract: parts[extract]})}
+    return scrape
+
+
+def _dns(host: str, record_type: str = "A") -> dict[str, Any]:
+    try:
+        if record_type == "PTR":
+            name, aliases, _ = socket.gethostbyaddr(host)
+            return {"host": host, "type": "PTR", "records": [name, *aliases]}
+        family = socket.AF_INET6 if record_type == "AAAA" else socket.AF_INET
+        infos = socket.getaddrinfo(host, None, family, socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise ToolError("dns_lookup", f"cannot resolve {host!r} ({record_type}): {exc}") from None
+    return {"host": host, "type": record_type, "records": sorted({info[4][0] for info in infos})}
+
+
+def _network(context: ToolContext) -> dict[str, Any]:
+    def allowed(a: dict[str, Any]) -> str:
+        host = require("network_utils", a, "host")[0]
+        check_host(context, "network_utils", f"http://{host}")
+        return host
+
+    def connect(host: str, port: int) -> float | None:
+        started = time.perf_counter()
+        try:
+            with socket.create_connection((host, port), timeout=5):
+                return round((time.perf_counter() - started) * 1000, 2)
+        except OSError:
+            return None
+
+    def scan(a: dict[str, Any]) -> dict[str, Any]:
+        host, ports = allowed(a), a.get("ports") or [22, 80, 443]
+        if len(ports) > 100:
+            raise ToolError("network_utils", "port_scan checks at most 100 ports")
+        return {"host": host, "open": [p for p in ports if connect(host, p) is not None]}
+
+    return {
+        "ping": lambda a: {"host": allowed(a), "port": a.get("port") or 80,
+                           "rtt_ms": connect(a["host"], a.get("port") or 80)},
+        "port_check": lambda a: {"host": allowed(a), "port": require("network_utils", a, "port")[0],
+                                 "open": connect(a["host"], a["port"]) is not None},
+        "port_scan": scan,
+        "resolve": lambda a: _dns(allowed(a)),
+    }
+
+
+def network_tools(context: ToolContext) -> list[Tool]:
+    """Fresh instances of the network tools bound to `context`'s allow-list."""
+    s = {"type": "string"}
+    headers = {"type": "object", "additionalProperties": s}
+    timeout = {"type": "number", "exclusiveMinimum": 0, "maximum": 120}
+    return [
+        Tool("http_client", "HTTP request (GET/POST/PUT/PATCH/DELETE/HEAD/OPTIONS) to an allow-listed host; "
+             "returns status, headers and body (JSON parsed when possible, 2 MB cap).",
+             obj({"url": s, "method": {"type": "string", "enum": _METHODS}, "headers": headers, "body": {},
+                  "follow_redirects": {"type": "boolean"}, "timeout": timeout}, ("url",)),
+             _http_client(context), side_effects=True),
+        Tool("curl", "curl-like HTTP client for allow-listed hosts: basic (user) or bearer auth, cookies, "
+             "insecure TLS, redirects with a maximum, verbose timings.",
+             obj({"url": s, "method": {"type": "string", "enum": _METHODS}, "headers": headers, "data": {},
+                  "user": s, "bearer": s, "cookies": headers, "insecure": {"type": "boolean"},
+                  "follow": {"type": "boolean"}, "max_redirects": {"type": "integer", "minimum": 0, "maximum": 20},
+                  "timeout": timeout, "verbose": {"type": "boolean"}}, ("url",)), _curl(context), side_effects=True),
+        Tool("web_scraper", "Fetch a page from an allow-listed host and extract text, links, headings, images, "
+             "meta or all.", obj({"url": s, "extract": {"type": "string", "enum": [
+                 "text", "links", "headings", "images", "meta", "all"]}}, ("url",)), _scraper(context)),
+        unavailable_tool("web_search", "Search the web and return result titles, URLs and snippets.",
+                         obj({"query": s, "num_results": {"type": "integer", "minimum": 1, "maximum": 10}},
+                             ("query",)), "it needs a public search service"),
+        Tool("dns_lookup", "Resolve a host name: A, AAAA (addresses) or PTR (reverse) through the system resolver.",
+             obj({"host": {"type": "string", "minLength": 1}, "record_type": {"type": "string",
+                                                                              "enum": ["A", "AAAA", "PTR"]}},
+                 ("host",)), _dns),
+        op_tool("network_utils", "Reachability of allow-listed hosts: ping (TCP connect time), port_check, "
+                "port_scan (up to 100 ports), resolve.", _network(context),
+                {"host": s, "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+                 "ports": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 65535}}},
+                ("host",)),
+    ]

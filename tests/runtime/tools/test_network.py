@@ -1,0 +1,77 @@
+"""HTTP tools against a local server: allow-list (hops included), size cap, errors; dns and network utils."""
+
+import pytest
+
+from agentstage.runtime.errors import ToolError
+from agentstage.runtime.tools.builtin import builtin_registry
+from agentstage.runtime.tools.context import ToolContext, check_host
+
+
+def test_http_client_methods_headers_and_json(tools, http) -> None:
+    http.routes["/items"] = (201, {"ok": True})
+    result = tools.get("http_client")({"url": f"{http.url}/items", "method": "POST", "body": {"a": 1},
+                                       "headers": {"X-Trace": "t1"}})
+    assert (result["status"], result["body"]) == (201, {"ok": True})
+    assert http.requests[-1]["body"] == '{"a": 1}' and http.requests[-1]["headers"]["X-Trace"] == "t1"
+    http.routes["/missing"] = (404, {"error": "nope"})
+    assert tools.get("http_client")({"url": f"{http.url}/missing"})["status"] == 404
+
+
+def test_hosts_off_the_allow_list_are_refused(tmp_path, http) -> None:
+    closed = builtin_registry(ToolContext(sandbox=tmp_path))
+    with pytest.raises(ToolError, match="not on the tool allow-list"):
+        closed.get("http_client")({"url": f"{http.url}/x"})
+    star = ToolContext(sandbox=tmp_path, allow_hosts=("*",))
+    with pytest.raises(ToolError, match="not on the tool allow-list"):
+        check_host(star, "curl", "http://127.0.0.1:9/x")
+    with pytest.raises(ToolError, match="not on the tool allow-list"):
+        check_host(star, "curl", "http://localhost/x")
+    with pytest.raises(ToolError, match="http"):
+        check_host(star, "curl", "file:///etc/passwd")
+    suffix = ToolContext(sandbox=tmp_path, allow_hosts=("*.example.test",))
+    with pytest.raises(ToolError):
+        check_host(suffix, "curl", "http://example.test.evil/x")
+
+
+def test_redirects_to_hosts_off_the_list_are_refused(tools, http) -> None:
+    http.routes["/hop"] = (302, "http://localhost:1/secret")
+    with pytest.raises(ToolError, match="'localhost' is not on the tool allow-list"):
+        tools.get("curl")({"url": f"{http.url}/hop"})
+
+
+def test_response_bodies_are_capped(tmp_path, http) -> None:
+    http.routes["/big"] = (200, "x" * 5000)
+    small = builtin_registry(ToolContext(sandbox=tmp_path, allow_hosts=("127.0.0.1",), max_response_bytes=1000))
+    result = small.get("http_client")({"url": f"{http.url}/big"})
+    assert result["truncated"] is True and len(result["body"]) == 1000
+
+
+def test_curl_auth_cookies_and_timings(tools, http) -> None:
+    http.routes["/me"] = (200, {"me": 1})
+    result = tools.get("curl")({"url": f"{http.url}/me", "user": "ada:pw", "cookies": {"c": "1"}, "verbose": True})
+    headers = http.requests[-1]["headers"]
+    assert headers["Authorization"].startswith("Basic ") and headers["Cookie"] == "c=1"
+    assert result["elapsed_ms"] >= 0
+    tools.get("curl")({"url": f"{http.url}/me", "bearer": "tok"})
+    assert http.requests[-1]["headers"]["Authorization"] == "Bearer tok"
+
+
+def test_web_scraper_extracts(tools, http) -> None:
+    http.routes["/page"] = (200, "<html><head><meta name='description' content='d'><script>x()</script></head>"
+                                 "<body><h1>Title</h1><p>Hello <a href='/a'>link</a></p><img src='i.png'></body></html>")
+    page = tools.get("web_scraper")({"url": f"{http.url}/page", "extract": "all"})
+    assert (page["headings"], page["links"], page["images"], page["meta"]) == (
+        ["Title"], ["/a"], ["i.png"], {"description": "d"})
+    assert page["text"] == "Title Hello link"
+
+
+def test_dns_and_network_utils(tools, http) -> None:
+    assert "127.0.0.1" in tools.get("dns_lookup")({"host": "localhost"})["records"]
+    with pytest.raises(ToolError, match="cannot resolve"):
+        tools.get("dns_lookup")({"host": "no-such-host.invalid"})
+    port = int(http.url.rsplit(":", 1)[1])
+    utils = tools.get("network_utils")
+    assert utils({"operation": "port_check", "host": "127.0.0.1", "port": port})["open"] is True
+    assert utils({"operation": "port_scan", "host": "127.0.0.1", "ports": [port]})["open"] == [port]
+    with pytest.raises(ToolError, match="allow-list"):
+        utils({"operation": "port_check", "host": "localhost", "port": port})
