@@ -1,5 +1,9 @@
-"""Durable state: record types, the SQLite writer and readers, schema migrations."""
+"""Durable state: record types, the store interface and its SQLite, Redis and Hybrid backends."""
 
+from agentstage.runtime.state.base import StoreReader, StoreWriter
+from agentstage.runtime.state.factory import StateBackend
+from agentstage.runtime.state.health import Health
+from agentstage.runtime.state.hybrid import HybridReader, HybridWriter
 from agentstage.runtime.state.reader import Page, RunRow, SQLiteReader
 from agentstage.runtime.state.records import (
     ApiKey,
@@ -11,6 +15,8 @@ from agentstage.runtime.state.records import (
     ToolEffect,
     WorkerHeartbeat,
 )
+from agentstage.runtime.state.redis_reader import RedisReader
+from agentstage.runtime.state.redis_store import RedisWriter
 from agentstage.runtime.state.sqlite import SQLiteWriter
 
 __all__ = [
@@ -18,12 +24,20 @@ __all__ = [
     "AuditEntry",
     "Checkpoint",
     "Event",
+    "Health",
+    "HybridReader",
+    "HybridWriter",
     "Page",
     "QueueEvent",
+    "RedisReader",
+    "RedisWriter",
     "RunAttempt",
     "RunRow",
     "SQLiteReader",
     "SQLiteWriter",
+    "StateBackend",
+    "StoreReader",
+    "StoreWriter",
     "ToolEffect",
     "WorkerHeartbeat",
 ]
