@@ -73,6 +73,9 @@ class Config:
     api_cors_origins: str = _setting("", "AGENTSTAGE_API_CORS_ORIGINS",
                                      "comma-separated origins allowed to call the API from a browser (empty: CORS off)")
     sse_heartbeat: float = _setting(15.0, "AGENTSTAGE_SSE_HEARTBEAT", "seconds between keep-alive comments on event streams")
+    workflow_dir: str = _setting("", "AGENTSTAGE_WORKFLOW_DIR",
+                                 "workflow JSON files loaded at start (default: $AGENTSTAGE_HOME/workflows)")
+    graph_node_pool: int = _setting(4, "AGENTSTAGE_GRAPH_NODE_POOL", "tool-node actors shared by all graph runs")
     log_level: str = _setting("INFO", "AGENTSTAGE_LOG_LEVEL", "log level of CLI and service processes")
     redis_url: str = _setting("redis://127.0.0.1:6379/0", "AGENTSTAGE_REDIS_URL",
                               "Redis of the distributed runtime (coordinator, workers, operations commands)")

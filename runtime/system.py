@@ -29,6 +29,7 @@ from agentstage.runtime.agents import AgentSpec
 from agentstage.runtime.clock import new_id
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import ConfigError, NotFound, RunAborted
+from agentstage.runtime.graph_api import GraphMethods
 from agentstage.runtime.llm.factory import create_provider
 from agentstage.runtime.llm.types import Provider
 from agentstage.runtime.state.base import StoreReader, StoreWriter
@@ -59,7 +60,7 @@ class RunHandle:
         return self.future.get(timeout=timeout)
 
 
-class System:
+class System(GraphMethods):
     """The agentstage runtime in this process; use it as a context manager.
 
     Args:
@@ -96,6 +97,7 @@ class System:
         self.store: Slot | None = None
         self.observer: Slot | None = None
         self.journal: StoreJournal | None = None
+        self._init_graphs()
 
     def __enter__(self) -> System:
         self.start()
@@ -122,6 +124,7 @@ class System:
             self.catalog.load(self.config.tool_spec_dir)
             for spec in list(self._specs.values()):
                 self._start_pool(spec)
+            self._start_graphs()
         except BaseException:
             self.stop()
             raise
@@ -231,7 +234,8 @@ class System:
         return self.reader().events(run_id, after_seq=after_seq)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop agents first, then the store (flushing pending writes), then the observer."""
+        """Stop graphs and agents first, then the store (flushing pending writes), then the observer."""
+        self._stop_graphs(timeout)
         for pool in self._pools.values():
             pool.stop(timeout)
         self._pools.clear()

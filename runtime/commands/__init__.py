@@ -1,8 +1,9 @@
 """CLI verbs; each module contributes a `register(subparsers)` function listed here."""
 
 from agentstage.runtime.commands import distributed, runtime_ops, ui
+from agentstage.runtime.commands import graph, workflows
 from agentstage.runtime.commands import run, runs
 
-COMMANDS = [run.register, runs.register, distributed.register, runtime_ops.register, ui.register]
+COMMANDS = [run.register, runs.register, graph.register, workflows.register, distributed.register, runtime_ops.register, ui.register]
 
 __all__ = ["COMMANDS"]

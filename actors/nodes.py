@@ -1,0 +1,204 @@
+"""Node actors: execute one graph node for a run (`NodeInput`) and answer with a `NodeOutput`.
+
+Node actors are long-lived and shared by every graph and run of a System: tool nodes run
+as a pool (a tool call blocks its actor), routers are cheap, agent nodes hand the work to
+the agent pools and never block — the agent's reply future forwards the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pykka
+from loguru import logger
+
+from agentstage.actors.agent import StartRun
+from agentstage.actors.messages import RunAgent, RunResult
+from agentstage.actors.store import Write
+from agentstage.actors.supervision import Slot, SupervisedActor
+from agentstage.runtime.clock import utc_now
+from agentstage.runtime.errors import NotFound, ToolError
+from agentstage.runtime.graph.nodes import AgentNode, Node, RouterNode, ToolNode, render
+from agentstage.runtime.state.records import Event, ToolEffect
+from agentstage.runtime.tools.journal import EffectJournal, effect_key
+from agentstage.runtime.tools.registry import ToolRegistry
+
+__all__ = ["AgentNodeActor", "ForwardingFuture", "NodeInput", "NodeOutput", "RouterNodeActor", "ToolNodeActor",
+           "child_run_id"]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInput:
+    """Execute `node` as step `step` of run `run_id` on `state`; answer `reply_to` with a NodeOutput."""
+
+    run_id: str
+    session_id: str
+    step: int
+    node: Node
+    state: Mapping[str, Any]
+    reply_to: Any
+
+
+@dataclass(frozen=True, slots=True)
+class NodeOutput:
+    """A node's result: the state `update`, the router's `next` node, or an `error`."""
+
+    run_id: str
+    step: int
+    node: str
+    update: dict[str, Any] = field(default_factory=dict)
+    next: str | None = None
+    error: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class ForwardingFuture(pykka.ThreadingFuture):
+    """A future that, once settled, tells `target` the message `wrap(value, error)`.
+
+    Lets an actor learn that a store commit or an agent run finished without blocking on
+    the future: the settling thread forwards the outcome into the actor's mailbox.
+    """
+
+    def __init__(self, target: Any, wrap: Callable[[Any, BaseException | None], Any]) -> None:
+        super().__init__()
+        self._target = target
+        self._wrap = wrap
+
+    def set(self, value: Any = None) -> None:
+        super().set(value)
+        self._target.tell(self._wrap(value, None))
+
+    def set_exception(self, exc_info: Any = None) -> None:
+        super().set_exception(exc_info)
+        error = exc_info[1] if exc_info else None
+        self._target.tell(self._wrap(None, error if isinstance(error, BaseException) else RuntimeError(repr(error))))
+
+
+def child_run_id(run_id: str, step: int) -> str:
+    """The run id of the agent run an agent node starts at `step`; stable across resumes."""
+    return f"{run_id}.{step}"
+
+
+class _NodeActor(SupervisedActor):
+    """Shared crash handling: a crashing node still answers, with the error."""
+
+    def __init__(self, slot: Slot | None = None, on_idle: Callable[[], None] | None = None) -> None:
+        super().__init__(slot)
+        self.on_idle = on_idle
+
+    def receive(self, message: Any) -> None:
+        if not isinstance(message, NodeInput):
+            raise TypeError(f"{type(self).__name__} cannot handle {type(message).__name__}")
+        with logger.contextualize(run_id=message.run_id, session_id=message.session_id):
+            output = self.execute(message)
+        if output is not None:
+            message.reply_to.tell(output)
+        self._idle()
+
+    def execute(self, message: NodeInput) -> NodeOutput | None:
+        raise NotImplementedError
+
+    def on_crash(self, message: Any, error: BaseException) -> None:
+        if isinstance(message, NodeInput):
+            logger.opt(exception=error).error("node {} crashed in run {}", message.node.name, message.run_id)
+            message.reply_to.tell(NodeOutput(message.run_id, message.step, message.node.name,
+                                             error=f"node actor crashed: {error!r}"))
+        self._idle()
+
+    def _idle(self) -> None:
+        if self.on_idle is not None:
+            self.on_idle()
+
+
+class ToolNodeActor(_NodeActor):
+    """Calls a node's tool on this actor's thread; side-effecting calls go through the effect journal."""
+
+    def __init__(self, tools: ToolRegistry, journal: EffectJournal | None, slot: Slot | None = None,
+                 on_idle: Callable[[], None] | None = None) -> None:
+        super().__init__(slot, on_idle)
+        self.tools = tools
+        self.journal = journal
+
+    def execute(self, message: NodeInput) -> NodeOutput:
+        node = message.node
+        assert isinstance(node, ToolNode)
+        fail = lambda error: NodeOutput(message.run_id, message.step, node.name, error=error)  # noqa: E731
+        try:
+            tool = self.tools.get(node.tool)
+            arguments = node.arguments(message.state)
+            key = effect_key(message.run_id, message.step, node.name)
+            journalled = tool.side_effects and self.journal is not None
+            replayed, result = self.journal.lookup(key) if journalled else (False, None)
+            if not replayed:
+                result = tool(arguments)
+                if journalled:
+                    self.journal.record(ToolEffect(key, message.run_id, tool.name, result, utc_now()))
+        except NotFound:
+            return fail(f"unknown tool {node.tool!r}")
+        except KeyError as exc:
+            return fail(str(exc.args[0]) if exc.args else "missing state key")
+        except ToolError as exc:
+            return fail(exc.message)
+        except Exception as exc:  # NOTE: tools are user code; a bug fails the node, never the actor
+            return fail(f"{type(exc).__name__}: {exc}")
+        return NodeOutput(message.run_id, message.step, node.name, {node.key: result},
+                          data={"tool": tool.name, "replayed": replayed})
+
+
+class RouterNodeActor(_NodeActor):
+    """Evaluates a router's rule (or function) and names the next node."""
+
+    def execute(self, message: NodeInput) -> NodeOutput:
+        node = message.node
+        assert isinstance(node, RouterNode)
+        try:
+            label, target = node.choose(message.state)
+        except Exception as exc:  # NOTE: a router function is user code
+            return NodeOutput(message.run_id, message.step, node.name, error=f"{type(exc).__name__}: {exc}")
+        return NodeOutput(message.run_id, message.step, node.name, next=target, data={"route": label})
+
+
+class AgentNodeActor(_NodeActor):
+    """Starts the node's agent run (a child run linked by `parent_run_id`) and returns at once.
+
+    The child's id is stable per (run, step), so a resumed node continues the same child run
+    (its effect journal keys match) as a new attempt with fresh event numbers.
+    """
+
+    def __init__(self, pools: Callable[[str], Any], progress: Callable[[str], tuple[int, int]],
+                 store: Slot, slot: Slot | None = None) -> None:
+        super().__init__(slot)
+        self.pools = pools
+        self.progress = progress
+        self.store = store
+
+    def execute(self, message: NodeInput) -> None:
+        node = message.node
+        assert isinstance(node, AgentNode)
+        child = child_run_id(message.run_id, message.step)
+        pool = self.pools(node.agent)
+        if pool is None:
+            return NodeOutput(message.run_id, message.step, node.name, error=f"unknown agent {node.agent!r}")
+        last_seq, attempts = self.progress(child)
+        prompt = render(node.prompt, message.state)
+        metadata = {"parent_run_id": message.run_id, "graph_node": node.name, "graph_step": message.step}
+        # NOTE: run.queued creates the child's row with its parent link before the agent's run.started.
+        self.store.tell(Write((Event(child, last_seq + 1, "run.queued", utc_now(), message.session_id, {
+            "kind": "agent", "agent": node.agent, "input": prompt, "attempt": attempts + 1,
+            "parent_run_id": message.run_id, "metadata": metadata}, node.name),)))
+        request = RunAgent(child, message.session_id, prompt, node.agent, attempt=attempts + 1,
+                           first_seq=last_seq + 2, metadata=metadata)
+
+        def answer(result: RunResult | None, error: BaseException | None) -> NodeOutput:
+            if error is not None or result is None:
+                return NodeOutput(message.run_id, message.step, node.name, error=f"agent run {child}: {error!r}")
+            if not result.ok:
+                return NodeOutput(message.run_id, message.step, node.name,
+                                  error=f"agent run {child} {result.status}: {result.error}")
+            return NodeOutput(message.run_id, message.step, node.name,
+                              {node.key: result.output, "output": result.output}, data={"child_run_id": child})
+
+        pool.dispatch(StartRun(request, ForwardingFuture(message.reply_to, answer)))
+        return None

@@ -1,0 +1,120 @@
+"""`agentstage graph-run`, `graph-resume`, `graph-fork`: graph runs on the embedded runtime."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.graph.builder import GraphError
+from agentstage.runtime.graph.result import GraphResult
+from agentstage.runtime.system import System
+
+__all__ = ["register", "report_graph_error"]
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    run = verbs.add_parser(
+        "graph-run", help="run a workflow (graph) to its end, durably checkpointed",
+        description="Run a registered workflow, or a workflow JSON file, on INPUT.",
+        epilog="examples:\n  agentstage graph-run --workflow triage -- \"calculate 6 * 7\"\n"
+               "  agentstage graph-run --workflow ./review.json --json -- \"ship it?\"",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(run)
+    run.add_argument("--workflow", default="basic", help="workflow name or path to a workflow JSON file (default: basic)")
+    run.add_argument("--session", help="session id (default: a new session)")
+    run.add_argument("input", nargs="*", help="the input (put it after --)")
+    run.set_defaults(handler=run_command)
+
+    resume = verbs.add_parser(
+        "graph-resume", help="continue a graph run from its latest checkpoint",
+        description="Continue RUN_ID from its latest committed checkpoint; completed nodes are not run again.",
+        epilog="example: agentstage graph-resume RUN_ID --input \"approved\"")
+    _common(resume)
+    resume.add_argument("run_id", help="the graph run to continue")
+    resume.add_argument("--input", help="answer for a run waiting for input")
+    resume.set_defaults(handler=resume_command)
+
+    fork = verbs.add_parser(
+        "graph-fork", help="start a new run from a checkpoint of another run",
+        description="Start a new run from checkpoint STEP of RUN_ID, optionally changing its state.",
+        epilog="example: agentstage graph-fork RUN_ID --step 1 --set input='\"compute 2 + 2\"'")
+    _common(fork)
+    fork.add_argument("run_id", help="the run to fork")
+    fork.add_argument("--step", type=int, required=True, help="checkpoint step to start from (see runs show)")
+    fork.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="change a state key; VALUE is JSON when it parses, else text (repeatable)")
+    fork.set_defaults(handler=fork_command)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    add_config_flags(parser, "provider", "model")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    text = " ".join(args.input).strip()
+    if not text:
+        return fail('the input is empty: agentstage graph-run --workflow NAME -- "your input"', ExitCode.USAGE)
+    with System(config_from_args(args)) as system:
+        workflow = args.workflow
+        try:
+            if workflow.endswith(".json") or Path(workflow).is_file():
+                workflow = system.load_workflow(workflow, replace=True).name
+            result = system.graph_run(workflow, text, session=args.session)
+        except GraphError as exc:
+            return report_graph_error(exc)
+    return _report(result, args.json)
+
+
+def resume_command(args: argparse.Namespace) -> int:
+    with System(config_from_args(args)) as system:
+        result = system.graph_resume(args.run_id, input=args.input)
+    return _report(result, args.json)
+
+
+def fork_command(args: argparse.Namespace) -> int:
+    patch: dict[str, Any] = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            return fail(f"--set expects KEY=VALUE, got {item!r}", ExitCode.USAGE)
+        try:
+            patch[key] = json.loads(value)
+        except ValueError:
+            patch[key] = value
+    with System(config_from_args(args)) as system:
+        result = system.graph_fork(args.run_id, args.step, patch)
+    return _report(result, args.json)
+
+
+def report_graph_error(exc: GraphError) -> int:
+    """Print every problem of an invalid graph or workflow file; exit code 2."""
+    print(f"agentstage: {getattr(exc, 'source', exc.name)}: invalid workflow ({len(exc.problems)} problems)",
+          file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return ExitCode.USAGE
+
+
+def _report(result: GraphResult, as_json: bool) -> int:
+    if as_json:
+        emit_json(result.to_dict())
+    elif result.status == "completed":
+        if result.note:
+            print(f"agentstage: {result.note}", file=sys.stderr)
+        print(result.output)
+    elif result.status == "waiting":
+        print(f"run {result.run_id} is waiting for input at node {result.waiting_for!r}"
+              + (f": {result.prompt}" if result.prompt else ""), file=sys.stderr)
+        print(f"continue with: agentstage graph-resume {result.run_id} --input TEXT", file=sys.stderr)
+    if result.status == "failed":
+        if as_json:
+            return ExitCode.RUN_FAILED
+        return fail(f"run {result.run_id} failed: {result.error}", ExitCode.RUN_FAILED)
+    if not as_json:
+        print(f"run_id: {result.run_id}", file=sys.stderr)
+    return ExitCode.OK

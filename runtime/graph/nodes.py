@@ -1,0 +1,139 @@
+"""Node specifications of a static graph: what each node does with the run's state.
+
+State is one JSON object: `input` holds the run's input, each node writes its result under its
+`output_key` (its name by default). Nodes are plain frozen data; the node actors execute them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["END", "AgentNode", "HumanNode", "Node", "RouterNode", "ToolNode", "render"]
+
+END = "__end__"
+"""A router target that ends the run."""
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def render(template: str, state: Mapping[str, Any]) -> str:
+    """Fill `{key}` placeholders from state (missing keys become empty; non-strings are str()'d)."""
+    def value(match: re.Match[str]) -> str:
+        found = state.get(match.group(1), "")
+        return found if isinstance(found, str) else "" if found is None else str(found)
+
+    return _PLACEHOLDER.sub(value, template)
+
+
+def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class AgentNode:
+    """Run agent `agent` on `prompt` rendered from state; its answer goes to `output_key` and `output`."""
+
+    name: str
+    agent: str = "default"
+    prompt: str = "{input}"
+    output_key: str | None = None
+
+    kind = "agent"
+
+    @property
+    def key(self) -> str:
+        return self.output_key or self.name
+
+
+@dataclass(frozen=True)
+class ToolNode:
+    """Call tool `tool` with literal `args` plus `args_from` (argument name -> state key).
+
+    The result goes to `output_key`. A side-effecting tool is journalled under
+    `(run_id, step, node)`, so a resumed run does not repeat a completed call.
+    """
+
+    name: str
+    tool: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    args_from: Mapping[str, str] = field(default_factory=dict)
+    output_key: str | None = None
+
+    kind = "tool"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "args", _frozen(self.args))
+        object.__setattr__(self, "args_from", _frozen(self.args_from))
+
+    @property
+    def key(self) -> str:
+        return self.output_key or self.name
+
+    def arguments(self, state: Mapping[str, Any]) -> dict[str, Any]:
+        """The tool's arguments for this state; KeyError names a missing state key."""
+        values = dict(self.args)
+        for argument, source in self.args_from.items():
+            if source not in state:
+                raise KeyError(f"state has no key {source!r} for argument {argument!r}")
+            values[argument] = state[source]
+        return values
+
+
+@dataclass(frozen=True)
+class RouterNode:
+    """Choose the next node: a label from `func(state)` or `state[key]`, looked up in `routes`.
+
+    `match="equals"` compares the label with each route name; `"contains"` takes the first
+    route name found in the label (case-insensitive). No match goes to `default`.
+    """
+
+    name: str
+    routes: Mapping[str, str] = field(default_factory=dict)
+    default: str | None = None
+    key: str | None = "route"
+    func: Callable[[Mapping[str, Any]], Any] | None = field(default=None, compare=False)
+    match: str = "equals"
+
+    kind = "router"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "routes", _frozen(self.routes))
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*self.routes.values(), *([self.default] if self.default else [])]))
+
+    def choose(self, state: Mapping[str, Any]) -> tuple[str, str]:
+        """`(label, target)` for this state; deterministic; raises whatever `func` raises."""
+        raw = self.func(state) if self.func is not None else state.get(self.key or "route", "")
+        label = raw if isinstance(raw, str) else "" if raw is None else str(raw)
+        if self.match == "contains":
+            lowered = label.lower()
+            for name, target in self.routes.items():
+                if name.lower() in lowered:
+                    return label, target
+        elif label in self.routes:
+            return label, self.routes[label]
+        return label, self.default or END
+
+
+@dataclass(frozen=True)
+class HumanNode:
+    """Pause the run (status `waiting`) until `resume(run_id, input=...)`; the input goes to `output_key`."""
+
+    name: str
+    prompt: str = ""
+    output_key: str | None = None
+
+    kind = "human"
+
+    @property
+    def key(self) -> str:
+        return self.output_key or self.name
+
+
+Node = AgentNode | ToolNode | RouterNode | HumanNode

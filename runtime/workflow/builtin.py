@@ -1,0 +1,35 @@
+"""Built-in workflows: `basic` (one agent) and `triage` (a tool node, a router and two agent nodes)."""
+
+from __future__ import annotations
+
+from agentstage.runtime.graph.builder import Graph
+from agentstage.runtime.graph.nodes import AgentNode, RouterNode, ToolNode
+from agentstage.runtime.workflow.registry import WorkflowRegistry
+
+__all__ = ["basic", "default_registry", "triage"]
+
+
+def basic() -> Graph:
+    """One agent answers the input."""
+    return Graph("basic", description="one agent answers the input").add(AgentNode("assistant")).entry("assistant")
+
+
+def triage() -> Graph:
+    """Measure the input (text_stats tool), then route arithmetic to a solver agent and the rest to a chat agent."""
+    graph = Graph("triage", description="measure the input, route arithmetic to 'solve', the rest to 'chat'")
+    graph.add(
+        ToolNode("measure", "text_stats", args_from={"text": "input"}, output_key="stats"),
+        RouterNode("route", key="input", match="contains",
+                   routes={"calculate": "solve", "compute": "solve", "what is": "solve"}, default="chat"),
+        AgentNode("solve", prompt="Solve this arithmetic: {input}", output_key="answer"),
+        AgentNode("chat", prompt="{input}", output_key="answer"),
+    )
+    return graph.chain("measure", "route").entry("measure")
+
+
+def default_registry() -> WorkflowRegistry:
+    """A new registry holding the built-in workflows."""
+    registry = WorkflowRegistry()
+    registry.register("basic", basic)
+    registry.register("triage", triage)
+    return registry

@@ -1,0 +1,108 @@
+"""The workflow registry: named graphs, registered in code or loaded from JSON files."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from loguru import logger
+
+from agentstage.runtime.errors import NotFound
+from agentstage.runtime.graph.builder import Graph, GraphError
+from agentstage.runtime.graph.compiled import CompiledGraph
+from agentstage.runtime.workflow.loader import WorkflowFileError, load_workflow_file
+
+__all__ = ["GraphSource", "WorkflowRegistry"]
+
+GraphSource = Graph | CompiledGraph | Callable[[], Graph | CompiledGraph]
+
+
+class WorkflowRegistry:
+    """Named workflows; thread-safe. A builder callable is compiled on first use and cached.
+
+    Runs record the registered name, and resuming a run looks the name up here, so a name
+    should keep meaning the same graph while its runs can still be resumed.
+    """
+
+    def __init__(self) -> None:
+        self._sources: dict[str, GraphSource] = {}
+        self._compiled: dict[str, CompiledGraph] = {}
+        self._files: dict[str, str] = {}
+        self.invalid: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+
+    def register(self, name: str, graph_or_builder: GraphSource, *, replace: bool = False) -> None:
+        """Register a Graph, a CompiledGraph or a zero-argument builder returning one.
+
+        Raises GraphError for an empty or taken name (unless `replace`) and for a Graph that does
+        not compile; a builder's graph is compiled (and checked) when first used.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise GraphError(str(name), ["a workflow needs a non-empty name"])
+        if not isinstance(graph_or_builder, (Graph, CompiledGraph)) and not callable(graph_or_builder):
+            raise GraphError(name, [f"expected a Graph, CompiledGraph or builder, got {type(graph_or_builder).__name__}"])
+        compiled = graph_or_builder.compile() if isinstance(graph_or_builder, Graph) else None
+        with self._lock:
+            if name in self._sources and not replace:
+                raise GraphError(name, [f"workflow {name!r} is already registered"])
+            self._sources[name] = graph_or_builder
+            self._compiled.pop(name, None)
+            self._files.pop(name, None)
+            if compiled is not None or isinstance(graph_or_builder, CompiledGraph):
+                self._compiled[name] = compiled or graph_or_builder  # type: ignore[assignment]
+
+    def get(self, name: str) -> CompiledGraph:
+        """The compiled workflow; raises NotFound for an unknown name, GraphError for a broken builder."""
+        with self._lock:
+            compiled = self._compiled.get(name)
+            source = self._sources.get(name)
+        if compiled is not None:
+            return compiled
+        if source is None:
+            if name in self.invalid:
+                raise WorkflowFileError(self._files.get(name, name), self.invalid[name])
+            raise NotFound("workflow", name)
+        built = source()  # type: ignore[operator]
+        if isinstance(built, Graph):
+            built = built.compile()
+        if not isinstance(built, CompiledGraph):
+            raise GraphError(name, [f"builder returned {type(built).__name__}, not a Graph"])
+        with self._lock:
+            self._compiled.setdefault(name, built)
+            return self._compiled[name]
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return sorted(self._sources)
+
+    def source_file(self, name: str) -> str | None:
+        """The JSON file a workflow was loaded from (None when registered in code)."""
+        return self._files.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._sources
+
+    def load_file(self, path: str | Path, *, replace: bool = False) -> CompiledGraph:
+        """Load, validate and register one JSON workflow file (reloading a file replaces its workflow)."""
+        compiled = load_workflow_file(path)
+        replace = replace or self._files.get(compiled.name) == str(path)
+        self.register(compiled.name, compiled, replace=replace)
+        self.invalid.pop(compiled.name, None)
+        self._files[compiled.name] = str(path)
+        return compiled
+
+    def load_dir(self, directory: str | Path) -> list[str]:
+        """Register every `*.json` in `directory`; broken files are logged and kept in `invalid`."""
+        loaded = []
+        root = Path(directory)
+        if not root.is_dir():
+            return loaded
+        for path in sorted(root.glob("*.json")):
+            try:
+                loaded.append(self.load_file(path).name)
+            except GraphError as exc:
+                logger.warning("workflow file {} skipped: {}", path, exc)
+                self.invalid[path.stem] = exc.problems
+                self._files.setdefault(path.stem, str(path))
+        return loaded

@@ -1,0 +1,77 @@
+"""Workflow JSON: marshmallow validation with paths, compile problems, and a lossless round trip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agentstage.runtime.workflow import WorkflowFileError, dump_workflow, load_workflow, load_workflow_file
+
+REVIEW = {
+    "name": "review", "description": "draft, ask a human, publish", "entry": "draft", "max_steps": 8,
+    "nodes": [
+        {"name": "draft", "kind": "agent", "agent": "default", "prompt": "Draft: {input}", "output_key": "draft"},
+        {"name": "approve", "kind": "human", "prompt": "Publish it?", "output_key": "verdict"},
+        {"name": "decide", "kind": "router", "key": "verdict", "match": "contains",
+         "routes": {"yes": "publish", "no": "draft"}, "default": "publish"},
+        {"name": "publish", "kind": "tool", "tool": "text_stats", "args": {}, "args_from": {"text": "draft"}},
+    ],
+    "edges": [{"from": "draft", "to": "approve"}, {"from": "approve", "to": "decide"}],
+}
+
+
+def test_round_trip_keeps_the_document(tmp_path: Path) -> None:
+    path = tmp_path / "review.json"
+    path.write_text(json.dumps(REVIEW))
+    graph = load_workflow_file(path)
+    assert list(graph.nodes) == ["draft", "approve", "decide", "publish"] and graph.max_steps == 8
+    dumped = dump_workflow(graph)
+    assert dump_workflow(load_workflow(dumped)) == dumped
+    assert dumped["nodes"][0] == REVIEW["nodes"][0] and dumped["nodes"][2] == REVIEW["nodes"][2]
+    assert dumped["edges"] == REVIEW["edges"]
+
+
+def test_every_schema_problem_is_listed_with_its_path() -> None:
+    document = {
+        "entry": "a", "max_steps": "ten", "surprise": 1,
+        "nodes": [{"name": "a", "kind": "tool", "routes": {"x": "a"}},
+                  {"name": "a", "kind": "teleport"},
+                  {"name": "r", "kind": "router", "routes": {"x": "a"}}],
+        "edges": [{"from": "a"}],
+    }
+    with pytest.raises(WorkflowFileError) as caught:
+        load_workflow(document, "doc.json")
+    assert sorted(caught.value.problems) == sorted([
+        "name: Missing data for required field.",
+        "max_steps: Not a valid integer.",
+        "surprise: Unknown field.",
+        "nodes[0].tool: required for tool nodes",
+        "nodes[0].routes: not a field of tool nodes",
+        "nodes[1].kind: Must be one of: agent, human, router, tool.",
+        "nodes[1].name: duplicate node name 'a'",
+        "nodes[2].default: required for router nodes",
+        "edges[0].to: Missing data for required field.",
+    ])
+
+
+def test_graph_problems_follow_schema_validation() -> None:
+    document = {"name": "g", "entry": "a", "nodes": [{"name": "a", "kind": "tool", "tool": "t"},
+                                                     {"name": "b", "kind": "tool", "tool": "t"}],
+                "edges": [{"from": "a", "to": "zz"}]}
+    with pytest.raises(WorkflowFileError) as caught:
+        load_workflow(document)
+    assert caught.value.problems == ["graph: edge a -> zz: unknown node 'zz'"]
+
+
+def test_file_errors_name_the_file_and_name_defaults_to_the_stem(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text("{nope")
+    with pytest.raises(WorkflowFileError) as caught:
+        load_workflow_file(tmp_path / "broken.json")
+    assert caught.value.source.endswith("broken.json") and caught.value.problems[0].startswith("$: not JSON")
+    document = {k: v for k, v in REVIEW.items() if k != "name"}
+    (tmp_path / "my-flow.json").write_text(json.dumps(document))
+    assert load_workflow_file(tmp_path / "my-flow.json").name == "my-flow"
+    with pytest.raises(WorkflowFileError, match="must be a JSON object"):
+        load_workflow([1, 2])

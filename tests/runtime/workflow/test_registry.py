@@ -1,0 +1,62 @@
+"""Workflow registry: register graphs or builders, load JSON directories, built-ins."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agentstage.runtime.errors import NotFound
+from agentstage.runtime.graph import AgentNode, Graph, GraphError
+from agentstage.runtime.workflow import WorkflowFileError, WorkflowRegistry, default_registry
+
+
+def one_node(name: str = "g") -> Graph:
+    return Graph(name).add(AgentNode("a")).entry("a")
+
+
+def test_register_graph_builder_and_compiled() -> None:
+    registry = WorkflowRegistry()
+    registry.register("direct", one_node())
+    calls = []
+    registry.register("lazy", lambda: calls.append(1) or one_node("lazy"))
+    registry.register("compiled", one_node("c").compile())
+    assert calls == []
+    assert registry.get("lazy") is registry.get("lazy") and calls == [1]
+    assert registry.names() == ["compiled", "direct", "lazy"]
+    with pytest.raises(NotFound):
+        registry.get("missing")
+
+
+def test_duplicates_and_broken_graphs_are_refused() -> None:
+    registry = WorkflowRegistry()
+    registry.register("g", one_node())
+    with pytest.raises(GraphError, match="already registered"):
+        registry.register("g", one_node())
+    registry.register("g", one_node("other"), replace=True)
+    assert registry.get("g").name == "other"
+    with pytest.raises(GraphError, match="no entry node"):
+        registry.register("bad", Graph("bad").add(AgentNode("a")))
+    with pytest.raises(GraphError, match="non-empty name"):
+        registry.register(" ", one_node())
+
+
+def test_load_dir_registers_valid_files_and_keeps_problems_of_broken_ones(tmp_path: Path) -> None:
+    (tmp_path / "hello.json").write_text(json.dumps(
+        {"entry": "a", "nodes": [{"name": "a", "kind": "agent"}]}))
+    (tmp_path / "bad.json").write_text(json.dumps({"name": "bad", "entry": "a", "nodes": []}))
+    registry = default_registry()
+    assert registry.load_dir(tmp_path) == ["hello"]
+    assert registry.source_file("hello") == str(tmp_path / "hello.json")
+    assert registry.invalid == {"bad": ["nodes: Shorter than minimum length 1."]}
+    with pytest.raises(WorkflowFileError):
+        registry.get("bad")
+    assert registry.load_dir(tmp_path) == ["hello"]
+
+
+def test_builtins_compile() -> None:
+    registry = default_registry()
+    assert {"basic", "triage"} <= set(registry.names())
+    triage = registry.get("triage")
+    assert {n.kind for n in triage.nodes.values()} == {"tool", "router", "agent"}
