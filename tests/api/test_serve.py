@@ -1,0 +1,107 @@
+"""The production server: `agentstage ui-api` and `agentstage ui` as real processes over loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from agentstage.api.serve import parse_addr
+
+AGENTSTAGE = str(Path(sys.executable).with_name("agentstage"))
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTSTAGE_")}
+    return {**env, "AGENTSTAGE_HOME": str(tmp_path / "home"), "AGENTSTAGE_PROVIDER": "scripted",
+            "AGENTSTAGE_LOG_LEVEL": "WARNING"}
+
+
+def _wait_ready(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the server exited"
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("server not ready")
+
+
+def _stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=30)
+
+
+def test_ui_api_serves_runs_and_a_live_event_stream(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    key = subprocess.run([AGENTSTAGE, "ui-admin", "create-key", "--role", "operator"], env=env, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    url = f"http://127.0.0.1:{_port()}"
+    server = subprocess.Popen([AGENTSTAGE, "ui-api", "--ui-addr", url.removeprefix("http://")], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_ready(url, server)
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
+            assert client.get("/api/v1/runs").status_code == 200
+            assert httpx.get(f"{url}/api/v1/runs").status_code == 401
+            run = client.post("/api/v1/runs", json={"input": "calculate 6 * 7"}).json()
+            with client.stream("GET", f"/api/v1/runs/{run['run_id']}/events/stream",
+                               headers={"Last-Event-ID": "0"}) as stream:
+                assert stream.headers["content-type"] == "text/event-stream"
+                types = [json.loads(line[6:])["type"] for line in stream.iter_lines() if line.startswith("data: ")]
+        assert types[0] == "run.started" and types[-1] == "run.completed"
+    finally:
+        code = _stop(server)
+    assert code == 0
+
+
+def test_ui_prints_a_one_time_login_link(tmp_path: Path) -> None:
+    port = _port()
+    server = subprocess.Popen([AGENTSTAGE, "ui", "--ui-addr", f"127.0.0.1:{port}"], env=_env(tmp_path),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        while "login=" not in line:
+            line = server.stderr.readline()
+            assert line, "ui exited before printing its URL"
+        token = re.search(r"#login=([\w-]+)", line).group(1)
+        url = f"http://127.0.0.1:{port}"
+        _wait_ready(url, server)
+        assert httpx.get(f"{url}/api/v1/auth/me").status_code == 401
+        login = httpx.post(f"{url}/api/v1/auth/login", json={"token": token})
+        assert login.status_code == 201
+        me = httpx.get(f"{url}/api/v1/auth/me", headers={"X-API-Key": login.json()["secret"]})
+        assert me.json()["role"] == "admin"
+        assert httpx.post(f"{url}/api/v1/auth/login", json={"token": token}).status_code == 401
+    finally:
+        _stop(server)
+
+
+@pytest.mark.parametrize("addr", ["7070", "host:", ":70", "h:99999"])
+def test_bad_addresses_are_refused(addr: str) -> None:
+    with pytest.raises(ValueError):
+        parse_addr(addr)
+
+
+def test_ui_api_refuses_a_bad_address_with_usage_exit(tmp_path: Path) -> None:
+    result = subprocess.run([AGENTSTAGE, "ui-api", "--ui-addr", "nope"], env=_env(tmp_path), capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2
+    assert "host:port" in result.stderr and "Traceback" not in result.stderr
