@@ -21,7 +21,8 @@ from loguru import logger
 from agentstage.runtime.errors import FatalError, ProviderError, RateLimited, TransientError
 from agentstage.runtime.llm.types import Provider
 
-__all__ = ["HttpProvider", "default_client", "error_for_status", "parse_arguments", "retry_after_seconds"]
+__all__ = ["HttpProvider", "default_client", "error_for_status", "parse_arguments", "redact", "retry_after_seconds",
+           "scrub"]
 
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key"})
 
@@ -75,10 +76,13 @@ def vendor_message(response: httpx.Response) -> str:
     return json.dumps(body)[:300]
 
 
-def error_for_status(provider: str, response: httpx.Response) -> ProviderError:
-    """The typed error for an HTTP error response (the body must have been read)."""
+def error_for_status(provider: str, response: httpx.Response, secrets: tuple[str, ...] = ()) -> ProviderError:
+    """The typed error for an HTTP error response (the body must have been read).
+
+    Any of `secrets` a vendor echoes in its message (some quote the key they rejected) becomes `***`.
+    """
     status = response.status_code
-    text = f"HTTP {status}: {vendor_message(response)}"
+    text = scrub(f"HTTP {status}: {vendor_message(response)}", secrets)
     should_retry = response.headers.get("x-should-retry", "").lower()
     if should_retry == "true":
         retryable = True
@@ -110,6 +114,14 @@ def parse_arguments(provider: str, name: str, raw: str | dict[str, Any] | None) 
     return value
 
 
+def scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with every secret replaced by `***`."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
 def redact(headers: Mapping[str, str]) -> dict[str, str]:
     """Headers safe to log or record: credentials replaced by `***`."""
     return {k: ("***" if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()}
@@ -128,6 +140,12 @@ class HttpProvider(Provider):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={getattr(self, 'model', '')!r})"
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Credential values in this adapter's `_headers`, scrubbed from error messages."""
+        headers: Mapping[str, str] = getattr(self, "_headers", {})
+        return tuple(v.removeprefix("Bearer ") for k, v in headers.items() if k.lower() in _SECRET_HEADERS)
+
     def close(self) -> None:
         if self._owns_client:
             self.client.close()
@@ -138,7 +156,7 @@ class HttpProvider(Provider):
         with self._transport_errors():
             response = self.client.post(url, headers=headers, json=body)
         if response.status_code >= 400:
-            raise error_for_status(self.name, response)
+            raise error_for_status(self.name, response, self.secrets)
         try:
             payload = response.json()
         except ValueError:
@@ -155,7 +173,7 @@ class HttpProvider(Provider):
         with self._transport_errors(), self.client.stream("POST", url, headers=headers, json=body) as response:
             if response.status_code >= 400:
                 response.read()
-                raise error_for_status(self.name, response)
+                raise error_for_status(self.name, response, self.secrets)
             yield response
 
     @contextmanager

@@ -155,3 +155,12 @@ def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client
     assert wire.requests[1].body["messages"][-1]["content"] == [
         {"type": "tool_result", "tool_use_id": "tu1", "content": '{"sum": 5}'}]
     assert result.usage.input_tokens == (20 if stream else 24)
+
+
+def test_a_rejected_key_never_reaches_the_error_or_the_events(wire: WireServer, client: httpx.Client, config) -> None:
+    wire.add(Reply(401, {"type": "error", "error": {"type": "authentication_error",
+                                                    "message": "invalid x-api-key: sk-ant-test"}}))
+    result, events = run_loop(config, provider(wire, client))
+    assert result.status == "failed" and "authentication_error" in result.error
+    assert "sk-ant-test" not in result.error and "sk-ant-test" not in str(events)
+    assert len(wire.requests) == 1

@@ -71,3 +71,9 @@ def test_redact_hides_every_credential_header() -> None:
     headers = {"Authorization": "Bearer sk", "api-key": "a", "x-api-key": "b", "x-goog-api-key": "c", "accept": "json"}
     assert redact(headers) == {"Authorization": "***", "api-key": "***", "x-api-key": "***", "x-goog-api-key": "***",
                                "accept": "json"}
+
+
+def test_a_key_the_vendor_echoes_is_scrubbed_from_the_error() -> None:
+    body = {"error": {"message": "Incorrect API key provided: sk-live-123", "type": "invalid_request_error"}}
+    error = error_for_status("openai", response(401, body), secrets=("sk-live-123",))
+    assert "sk-live-123" not in str(error) and "Incorrect API key provided: ***" in str(error)

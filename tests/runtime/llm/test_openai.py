@@ -7,11 +7,12 @@ import json
 import httpx
 import pytest
 
-from agentstage.runtime import Config
+from agentstage.runtime import Config, System
 from agentstage.runtime.errors import FatalError, RateLimited, TransientError
 from agentstage.runtime.llm.factory import create_provider
 from agentstage.runtime.llm.openai import OpenAIProvider
-from agentstage.runtime.llm.types import ChatMessage, LLMRequest, ToolCall, ToolSpec
+from agentstage.runtime.llm.types import ChatMessage, LLMRequest, ToolCall
+from agentstage.runtime.tools.registry import ToolRegistry
 from tests.runtime.llm.agent_loop import ADD, run_loop
 from tests.runtime.llm.wire_server import Reply, WireServer
 
@@ -185,3 +186,24 @@ def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client
     tool_result = next(e for e in events if e["type"] == "tool.result")
     assert tool_result["data"]["result"] == {"sum": 5}
     assert wire.requests[1].body["messages"][-1] == {"role": "tool", "tool_call_id": "c1", "content": '{"sum": 5}'}
+
+
+def test_rate_limit_is_retried_by_the_agent_after_the_servers_delay(wire: WireServer, client: httpx.Client,
+                                                                    config) -> None:
+    wire.add(Reply(429, {"error": {"message": "Rate limit reached"}}, headers={"retry-after-ms": "20"}),
+             Reply(json=completion("fine")))
+    result, events = run_loop(config, provider(wire, client))
+    assert result.status == "completed" and result.output == "fine"
+    retry = next(e for e in events if e["type"] == "llm.retry")
+    assert retry["data"]["delay_s"] == 0.02 and "Rate limit reached" in retry["error"]
+
+
+def test_persistent_500s_fail_the_run_and_the_agent_serves_the_next_run(wire: WireServer, client: httpx.Client,
+                                                                         config) -> None:
+    wire.add(*[Reply(500, {"error": {"message": "internal"}}) for _ in range(3)], Reply(json=completion("back")))
+    quick = config.replace(retry_initial_backoff=0.01, tools="add", max_iterations=3)
+    with System(quick, tools=ToolRegistry([ADD]), providers={"default": provider(wire, client)}) as system:
+        failed = system.run("first", timeout=60)
+        recovered = system.run("second", timeout=60)
+    assert failed.status == "failed" and failed.error == "openai: HTTP 500: internal"
+    assert recovered.output == "back" and len(wire.requests) == 4

@@ -9,6 +9,7 @@ chunked encoding on a keep-alive HTTP/1.1 connection), delays, bad bodies, cut s
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import threading
 import time
@@ -34,6 +35,8 @@ class Reply:
     delay: float = 0.0
     cut: bool = False
     """Streams only: drop the connection after the events instead of ending the body."""
+    pace: float = 0.0
+    """Streams only: seconds between pieces, like a model producing tokens."""
 
 
 @dataclass
@@ -103,6 +106,11 @@ def _handler(server: WireServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
+        def setup(self) -> None:
+            super().setup()
+            # NOTE: headers and body go out in separate writes; without this Nagle + delayed ACK add 40 ms.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
@@ -165,6 +173,8 @@ def _handler(server: WireServer) -> type[BaseHTTPRequestHandler]:
                 data = piece.encode()
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
                 self.wfile.flush()
+                if reply.pace:
+                    time.sleep(reply.pace)
             if reply.cut:
                 self.close_connection = True
                 self.wfile.flush()
