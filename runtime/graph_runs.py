@@ -27,6 +27,7 @@ from agentstage.runtime.graph.compiled import CompiledGraph
 from agentstage.runtime.graph.nodes import AgentNode, ToolNode
 from agentstage.runtime.graph.result import GraphResult
 from agentstage.runtime.state.base import StoreReader
+from agentstage.runtime.state.reader import RunRow
 from agentstage.runtime.state.records import Checkpoint
 from agentstage.runtime.tools.journal import EffectJournal
 from agentstage.runtime.tools.registry import ToolRegistry
@@ -110,7 +111,8 @@ class GraphRuns:
         graph = self.graph(workflow)
         run_id, session = run_id or new_id(), session or new_id()
         state = {**dict(state or {}), "input": input}
-        opening = {"kind": "graph", "workflow": workflow, "input": input, "metadata": dict(metadata or {})}
+        opening = {"kind": "graph", "workflow": workflow, "input": input,
+                   "metadata": {**self._origin(workflow), **dict(metadata or {})}}
         checkpoint = Checkpoint(run_id, 0, START, graph.entry, state, utc_now())
         return self._execute(workflow, ExecuteGraph(run_id, session, state, graph.entry, 0, 1, pykka.ThreadingFuture(),
                                                     "run.started", opening, checkpoint, durable=durable))
@@ -118,9 +120,7 @@ class GraphRuns:
     def resume_async(self, run_id: str, *, input: str | None = None) -> GraphHandle:
         """Continue a run from its latest checkpoint; a finished run is a no-op, an unknown run NotFound."""
         reader = self.reader()
-        row = reader.get_run(run_id)
-        if row.kind != "graph" or not row.workflow:
-            raise RunError(run_id, f"run {run_id} is not a graph run")
+        row = self._graph_run(run_id)
         try:
             checkpoint = reader.checkpoint(run_id)
         except NotFound:
@@ -143,16 +143,13 @@ class GraphRuns:
     def fork_async(self, run_id: str, step: int, state_patch: Mapping[str, Any] | None = None, *,
                    new_run_id: str | None = None) -> GraphHandle:
         """Start a new run from checkpoint `step` of run `run_id`, its state updated with `state_patch`."""
-        reader = self.reader()
-        row = reader.get_run(run_id)
-        if row.kind != "graph" or not row.workflow:
-            raise RunError(run_id, f"run {run_id} is not a graph run")
-        source = reader.checkpoint(run_id, step)
+        row = self._graph_run(run_id)
+        source = self.reader().checkpoint(run_id, step)
         graph = self.graph(row.workflow)
         state = {**source["state"], **dict(state_patch or {})}
         fork_id = new_run_id or new_id()
         opening = {"kind": "graph", "workflow": row.workflow, "input": str(state.get("input", row.input)),
-                   "metadata": {"forked_from": run_id, "fork_step": step}}
+                   "metadata": {**self._origin(row.workflow), "forked_from": run_id, "fork_step": step}}
         next_node = source["next_node"]
         if next_node is not None and next_node not in graph.nodes:
             raise RunError(run_id, f"checkpoint {step} continues at {next_node!r}, which workflow"
@@ -175,6 +172,20 @@ class GraphRuns:
                                int(checkpoint["step"]), first_seq, pykka.ThreadingFuture(), "run.resumed",
                                dict(opening_data or {"step": checkpoint["step"]}), input=input)
         return self._execute(workflow, message)
+
+    def _graph_run(self, run_id: str) -> RunRow:
+        """The run's row; a workflow loaded from a file by another process is loaded here too."""
+        row = self.reader().get_run(run_id)
+        if row.kind != "graph" or not row.workflow:
+            raise RunError(run_id, f"run {run_id} is not a graph run")
+        path = row.metadata.get("workflow_file")
+        if row.workflow not in self.workflows and isinstance(path, str):
+            self.workflows.load_file(path)
+        return row
+
+    def _origin(self, workflow: str) -> dict[str, str]:
+        path = self.workflows.source_file(workflow)
+        return {"workflow_file": str(Path(path).resolve())} if path else {}
 
     def active(self) -> list[str]:
         """Ids of the runs executing in this process."""

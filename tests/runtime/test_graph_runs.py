@@ -1,0 +1,46 @@
+"""GraphRuns: the reusable "continue run X from checkpoint Y" operation and its guards."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from agentstage.runtime import System
+from agentstage.runtime.errors import RunError
+from agentstage.runtime.graph import Graph, ToolNode
+from agentstage.runtime.graph_runs import last_seq
+from agentstage.runtime.tools.registry import Tool
+
+VALUE = {"type": "object", "properties": {"value": {"type": "integer"}}, "required": ["value"]}
+
+
+def test_continue_from_runs_the_rest_after_any_checkpoint(system: System) -> None:
+    system.tools.register(Tool("inc", "value + 1", VALUE, lambda value: value + 1))
+    graph = Graph("inc3").add(*(ToolNode(f"n{i}", "inc", args_from={"value": "n"}, output_key="n") for i in range(3)))
+    system.register_workflow("inc3", graph.chain("n0", "n1", "n2").entry("n0"))
+    first = system.graph_run("inc3", "x", state={"n": 0})
+    assert system.graphs is not None
+    seq = last_seq(system.reader(), first.run_id)
+    assert seq == max(e["seq"] for e in system.events(first.run_id))
+    checkpoint = system.reader().checkpoint(first.run_id, 1)
+    again = system.graphs.continue_from("inc3", first.run_id, first.session_id, checkpoint).result(30)
+    assert again.status == "completed" and again.trace == ("n1", "n2") and again.state["n"] == 3
+    events = system.events(first.run_id)
+    assert events[seq]["seq"] == seq + 1 and events[seq]["type"] == "run.resumed"
+
+
+def test_a_run_cannot_execute_twice_at_once(system: System) -> None:
+    gate = threading.Event()
+    system.tools.register(Tool("wait", "block until released", VALUE, lambda value: gate.wait(30) and value))
+    system.register_workflow("slow", Graph("slow").add(ToolNode("w", "wait", {"value": 1})).entry("w"))
+    assert system.graphs is not None
+    handle = system.graph_run_async("slow", "x", run_id="busy")
+    try:
+        checkpoint = {"step": 0, "next_node": "w", "state": {"input": "x"}}
+        with pytest.raises(RunError, match="already executing"):
+            system.graphs.continue_from("slow", "busy", handle.session_id, checkpoint, first_seq=100).result(30)
+        assert system.graphs.active() == ["busy"]
+    finally:
+        gate.set()
+    assert handle.result(30).status == "completed" and system.graphs.active() == []
