@@ -11,7 +11,7 @@ from agentstage.runtime.tools.registry import Tool
 
 __all__ = ["SECRET_PATTERNS", "redact_secrets", "redaction_tools"]
 
-_KV = r"\s*[:=]\s*['\"]?"
+_KV = r"\s*[:=]\s*['\"]?(?!\[REDACTED)"
 # A pattern's `k` group is kept (the key of a key=value pair), the rest becomes [REDACTED:<name>].
 SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern)) for name, pattern in (
     ("private_key", r"-----BEGIN (?:[A-Z ]+ )?PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z ]+ )?PRIVATE KEY-----"),
