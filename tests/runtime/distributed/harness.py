@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -69,3 +71,72 @@ def queue_kinds(config: Config, run_id: str) -> list[str]:
     finally:
         with_reader.close()
     return [row[0] for row in rows]
+
+
+ROOT = Path(__file__).resolve().parents[3]
+APP = "tests.runtime.distributed.worker_app:setup"
+
+
+class Cluster:
+    """Coordinator and worker subprocesses (the real CLI verbs) for one test deployment."""
+
+    def __init__(self, config: Config, tmp_path: Path) -> None:
+        self.config = config
+        self.logs = tmp_path / "logs"
+        self.logs.mkdir(exist_ok=True)
+        self.tally = tmp_path / "tally.txt"
+        self.tally.touch()
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTSTAGE_")}
+        self.env.update({
+            "AGENTSTAGE_HOME": config.home, "AGENTSTAGE_REDIS_URL": config.redis_url,
+            "AGENTSTAGE_STREAM_PREFIX": config.stream_prefix, "AGENTSTAGE_TASK_LEASE": str(config.task_lease),
+            "AGENTSTAGE_HEARTBEAT_INTERVAL": str(config.heartbeat_interval),
+            "AGENTSTAGE_TASK_BACKOFF": str(config.task_backoff), "AGENTSTAGE_TASK_MAX_BACKOFF": str(config.task_max_backoff),
+            "AGENTSTAGE_TASK_MAX_ATTEMPTS": str(config.task_max_attempts), "AGENTSTAGE_LOG_LEVEL": "INFO",
+            "TALLY_FILE": str(self.tally), "PYTHONPATH": str(ROOT),
+        })
+
+    def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        log = open(self.logs / f"{name}.log", "ab")
+        process = subprocess.Popen([sys.executable, "-m", "agentstage.runtime.cli", *args], cwd=ROOT, env=self.env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        self.processes[name] = process
+        return process
+
+    def coordinator(self) -> subprocess.Popen[bytes]:
+        return self._spawn("coordinator", "runtime-start")
+
+    def worker(self, worker_id: str, concurrency: int = 4, *extra: str) -> subprocess.Popen[bytes]:
+        return self._spawn(worker_id, "worker-start", f"--worker-id={worker_id}", f"--concurrency={concurrency}",
+                           f"--app={APP}", *extra)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL, as a crash would."""
+        process = self.processes.pop(name)
+        process.kill()
+        process.wait()
+
+    def tallies(self) -> list[str]:
+        return self.tally.read_text().split()
+
+    def log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()
+
+
+def live_workers(ops: Any, *names: str) -> bool:
+    alive = {row["worker_id"] for row in ops.workers() if row["alive"]}
+    return set(names) <= alive

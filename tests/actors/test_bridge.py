@@ -1,0 +1,70 @@
+"""BridgeActor and StreamReader against real redis-servers."""
+
+from __future__ import annotations
+
+import threading
+
+import redis
+
+from agentstage.actors.bridge import BridgeActor, Send, StreamReader
+from agentstage.actors.messages import Cancel, to_wire
+from agentstage.runtime.streams import StreamLayout
+from tests.redis_server import RedisServer
+from tests.runtime.distributed.harness import wait_for
+
+
+def test_sends_queued_while_redis_is_down_arrive_after_it_returns(tmp_path):
+    server = RedisServer(tmp_path / "r", appendonly=True).start()
+    bridge = BridgeActor.start(server.url)
+    try:
+        done = threading.Event()
+        server.kill()
+        bridge.tell(Send((("xadd", "s", b"one", None),)))
+        bridge.tell(Send((("xadd", "s", b"two", None),), done.set))
+        assert not done.wait(0.5)
+        server.start()
+        assert done.wait(30)
+        assert [f[b"m"] for _, f in server.client().xrange("s")] == [b"one", b"two"]
+    finally:
+        bridge.stop()
+        server.stop()
+
+
+def test_reader_dead_letters_poison_and_delivers_the_rest(redis_url):
+    layout = StreamLayout("p")
+    client = redis.Redis.from_url(redis_url)
+    got: list = []
+    reader = StreamReader(redis_url, layout, (layout.control,), "g", "c", lambda entries, _: got.extend(entries),
+                          lambda: 10)
+    reader.start()
+    try:
+        assert reader.ready.wait(10)
+        client.xadd(layout.control, {"m": b"{]"})
+        client.xadd(layout.control, {"m": to_wire(Cancel("r1"))})
+        wait_for(lambda: got)
+        [dead] = wait_for(lambda: client.xrange(layout.dlq))
+    finally:
+        reader.stop()
+    assert [e.message for e in got] == [Cancel("r1")]
+    assert b"not JSON" in dead[1][b"reason"]
+    assert client.xpending(layout.control, "g")["pending"] == 1
+
+
+def test_reader_redelivers_own_pending_entries_once_at_start(redis_url):
+    layout = StreamLayout("p")
+    client = redis.Redis.from_url(redis_url)
+    client.xgroup_create(layout.control, "g", id="0", mkstream=True)
+    client.xadd(layout.control, {"m": to_wire(Cancel("r1"))})
+    client.xreadgroup("g", "c", {layout.control: ">"})
+    got: list = []
+    reader = StreamReader(redis_url, layout, (layout.control,), "g", "c",
+                          lambda entries, redelivered: got.append((redelivered, [e.message for e in entries])),
+                          lambda: 10)
+    reader.start()
+    try:
+        wait_for(lambda: got)
+        client.xadd(layout.control, {"m": to_wire(Cancel("r2"))})
+        wait_for(lambda: len(got) == 2)
+    finally:
+        reader.stop()
+    assert got == [(True, [Cancel("r1")]), (False, [Cancel("r2")])]

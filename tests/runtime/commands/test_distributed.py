@@ -1,0 +1,97 @@
+"""The distributed runtime's CLI verbs in subprocesses, against in-process coordinator and worker nodes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentstage.runtime.distributed.ops import RuntimeOps
+from tests.redis_server import free_port
+from tests.runtime.distributed.harness import coordinator, distributed_config, wait_for, worker
+
+AGENTSTAGE = str(Path(sys.executable).parent / "agentstage")
+
+
+def cli(config, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTSTAGE_")}
+    env.update({"AGENTSTAGE_HOME": config.home, "AGENTSTAGE_REDIS_URL": config.redis_url,
+                "AGENTSTAGE_STREAM_PREFIX": config.stream_prefix})
+    return subprocess.run([AGENTSTAGE, *args], capture_output=True, text=True, env=env, timeout=60)
+
+
+@pytest.fixture
+def deployment(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    with coordinator(config), worker(config, "w1"):
+        yield config
+
+
+def test_enqueue_wait_prints_the_answer(deployment):
+    done = cli(deployment, "runtime-enqueue", "--wait", "--json", "--", "what is 6 * 7")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["status"], result["output"]) == ("completed", "6 * 7 = 42")
+    plain = cli(deployment, "runtime-enqueue", "--", "hello")
+    assert plain.returncode == 0 and len(plain.stdout.strip()) == 32
+
+
+def test_enqueue_wait_exits_1_when_the_run_fails(deployment):
+    done = cli(deployment, "runtime-enqueue", "--wait", "--agent=no-such-agent", "--", "hello")
+    assert done.returncode == 1
+    assert "failed" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_workers_and_queues_as_json(deployment):
+    wait_for(lambda: json.loads(cli(deployment, "runtime-workers", "--json").stdout))
+    [row] = json.loads(cli(deployment, "runtime-workers", "--json").stdout)
+    assert (row["worker_id"], row["alive"], row["status"]) == ("w1", True, "running")
+    queues = {q["stream"].split(":")[-1]: q for q in json.loads(cli(deployment, "runtime-queues", "--json").stdout)}
+    assert set(queues) == {"admit", "tasks", "results", "control", "dlq", "delayed"}
+    assert all({"length", "pending", "lag", "oldest_age_s"} <= set(q) for q in queues.values())
+    table = cli(deployment, "runtime-queues")
+    assert table.returncode == 0 and "PENDING" in table.stdout
+
+
+def test_dlq_list_show_requeue_and_purge(deployment):
+    with RuntimeOps(deployment) as ops:
+        ops.client.xadd(ops.layout.tasks, {"m": b'{"type":"nope","v":1,"body":{}}'})
+        wait_for(ops.dlq_list)
+    [entry] = json.loads(cli(deployment, "runtime-dlq", "list", "--json").stdout)
+    assert "unknown message type" in entry["reason"]
+    shown = json.loads(cli(deployment, "runtime-dlq", "show", entry["id"], "--json").stdout)
+    assert shown["payload"] == '{"type":"nope","v":1,"body":{}}'
+    requeue = cli(deployment, "runtime-dlq", "requeue", entry["id"])
+    assert requeue.returncode == 2 and "can only be purged" in requeue.stderr
+    missing = cli(deployment, "runtime-dlq", "show", "1-1")
+    assert missing.returncode == 2 and missing.stderr.startswith("agentstage: unknown DLQ entry")
+    refused = cli(deployment, "runtime-dlq", "purge")
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    purged = cli(deployment, "runtime-dlq", "purge", "--yes", "--json")
+    assert json.loads(purged.stdout) == {"purged": 1}
+
+
+def test_cancel_of_an_ended_run_is_a_usage_error(deployment):
+    run_id = json.loads(cli(deployment, "runtime-enqueue", "--wait", "--json", "--", "hello").stdout)["run_id"]
+    done = cli(deployment, "runtime-cancel", run_id)
+    assert done.returncode == 2
+    assert "already completed" in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+def test_unreachable_redis_exits_3_with_one_line(tmp_path):
+    config = distributed_config(tmp_path, f"redis://127.0.0.1:{free_port()}/0")
+    for verb in (["runtime-queues"], ["runtime-enqueue", "--", "hi"], ["runtime-cancel", "x"]):
+        done = cli(config, *verb)
+        assert done.returncode == 3, (verb, done.stderr)
+        assert done.stderr.startswith("agentstage: ") and len(done.stderr.splitlines()) == 1
+
+
+def test_empty_input_and_bad_concurrency_are_usage_errors(tmp_path):
+    config = distributed_config(tmp_path, f"redis://127.0.0.1:{free_port()}/0")
+    assert cli(config, "runtime-enqueue", "--", " ").returncode == 2
+    assert cli(config, "runtime-enqueue", "--mode=graph", "--", "x").returncode == 2
+    assert cli(config, "worker-start", "--concurrency=0").returncode == 2
