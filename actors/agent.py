@@ -204,10 +204,12 @@ class AgentActor(SupervisedActor):
         final = None
         for index, delta in enumerate(self.provider.stream(request)):
             if delta.text and self.observer is not None:
-                # NOTE: seq is the last durable event's (llm.request): deltas hang off it and are never stored.
+                # NOTE: deltas are never stored, so they take seq 0 (no durable event's key) and name the
+                # durable event they follow in `after_seq`; resumable streams that dedupe on seq skip them.
                 self.observer.tell(Publish((Event(
-                    log.run_id, log.next_seq - 1, "llm.delta", utc_now(), log.session_id,
-                    {"text": delta.text, "attempt": attempt, "index": index}, log.node, None, log.provider),)))
+                    log.run_id, 0, "llm.delta", utc_now(), log.session_id,
+                    {"text": delta.text, "attempt": attempt, "index": index, "after_seq": log.next_seq - 1},
+                    log.node, None, log.provider),)))
             if delta.final is not None:
                 final = delta.final
         if final is None:

@@ -38,6 +38,7 @@ from agentstage.runtime.state.reader import Page, RunRow, SQLiteReader
 from agentstage.runtime.state.records import Record
 from agentstage.actors.session_items import StoreSessionItems
 from agentstage.runtime.integrations.catalog import ToolCatalog
+from agentstage.runtime.secops import workflow as secops
 from agentstage.runtime.integrations.credentials import CredentialResolver
 from agentstage.runtime.tools.builtin import builtin_registry
 from agentstage.runtime.tools.context import ToolContext
@@ -85,6 +86,10 @@ class System(GraphMethods):
         self.catalog = ToolCatalog(self.tools, self.tool_context, self.credentials, self.write, self.reader)
         self._specs = {spec.name: spec for spec in agents}
         self._specs.setdefault("default", AgentSpec.from_config(self.config))
+        self._specs.setdefault(secops.AGENT, AgentSpec.from_config(
+            self.config, name=secops.AGENT, tools=secops.AGENT_TOOLS, max_iterations=secops.AGENT_MAX_ITERATIONS,
+            pool_size=min(2, self.config.agent_pool_size)))
+        self.catalog.on_binding = self._rebind
         self._provider_overrides = dict(providers or {})
         self._pools: dict[str, AgentPool] = {}
         self._providers: list[Provider] = []
@@ -146,7 +151,7 @@ class System(GraphMethods):
         provider = self._provider_overrides.get(spec.name) or create_provider(self.config, spec.provider)
         self._providers.append(provider)
         try:
-            tools = self.tools.select(spec.tools)
+            tools = self.tools.select(self.catalog.selection_for(spec.name, spec.tools))
         except NotFound as exc:
             raise ConfigError("AGENTSTAGE_TOOLS", exc.key, f"agent {spec.name!r} asks for an unknown {exc.kind}") from None
         spec = dataclasses.replace(spec, middleware=(*spec.middleware, SessionBinding(tools)))
@@ -157,6 +162,12 @@ class System(GraphMethods):
             lambda slot, on_idle: AgentActor.start(spec, provider, tools, store, journal, slot, on_idle,
                                                    observer=observer),
         )
+
+    def _rebind(self, workflow: str) -> None:
+        """A workflow's tool binding changed: restart the pool of the agent serving it, if any."""
+        spec = self._specs.get(workflow)
+        if spec is not None and self.running:
+            self.add_agent(spec)
 
     def agents(self) -> list[AgentSpec]:
         return list(self._specs.values())

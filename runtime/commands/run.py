@@ -69,7 +69,7 @@ def _start_progress(system: System, run_id: str) -> threading.Thread:
                     return
                 if event.type == "llm.delta":
                     # NOTE: live tokens of a streamed answer; they are printed as they come, not stored.
-                    print(event.data["text"] if streaming else f"  [{event.seq:>3}] ... {event.data['text']}",
+                    print(event.data["text"] if streaming else f"  [...] {event.data['text']}",
                           end="", file=sys.stderr, flush=True)
                     streaming = True
                     continue

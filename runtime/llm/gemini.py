@@ -3,7 +3,8 @@
 The key travels in the `x-goog-api-key` header, never in the URL. Conversation as
 `contents`/`parts`; tools as `functionDeclarations` with their JSON schema in
 `parametersJsonSchema` (full JSON Schema, so tool schemas need no translation);
-`functionCall` / `functionResponse` parts; token counts from `usageMetadata`.
+`functionCall` / `functionResponse` parts, each call's `thoughtSignature` sent back with it;
+token counts from `usageMetadata`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def gemini_contents(request: LLMRequest) -> list[dict[str, Any]]:
                 out.append({"role": "user", "parts": [part]})
         elif message.role == "assistant":
             parts: list[dict[str, Any]] = [{"text": message.content}] if message.content else []
-            parts += [{"functionCall": {"name": c.name, "args": c.arguments}} for c in message.tool_calls]
+            parts += [{"functionCall": {"name": c.name, "args": c.arguments}, **c.extra} for c in message.tool_calls]
             if parts:
                 out.append({"role": "model", "parts": parts})
         elif message.content:
@@ -147,8 +148,10 @@ class _Assembler:
             if "functionCall" in part:
                 call = part["functionCall"]
                 call_id = call.get("id") or f"call_{len(self.calls) + 1}"
+                # NOTE: Gemini 3 rejects a function-calling turn whose thoughtSignature is not sent back.
+                extra = {"thoughtSignature": part["thoughtSignature"]} if "thoughtSignature" in part else {}
                 self.calls.append(ToolCall(call_id, call["name"], parse_arguments(self.provider, call["name"],
-                                                                                  call.get("args"))))
+                                                                                  call.get("args")), extra))
             elif "text" in part and not part.get("thought"):
                 text += part["text"]
         self.finish_reason = candidate.get("finishReason") or self.finish_reason

@@ -40,6 +40,8 @@ class ToolCall:
     id: str
     name: str
     arguments: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    """Vendor data the model needs back verbatim with this call (Gemini's `thoughtSignature`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agentstage.runtime.graph.builder import Graph
 from agentstage.runtime.graph.nodes import AgentNode, RouterNode, ToolNode
+from agentstage.runtime.secops.workflow import secops_graph
 from agentstage.runtime.workflow.registry import WorkflowRegistry
 
 __all__ = ["basic", "default_registry", "triage"]
@@ -32,4 +33,5 @@ def default_registry() -> WorkflowRegistry:
     registry = WorkflowRegistry()
     registry.register("basic", basic)
     registry.register("triage", triage)
+    registry.register("secops", secops_graph)
     return registry

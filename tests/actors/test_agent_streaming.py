@@ -53,7 +53,9 @@ def test_text_deltas_are_live_events_and_the_final_answer_is_durable(
         stored = system.events(result.run_id)
     deltas = [e for e in seen if e.type == "llm.delta"]
     assert "".join(e.data["text"] for e in deltas) == "Zero trust means verify." == result.output
-    assert {e.data["attempt"] for e in deltas} == {1}
+    assert {(e.seq, e.data["attempt"]) for e in deltas} == {(0, 1)}
+    request_seq = next(e["seq"] for e in stored if e["type"] == "llm.request")
+    assert {e.data["after_seq"] for e in deltas} == {request_seq}
     assert "llm.delta" not in {e["type"] for e in stored}
     response = next(e for e in stored if e["type"] == "llm.response")
     assert response["data"]["content"] == "Zero trust means verify." and response["data"]["metadata"]["streamed"]
@@ -88,4 +90,4 @@ def test_cli_run_prints_tokens_as_they_arrive(tmp_path: Path, wire: WireServer, 
     assert main(["run", "--home", str(tmp_path / "home"), "--provider", "openai", "--progress", "--", "hi"]) == 0
     out, err = capsys.readouterr()
     assert out.strip() == "Hello there."
-    assert "... Hello there.\n" in err and "sk-test" not in err
+    assert "  [...] Hello there.\n" in err and "sk-test" not in err

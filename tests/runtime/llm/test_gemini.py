@@ -111,15 +111,17 @@ def test_malformed_json_is_fatal(wire: WireServer, client: httpx.Client) -> None
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client, config, stream: bool) -> None:
+    signed = {**fcall({"a": 2, "b": 3}), "thoughtSignature": "c2lnbmVk"}
     if stream:
-        wire.add(Reply(sse=[(None, answer(fcall({"a": 2, "b": 3})))]),
+        wire.add(Reply(sse=[(None, answer(signed))]),
                  Reply(sse=[(None, answer({"text": "The sum "}, finish=None, usage=False)),
                             (None, answer({"text": "is 5."}))]))
     else:
-        wire.add(Reply(json=answer(fcall({"a": 2, "b": 3}))), Reply(json=answer({"text": "The sum is 5."})))
+        wire.add(Reply(json=answer(signed)), Reply(json=answer({"text": "The sum is 5."})))
     result, events = run_loop(config.replace(stream=stream), provider(wire, client))
     assert result.status == "completed" and result.output == "The sum is 5."
     assert next(e for e in events if e["type"] == "tool.result")["data"]["result"] == {"sum": 5}
+    assert wire.requests[1].body["contents"][-2] == {"role": "model", "parts": [signed]}
     assert wire.requests[1].body["contents"][-1] == {
         "role": "user", "parts": [{"functionResponse": {"name": "add", "response": {"sum": 5}}}]}
     assert result.usage.total_tokens == 38
