@@ -186,6 +186,8 @@ class HttpProvider(Provider):
             raise FatalError(self.name, f"bad API URL: {exc}") from None
         except httpx.TransportError as exc:
             raise TransientError(self.name, f"connection error: {type(exc).__name__}: {exc}") from None
+        except httpx.HTTPError as exc:
+            raise FatalError(self.name, f"{type(exc).__name__}: {exc}") from None
 
     def shape_error(self, exc: Exception, payload: Any) -> FatalError:
         """A FatalError for a 200 response whose body lacks what the vendor's docs promise."""

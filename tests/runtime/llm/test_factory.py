@@ -78,3 +78,12 @@ def test_cli_reports_a_missing_key_in_one_line(tmp_path: Path, monkeypatch: pyte
     code = main(["run", "--home", str(tmp_path / "home"), "--provider", "openai", "--", "hello"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "OPENAI_API_KEY" in err
+
+
+def test_timeouts_come_from_the_settings() -> None:
+    made = create_provider(config({"GEMINI_API_KEY": "g"}, llm_timeout="42", llm_connect_timeout="3"))
+    try:
+        timeout = made.client.timeout
+        assert (timeout.read, timeout.connect) == (42.0, 3.0)
+    finally:
+        made.close()

@@ -9,6 +9,8 @@ import pytest
 
 from agentstage.runtime.errors import FatalError, RateLimited, TransientError
 from agentstage.runtime.llm._http import error_for_status, parse_arguments, redact, retry_after_seconds
+from agentstage.runtime.llm.ollama import OllamaProvider
+from agentstage.runtime.llm.types import ChatMessage, LLMRequest
 
 
 def response(status: int, json: object = None, headers: dict | None = None, text: str | None = None) -> httpx.Response:
@@ -77,3 +79,11 @@ def test_a_key_the_vendor_echoes_is_scrubbed_from_the_error() -> None:
     body = {"error": {"message": "Incorrect API key provided: sk-live-123", "type": "invalid_request_error"}}
     error = error_for_status("openai", response(401, body), secrets=("sk-live-123",))
     assert "sk-live-123" not in str(error) and "Incorrect API key provided: ***" in str(error)
+
+
+def test_a_body_that_cannot_be_decoded_is_fatal() -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=b"\x00garbage",
+                                                                   headers={"content-encoding": "gzip"}))
+    with httpx.Client(transport=transport) as client:
+        with pytest.raises(FatalError, match="DecodingError"):
+            OllamaProvider("m", "http://ollama.invalid", client).generate(LLMRequest((ChatMessage("user", "hi"),)))

@@ -207,3 +207,10 @@ def test_persistent_500s_fail_the_run_and_the_agent_serves_the_next_run(wire: Wi
         recovered = system.run("second", timeout=60)
     assert failed.status == "failed" and failed.error == "openai: HTTP 500: internal"
     assert recovered.output == "back" and len(wire.requests) == 4
+
+
+def test_a_stream_refused_with_429_is_rate_limited(wire: WireServer, client: httpx.Client) -> None:
+    wire.add(Reply(429, {"error": {"message": "Rate limit reached"}}, headers={"retry-after": "5"}))
+    with pytest.raises(RateLimited) as caught:
+        list(provider(wire, client).stream(ASK))
+    assert caught.value.retry_after == 5.0
