@@ -67,7 +67,8 @@ class System(GraphMethods):
     Args:
         config: settings (default: `Config.from_env()`).
         agents: agent specs; a `default` agent built from `config` is added unless given.
-        tools: the tool registry agents select from (default: the built-in tools).
+        tools: the tool registry agents select from (default: the built-in tools and bundles, plus the
+            `secops` agent serving the `secops` workflow).
         providers: provider instances by agent name, overriding the configured provider.
     """
 
@@ -86,9 +87,10 @@ class System(GraphMethods):
         self.catalog = ToolCatalog(self.tools, self.tool_context, self.credentials, self.write, self.reader)
         self._specs = {spec.name: spec for spec in agents}
         self._specs.setdefault("default", AgentSpec.from_config(self.config))
-        self._specs.setdefault(secops.AGENT, AgentSpec.from_config(
-            self.config, name=secops.AGENT, tools=secops.AGENT_TOOLS, max_iterations=secops.AGENT_MAX_ITERATIONS,
-            pool_size=min(2, self.config.agent_pool_size)))
+        if tools is None:
+            self._specs.setdefault(secops.AGENT, AgentSpec.from_config(
+                self.config, name=secops.AGENT, tools=secops.AGENT_TOOLS,
+                max_iterations=secops.AGENT_MAX_ITERATIONS, pool_size=min(2, self.config.agent_pool_size)))
         self.catalog.on_binding = self._rebind
         self._provider_overrides = dict(providers or {})
         self._pools: dict[str, AgentPool] = {}

@@ -21,11 +21,13 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "graph-run", help="run a workflow (graph) to its end, durably checkpointed",
         description="Run a registered workflow, or a workflow JSON file, on INPUT.",
         epilog="examples:\n  agentstage graph-run --workflow triage -- \"calculate 6 * 7\"\n"
+               "  agentstage graph-run --workflow secops --input-file examples/secops/trivy-shop-api.json\n"
                "  agentstage graph-run --workflow ./review.json --json -- \"ship it?\"",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(run)
     run.add_argument("--workflow", default="basic", help="workflow name or path to a workflow JSON file (default: basic)")
     run.add_argument("--session", help="session id (default: a new session)")
+    run.add_argument("--input-file", metavar="PATH", help="read the input from a file ('-' for stdin)")
     run.add_argument("input", nargs="*", help="the input (put it after --)")
     run.set_defaults(handler=run_command)
 
@@ -57,7 +59,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     text = " ".join(args.input).strip()
-    if not text:
+    if args.input_file:
+        if text:
+            return fail("give the input either after -- or with --input-file, not both", ExitCode.USAGE)
+        try:
+            text = sys.stdin.read() if args.input_file == "-" else Path(args.input_file).read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            return fail(f"cannot read {args.input_file}: {exc}", ExitCode.USAGE)
+    if not text.strip():
         return fail('the input is empty: agentstage graph-run --workflow NAME -- "your input"', ExitCode.USAGE)
     with System(config_from_args(args)) as system:
         workflow = args.workflow

@@ -20,7 +20,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         description="Run one prompt through the default agent and print its answer.",
         epilog='example: agentstage run --session demo -- "calculate 2 + 2"',
     )
-    add_config_flags(parser, "provider", "model", "max_iterations")
+    add_config_flags(parser, "provider", "model", "max_iterations", "tools")
     parser.add_argument("--session", help="session id: continue that conversation (default: a new session)")
     parser.add_argument("--json", action="store_true", help="print one JSON object: run_id, session_id, status, output, usage")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,

@@ -74,6 +74,8 @@ class ToolCatalog:
         self._write = write
         self._reader = reader
         self._builtin = frozenset(registry.names())
+        self.on_binding: Callable[[str], None] | None = None
+        """Called with the workflow name after its binding changed (the System restarts that agent's pool)."""
 
     def load(self, spec_dir: str | None = None) -> list[str]:
         """Register stored definitions, then persist and register the specs in `spec_dir`.
@@ -148,6 +150,9 @@ class ToolCatalog:
     def selection_for(self, workflow: str, base: str | Iterable[str]) -> list[str]:
         """Tool names an agent of `workflow` gets: `base` merged with the workflow's binding, expanded.
 
+        The System applies this to the agent named like the workflow (e.g. agent `secops` serves the
+        `secops` workflow's agent nodes), so a bound tool is offered and an unbound one cannot be called.
+
         Raises NotFound when an entry names an unknown tool or bundle.
         """
         return self.registry.expand(merge_selection(base, self.binding(workflow)))
@@ -192,6 +197,7 @@ class ToolCatalog:
         current = self.binding(workflow)
         binding = WorkflowBinding(workflow, current.tools + ((tool,) if tool not in current.tools else ()))
         self._save(BINDING, workflow, binding.to_dict(), audit)
+        self._binding_changed(workflow)
         return binding.to_dict()
 
     def unbind(self, workflow: str, tool: str, audit: AuditEntry | None = None) -> None:
@@ -200,8 +206,13 @@ class ToolCatalog:
             raise NotFound("workflow tool binding", f"{workflow}/{tool}")
         rest = tuple(t for t in current.tools if t != tool)
         self._save(BINDING, workflow, WorkflowBinding(workflow, rest).to_dict() if rest else None, audit)
+        self._binding_changed(workflow)
 
     # -- helpers -------------------------------------------------------------------------------------
+    def _binding_changed(self, workflow: str) -> None:
+        if self.on_binding is not None:
+            self.on_binding(workflow)
+
     def _custom(self, body: dict[str, Any]) -> Any:
         return http_tool(HttpToolSpec.from_dict(body), self.context, self.resolver.resolve)
 

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agentstage.runtime.errors import ToolError
+from agentstage.runtime.secops.workflow import secops_tools
 from agentstage.runtime.tools.bundles import bundle_map
 from agentstage.runtime.tools.code import code_tools
 from agentstage.runtime.tools.context import ToolContext
@@ -129,6 +130,7 @@ def builtin_tools(context: ToolContext | None = None) -> list[Tool]:
 
 
 def builtin_registry(context: ToolContext | None = None) -> ToolRegistry:
-    """A registry of every built-in tool with the standard bundles (`@default`, `@security`, ..., `@all`)."""
+    """A registry of every built-in tool and the secops workflow's tools, with the standard bundles
+    (`@default`, `@security`, ..., `@all`)."""
     tools = builtin_tools(context)
-    return ToolRegistry(tools, bundle_map(t.name for t in tools))
+    return ToolRegistry([*tools, *secops_tools()], bundle_map(t.name for t in tools))

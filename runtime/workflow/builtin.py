@@ -1,4 +1,5 @@
-"""Built-in workflows: `basic` (one agent) and `triage` (a tool node, a router and two agent nodes)."""
+"""Built-in workflows: `basic` (one agent), `triage` (a tool node, a router and two agent nodes) and
+`secops` (Trivy reports or logs to the secops agent, see `runtime.secops.workflow`)."""
 
 from __future__ import annotations
 

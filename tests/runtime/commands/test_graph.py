@@ -81,8 +81,8 @@ def test_workflows_list_and_show(cli, tmp_path: Path) -> None:
     (tmp_path / "home" / "workflows" / "bad.json").write_text("{")
     code, out, _ = cli("workflows", "list")
     lines = out.splitlines()
-    assert code == 0 and [line.split()[0] for line in lines] == ["basic", "review", "triage", "bad"]
-    assert "INVALID" in lines[3] and "not JSON" in lines[3]
+    assert code == 0 and [line.split()[0] for line in lines] == ["basic", "review", "secops", "triage", "bad"]
+    assert "INVALID" in lines[4] and "not JSON" in lines[4]
     code, out, _ = cli("workflows", "show", "review")
     assert code == 0 and out.startswith("flowchart TD") and '(\"ask: wait for input\")' in out
     code, out, _ = cli("workflows", "show", "review", "--json")
