@@ -8,6 +8,8 @@ the agent pools and never block — the agent's reply future forwards the answer
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +25,7 @@ from agentstage.runtime.errors import NotFound, ToolError
 from agentstage.runtime.graph.nodes import AgentNode, Node, RouterNode, ToolNode, render
 from agentstage.runtime.state.records import Event, ToolEffect
 from agentstage.runtime.tools.journal import EffectJournal, effect_key
-from agentstage.runtime.tools.registry import ToolRegistry
+from agentstage.runtime.tools.registry import Tool, ToolRegistry
 
 __all__ = ["AgentNodeActor", "ForwardingFuture", "NodeInput", "NodeOutput", "RouterNodeActor", "ToolNodeActor",
            "child_run_id"]
@@ -68,12 +70,19 @@ class ForwardingFuture(pykka.ThreadingFuture):
 
     def set(self, value: Any = None) -> None:
         super().set(value)
-        self._target.tell(self._wrap(value, None))
+        self._forward(value, None)
 
     def set_exception(self, exc_info: Any = None) -> None:
         super().set_exception(exc_info)
         error = exc_info[1] if exc_info else None
-        self._target.tell(self._wrap(None, error if isinstance(error, BaseException) else RuntimeError(repr(error))))
+        self._forward(None, error if isinstance(error, BaseException) else RuntimeError(repr(error)))
+
+    def _forward(self, value: Any, error: BaseException | None) -> None:
+        try:
+            self._target.tell(self._wrap(value, error))
+        except pykka.ActorDeadError:
+            # NOTE: the target stopped (System shutting down); the settling thread must not fail for it.
+            logger.debug("forwarded outcome dropped: its actor has stopped")
 
 
 def child_run_id(run_id: str, step: int) -> str:
@@ -116,10 +125,31 @@ class ToolNodeActor(_NodeActor):
     """Calls a node's tool on this actor's thread; side-effecting calls go through the effect journal."""
 
     def __init__(self, tools: ToolRegistry, journal: EffectJournal | None, slot: Slot | None = None,
-                 on_idle: Callable[[], None] | None = None) -> None:
+                 on_idle: Callable[[], None] | None = None, timeout: float = 0.0) -> None:
         super().__init__(slot, on_idle)
         self.tools = tools
         self.journal = journal
+        self.timeout = timeout
+        self._executor: ThreadPoolExecutor | None = None
+
+    def on_start(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-tool")
+
+    def on_stop(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _call(self, tool: Tool, arguments: dict[str, Any]) -> Any:
+        """Run the tool on the tool thread, at most `timeout` seconds (0 = no limit)."""
+        assert self._executor is not None
+        future = self._executor.submit(tool, arguments)
+        try:
+            return future.result(timeout=self.timeout or None)
+        except FutureTimeout:
+            # NOTE: a Python thread cannot be killed; later calls get a fresh thread instead of queueing behind it.
+            self._executor.shutdown(wait=False)
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-tool")
+            raise ToolError(tool.name, f"tool {tool.name} timed out after {self.timeout}s") from None
 
     def execute(self, message: NodeInput) -> NodeOutput:
         node = message.node
@@ -132,7 +162,7 @@ class ToolNodeActor(_NodeActor):
             journalled = tool.side_effects and self.journal is not None
             replayed, result = self.journal.lookup(key) if journalled else (False, None)
             if not replayed:
-                result = tool(arguments)
+                result = self._call(tool, arguments)
                 if journalled:
                     self.journal.record(ToolEffect(key, message.run_id, tool.name, result, utc_now()))
         except NotFound:

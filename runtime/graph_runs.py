@@ -74,7 +74,7 @@ class GraphRuns:
         self._retired: list[Slot] = []
         self._tables: dict[str, RunTable] = {}
         self._tool_pool = AgentPool("graph:tools", max(config.graph_node_pool, 1), lambda slot, on_idle:
-                                    ToolNodeActor.start(tools, journal, slot, on_idle))
+                                    ToolNodeActor.start(tools, journal, slot, on_idle, config.tool_timeout))
         self._router = Slot("graph:router", lambda slot: RouterNodeActor.start(slot))
         self._agent = Slot("graph:agent", lambda slot: AgentNodeActor.start(pools, self._progress, store, slot))
         self._dispatch = {"tool": self._tool_pool.dispatch, "router": self._router.tell, "agent": self._agent.tell}
@@ -166,6 +166,10 @@ class GraphRuns:
         Nodes up to the checkpoint are not run again. `first_seq` numbers the new events
         (default: after the run's last stored event); `input` answers a waiting human node.
         """
+        next_node = checkpoint["next_node"]
+        if next_node is not None and next_node not in self.graph(workflow).nodes:
+            raise RunError(run_id, f"checkpoint {checkpoint['step']} continues at {next_node!r}, which workflow"
+                                   f" {workflow!r} does not have")
         if first_seq is None:
             first_seq = last_seq(self.reader(), run_id) + 1
         message = ExecuteGraph(run_id, session_id, dict(checkpoint["state"]), checkpoint["next_node"],

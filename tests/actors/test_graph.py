@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -216,3 +217,21 @@ def test_runs_without_checkpoints_complete_and_write_none(graphs: System) -> Non
     result = graphs.graph_run("counter", "x", checkpoints=False)
     assert result.status == "completed" and result.state["n"] == 6
     assert graphs.reader().checkpoints(result.run_id) == []
+
+
+def test_a_restarted_graph_actor_carries_on_with_the_runs_in_flight(graphs: System) -> None:
+    gate = threading.Event()
+    graphs.tools.register(Tool("hold", "wait for the gate", NUMBER, lambda value: gate.wait(30) and value))
+    graph = Graph("held").add(ToolNode("hold", "hold", {"value": 5}, output_key="n"),
+                              ToolNode("inc", "add", args_from={"value": "n"}, output_key="n"))
+    graphs.register_workflow("held", graph.chain("hold", "inc").entry("hold"))
+    handle = graphs.graph_run_async("held", "x")
+    assert graphs.graphs is not None
+    slot = graphs.graphs._actor("held")
+    slot.tell("not a graph message")  # the actor crashes on it and its slot starts a successor
+    deadline = time.monotonic() + 10
+    while slot.restarts == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    gate.set()
+    result = handle.result(30)
+    assert slot.restarts == 1 and result.status == "completed" and result.state["n"] == 6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import threading
 from typing import Any
 
 import pytest
@@ -68,3 +69,28 @@ def test_router_node_names_the_next_node_or_the_error() -> None:
         slot.stop()
     assert (routed.next, routed.data) == ("b", {"route": "big"})
     assert failed.error == "KeyError: 'n'" and failed.next is None
+
+
+def test_a_forwarded_outcome_to_a_stopped_actor_is_dropped_quietly() -> None:
+    slot = Slot("gone", lambda slot: RouterNodeActor.start(slot))
+    slot.stop()
+    future = ForwardingFuture(slot, lambda value, error: value)
+    future.set(1)
+    assert future.get(timeout=1) == 1
+
+
+def test_a_hung_tool_times_out_and_the_next_call_still_runs() -> None:
+    release = threading.Event()
+    tools = ToolRegistry([Tool("hang", "waits", {"type": "object"}, lambda: release.wait(30)),
+                          Tool("ok", "answers", {"type": "object"}, lambda: "fine")])
+    slot = Slot("tools", lambda slot: ToolNodeActor.start(tools, None, slot, None, 0.2))
+    inbox = Inbox()
+    try:
+        slot.tell(NodeInput("r", "s", 1, ToolNode("h", "hang"), {}, inbox))
+        slot.tell(NodeInput("r", "s", 2, ToolNode("k", "ok"), {}, inbox))
+        hung, fine = inbox.get(), inbox.get()
+    finally:
+        release.set()
+        slot.stop()
+    assert hung.error == "tool hang timed out after 0.2s"
+    assert fine.update == {"k": "fine"}
