@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from agentstage.runtime.graph.builder import Graph
 from agentstage.runtime.graph.nodes import AgentNode, RouterNode, ToolNode
-from agentstage.runtime.secops.workflow import secops_graph
 from agentstage.runtime.workflow.registry import WorkflowRegistry
 
 __all__ = ["basic", "default_registry", "triage"]
@@ -29,10 +28,18 @@ def triage() -> Graph:
     return graph.chain("measure", "route").entry("measure")
 
 
+def _secops() -> Graph:
+    # NOTE: imported on first use: the secops package imports the tools package, whose built-ins import
+    # secops; importing it here at module level breaks `import agentstage.runtime.workflow` run first.
+    from agentstage.runtime.secops.workflow import secops_graph
+
+    return secops_graph()
+
+
 def default_registry() -> WorkflowRegistry:
     """A new registry holding the built-in workflows."""
     registry = WorkflowRegistry()
     registry.register("basic", basic)
     registry.register("triage", triage)
-    registry.register("secops", secops_graph)
+    registry.register("secops", _secops)
     return registry
