@@ -65,6 +65,7 @@ class ActiveRun:
     last_seq: int
     claimed: bool = False
     worker_id: str = ""
+    checkpoint: dict[str, Any] | None = None
 
 
 class Load:
@@ -220,9 +221,14 @@ class CoordinatorActor(SupervisedActor):
             batch.records.extend(m.effects)
             return
         batch.records.extend((*m.events, *m.effects, *m.checkpoints))
+        if m.attempt == 0:
+            return
         if run is not None:
             if m.events:
                 run.last_seq = max(run.last_seq, m.events[-1].seq)
+            for cp in m.checkpoints:
+                if run.checkpoint is None or cp.step >= run.checkpoint["step"]:
+                    run.checkpoint = {"step": cp.step, "node": cp.node, "next_node": cp.next_node, "state": cp.state}
             if run.claimed:
                 return
             run.claimed, run.worker_id = True, m.worker_id
@@ -286,7 +292,9 @@ class CoordinatorActor(SupervisedActor):
             return
         delay = retry_delay(task.attempt, self.config.task_backoff, self.config.task_max_backoff,
                             self.config.task_jitter)
-        following = dataclasses.replace(task, attempt=task.attempt + 1, first_seq=seq + 1)
+        checkpoint = run.checkpoint if run is not None and run.checkpoint is not None else task.checkpoint
+        following = dataclasses.replace(task, attempt=task.attempt + 1, first_seq=seq + 1,
+                                        checkpoint=checkpoint if task.mode == "graph" else None)
         batch.records.append(Event(task.run_id, seq, "run.queued", now, task.session_id,
                                    {"attempt": following.attempt, "retry_of": task.attempt, "delay_s": round(delay, 3),
                                     "reason": reason}, error=reason))
@@ -294,7 +302,7 @@ class CoordinatorActor(SupervisedActor):
                                         {"reason": reason, "delay_s": round(delay, 3), "worker_id": worker_id}))
         batch.ops.append(("zadd", self.layout.delayed, to_wire(following), time.time() + delay))
         batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, entry_id))
-        self.active[task.run_id] = ActiveRun(following, seq)
+        self.active[task.run_id] = ActiveRun(following, seq, checkpoint=following.checkpoint)
 
     def _requeue(self, m: Requeue, batch: Batch) -> None:
         if m.run_id in self.active:
@@ -312,8 +320,9 @@ class CoordinatorActor(SupervisedActor):
         seq = row.last_seq + 1
         history = self.reader().session_history(row.session_id)
         mode = "run" if row.kind == "agent" else "graph"
+        checkpoint = self._latest_checkpoint(row.run_id) if mode == "graph" else None
         task = Task(new_id(), row.run_id, row.session_id, row.input, mode, row.agent or "default",
-                    row.workflow or "", attempt, seq + 1, history, dict(row.metadata), None, utc_now())
+                    row.workflow or "", attempt, seq + 1, history, dict(row.metadata), checkpoint, utc_now())
         now = utc_now()
         batch.records.append(Event(row.run_id, seq, "run.queued", now, row.session_id,
                                    {"attempt": attempt, "reason": "requeued", "dlq_id": m.dlq_id or None}))
@@ -322,7 +331,14 @@ class CoordinatorActor(SupervisedActor):
                           ("xadd", self.layout.tasks, to_wire(task), None)])
         if m.dlq_id:
             batch.ops.append(("xdel", self.layout.dlq, m.dlq_id))
-        self.active[row.run_id] = ActiveRun(task, seq)
+        self.active[row.run_id] = ActiveRun(task, seq, checkpoint=checkpoint)
+
+    def _latest_checkpoint(self, run_id: str) -> dict[str, Any] | None:
+        try:
+            found = self.reader().checkpoint(run_id)
+        except (NotFound, StoreError):
+            return None
+        return {key: found[key] for key in ("step", "node", "next_node", "state")}
 
     def _stored_last_seq(self, run_id: str) -> int:
         try:

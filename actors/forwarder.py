@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from loguru import logger
-
 from agentstage.actors.bridge import Send
 from agentstage.actors.messages import RunResult, TaskDone, TaskRecords, to_wire
 from agentstage.actors.store import Write
@@ -44,24 +42,22 @@ class RecordForwarder:
         result = message.result if isinstance(message.result, RunResult) else None
         run_id = records[0].run_id if records else result.run_id if result else ""
         flight = self.state.get(run_id)
-        if flight is None:
-            logger.warning("dropping records of run {}: it is no longer in hand (released or cancelled)", run_id)
-            if message.reply is not None:
-                message.reply.set(message.result)
-            return
-        task = flight.task
         events = tuple(r for r in records if isinstance(r, Event))
         effects = tuple(r for r in records if isinstance(r, ToolEffect))
         checkpoints = tuple(r for r in records if isinstance(r, Checkpoint))
-        if message.reply is None:
-            wire = TaskRecords(task.task_id, run_id, task.attempt, self.state.worker_id, events, effects, checkpoints)
-            self.bridge.tell(Send((("xadd", self.layout.results, to_wire(wire), None),)))
+        if flight is None or result is None or flight.task.mode != "run":
+            # NOTE: records of a run not held as a task (a graph's child agent run, a released run) go as
+            # attempt 0: the coordinator keeps them unless the run has moved on to a newer attempt.
+            task_id, attempt = (flight.task.task_id, flight.task.attempt) if flight is not None else ("", 0)
+            wire = TaskRecords(task_id, run_id, attempt, self.state.worker_id, events, effects, checkpoints)
+            reply, value = message.reply, message.result
+            self.bridge.tell(Send((("xadd", self.layout.results, to_wire(wire), None),),
+                                  None if reply is None else lambda: reply.set(value)))
             return
-        status = result.status if result is not None else "failed"
-        error = result.error if result is not None else "run ended without a result"
-        done = TaskDone(task.task_id, run_id, task.attempt, self.state.worker_id, flight.entry_id, status, error,
-                        status == "failed" and _error_type(events) not in PERMANENT_ERRORS, events, effects,
-                        checkpoints, utc_now())
+        task = flight.task
+        done = TaskDone(task.task_id, run_id, task.attempt, self.state.worker_id, flight.entry_id, result.status,
+                        result.error, result.status == "failed" and _error_type(events) not in PERMANENT_ERRORS,
+                        events, effects, checkpoints, utc_now())
         reply, value = message.reply, message.result
 
         def settled() -> None:
@@ -73,11 +69,19 @@ class RecordForwarder:
     def forward_effect(self, effect: ToolEffect) -> None:
         """Send a journalled tool effect to the coordinator's store as well."""
         flight = self.state.get(effect.run_id)
+        task_id, attempt = (flight.task.task_id, flight.task.attempt) if flight is not None else ("", 0)
+        wire = TaskRecords(task_id, effect.run_id, attempt, self.state.worker_id, effects=(effect,))
+        self.bridge.tell(Send((("xadd", self.layout.results, to_wire(wire), None),)))
+
+    def graph_done(self, run_id: str, status: str, error: str | None) -> None:
+        """A graph run held as a task ended (completed, failed or waiting for input): report it."""
+        flight = self.state.get(run_id)
         if flight is None:
             return
         task = flight.task
-        wire = TaskRecords(task.task_id, effect.run_id, task.attempt, self.state.worker_id, effects=(effect,))
-        self.bridge.tell(Send((("xadd", self.layout.results, to_wire(wire), None),)))
+        done = TaskDone(task.task_id, run_id, task.attempt, self.state.worker_id, flight.entry_id, status, error,
+                        False, ended_at=utc_now())
+        self.bridge.tell(Send((("xadd", self.layout.results, to_wire(done), None),), lambda: self.on_done(run_id)))
 
 
 def _error_type(events: tuple[Event, ...]) -> str:

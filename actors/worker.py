@@ -10,6 +10,7 @@ started; tasks left pending by a previous life of this worker are released for a
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from agentstage.actors.messages import RunAgent, Task, TaskDone, TaskReleased, t
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.clock import utc_now
+from agentstage.runtime.errors import AgentstageError
 from agentstage.runtime.state.records import Event
 from agentstage.runtime.streams import (
     REDIS_DOWN,
@@ -124,6 +126,7 @@ class WorkerActor(SupervisedActor):
 
     def __init__(self, state: WorkerState, layout: StreamLayout, url: str, bridge: Slot,
                  pools: dict[str, AgentPool], claim_ttl: float, wake: Callable[[], None] | None = None,
+                 graphs: Any = None, on_graph_done: Callable[[str, str, str | None], None] | None = None,
                  slot: Slot | None = None) -> None:
         super().__init__(slot)
         self.state = state
@@ -134,11 +137,19 @@ class WorkerActor(SupervisedActor):
         self.claim_ttl = max(int(claim_ttl), 60)
         self.client: redis.Redis | None = None
         self.wake = wake
+        self.graphs = graphs
+        self.on_graph_done = on_graph_done
+        self._waiter: ThreadPoolExecutor | None = None
+        self._stopping = threading.Event()
 
     def on_start(self) -> None:
         self.client = redis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=2)
+        self._waiter = ThreadPoolExecutor(max_workers=self.state.concurrency, thread_name_prefix="graph-wait")
 
     def on_stop(self) -> None:
+        self._stopping.set()
+        if self._waiter is not None:
+            self._waiter.shutdown(wait=False, cancel_futures=True)
         if self.client is not None:
             self.client.close()
 
@@ -178,6 +189,8 @@ class WorkerActor(SupervisedActor):
             elif cancelled:
                 self.state.unreserve()
                 self._end_unstarted(entry, task, "cancelled", None)
+            elif task.mode == "graph" and self.graphs is not None:
+                self._start_graph(entry, task)
             elif task.mode != "run" or task.agent not in self.pools:
                 self.state.unreserve()
                 reason = (f"unknown agent {task.agent!r} on worker {self.state.worker_id}" if task.mode == "run"
@@ -211,6 +224,45 @@ class WorkerActor(SupervisedActor):
                            task.first_seq, {**task.metadata, "worker_id": self.state.worker_id,
                                             "task_id": task.task_id})
         self.pools[task.agent].dispatch(StartRun(request, pykka.ThreadingFuture()))
+
+    def _start_graph(self, entry: Entry, task: Task) -> None:
+        """Run a graph task from the checkpoint it carries (or from the start): finished nodes never rerun."""
+        try:
+            graph = self.graphs.graph(task.workflow)
+        except AgentstageError as exc:
+            self.state.unreserve()
+            self._end_unstarted(entry, task, "failed", str(exc))
+            return
+        checkpoint = task.checkpoint or {"step": 0, "node": "__start__", "next_node": graph.entry,
+                                         "state": {"input": task.input}}
+        self.state.start(InFlight(task, entry.entry_id))
+        opening = {"step": checkpoint["step"], "node": checkpoint["next_node"], "attempt": task.attempt,
+                   "worker_id": self.state.worker_id, "workflow": task.workflow}
+        try:
+            handle = self.graphs.continue_from(task.workflow, task.run_id, task.session_id, checkpoint,
+                                               first_seq=task.first_seq, opening_data=opening)
+        except AgentstageError as exc:
+            self.state.finish(task.run_id)
+            self._end_unstarted(entry, task, "failed", str(exc))
+            return
+        assert self._waiter is not None
+        self._waiter.submit(self._await_graph, task.run_id, handle)
+
+    def _await_graph(self, run_id: str, handle: Any) -> None:
+        while not self._stopping.is_set():
+            try:
+                result = handle.result(timeout=0.5)
+            except pykka.Timeout:
+                continue
+            except Exception as exc:  # NOTE: the graph actor reports failures as values; anything else ends the task
+                result = None
+                error = f"{type(exc).__name__}: {exc}"
+            if self.on_graph_done is not None:
+                if result is None:
+                    self.on_graph_done(run_id, "failed", error)
+                else:
+                    self.on_graph_done(run_id, result.status, result.error)
+            return
 
     def _end_unstarted(self, entry: Entry, task: Task, status: str, error: str | None) -> None:
         kind = "run.cancelled" if status == "cancelled" else "run.failed"

@@ -34,6 +34,8 @@ from agentstage.runtime.errors import ConfigError, NotFound
 from agentstage.runtime.llm.factory import create_provider
 from agentstage.runtime.llm.types import Provider
 from agentstage.runtime.distributed.journal import RedisJournal
+from agentstage.runtime.graph_runs import GraphRuns, workflow_dir
+from agentstage.runtime.workflow import WorkflowRegistry, default_registry
 from agentstage.runtime.state.reader import SQLiteReader
 from agentstage.runtime.state.sqlite import SQLiteWriter
 from agentstage.runtime.streams import COORDINATOR_GROUP, WORKERS_GROUP, StreamLayout
@@ -50,6 +52,7 @@ class WorkerSetup:
     agents: Iterable[AgentSpec] = ()
     tools: ToolRegistry | None = None
     providers: dict[str, Provider] = field(default_factory=dict)
+    workflows: WorkflowRegistry | None = None
 
 
 def load_setup(target: str) -> WorkerSetup:
@@ -63,6 +66,20 @@ def load_setup(target: str) -> WorkerSetup:
     if not isinstance(setup, WorkerSetup):
         raise ConfigError("--app", target, "the function must return a WorkerSetup")
     return setup
+
+
+class _NoHistory:
+    """What a worker knows of stored runs: nothing (it never opens the coordinator's store).
+
+    Graph tasks carry their checkpoint and first event seq, so only a graph's child agent runs
+    ask; they start their numbering afresh.
+    """
+
+    def get_run(self, run_id: str) -> Any:
+        raise NotFound("run", run_id)
+
+    def events(self, run_id: str, *, after_seq: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        return []
 
 
 def default_worker_id() -> str:
@@ -164,8 +181,13 @@ class WorkerNode:
         specs.setdefault("default", AgentSpec.from_config(self.config))
         for spec in specs.values():
             self._start_pool(spec, tools)
+        self.workflows = self.setup.workflows or default_registry()
+        self.workflows.load_dir(workflow_dir(self.config))
+        self.graphs = GraphRuns(self.config, self.forwarder, _NoHistory, tools, self.journal, self.pools.get,
+                                self.workflows)
         self.worker = Slot("worker", lambda slot: WorkerActor.start(
-            state, layout, url, self.bridge, self.pools, self.config.task_lease * 20, lambda: self.reader.wake(), slot))
+            state, layout, url, self.bridge, self.pools, self.config.task_lease * 20, lambda: self.reader.wake(),
+            self.graphs, self.forwarder.graph_done, slot))
         self.reader = StreamReader(url, layout, (layout.tasks,), WORKERS_GROUP, self.worker_id, self._deliver,
                                    state.free, name=f"worker-{self.worker_id}")
         self.monitor = WorkerMonitor(url, layout, state, self.config.heartbeat_interval)
@@ -216,6 +238,7 @@ class WorkerNode:
         self.monitor.stop("stopped")
         for pool in self.pools.values():
             pool.stop(timeout)
+        self.graphs.stop(timeout)
         self.worker.stop(timeout)
         self.bridge.stop(timeout)
         self.journal.close()

@@ -91,3 +91,24 @@ def test_duplicate_task_entry_runs_once(tmp_path, redis_url):
         wait_for(lambda: ops.client.xpending(ops.layout.tasks, "workers")["pending"] == 0)
     events = reader(config).events("dup-run")
     assert [e["type"] for e in events].count("run.started") == 1
+
+
+def test_graph_run_completes_on_a_worker_with_checkpoints_recorded(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    with coordinator(config), worker(config), RuntimeOps(config) as ops:
+        run_id = ops.enqueue("go", mode="graph", workflow="relay")["run_id"]
+        outcome = ops.wait(run_id, 30)
+    assert outcome["status"] == "completed", outcome
+    db = reader(config)
+    assert [c["step"] for c in db.checkpoints(run_id)] == [1, 2, 3]
+    run = db.get_run(run_id)
+    assert (run.kind, run.workflow, run.status) == ("graph", "relay", "completed")
+    assert db.checkpoint(run_id)["state"]["c"] == {"tallied": "c"}
+
+
+def test_graph_task_of_unknown_workflow_fails_without_retry(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    with coordinator(config), worker(config), RuntimeOps(config) as ops:
+        run_id = ops.enqueue("go", mode="graph", workflow="nope")["run_id"]
+        outcome = ops.wait(run_id, 30)
+    assert outcome["status"] == "failed" and "nope" in outcome["error"]

@@ -136,3 +136,25 @@ def test_chaos_200_runs_with_repeated_kill_9(cluster):
     assert retried, "no kill hit a task in flight"
     assert all(a[0]["status"] == "failed" and a[0]["error"] for a in retried)
     print(f"chaos: {kills} kills, {len(retried)} runs retried, {sum(map(len, attempts.values()))} attempts")
+
+
+def test_graph_continues_on_another_worker_from_its_last_checkpoint_after_a_kill(cluster):
+    config = cluster.config
+    cluster.coordinator()
+    cluster.worker("w1", 1)
+    with RuntimeOps(config) as ops:
+        wait_for(lambda: live_workers(ops, "w1"))
+        run_id = ops.enqueue("go", mode="graph", workflow="relay")["run_id"]
+        wait_for(lambda: reader(config).checkpoints(run_id), interval=0.01)
+        cluster.kill("w1")
+        cluster.worker("w2", 1)
+        outcome = ops.wait(run_id, 60)
+    assert outcome["status"] == "completed", cluster.log("coordinator")
+    db = reader(config)
+    assert [c["step"] for c in db.checkpoints(run_id)] == [1, 2, 3]
+    assert sorted(cluster.tallies()) == ["a", "b", "c"]
+    events = db.events(run_id)
+    assert [e["node"] for e in events if e["type"] == "node.exited"].count("a") == 1
+    resumed = [e for e in events if e["type"] == "run.resumed"]
+    assert resumed[-1]["data"]["worker_id"] == "w2" and resumed[-1]["data"]["step"] >= 1
+    assert [(a["worker_id"], a["status"]) for a in db.attempts(run_id)] == [("w1", "failed"), ("w2", "completed")]

@@ -2,7 +2,8 @@
 
 Agents: `slow` naps (a long step, to kill a worker mid-task or cancel at a step boundary),
 `tally` records a side effect per key in $TALLY_FILE after a nap (to prove effects are not
-repeated), `flaky` always fails with a transient provider error (retries -> DLQ).
+repeated), `flaky` always fails with a transient provider error (retries -> DLQ). Workflow
+`relay` is three tally steps (a graph to kill mid-run).
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import time
 from agentstage.runtime.agents import AgentSpec
 from agentstage.runtime.distributed.node import WorkerSetup
 from agentstage.runtime.errors import TransientError
+from agentstage.runtime.graph.builder import Graph
+from agentstage.runtime.graph.nodes import ToolNode
 from agentstage.runtime.llm.scripted import Rule, ScriptedProvider
 from agentstage.runtime.llm.types import LLMRequest, LLMResponse, Provider
 from agentstage.runtime.retry import RetryPolicy
 from agentstage.runtime.tools.builtin import builtin_tools
 from agentstage.runtime.tools.registry import Tool, ToolRegistry
+from agentstage.runtime.workflow import default_registry
 
 
 def nap(ms: int) -> dict:
@@ -71,6 +75,13 @@ class _Looping(_IntArgs):
         return super().generate(request)
 
 
+def relay() -> Graph:
+    """Three side-effecting tool steps, each tallying its own key after a nap."""
+    graph = Graph("relay", description="three tally steps")
+    graph.add(*(ToolNode(key, "tally", args={"key": key, "ms": 700}, output_key=key) for key in ("a", "b", "c")))
+    return graph.chain("a", "b", "c").entry("a")
+
+
 def setup() -> WorkerSetup:
     tools = ToolRegistry([
         *builtin_tools(),
@@ -80,10 +91,13 @@ def setup() -> WorkerSetup:
                                                "required": ["key"]}, tally, side_effects=True),
     ])
     once = RetryPolicy(1, 0.01, 2.0, 0.01, 0.0)
+    workflows = default_registry()
+    workflows.register("relay", relay)
     return WorkerSetup(
         agents=[AgentSpec("slow", tools=("nap",), max_iterations=50, retry=once),
                 AgentSpec("tally", tools=("tally",), retry=once),
                 AgentSpec("flaky", retry=once)],
         tools=tools,
         providers={"slow": _Looping(RULES), "tally": _IntArgs(RULES), "flaky": FlakyProvider()},
+        workflows=workflows,
     )
