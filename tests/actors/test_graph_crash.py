@@ -19,6 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 import apsw
+import pytest
 
 from tests.graph_crash_child import Pause, open_system
 
@@ -65,6 +66,7 @@ def baseline(tmp: Path, seeds: dict[str, int]) -> tuple[dict[str, dict], list[st
     return results, effects.read_text().splitlines()
 
 
+@pytest.mark.timeout(600)  # 21 short-lived processes; generous for a loaded 2-core machine
 def test_killed_runs_resume_to_the_uninterrupted_result(tmp_path: Path) -> None:
     rng = random.Random(20261124)
     plan = [(f"crash-{i}", rng.randrange(0, 40), rng.choice(POINTS)) for i in range(TRIALS)]
