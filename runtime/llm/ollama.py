@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -17,10 +18,18 @@ from agentstage.runtime.llm._http import HttpProvider, parse_arguments
 from agentstage.runtime.llm._sse import iter_ndjson
 from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, StreamDelta, ToolCall, Usage
 
-__all__ = ["OllamaProvider"]
+__all__ = ["OllamaProvider", "host_url"]
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 DEFAULT_MODEL = "llama3.2"
+
+
+def host_url(host: str) -> str:
+    """`OLLAMA_HOST` as a base URL, read like Ollama's own clients: a bare `host[:port]` means http, port 11434."""
+    if "://" in host:
+        return host.rstrip("/")
+    parsed = urlsplit(f"http://{host}")
+    return f"http://{parsed.hostname}:{parsed.port or 11434}{parsed.path.rstrip('/')}"
 
 
 def _message(message: ChatMessage) -> dict[str, Any]:
@@ -41,8 +50,7 @@ class OllamaProvider(HttpProvider):
                  *, timeout: float = 600.0, connect_timeout: float = 5.0) -> None:
         super().__init__(client, timeout=timeout, connect_timeout=connect_timeout)
         self.model = model or DEFAULT_MODEL
-        host = host or DEFAULT_HOST
-        self.host = (host if "://" in host else f"http://{host}").rstrip("/")
+        self.host = host_url(host or DEFAULT_HOST)
 
     @property
     def url(self) -> str:

@@ -8,7 +8,7 @@ import pytest
 from agentstage.runtime import Config
 from agentstage.runtime.errors import FatalError, TransientError
 from agentstage.runtime.llm.factory import create_provider, resolve_provider_name
-from agentstage.runtime.llm.ollama import OllamaProvider
+from agentstage.runtime.llm.ollama import OllamaProvider, host_url
 from agentstage.runtime.llm.types import ChatMessage, LLMRequest, ToolCall
 from tests.runtime.llm.agent_loop import ADD, run_loop
 from tests.runtime.llm.wire_server import Reply, WireServer
@@ -114,3 +114,9 @@ def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client
     assert result.status == "completed" and result.output == "The sum is 5."
     assert next(e for e in events if e["type"] == "tool.result")["data"]["result"] == {"sum": 5}
     assert wire.requests[1].body["messages"][-1] == {"role": "tool", "content": '{"sum": 5}', "tool_name": "add"}
+
+
+@pytest.mark.parametrize("host, url", [("gpu-box", "http://gpu-box:11434"), ("10.0.0.5:8080", "http://10.0.0.5:8080"),
+                                       ("https://ollama.example/", "https://ollama.example")])
+def test_ollama_host_is_read_like_ollamas_clients(host: str, url: str) -> None:
+    assert host_url(host) == url
