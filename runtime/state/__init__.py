@@ -3,7 +3,8 @@
 from agentstage.runtime.state.base import StoreReader, StoreWriter
 from agentstage.runtime.state.factory import StateBackend
 from agentstage.runtime.state.health import Health
-from agentstage.runtime.state.hybrid import HybridReader, HybridWriter
+from agentstage.runtime.state.hybrid import HybridWriter
+from agentstage.runtime.state.hybrid_reader import HybridReader
 from agentstage.runtime.state.reader import Page, RunRow, SQLiteReader
 from agentstage.runtime.state.records import (
     ApiKey,

@@ -7,7 +7,8 @@ import redis
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import ConfigError, StoreError
 from agentstage.runtime.state.base import StoreReader, StoreWriter
-from agentstage.runtime.state.hybrid import HybridReader, HybridWriter
+from agentstage.runtime.state.hybrid import HybridWriter, Pending
+from agentstage.runtime.state.hybrid_reader import HybridReader
 from agentstage.runtime.state.reader import SQLiteReader
 from agentstage.runtime.state.redis_layout import connect
 from agentstage.runtime.state.redis_reader import RedisReader
@@ -33,6 +34,7 @@ class StateBackend:
         self.kind = config.state
         self.client = client if client is not None or self.kind == "sqlite" else connect(config.redis_url)
         self._owns_client = client is None
+        self.pending = Pending()
         kwargs = (self.client.connection_pool.connection_kwargs if self.client is not None else {})
         self.where = f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
 
@@ -48,7 +50,7 @@ class StateBackend:
         sqlite = SQLiteWriter(config.state_path, busy_timeout_ms=config.busy_timeout_ms)
         if self.kind == "sqlite":
             return sqlite
-        return HybridWriter(sqlite, self.client, config.stream_prefix, ttl=config.state_redis_ttl)
+        return HybridWriter(sqlite, self.client, config.stream_prefix, ttl=config.state_redis_ttl, pending=self.pending)
 
     def reader(self) -> StoreReader:
         """A new reader; SQLite-backed readers hold a connection, so open one per thread."""
@@ -58,7 +60,8 @@ class StateBackend:
         sqlite = SQLiteReader(config.state_path)
         if self.kind == "sqlite":
             return sqlite
-        return HybridReader(sqlite, self.client, config.stream_prefix, ttl=config.state_redis_ttl)
+        return HybridReader(sqlite, self.client, config.stream_prefix, ttl=config.state_redis_ttl,
+                            pending=self.pending)
 
     def close(self) -> None:
         if self.client is not None and self._owns_client:

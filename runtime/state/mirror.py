@@ -16,7 +16,7 @@ import redis
 
 from agentstage.runtime.state.reader import RunRow
 from agentstage.runtime.state.records import Checkpoint, Event, Record, ToolEffect
-from agentstage.runtime.state.redis_layout import RedisLayout, checkpoint_dict, dumps, event_dict
+from agentstage.runtime.state.redis_layout import RedisLayout, checkpoint_json, dumps, event_json
 from agentstage.runtime.state.sqlite import store_errors
 
 __all__ = ["MISS", "RedisMirror"]
@@ -42,11 +42,11 @@ class RedisMirror:
         session_rows = [s for s in (_session_snapshot(connection, path, sid) for sid in sessions) if s is not None]
         events: dict[str, list[tuple[int, str]]] = {}
         for e in fresh:
-            events.setdefault(e.run_id, []).append((e.seq, dumps(event_dict(e))))
+            events.setdefault(e.run_id, []).append((e.seq, event_json(e)))
         ckpts: dict[str, list[tuple[int, str]]] = {}
         for r in other:
             if isinstance(r, Checkpoint):
-                ckpts.setdefault(r.run_id, []).append((r.step, dumps(checkpoint_dict(r))))
+                ckpts.setdefault(r.run_id, []).append((r.step, checkpoint_json(r)))
         effects = [r for r in other if isinstance(r, ToolEffect)]
         lay, ttl = self.layout, self.ttl
 
@@ -159,13 +159,14 @@ class RedisMirror:
 def _run_snapshot(connection: apsw.Connection, path: str, run_id: str) -> tuple | None:
     """`(row, version, n_events, n_ckpts, latest_step)` of a run as SQLite has it now, or None."""
     with store_errors(path):
-        rows = list(connection.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)))
-        if not rows:
-            return None
-        n_events = connection.execute("SELECT count(*) FROM events WHERE run_id = ?", (run_id,)).get
-        n_ckpts, latest = next(connection.execute("SELECT count(*), max(step) FROM checkpoints WHERE run_id = ?",
-                                                  (run_id,)))
-    row = dict(zip(RunRow.__dataclass_fields__, rows[0]))
+        rows = list(connection.execute(
+            f"SELECT {_RUN_COLUMNS}, (SELECT count(*) FROM events WHERE run_id = ?1),"
+            " (SELECT count(*) FROM checkpoints WHERE run_id = ?1), (SELECT max(step) FROM checkpoints WHERE run_id = ?1)"
+            " FROM runs WHERE run_id = ?1", (run_id,)))
+    if not rows:
+        return None
+    *values, n_events, n_ckpts, latest = rows[0]
+    row = dict(zip(RunRow.__dataclass_fields__, values))
     row["metadata"] = json.loads(row["metadata"] or "{}")
     return row, n_events + n_ckpts, n_events, n_ckpts, latest
 

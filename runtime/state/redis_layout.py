@@ -18,7 +18,7 @@ from redis.retry import Retry
 from agentstage.runtime.errors import StoreError
 from agentstage.runtime.state.records import Checkpoint, Event
 
-__all__ = ["RedisLayout", "connect", "dumps", "event_dict", "checkpoint_dict", "redis_errors"]
+__all__ = ["RedisLayout", "checkpoint_json", "connect", "dumps", "event_json", "redis_errors"]
 
 # Runs the run-row snapshot write: refuses an older version, moves the run between index sets.
 PUT_RUN = """
@@ -85,18 +85,19 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
 
-def event_dict(e: Event) -> dict[str, Any]:
-    """An event in the shape `SQLiteReader.events` returns."""
-    return {"run_id": e.run_id, "seq": e.seq, "type": e.type, "ts": e.ts, "session_id": e.session_id,
-            "node": e.node, "tool": e.tool, "provider": e.provider, "duration_ms": e.duration_ms,
-            "error": e.error, "data": json.loads(dumps(e.data))}
+def event_json(e: Event) -> str:
+    """An event as JSON in the shape `SQLiteReader.events` returns."""
+    return dumps({"run_id": e.run_id, "seq": e.seq, "type": e.type, "ts": e.ts, "session_id": e.session_id,
+                  "node": e.node, "tool": e.tool, "provider": e.provider, "duration_ms": e.duration_ms,
+                  "error": e.error, "data": e.data})
 
 
-def checkpoint_dict(c: Checkpoint) -> dict[str, Any]:
-    """A checkpoint in the shape `SQLiteReader.checkpoint` returns (with its state)."""
+def checkpoint_json(c: Checkpoint) -> str:
+    """A checkpoint as JSON in the shape `SQLiteReader.checkpoint` returns (state encoded once)."""
     state = dumps(c.state)
-    return {"step": c.step, "node": c.node, "next_node": c.next_node, "state_bytes": len(state.encode()),
-            "version": c.version, "created_at": c.ts, "run_id": c.run_id, "state": json.loads(state)}
+    head = dumps({"step": c.step, "node": c.node, "next_node": c.next_node, "state_bytes": len(state.encode()),
+                  "version": c.version, "created_at": c.ts, "run_id": c.run_id})
+    return f'{head[:-1]},"state":{state}}}'
 
 
 class RedisLayout:

@@ -54,9 +54,9 @@ from agentstage.runtime.state.records import (
 )
 from agentstage.runtime.state.redis_layout import (
     RedisLayout,
-    checkpoint_dict,
+    checkpoint_json,
     dumps,
-    event_dict,
+    event_json,
     redis_errors,
 )
 
@@ -178,7 +178,7 @@ class RedisWriter:
                 created = run["row"] is None
                 run["row"] = project_run(run["row"], r)
                 run["n_events"] += 1
-                events.setdefault(r.run_id, []).append((r.seq, dumps(event_dict(r))))
+                events.setdefault(r.run_id, []).append((r.seq, event_json(r)))
                 if r.type in ("run.queued", "run.started"):
                     session = self._session_state(sessions, state, r.session_id)
                     session["row"] = project_session(session["row"], r)
@@ -190,7 +190,7 @@ class RedisWriter:
                 run = self._run_state(runs, state, r.run_id)
                 run["n_ckpts"] += 1
                 run["latest_step"] = r.step if run["latest_step"] is None else max(run["latest_step"], r.step)
-                ckpts.setdefault(r.run_id, []).append((r.step, dumps(checkpoint_dict(r))))
+                ckpts.setdefault(r.run_id, []).append((r.step, checkpoint_json(r)))
             elif isinstance(r, RunAttempt):
                 key = f"attempt:{r.run_id}:{r.attempt}"
                 state[key] = dumps(merge_attempt(_loads(state.get(key)), dataclasses.asdict(r)))

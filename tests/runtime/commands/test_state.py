@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agentstage.runtime.cli import main
-from agentstage.runtime.state.hybrid import HybridReader
+from agentstage.runtime.state.hybrid_reader import HybridReader
 from agentstage.runtime.state.reader import SQLiteReader
 from agentstage.runtime.state.redis_layout import RedisLayout, connect
 from agentstage.runtime.state.sqlite import SQLiteWriter
