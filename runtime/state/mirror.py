@@ -56,7 +56,7 @@ class RedisMirror:
             for run_id, pairs in ckpts.items():
                 lay.add_scored(pipe, lay.checkpoints(run_id), pairs, ttl)
             for snapshot in snapshots:
-                lay.put_run(pipe, *snapshot, ttl)
+                lay.put_run(pipe, *snapshot[:5], ttl, snapshot[5])
             for row, n_runs in session_rows:
                 lay.put_session(pipe, row, n_runs, ttl)
             for t in effects:
@@ -107,7 +107,7 @@ class RedisMirror:
 
     def backfill_runs(self, connection: apsw.Connection, path: str, run_ids: Iterable[str]) -> None:
         snapshots = [s for s in (_run_snapshot(connection, path, r) for r in run_ids) if s is not None]
-        self.layout.execute(lambda pipe: [self.layout.put_run(pipe, *s, self.ttl) for s in snapshots])
+        self.layout.execute(lambda pipe: [self.layout.put_run(pipe, *s[:5], self.ttl, s[5]) for s in snapshots])
 
     def backfill_events(self, connection: apsw.Connection, path: str, run_id: str, events: list[dict[str, Any]]) -> None:
         snapshot = _run_snapshot(connection, path, run_id)
@@ -116,7 +116,7 @@ class RedisMirror:
             if events:
                 self.layout.add_scored(pipe, self.layout.events(run_id), [(e["seq"], dumps(e)) for e in events], self.ttl)
             if snapshot is not None:
-                self.layout.put_run(pipe, *snapshot, self.ttl)
+                self.layout.put_run(pipe, *snapshot[:5], self.ttl, snapshot[5])
 
         self.layout.execute(build)
 
@@ -127,7 +127,7 @@ class RedisMirror:
             self.layout.add_scored(pipe, self.layout.checkpoints(checkpoint["run_id"]),
                                    [(checkpoint["step"], dumps(checkpoint))], self.ttl)
             if snapshot is not None:
-                self.layout.put_run(pipe, *snapshot, self.ttl)
+                self.layout.put_run(pipe, *snapshot[:5], self.ttl, snapshot[5])
 
         self.layout.execute(build)
 
@@ -141,7 +141,7 @@ class RedisMirror:
 
         def build(pipe: Any) -> None:
             for snapshot in snapshots:
-                self.layout.put_run(pipe, *snapshot, self.ttl)
+                self.layout.put_run(pipe, *snapshot[:5], self.ttl, snapshot[5])
             self.layout.put_session(pipe, *session, self.ttl)
 
         self.layout.execute(build)
@@ -157,18 +157,18 @@ class RedisMirror:
 
 
 def _run_snapshot(connection: apsw.Connection, path: str, run_id: str) -> tuple | None:
-    """`(row, version, n_events, n_ckpts, latest_step)` of a run as SQLite has it now, or None."""
+    """`(row, version, n_events, n_ckpts, latest_step, arrival)` of a run as SQLite has it now, or None."""
     with store_errors(path):
         rows = list(connection.execute(
             f"SELECT {_RUN_COLUMNS}, (SELECT count(*) FROM events WHERE run_id = ?1),"
-            " (SELECT count(*) FROM checkpoints WHERE run_id = ?1), (SELECT max(step) FROM checkpoints WHERE run_id = ?1)"
-            " FROM runs WHERE run_id = ?1", (run_id,)))
+            " (SELECT count(*) FROM checkpoints WHERE run_id = ?1), (SELECT max(step) FROM checkpoints WHERE run_id = ?1),"
+            " rowid FROM runs WHERE run_id = ?1", (run_id,)))
     if not rows:
         return None
-    *values, n_events, n_ckpts, latest = rows[0]
+    *values, n_events, n_ckpts, latest, arrival = rows[0]
     row = dict(zip(RunRow.__dataclass_fields__, values))
     row["metadata"] = json.loads(row["metadata"] or "{}")
-    return row, n_events + n_ckpts, n_events, n_ckpts, latest
+    return row, n_events + n_ckpts, n_events, n_ckpts, latest, arrival
 
 
 def _session_snapshot(connection: apsw.Connection, path: str, session_id: str) -> tuple | None:

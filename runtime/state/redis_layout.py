@@ -20,7 +20,8 @@ from agentstage.runtime.state.records import Checkpoint, Event
 
 __all__ = ["RedisLayout", "checkpoint_json", "connect", "dumps", "event_json", "redis_errors"]
 
-# Runs the run-row snapshot write: refuses an older version, moves the run between index sets.
+# Runs the run-row snapshot write: refuses an older version, moves the run between index sets, and
+# keeps the run's arrival number (SQLite's rowid, or a counter), which orders same-millisecond runs.
 PUT_RUN = """
 local p, id = ARGV[1], ARGV[2]
 local key = p .. ':run:' .. id
@@ -32,9 +33,11 @@ if old[1] then
   if old[4] ~= '' then redis.call('ZREM', p .. ':runs:workflow:' .. old[4], m) end
   if old[5] ~= '' then redis.call('ZREM', p .. ':runs:worker:' .. old[5], m) end
 end
+local arrival = ARGV[14]
+if arrival == '' then arrival = redis.call('HGET', key, 'arrival') or redis.call('INCR', p .. ':arrival') end
 redis.call('HSET', key, 'row', ARGV[3], 'status', ARGV[4], 'created_at', ARGV[5], 'session_id', ARGV[6],
   'workflow', ARGV[7], 'worker_id', ARGV[8], 'version', ARGV[9], 'n_events', ARGV[10], 'n_ckpts', ARGV[11],
-  'latest_step', ARGV[12])
+  'latest_step', ARGV[12], 'arrival', arrival)
 local m = ARGV[5] .. '|' .. id
 redis.call('ZADD', p .. ':runs', 0, m)
 redis.call('ZADD', p .. ':runs:status:' .. ARGV[4], 0, m)
@@ -169,12 +172,12 @@ class RedisLayout:
         return f"{self.p}:audit" if entry_id is None else f"{self.p}:audit:{entry_id}"
 
     def put_run(self, pipe: Any, row: dict[str, Any], version: int, n_events: int, n_ckpts: int,
-                latest_step: int | None, ttl: int) -> None:
+                latest_step: int | None, ttl: int, arrival: int | None = None) -> None:
         """Queue the snapshot write of one run row on `pipe`."""
         pipe.evalsha(self._shas["put_run"], 0,
             self.p, row["run_id"], dumps(row), row["status"], row["created_at"], row["session_id"],
             row["workflow"] or "", row["worker_id"] or "", version, n_events, n_ckpts,
-            "" if latest_step is None else latest_step, ttl)
+            "" if latest_step is None else latest_step, ttl, "" if arrival is None else arrival)
 
     def add_scored(self, pipe: Any, key: str, pairs: Sequence[tuple[int, str]], ttl: int) -> None:
         """Queue adding members whose score (seq or step) is new on `pipe`."""

@@ -108,14 +108,23 @@ class RedisReader:
 
     def session_history(self, session_id: str, *, max_turns: int = 50) -> tuple[ChatMessage, ...]:
         """The conversation of a session's completed agent runs, oldest first."""
+        if max_turns <= 0:
+            return ()
         turns: list[RunRow] = []
         for row in self._walk(self.layout.runs_index("session", session_id), None, None, None):
+            if len(turns) >= max_turns and row.created_at != turns[-1].created_at:
+                break
             if row.status == "completed" and row.kind == "agent":
                 turns.append(row)
-                if len(turns) >= max_turns:
-                    break
+        # Runs created in the same millisecond keep the order they arrived in, as in SQLite.
+        with redis_errors(self.where):
+            pipe = self.client.pipeline(transaction=False)
+            for row in turns:
+                pipe.hget(self.layout.run(row.run_id), "arrival")
+            arrivals = [int(a or 0) for a in pipe.execute()] if turns else []
+        ordered = [row for _, row in sorted(zip(arrivals, turns), key=lambda p: (p[1].created_at, p[0]))]
         history: list[ChatMessage] = []
-        for row in reversed(turns):
+        for row in ordered[-max_turns:]:
             history += [ChatMessage("user", row.input), ChatMessage("assistant", row.output or "")]
         return tuple(history)
 

@@ -225,3 +225,11 @@ def test_an_unknown_record_type_is_refused(store: Store) -> None:
     with pytest.raises(TypeError, match="cannot store"):
         store.writer.write([object()])  # type: ignore[list-item]
 
+
+
+def test_session_history_keeps_arrival_order_within_a_millisecond(store: Store) -> None:
+    for name in ("zeta", "alpha", "mid"):
+        store.writer.write([Event(name, 1, "run.started", ts(1), "same", {"input": f"q-{name}", "kind": "agent"}),
+                            completed(name, session="same", second=2)])
+    assert [m.content for m in store.reader.session_history("same")][::2] == ["q-zeta", "q-alpha", "q-mid"]
+    assert [m.content for m in store.reader.session_history("same", max_turns=2)][::2] == ["q-alpha", "q-mid"]
