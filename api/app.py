@@ -21,13 +21,31 @@ from agentstage.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from agentstage.api.openapi import build_openapi
 from agentstage.api.resources.admin import AuditResource, KeyResource, KeysResource, LoginResource, MeResource
 from agentstage.api.resources.base import Resource
+from agentstage.api.resources.catalog import (
+    BindingResource,
+    BundlesResource,
+    CredentialsResource,
+    InstanceResource,
+    InstancesResource,
+    ProvidersResource,
+    RegistryResource,
+    TemplatesResource,
+)
+from agentstage.api.resources.distributed import (
+    CancelResource,
+    DetailsResource,
+    DlqRequeueResource,
+    DlqResource,
+    LiveWorkersResource,
+    QueuesResource,
+    RequeueResource,
+)
 from agentstage.api.resources.events import EventsResource, EventStreamResource, RunStreamResource
 from agentstage.api.resources.meta import (
     HealthResource,
     MetricsResource,
     OpenApiResource,
     ReadyResource,
-    ToolsRegistryResource,
 )
 from agentstage.api.resources.runs import (
     RunCheckpointResource,
@@ -38,15 +56,18 @@ from agentstage.api.resources.runs import (
 )
 from agentstage.api.resources.runtime import AttemptsResource, WorkersResource
 from agentstage.api.resources.sessions import SessionRunsResource, SessionsResource
+from agentstage.api.resources.workflows import RunResumeResource, WorkflowResource, WorkflowsResource
+from agentstage.api.ui import mount_ui
 from agentstage.runtime import Config, System
+from agentstage.runtime.distributed.ops import RuntimeOps
 
 __all__ = ["create_app", "get_app"]
 
 V1 = "/api/v1"
 
 
-def _routes(backend: Backend) -> dict[str, Resource]:
-    return {
+def _routes(backend: Backend, ops: RuntimeOps | None) -> dict[str, Resource]:
+    routes = {
         "/healthz": HealthResource(backend),
         "/readyz": ReadyResource(backend),
         f"{V1}/auth/login": LoginResource(backend),
@@ -67,8 +88,30 @@ def _routes(backend: Backend) -> dict[str, Resource]:
         f"{V1}/metrics/summary": MetricsResource(backend),
         f"{V1}/runtime/workers": WorkersResource(backend),
         f"{V1}/runtime/runs/{{run_id}}/attempts": AttemptsResource(backend),
-        f"{V1}/tools/registry": ToolsRegistryResource(backend),
+        f"{V1}/tools/registry": RegistryResource(backend),
+        f"{V1}/tools/bundles": BundlesResource(backend),
+        f"{V1}/tools/templates": TemplatesResource(backend),
+        f"{V1}/tools/instances": InstancesResource(backend),
+        f"{V1}/tools/instances/{{name}}": InstanceResource(backend),
+        f"{V1}/workflows/{{name}}/tools/{{tool}}": BindingResource(backend),
+        f"{V1}/integrations/providers": ProvidersResource(backend),
+        f"{V1}/integrations/credentials": CredentialsResource(backend),
+        f"{V1}/workflows": WorkflowsResource(backend),
+        f"{V1}/workflows/{{name}}": WorkflowResource(backend),
     }
+    if ops is None:
+        routes[f"{V1}/runs/{{run_id}}/resume"] = RunResumeResource(backend)
+    if ops is not None:
+        routes.update({
+            f"{V1}/runtime/workers": LiveWorkersResource(backend, ops),
+            f"{V1}/runtime/queues": QueuesResource(backend, ops),
+            f"{V1}/runtime/dlq": DlqResource(backend, ops),
+            f"{V1}/runtime/details": DetailsResource(backend, ops),
+            f"{V1}/runtime/runs/{{run_id}}/cancel": CancelResource(backend, ops),
+            f"{V1}/runtime/runs/{{run_id}}/requeue": RequeueResource(backend, ops),
+            f"{V1}/runtime/dlq/{{dlq_id}}/requeue": DlqRequeueResource(backend, ops),
+        })
+    return routes
 
 
 def create_app(
@@ -77,6 +120,7 @@ def create_app(
     *,
     local_admin: bool = False,
     login_tokens: Iterable[str] = (),
+    ops: RuntimeOps | None = None,
 ) -> falcon.App:
     """A WSGI app serving the DevUI API over a started `system`.
 
@@ -85,8 +129,10 @@ def create_app(
         config: API settings (default: the system's config).
         local_admin: let loopback requests without a key in as admin (opt-in, for `agentstage ui`).
         login_tokens: one-time tokens `POST /api/v1/auth/login` exchanges for an admin key.
+        ops: the distributed runtime's operations; when given, runs are enqueued on it and its
+            queues, DLQ, cancel and requeue routes are served.
     """
-    backend = Backend(system, config)
+    backend = Backend(system, config, ops)
     backend.login_tokens.update(login_tokens)
     settings = backend.config
     origins = [o.strip() for o in settings.api_cors_origins.split(",") if o.strip()]
@@ -97,12 +143,13 @@ def create_app(
     app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     install_error_handling(app)
-    resources = _routes(backend)
+    resources = _routes(backend, ops)
     openapi = OpenApiResource(backend, {})
     resources[f"{V1}/openapi.json"] = openapi
     for template, resource in resources.items():
         app.add_route(template, resource)
     openapi.document = build_openapi(app, resources)
+    mount_ui(app)
     return app
 
 

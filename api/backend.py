@@ -12,6 +12,7 @@ import falcon
 
 from agentstage.runtime import Config, System
 from agentstage.runtime.clock import new_id, utc_now
+from agentstage.runtime.distributed.ops import RuntimeOps
 from agentstage.runtime.state import AuditEntry
 from agentstage.runtime.state.admin import AdminReader
 from agentstage.runtime.state.records import Record
@@ -29,13 +30,15 @@ class Principal:
 
 
 class Backend:
-    """The running System plus what the API adds: readers per request thread and audited writes."""
+    """The running System (and the distributed runtime's `ops`, when used) plus what the API adds:
+    readers per request thread and audited writes."""
 
-    def __init__(self, system: System, config: Config | None = None) -> None:
+    def __init__(self, system: System, config: Config | None = None, ops: RuntimeOps | None = None) -> None:
         if not system.running:
             raise RuntimeError("create_app needs a started System")
         self.system = system
         self.config = config if config is not None else system.config
+        self.ops = ops
         self._local = threading.local()
         self._readers: list[AdminReader] = []
         self._lock = threading.Lock()

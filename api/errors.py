@@ -13,6 +13,8 @@ import marshmallow
 from loguru import logger
 
 from agentstage.runtime.errors import NotFound, StoreError
+from agentstage.runtime.integrations.catalog import Conflict
+from agentstage.runtime.tools.custom import DefinitionError
 
 __all__ = ["FieldError", "install_error_handling"]
 
@@ -41,6 +43,14 @@ def _not_found(req: falcon.Request, resp: falcon.Response, exc: NotFound, params
     raise FieldError(404, title="Not found", description=f"unknown {exc.kind}: {exc.key}")
 
 
+def _definition(req: falcon.Request, resp: falcon.Response, exc: DefinitionError, params: dict) -> None:
+    raise FieldError(422, title="Invalid definition", description=str(exc), errors={exc.field: [exc.reason]})
+
+
+def _conflict(req: falcon.Request, resp: falcon.Response, exc: Conflict, params: dict) -> None:
+    raise FieldError(409, title="Conflict", description=str(exc), errors={"name": [str(exc)]})
+
+
 def _store(req: falcon.Request, resp: falcon.Response, exc: StoreError, params: dict) -> None:
     logger.error("store error on {} {} (request {}): {}", req.method, req.path,
                  getattr(req.context, "request_id", ""), exc.reason)
@@ -62,3 +72,5 @@ def install_error_handling(app: falcon.App) -> None:
     app.add_error_handler(marshmallow.ValidationError, _validation)
     app.add_error_handler(NotFound, _not_found)
     app.add_error_handler(StoreError, _store)
+    app.add_error_handler(DefinitionError, _definition)
+    app.add_error_handler(Conflict, _conflict)

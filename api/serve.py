@@ -34,11 +34,13 @@ class ApiServer(BaseApplication):
         local_admin: loopback requests without a key are admin (`ui --ui-allow-local-admin`).
         login_tokens: one-time admin login tokens (`ui`).
         on_ready: called in the arbiter once the socket listens.
+        distributed: enqueue runs on the Redis runtime and serve its operations routes.
     """
 
     def __init__(self, config: Config, *, local_admin: bool = False, login_tokens: Iterable[str] = (),
-                 on_ready: Callable[[], None] | None = None) -> None:
+                 on_ready: Callable[[], None] | None = None, distributed: bool = False) -> None:
         self.config_ = config
+        self.distributed = distributed
         self.local_admin = local_admin
         self.login_tokens = tuple(login_tokens)
         self.on_ready = on_ready
@@ -65,9 +67,12 @@ class ApiServer(BaseApplication):
 
     def load(self) -> falcon.App:
         from agentstage.api.app import create_app
+        from agentstage.runtime.distributed.ops import RuntimeOps
 
         self.system = System(self.config_).start()
-        return create_app(self.system, self.config_, local_admin=self.local_admin, login_tokens=self.login_tokens)
+        ops = RuntimeOps(self.config_) if self.distributed else None
+        return create_app(self.system, self.config_, local_admin=self.local_admin, login_tokens=self.login_tokens,
+                          ops=ops)
 
     def _worker_exit(self, server: Any, worker: Any) -> None:
         if self.system is not None:

@@ -1,14 +1,15 @@
-"""Health, readiness, the OpenAPI document, metrics and the tool registry."""
+"""Health, readiness, the OpenAPI document and metrics."""
 
 from __future__ import annotations
 
 import falcon
 
 from agentstage.api.resources.base import Op, Resource, dump, load_query
-from agentstage.api.schemas.admin import HealthSchema, MetricsQuery, MetricsSchema, ReadySchema, ToolSchema
+from agentstage.api.schemas.admin import HealthSchema, MetricsQuery, MetricsSchema, ReadySchema
 from agentstage.api.schemas.common import to_ts
+from agentstage.runtime.streams import REDIS_DOWN
 
-__all__ = ["HealthResource", "MetricsResource", "OpenApiResource", "ReadyResource", "ToolsRegistryResource"]
+__all__ = ["HealthResource", "MetricsResource", "OpenApiResource", "ReadyResource"]
 
 
 class HealthResource(Resource):
@@ -19,12 +20,19 @@ class HealthResource(Resource):
 
 
 class ReadyResource(Resource):
-    OPS = {"GET": Op("The runtime and its store can serve (503 when not)", "health", ReadySchema, errors=(503,))}
+    OPS = {"GET": Op("The runtime, its store and (distributed) Redis can serve (503 when not)", "health", ReadySchema,
+                     errors=(503,))}
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         checks = {"runtime": "ok" if self.backend.system.running else "stopped"}
         health = self.backend.reader().health()
         checks["store"] = "ok" if health.ok else f"{health.status}: {health.reason}"
+        if self.backend.ops is not None:
+            try:
+                self.backend.ops.client.ping()
+                checks["redis"] = "ok"
+            except REDIS_DOWN as exc:
+                checks["redis"] = f"down: {exc}"
         ready = all(value == "ok" for value in checks.values())
         dump(resp, ReadySchema, {"status": "ready" if ready else "unavailable", "checks": checks},
              status=200 if ready else 503)
@@ -48,10 +56,3 @@ class MetricsResource(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         q = load_query(req, MetricsQuery)
         dump(resp, MetricsSchema, self.backend.reader().metrics_summary(to_ts(q["since"])))
-
-
-class ToolsRegistryResource(Resource):
-    OPS = {"GET": Op("Tools registered in this runtime", "tools", ToolSchema, many=True)}
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        dump(resp, ToolSchema, sorted(self.backend.system.tools, key=lambda t: t.name), many=True)

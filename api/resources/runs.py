@@ -20,6 +20,7 @@ from agentstage.api.schemas.runs import (
 )
 from agentstage.runtime.clock import new_id
 from agentstage.runtime.errors import NotFound
+from agentstage.runtime.graph.builder import GraphError
 
 _VISIBLE_WAIT = 5.0
 
@@ -30,9 +31,10 @@ class RunsResource(Resource):
     OPS = {
         "GET": Op("List runs (filters, keyset pagination, sort)", "runs", RunPageSchema, query=RunListQuery,
                   errors=(422,)),
-        "POST": Op("Start a run of an agent", "runs", RunStartedSchema, status=202, body=RunCreateSchema,
+        "POST": Op("Start a run of an agent or a workflow", "runs", RunStartedSchema, status=202, body=RunCreateSchema,
                    errors=(409, 422), description="status is `started` once the run is stored (readable at once), "
-                   "`accepted` while it still waits for a free agent."),
+                   "`accepted` while it still waits for a free agent, `queued` when it went to the "
+                   "distributed runtime's queue."),
     }
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -49,8 +51,19 @@ class RunsResource(Resource):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = load_body(req, RunCreateSchema)
+        if self.backend.ops is not None:
+            self._enqueue(req, resp, body)
+            return
         system = self.backend.system
-        if body["agent"] not in {spec.name for spec in system.agents()}:
+        workflow = body["workflow"]
+        if workflow is not None:
+            try:
+                system.graphs.graph(workflow)
+            except NotFound:
+                raise FieldError(422, title="Invalid request", errors={"workflow": [f"unknown workflow {workflow!r}"]}) from None
+            except GraphError as exc:
+                raise FieldError(422, title="Invalid request", errors={"workflow": exc.problems}) from None
+        elif body["agent"] not in {spec.name for spec in system.agents()}:
             raise FieldError(422, title="Invalid request", errors={"agent": [f"unknown agent {body['agent']!r}"]})
         if body["run_id"] is not None:
             try:
@@ -63,14 +76,33 @@ class RunsResource(Resource):
         run_id = body["run_id"] or new_id()
         session_id = body["session_id"] or new_id()
         # NOTE: the audit row is durable before the run exists, so no run starts unaudited.
-        self.backend.commit(req, "run.start", run_id, detail={"agent": body["agent"], "session_id": session_id})
+        target = {"workflow": workflow} if workflow is not None else {"agent": body["agent"]}
+        self.backend.commit(req, "run.start", run_id, detail={**target, "session_id": session_id})
         with system.subscribe(run_id) as subscription:
-            handle = system.run_async(body["input"], agent=body["agent"], session=session_id,
-                                      metadata=body["metadata"], run_id=run_id)
+            if workflow is not None:
+                handle = system.graph_run_async(workflow, body["input"], session=session_id, run_id=run_id,
+                                                metadata=body["metadata"])
+            else:
+                handle = system.run_async(body["input"], agent=body["agent"], session=session_id,
+                                          metadata=body["metadata"], run_id=run_id)
             # NOTE: wait briefly for the run's first durable event, so a client can read it right away.
             visible = subscription.get(timeout=_VISIBLE_WAIT) is not None
         dump(resp, RunStartedSchema, {"run_id": handle.run_id, "session_id": handle.session_id,
                                       "status": "started" if visible else "accepted"}, status=202)
+
+
+    def _enqueue(self, req: falcon.Request, resp: falcon.Response, body: dict) -> None:
+        if body["run_id"] is not None:
+            raise FieldError(422, title="Invalid request",
+                             errors={"run_id": ["cannot be chosen when runs go through the distributed queue"]})
+        workflow = body["workflow"]
+        admitted = self.backend.ops.enqueue(body["input"], mode="graph" if workflow else "run", agent=body["agent"],
+                                            workflow=workflow or "", session=body["session_id"],
+                                            metadata=body["metadata"])
+        target = {"workflow": workflow} if workflow is not None else {"agent": body["agent"]}
+        self.backend.commit(req, "run.enqueue", admitted["run_id"],
+                            detail={**target, "session_id": admitted["session_id"]})
+        dump(resp, RunStartedSchema, {**admitted, "status": "queued"}, status=202)
 
 
 class RunResource(Resource):

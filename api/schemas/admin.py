@@ -1,4 +1,4 @@
-"""API keys, audit, metrics, runtime, tools and health: query, body and response shapes."""
+"""API keys, audit, metrics, workers, attempts and health: query, body and response shapes."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ __all__ = [
     "MetricsQuery",
     "MetricsSchema",
     "ReadySchema",
-    "ToolSchema",
     "WorkerSchema",
 ]
 
@@ -127,13 +126,6 @@ class AttemptSchema(Schema):
     started_at = Timestamp("attempt start", required=True)
     ended_at = Timestamp("attempt end", allow_none=True)
     error = fields.String(allow_none=True)
-
-
-class ToolSchema(Schema):
-    name = fields.String(required=True)
-    description = fields.String(required=True)
-    parameters = fields.Dict(required=True, metadata={"description": "JSON schema of the arguments"})
-    side_effects = fields.Boolean(required=True)
 
 
 class HealthSchema(Schema):

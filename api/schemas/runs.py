@@ -81,10 +81,13 @@ class RunPageSchema(Schema):
 
 
 class RunCreateSchema(Schema):
-    """Start a run of an agent."""
+    """Start a run of an agent, or of a workflow (graph run)."""
 
     input = fields.String(required=True, validate=validate.Length(1, 100_000), metadata={"description": "the prompt"})
-    agent = fields.String(load_default="default", validate=validate.Length(1, 200))
+    agent = fields.String(load_default="default", validate=validate.Length(1, 200),
+                          metadata={"description": "the agent of an agent run"})
+    workflow = fields.String(load_default=None, validate=validate.Length(1, 200),
+                             metadata={"description": "run this workflow (a graph run) instead of an agent"})
     session_id = id_field("continue this session (default: a new one)", load_default=None)
     run_id = id_field("choose the run id (default: a new one)", load_default=None)
     metadata = fields.Dict(keys=fields.String(), load_default=dict)

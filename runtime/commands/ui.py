@@ -32,7 +32,10 @@ def register(verbs: argparse._SubParsersAction) -> None:
         description="Serve the DevUI HTTP API with gunicorn (one process, threads) over the embedded runtime.",
         epilog="example: agentstage ui-api --ui-addr 0.0.0.0:7070",
     )
-    add_config_flags(api, "ui_addr", "api_threads", "provider")
+    add_config_flags(api, "ui_addr", "api_threads", "provider", "redis_url", "stream_prefix")
+    api.add_argument("--distributed", action="store_true",
+                     help="enqueue runs on the Redis runtime (runtime-start/worker-start) and serve its queues, "
+                          "DLQ, cancel and requeue routes")
     api.set_defaults(handler=serve_api)
 
     ui = verbs.add_parser(
@@ -86,7 +89,7 @@ def serve_api(args: argparse.Namespace) -> int:
         return fail(f"--ui-addr: {exc}", ExitCode.USAGE)
     print(f"agentstage: API on http://{config.ui_addr}/api/v1 (API keys required; "
           "create one with: agentstage ui-admin create-key --role admin)", file=sys.stderr)
-    ApiServer(config).run()
+    ApiServer(config, distributed=args.distributed).run()
     return ExitCode.OK
 
 

@@ -14,10 +14,10 @@ from agentstage.api import create_app
 from agentstage.api.auth import new_api_key
 from agentstage.runtime import Config, System
 from agentstage.runtime.clock import utc_now
+from agentstage.runtime.distributed.ops import RuntimeOps
 from agentstage.runtime.llm.scripted import Rule, ScriptedProvider, default_rules
-from agentstage.runtime.tools.builtin import builtin_tools
-from agentstage.runtime.tools.registry import Tool, ToolRegistry
-from tests.api.helpers import LOGIN_TOKENS, Gate, Keys
+from agentstage.runtime.tools.registry import Tool
+from tests.api.helpers import LOGIN_TOKENS, Gate, Keys, review_workflow
 
 
 @pytest.fixture
@@ -33,10 +33,19 @@ def api_system(config: Config, gate: Gate) -> Iterator[System]:
     tool = Tool("gate", "waits until the test opens the gate", {"type": "object", "properties": {}}, gate.pass_through)
     rules = [Rule("gate", r"\bwait for the gate\b", tool="gate", arguments={}), *default_rules()]
     settings = config.replace(tools="calculator,gate", sse_heartbeat="0.2")
-    with System(settings, tools=ToolRegistry([*builtin_tools(), tool]),
-                providers={"default": ScriptedProvider(rules)}) as system:
+    system = System(settings, providers={"default": ScriptedProvider(rules)})
+    system.tools.register(tool)
+    with system:
+        system.register_workflow("review", review_workflow())
         yield system
         gate.set()
+
+
+@pytest.fixture
+def ops(api_system: System, redis_url: str) -> Iterator[RuntimeOps]:
+    """Operations of a distributed runtime on the suite's redis-server (key prefix `apitest`)."""
+    with RuntimeOps(api_system.config.replace(redis_url=redis_url, stream_prefix="apitest")) as runtime_ops:
+        yield runtime_ops
 
 
 @pytest.fixture

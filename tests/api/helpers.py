@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -10,11 +11,31 @@ from typing import Any
 
 from falcon import testing
 
+from agentstage.api import rbac
+from agentstage.api.openapi import routed_operations
 from agentstage.runtime import System
 from agentstage.runtime.errors import NotFound
+from agentstage.runtime.graph.builder import Graph
+from agentstage.runtime.graph.nodes import END, HumanNode, RouterNode, ToolNode
 
 GATE_PROMPT = "wait for the gate"
 LOGIN_TOKENS = tuple(f"one-time-login-token-{n:04d}" for n in range(20))
+
+
+def review_workflow() -> Graph:
+    """calc -> approve (waits for input) -> decide: "yes" ends, anything else goes round again."""
+    graph = Graph("review", description="compute, then ask a human", max_steps=20)
+    graph.add(ToolNode("calc", "calculator", {"expression": "6 * 7"}, output_key="answer"),
+              HumanNode("approve", prompt="ship it?", output_key="verdict"),
+              RouterNode("decide", key="verdict", routes={"yes": END}, default="calc"))
+    return graph.chain("calc", "approve", "decide").entry("calc")
+
+
+def waiting_graph_run(client: testing.TestClient, keys: Keys, system: System) -> str:
+    """A fresh run of the review workflow, paused at its human step."""
+    run_id = start_run(client, keys, "review this", workflow="review")
+    wait_for(lambda: status(system, run_id) == "waiting")
+    return run_id
 
 
 class Gate(threading.Event):
@@ -75,3 +96,43 @@ def status(system: System, run_id: str) -> str | None:
         return system.reader().get_run(run_id).status
     except NotFound:
         return None
+
+
+CALLERS = (None, "expired", "revoked", "viewer", "operator", "admin")
+
+
+def expected_outcome(required: str, caller: str | None) -> str:
+    if required == rbac.PUBLIC:
+        return "2xx"
+    if caller in (None, "expired", "revoked"):
+        return "401"
+    return "2xx" if rbac.allows(caller, required) else "403"
+
+
+def route_matrix(app, client, keys, values: dict[str, Any], bodies: dict, only: str = "", skip: str = "") -> list[str]:
+    """Call every routed operation (whose template contains `only`, not `skip`) as every caller; returns
+    the calls whose outcome is not the expected one.
+
+    `values` maps a path parameter (or `template:parameter`) to its value; a callable gives a fresh one per call.
+    """
+    mismatches = []
+    for method, template in routed_operations(app):
+        if only not in template or (skip and skip in template):
+            continue
+        path_of = lambda: re.sub(r"\{(\w+)(?::\w+)?\}",  # noqa: E731
+                                 lambda m: _value(values, template, m.group(1)), template)
+        query = "timeout=0.3" if template.endswith("stream") or template.endswith("stream/events") else None
+        for caller in CALLERS:
+            body = bodies[template]() if template in bodies else None
+            path = path_of()
+            result = client.simulate_request(method, path, query_string=query, json=body, headers=keys.headers(caller))
+            expected = expected_outcome(rbac.required_role(method, template), caller)
+            got = "2xx" if 200 <= result.status_code < 300 else str(result.status_code)
+            if got != expected:
+                mismatches.append(f"{method} {template} as {caller}: expected {expected}, got {result.status_code} {result.text[:200]}")
+    return mismatches
+
+
+def _value(values: dict[str, Any], template: str, name: str) -> str:
+    value = values.get(f"{template}:{name}", values.get(name))
+    return str(value() if callable(value) else value)

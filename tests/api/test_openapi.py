@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from falcon import testing
 from openapi_spec_validator import validate
 
-from agentstage.api import rbac
+from agentstage.api import create_app, rbac
 from agentstage.api.openapi import openapi_path, routed_operations
+from agentstage.runtime.distributed.ops import RuntimeOps
 
 SNAPSHOT = Path(__file__).with_name("openapi_routes.txt")
 
@@ -32,12 +34,22 @@ def test_document_lists_exactly_the_routed_operations_with_their_roles(app, clie
     assert listed == routed
 
 
-def test_routes_match_the_reviewed_snapshot(client) -> None:
-    document = _document(client)
-    current = sorted(f"{method.upper()} {path} {op['x-min-role']}"
-                     for path, item in document["paths"].items()
-                     for method, op in item.items() if method != "parameters")
+def _lines(document: dict) -> set[str]:
+    return {f"{method.upper()} {path} {op['x-min-role']}" for path, item in document["paths"].items()
+            for method, op in item.items() if method != "parameters"}
+
+
+def test_routes_of_both_modes_match_the_reviewed_snapshot(client, api_system) -> None:
+    ops = RuntimeOps(api_system.config)
+    distributed = testing.TestClient(create_app(api_system, ops=ops))
+    current = sorted(_lines(_document(client)) | _lines(_document(distributed)))
+    ops.close()
     assert current == SNAPSHOT.read_text().split("\n")[:-1], "routes changed: review and update openapi_routes.txt"
+
+
+def test_distributed_document_is_valid_too(api_system) -> None:
+    with RuntimeOps(api_system.config) as ops:
+        validate(_document(testing.TestClient(create_app(api_system, ops=ops))))
 
 
 def test_protected_operations_declare_security_and_auth_errors(client) -> None:

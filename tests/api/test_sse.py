@@ -31,6 +31,11 @@ def _in_thread(fn) -> tuple[threading.Thread, dict]:
     return thread, box
 
 
+def _new_subscription(system, before: set[int]) -> bool:
+    """Whether a subscription opened after `before` was taken is registered with the observer."""
+    return any(id(s) not in before for s in list(system._subscriptions))
+
+
 def test_format_event_carries_seq_type_and_json() -> None:
     chunk = format_event({"seq": 7, "type": "tool.call", "data": {"a": 1}}).decode()
     assert chunk == 'id: 7\nevent: tool.call\ndata: {"seq":7,"type":"tool.call","data":{"a":1}}\n\n'
@@ -40,10 +45,10 @@ def test_run_stream_delivers_live_events_until_the_run_ends(client, keys, api_sy
     run_id = start_run(client, keys, GATE_PROMPT)
     assert gate.entered.wait(20)
     seen = api_system.reader().events(run_id)[-1]["seq"]
-    before = len(api_system._subscriptions)
+    before = {id(s) for s in api_system._subscriptions}
     thread, box = _in_thread(lambda: client.simulate_get(f"/api/v1/runs/{run_id}/events/stream",
                                                          headers={**keys.headers("viewer"), "Last-Event-ID": str(seen)}))
-    wait_for(lambda: len(api_system._subscriptions) > before)
+    wait_for(lambda: _new_subscription(api_system, before))
     gate.set()
     thread.join(timeout=30)
     result = box["result"]
@@ -78,11 +83,11 @@ def test_run_stream_sends_pings_while_idle(client, keys, api_system, gate) -> No
 
 
 def test_all_events_stream_filters_by_type(client, keys, api_system) -> None:
-    before = len(api_system._subscriptions)
+    before = {id(s) for s in api_system._subscriptions}
     thread, box = _in_thread(lambda: client.simulate_get(
         "/api/v1/stream/events", params={"type": ["run.completed", "run.failed"], "max_events": 2, "timeout": 30},
         headers=keys.headers("viewer")))
-    wait_for(lambda: len(api_system._subscriptions) > before)
+    wait_for(lambda: _new_subscription(api_system, before))
     first = finished_run(client, keys, api_system)
     second = finished_run(client, keys, api_system)
     thread.join(timeout=30)

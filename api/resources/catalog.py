@@ -1,0 +1,121 @@
+"""Tools and integrations: registry, bundles, templates, tool instances, workflow bindings, credential refs.
+
+Reads and writes go through the System's `ToolCatalog`; each mutation's audit row is written in
+the same transaction as the catalog entry.
+"""
+
+from __future__ import annotations
+
+import falcon
+
+from agentstage.api.resources.base import Op, Resource, dump, load_body
+from agentstage.api.schemas.catalog import (
+    BindingSchema,
+    BundleSchema,
+    CredentialRefSchema,
+    InstanceCreateSchema,
+    InstanceSchema,
+    InstanceUpdateSchema,
+    ProviderSchema,
+    RegistryToolSchema,
+    TemplateSchema,
+)
+from agentstage.api.schemas.common import OkSchema
+
+__all__ = ["BindingResource", "BundlesResource", "CredentialsResource", "InstanceResource", "InstancesResource",
+           "ProvidersResource", "RegistryResource", "TemplatesResource"]
+
+
+class _Listing(Resource):
+    """GET of one catalog listing."""
+
+    SCHEMA: type = RegistryToolSchema
+    METHOD = "tool_registry"
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        dump(resp, self.SCHEMA, getattr(self.backend.system.catalog, self.METHOD)(), many=True)
+
+
+class RegistryResource(_Listing):
+    OPS = {"GET": Op("Every tool agents can be given: built-in, custom and instances", "tools", RegistryToolSchema,
+                     many=True)}
+
+
+class BundlesResource(_Listing):
+    OPS = {"GET": Op("Tool bundles (select them as @name)", "tools", BundleSchema, many=True)}
+    SCHEMA, METHOD = BundleSchema, "bundles"
+
+
+class TemplatesResource(_Listing):
+    OPS = {"GET": Op("Provider templates a tool instance is made from", "tools", TemplateSchema, many=True)}
+    SCHEMA, METHOD = TemplateSchema, "templates"
+
+
+class ProvidersResource(_Listing):
+    OPS = {"GET": Op("Integration providers and the credentials they need", "integrations", ProviderSchema,
+                     many=True)}
+    SCHEMA, METHOD = ProviderSchema, "providers"
+
+
+class CredentialsResource(_Listing):
+    OPS = {"GET": Op("Credential references in use and whether they resolve (never values)", "integrations",
+                     CredentialRefSchema, many=True)}
+    SCHEMA, METHOD = CredentialRefSchema, "credentials"
+
+
+class InstancesResource(Resource):
+    OPS = {
+        "GET": Op("Configured tool instances", "tools", InstanceSchema, many=True),
+        "POST": Op("Create a tool instance (credentials as references)", "tools", InstanceSchema, status=201,
+                   body=InstanceCreateSchema, errors=(409, 422)),
+    }
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        dump(resp, InstanceSchema, self.backend.system.catalog.instances(), many=True)
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = load_body(req, InstanceCreateSchema)
+        audit = self.backend.audit_entry(req, "tool.instance.create", body["name"], "ok", {"template": body["template"]})
+        created = self.backend.system.catalog.create_instance(body, audit)
+        req.context.audited = True
+        dump(resp, InstanceSchema, created, status=201)
+
+
+class InstanceResource(Resource):
+    OPS = {
+        "PUT": Op("Replace a tool instance", "tools", InstanceSchema, body=InstanceUpdateSchema, errors=(404, 422)),
+        "DELETE": Op("Delete a tool instance", "tools", OkSchema, errors=(404,)),
+    }
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        body = load_body(req, InstanceUpdateSchema)
+        audit = self.backend.audit_entry(req, "tool.instance.update", name, "ok", {"template": body["template"]})
+        updated = self.backend.system.catalog.update_instance(name, body, audit)
+        req.context.audited = True
+        dump(resp, InstanceSchema, updated)
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self.backend.system.catalog.delete_instance(name, self.backend.audit_entry(req, "tool.instance.delete",
+                                                                                    name, "ok"))
+        req.context.audited = True
+        dump(resp, OkSchema, {"ok": True})
+
+
+class BindingResource(Resource):
+    OPS = {
+        "PUT": Op("Bind a tool or @bundle to a workflow (its agents get it at run time)", "workflows", BindingSchema,
+                  errors=(422,)),
+        "DELETE": Op("Remove a workflow tool binding", "workflows", OkSchema, errors=(404,)),
+    }
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, name: str, tool: str) -> None:
+        audit = self.backend.audit_entry(req, "workflow.tool.bind", f"{name}/{tool}", "ok")
+        binding = self.backend.system.catalog.bind(name, tool, audit)
+        req.context.audited = True
+        dump(resp, BindingSchema, binding)
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str, tool: str) -> None:
+        self.backend.system.catalog.unbind(name, tool, self.backend.audit_entry(req, "workflow.tool.unbind",
+                                                                                 f"{name}/{tool}", "ok"))
+        req.context.audited = True
+        dump(resp, OkSchema, {"ok": True})

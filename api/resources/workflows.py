@@ -1,0 +1,76 @@
+"""Workflows: list them, show one with its Mermaid diagram; resume a graph run."""
+
+from __future__ import annotations
+
+import falcon
+
+from agentstage.api.errors import FieldError
+from agentstage.api.resources.base import Op, Resource, dump, load_body
+from agentstage.api.schemas.runs import RunStartedSchema
+from agentstage.api.schemas.workflows import ResumeSchema, WorkflowSchema, WorkflowSummarySchema
+from agentstage.runtime.errors import RunError
+from agentstage.runtime.graph.builder import GraphError
+
+__all__ = ["RunResumeResource", "WorkflowResource", "WorkflowsResource"]
+
+
+class WorkflowsResource(Resource):
+    OPS = {"GET": Op("Workflows this runtime can run (and files that failed to load)", "workflows",
+                     WorkflowSummarySchema, many=True)}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        registry = self.backend.system.workflows
+        rows = []
+        for name in registry.names():
+            try:
+                description = registry.get(name).description
+                problems: list[str] = []
+            except GraphError as exc:
+                description, problems = "", exc.problems
+            rows.append({"name": name, "valid": not problems, "description": description,
+                         "source_file": registry.source_file(name), "problems": problems})
+        for name, problems in sorted(registry.invalid.items()):
+            if name not in registry:
+                rows.append({"name": name, "valid": False, "description": "", "source_file": None,
+                             "problems": list(problems)})
+        dump(resp, WorkflowSummarySchema, rows, many=True)
+
+
+class WorkflowResource(Resource):
+    OPS = {"GET": Op("One workflow: nodes, edges and its Mermaid diagram", "workflows", WorkflowSchema,
+                     errors=(404, 409))}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        registry = self.backend.system.workflows
+        try:
+            graph = registry.get(name)
+        except GraphError as exc:
+            raise FieldError(409, title="Invalid workflow", description=str(exc),
+                             errors={"workflow": exc.problems}) from None
+        dump(resp, WorkflowSchema, {**graph.describe(), "mermaid": graph.mermaid(),
+                                    "source_file": registry.source_file(name)})
+
+
+class RunResumeResource(Resource):
+    OPS = {"POST": Op("Resume a graph run from its latest checkpoint (with input when it waits for some)", "runs",
+                      RunStartedSchema, status=202, body=ResumeSchema, errors=(404, 409, 422))}
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, run_id: str) -> None:
+        body = load_body(req, ResumeSchema) if req.content_length else {"input": None}
+        run = self.backend.reader().get_run(run_id)
+        if run.kind != "graph":
+            raise FieldError(409, title="Conflict", description=f"run {run_id} is not a graph run")
+        if run.status == "waiting" and body["input"] is None:
+            raise FieldError(422, title="Invalid request", errors={"input": ["the run waits for input"]})
+        if run.status == "failed" and body["input"] is not None:
+            raise FieldError(422, title="Invalid request", errors={"input": ["the run is not waiting for input"]})
+        if run.status not in ("waiting", "failed"):
+            raise FieldError(409, title="Conflict", description=f"run {run_id} is {run.status}; only waiting or "
+                             "failed graph runs are resumed")
+        self.backend.commit(req, "run.resume", run_id, detail={"with_input": body["input"] is not None})
+        try:
+            handle = self.backend.system.graphs.resume_async(run_id, input=body["input"])
+        except (RunError, GraphError) as exc:
+            raise FieldError(409, title="Conflict", description=str(exc)) from None
+        dump(resp, RunStartedSchema, {"run_id": handle.run_id, "session_id": handle.session_id, "status": "resumed"},
+             status=202)

@@ -1,0 +1,41 @@
+"""Workflows (graphs): their shape, Mermaid diagram, and the resume body of a graph run."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+__all__ = ["ResumeSchema", "WorkflowSchema", "WorkflowSummarySchema"]
+
+
+class WorkflowSummarySchema(Schema):
+    name = fields.String(required=True)
+    valid = fields.Boolean(required=True, metadata={"description": "false when its file failed to load"})
+    description = fields.String(required=True)
+    source_file = fields.String(allow_none=True, required=True, metadata={"description": "null: built in"})
+    problems = fields.List(fields.String(), required=True, metadata={"description": "why an invalid file failed"})
+
+
+class NodeSchema(Schema):
+    name = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"enum": ["agent", "tool", "router", "human"]})
+
+
+class EdgeSchema(Schema):
+    source = fields.String(attribute="from", data_key="from", required=True)
+    to = fields.String(required=True)
+
+
+class WorkflowSchema(Schema):
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    entry = fields.String(required=True)
+    max_steps = fields.Integer(allow_none=True, required=True)
+    nodes = fields.List(fields.Nested(NodeSchema), required=True)
+    edges = fields.List(fields.Nested(EdgeSchema), required=True, metadata={"description": "non-router transitions"})
+    mermaid = fields.String(required=True, metadata={"description": "the graph as a Mermaid flowchart"})
+    source_file = fields.String(allow_none=True, required=True)
+
+
+class ResumeSchema(Schema):
+    input = fields.String(load_default=None, validate=validate.Length(1, 100_000),
+                          metadata={"description": "the answer a waiting human step asks for"})

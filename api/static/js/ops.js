@@ -1,0 +1,102 @@
+// Workers & queues (refreshing every few seconds) and the dead-letter queue with requeue and purge.
+
+import { actionButton, badge, clear, duration, empty, failure, h, loading, short, table, time } from "./dom.js";
+import { can, del, get, post } from "./api.js";
+
+const EVERY_MS = 3000;
+
+function every(signal, fn) {
+  let timer = null;
+  const tick = async () => {
+    await fn();
+    if (!signal.aborted) timer = setTimeout(tick, EVERY_MS);
+  };
+  signal.addEventListener("abort", () => clearTimeout(timer));
+  return tick();
+}
+
+const age = (seconds) => (seconds === null || seconds === undefined ? "—" : duration(seconds * 1000));
+
+function healthBanner(details) {
+  return h("div", { class: `banner ${details.status}`, id: "runtime-health" },
+    h("strong", {}, details.status === "healthy" ? "Healthy" : "Degraded"),
+    details.reasons.length ? `: ${details.reasons.join("; ")}` : ` · ${details.alive_workers} of ${details.worker_count} workers alive`);
+}
+
+function metricsBlock(metrics) {
+  const statuses = Object.entries(metrics.by_status).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+  return h("dl", { class: "facts", id: "throughput" },
+    h("dt", {}, "Runs, last 5 min"), h("dd", {}, `${metrics.runs} (${statuses})`),
+    h("dt", {}, "Throughput"), h("dd", {}, `${(metrics.runs / 5).toFixed(1)} runs/min`),
+    h("dt", {}, "Duration p50 / p95"), h("dd", {}, `${duration(metrics.duration_ms_p50)} / ${duration(metrics.duration_ms_p95)}`),
+    h("dt", {}, "Tokens"), h("dd", {}, metrics.tokens.map((t) => `${t.provider}: ${t.total_tokens}`).join(", ") || "0"));
+}
+
+export async function workersView(container, params, signal) {
+  const health = h("div", {});
+  const metrics = h("section", { class: "panel" }, h("h2", {}, "Throughput"), loading());
+  const workers = h("section", { class: "panel" }, h("h2", {}, "Workers"), loading());
+  const queues = h("section", { class: "panel" }, h("h2", {}, "Queues"));
+  container.append(h("div", { class: "heading" }, h("h1", {}, "Workers & queues"), h("span", { class: "muted" }, "refreshes every 3 s")),
+    health, metrics, workers, can("GET", "/runtime/queues") ? queues : null);
+  await every(signal, async () => {
+    const since = new Date(Date.now() - 5 * 60000).toISOString();
+    const jobs = [
+      get(`/metrics/summary?since=${encodeURIComponent(since)}`).then((m) => clear(metrics, h("h2", {}, "Throughput"), metricsBlock(m))),
+      get("/runtime/workers").then((rows) => clear(workers, h("h2", {}, "Workers"), rows.length ? table([
+        ["Worker", (w) => h("span", { class: "mono" }, w.worker_id)],
+        ["Status", (w) => badge(w.status)],
+        ["Host", (w) => `${w.host} (pid ${w.pid})`],
+        ["In flight", (w) => `${w.in_flight} / ${w.concurrency}`],
+        ["Last heartbeat", (w) => (w.age_s !== undefined ? `${age(w.age_s)} ago` : time(w.last_seen))],
+        ["Started", (w) => time(w.started_at)],
+      ], rows, { rowAttrs: (w) => ({ "data-worker": w.worker_id }) }) : empty("No worker has reported a heartbeat."))),
+    ];
+    if (can("GET", "/runtime/details")) jobs.push(get("/runtime/details").then((d) => clear(health, healthBanner(d))));
+    if (can("GET", "/runtime/queues")) {
+      jobs.push(get("/runtime/queues").then((rows) => clear(queues, h("h2", {}, "Queues"), table([
+        ["Stream", (q) => h("span", { class: "mono" }, q.stream)], ["Kind", (q) => q.kind],
+        ["Length", (q) => String(q.length)], ["In flight", (q) => String(q.pending)], ["Lag", (q) => String(q.lag)],
+        ["Oldest", (q) => age(q.oldest_age_s)],
+      ], rows, { rowAttrs: (q) => ({ "data-kind": q.kind }) }))));
+    }
+    const results = await Promise.allSettled(jobs);
+    const problem = results.find((r) => r.status === "rejected");
+    if (problem && !signal.aborted) clear(health, failure(problem.reason));
+  });
+}
+
+export async function dlqView(container, params, signal) {
+  const status = h("div", { class: "status-line", id: "dlq-status" });
+  const list = h("div", { id: "dlq-list" }, loading());
+  const tools = h("div", { class: "actions" });
+  container.append(h("div", { class: "heading" }, h("h1", {}, "Dead-letter queue"), tools), status, list);
+  const requeue = can("POST", "/runtime/dlq/{dlq_id}/requeue");
+  const load = async () => {
+    try {
+      const entries = await get("/runtime/dlq?limit=200");
+      if (signal.aborted) return;
+      clear(tools, entries.length && can("DELETE", "/runtime/dlq") ? actionButton("Purge all", async () => {
+        await del("/runtime/dlq");
+        await load();
+        return "The DLQ was purged.";
+      }, { status, danger: true, confirmText: `Delete all ${entries.length} dead-lettered entries?` }) : null);
+      clear(list, entries.length ? table([
+        ["Entry", (e) => h("span", { class: "mono" }, e.id)],
+        ["Run", (e) => e.run_id ? h("a", { href: `#/runs/${e.run_id}`, class: "mono" }, short(e.run_id)) : "—"],
+        ["Reason", (e) => e.reason],
+        ["Attempts", (e) => String(e.attempts)],
+        ["Worker", (e) => e.worker || "—"],
+        ["Last error", (e) => h("span", { class: "error" }, e.last_error || "—")],
+        ["When", (e) => time(new Date(e.ts * 1000).toISOString())],
+        ["", (e) => requeue && e.run_id ? actionButton("Requeue", async () => {
+          const result = await post(`/runtime/dlq/${encodeURIComponent(e.id)}/requeue`);
+          return `Run ${short(result.run_id)} requeued; the entry goes once the coordinator has taken it.`;
+        }, { status }) : null],
+      ], entries, { rowAttrs: (e) => ({ "data-entry": e.id }) }) : empty("The DLQ is empty."));
+    } catch (err) {
+      if (!signal.aborted) clear(list, failure(err));
+    }
+  };
+  await load();
+}

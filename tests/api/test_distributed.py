@@ -1,0 +1,158 @@
+"""Distributed runtime routes over the suite's redis-server: queues, DLQ, details, cancel, requeue, enqueue."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+from falcon import testing
+
+from agentstage.actors.messages import from_wire
+from agentstage.api import create_app, rbac
+from agentstage.api.openapi import routed_operations
+from agentstage.runtime.clock import utc_now
+from agentstage.runtime.distributed.ops import RuntimeOps
+from agentstage.runtime.state import Event
+from agentstage.runtime.streams import StreamLayout
+from tests.api.helpers import GATE_PROMPT, finished_run, route_matrix, start_run
+
+PREFIX = "apitest"
+
+
+@pytest.fixture
+def dclient(api_system, ops) -> testing.TestClient:
+    return testing.TestClient(create_app(api_system, ops=ops))
+
+
+@pytest.fixture
+def r(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+def _dead_letter(r: redis.Redis, run_id: str = "run-x", reason: str = "max attempts") -> str:
+    return r.xadd(StreamLayout(PREFIX).dlq, {"run_id": run_id, "task_id": "t1", "stream": "tasks", "entry_id": "1-0",
+                                               "reason": reason, "attempts": "5", "worker": "w1",
+                                               "last_error": "boom", "ts": str(time.time()), "m": "{}"}).decode()
+
+
+def _control(r: redis.Redis) -> list:
+    return [from_wire(fields[b"m"]) for _, fields in r.xrange(StreamLayout(PREFIX).control)]
+
+
+def test_every_declared_route_is_served_in_one_mode_or_the_other(api_system, ops) -> None:
+    distributed = set(routed_operations(create_app(api_system, ops=ops)))
+    embedded = set(routed_operations(create_app(api_system)))
+    assert distributed | embedded == set(rbac.ROUTE_ROLES)
+    assert embedded - distributed == {("POST", "/api/v1/runs/{run_id}/resume")}
+
+
+def test_route_by_role_matrix_of_the_runtime_routes(api_system, ops, client, keys, gate, r) -> None:
+    app = create_app(api_system, ops=ops)
+    active = start_run(client, keys, GATE_PROMPT)
+    assert gate.entered.wait(20)
+    now = utc_now()
+    api_system.write([Event("failed-run", 1, "run.started", now, "s", {"input": "x"}),
+                      Event("failed-run", 2, "run.failed", now, "s", error="boom")])
+    values = {"run_id": active, "dlq_id": _dead_letter(r, run_id="failed-run")}
+    bodies = {"/api/v1/runtime/runs/{run_id}/cancel": lambda: {"reason": "matrix"}}
+    mismatches = []
+    for template in ("/runtime/runs/{run_id}/cancel", "/runtime/runs/{run_id}/requeue"):
+        run_id = active if template.endswith("cancel") else "failed-run"
+        mismatches += route_matrix(app, testing.TestClient(app), keys, {"run_id": run_id}, bodies, only=template)
+    mismatches += route_matrix(app, testing.TestClient(app), keys, values, bodies, only="/runtime/dlq")
+    for template in ("/runtime/queues", "/runtime/details", "/runtime/workers"):
+        mismatches += route_matrix(app, testing.TestClient(app), keys, values, bodies, only=template)
+    assert mismatches == []
+
+
+def test_queues_workers_and_details(dclient, keys, r) -> None:
+    headers = keys.headers("viewer")
+    queues = dclient.simulate_get("/api/v1/runtime/queues", headers=headers).json
+    assert {q["kind"] for q in queues} == {"stream", "dlq", "delayed"}
+    details = dclient.simulate_get("/api/v1/runtime/details", headers=headers).json
+    assert details["status"] == "degraded" and details["reasons"] == ["no worker is alive"]
+    r.hset(StreamLayout(PREFIX).workers, "w1", json.dumps({
+        "worker_id": "w1", "host": "h", "pid": 1, "started_at": utc_now(), "last_seen": utc_now(), "in_flight": 0,
+        "concurrency": 4, "status": "running", "interval": 5}))
+    workers = dclient.simulate_get("/api/v1/runtime/workers", headers=headers).json
+    assert workers[0]["worker_id"] == "w1" and workers[0]["alive"] is True
+    assert dclient.simulate_get("/api/v1/runtime/details", headers=headers).json["status"] == "healthy"
+    _dead_letter(r)
+    details = dclient.simulate_get("/api/v1/runtime/details", headers=headers).json
+    assert details["reasons"] == ["1 dead-lettered tasks"] and details["dlq"][0]["last_error"] == "boom"
+
+
+def test_dlq_requeue_sends_a_control_message_and_is_audited(dclient, keys, r) -> None:
+    entry = _dead_letter(r)
+    listed = dclient.simulate_get("/api/v1/runtime/dlq", headers=keys.headers("viewer")).json
+    assert [e["id"] for e in listed] == [entry]
+    result = dclient.simulate_post(f"/api/v1/runtime/dlq/{entry}/requeue", headers=keys.headers("operator"))
+    assert result.status_code == 202 and result.json == {"run_id": "run-x", "status": "requeued", "dlq_id": entry}
+    message = _control(r)[-1]
+    assert (message.run_id, message.dlq_id) == ("run-x", entry)
+    audit = dclient.simulate_get("/api/v1/audit", params={"action": "runtime.dlq.requeue"},
+                                 headers=keys.headers("admin")).json["items"]
+    assert audit[0]["target"] == entry
+    assert dclient.simulate_post("/api/v1/runtime/dlq/0-1/requeue", headers=keys.headers("operator")).status_code == 404
+    poison = _dead_letter(r, run_id="", reason="undecodable")
+    assert dclient.simulate_post(f"/api/v1/runtime/dlq/{poison}/requeue",
+                                 headers=keys.headers("operator")).status_code == 409
+
+
+def test_cancel_only_active_runs(dclient, client, keys, api_system, gate, r) -> None:
+    active = start_run(client, keys, GATE_PROMPT)
+    assert gate.entered.wait(20)
+    result = dclient.simulate_post(f"/api/v1/runtime/runs/{active}/cancel", json={"reason": "stop"},
+                                   headers=keys.headers("operator"))
+    assert result.status_code == 202 and result.json["status"] == "cancelling"
+    assert r.get(StreamLayout(PREFIX).cancel_key(active)) == b"stop"
+    gate.set()
+    done = finished_run(client, keys, api_system)
+    assert dclient.simulate_post(f"/api/v1/runtime/runs/{done}/cancel",
+                                 headers=keys.headers("operator")).status_code == 409
+    assert dclient.simulate_post("/api/v1/runtime/runs/nope/cancel", headers=keys.headers("operator")).status_code == 404
+
+
+def test_requeue_only_failed_or_cancelled_runs(dclient, client, keys, api_system, r) -> None:
+    now = utc_now()
+    api_system.write([Event("failed-run", 1, "run.started", now, "s", {"input": "x"}),
+                      Event("failed-run", 2, "run.failed", now, "s", error="boom")])
+    result = dclient.simulate_post("/api/v1/runtime/runs/failed-run/requeue", headers=keys.headers("operator"))
+    assert result.status_code == 202 and _control(r)[-1].run_id == "failed-run"
+    done = finished_run(client, keys, api_system)
+    assert dclient.simulate_post(f"/api/v1/runtime/runs/{done}/requeue",
+                                 headers=keys.headers("operator")).status_code == 409
+
+
+def test_runs_are_enqueued_on_the_distributed_runtime(dclient, keys, r) -> None:
+    result = dclient.simulate_post("/api/v1/runs", json={"input": "calculate 1 + 1", "session_id": "sess"},
+                                   headers=keys.headers("operator"))
+    assert result.status_code == 202 and result.json["status"] == "queued"
+    (_, fields), = r.xrange(StreamLayout(PREFIX).admit)
+    message = from_wire(fields[b"m"])
+    assert (message.run_id, message.session_id) == (result.json["run_id"], "sess")
+    chosen = dclient.simulate_post("/api/v1/runs", json={"input": "x", "run_id": "mine"},
+                                   headers=keys.headers("operator"))
+    assert chosen.status_code == 422 and "run_id" in chosen.json["errors"]
+
+
+def test_readiness_checks_redis(dclient, api_system) -> None:
+    ready = dclient.simulate_get("/readyz").json
+    assert ready["checks"] == {"runtime": "ok", "store": "ok", "redis": "ok"}
+    down = testing.TestClient(create_app(api_system, ops=RuntimeOps(api_system.config.replace(
+        redis_url="redis://127.0.0.1:1/0"))))
+    result = down.simulate_get("/readyz")
+    assert result.status_code == 503 and result.json["checks"]["redis"].startswith("down")
+    assert down.simulate_get("/api/v1/runtime/queues").status_code == 401
+
+
+def test_redis_outage_is_503_not_500(api_system, keys) -> None:
+    down = testing.TestClient(create_app(api_system, ops=RuntimeOps(api_system.config.replace(
+        redis_url="redis://127.0.0.1:1/0"))))
+    result = down.simulate_get("/api/v1/runtime/queues", headers=keys.headers("viewer"))
+    assert result.status_code == 503 and result.json["title"] == "Store unavailable"

@@ -1,0 +1,241 @@
+"""The DevUI page end to end in headless Chromium, over the real app on a local HTTP server."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import redis
+
+from agentstage.actors.messages import Requeue, from_wire
+from agentstage.api import create_app
+from agentstage.runtime import System
+from agentstage.runtime.clock import utc_now
+from agentstage.runtime.distributed.ops import RuntimeOps
+from agentstage.runtime.graph.builder import Graph
+from agentstage.runtime.graph.nodes import ToolNode
+from agentstage.runtime.state import Event
+from agentstage.runtime.streams import StreamLayout, apply_ops, dlq_fields
+from tests.api.browser import chromium, require_chromium, served, shot
+from tests.api.helpers import GATE_PROMPT, LOGIN_TOKENS, Gate, Keys
+
+TIMEOUT_MS = 20_000
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    require_chromium()
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def url(api_system: System) -> Iterator[str]:
+    with served(create_app(api_system, login_tokens=LOGIN_TOKENS)) as base:
+        yield base
+
+
+@contextmanager
+def opened(browser, base: str, key: str | None, viewport: dict | None = None, path: str = "/") -> Iterator[object]:
+    """A fresh tab at `path`, signed in with `key` (or not); fails on any script error."""
+    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{base}{path}")
+    if key is not None:
+        page.fill("#api-key", key)
+        page.click("#sign-in-form button[type=submit]")
+        page.wait_for_selector("#nav a")
+    try:
+        yield page
+    finally:
+        context.close()
+    assert errors == []
+
+
+def holding_workflow() -> Graph:
+    """calc, then a tool node that waits on the gate: a graph run that stays running until the test lets it go."""
+    graph = Graph("holding", description="compute, then wait on the gate")
+    graph.add(ToolNode("calc", "calculator", {"expression": "6 * 7"}, output_key="answer"),
+              ToolNode("hold", "gate", {}, output_key="held"))
+    return graph.chain("calc", "hold").entry("calc")
+
+
+def test_sign_in_keeps_the_key_in_the_tab_only(browser, url, keys: Keys) -> None:
+    with opened(browser, url, None) as page:
+        assert page.is_visible("#sign-in") and not page.is_visible("#nav")
+        shot(page, "sign-in")
+        page.fill("#api-key", "ags_00000000_not-a-key")
+        page.click("#sign-in-form button[type=submit]")
+        page.wait_for_selector("#sign-in-error:has-text('not valid')")
+        page.fill("#api-key", keys.viewer)
+        page.click("#sign-in-form button[type=submit]")
+        page.wait_for_selector("#runs-list")
+        assert page.evaluate("sessionStorage.getItem('agentstage.key')") == keys.viewer
+        assert page.evaluate("localStorage.length") == 0 and keys.viewer not in page.url
+        assert "viewer" in page.inner_text("#who-role")
+        page.click("#sign-out")
+        page.wait_for_selector("#sign-in:not([hidden])")
+        assert page.evaluate("sessionStorage.getItem('agentstage.key')") is None
+
+
+def test_one_time_login_link_signs_in_as_admin(browser, url) -> None:
+    with opened(browser, url, None, path=f"/ui/#login={LOGIN_TOKENS[0]}") as page:
+        page.wait_for_selector("nav a[data-screen=keys]")
+        assert "login" not in page.url and "admin" in page.inner_text("#who-role")
+
+
+def test_run_appears_and_completes_live_in_the_list(browser, url, keys: Keys, api_system: System, gate: Gate) -> None:
+    with opened(browser, url, keys.operator) as page:
+        page.wait_for_selector("#runs-live[data-state=live]")
+        run_id = api_system.run_async(GATE_PROMPT).run_id
+        page.wait_for_selector(f"#runs-list tr[data-run='{run_id}'][data-status=running]")
+        assert gate.entered.wait(20)
+        shot(page, "runs-live-running")
+        gate.set()
+        page.wait_for_selector(f"#runs-list tr[data-run='{run_id}'][data-status=completed]")
+        shot(page, "runs")
+
+
+def test_timeline_streams_live_and_a_checkpoint_shows_state_and_diff(browser, url, keys: Keys, api_system: System,
+                                                                      gate: Gate) -> None:
+    api_system.register_workflow("holding", holding_workflow())
+    run_id = api_system.graph_run_async("holding", "hold on").run_id
+    assert gate.entered.wait(20)
+    with opened(browser, url, keys.viewer) as page:
+        page.click(f"#runs-list tr[data-run='{run_id}'] a")
+        page.wait_for_selector("#timeline li[data-type='node.entered']:has-text('hold')")
+        assert page.query_selector("#timeline li[data-type='run.completed']") is None
+        page.click("a:has-text('holding')")
+        page.wait_for_selector("svg.graph g.current[data-node=hold]")
+        assert page.query_selector("svg.graph g.visited[data-node=calc]") is not None
+        shot(page, "graph-live")
+        page.go_back()
+        page.wait_for_selector("#timeline li[data-type='checkpoint.saved']")
+        gate.set()
+        page.wait_for_selector("#timeline li[data-type='run.completed']")
+        page.wait_for_selector("#timeline-live[data-state=ended]")
+        page.wait_for_selector("#checkpoints button[data-step='2']").click()
+        page.wait_for_selector("#checkpoint-diff li.d-added:has-text('held')")
+        assert json.loads(page.inner_text("#checkpoint-state"))["answer"]["result"] == 42
+        page.click("#timeline li[data-type='node.exited'][data-seq] summary >> nth=0")
+        shot(page, "run-detail")
+
+
+@pytest.fixture
+def distributed(api_system: System, redis_url: str) -> Iterator[tuple[str, RuntimeOps]]:
+    """The app of the distributed runtime (queues, DLQ, cancel, requeue) on the suite's redis-server."""
+    with RuntimeOps(api_system.config.replace(redis_url=redis_url, stream_prefix="uitest")) as ops:
+        with served(create_app(api_system, ops=ops)) as base:
+            yield base, ops
+
+
+def _dead_letter(ops: RuntimeOps, api_system: System) -> tuple[str, str]:
+    """A failed run in the store and its dead-lettered task, as the runtime writes them."""
+    now = utc_now()
+    api_system.write([Event("dead-run", 1, "run.started", now, "s1", {"input": "x"}),
+                      Event("dead-run", 2, "run.failed", now, "s1", error="worker lost 5 times")])
+    apply_ops(ops.client, [("dlq", ops.layout.dlq, dlq_fields(stream=ops.layout.tasks, entry_id="1-0", raw=b"{}",
+                                                                reason="max deliveries", run_id="dead-run",
+                                                                task_id="task-1", attempts=5, worker="w1",
+                                                                last_error="worker lost"))])
+    return "dead-run", ops.dlq_list()[0]["id"]
+
+
+def test_operator_requeues_a_dead_lettered_run(browser, distributed, keys: Keys, api_system: System) -> None:
+    base, ops = distributed
+    run_id, entry = _dead_letter(ops, api_system)
+    with opened(browser, base, keys.operator) as page:
+        page.click("nav a[data-screen=workers]")
+        page.wait_for_selector("#runtime-health:has-text('1 dead-lettered')")
+        page.wait_for_selector("tr[data-kind=dlq] td[data-label=Length]:text-is('1')")
+        shot(page, "workers-queues")
+        page.click("nav a[data-screen=dlq]")
+        row = page.wait_for_selector(f"#dlq-list tr[data-entry='{entry}']")
+        assert "worker lost" in row.inner_text() and "max deliveries" in row.inner_text()
+        shot(page, "dlq")
+        row.query_selector("button:has-text('Requeue')").click()
+        page.wait_for_selector("#dlq-status:has-text('requeued')")
+    control = [from_wire(fields[b"m"]) for _, fields in ops.client.xrange(StreamLayout("uitest").control)]
+    assert [(m.run_id, m.dlq_id) for m in control if isinstance(m, Requeue)] == [(run_id, entry)]
+
+
+def test_viewer_sees_no_mutation_buttons(browser, distributed, keys: Keys, api_system: System, gate: Gate) -> None:
+    base, ops = distributed
+    _, entry = _dead_letter(ops, api_system)
+    running = api_system.run_async(GATE_PROMPT).run_id
+    assert gate.entered.wait(20)
+    with opened(browser, base, keys.viewer) as page:
+        screens = {a.get_attribute("data-screen") for a in page.query_selector_all("#nav a")}
+        assert {"runs", "workers", "dlq", "sessions"} <= screens and not {"audit", "keys"} & screens
+        assert page.query_selector("#start-run") is None
+        page.click(f"#runs-list tr[data-run='{running}'] a")
+        page.wait_for_selector("#run-summary .facts")
+        assert page.query_selector("#run-actions") is None
+        page.goto(f"{base}/ui/#/runs/dead-run")
+        page.wait_for_selector("#run-summary .facts")
+        assert page.query_selector("#run-actions") is None
+        page.goto(f"{base}/ui/#/dlq")
+        page.wait_for_selector(f"#dlq-list tr[data-entry='{entry}']")
+        assert page.query_selector_all("#view button") == []
+        page.goto(f"{base}/ui/#/keys")
+        page.wait_for_selector("#runs-list")
+    with opened(browser, base, keys.operator) as page:
+        page.goto(f"{base}/ui/#/runs/{running}")
+        page.wait_for_selector("#run-actions button:has-text('Cancel')")
+        page.goto(f"{base}/ui/#/runs/dead-run")
+        page.wait_for_selector("#run-actions button:has-text('Requeue')")
+    gate.set()
+
+
+def _status_with(base: str, secret: str) -> int:
+    request = urllib.request.Request(f"{base}/api/v1/auth/me", headers={"Authorization": f"Bearer {secret}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_admin_creates_and_revokes_a_key(browser, url, keys: Keys) -> None:
+    with opened(browser, url, keys.admin) as page:
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.click("nav a[data-screen=keys]")
+        page.fill("#create-key input[name=name]", "ci-bot")
+        page.select_option("#create-key select[name=role]", "operator")
+        page.click("#create-key button[type=submit]")
+        secret = page.wait_for_selector("#new-secret code.secret").inner_text()
+        assert _status_with(url, secret) == 200
+        row = page.wait_for_selector("#keys-list tr[data-name=ci-bot]")
+        assert "active" in row.inner_text()
+        shot(page, "keys")
+        row.query_selector("button:has-text('Revoke')").click()
+        page.wait_for_selector("#keys-list tr[data-name=ci-bot] .badge:text-is('revoked')")
+        assert _status_with(url, secret) == 401
+        page.click("nav a[data-screen=audit]")
+        page.wait_for_selector("#audit-list td:text-is('auth.key.revoke')")
+        shot(page, "audit")
+
+
+def test_every_screen_fits_a_phone_width(browser, url, keys: Keys, api_system: System) -> None:
+    run_id = api_system.graph_run_async("triage", "calculate 2 + 3").result(timeout=30).run_id
+    with opened(browser, url, keys.admin, viewport=PHONE) as page:
+        screens = {"runs": "#runs-list table", f"runs/{run_id}": "#checkpoints table",
+                   f"graphs/triage?run={run_id}": "svg.graph", "graphs": "table", "workers": "#throughput",
+                   "sessions": "#sessions-list table", "tools": "#tools table", "audit": "#audit-list table",
+                   "keys": "#keys-list table"}
+        for screen, ready in screens.items():
+            page.goto(f"{url}/ui/#/{screen}")
+            page.wait_for_selector(ready)
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, f"{screen} scrolls sideways by {overflow}px"
+            shot(page, "phone-" + screen.split("?")[0].replace("/", "-").replace(run_id, "run"))
+        page.click("#menu-toggle")
+        assert page.is_visible("#nav a[data-screen=keys]")
