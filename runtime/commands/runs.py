@@ -8,6 +8,8 @@ import dataclasses
 from agentstage.runtime.clock import parse_ts
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json
 from agentstage.runtime.commands.run import describe
+from agentstage.runtime.state.base import StoreReader
+from agentstage.runtime.state.factory import StateBackend
 from agentstage.runtime.state.reader import SQLiteReader
 
 __all__ = ["register"]
@@ -31,9 +33,11 @@ def register(verbs: argparse._SubParsersAction) -> None:
     show.set_defaults(handler=show_run)
 
 
-def _reader(args: argparse.Namespace) -> SQLiteReader | None:
-    path = config_from_args(args).state_path
-    return SQLiteReader(path) if path.exists() else None
+def _reader(args: argparse.Namespace) -> StoreReader | None:
+    config = config_from_args(args)
+    if config.state == "redis":
+        return StateBackend(config).reader()
+    return SQLiteReader(config.state_path) if config.state_path.exists() else None
 
 
 def list_runs(args: argparse.Namespace) -> int:

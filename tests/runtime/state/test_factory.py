@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -64,3 +65,22 @@ def test_a_system_runs_agents_on_a_redis_backed_state(tmp_path: Path, redis_url:
             assert config.state_path.exists()
         else:
             assert not config.state_path.exists()
+
+
+def test_the_runs_cli_reads_a_redis_only_state(tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from agentstage.runtime.cli import main
+    from tests.runtime.state.conftest import completed, started
+
+    config = state_config(tmp_path, "redis", redis_url)
+    backend = StateBackend(config)
+    writer = backend.writer()
+    writer.write([started("r1"), completed("r1")])
+    backend.close()
+    monkeypatch.setenv("AGENTSTAGE_STATE", "redis")
+    monkeypatch.setenv("AGENTSTAGE_REDIS_URL", redis_url)
+    monkeypatch.setenv("AGENTSTAGE_STREAM_PREFIX", config.stream_prefix)
+    assert main(["runs", "list", "--json", "--home", str(tmp_path / "home")]) == 0
+    assert [r["run_id"] for r in json.loads(capsys.readouterr().out)] == ["r1"]
+    assert main(["runs", "show", "r1", "--json", "--home", str(tmp_path / "home")]) == 0
+    assert json.loads(capsys.readouterr().out)["run"]["status"] == "completed"
