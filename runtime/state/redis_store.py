@@ -5,7 +5,8 @@ score 0, so `ZREVRANGEBYLEX` gives keyset pages newest first; "T" = expires afte
 `AGENTSTAGE_STATE_REDIS_TTL` seconds, refreshed on each write, 0 = never):
 
     P:run:<run_id>                 hash  row (RunRow JSON), status, created_at, session_id, workflow,
-                                         worker_id, version, n_events, n_ckpts, latest_step        T
+                                         worker_id, version, n_events, n_ckpts, latest_step,
+                                         arrival (orders same-millisecond runs; from P:arrival)   T
     P:run:<run_id>:events          zset  score seq, member event JSON                               T
     P:run:<run_id>:ckpts           zset  score step, member checkpoint JSON (with state)            T
     P:runs                         lex   every run, `created_at|run_id`
