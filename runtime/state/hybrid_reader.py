@@ -23,8 +23,6 @@ from agentstage.runtime.state.redis_reader import RedisReader
 
 __all__ = ["HybridReader"]
 
-_MISS = MISS
-
 
 class HybridReader:
     """Reads Redis first for hot data, SQLite otherwise; a miss or Redis error backfills Redis."""
@@ -57,14 +55,14 @@ class HybridReader:
 
     def _try(self, read: Callable[[], Any], doing: str, key: str | None) -> Any:
         if self.breaker.open or key in self.pending:
-            return _MISS
+            return MISS
         try:
             value = read()
         except (redis.RedisError, StoreError) as exc:
             self.breaker.failed(exc, doing)
-            return _MISS
+            return MISS
         self.breaker.succeeded()
-        if value is _MISS:
+        if value is MISS:
             self.misses += 1
         else:
             self.hits += 1
@@ -81,7 +79,7 @@ class HybridReader:
     def get_run(self, run_id: str) -> RunRow:
         """The run with this id; raises NotFound."""
         row = self._try(lambda: self.mirror.cached_run(run_id), "get_run", run_id)
-        if row is not _MISS:
+        if row is not MISS:
             return row
         row = self.sqlite.get_run(run_id)
         self._backfill("backfill", lambda: self.mirror.backfill_runs(self.sqlite.connection, self.sqlite.path, [run_id]),
@@ -91,7 +89,7 @@ class HybridReader:
     def events(self, run_id: str, *, after_seq: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         """A run's events in `seq` order, after `after_seq`."""
         events = self._try(lambda: self.mirror.cached_events(run_id, after_seq, limit), "events", run_id)
-        if events is not _MISS:
+        if events is not MISS:
             return events
         events = self.sqlite.events(run_id, after_seq=after_seq, limit=limit)
         self._backfill("backfill", lambda: self.mirror.backfill_events(self.sqlite.connection, self.sqlite.path,
@@ -101,7 +99,7 @@ class HybridReader:
     def checkpoint(self, run_id: str, step: int | None = None) -> dict[str, Any]:
         """One checkpoint with its state (the latest when `step` is None); raises NotFound."""
         found = self._try(lambda: self.mirror.cached_checkpoint(run_id, step), "checkpoint", run_id)
-        if found is not _MISS:
+        if found is not MISS:
             return found
         found = self.sqlite.checkpoint(run_id, step)
         self._backfill("backfill", lambda: self.mirror.backfill_checkpoint(self.sqlite.connection, self.sqlite.path,
@@ -112,11 +110,11 @@ class HybridReader:
         """The conversation of a session's completed agent runs, oldest first."""
         def cached() -> Any:
             if not self.mirror.session_complete(session_id):
-                return _MISS
+                return MISS
             return self.redis.session_history(session_id, max_turns=max_turns)
 
         history = self._try(cached, "session_history", f"session:{session_id}")
-        if history is not _MISS:
+        if history is not MISS:
             return history
         history = self.sqlite.session_history(session_id, max_turns=max_turns)
         self._backfill("backfill", lambda: self.mirror.backfill_session(self.sqlite.connection, self.sqlite.path,
@@ -126,7 +124,7 @@ class HybridReader:
     def tool_effect(self, key: str) -> tuple[bool, Any]:
         """`(True, result)` when the effect with this idempotency key completed before."""
         found = self._try(lambda: self.mirror.cached_effect(key), "tool_effect", None)
-        if found is not _MISS:
+        if found is not MISS:
             return found
         found = self.sqlite.tool_effect(key)
         if found[0]:
