@@ -34,6 +34,7 @@ from agentstage.runtime.llm.factory import create_provider
 from agentstage.runtime.llm.types import Provider
 from agentstage.runtime.state.base import StoreReader, StoreWriter
 from agentstage.runtime.state.factory import StateBackend
+from agentstage.runtime.state.health import Health
 from agentstage.runtime.state.reader import Page, RunRow, SQLiteReader
 from agentstage.runtime.state.records import Record
 from agentstage.actors.session_items import StoreSessionItems
@@ -241,6 +242,12 @@ class System(GraphMethods):
             with self._lock:
                 self._readers.append(reader)
         return reader
+
+    def health(self) -> Health:
+        """The state store's health: ok, degraded (Hybrid serving from SQLite while Redis is down) or down."""
+        if self._writer is None:
+            return Health("down", "System is not started")
+        return self._writer.health()
 
     def get_run(self, run_id: str) -> RunRow:
         return self.reader().get_run(run_id)

@@ -142,6 +142,7 @@ def test_a_system_on_hybrid_state_rides_out_a_redis_restart(tmp_path: Path, redi
         during = system.run("calculate 2 + 2")
         assert (during.status, system.get_run(during.run_id).status) == ("completed", "completed")
         assert system.reader().health().status == "degraded"
+        assert system.health().status == "degraded" and system.health().details["redis_failures"] >= 1
         server.start()
         runs = [during.run_id]
 
@@ -153,4 +154,6 @@ def test_a_system_on_hybrid_state_rides_out_a_redis_restart(tmp_path: Path, redi
         wait_for(lambda: system.get_run(before.run_id).status == "completed"
                  and client.hget(layout.run(before.run_id), "status") == "completed")
         assert system.reader().health().status == "ok"
+        assert system.health().status == "ok"
+    assert system.health().status == "down"
     client.close()
