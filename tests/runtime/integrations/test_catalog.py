@@ -1,6 +1,7 @@
 """The tool catalog API on a running System: persisted definitions, reload at start, no secret leaks."""
 
 import json
+from pathlib import Path
 
 import pytest
 from loguru import logger
@@ -122,3 +123,19 @@ def test_catalog_listings(system) -> None:
     assert list(templates["slack"]["credential_fields"]) == ["webhook_url"]
     assert templates["s3"]["available"] is False
     assert {b["name"] for b in system.catalog.bundles()} >= {"default", "all", "linux"}
+
+
+def test_spec_directory_is_loaded_persisted_and_bad_files_skipped(config, http) -> None:
+    spec_dir = Path(config.tool_spec_dir)
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "ping.json").write_text(json.dumps({"name": "ping", "url": f"{http.url}/ping", "method": "GET"}))
+    (spec_dir / "broken.json").write_text('{"name": "x"}')
+    (spec_dir / "shadow.json").write_text(json.dumps({"name": "calculator", "url": "http://h/x"}))
+    http.routes["/ping"] = (200, {"pong": True})
+    with System(config) as system:
+        assert system.tools.get("ping")({"n": 1})["body"] == {"pong": True}
+        assert [t["name"] for t in system.catalog.custom_tools()] == ["ping"]
+        assert system.tools.get("calculator")({"expression": "1+1"})["result"] == 2
+    (spec_dir / "ping.json").unlink()
+    with System(config) as system:
+        assert "ping" in system.tools

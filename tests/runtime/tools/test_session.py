@@ -2,7 +2,10 @@
 
 import json
 
+import pytest
+
 from agentstage.runtime import AgentSpec, Config, System
+from agentstage.runtime.errors import ToolError
 from agentstage.runtime.llm.scripted import Rule, ScriptedProvider
 from agentstage.runtime.state.reader import SQLiteReader
 
@@ -62,3 +65,13 @@ def test_memory_ttl_and_clear(system) -> None:
     assert call(operation="list")["keys"] == ["a", "b"]
     assert call(operation="clear")["cleared"] == 2
     assert call(operation="list")["count"] == 0
+
+
+def test_expired_memory_is_not_returned(system) -> None:
+    from agentstage.runtime.state.records import SessionItem
+
+    system.write([SessionItem("s1", "memory", "old", "gone", "2020-01-01T00:00:00.000Z", "2020-01-02T00:00:00.000Z")])
+    memory = system.tools.get("memory_store")
+    assert memory({"operation": "get", "key": "old", "_session_id": "s1"})["found"] is False
+    with pytest.raises(ToolError, match="outside a run"):
+        memory({"operation": "list"})
