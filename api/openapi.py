@@ -96,7 +96,7 @@ def _operation(method: str, template: str, op: Op) -> dict[str, Any]:
                                 "content": {"application/json": {"schema": "Error"}}}
     operation: dict[str, Any] = {
         "summary": op.summary, "tags": [op.tag], "responses": responses, "x-min-role": role,
-        "operationId": f"{method.lower()}_{openapi_path(template).strip('/').replace('/', '_').replace('{', '').replace('}', '').replace('.', '_')}",
+        "operationId": method.lower() + "_" + re.sub(r"[^A-Za-z0-9]+", "_", openapi_path(template)).strip("_"),
         "security": [] if role == PUBLIC else [{"bearer": []}, {"apiKey": []}],
     }
     if op.description:

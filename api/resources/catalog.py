@@ -75,7 +75,8 @@ class InstancesResource(Resource):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = load_body(req, InstanceCreateSchema)
-        audit = self.backend.audit_entry(req, "tool.instance.create", body["name"], "ok", {"template": body["template"]})
+        audit = self.backend.audit_entry(req, "tool.instance.create", body["name"], "ok",
+                                         {"template": body["template"]})
         created = self.backend.system.catalog.create_instance(body, audit)
         req.context.audited = True
         dump(resp, InstanceSchema, created, status=201)

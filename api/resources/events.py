@@ -69,7 +69,7 @@ class EventStreamResource(Resource):
         _sse(resp)
         resp.stream = all_events_stream(self.backend, run_id=q["run_id"], types=q["type"], backlog=q["backlog"],
                                         heartbeat=self.backend.config.sse_heartbeat, max_events=q["max_events"],
-                                        timeout=q["timeout"])
+                                        timeout=q["timeout"], poll_store=self.backend.ops is not None)
 
 
 def _sse(resp: falcon.Response) -> None:

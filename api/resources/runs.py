@@ -60,7 +60,8 @@ class RunsResource(Resource):
             try:
                 system.graphs.graph(workflow)
             except NotFound:
-                raise FieldError(422, title="Invalid request", errors={"workflow": [f"unknown workflow {workflow!r}"]}) from None
+                raise FieldError(422, title="Invalid request",
+                                 errors={"workflow": [f"unknown workflow {workflow!r}"]}) from None
             except GraphError as exc:
                 raise FieldError(422, title="Invalid request", errors={"workflow": exc.problems}) from None
         elif body["agent"] not in {spec.name for spec in system.agents()}:

@@ -37,7 +37,8 @@ class RunListQuery(PageQuery):
     workflow = fields.String(load_default=None, validate=validate.Length(1, 200))
     worker = fields.String(load_default=None, validate=validate.Length(1, 200),
                            metadata={"description": "only runs executed by this worker id"})
-    since = fields.AwareDateTime(load_default=None, metadata={"description": "created at or after (ISO-8601 with zone)"})
+    since = fields.AwareDateTime(load_default=None,
+                                 metadata={"description": "created at or after (ISO-8601 with zone)"})
     until = fields.AwareDateTime(load_default=None, metadata={"description": "created before (ISO-8601 with zone)"})
     sort = fields.String(load_default="desc", validate=validate.OneOf(("desc", "asc")),
                          metadata={"description": "by creation time: desc (newest first) or asc"})

@@ -53,7 +53,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
                              description="Manage the API keys of the HTTP API.")
     actions = admin.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = actions.add_parser("create-key", help="create a key and print it once",
-                                epilog="example: agentstage ui-admin create-key --role operator --name ci --expires-in 30d")
+                                epilog="example: agentstage ui-admin create-key --role operator --name ci "
+                                       "--expires-in 30d")
     add_config_flags(create)
     create.add_argument("--role", choices=ROLES, default="viewer", help="the key's role (default: viewer)")
     create.add_argument("--name", default="", help="a label to recognise the key")
@@ -65,7 +66,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
     add_config_flags(listing)
     listing.add_argument("--json", action="store_true", help="print a JSON array")
     listing.set_defaults(handler=list_keys)
-    revoke = actions.add_parser("revoke-key", help="revoke a key by id", epilog="example: agentstage ui-admin revoke-key ID")
+    revoke = actions.add_parser("revoke-key", help="revoke a key by id",
+                                epilog="example: agentstage ui-admin revoke-key ID")
     add_config_flags(revoke)
     revoke.add_argument("key_id")
     revoke.set_defaults(handler=revoke_key)

@@ -81,10 +81,19 @@ class AdminReader(SQLiteReader):
         found = self.events(run_id, after_seq=seq - 1, limit=1)
         return found[0] if found and found[0]["seq"] == seq else None
 
+    def events_since(self, ts: str, *, run_id: str | None = None, types: list[str] | None = None,
+                     limit: int = 500) -> list[dict[str, Any]]:
+        """Events stamped at or after `ts` (of one run, of some types), in time order."""
+        return self._event_query(["ts >= ?"], [ts], run_id, types, "ORDER BY ts, run_id, seq", limit)
+
     def recent_events(self, *, run_id: str | None = None, types: list[str] | None = None,
                       limit: int = 50) -> list[dict[str, Any]]:
         """The newest `limit` events (of one run, of some types), oldest first."""
-        where, params = [], []
+        rows = self._event_query([], [], run_id, types, "ORDER BY ts DESC, run_id DESC, seq DESC", limit)
+        return list(reversed(rows))
+
+    def _event_query(self, where: list[str], params: list[Any], run_id: str | None, types: list[str] | None,
+                     order: str, limit: int) -> list[dict[str, Any]]:
         if run_id is not None:
             where.append("run_id = ?")
             params.append(run_id)
@@ -92,10 +101,10 @@ class AdminReader(SQLiteReader):
             where.append(f"type IN ({','.join('?' * len(types))})")
             params.extend(types)
         sql = ("SELECT run_id, seq, type, ts, session_id, node, tool, provider, duration_ms, error, data FROM events"
-               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY ts DESC, run_id DESC, seq DESC LIMIT ?")
+               + (" WHERE " + " AND ".join(where) if where else "") + f" {order} LIMIT ?")
         keys = ("run_id", "seq", "type", "ts", "session_id", "node", "tool", "provider", "duration_ms", "error")
         rows = self._rows(sql, (*params, limit))
-        return [dict(zip(keys, r[:10]), data=self._json(r[10], f"events row ({r[0]}, {r[1]})")) for r in reversed(rows)]
+        return [dict(zip(keys, r[:10]), data=self._json(r[10], f"events row ({r[0]}, {r[1]})")) for r in rows]
 
     def metrics_summary(self, since: str | None = None) -> dict[str, Any]:
         """Runs per status, p50/p95 run durations (ms) and tokens per provider, over runs created since `since`."""
@@ -123,7 +132,8 @@ class AdminReader(SQLiteReader):
 
     def api_keys(self) -> list[ApiKey]:
         """Every API key, newest first (hashes included: callers must not show them)."""
-        return [ApiKey(*r) for r in self._rows(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC")]
+        rows = self._rows(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC")
+        return [ApiKey(*r) for r in rows]
 
     def api_key(self, key_id: str) -> ApiKey:
         """One API key by id; raises NotFound."""
@@ -167,7 +177,8 @@ class AdminReader(SQLiteReader):
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY ts DESC, id DESC LIMIT ?"
-        entries = [AuditEntry(*r[:9], detail=self._json(r[9], f"audit_log row {r[0]}")) for r in self._rows(sql, (*params, limit + 1))]
+        rows = self._rows(sql, (*params, limit + 1))
+        entries = [AuditEntry(*r[:9], detail=self._json(r[9], f"audit_log row {r[0]}")) for r in rows]
         more = len(entries) > limit
         entries = entries[:limit]
         return Page(entries, encode_cursor(entries[-1].ts, entries[-1].id) if more else None)

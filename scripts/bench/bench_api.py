@@ -53,8 +53,9 @@ def build_store(path: Path, runs: int, events_per_run: int) -> list[str]:
               _ts(base + timedelta(seconds=n, milliseconds=500))) for n, rid in enumerate(run_ids)))
         db.executemany(
             "INSERT INTO events(run_id, seq, type, ts, session_id, provider, data) VALUES (?,?,?,?,?,'scripted',?)",
-            ((rid, seq, "llm.response", _ts(base + timedelta(seconds=n, milliseconds=seq)), f"s{n % max(1, runs // 10)}",
-              data) for n, rid in enumerate(run_ids) for seq in range(1, events_per_run + 1)))
+            ((rid, seq, "llm.response", _ts(base + timedelta(seconds=n, milliseconds=seq)),
+              f"s{n % max(1, runs // 10)}", data)
+             for n, rid in enumerate(run_ids) for seq in range(1, events_per_run + 1)))
     db.execute("ANALYZE")
     db.close()
     return run_ids
@@ -132,7 +133,8 @@ def measure(label: str, runs: int, events_per_run: int, repeat: int, clients: in
         db = Path(tmp) / "bench.db"
         started = time.perf_counter()
         run_ids = build_store(db, runs, events_per_run)
-        print(f"{label}_store_build: {time.perf_counter() - started:.1f} s ({runs} runs, {runs * events_per_run} events)")
+        elapsed = time.perf_counter() - started
+        print(f"{label}_store_build: {elapsed:.1f} s ({runs} runs, {runs * events_per_run} events)")
         server, url, key = serve(Path(tmp), db, threads=max(4, clients * 2))
         try:
             with httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=10) as client:

@@ -129,7 +129,8 @@ def route_matrix(app, client, keys, values: dict[str, Any], bodies: dict, only: 
             expected = expected_outcome(rbac.required_role(method, template), caller)
             got = "2xx" if 200 <= result.status_code < 300 else str(result.status_code)
             if got != expected:
-                mismatches.append(f"{method} {template} as {caller}: expected {expected}, got {result.status_code} {result.text[:200]}")
+                mismatches.append(f"{method} {template} as {caller}: expected {expected}, "
+                                  f"got {result.status_code} {result.text[:200]}")
     return mismatches
 
 

@@ -20,7 +20,8 @@ def test_new_key_is_stored_as_a_hash_with_a_visible_prefix() -> None:
 
 
 def test_key_is_accepted_as_bearer_or_x_api_key(client, keys) -> None:
-    assert client.simulate_get("/api/v1/auth/me", headers={"Authorization": f"Bearer {keys.viewer}"}).json["role"] == "viewer"
+    bearer = client.simulate_get("/api/v1/auth/me", headers={"Authorization": f"Bearer {keys.viewer}"})
+    assert bearer.json["role"] == "viewer"
     assert client.simulate_get("/api/v1/auth/me", headers={"X-API-Key": keys.operator}).json["role"] == "operator"
 
 

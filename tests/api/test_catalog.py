@@ -55,7 +55,8 @@ def test_instance_definitions_are_validated_by_field(client, keys) -> None:
     assert "hunter2" not in json.dumps(client.simulate_get("/api/v1/audit", headers=admin).json)
     shadow = client.simulate_post("/api/v1/tools/instances", json={**HOOK, "name": "calculator"}, headers=admin)
     assert shadow.status_code == 409
-    assert client.simulate_post("/api/v1/tools/instances", json=HOOK, headers=keys.headers("operator")).status_code == 403
+    operator = client.simulate_post("/api/v1/tools/instances", json=HOOK, headers=keys.headers("operator"))
+    assert operator.status_code == 403
 
 
 def test_workflow_tool_bindings(client, keys) -> None:

@@ -1,7 +1,8 @@
 """Property-based fuzz of the API from its own OpenAPI document (schemathesis): never a 5xx.
 
 Each operation gets a bounded number of generated requests (valid and invalid), sent with an
-admin key through the WSGI app (distributed routes included, on the suite's redis-server); responses must not be 5xx and must match their documented
+admin key through the WSGI app (distributed routes included, on the suite's redis-server);
+responses must not be 5xx and must match their documented
 schema and content type.
 """
 

@@ -20,7 +20,8 @@ def test_lists_runs_newest_first_with_keyset_pages(client, keys, api_system) -> 
     headers = keys.headers("viewer")
     first = client.simulate_get("/api/v1/runs", params={"limit": 2}, headers=headers).json
     assert [r["run_id"] for r in first["items"]] == ["run-4", "run-3"]
-    second = client.simulate_get("/api/v1/runs", params={"limit": 2, "cursor": first["next_cursor"]}, headers=headers).json
+    second = client.simulate_get("/api/v1/runs", params={"limit": 2, "cursor": first["next_cursor"]},
+                                 headers=headers).json
     assert [r["run_id"] for r in second["items"]] == ["run-2", "run-1"]
     oldest = client.simulate_get("/api/v1/runs", params={"limit": 2, "sort": "asc"}, headers=headers).json
     assert [r["run_id"] for r in oldest["items"]] == ["run-0", "run-1"]

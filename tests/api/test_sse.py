@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 import threading
 
+from falcon import testing
+
+from agentstage.actors.store import Publish
+from agentstage.api import create_app
 from agentstage.api.sse import format_event
+from agentstage.runtime.clock import utc_now
+from agentstage.runtime.state import Event, SQLiteWriter
 from tests.api.helpers import GATE_PROMPT, finished_run, start_run, status, wait_for
 
 
@@ -46,8 +52,8 @@ def test_run_stream_delivers_live_events_until_the_run_ends(client, keys, api_sy
     assert gate.entered.wait(20)
     seen = api_system.reader().events(run_id)[-1]["seq"]
     before = {id(s) for s in api_system._subscriptions}
-    thread, box = _in_thread(lambda: client.simulate_get(f"/api/v1/runs/{run_id}/events/stream",
-                                                         headers={**keys.headers("viewer"), "Last-Event-ID": str(seen)}))
+    resume_from = {**keys.headers("viewer"), "Last-Event-ID": str(seen)}
+    thread, box = _in_thread(lambda: client.simulate_get(f"/api/v1/runs/{run_id}/events/stream", headers=resume_from))
     wait_for(lambda: _new_subscription(api_system, before))
     gate.set()
     thread.join(timeout=30)
@@ -101,3 +107,55 @@ def test_all_events_stream_starts_with_a_backlog(client, keys, api_system) -> No
     result = client.simulate_get("/api/v1/stream/events", params={"run_id": run_id, "backlog": 2, "max_events": 2},
                                  headers=keys.headers("viewer"))
     assert [e["type"] for e in _events(result.text)][-1] == "run.completed"
+
+
+def test_run_stream_passes_live_deltas_through_without_an_id(client, keys, api_system, gate) -> None:
+    run_id = start_run(client, keys, GATE_PROMPT)
+    assert gate.entered.wait(20)
+    run = api_system.reader().get_run(run_id)
+    before = {id(s) for s in api_system._subscriptions}
+    thread, box = _in_thread(lambda: client.simulate_get(f"/api/v1/runs/{run_id}/events/stream",
+                                                         headers=keys.headers("viewer")))
+    wait_for(lambda: _new_subscription(api_system, before))
+    delta = Event(run_id, 0, "llm.delta", utc_now(), run.session_id, {"text": "par", "after_seq": 2})
+    api_system.observer.tell(Publish((delta,)))
+    gate.set()
+    thread.join(timeout=30)
+    text = box["result"].text
+    events = _events(text)
+    assert [e["seq"] for e in events if e["type"] != "llm.delta"] == list(range(1, len(events)))
+    assert [e["data"]["text"] for e in events if e["type"] == "llm.delta"] == ["par"]
+    assert "id: 0\n" not in text
+
+
+def _write_elsewhere(system, *events: Event) -> None:
+    """Store events through a second writer, as a distributed coordinator would."""
+    other = SQLiteWriter(system.config.state_path)
+    try:
+        other.write(events)
+    finally:
+        other.close()
+
+
+def test_run_stream_polls_the_store_for_events_other_processes_write(client, keys, api_system) -> None:
+    _write_elsewhere(api_system, Event("remote", 1, "run.started", utc_now(), "s", {"input": "x"}))
+    before = {id(s) for s in api_system._subscriptions}
+    thread, box = _in_thread(lambda: client.simulate_get("/api/v1/runs/remote/events/stream",
+                                                         headers=keys.headers("viewer")))
+    wait_for(lambda: _new_subscription(api_system, before))
+    _write_elsewhere(api_system, Event("remote", 2, "run.completed", utc_now(), "s", {"output": "y"}))
+    thread.join(timeout=30)
+    assert [e["seq"] for e in _events(box["result"].text)] == [1, 2]
+
+
+def test_all_events_stream_picks_up_events_other_processes_store(api_system, ops, keys) -> None:
+    client = testing.TestClient(create_app(api_system, ops=ops))
+    before = {id(s) for s in api_system._subscriptions}
+    thread, box = _in_thread(lambda: client.simulate_get(
+        "/api/v1/stream/events", params={"run_id": "elsewhere", "max_events": 2, "timeout": 30},
+        headers=keys.headers("viewer")))
+    wait_for(lambda: _new_subscription(api_system, before))
+    _write_elsewhere(api_system, Event("elsewhere", 1, "run.started", utc_now(), "s", {"input": "x"}),
+                     Event("elsewhere", 2, "run.completed", utc_now(), "s", {"output": "y"}))
+    thread.join(timeout=30)
+    assert [(e["seq"], e["type"]) for e in _events(box["result"].text)] == [(1, "run.started"), (2, "run.completed")]
