@@ -27,10 +27,12 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
 
 
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
-    # server_close() joins the request threads: an event stream ends at its next heartbeat once
-    # the browser has gone, before the test stops the runtime under it.
-    daemon_threads = False
-    block_on_close = True
+    """One thread per request, kept so `served` can wait for open event streams on the way out."""
+
+    def process_request(self, request, client_address) -> None:
+        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True)
+        self.request_threads = [t for t in getattr(self, "request_threads", []) if t.is_alive()] + [thread]
+        thread.start()
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -42,7 +44,7 @@ class _QuietHandler(WSGIRequestHandler):
 def served(app) -> Iterator[str]:
     """`app` on 127.0.0.1 (a free port, one thread per request: event streams stay open); yields its URL.
 
-    Close the browser contexts first: their open event streams are waited for on the way out.
+    Close the browser contexts first: their open event streams are waited for (10 s at most each).
     """
     server = make_server("127.0.0.1", 0, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -51,6 +53,10 @@ def served(app) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+        # NOTE: an event stream ends at its next heartbeat once the browser has gone; wait for that,
+        # so no stream still uses the runtime when the test stops it.
+        for worker in getattr(server, "request_threads", []):
+            worker.join(10)
         server.server_close()
         thread.join(5)
 
