@@ -19,6 +19,7 @@ from agentstage.runtime.integrations.credentials import CredentialError, Credent
 from agentstage.runtime.integrations.instances import ToolInstance
 from agentstage.runtime.integrations.providers import PROVIDERS
 from agentstage.runtime.tools._kit import obj, unavailable_tool
+from agentstage.runtime.tools.network import tls_context
 from agentstage.runtime.tools.registry import Tool
 
 __all__ = ["connector_tool"]
@@ -56,7 +57,7 @@ class _Call:
     def http(self, method: str, url: str, *, json: Any = None, headers: dict[str, str] | None = None,
              auth: tuple[str, str] | None = None) -> dict[str, Any]:
         try:
-            with httpx.Client(timeout=self.timeout, trust_env=False) as client:
+            with httpx.Client(timeout=self.timeout, trust_env=False, verify=tls_context()) as client:
                 response = client.request(method, url, json=json, headers=headers, auth=auth)
         except httpx.HTTPError as exc:
             raise ToolError(self.instance.name, f"{method} {httpx.URL(url).host} failed: {type(exc).__name__}") from None

@@ -3,6 +3,7 @@ tool bindings (extra tools a workflow's agents may use), as validated definition
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from agentstage.runtime.errors import AgentstageError
 from agentstage.runtime.integrations.providers import PROVIDERS
 from agentstage.runtime.tools.custom import NAME_RULE, DefinitionError
+from agentstage.runtime.tools.redaction import redact_secrets
 from agentstage.runtime.tools.selection import parse_selection
 
 __all__ = ["ToolInstance", "WorkflowBinding", "merge_selection"]
@@ -45,6 +47,9 @@ class ToolInstance:
             raise DefinitionError("config", "an object")
         if not isinstance(credentials, Mapping):
             raise DefinitionError("credentials", "an object of field -> reference")
+        for key, value in config.items():
+            if redact_secrets(json.dumps(value) if not isinstance(value, str) else value)["redaction_count"]:
+                raise DefinitionError(f"config.{key}", "looks like a secret: use a credential reference instead")
         for key in provider.config_fields:
             if key not in config:
                 raise DefinitionError(f"config.{key}", f"required by {template}")

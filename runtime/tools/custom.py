@@ -21,11 +21,13 @@ import jsonschema
 from agentstage.runtime.errors import AgentstageError, ToolError
 from agentstage.runtime.tools.context import ToolContext
 from agentstage.runtime.tools.network import fetch
+from agentstage.runtime.tools.redaction import redact_secrets
 from agentstage.runtime.tools.registry import Tool
 
 __all__ = ["DefinitionError", "HttpToolSpec", "http_tool", "load_spec_dir"]
 
 NAME_RULE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{2,63}$")
+_SENSITIVE_HEADER = re.compile(r"(?i)^(?:authorization|proxy-authorization|cookie|x-api-key|api-key)$|secret|token|passw")
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 _DEFAULT_SCHEMA = {"type": "object", "additionalProperties": True}
 
@@ -76,6 +78,10 @@ class HttpToolSpec:
             if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str)
                                                          for k, v in value.items()):
                 raise DefinitionError(key, "an object of string values")
+        for header, value in headers.items():
+            if _SENSITIVE_HEADER.search(header) or redact_secrets(value)["redaction_count"]:
+                raise DefinitionError(f"headers.{header}", "looks like a secret: put a credential reference in "
+                                                           "secretHeaders instead")
         for header, ref in secret_headers.items():
             if check_ref is not None:
                 try:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
+import ssl
 import time
 from html.parser import HTMLParser
 from typing import Any
 
+import certifi
+import dns.exception
+import dns.resolver
+import dns.reversename
 import httpx
 
 from agentstage.runtime.errors import ToolError
@@ -15,7 +21,7 @@ from agentstage.runtime.tools._kit import obj, op_tool, require, unavailable_too
 from agentstage.runtime.tools.context import ToolContext, check_host
 from agentstage.runtime.tools.registry import Tool
 
-__all__ = ["fetch", "network_tools"]
+__all__ = ["fetch", "network_tools", "tls_context"]
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -38,7 +44,8 @@ def fetch(context: ToolContext, tool: str, method: str, url: str, *, headers: di
     started = time.perf_counter()
     try:
         with httpx.Client(timeout=timeout or context.http_timeout, follow_redirects=follow,
-                          max_redirects=max_redirects, verify=verify, event_hooks=hooks, trust_env=False) as client:
+                          max_redirects=max_redirects, verify=tls_context() if verify else False, event_hooks=hooks,
+                          trust_env=False) as client:
             with client.stream(method, url, headers=headers, content=content if content is not None else body,
                                auth=auth, cookies=cookies) as response:
                 raw, truncated = bytearray(), False
@@ -64,6 +71,13 @@ def fetch(context: ToolContext, tool: str, method: str, url: str, *, headers: di
     return {"status": response.status_code, "headers": {k: v for k, v in response.headers.items()},
             "body": parsed, "truncated": truncated, "url": str(response.url),
             "elapsed_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The certifi-backed TLS context httpx would build, made once per process."""
+    # PERF: building it loads the CA bundle (~20 ms per client otherwise).
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _http_client(context: ToolContext) -> Any:
@@ -137,16 +151,63 @@ def _scraper(context: ToolContext) -> Any:
     return scrape
 
 
-def _dns(host: str, record_type: str = "A") -> dict[str, Any]:
+_RECORD_TYPES = ["A", "AAAA", "MX", "NS", "TXT", "CNAME", "SRV", "PTR"]
+
+
+def _dns(host: str, record_type: str = "A", server: str = "", port: int = 53) -> dict[str, Any]:
+    """Resolve through the system resolver (hosts file included for A, AAAA and PTR), or ask `server`
+    directly (dnspython, 15 s lifetime)."""
+    if not server and record_type in ("A", "AAAA", "PTR"):
+        return _system_lookup(host, record_type)
+    resolver = dns.resolver.Resolver(configure=not server)
+    if server:
+        resolver.nameservers, resolver.port = [server], port
+    resolver.lifetime = 15.0
+    name = dns.reversename.from_address(host) if record_type == "PTR" and _is_address(host) else host
+    try:
+        answer = resolver.resolve(name, record_type, search=False)
+    except (dns.exception.DNSException, ValueError, OSError) as exc:
+        raise ToolError("dns_lookup", f"cannot resolve {host!r} ({record_type}): {type(exc).__name__}: {exc}") from None
+    return {"host": host, "type": record_type, "ttl": answer.rrset.ttl if answer.rrset else None,
+            "records": sorted(_record(record_type, r) for r in answer)}
+
+
+def _system_lookup(host: str, record_type: str) -> dict[str, Any]:
     try:
         if record_type == "PTR":
             name, aliases, _ = socket.gethostbyaddr(host)
-            return {"host": host, "type": "PTR", "records": [name, *aliases]}
+            return {"host": host, "type": "PTR", "ttl": None, "records": [name, *aliases]}
         family = socket.AF_INET6 if record_type == "AAAA" else socket.AF_INET
         infos = socket.getaddrinfo(host, None, family, socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise ToolError("dns_lookup", f"cannot resolve {host!r} ({record_type}): {exc}") from None
-    return {"host": host, "type": record_type, "records": sorted({info[4][0] for info in infos})}
+    return {"host": host, "type": record_type, "ttl": None, "records": sorted({info[4][0] for info in infos})}
+
+
+def _is_address(text: str) -> bool:
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)
+    except OSError:
+        return False
+    return True
+
+
+def _record(record_type: str, rdata: Any) -> str:
+    if record_type == "MX":
+        return f"{rdata.preference} {rdata.exchange.to_text()}"
+    if record_type == "SRV":
+        return f"{rdata.priority} {rdata.weight} {rdata.port} {rdata.target.to_text()}"
+    if record_type == "TXT":
+        return "".join(part.decode(errors="replace") for part in rdata.strings)
+    return rdata.to_text()
+
+
+def _addresses(host: str) -> dict[str, Any]:
+    try:
+        infos = socket.getaddrinfo(host, None, socket.AF_UNSPEC, socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise ToolError("network_utils", f"cannot resolve {host!r}: {exc}") from None
+    return {"host": host, "addresses": sorted({info[4][0] for info in infos})}
 
 
 def _network(context: ToolContext) -> dict[str, Any]:
@@ -175,7 +236,7 @@ def _network(context: ToolContext) -> dict[str, Any]:
         "port_check": lambda a: {"host": allowed(a), "port": require("network_utils", a, "port")[0],
                                  "open": connect(a["host"], a["port"]) is not None},
         "port_scan": scan,
-        "resolve": lambda a: _dns(allowed(a)),
+        "resolve": lambda a: _addresses(allowed(a)),
     }
 
 
@@ -202,10 +263,10 @@ def network_tools(context: ToolContext) -> list[Tool]:
         unavailable_tool("web_search", "Search the web and return result titles, URLs and snippets.",
                          obj({"query": s, "num_results": {"type": "integer", "minimum": 1, "maximum": 10}},
                              ("query",)), "it needs a public search service"),
-        Tool("dns_lookup", "Resolve a host name: A, AAAA (addresses) or PTR (reverse) through the system resolver.",
-             obj({"host": {"type": "string", "minLength": 1}, "record_type": {"type": "string",
-                                                                              "enum": ["A", "AAAA", "PTR"]}},
-                 ("host",)), _dns),
+        Tool("dns_lookup", "DNS records of a name: A, AAAA, MX, NS, TXT, CNAME, SRV or PTR (give an address), "
+             "through the system resolver or a given DNS server.",
+             obj({"host": {"type": "string", "minLength": 1}, "record_type": {"type": "string", "enum": _RECORD_TYPES},
+                  "server": s, "port": {"type": "integer", "minimum": 1, "maximum": 65535}}, ("host",)), _dns),
         op_tool("network_utils", "Reachability of allow-listed hosts: ping (TCP connect time), port_check, "
                 "port_scan (up to 100 ports), resolve.", _network(context),
                 {"host": s, "port": {"type": "integer", "minimum": 1, "maximum": 65535},

@@ -86,6 +86,8 @@ def test_instances_validate_persist_update_and_delete(config) -> None:
         for bad, field in (({**body, "template": "fax"}, "template"), ({**body, "credentials": {}},
                                                                          "credentials.routing_key"),
                            ({**body, "credentials": {"routing_key": "PD_KEY"}}, "credentials.routing_key"),
+                           ({**body, "config": {"events_url": "https://u:hunter22@pd.example/enqueue"}},
+                            "config.events_url"),
                            ({**body, "name": "calculator"}, None)):
             with pytest.raises((DefinitionError, Conflict)) as caught:
                 catalog.create_instance(bad)

@@ -64,3 +64,11 @@ def test_spec_dir_keeps_objects_and_reports_bad_files(tmp_path) -> None:
     specs, rejects = load_spec_dir(tmp_path)
     assert specs == [{"name": "alpha", "url": "http://h"}]
     assert [name for name, _ in rejects] == ["b.json", "c.json"]
+
+
+@pytest.mark.parametrize("headers", [{"Authorization": "Bearer abc"}, {"X-Api-Key": "k"},
+                                     {"X-Note": "password=hunter22"}])
+def test_secrets_in_plain_headers_are_refused(headers) -> None:
+    with pytest.raises(DefinitionError, match="secretHeaders") as caught:
+        HttpToolSpec.from_dict({"name": "leaky", "url": "http://h/x", "headers": headers})
+    assert caught.value.field == f"headers.{next(iter(headers))}"

@@ -5,6 +5,7 @@ import pytest
 from agentstage.runtime.errors import ToolError
 from agentstage.runtime.tools.builtin import builtin_registry
 from agentstage.runtime.tools.context import ToolContext, check_host
+from tests.local_dns import LocalDNS
 
 
 def test_http_client_methods_headers_and_json(tools, http) -> None:
@@ -63,6 +64,26 @@ def test_web_scraper_extracts(tools, http) -> None:
     assert (page["headings"], page["links"], page["images"], page["meta"]) == (
         ["Title"], ["/a"], ["i.png"], {"description": "d"})
     assert page["text"] == "Title Hello link"
+
+
+def test_dns_lookup_record_types_against_a_local_server(tools) -> None:
+    zone = {("example.test.", "MX"): ["10 mail.example.test.", "20 backup.example.test."],
+            ("example.test.", "TXT"): ['"v=spf1 -all"'], ("example.test.", "NS"): ["ns1.example.test."],
+            ("www.example.test.", "CNAME"): ["example.test."],
+            ("_sip._tcp.example.test.", "SRV"): ["5 10 5060 sip.example.test."],
+            ("example.test.", "A"): ["192.0.2.7"]}
+    lookup = tools.get("dns_lookup")
+    with LocalDNS(zone) as server:
+        ask = lambda host, kind: lookup({"host": host, "record_type": kind, "server": "127.0.0.1",  # noqa: E731
+                                         "port": server.port})
+        assert ask("example.test", "MX")["records"] == ["10 mail.example.test.", "20 backup.example.test."]
+        assert ask("example.test", "TXT")["records"] == ["v=spf1 -all"]
+        assert ask("example.test", "NS")["records"] == ["ns1.example.test."]
+        assert ask("www.example.test", "CNAME")["records"] == ["example.test."]
+        assert ask("_sip._tcp.example.test", "SRV")["records"] == ["5 10 5060 sip.example.test."]
+        assert ask("example.test", "A") == {"host": "example.test", "type": "A", "ttl": 300, "records": ["192.0.2.7"]}
+        with pytest.raises(ToolError, match="NXDOMAIN"):
+            ask("missing.example.test", "A")
 
 
 def test_dns_and_network_utils(tools, http) -> None:
