@@ -102,6 +102,7 @@ class System(GraphMethods):
         self._pools: dict[str, AgentPool] = {}
         self._providers: list[Provider] = []
         self._subscriptions: list[Subscription] = []
+        self._cancelled: set[str] = set()
         self._readers: list[StoreReader] = []
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -168,7 +169,7 @@ class System(GraphMethods):
         self._pools[spec.name] = AgentPool(
             f"agent:{spec.name}", spec.pool_size,
             lambda slot, on_idle: AgentActor.start(spec, provider, tools, store, journal, slot, on_idle,
-                                                   observer=observer),
+                                                   observer=observer, cancelled=self._cancelled.__contains__),
         )
 
     def _rebind(self, workflow: str) -> None:
@@ -210,6 +211,10 @@ class System(GraphMethods):
     def run(self, prompt: str, *, timeout: float | None = None, **options: Any) -> RunResult:
         """Run a prompt to the end and return its RunResult (status completed or failed)."""
         return self.run_async(prompt, **options).result(timeout if timeout is not None else self.config.run_timeout)
+
+    def cancel(self, run_id: str) -> None:
+        """Ask a local run to stop at its next step boundary; it ends with status `cancelled`."""
+        self._cancelled.add(run_id)
 
     def subscribe(self, run_id: str | None = None, types: Iterable[str] | None = None) -> Subscription:
         """Live feed of durable events (of one run when `run_id` is given); close it when done."""

@@ -137,7 +137,8 @@ class RuntimeOps:
 
     def _stream_row(self, stream: str, group: str) -> dict[str, Any]:
         length = self._call(self.client.xlen, stream)
-        pending = lag = 0
+        # NOTE: until its consumers first connect a group does not exist: everything is still to deliver.
+        pending, lag = 0, length
         try:
             for info in self._call(self.client.xinfo_groups, stream):
                 name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from agentstage.runtime.distributed.ops import RuntimeOps
-from tests.runtime.distributed.harness import coordinator, distributed_config, queue_kinds, reader, wait_for, worker
+from tests.runtime.distributed.harness import coordinator, distributed_config, peek, queue_kinds, reader, wait_for, worker
 
 
 def _status(config, run_id):
-    db = reader(config)
-    try:
-        return db.get_run(run_id).status
-    except Exception:
-        return None
-    finally:
-        db.close()
+    row = peek(config, lambda db: db.get_run(run_id))
+    return None if row is None else row.status
 
 
 def test_cancel_stops_a_running_run_at_the_next_step(tmp_path, redis_url):

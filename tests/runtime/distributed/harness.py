@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from agentstage.runtime.config import Config
+from agentstage.runtime.errors import NotFound, StoreError
 from agentstage.runtime.distributed.node import CoordinatorNode, WorkerNode
 from agentstage.runtime.state.reader import SQLiteReader
 from tests.runtime.distributed import worker_app
@@ -61,6 +62,20 @@ def worker(config: Config, worker_id: str = "w1", concurrency: int | None = None
 
 def reader(config: Config) -> SQLiteReader:
     return SQLiteReader(config.state_path)
+
+
+def peek(config: Config, read: Callable[[SQLiteReader], Any]) -> Any:
+    """`read(reader)` on the state file, or None while the file or the row does not exist yet."""
+    try:
+        db = SQLiteReader(config.state_path)
+    except StoreError:
+        return None
+    try:
+        return read(db)
+    except NotFound:
+        return None
+    finally:
+        db.close()
 
 
 def queue_kinds(config: Config, run_id: str) -> list[str]:

@@ -15,7 +15,7 @@ import pytest
 
 from agentstage.runtime.distributed.ops import RuntimeOps
 from tests.redis_server import RedisServer
-from tests.runtime.distributed.harness import Cluster, distributed_config, live_workers, reader, wait_for
+from tests.runtime.distributed.harness import Cluster, distributed_config, live_workers, peek, reader, wait_for
 
 
 @pytest.fixture
@@ -26,14 +26,8 @@ def cluster(tmp_path, redis_url):
 
 
 def _running_on(config, run_id):
-    db = reader(config)
-    try:
-        row = db.get_run(run_id)
-        return row.worker_id if row.status == "running" else None
-    except Exception:
-        return None
-    finally:
-        db.close()
+    row = peek(config, lambda db: db.get_run(run_id))
+    return row.worker_id if row is not None and row.status == "running" else None
 
 
 def test_killed_worker_task_is_completed_by_another_worker(cluster):
@@ -145,7 +139,7 @@ def test_graph_continues_on_another_worker_from_its_last_checkpoint_after_a_kill
     with RuntimeOps(config) as ops:
         wait_for(lambda: live_workers(ops, "w1"))
         run_id = ops.enqueue("go", mode="graph", workflow="relay")["run_id"]
-        wait_for(lambda: reader(config).checkpoints(run_id), interval=0.01)
+        wait_for(lambda: peek(config, lambda db: db.checkpoints(run_id)), interval=0.01)
         cluster.kill("w1")
         cluster.worker("w2", 1)
         outcome = ops.wait(run_id, 60)
@@ -158,3 +152,22 @@ def test_graph_continues_on_another_worker_from_its_last_checkpoint_after_a_kill
     resumed = [e for e in events if e["type"] == "run.resumed"]
     assert resumed[-1]["data"]["worker_id"] == "w2" and resumed[-1]["data"]["step"] >= 1
     assert [(a["worker_id"], a["status"]) for a in db.attempts(run_id)] == [("w1", "failed"), ("w2", "completed")]
+
+
+def test_coordinator_killed_and_restarted_loses_nothing(cluster):
+    config = cluster.config
+    cluster.coordinator()
+    cluster.worker("w1", 4)
+    with RuntimeOps(config) as ops:
+        wait_for(lambda: live_workers(ops, "w1"))
+        runs = [ops.enqueue(f"tally k{i} 100", agent="tally")["run_id"] for i in range(40)]
+        wait_for(lambda: ops.outcome(runs[0]), interval=0.01)
+        cluster.kill("coordinator")
+        more = [ops.enqueue(f"tally n{i} 20", agent="tally")["run_id"] for i in range(10)]
+        cluster.coordinator()
+        outcomes = [ops.wait(run_id, 60) for run_id in runs + more]
+    assert all(o is not None and o["status"] == "completed" for o in outcomes), cluster.log("coordinator")
+    assert max(collections.Counter(cluster.tallies()).values()) == 1
+    assert len(cluster.tallies()) == 50
+    db = reader(config)
+    assert all(db.get_run(run_id).status == "completed" for run_id in runs + more)

@@ -1,0 +1,49 @@
+"""RuntimeOps against the suite's redis-server: queue figures, lost workers, validation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agentstage.runtime.errors import NotFound, RunAborted
+from agentstage.runtime.distributed.ops import RuntimeOps
+from tests.runtime.distributed.harness import coordinator, distributed_config, wait_for
+
+
+def test_queues_show_tasks_waiting_for_a_worker(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    with coordinator(config), RuntimeOps(config) as ops:
+        for _ in range(3):
+            ops.enqueue("hello")
+        tasks = wait_for(lambda: next(q for q in ops.queues() if q["stream"] == ops.layout.tasks)["lag"] == 3
+                         and next(q for q in ops.queues() if q["stream"] == ops.layout.tasks))
+    assert (tasks["length"], tasks["pending"], tasks["lag"]) == (3, 0, 3)
+    assert tasks["oldest_age_s"] is not None and tasks["oldest_age_s"] >= 0
+
+
+def test_worker_without_recent_heartbeat_is_lost(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    with RuntimeOps(config) as ops:
+        ops.client.hset(ops.layout.workers, "old", json.dumps({
+            "worker_id": "old", "host": "h", "pid": 1, "started_at": "2020-01-01T00:00:00.000Z",
+            "last_seen": "2020-01-01T00:00:01.000Z", "in_flight": 2, "concurrency": 4, "status": "running",
+            "interval": 5}))
+        [row] = ops.workers()
+    assert (row["status"], row["alive"]) == ("lost", False)
+
+
+def test_bad_requests_are_refused_with_the_reason(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    with RuntimeOps(config) as ops:
+        with pytest.raises(RunAborted):
+            ops.enqueue("   ")
+        with pytest.raises(ValueError, match="workflow"):
+            ops.enqueue("x", mode="graph")
+        with pytest.raises(ValueError, match="mode"):
+            ops.enqueue("x", mode="batch")
+        with pytest.raises(NotFound):
+            ops.dlq_show("not-an-id")
+        ops.client.set(ops.layout.done_key("r1"), json.dumps({"status": "completed", "output": "", "error": None}))
+        with pytest.raises(NotFound, match="already completed"):
+            ops.cancel("r1")
