@@ -185,6 +185,9 @@ def test_viewer_sees_no_mutation_buttons(browser, distributed, keys: Keys, api_s
         page.goto(f"{base}/ui/#/dlq")
         page.wait_for_selector(f"#dlq-list tr[data-entry='{entry}']")
         assert page.query_selector_all("#view button") == []
+        page.goto(f"{base}/ui/#/graphs/triage")
+        page.wait_for_selector("svg.graph")
+        assert page.query_selector("#bindings") is None
         page.goto(f"{base}/ui/#/keys")
         page.wait_for_selector("#runs-list")
     with opened(browser, base, keys.operator) as page:
@@ -222,6 +225,21 @@ def test_admin_creates_and_revokes_a_key(browser, url, keys: Keys) -> None:
         page.click("nav a[data-screen=audit]")
         page.wait_for_selector("#audit-list td:text-is('auth.key.revoke')")
         shot(page, "audit")
+
+
+def test_admin_binds_and_unbinds_a_tool_of_a_workflow(browser, url, keys: Keys, api_system: System) -> None:
+    with opened(browser, url, keys.admin, path="/ui/#/graphs/triage") as page:
+        page.fill("#bind-tool input[name=tool]", "calculator")
+        page.click("#bind-tool button[type=submit]")
+        page.wait_for_selector("#bound-tools li[data-tool=calculator]")
+        assert "calculator" in api_system.catalog.binding("triage").tools
+        shot(page, "graph-bindings")
+        page.click("#bound-tools li[data-tool=calculator] button")
+        page.wait_for_selector("#bound-tools li[data-tool=calculator]", state="detached")
+        assert "calculator" not in api_system.catalog.binding("triage").tools
+        page.fill("#bind-tool input[name=tool]", "no_such_tool")
+        page.click("#bind-tool button[type=submit]")
+        page.wait_for_selector("#binding-status .error")
 
 
 def test_every_screen_fits_a_phone_width(browser, url, keys: Keys, api_system: System) -> None:

@@ -62,6 +62,8 @@ export async function toolsView(container) {
     ["Description", (t) => t.description],
     ["Arguments", (t) => Object.keys(t.parameters?.properties || {}).join(", ") || "none"],
     ["Side effects", (t) => (t.side_effects ? "yes" : "no")],
+    ["Kind", (t) => t.kind || "—"],
+    ["Available", (t) => (t.available === false ? h("span", { class: "error" }, "no") : "yes")],
   ], registry) : empty("No tools are registered."));
   await Promise.all(sections);
 }

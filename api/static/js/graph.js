@@ -1,7 +1,8 @@
 // Graphs: the workflows, and one drawn from its definition as SVG with a run's path and current node.
 
 import { follow, get } from "./api.js";
-import { badge, clear, empty, failure, h, loading, short, table } from "./dom.js";
+import { bindingsPanel } from "./bindings.js";
+import { badge, clear, empty, h, loading, short, table } from "./dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const BOX_W = 150, BOX_H = 40, GAP_X = 30, GAP_Y = 50;
@@ -72,7 +73,12 @@ export function draw(graph, { path = [], current = null } = {}) {
     const on = taken.has(`${e.from}>${e.to}`) || (e.from === "start" && path[0] === e.to);
     const text = e.label.length > 24 ? `${e.label.slice(0, 23)}…` : e.label;
     svg.append(s("path", { d, class: `edge${on ? " taken" : ""}${e.label === "default" ? " dashed" : ""}`, "marker-end": "url(#arrow)" }));
-    if (e.label) svg.append(s("text", { x: (x1 + x2) / 2 + (back ? 70 : 6), y: (y1 + y2) / 2, class: "edge-label" }, text, s("title", {}, e.label)));
+    if (e.label) {
+      // Beside the middle of the edge, on its outer side, so labels of sibling edges do not overlap.
+      const left = !back && x2 < x1;
+      const at = back ? { x: Math.max(a.x, b.x) + BOX_W + 50, y: (a.y + b.y + BOX_H) / 2 } : { x: x1 + (x2 - x1) * 0.55 + (left ? -6 : 6), y: y1 + (y2 - y1) * 0.55 };
+      svg.append(s("text", { x: at.x, y: at.y, "text-anchor": left ? "end" : "start", class: "edge-label" }, text, s("title", {}, e.label)));
+    }
   }
   for (const name of graph.all) {
     const { x, y } = pos[name];
@@ -119,6 +125,8 @@ export async function graphView(container, { id, query }, signal) {
   const workflow = await get(`/workflows/${encodeURIComponent(id)}`);
   const graph = shape(workflow);
   if (workflow.description) container.insertBefore(h("p", {}, workflow.description), note);
+  const bindings = bindingsPanel(workflow.name);
+  if (bindings) container.append(bindings);
   if (!runId) {
     clear(note, "Open a run of this workflow to see its path.");
     clear(canvas, draw(graph));
