@@ -20,20 +20,21 @@ class HealthResource(Resource):
 
 
 class ReadyResource(Resource):
-    OPS = {"GET": Op("The runtime, its store and (distributed) Redis can serve (503 when not)", "health", ReadySchema,
-                     errors=(503,))}
+    OPS = {"GET": Op("The runtime, its store and (distributed) Redis can serve (503 when one is down)", "health",
+                     ReadySchema, errors=(503,),
+                     description="A check reads `ok`, `degraded: reason` (still serving) or `down: reason`.")}
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        checks = {"runtime": "ok" if self.backend.system.running else "stopped"}
-        health = self.backend.reader().health()
-        checks["store"] = "ok" if health.ok else f"{health.status}: {health.reason}"
+        checks = {"runtime": "ok" if self.backend.system.running else "down: stopped"}
+        for name, health in (("store", self.backend.system.health()), ("reads", self.backend.reader().health())):
+            checks[name] = "ok" if health.ok else f"{health.status}: {health.reason}"
         if self.backend.ops is not None:
             try:
                 self.backend.ops.client.ping()
                 checks["redis"] = "ok"
             except REDIS_DOWN as exc:
                 checks["redis"] = f"down: {exc}"
-        ready = all(value == "ok" for value in checks.values())
+        ready = not any(value.startswith("down") for value in checks.values())
         dump(resp, ReadySchema, {"status": "ready" if ready else "unavailable", "checks": checks},
              status=200 if ready else 503)
 

@@ -33,6 +33,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         epilog="example: agentstage ui-api --ui-addr 0.0.0.0:7070",
     )
     add_config_flags(api, "ui_addr", "api_threads", "provider", "redis_url", "stream_prefix")
+    api.add_argument("--port", type=int, default=None, help="listen on this port (overrides the port of --ui-addr)")
     api.add_argument("--distributed", action="store_true",
                      help="enqueue runs on the Redis runtime (runtime-start/worker-start) and serve its queues, "
                           "DLQ, cancel and requeue routes")
@@ -86,9 +87,12 @@ def serve_api(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     try:
-        parse_addr(config.ui_addr)
+        host, port = parse_addr(config.ui_addr)
+        if args.port is not None:
+            config = config.replace(ui_addr=f"{host}:{args.port}")
+            parse_addr(config.ui_addr)
     except ValueError as exc:
-        return fail(f"--ui-addr: {exc}", ExitCode.USAGE)
+        return fail(f"--ui-addr/--port: {exc}", ExitCode.USAGE)
     print(f"agentstage: API on http://{config.ui_addr}/api/v1 (API keys required; "
           "create one with: agentstage ui-admin create-key --role admin)", file=sys.stderr)
     ApiServer(config, distributed=args.distributed).run()

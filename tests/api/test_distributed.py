@@ -144,7 +144,7 @@ def test_runs_are_enqueued_on_the_distributed_runtime(dclient, keys, r) -> None:
 
 def test_readiness_checks_redis(dclient, api_system) -> None:
     ready = dclient.simulate_get("/readyz").json
-    assert ready["checks"] == {"runtime": "ok", "store": "ok", "redis": "ok"}
+    assert ready["checks"] == {"runtime": "ok", "store": "ok", "reads": "ok", "redis": "ok"}
     down = testing.TestClient(create_app(api_system, ops=RuntimeOps(api_system.config.replace(
         redis_url="redis://127.0.0.1:1/0"))))
     result = down.simulate_get("/readyz")

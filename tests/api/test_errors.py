@@ -69,3 +69,14 @@ def test_health_and_readiness_need_no_key(client) -> None:
     ready = client.simulate_get("/readyz")
     assert ready.status_code == 200 and ready.json["checks"]["store"] == "ok"
     assert falcon.HTTP_200 == ready.status
+
+
+def test_readiness_is_503_once_the_runtime_stopped(config) -> None:
+    from agentstage.runtime import System
+
+    system = System(config).start()
+    client = testing.TestClient(create_app(system))
+    system.stop()
+    result = client.simulate_get("/readyz")
+    assert result.status_code == 503 and result.json["status"] == "unavailable"
+    assert result.json["checks"]["runtime"].startswith("down")

@@ -53,8 +53,9 @@ def test_ui_api_serves_runs_and_a_live_event_stream(tmp_path: Path) -> None:
     env = _env(tmp_path)
     key = subprocess.run([AGENTSTAGE, "ui-admin", "create-key", "--role", "operator"], env=env, check=True,
                          capture_output=True, text=True).stdout.strip()
-    url = f"http://127.0.0.1:{_port()}"
-    server = subprocess.Popen([AGENTSTAGE, "ui-api", "--ui-addr", url.removeprefix("http://")], env=env,
+    port = _port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([AGENTSTAGE, "ui-api", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _wait_ready(url, server)
