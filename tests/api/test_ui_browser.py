@@ -92,8 +92,15 @@ def test_one_time_login_link_signs_in_as_admin(browser, url) -> None:
         assert "login" not in page.url and "admin" in page.inner_text("#who-role")
 
 
-def test_run_appears_and_completes_live_in_the_list(browser, url, keys: Keys, api_system: System, gate: Gate) -> None:
-    with opened(browser, url, keys.operator) as page:
+def test_run_appears_and_completes_live_in_the_list(browser, keys: Keys, api_system: System, gate: Gate) -> None:
+    app, feeds = create_app(api_system), []
+
+    def counting(environ, start_response):
+        if environ["PATH_INFO"] == "/api/v1/stream/events":
+            feeds.append(environ["PATH_INFO"])
+        return app(environ, start_response)
+
+    with served(counting) as url, opened(browser, url, keys.operator) as page:
         page.wait_for_selector("#runs-live[data-state=live]")
         run_id = api_system.run_async(GATE_PROMPT).run_id
         page.wait_for_selector(f"#runs-list tr[data-run='{run_id}'][data-status=running]")
@@ -102,6 +109,11 @@ def test_run_appears_and_completes_live_in_the_list(browser, url, keys: Keys, ap
         gate.set()
         page.wait_for_selector(f"#runs-list tr[data-run='{run_id}'][data-status=completed]")
         shot(page, "runs")
+        page.click(f"#runs-list tr[data-run='{run_id}'] a")
+        page.wait_for_selector("#timeline li[data-type='run.completed']")
+        page.click("nav a[data-screen=runs]")
+        page.wait_for_selector("#runs-live[data-state=live]")
+        assert len(feeds) == 1, "each tab keeps one live feed of all events, whatever the screens"
 
 
 def test_timeline_streams_live_and_a_checkpoint_shows_state_and_diff(browser, url, keys: Keys, api_system: System,

@@ -25,6 +25,7 @@ export function keepKey(key) {
 export function forgetKey() {
   sessionStorage.removeItem(KEY);
   session.me = null;
+  feed.controller?.abort();
 }
 
 function headers(extra = {}) {
@@ -153,4 +154,31 @@ export async function follow(path, { signal, onEvent, onState = () => {}, lastId
     onState("reconnecting");
     await new Promise((resolve) => setTimeout(resolve, retry));
   }
+}
+
+// One feed of every run's events per tab, shared by the screens that watch it: the server holds a
+// thread per open stream until its next heartbeat, so screens do not open one each.
+const feed = { controller: null, listeners: new Set(), state: "connecting…" };
+
+export function watchAll(signal, onEvent, onState = () => {}) {
+  const listener = { onEvent, onState };
+  feed.listeners.add(listener);
+  onState(feed.state);
+  signal.addEventListener("abort", () => feed.listeners.delete(listener));
+  if (feed.controller) return;
+  const controller = (feed.controller = new AbortController());
+  follow("/stream/events", {
+    signal: controller.signal,
+    onEvent: (type, event) => {
+      for (const l of feed.listeners) l.onEvent(type, event);
+      return false;
+    },
+    onState: (state, why) => {
+      feed.state = state;
+      for (const l of feed.listeners) l.onState(state, why);
+    },
+  }).finally(() => {
+    if (feed.controller === controller) feed.controller = null;
+    feed.state = "connecting…";
+  });
 }

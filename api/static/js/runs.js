@@ -1,6 +1,6 @@
 // Runs: the live list (filters, search by id, older pages) and, for operators, a form to start one.
 
-import { can, follow, get, post } from "./api.js";
+import { can, get, post, watchAll } from "./api.js";
 import { badge, clear, empty, failure, h, loading, runDuration, short, table, time } from "./dom.js";
 
 const STATUSES = ["", "queued", "running", "waiting", "completed", "failed", "cancelled"];
@@ -113,13 +113,11 @@ export async function runsView(container, { query }, signal) {
 
   await refresh();
   let pending = null;
-  follow("/stream/events", {
-    signal,
-    onState: (state) => { live.textContent = state === "live" ? "live" : state; live.dataset.state = state; },
-    onEvent: (type) => {
-      if (REFRESH_ON.test(type) && !pending) pending = setTimeout(() => { pending = null; refresh(); }, 250);
-      return false;
-    },
+  watchAll(signal, (type) => {
+    if (REFRESH_ON.test(type) && !pending) pending = setTimeout(() => { pending = null; refresh(); }, 250);
+  }, (state) => {
+    live.textContent = state;
+    live.dataset.state = state;
   });
   signal.addEventListener("abort", () => clearTimeout(pending));
 }
