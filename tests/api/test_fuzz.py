@@ -17,7 +17,7 @@ from agentstage.api import create_app
 from agentstage.api.auth import new_api_key
 from agentstage.api.openapi import openapi_path, routed_operations
 
-EXAMPLES = 12
+EXAMPLES = 15
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 
