@@ -109,12 +109,14 @@ class GraphRuns:
                   durable: bool = True) -> GraphHandle:
         """Start a new run of `workflow` on `input` (plus initial `state` keys); step 0 commits with `run.started`."""
         graph = self.graph(workflow)
+        first_seq = self._fresh(run_id) if run_id else 1
         run_id, session = run_id or new_id(), session or new_id()
         state = {**dict(state or {}), "input": input}
         opening = {"kind": "graph", "workflow": workflow, "input": input,
                    "metadata": {**self._origin(workflow), **dict(metadata or {})}}
         checkpoint = Checkpoint(run_id, 0, START, graph.entry, state, utc_now())
-        return self._execute(workflow, ExecuteGraph(run_id, session, state, graph.entry, 0, 1, pykka.ThreadingFuture(),
+        return self._execute(workflow, ExecuteGraph(run_id, session, state, graph.entry, 0, first_seq,
+                                                    pykka.ThreadingFuture(),
                                                     "run.started", opening, checkpoint, durable=durable))
 
     def resume_async(self, run_id: str, *, input: str | None = None) -> GraphHandle:
@@ -186,6 +188,16 @@ class GraphRuns:
         if row.workflow not in self.workflows and isinstance(path, str):
             self.workflows.load_file(path)
         return row
+
+    def _fresh(self, run_id: str) -> int:
+        """The first event number of a new run with a chosen id: after a `run.queued` row, else 1."""
+        try:
+            row = self.reader().get_run(run_id)
+        except NotFound:
+            return 1
+        if row.status != "queued":
+            raise RunError(run_id, f"run {run_id} already exists ({row.status}); resume or fork it instead")
+        return last_seq(self.reader(), run_id) + 1
 
     def _origin(self, workflow: str) -> dict[str, str]:
         path = self.workflows.source_file(workflow)

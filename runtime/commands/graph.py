@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
+from agentstage.runtime.clock import new_id
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
 from agentstage.runtime.graph.builder import GraphError
 from agentstage.runtime.graph.result import GraphResult
 from agentstage.runtime.system import System
 
 __all__ = ["register", "report_graph_error"]
+
+_ENDS = ("run.completed", "run.failed", "run.waiting", "run.cancelled")
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -55,6 +59,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
 def _common(parser: argparse.ArgumentParser) -> None:
     add_config_flags(parser, "provider", "model")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="node-by-node progress on stderr (default: when stderr is a terminal)")
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -73,16 +79,52 @@ def run_command(args: argparse.Namespace) -> int:
         try:
             if workflow.endswith(".json") or Path(workflow).is_file():
                 workflow = system.load_workflow(workflow, replace=True).name
-            result = system.graph_run(workflow, text, session=args.session)
+            run_id = new_id()
+            follower = _follow(system, run_id) if _progress(args) else None
+            result = system.graph_run(workflow, text, session=args.session, run_id=run_id)
         except GraphError as exc:
             return report_graph_error(exc)
+        if follower is not None:
+            follower.join(timeout=5)
     return _report(result, args.json)
 
 
 def resume_command(args: argparse.Namespace) -> int:
     with System(config_from_args(args)) as system:
+        follower = _follow(system, args.run_id) if _progress(args) else None
         result = system.graph_resume(args.run_id, input=args.input)
+        if follower is not None:
+            follower.join(timeout=0 if result.note else 5)
     return _report(result, args.json)
+
+
+_SHOWN = frozenset({"node.entered", "node.exited", *_ENDS})
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    return sys.stderr.isatty() if args.progress is None else args.progress
+
+
+def _follow(system: System, run_id: str) -> threading.Thread:
+    """Print the run's node transitions on stderr as they commit, until the run ends or waits."""
+    subscription = system.subscribe(run_id, _SHOWN)
+
+    def follow() -> None:
+        with subscription:
+            while (event := subscription.get(timeout=system.config.run_timeout)) is not None:
+                step = event.data.get("step")
+                if event.type == "node.entered":
+                    print(f"  step {step}: {event.node} ...", file=sys.stderr, flush=True)
+                elif event.type == "node.exited":
+                    outcome = f"failed: {event.error}" if event.error else f"-> {event.data.get('next_node') or 'end'}"
+                    print(f"  step {step}: {event.node} {outcome}", file=sys.stderr, flush=True)
+                else:
+                    print(f"  {event.type}", file=sys.stderr, flush=True)
+                    return
+
+    thread = threading.Thread(target=follow, name="graph-progress", daemon=True)
+    thread.start()
+    return thread
 
 
 def fork_command(args: argparse.Namespace) -> int:

@@ -9,7 +9,9 @@ import pytest
 from agentstage.runtime import System
 from agentstage.runtime.errors import RunError
 from agentstage.runtime.graph import Graph, ToolNode
+from agentstage.runtime.clock import utc_now
 from agentstage.runtime.graph_runs import last_seq
+from agentstage.runtime.state.records import Event
 from agentstage.runtime.tools.registry import Tool
 
 VALUE = {"type": "object", "properties": {"value": {"type": "integer"}}, "required": ["value"]}
@@ -44,3 +46,16 @@ def test_a_run_cannot_execute_twice_at_once(system: System) -> None:
     finally:
         gate.set()
     assert handle.result(30).status == "completed" and system.graphs.active() == []
+
+
+def test_a_chosen_run_id_may_be_new_or_queued_but_not_reused(system: System) -> None:
+    system.tools.register(Tool("inc", "value + 1", VALUE, lambda value: value + 1))
+    system.register_workflow("one", Graph("one").add(ToolNode("n", "inc", {"value": 1})).entry("n"))
+    assert system.graph_run("one", "x", run_id="mine").status == "completed"
+    with pytest.raises(RunError, match="already exists"):
+        system.graph_run("one", "x", run_id="mine")
+    system.write([Event("queued-1", 1, "run.queued", utc_now(), "s", {"kind": "graph", "workflow": "one",
+                                                                          "input": "x"})])
+    result = system.graph_run("one", "x", run_id="queued-1")
+    assert result.status == "completed"
+    assert [e["type"] for e in system.events("queued-1")][:3] == ["run.queued", "run.started", "checkpoint.saved"]

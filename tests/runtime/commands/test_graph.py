@@ -32,8 +32,9 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
 
 
 def test_graph_run_prints_the_answer_and_json(cli) -> None:
-    code, out, err = cli("graph-run", "--workflow", "triage", "--", "calculate", "2 + 3")
+    code, out, err = cli("graph-run", "--workflow", "triage", "--progress", "--", "calculate", "2 + 3")
     assert (code, out) == (0, "2 + 3 = 5\n") and "run_id: " in err
+    assert "  step 2: route -> solve\n" in err and "  step 3: solve -> end\n  run.completed\n" in err
     code, out, _ = cli("graph-run", "--workflow", "triage", "--json", "--", "hello")
     result = json.loads(out)
     assert code == 0 and result["status"] == "completed" and result["trace"] == ["measure", "route", "chat"]
