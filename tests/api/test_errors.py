@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+
 import falcon
 from falcon import testing
 
-from agentstage.api import create_app
+from agentstage.api import create_app, get_app
 from agentstage.api.resources.meta import HealthResource
+from agentstage.runtime import System
 
 
 def test_errors_are_json_with_title_description_and_errors(client, keys) -> None:
@@ -72,11 +76,26 @@ def test_health_and_readiness_need_no_key(client) -> None:
 
 
 def test_readiness_is_503_once_the_runtime_stopped(config) -> None:
-    from agentstage.runtime import System
-
     system = System(config).start()
     client = testing.TestClient(create_app(system))
     system.stop()
     result = client.simulate_get("/readyz")
     assert result.status_code == 503 and result.json["status"] == "unavailable"
     assert result.json["checks"]["runtime"].startswith("down")
+
+
+def test_get_app_builds_the_runtime_from_the_environment(tmp_path, monkeypatch) -> None:
+    stops = []
+    for name in [n for n in os.environ if n.startswith("AGENTSTAGE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AGENTSTAGE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AGENTSTAGE_PROVIDER", "scripted")
+    monkeypatch.setattr(atexit, "register", stops.append)
+    app = get_app()
+    try:
+        assert testing.TestClient(app).simulate_get("/readyz").status_code == 200
+    finally:
+        for stop in stops:
+            stop()
+    assert (tmp_path / "home" / "agentstage.db").exists()
