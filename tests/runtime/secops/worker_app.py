@@ -1,0 +1,16 @@
+"""Worker setup for the distributed secops test: the built-in tools and the secops agent with the echo provider."""
+
+from __future__ import annotations
+
+from agentstage.runtime.agents import AgentSpec
+from agentstage.runtime.distributed.node import WorkerSetup
+from agentstage.runtime.llm.scripted import Rule, ScriptedProvider
+from agentstage.runtime.secops import workflow as secops
+from agentstage.runtime.tools.builtin import builtin_registry
+
+
+def setup() -> WorkerSetup:
+    return WorkerSetup(agents=[AgentSpec(secops.AGENT, tools=secops.AGENT_TOOLS, pool_size=2,
+                                         max_iterations=secops.AGENT_MAX_ITERATIONS)],
+                       tools=builtin_registry(),
+                       providers={secops.AGENT: ScriptedProvider([Rule("echo", r"^", reply="ok:{prompt}")])})
