@@ -34,6 +34,7 @@ from agentstage.api.resources.catalog import (
 from agentstage.api.resources.distributed import (
     CancelResource,
     DetailsResource,
+    DlqEntryResource,
     DlqRequeueResource,
     DlqResource,
     LiveWorkersResource,
@@ -110,6 +111,7 @@ def _routes(backend: Backend, ops: RuntimeOps | None) -> dict[str, Resource]:
             f"{V1}/runtime/runs/{{run_id}}/cancel": CancelResource(backend, ops),
             f"{V1}/runtime/runs/{{run_id}}/requeue": RequeueResource(backend, ops),
             f"{V1}/runtime/dlq/{{dlq_id}}/requeue": DlqRequeueResource(backend, ops),
+            f"{V1}/runtime/dlq/{{dlq_id}}": DlqEntryResource(backend, ops),
         })
     return routes
 
@@ -130,7 +132,7 @@ def create_app(
         local_admin: let loopback requests without a key in as admin (opt-in, for `agentstage ui`).
         login_tokens: one-time tokens `POST /api/v1/auth/login` exchanges for an admin key.
         ops: the distributed runtime's operations; when given, runs are enqueued on it and its
-            queues, DLQ, cancel and requeue routes are served.
+            queues, DLQ (list, requeue, delete), details, cancel and requeue routes are served.
     """
     backend = Backend(system, config, ops)
     backend.login_tokens.update(login_tokens)

@@ -18,12 +18,14 @@ from agentstage.api.schemas.runtime import (
     QueueSchema,
     RuntimeActionSchema,
 )
+from agentstage.api.schemas.common import OkSchema
 from agentstage.api.sse import TERMINAL_STATUSES
 from agentstage.runtime.distributed.ops import RuntimeOps
-from agentstage.runtime.errors import NotFound
+from agentstage.runtime.errors import NotFound, StoreError
+from agentstage.runtime.streams import REDIS_DOWN
 
-__all__ = ["CancelResource", "DetailsResource", "DlqRequeueResource", "DlqResource", "LiveWorkersResource",
-           "QueuesResource", "RequeueResource"]
+__all__ = ["CancelResource", "DetailsResource", "DlqEntryResource", "DlqRequeueResource", "DlqResource",
+           "LiveWorkersResource", "QueuesResource", "RequeueResource"]
 
 _DETAILS_DLQ = 20
 
@@ -122,3 +124,18 @@ class DlqRequeueResource(_OpsResource):
                              f"({entry['reason']}); it can only be purged")
         self.backend.commit(req, "runtime.dlq.requeue", dlq_id, detail={"run_id": entry["run_id"]})
         dump(resp, RuntimeActionSchema, self.ops.requeue(entry["run_id"], dlq_id), status=202)
+
+
+class DlqEntryResource(_OpsResource):
+    OPS = {"DELETE": Op("Delete one dead-lettered task (its run is not requeued)", "runtime", OkSchema,
+                        errors=(404, 503))}
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, dlq_id: str) -> None:
+        entry = self.ops.dlq_show(dlq_id)
+        self.backend.commit(req, "runtime.dlq.delete", dlq_id, detail={"run_id": entry["run_id"],
+                                                                        "reason": entry["reason"]})
+        try:
+            self.ops.client.xdel(self.ops.layout.dlq, dlq_id)
+        except REDIS_DOWN as exc:
+            raise StoreError(self.ops.config.redis_url, f"cannot reach Redis: {exc}") from None
+        dump(resp, OkSchema, {"ok": True})

@@ -64,7 +64,11 @@ def test_route_by_role_matrix_of_the_runtime_routes(api_system, ops, client, key
     for template in ("/runtime/runs/{run_id}/cancel", "/runtime/runs/{run_id}/requeue"):
         run_id = active if template.endswith("cancel") else "failed-run"
         mismatches += route_matrix(app, testing.TestClient(app), keys, {"run_id": run_id}, bodies, only=template)
-    mismatches += route_matrix(app, testing.TestClient(app), keys, values, bodies, only="/runtime/dlq")
+    mismatches += route_matrix(app, testing.TestClient(app), keys, values, bodies, only="/runtime/dlq/{dlq_id}/")
+    values["dlq_id"] = lambda: _dead_letter(r, run_id="failed-run")
+    mismatches += route_matrix(app, testing.TestClient(app), keys, values, bodies, only="/runtime/dlq/{dlq_id}",
+                               skip="requeue")
+    mismatches += route_matrix(app, testing.TestClient(app), keys, values, bodies, only="/runtime/dlq", skip="{")
     for template in ("/runtime/queues", "/runtime/details", "/runtime/workers"):
         mismatches += route_matrix(app, testing.TestClient(app), keys, values, bodies, only=template)
     assert mismatches == []
@@ -102,6 +106,17 @@ def test_dlq_requeue_sends_a_control_message_and_is_audited(dclient, keys, r) ->
     poison = _dead_letter(r, run_id="", reason="undecodable")
     assert dclient.simulate_post(f"/api/v1/runtime/dlq/{poison}/requeue",
                                  headers=keys.headers("operator")).status_code == 409
+
+
+def test_a_dlq_entry_can_be_deleted(dclient, keys, r) -> None:
+    entry = _dead_letter(r)
+    deleted = dclient.simulate_delete(f"/api/v1/runtime/dlq/{entry}", headers=keys.headers("operator"))
+    assert deleted.status_code == 200 and deleted.json == {"ok": True}
+    assert r.xlen(StreamLayout(PREFIX).dlq) == 0 and _control(r) == []
+    assert dclient.simulate_delete(f"/api/v1/runtime/dlq/{entry}", headers=keys.headers("operator")).status_code == 404
+    audit = dclient.simulate_get("/api/v1/audit", params={"action": "runtime.dlq.delete"},
+                                 headers=keys.headers("admin")).json["items"]
+    assert audit[0]["target"] == entry and audit[0]["detail"]["run_id"] == "run-x"
 
 
 def test_cancel_only_active_runs(dclient, client, keys, api_system, gate, r) -> None:
