@@ -7,7 +7,6 @@ skip on a developer's machine and fail in CI.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socketserver
 import threading
@@ -20,7 +19,7 @@ import pytest
 
 from tests.redis_server import in_ci
 
-CHROMIUM = os.environ.get("AGENTSTAGE_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"

@@ -175,6 +175,8 @@ def test_operator_requeues_a_dead_lettered_run(browser, distributed, keys: Keys,
         shot(page, "dlq")
         row.query_selector("button:has-text('Requeue')").click()
         page.wait_for_selector("#dlq-status:has-text('requeued')")
+        ops.client.xdel(ops.layout.dlq, entry)  # what the coordinator does once it has requeued the run
+        page.wait_for_selector("#dlq-list :text('The DLQ is empty')")
     control = [from_wire(fields[b"m"]) for _, fields in ops.client.xrange(StreamLayout("uitest").control)]
     assert [(m.run_id, m.dlq_id) for m in control if isinstance(m, Requeue)] == [(run_id, entry)]
 

@@ -29,7 +29,7 @@ function metricsBlock(metrics) {
     h("dt", {}, "Runs, last 5 min"), h("dd", {}, `${metrics.runs} (${statuses})`),
     h("dt", {}, "Throughput"), h("dd", {}, `${(metrics.runs / 5).toFixed(1)} runs/min`),
     h("dt", {}, "Duration p50 / p95"), h("dd", {}, `${duration(metrics.duration_ms_p50)} / ${duration(metrics.duration_ms_p95)}`),
-    h("dt", {}, "Tokens"), h("dd", {}, metrics.tokens.map((t) => `${t.provider}: ${t.total_tokens}`).join(", ") || "0"));
+    h("dt", {}, "Tokens"), h("dd", {}, metrics.tokens.filter((t) => t.total_tokens).map((t) => `${t.provider || "no provider"}: ${t.total_tokens}`).join(", ") || "0"));
 }
 
 export async function workersView(container, params, signal) {
@@ -70,7 +70,8 @@ export async function dlqView(container, params, signal) {
   const status = h("div", { class: "status-line", id: "dlq-status" });
   const list = h("div", { id: "dlq-list" }, loading());
   const tools = h("div", { class: "actions" });
-  container.append(h("div", { class: "heading" }, h("h1", {}, "Dead-letter queue"), tools), status, list);
+  container.append(h("div", { class: "heading" }, h("h1", {}, "Dead-letter queue"), tools),
+    h("p", { class: "muted" }, "Refreshes every 3 s; a requeued entry leaves once the coordinator has taken it."), status, list);
   const requeue = can("POST", "/runtime/dlq/{dlq_id}/requeue");
   const load = async () => {
     try {
@@ -98,5 +99,5 @@ export async function dlqView(container, params, signal) {
       if (!signal.aborted) clear(list, failure(err));
     }
   };
-  await load();
+  await every(signal, load);
 }
