@@ -7,6 +7,7 @@ the worker's heartbeat to the arbiter independent of long streams (sync workers 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -14,6 +15,7 @@ import falcon
 from gunicorn.app.base import BaseApplication
 
 from agentstage.runtime import Config, System
+from agentstage.runtime.errors import AgentstageError
 
 __all__ = ["ApiServer", "parse_addr"]
 
@@ -69,7 +71,12 @@ class ApiServer(BaseApplication):
         from agentstage.api.app import create_app
         from agentstage.runtime.distributed.ops import RuntimeOps
 
-        self.system = System(self.config_).start()
+        try:
+            self.system = System(self.config_).start()
+        except AgentstageError as exc:
+            print(f"agentstage: {exc}", file=sys.stderr, flush=True)
+            # NOTE: exit status 3 is gunicorn's "worker failed to boot": the arbiter stops, no restart loop.
+            sys.exit(3)
         ops = RuntimeOps(self.config_) if self.distributed else None
         return create_app(self.system, self.config_, local_admin=self.local_admin, login_tokens=self.login_tokens,
                           ops=ops)

@@ -16,8 +16,10 @@ from datetime import timedelta
 
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.config import Config
 from agentstage.runtime.state import ApiKey, AuditEntry, SQLiteWriter
 from agentstage.runtime.state.admin import AdminReader
+from agentstage.runtime.system import System
 
 __all__ = ["parse_duration", "register"]
 
@@ -93,6 +95,7 @@ def serve_api(args: argparse.Namespace) -> int:
             parse_addr(config.ui_addr)
     except ValueError as exc:
         return fail(f"--ui-addr/--port: {exc}", ExitCode.USAGE)
+    _preflight(config)
     print(f"agentstage: API on http://{config.ui_addr}/api/v1 (API keys required; "
           "create one with: agentstage ui-admin create-key --role admin)", file=sys.stderr)
     ApiServer(config, distributed=args.distributed).run()
@@ -107,6 +110,7 @@ def serve_ui(args: argparse.Namespace) -> int:
         host, port = parse_addr(config.ui_addr)
     except ValueError as exc:
         return fail(f"--ui-addr: {exc}", ExitCode.USAGE)
+    _preflight(config)
     token = secrets.token_urlsafe(24)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/ui/#login={token}"
@@ -122,6 +126,11 @@ def serve_ui(args: argparse.Namespace) -> int:
 
     ApiServer(config, local_admin=args.ui_allow_local_admin, login_tokens=[token], on_ready=ready).run()
     return ExitCode.OK
+
+
+def _preflight(config: Config) -> None:
+    """Start and stop the runtime once, so a bad store or setting is a one-line error before serving."""
+    System(config).start().stop()
 
 
 def _cli_audit(action: str, target: str, detail: dict) -> AuditEntry:

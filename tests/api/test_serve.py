@@ -106,3 +106,12 @@ def test_ui_api_refuses_a_bad_address_with_usage_exit(tmp_path: Path) -> None:
                             text=True, timeout=60)
     assert result.returncode == 2
     assert "host:port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ui_api_with_an_unusable_store_exits_3_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "not-a-dir").write_text("")
+    env = {**_env(tmp_path), "AGENTSTAGE_DB": str(tmp_path / "not-a-dir" / "x.db")}
+    result = subprocess.run([AGENTSTAGE, "ui-api", "--port", str(_port())], env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 3
+    assert "state store" in result.stderr and "Traceback" not in result.stderr
