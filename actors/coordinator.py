@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import pykka
 from loguru import logger
+from redis.exceptions import ResponseError
 
 from agentstage.actors.bridge import Send
+from agentstage.actors.coordination import ActiveRun, AfterCommit, Batch, Delivered, Load, Tick
 from agentstage.actors.messages import (
     Cancel,
     Enqueue,
@@ -30,93 +29,28 @@ from agentstage.actors.messages import (
     TaskDone,
     TaskRecords,
     TaskReleased,
+    from_wire,
     to_wire,
 )
 from agentstage.actors.store import Write
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
-from agentstage.runtime.errors import NotFound, StoreError
+from agentstage.runtime.errors import DecodeError, NotFound, StoreError
 from agentstage.runtime.state.reader import SQLiteReader
-from agentstage.runtime.state.records import Event, QueueEvent, Record, RunAttempt, WorkerHeartbeat
-from agentstage.runtime.streams import COORDINATOR_GROUP, KEY_TTL, WORKERS_GROUP, Entry, Op, StreamLayout, dlq_fields, retry_delay
+from agentstage.runtime.state.records import Event, QueueEvent, RunAttempt, WorkerHeartbeat
+from agentstage.runtime.streams import (
+    COORDINATOR_GROUP,
+    KEY_TTL,
+    REDIS_DOWN,
+    WORKERS_GROUP,
+    Entry,
+    StreamLayout,
+    dlq_fields,
+    retry_delay,
+)
 
-__all__ = ["ActiveRun", "Batch", "CoordinatorActor", "Delivered", "Load", "Tick"]
-
-
-@dataclass(frozen=True, slots=True)
-class Delivered:
-    """Entries the coordinator's readers took from its streams."""
-
-    entries: tuple[Entry, ...]
-    redelivered: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Tick:
-    """Time to move due retries, reclaim expired leases and trim streams."""
-
-
-@dataclass
-class ActiveRun:
-    """A run admitted and not yet ended: its current task and the last event seq seen."""
-
-    task: Task
-    last_seq: int
-    claimed: bool = False
-    worker_id: str = ""
-    checkpoint: dict[str, Any] | None = None
-
-
-class Load:
-    """How busy the coordinator is, read by its stream readers to size their reads (any thread)."""
-
-    def __init__(self, max_active: int, max_in_process: int = 2000) -> None:
-        self.max_active = max_active
-        self.max_in_process = max_in_process
-        self.active = 0
-        self.in_process = 0
-        self._lock = threading.Lock()
-
-    def reserve(self, count: int) -> None:
-        with self._lock:
-            self.in_process += count
-
-    def release(self, count: int) -> None:
-        with self._lock:
-            self.in_process = max(self.in_process - count, 0)
-
-    def results_room(self) -> int:
-        return max(min(self.max_in_process - self.in_process, 500), 0)
-
-    def admit_room(self) -> int:
-        """New runs to admit: bounded by `max_active` unfinished runs (backpressure on enqueuers)."""
-        return max(min(self.max_active - self.active - self.in_process, self.results_room(), 500), 0)
-
-
-@dataclass
-class Batch:
-    """Records to commit, then Redis ops to apply, then `after` callbacks."""
-
-    records: list[Record] = dataclasses.field(default_factory=list)
-    ops: list[Op] = dataclasses.field(default_factory=list)
-    after: list[Callable[[], None]] = dataclasses.field(default_factory=list)
-
-
-class _AfterCommit(pykka.ThreadingFuture):
-    """A reply future that calls back when the store settles it (on the store's thread)."""
-
-    def __init__(self, callback: Callable[[bool], None]) -> None:
-        super().__init__()
-        self._callback = callback
-
-    def set(self, value: Any = None) -> None:
-        super().set(value)
-        self._callback(True)
-
-    def set_exception(self, exc_info: Any = None) -> None:
-        super().set_exception(exc_info)
-        self._callback(False)
+__all__ = ["CoordinatorActor"]
 
 
 class CoordinatorActor(SupervisedActor):
@@ -166,7 +100,7 @@ class CoordinatorActor(SupervisedActor):
                 logger.error("store commit failed; {} entries stay pending until the coordinator restarts", entries)
                 self._release(entries)
 
-        self.store.tell(Write(tuple(batch.records), _AfterCommit(committed)))
+        self.store.tell(Write(tuple(batch.records), AfterCommit(committed)))
 
     def _release(self, count: int) -> None:
         if count:
@@ -181,7 +115,7 @@ class CoordinatorActor(SupervisedActor):
         elif isinstance(message, TaskDone):
             self._done(message, batch)
         elif isinstance(message, TaskReleased):
-            run = self.active.get(message.run_id)
+            run = self.active.get(message.run_id) or self._recover(message.run_id, message.entry_id)
             task = run.task if run is not None else None
             if task is not None and task.attempt == message.attempt:
                 self.retry(task, message.entry_id, message.worker_id, message.reason, batch)
@@ -239,6 +173,8 @@ class CoordinatorActor(SupervisedActor):
 
     def _done(self, m: TaskDone, batch: Batch) -> None:
         run = self.active.get(m.run_id)
+        if run is None and m.status == "failed" and m.retryable:
+            run = self._recover(m.run_id, m.entry_id)
         if run is not None and m.attempt < run.task.attempt:
             batch.records.extend(m.effects)
             batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, m.entry_id))
@@ -339,6 +275,21 @@ class CoordinatorActor(SupervisedActor):
         except (NotFound, StoreError):
             return None
         return {key: found[key] for key in ("step", "node", "next_node", "state")}
+
+    def _recover(self, run_id: str, entry_id: str) -> ActiveRun | None:
+        """After a coordinator restart: rebuild an unknown run from its task entry (still pending)."""
+        if self.reaper is None:
+            return None
+        try:
+            found = self.reaper.client.xrange(self.layout.tasks, entry_id, entry_id, count=1)
+            task = from_wire(found[0][1].get(b"m", b"")) if found else None
+        except (*REDIS_DOWN, ResponseError, DecodeError) as exc:
+            logger.warning("cannot recover run {} from task entry {}: {}", run_id, entry_id, exc)
+            return None
+        if not isinstance(task, Task) or task.run_id != run_id:
+            return None
+        run = self.active[run_id] = ActiveRun(task, self._stored_last_seq(run_id))
+        return run
 
     def _stored_last_seq(self, run_id: str) -> int:
         try:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import redis
 from loguru import logger
 
-from agentstage.actors.coordinator import ActiveRun, Batch
+from agentstage.actors.coordination import ActiveRun, Batch
 from agentstage.actors.messages import Task, from_wire, to_wire
 from agentstage.runtime.clock import utc_now
 from agentstage.runtime.errors import DecodeError

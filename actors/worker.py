@@ -21,7 +21,7 @@ from loguru import logger
 
 from agentstage.actors.agent import StartRun
 from agentstage.actors.bridge import Send
-from agentstage.actors.messages import RunAgent, Task, TaskDone, TaskReleased, to_wire
+from agentstage.actors.messages import RunAgent, Task, TaskDone, TaskRecords, TaskReleased, to_wire
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.clock import utc_now
@@ -236,11 +236,17 @@ class WorkerActor(SupervisedActor):
         checkpoint = task.checkpoint or {"step": 0, "node": "__start__", "next_node": graph.entry,
                                          "state": {"input": task.input}}
         self.state.start(InFlight(task, entry.entry_id))
+        worker_id = self.state.worker_id
+        # NOTE: run.started puts this attempt and worker on the run row; the graph's own events follow it.
+        started = Event(task.run_id, task.first_seq, "run.started", utc_now(), task.session_id, {
+            "input": task.input, "kind": "graph", "workflow": task.workflow, "attempt": task.attempt,
+            "worker_id": worker_id, "metadata": task.metadata, "step": checkpoint["step"]})
+        self._send_result(TaskRecords(task.task_id, task.run_id, task.attempt, worker_id, (started,)))
         opening = {"step": checkpoint["step"], "node": checkpoint["next_node"], "attempt": task.attempt,
-                   "worker_id": self.state.worker_id, "workflow": task.workflow}
+                   "worker_id": worker_id, "workflow": task.workflow}
         try:
             handle = self.graphs.continue_from(task.workflow, task.run_id, task.session_id, checkpoint,
-                                               first_seq=task.first_seq, opening_data=opening)
+                                               first_seq=task.first_seq + 1, opening_data=opening)
         except AgentstageError as exc:
             self.state.finish(task.run_id)
             self._end_unstarted(entry, task, "failed", str(exc))

@@ -16,10 +16,9 @@ Layout under a configurable prefix:
 
 from __future__ import annotations
 
-import json
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -246,11 +245,3 @@ def retry_delay(attempt: int, base: float, maximum: float, jitter: float) -> flo
     """Seconds before attempt `attempt + 1`: base * 2^(attempt-1), capped, minus up to `jitter` of it."""
     delay = min(base * 2 ** max(attempt - 1, 0), maximum)
     return delay * (1 - random.uniform(0, min(max(jitter, 0.0), 1.0)))
-
-
-def heartbeat_json(values: dict[str, Any]) -> str:
-    return json.dumps(values, separators=(",", ":"))
-
-
-def first(values: Iterable[Any], default: Any = None) -> Any:
-    return next(iter(values), default)

@@ -19,7 +19,8 @@ from loguru import logger
 
 from agentstage.actors.agent import AgentActor
 from agentstage.actors.bridge import BridgeActor, Send, StreamReader
-from agentstage.actors.coordinator import CoordinatorActor, Delivered, Load, Tick
+from agentstage.actors.coordination import Delivered, Load, Tick
+from agentstage.actors.coordinator import CoordinatorActor
 from agentstage.actors.forwarder import RecordForwarder
 from agentstage.actors.heartbeat import WorkerMonitor
 from agentstage.actors.messages import TaskReleased, to_wire

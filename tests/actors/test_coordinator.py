@@ -102,7 +102,8 @@ def test_graph_run_completes_on_a_worker_with_checkpoints_recorded(tmp_path, red
     db = reader(config)
     assert [c["step"] for c in db.checkpoints(run_id)] == [1, 2, 3]
     run = db.get_run(run_id)
-    assert (run.kind, run.workflow, run.status) == ("graph", "relay", "completed")
+    assert (run.kind, run.workflow, run.status, run.worker_id) == ("graph", "relay", "completed", "w1")
+    assert run.started_at is not None
     assert db.checkpoint(run_id)["state"]["c"] == {"tallied": "c"}
 
 
@@ -112,3 +113,17 @@ def test_graph_task_of_unknown_workflow_fails_without_retry(tmp_path, redis_url)
         run_id = ops.enqueue("go", mode="graph", workflow="nope")["run_id"]
         outcome = ops.wait(run_id, 30)
     assert outcome["status"] == "failed" and "nope" in outcome["error"]
+
+
+def test_restarted_coordinator_still_retries_a_run_it_did_not_know(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url, task_max_attempts=2)
+    with RuntimeOps(config) as ops:
+        with coordinator(config):
+            run_id = ops.enqueue("hello", agent="flaky")["run_id"]
+            wait_for(lambda: queue_kinds(config, run_id) == ["enqueued"])
+        with worker(config):
+            wait_for(lambda: ops.client.xlen(ops.layout.results) >= 2)
+            with coordinator(config):
+                outcome = ops.wait(run_id, 30)
+    assert outcome["status"] == "failed" and "dead-lettered after 2 attempts" in outcome["error"]
+    assert [a["status"] for a in reader(config).attempts(run_id)] == ["failed", "failed"]

@@ -1,0 +1,92 @@
+"""The coordinator's messages and bookkeeping: delivered batches, active runs, load, after-commit futures."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pykka
+
+from agentstage.actors.messages import Task
+from agentstage.runtime.state.records import Record
+from agentstage.runtime.streams import Entry, Op
+
+__all__ = ["ActiveRun", "AfterCommit", "Batch", "Delivered", "Load", "Tick"]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Entries the coordinator's readers took from its streams."""
+
+    entries: tuple[Entry, ...]
+    redelivered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Time to move due retries, reclaim expired leases and trim streams."""
+
+
+@dataclass
+class ActiveRun:
+    """A run admitted and not yet ended: its current task and the last event seq seen."""
+
+    task: Task
+    last_seq: int
+    claimed: bool = False
+    worker_id: str = ""
+    checkpoint: dict[str, Any] | None = None
+
+
+class Load:
+    """How busy the coordinator is, read by its stream readers to size their reads (any thread)."""
+
+    def __init__(self, max_active: int, max_in_process: int = 2000) -> None:
+        self.max_active = max_active
+        self.max_in_process = max_in_process
+        self.active = 0
+        self.in_process = 0
+        self._lock = threading.Lock()
+
+    def reserve(self, count: int) -> None:
+        with self._lock:
+            self.in_process += count
+
+    def release(self, count: int) -> None:
+        with self._lock:
+            self.in_process = max(self.in_process - count, 0)
+
+    def results_room(self) -> int:
+        return max(min(self.max_in_process - self.in_process, 500), 0)
+
+    def admit_room(self) -> int:
+        """New runs to admit: bounded by `max_active` unfinished runs (backpressure on enqueuers)."""
+        return max(min(self.max_active - self.active - self.in_process, self.results_room(), 500), 0)
+
+
+@dataclass
+class Batch:
+    """Records to commit, then Redis ops to apply, then `after` callbacks."""
+
+    records: list[Record] = dataclasses.field(default_factory=list)
+    ops: list[Op] = dataclasses.field(default_factory=list)
+    after: list[Callable[[], None]] = dataclasses.field(default_factory=list)
+
+
+class AfterCommit(pykka.ThreadingFuture):
+    """A reply future that calls back when the store settles it (on the store's thread)."""
+
+    def __init__(self, callback: Callable[[bool], None]) -> None:
+        super().__init__()
+        self._callback = callback
+
+    def set(self, value: Any = None) -> None:
+        super().set(value)
+        self._callback(True)
+
+    def set_exception(self, exc_info: Any = None) -> None:
+        super().set_exception(exc_info)
+        self._callback(False)
