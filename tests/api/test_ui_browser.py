@@ -17,7 +17,7 @@ from agentstage.runtime import System
 from agentstage.runtime.clock import utc_now
 from agentstage.runtime.distributed.ops import RuntimeOps
 from agentstage.runtime.graph.builder import Graph
-from agentstage.runtime.graph.nodes import ToolNode
+from agentstage.runtime.graph.nodes import HumanNode, ToolNode
 from agentstage.runtime.state import Event
 from agentstage.runtime.streams import StreamLayout, apply_ops, dlq_fields
 from tests.api.browser import chromium, require_chromium, served, shot
@@ -134,11 +134,41 @@ def test_timeline_streams_live_and_a_checkpoint_shows_state_and_diff(browser, ur
         gate.set()
         page.wait_for_selector("#timeline li[data-type='run.completed']")
         page.wait_for_selector("#timeline-live[data-state=ended]")
-        page.wait_for_selector("#checkpoints button[data-step='2']").click()
+        page.locator("#checkpoints button[data-step='2']").click()
         page.wait_for_selector("#checkpoint-diff li.d-added:has-text('held')")
         assert json.loads(page.inner_text("#checkpoint-state"))["answer"]["result"] == 42
         page.click("#timeline li[data-type='node.exited'][data-seq] summary >> nth=0")
         shot(page, "run-detail")
+
+
+def test_operator_starts_a_run_and_reads_api_errors_in_words(browser, url, keys: Keys) -> None:
+    with opened(browser, url, keys.operator) as page:
+        page.fill("#start-run input[name=input]", "   ")
+        page.click("#start-run button[type=submit]")
+        page.wait_for_selector(".status-line .error:has-text('input: must not be blank')")
+        page.fill("#start-run input[name=input]", "calculate 2 + 3")
+        page.click("#start-run button[type=submit]")
+        started = page.wait_for_selector(".status-line a").get_attribute("href")
+        page.wait_for_selector(f"#runs-list tr a[href='{started}']")
+        page.fill("form[role=search] input[name=id]", "no-such-run")
+        page.click("form[role=search] button[type=submit]")
+        page.wait_for_selector(".status-line .error:has-text('No run has the id no-such-run')")
+
+
+def test_operator_answers_a_waiting_graph_run(browser, url, keys: Keys, api_system: System) -> None:
+    graph = Graph("asking", description="compute, then ask a human")
+    graph.add(ToolNode("calc", "calculator", {"expression": "6 * 7"}, output_key="answer"),
+              HumanNode("approve", prompt="ship it?", output_key="verdict"))
+    api_system.register_workflow("asking", graph.chain("calc", "approve").entry("calc"))
+    handle = api_system.graph_run_async("asking", "go")
+    assert handle.result(timeout=30).status == "waiting"
+    with opened(browser, url, keys.operator, path=f"/ui/#/runs/{handle.run_id}") as page:
+        page.wait_for_selector("#timeline li[data-type='run.waiting']")
+        page.fill("#run-actions input", "yes")
+        page.click("#run-actions button:has-text('Answer and resume')")
+        page.wait_for_selector("#timeline li[data-type='run.completed']")
+        page.wait_for_selector("#run-summary .badge:text-is('completed')")
+    assert api_system.reader().checkpoints(handle.run_id)[-1]["step"] >= 2
 
 
 @pytest.fixture
@@ -170,10 +200,10 @@ def test_operator_requeues_a_dead_lettered_run(browser, distributed, keys: Keys,
         page.wait_for_selector("tr[data-kind=dlq] td[data-label=Length]:text-is('1')")
         shot(page, "workers-queues")
         page.click("nav a[data-screen=dlq]")
-        row = page.wait_for_selector(f"#dlq-list tr[data-entry='{entry}']")
+        row = page.locator(f"#dlq-list tr[data-entry='{entry}']")
         assert "worker lost" in row.inner_text() and "max deliveries" in row.inner_text()
         shot(page, "dlq")
-        row.query_selector("button:has-text('Requeue')").click()
+        page.locator(f"#dlq-list tr[data-entry='{entry}'] button:has-text('Requeue')").click()
         page.wait_for_selector("#dlq-status:has-text('requeued')")
         ops.client.xdel(ops.layout.dlq, entry)  # what the coordinator does once it has requeued the run
         page.wait_for_selector("#dlq-list :text('The DLQ is empty')")
@@ -205,8 +235,11 @@ def test_viewer_sees_no_mutation_buttons(browser, distributed, keys: Keys, api_s
         page.goto(f"{base}/ui/#/keys")
         page.wait_for_selector("#runs-list")
     with opened(browser, base, keys.operator) as page:
+        page.on("dialog", lambda dialog: dialog.accept())
         page.goto(f"{base}/ui/#/runs/{running}")
-        page.wait_for_selector("#run-actions button:has-text('Cancel')")
+        page.locator("#run-actions button:has-text('Cancel')").click()
+        page.wait_for_selector(".status-line:has-text('Cancelling')")
+        assert ops.client.get(ops.layout.cancel_key(running)) == b"cancelled from the DevUI"
         page.goto(f"{base}/ui/#/runs/dead-run")
         page.wait_for_selector("#run-actions button:has-text('Requeue')")
     gate.set()
@@ -233,7 +266,7 @@ def test_admin_creates_and_revokes_a_key(browser, url, keys: Keys) -> None:
         row = page.wait_for_selector("#keys-list tr[data-name=ci-bot]")
         assert "active" in row.inner_text()
         shot(page, "keys")
-        row.query_selector("button:has-text('Revoke')").click()
+        page.locator("#keys-list tr[data-name=ci-bot] button:has-text('Revoke')").click()
         page.wait_for_selector("#keys-list tr[data-name=ci-bot] .badge:text-is('revoked')")
         assert _status_with(url, secret) == 401
         page.click("nav a[data-screen=audit]")
