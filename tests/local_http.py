@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
 class LocalHTTP:
-    """Serves `routes[path] = (status, body)` on 127.0.0.1; every request is kept in `requests`."""
+    """Serves `routes[path] = (status, body[, delay_s])` on 127.0.0.1; every request is kept in `requests`."""
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, Any]] = {}
@@ -26,7 +27,9 @@ class LocalHTTP:
                 owner.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
                                        "body": body})
                 path = self.path.split("?")[0]
-                status, payload = owner.routes.get(path, (404, {"error": "no route"}))
+                status, payload, *delay = owner.routes.get(path, (404, {"error": "no route"}))
+                if delay:
+                    time.sleep(delay[0])
                 if status in (301, 302):
                     self.send_response(status)
                     self.send_header("Location", payload)

@@ -85,6 +85,9 @@ class ToolCatalog:
         loaded = []
         for kind, build in ((CUSTOM, self._custom), (INSTANCE, self._instance)):
             for name, body in catalog_entries(self._reader(), kind).items():
+                if name in self._builtin:
+                    logger.warning("stored {} {} is skipped: it would shadow a built-in tool", kind, name)
+                    continue
                 try:
                     self.registry.register(build(_strip(body)))
                     loaded.append(name)

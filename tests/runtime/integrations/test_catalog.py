@@ -141,3 +141,12 @@ def test_spec_directory_is_loaded_persisted_and_bad_files_skipped(config, http) 
     (spec_dir / "ping.json").unlink()
     with System(config) as system:
         assert "ping" in system.tools
+
+
+def test_a_stored_definition_never_shadows_a_built_in(config) -> None:
+    from agentstage.runtime.state.records import CatalogEntry
+
+    with System(config) as system:
+        system.write([CatalogEntry("custom_tool", "calculator", {"name": "calculator", "url": "http://h/x"}, utc_now())])
+    with System(config) as system:
+        assert system.tools.get("calculator")({"expression": "2*3"})["result"] == 6

@@ -40,6 +40,12 @@ def test_redirects_to_hosts_off_the_list_are_refused(tools, http) -> None:
         tools.get("curl")({"url": f"{http.url}/hop"})
 
 
+def test_slow_hosts_time_out(tools, http) -> None:
+    http.routes["/slow"] = (200, {"late": True}, 2.0)
+    with pytest.raises(ToolError, match="timed out"):
+        tools.get("http_client")({"url": f"{http.url}/slow", "timeout": 0.2})
+
+
 def test_response_bodies_are_capped(tmp_path, http) -> None:
     http.routes["/big"] = (200, "x" * 5000)
     small = builtin_registry(ToolContext(sandbox=tmp_path, allow_hosts=("127.0.0.1",), max_response_bytes=1000))
