@@ -164,6 +164,7 @@ def test_operator_answers_a_waiting_graph_run(browser, url, keys: Keys, api_syst
     assert handle.result(timeout=30).status == "waiting"
     with opened(browser, url, keys.operator, path=f"/ui/#/runs/{handle.run_id}") as page:
         page.wait_for_selector("#timeline li[data-type='run.waiting']")
+        page.wait_for_selector("#run-actions .prompt:has-text('ship it?')")
         page.fill("#run-actions input", "yes")
         page.click("#run-actions button:has-text('Answer and resume')")
         page.wait_for_selector("#timeline li[data-type='run.completed']")

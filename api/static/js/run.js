@@ -27,7 +27,7 @@ function summary(run) {
     run.error ? [h("h3", {}, "Error"), h("pre", { class: "text error" }, run.error)] : null);
 }
 
-function actions(run, status, reload) {
+function actions(run, status, reload, prompt) {
   const id = encodeURIComponent(run.run_id);
   const buttons = [];
   if (!ENDED.has(run.status) && can("POST", "/runtime/runs/{run_id}/cancel")) {
@@ -44,7 +44,8 @@ function actions(run, status, reload) {
     }, { status }));
   }
   if (run.kind === "graph" && (run.status === "waiting" || run.status === "failed") && can("POST", "/runs/{run_id}/resume")) {
-    const answer = run.status === "waiting" ? h("input", { placeholder: "Your answer", "aria-label": "Answer" }) : null;
+    const answer = run.status === "waiting" ? h("input", { placeholder: prompt || "Your answer", "aria-label": "Answer" }) : null;
+    if (prompt && answer) buttons.push(h("span", { class: "prompt" }, `Waiting for input: ${prompt}`));
     buttons.push(answer, actionButton(run.status === "waiting" ? "Answer and resume" : "Resume", async () => {
       const body = answer ? { input: answer.value } : undefined;
       await post(`/runs/${id}/resume`, body);
@@ -114,11 +115,12 @@ export async function runView(container, { id }, signal) {
     checkpoints, attempts);
 
   let run;
+  let prompt = "";
   async function reload() {
     try {
       run = await get(`/runs/${encodeURIComponent(id)}`);
       if (signal.aborted) return;
-      clear(head, actions(run, status, reload), summary(run));
+      clear(head, actions(run, status, reload, prompt), summary(run));
       if (run.kind === "graph") checkpointsPanel(checkpoints, run);
     } catch (err) {
       if (!signal.aborted) clear(head, failure(err));
@@ -137,6 +139,7 @@ export async function runView(container, { id }, signal) {
     onEvent: (type, event) => {
       if (timeline.querySelector(`[data-seq="${event.seq}"]`)) return false;
       timeline.append(eventItem(event));
+      if (type === "run.waiting") prompt = event.data?.prompt || "";
       if (type.startsWith("run.") || type === "checkpoint.saved") {
         clearTimeout(refresh);
         refresh = setTimeout(reload, TERMINAL.has(type) ? 0 : 300);
