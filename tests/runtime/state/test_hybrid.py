@@ -142,7 +142,8 @@ def test_a_system_on_hybrid_state_rides_out_a_redis_restart(tmp_path: Path, redi
         during = system.run("calculate 2 + 2")
         assert (during.status, system.get_run(during.run_id).status) == ("completed", "completed")
         assert system.reader().health().status == "degraded"
-        assert system.health().status == "degraded" and system.health().details["redis_failures"] >= 1
+        assert system.health().status == "degraded"
+        wait_for(lambda: system.health().details["redis_failures"] >= 1)
         server.start()
         runs = [during.run_id]
 
