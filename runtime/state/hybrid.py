@@ -76,7 +76,7 @@ class Pending:
         with self._lock:
             self._counts.update(keys)
 
-    def remove(self, keys: Iterable[str]) -> None:
+    def remove(self, keys: Iterable[str] | Counter[str]) -> None:
         with self._lock:
             self._counts.subtract(keys)
             self._counts = +self._counts
@@ -97,7 +97,7 @@ class HybridWriter:
         self.breaker = Breaker(cooldown)
         self.pending = pending if pending is not None else Pending()
         self.dirty: set[str] = set()
-        self._held: list[str] = []
+        self._held: Counter[str] = Counter()
         self._fresh: list[Event] = []
         self._other: list[Record] = []
         self._jobs: list[tuple[list[Event], list[Record], set[str]]] = []
@@ -190,7 +190,7 @@ class HybridWriter:
         other = [r for job in jobs for r in job[1]]
         keys = set().union(*(job[2] for job in jobs)) if jobs else set()
         runs = {k for k in keys if not k.startswith("session:")} | self.dirty
-        self._held.extend(keys)
+        self._held.update(keys)
         if self.breaker.open:
             self.dirty = runs
             return
@@ -203,7 +203,7 @@ class HybridWriter:
             return
         self.breaker.succeeded()
         self.dirty = set()
-        held, self._held = self._held, []
+        held, self._held = self._held, Counter()
         self.pending.remove(held)
 
     def health(self) -> Health:
