@@ -89,14 +89,7 @@ class System(GraphMethods):
         self._specs = {spec.name: spec for spec in agents}
         self._specs.setdefault("default", AgentSpec.from_config(self.config))
         if tools is None:
-            self._specs.setdefault(secops.AGENT, AgentSpec.from_config(
-                self.config, name=secops.AGENT, tools=secops.AGENT_TOOLS,
-                max_iterations=secops.AGENT_MAX_ITERATIONS, pool_size=min(2, self.config.agent_pool_size)))
-        self.catalog.on_binding = self._rebind
-        if tools is None:
-            self._specs.setdefault(secops.AGENT, AgentSpec.from_config(
-                self.config, name=secops.AGENT, tools=secops.AGENT_TOOLS,
-                max_iterations=secops.AGENT_MAX_ITERATIONS, pool_size=min(2, self.config.agent_pool_size)))
+            self._specs.setdefault(secops.AGENT, secops.agent_spec(self.config))
         self.catalog.on_binding = self._rebind
         self._provider_overrides = dict(providers or {})
         self._pools: dict[str, AgentPool] = {}

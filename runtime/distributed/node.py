@@ -40,7 +40,9 @@ from agentstage.runtime.workflow import WorkflowRegistry, default_registry
 from agentstage.runtime.state.reader import SQLiteReader
 from agentstage.runtime.state.sqlite import SQLiteWriter
 from agentstage.runtime.streams import COORDINATOR_GROUP, WORKERS_GROUP, StreamLayout
-from agentstage.runtime.tools.builtin import builtin_tools
+from agentstage.runtime.secops import workflow as secops
+from agentstage.runtime.tools.builtin import builtin_registry
+from agentstage.runtime.tools.context import ToolContext
 from agentstage.runtime.tools.registry import ToolRegistry
 
 __all__ = ["CoordinatorNode", "WorkerNode", "WorkerSetup", "default_worker_id", "load_setup"]
@@ -177,9 +179,12 @@ class WorkerNode:
         self.bridge = Slot("bridge", lambda slot: BridgeActor.start(url, slot))
         self.forwarder = RecordForwarder(state, layout, self.bridge, lambda run_id: self.worker.tell(Finished(run_id)))
         self.journal = RedisJournal(url, layout, self.forwarder.forward_effect)
-        tools = self.setup.tools if self.setup.tools is not None else ToolRegistry(builtin_tools())
+        tools = (self.setup.tools if self.setup.tools is not None
+                 else builtin_registry(ToolContext.from_config(self.config)))
         specs = {spec.name: spec for spec in self.setup.agents}
         specs.setdefault("default", AgentSpec.from_config(self.config))
+        if self.setup.tools is None:
+            specs.setdefault(secops.AGENT, secops.agent_spec(self.config))
         for spec in specs.values():
             self._start_pool(spec, tools)
         self.workflows = self.setup.workflows or default_registry()

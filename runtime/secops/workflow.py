@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentstage.runtime.agents import AgentSpec
+from agentstage.runtime.config import Config
 from agentstage.runtime.graph.builder import Graph
 from agentstage.runtime.graph.nodes import AgentNode, RouterNode, ToolNode
 from agentstage.runtime.secops.domain import (
@@ -27,11 +29,17 @@ from agentstage.runtime.secops.domain import (
 from agentstage.runtime.tools._kit import obj
 from agentstage.runtime.tools.registry import Tool
 
-__all__ = ["AGENT", "AGENT_TOOLS", "secops_graph", "secops_tools"]
+__all__ = ["AGENT", "AGENT_TOOLS", "agent_spec", "secops_graph", "secops_tools"]
 
 AGENT = "secops"
 AGENT_TOOLS = ("@default", "@security")
 AGENT_MAX_ITERATIONS = 4
+
+
+def agent_spec(config: Config) -> AgentSpec:
+    """The `secops` agent the workflow's agent nodes use: @default and @security tools, 4 iterations."""
+    return AgentSpec.from_config(config, name=AGENT, tools=AGENT_TOOLS, max_iterations=AGENT_MAX_ITERATIONS,
+                                 pool_size=min(2, config.agent_pool_size))
 
 
 def _parse(report: str) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentstage.runtime.agents import AgentSpec
+from agentstage.runtime.config import Config
 from agentstage.runtime.distributed.node import WorkerSetup
 from agentstage.runtime.llm.scripted import Rule, ScriptedProvider
 from agentstage.runtime.secops import workflow as secops
@@ -10,7 +10,5 @@ from agentstage.runtime.tools.builtin import builtin_registry
 
 
 def setup() -> WorkerSetup:
-    return WorkerSetup(agents=[AgentSpec(secops.AGENT, tools=secops.AGENT_TOOLS, pool_size=2,
-                                         max_iterations=secops.AGENT_MAX_ITERATIONS)],
-                       tools=builtin_registry(),
+    return WorkerSetup(agents=[secops.agent_spec(Config.from_env({}, dotenv=None))], tools=builtin_registry(),
                        providers={secops.AGENT: ScriptedProvider([Rule("echo", r"^", reply="ok:{prompt}")])})
