@@ -4,7 +4,6 @@ module per domain; `builtin_registry` assembles them with the bundles."""
 from __future__ import annotations
 
 import ast
-import json
 import math
 import operator
 import re

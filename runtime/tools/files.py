@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agentstage.runtime.errors import ToolError
-from agentstage.runtime.tools._kit import obj, op_tool, require
+from agentstage.runtime.tools._kit import op_tool, require
 from agentstage.runtime.tools.context import ToolContext, sandbox_path
 from agentstage.runtime.tools.registry import Tool
 
