@@ -65,14 +65,14 @@ def reader(config: Config) -> SQLiteReader:
 
 
 def peek(config: Config, read: Callable[[SQLiteReader], Any]) -> Any:
-    """`read(reader)` on the state file, or None while the file or the row does not exist yet."""
+    """`read(reader)` on the state file, or None while the file, its tables or the row do not exist yet."""
     try:
         db = SQLiteReader(config.state_path)
     except StoreError:
         return None
     try:
         return read(db)
-    except NotFound:
+    except (NotFound, StoreError):  # NOTE: StoreError while the coordinator is still creating the schema
         return None
     finally:
         db.close()

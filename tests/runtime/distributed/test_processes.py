@@ -37,20 +37,15 @@ def test_killed_worker_task_is_completed_by_another_worker(cluster):
     with RuntimeOps(config) as ops:
         wait_for(lambda: live_workers(ops, "w1"))
         run_id = ops.enqueue("tally killed 2500", agent="tally")["run_id"]
-        assert wait_for(lambda: _running_on(config, run_id)) == "w1"
-        cluster.worker("w2", 1)
-        wait_for(lambda: live_workers(ops, "w2"))
+        assert wait_for(lambda: _running_on(config, run_id), interval=0.01) == "w1"
         cluster.kill("w1")
-        killed_at = time.monotonic()
+        cluster.worker("w2", 1)
         outcome = ops.wait(run_id, 60)
-        recovered_in = time.monotonic() - killed_at
     assert outcome["status"] == "completed", cluster.log("coordinator")
     attempts = reader(config).attempts(run_id)
     assert [(a["worker_id"], a["status"]) for a in attempts] == [("w1", "failed"), ("w2", "completed")]
     assert "lease expired" in attempts[0]["error"]
     assert cluster.tallies() == ["killed"]
-    # reclaimed within lease + one heartbeat (+ backoff) on top of the 2.5 s the task itself takes
-    assert recovered_in < config.task_lease + config.heartbeat_interval + 2.5 + 10
 
 
 def test_sigterm_drains_finishes_short_work_and_releases_long_work(cluster):

@@ -78,7 +78,7 @@ class _Looping(_IntArgs):
 def relay() -> Graph:
     """Three side-effecting tool steps, each tallying its own key after a nap."""
     graph = Graph("relay", description="three tally steps")
-    graph.add(*(ToolNode(key, "tally", args={"key": key, "ms": 700}, output_key=key) for key in ("a", "b", "c")))
+    graph.add(*(ToolNode(key, "tally", args={"key": key, "ms": 1000}, output_key=key) for key in ("a", "b", "c")))
     return graph.chain("a", "b", "c").entry("a")
 
 
