@@ -78,6 +78,7 @@ class _Run:
     trace: list[str] = field(default_factory=list)
     events: list[Record] = field(default_factory=list)
     token: int = 0
+    entered: bool = False
     outcome: GraphResult | None = None
 
 
@@ -132,6 +133,8 @@ class GraphActor(SupervisedActor):
                 self._emit(run, "checkpoint.saved", node=cp.node, data=self._saved(cp))
             if run.next is None:
                 self._complete(run)
+            else:
+                self._announce(run)
             self._commit(run)
 
     def _advance(self, run: _Run) -> None:
@@ -147,7 +150,9 @@ class GraphActor(SupervisedActor):
             return
         node = self.graph.node(name)
         run.current = name
-        self._emit(run, "node.entered", node=name, data={"step": run.step + 1, "kind": node.kind})
+        if not run.entered:
+            self._emit(run, "node.entered", node=name, data={"step": run.step + 1, "kind": node.kind})
+        run.entered = False
         if isinstance(node, HumanNode):
             if run.input is None:
                 self._wait(run, node)
@@ -182,6 +187,8 @@ class GraphActor(SupervisedActor):
                 self._emit(run, "checkpoint.saved", node=output.node, data=self._saved(cp))
             if run.next is None:
                 self._complete(run)
+            elif run.durable:
+                self._announce(run)
             if run.durable or run.outcome is not None:
                 self._commit(run)
             else:
@@ -203,6 +210,14 @@ class GraphActor(SupervisedActor):
                 self._settle(run)
             else:
                 self._advance(run)
+
+    def _announce(self, run: _Run) -> None:
+        """Add the next node's `node.entered` to the commit that chose it (one write per step, not two)."""
+        limit = self.graph.max_steps
+        if run.next is not None and (limit is None or run.step + 1 <= limit):
+            node = self.graph.node(run.next)
+            self._emit(run, "node.entered", node=node.name, data={"step": run.step + 1, "kind": node.kind})
+            run.entered = True
 
     def _wait(self, run: _Run, node: HumanNode) -> None:
         self._emit(run, "run.waiting", node=node.name, data={"step": run.step + 1, "prompt": node.prompt})
