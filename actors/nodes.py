@@ -85,6 +85,10 @@ class ForwardingFuture(pykka.ThreadingFuture):
             logger.debug("forwarded outcome dropped: its actor has stopped")
 
 
+def _failed(message: NodeInput, error: str) -> NodeOutput:
+    return NodeOutput(message.run_id, message.step, message.node.name, error=error)
+
+
 def child_run_id(run_id: str, step: int) -> str:
     """The run id of the agent run an agent node starts at `step`; stable across resumes."""
     return f"{run_id}.{step}"
@@ -154,25 +158,25 @@ class ToolNodeActor(_NodeActor):
     def execute(self, message: NodeInput) -> NodeOutput:
         node = message.node
         assert isinstance(node, ToolNode)
-        fail = lambda error: NodeOutput(message.run_id, message.step, node.name, error=error)  # noqa: E731
         try:
-            tool = self.tools.get(node.tool)
             arguments = node.arguments(message.state)
-            key = effect_key(message.run_id, message.step, node.name)
-            journalled = tool.side_effects and self.journal is not None
+            tool = self.tools.get(node.tool)
+        except KeyError as exc:
+            return _failed(message, str(exc.args[0]))
+        except NotFound:
+            return _failed(message, f"unknown tool {node.tool!r}")
+        key = effect_key(message.run_id, message.step, node.name)
+        journalled = tool.side_effects and self.journal is not None
+        try:
             replayed, result = self.journal.lookup(key) if journalled else (False, None)
             if not replayed:
                 result = self._call(tool, arguments)
                 if journalled:
                     self.journal.record(ToolEffect(key, message.run_id, tool.name, result, utc_now()))
-        except NotFound:
-            return fail(f"unknown tool {node.tool!r}")
-        except KeyError as exc:
-            return fail(str(exc.args[0]) if exc.args else "missing state key")
         except ToolError as exc:
-            return fail(exc.message)
+            return _failed(message, exc.message)
         except Exception as exc:  # NOTE: tools are user code; a bug fails the node, never the actor
-            return fail(f"{type(exc).__name__}: {exc}")
+            return _failed(message, f"{type(exc).__name__}: {exc}")
         return NodeOutput(message.run_id, message.step, node.name, {node.key: result},
                           data={"tool": tool.name, "replayed": replayed})
 
