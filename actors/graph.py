@@ -173,7 +173,8 @@ class GraphActor(SupervisedActor):
                 self._fail(run, f"node {output.node!r} failed: {output.error}", output.node)
                 return
             node = self.graph.node(output.node)
-            run.state.update(output.update)
+            # NOTE: state is what a checkpoint holds: JSON. Normalising now makes a resumed run see what this one saw.
+            run.state.update(json.loads(json.dumps(output.update, default=str)))
             run.step += 1
             run.trace.append(output.node)
             run.last, run.current = output.node, None

@@ -235,3 +235,11 @@ def test_a_restarted_graph_actor_carries_on_with_the_runs_in_flight(graphs: Syst
     gate.set()
     result = handle.result(30)
     assert slot.restarts == 1 and result.status == "completed" and result.state["n"] == 6
+
+
+def test_state_is_json_so_a_resumed_run_sees_what_the_first_saw(graphs: System) -> None:
+    graphs.tools.register(Tool("odd", "non-JSON values", {"type": "object"}, lambda: {"pair": (1, 2), 3: "three"}))
+    graphs.register_workflow("odd", Graph("odd").add(ToolNode("o", "odd", output_key="v")).entry("o"))
+    result = graphs.graph_run("odd", "x")
+    assert result.state["v"] == {"pair": [1, 2], "3": "three"}
+    assert graphs.reader().checkpoint(result.run_id)["state"] == result.state
