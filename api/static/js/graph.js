@@ -58,7 +58,9 @@ function layout({ all, edges }) {
 }
 
 export function draw(graph, { path = [], current = null } = {}) {
-  const { pos, width, height } = layout(graph);
+  const { pos, width: inner, height } = layout(graph);
+  // Loops are drawn as curves on the right: leave room for them and their labels.
+  const width = inner + (graph.edges.some((e) => pos[e.to].y <= pos[e.from].y) ? 160 : 0);
   const visited = new Set(path);
   const taken = new Set(path.slice(1).map((to, i) => `${path[i]}>${to}`));
   const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, width, height, class: "graph", role: "img", "aria-label": "workflow graph" });
