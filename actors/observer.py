@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pykka
+
 from agentstage.actors.store import Publish
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.state.records import Event
@@ -56,7 +58,11 @@ class Subscription:
             yield event
 
     def close(self) -> None:
-        self._close()
+        """Stop receiving events; harmless after the System has stopped."""
+        try:
+            self._close()
+        except pykka.ActorDeadError:
+            pass
 
     def __enter__(self) -> Subscription:
         return self

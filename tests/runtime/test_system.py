@@ -75,3 +75,10 @@ def test_stop_waits_for_runs_in_flight_to_be_recorded(config: Config) -> None:
     assert all(h.result(1).status == "completed" for h in handles)
     with System(config) as again:
         assert len(again.list_runs(limit=100).items) == 50
+
+
+def test_closing_a_subscription_after_stop_is_harmless(config: Config) -> None:
+    system = System(config).start()
+    feed = system.subscribe()
+    system.stop()
+    feed.close()
