@@ -57,7 +57,7 @@ from agentstage.api.resources.runs import (
 )
 from agentstage.api.resources.runtime import AttemptsResource, WorkersResource
 from agentstage.api.resources.sessions import SessionRunsResource, SessionsResource
-from agentstage.api.resources.workflows import RunResumeResource, WorkflowResource, WorkflowsResource
+from agentstage.api.resources.workflows import RunForkResource, RunResumeResource, WorkflowResource, WorkflowsResource
 from agentstage.api.ui import mount_ui
 from agentstage.runtime import Config, System
 from agentstage.runtime.distributed.ops import RuntimeOps
@@ -102,6 +102,7 @@ def _routes(backend: Backend, ops: RuntimeOps | None) -> dict[str, Resource]:
     }
     if ops is None:
         routes[f"{V1}/runs/{{run_id}}/resume"] = RunResumeResource(backend)
+        routes[f"{V1}/runs/{{run_id}}/fork"] = RunForkResource(backend)
     if ops is not None:
         routes.update({
             f"{V1}/runtime/workers": LiveWorkersResource(backend, ops),

@@ -50,6 +50,8 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("POST", f"{V1}/runtime/runs/{{run_id}}/requeue"): "operator",
     ("POST", f"{V1}/runtime/dlq/{{dlq_id}}/requeue"): "operator",
     ("DELETE", f"{V1}/runtime/dlq/{{dlq_id}}"): "operator",
+    ("POST", f"{V1}/runs/{{run_id}}/fork"): "operator",
+    ("DELETE", f"{V1}/runtime/dlq"): "admin",
     ("GET", f"{V1}/auth/keys"): "admin",
     ("POST", f"{V1}/auth/keys"): "admin",
     ("DELETE", f"{V1}/auth/keys/{{key_id}}"): "admin",

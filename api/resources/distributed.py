@@ -15,6 +15,7 @@ from agentstage.api.schemas.runtime import (
     DlqEntrySchema,
     DlqQuery,
     LiveWorkerSchema,
+    PurgedSchema,
     QueueSchema,
     RuntimeActionSchema,
 )
@@ -54,10 +55,16 @@ class QueuesResource(_OpsResource):
 
 class DlqResource(_OpsResource):
     OPS = {"GET": Op("Dead-lettered tasks, newest first", "runtime", DlqEntrySchema, many=True, query=DlqQuery,
-                     errors=(422, 503))}
+                     errors=(422, 503)),
+           "DELETE": Op("Purge every dead-lettered task (their runs are not requeued)", "runtime", PurgedSchema,
+                        errors=(503,))}
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         dump(resp, DlqEntrySchema, self.ops.dlq_list(load_query(req, DlqQuery)["limit"]), many=True)
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.backend.commit(req, "runtime.dlq.purge", "dlq")
+        dump(resp, PurgedSchema, {"purged": self.ops.dlq_purge()})
 
 
 class DetailsResource(_OpsResource):

@@ -1,4 +1,4 @@
-"""Workflows: list them, show one with its Mermaid diagram; resume a graph run."""
+"""Workflows: list them, show one with its Mermaid diagram; resume or fork a graph run."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import falcon
 from agentstage.api.errors import FieldError
 from agentstage.api.resources.base import Op, Resource, dump, load_body
 from agentstage.api.schemas.runs import RunStartedSchema
-from agentstage.api.schemas.workflows import ResumeSchema, WorkflowSchema, WorkflowSummarySchema
-from agentstage.runtime.errors import RunError
+from agentstage.api.schemas.workflows import ForkSchema, ResumeSchema, WorkflowSchema, WorkflowSummarySchema
+from agentstage.runtime.errors import NotFound, RunError
 from agentstage.runtime.graph.builder import GraphError
 
-__all__ = ["RunResumeResource", "WorkflowResource", "WorkflowsResource"]
+__all__ = ["RunForkResource", "RunResumeResource", "WorkflowResource", "WorkflowsResource"]
 
 
 class WorkflowsResource(Resource):
@@ -73,4 +73,28 @@ class RunResumeResource(Resource):
         except (RunError, GraphError) as exc:
             raise FieldError(409, title="Conflict", description=str(exc)) from None
         dump(resp, RunStartedSchema, {"run_id": handle.run_id, "session_id": handle.session_id, "status": "resumed"},
+             status=202)
+
+
+class RunForkResource(Resource):
+    OPS = {"POST": Op("Start a new graph run from one checkpoint of another, optionally with a state patch", "runs",
+                      RunStartedSchema, status=202, body=ForkSchema, errors=(404, 409, 422))}
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, run_id: str) -> None:
+        body = load_body(req, ForkSchema)
+        run = self.backend.reader().get_run(run_id)
+        if run.kind != "graph":
+            raise FieldError(409, title="Conflict", description=f"run {run_id} is not a graph run")
+        try:
+            self.backend.reader().checkpoint(run_id, body["step"])
+        except NotFound:
+            raise FieldError(422, title="Invalid request",
+                             errors={"step": [f"run {run_id} has no checkpoint at step {body['step']}"]}) from None
+        self.backend.commit(req, "run.fork", run_id, detail={"step": body["step"],
+                                                             "patched_keys": sorted(body["state_patch"])})
+        try:
+            handle = self.backend.system.graphs.fork_async(run_id, body["step"], body["state_patch"])
+        except (RunError, GraphError) as exc:
+            raise FieldError(409, title="Conflict", description=str(exc)) from None
+        dump(resp, RunStartedSchema, {"run_id": handle.run_id, "session_id": handle.session_id, "status": "forked"},
              status=202)

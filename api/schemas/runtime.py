@@ -12,6 +12,7 @@ __all__ = [
     "DlqEntrySchema",
     "DlqQuery",
     "LiveWorkerSchema",
+    "PurgedSchema",
     "QueueSchema",
     "RuntimeActionSchema",
 ]
@@ -68,3 +69,7 @@ class RuntimeActionSchema(Schema):
     run_id = fields.String(required=True)
     status = fields.String(required=True, metadata={"enum": ["cancelling", "requeued"]})
     dlq_id = fields.String(allow_none=True)
+
+
+class PurgedSchema(Schema):
+    purged = fields.Integer(required=True, metadata={"description": "how many dead-lettered tasks were deleted"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-__all__ = ["ResumeSchema", "WorkflowSchema", "WorkflowSummarySchema"]
+__all__ = ["ForkSchema", "ResumeSchema", "WorkflowSchema", "WorkflowSummarySchema"]
 
 
 class WorkflowSummarySchema(Schema):
@@ -39,3 +39,10 @@ class WorkflowSchema(Schema):
 class ResumeSchema(Schema):
     input = fields.String(load_default=None, validate=validate.Length(1, 100_000),
                           metadata={"description": "the answer a waiting human step asks for"})
+
+
+class ForkSchema(Schema):
+    step = fields.Integer(required=True, strict=True, validate=validate.Range(0, 1_000_000),
+                          metadata={"description": "the checkpoint step of the source run to start from"})
+    state_patch = fields.Dict(keys=fields.String(), load_default=dict,
+                              metadata={"description": "keys to set in the checkpoint's state before running"})

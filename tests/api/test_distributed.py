@@ -48,7 +48,8 @@ def test_every_declared_route_is_served_in_one_mode_or_the_other(api_system, ops
     distributed = set(routed_operations(create_app(api_system, ops=ops)))
     embedded = set(routed_operations(create_app(api_system)))
     assert distributed | embedded == set(rbac.ROUTE_ROLES)
-    assert embedded - distributed == {("POST", "/api/v1/runs/{run_id}/resume")}
+    assert embedded - distributed == {("POST", "/api/v1/runs/{run_id}/resume"),
+                                          ("POST", "/api/v1/runs/{run_id}/fork")}
 
 
 def test_route_by_role_matrix_of_the_runtime_routes(api_system, ops, client, keys, gate, r) -> None:
@@ -172,3 +173,15 @@ def test_redis_outage_is_503_not_500(api_system, keys) -> None:
         redis_url="redis://127.0.0.1:1/0"))))
     result = down.simulate_get("/api/v1/runtime/queues", headers=keys.headers("viewer"))
     assert result.status_code == 503 and result.json["title"] == "Store unavailable"
+
+
+def test_the_dlq_can_be_purged_by_an_admin(dclient, keys, r) -> None:
+    _dead_letter(r, run_id="a")
+    _dead_letter(r, run_id="b")
+    assert dclient.simulate_delete("/api/v1/runtime/dlq", headers=keys.headers("operator")).status_code == 403
+    purged = dclient.simulate_delete("/api/v1/runtime/dlq", headers=keys.headers("admin"))
+    assert purged.status_code == 200 and purged.json == {"purged": 2}
+    assert r.xlen(StreamLayout(PREFIX).dlq) == 0
+    audit = dclient.simulate_get("/api/v1/audit", params={"action": "runtime.dlq.purge"},
+                                 headers=keys.headers("admin")).json
+    assert audit["items"][0]["outcome"] == "ok"

@@ -41,10 +41,12 @@ def test_route_by_role_matrix(app, client, keys, api_system) -> None:
         "/api/v1/tools/instances": lambda: {**hook, "name": next(hooks)},
         "/api/v1/tools/instances/{name}": lambda: hook,
     }
-    mismatches = route_matrix(app, client, keys, values, bodies, skip="/resume")
+    mismatches = route_matrix(app, client, keys, values, bodies, skip=("/resume", "/fork"))
     values["run_id"] = lambda: waiting_graph_run(client, keys, api_system)
     bodies["/api/v1/runs/{run_id}/resume"] = lambda: {"input": "yes"}
-    assert mismatches + route_matrix(app, client, keys, values, bodies, only="/resume") == []
+    bodies["/api/v1/runs/{run_id}/fork"] = lambda: {"step": 0}
+    mismatches += route_matrix(app, client, keys, values, bodies, only="/resume")
+    assert mismatches + route_matrix(app, client, keys, values, bodies, only="/fork") == []
 
 
 def test_an_undeclared_route_is_forbidden_even_to_admins(app, client, keys, monkeypatch) -> None:

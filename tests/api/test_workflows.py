@@ -41,3 +41,22 @@ def test_graph_run_errors(client, keys, api_system) -> None:
     not_graph = client.simulate_post(f"/api/v1/runs/{agent_run}/resume", json={"input": "x"}, headers=headers)
     assert not_graph.status_code == 409
     assert client.simulate_post("/api/v1/runs/nope/resume", headers=headers).status_code == 404
+
+
+def test_fork_starts_a_new_run_from_a_checkpoint(client, keys, api_system) -> None:
+    run_id = waiting_graph_run(client, keys, api_system)
+    headers = keys.headers("operator")
+    bad = client.simulate_post(f"/api/v1/runs/{run_id}/fork", json={"step": 99}, headers=headers)
+    assert bad.status_code == 422 and "step" in bad.json["errors"]
+    assert client.simulate_post(f"/api/v1/runs/{run_id}/fork", json={}, headers=headers).status_code == 422
+    forked = client.simulate_post(f"/api/v1/runs/{run_id}/fork", json={"step": 0, "state_patch": {"note": "x"}},
+                                  headers=headers)
+    assert forked.status_code == 202 and forked.json["status"] == "forked"
+    fork_id = forked.json["run_id"]
+    assert fork_id != run_id
+    wait_for(lambda: status(api_system, fork_id) == "waiting")
+    assert client.simulate_get(f"/api/v1/runs/{fork_id}/checkpoints", headers=headers).json
+    audit = client.simulate_get("/api/v1/audit", params={"action": "run.fork"}, headers=keys.headers("admin")).json
+    assert audit["items"][0]["target"] == run_id
+    agent_run = finished_run(client, keys, api_system)
+    assert client.simulate_post(f"/api/v1/runs/{agent_run}/fork", json={"step": 0}, headers=headers).status_code == 409
