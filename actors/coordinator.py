@@ -196,7 +196,8 @@ class CoordinatorActor(SupervisedActor):
         batch.records.append(QueueEvent(m.task_id, m.attempt, "acked", now, m.run_id,
                                         {"status": m.status, "worker_id": m.worker_id}))
         batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, m.entry_id))
-        output = next((e.data.get("output") for e in m.events if e.type == "run.completed"), None)
+        output = m.output if m.output is not None else next(
+            (e.data.get("output") for e in m.events if e.type == "run.completed"), None)
         self._finish(m.run_id, m.status, output, m.error, batch)
 
     def _finish(self, run_id: str, status: str, output: Any, error: str | None, batch: Batch) -> None:

@@ -73,14 +73,14 @@ class RecordForwarder:
         wire = TaskRecords(task_id, effect.run_id, attempt, self.state.worker_id, effects=(effect,))
         self.bridge.tell(Send((("xadd", self.layout.results, to_wire(wire), None),)))
 
-    def graph_done(self, run_id: str, status: str, error: str | None) -> None:
+    def graph_done(self, run_id: str, status: str, error: str | None, output: str | None = None) -> None:
         """A graph run held as a task ended (completed, failed or waiting for input): report it."""
         flight = self.state.get(run_id)
         if flight is None:
             return
         task = flight.task
         done = TaskDone(task.task_id, run_id, task.attempt, self.state.worker_id, flight.entry_id, status, error,
-                        False, ended_at=utc_now())
+                        False, ended_at=utc_now(), output=output)
         self.bridge.tell(Send((("xadd", self.layout.results, to_wire(done), None),), lambda: self.on_done(run_id)))
 
 

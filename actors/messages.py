@@ -192,6 +192,7 @@ class TaskDone(Message):
     effects: tuple[ToolEffect, ...] = ()
     checkpoints: tuple[Checkpoint, ...] = ()
     ended_at: str = ""
+    output: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

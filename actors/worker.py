@@ -126,7 +126,8 @@ class WorkerActor(SupervisedActor):
 
     def __init__(self, state: WorkerState, layout: StreamLayout, url: str, bridge: Slot,
                  pools: dict[str, AgentPool], claim_ttl: float, wake: Callable[[], None] | None = None,
-                 graphs: Any = None, on_graph_done: Callable[[str, str, str | None], None] | None = None,
+                 graphs: Any = None,
+                 on_graph_done: Callable[[str, str, str | None, str | None], None] | None = None,
                  slot: Slot | None = None) -> None:
         super().__init__(slot)
         self.state = state
@@ -265,9 +266,9 @@ class WorkerActor(SupervisedActor):
                 error = f"{type(exc).__name__}: {exc}"
             if self.on_graph_done is not None:
                 if result is None:
-                    self.on_graph_done(run_id, "failed", error)
+                    self.on_graph_done(run_id, "failed", error, None)
                 else:
-                    self.on_graph_done(run_id, result.status, result.error)
+                    self.on_graph_done(run_id, result.status, result.error, result.output)
             return
 
     def _end_unstarted(self, entry: Entry, task: Task, status: str, error: str | None) -> None:

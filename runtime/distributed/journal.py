@@ -4,11 +4,16 @@ A retried attempt may run on another machine, so the journal cannot live in a wo
 or in the coordinator's SQLite file (workers never open it). Redis is already the shared,
 durable (AOF) meeting point of workers; each record is also forwarded to the coordinator so the
 SQLite `tool_effects` table shows it.
+
+Side-effecting calls are at most once: `lookup` also marks the call as started by this process.
+When a later attempt finds a call started elsewhere and never recorded (its worker died during
+the call), it does not call the tool again; the model gets an error saying the outcome is unknown.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +23,10 @@ from loguru import logger
 from agentstage.runtime.state.records import ToolEffect
 from agentstage.runtime.streams import REDIS_DOWN, ReconnectBackoff, StreamLayout
 
-__all__ = ["RedisJournal"]
+__all__ = ["INTERRUPTED", "RedisJournal"]
+
+INTERRUPTED = ("outcome unknown: an earlier attempt was interrupted during this side-effecting call,"
+               " so it is not repeated")
 
 
 class RedisJournal:
@@ -28,15 +36,39 @@ class RedisJournal:
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
         self.layout = layout
         self.forward = forward
+        self.token = uuid.uuid4().hex
+
+    @property
+    def intents(self) -> str:
+        return f"{self.layout.prefix}:effect-intents"
 
     def lookup(self, key: str) -> tuple[bool, Any]:
-        raw = self._retry(lambda: self.client.hget(self.layout.effects, key))
-        return (False, None) if raw is None else (True, json.loads(raw)["result"])
+        def check() -> list[Any]:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.hget(self.layout.effects, key)
+            pipe.hsetnx(self.intents, key, self.token)
+            pipe.hget(self.intents, key)
+            return pipe.execute()
+
+        raw, _, owner = self._retry(check)
+        if raw is not None:
+            return True, json.loads(raw)["result"]
+        if owner is not None and owner.decode() != self.token:
+            logger.warning("side-effecting call {} was interrupted in an earlier attempt; not repeating it", key)
+            return True, {"error": INTERRUPTED}
+        return False, None
 
     def record(self, effect: ToolEffect) -> None:
         payload = json.dumps({"result": effect.result, "run_id": effect.run_id, "tool": effect.tool, "ts": effect.ts},
                              default=str)
-        self._retry(lambda: self.client.hset(self.layout.effects, effect.key, payload))
+
+        def write() -> None:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.hset(self.layout.effects, effect.key, payload)
+            pipe.hdel(self.intents, effect.key)
+            pipe.execute()
+
+        self._retry(write)
         if self.forward is not None:
             self.forward(effect)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agentstage.actors.messages import Task, to_wire
 from agentstage.runtime.distributed.ops import RuntimeOps
-from tests.runtime.distributed.harness import coordinator, distributed_config, queue_kinds, reader, wait_for, worker
+from tests.runtime.distributed.harness import coordinator, distributed_config, peek, queue_kinds, reader, wait_for, worker
 
 
 def test_run_is_recorded_with_attempt_and_queue_events(tmp_path, redis_url):
@@ -99,6 +99,7 @@ def test_graph_run_completes_on_a_worker_with_checkpoints_recorded(tmp_path, red
         run_id = ops.enqueue("go", mode="graph", workflow="relay")["run_id"]
         outcome = ops.wait(run_id, 30)
     assert outcome["status"] == "completed", outcome
+    assert outcome["output"] == reader(config).get_run(run_id).output
     db = reader(config)
     assert [c["step"] for c in db.checkpoints(run_id)] == [1, 2, 3]
     run = db.get_run(run_id)
@@ -127,3 +128,17 @@ def test_restarted_coordinator_still_retries_a_run_it_did_not_know(tmp_path, red
                 outcome = ops.wait(run_id, 30)
     assert outcome["status"] == "failed" and "dead-lettered after 2 attempts" in outcome["error"]
     assert [a["status"] for a in reader(config).attempts(run_id)] == ["failed", "failed"]
+
+
+def test_admission_is_bounded_by_max_queued(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url, max_queued=2)
+    with coordinator(config), RuntimeOps(config) as ops:
+        for _ in range(5):
+            ops.enqueue("hello")
+        wait_for(lambda: ops.client.xlen(ops.layout.tasks) == 2)
+        admit = next(q for q in ops.queues() if q["stream"] == ops.layout.admit)
+        assert (admit["lag"], admit["pending"]) == (3, 0)
+        with worker(config):
+            wait_for(lambda: peek(config, lambda db: db.count("runs")) == 5)
+            wait_for(lambda: ops.client.xlen(ops.layout.admit) == 0 or
+                     next(q for q in ops.queues() if q["stream"] == ops.layout.admit)["lag"] == 0)

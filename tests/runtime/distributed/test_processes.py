@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from agentstage.runtime.distributed.journal import INTERRUPTED
 from agentstage.runtime.distributed.ops import RuntimeOps
 from tests.redis_server import RedisServer
 from tests.runtime.distributed.harness import Cluster, distributed_config, live_workers, peek, reader, wait_for
@@ -36,7 +37,7 @@ def test_killed_worker_task_is_completed_by_another_worker(cluster):
     cluster.worker("w1", 1)
     with RuntimeOps(config) as ops:
         wait_for(lambda: live_workers(ops, "w1"))
-        run_id = ops.enqueue("tally killed 2500", agent="tally")["run_id"]
+        run_id = ops.enqueue("nap 2500", agent="napper")["run_id"]
         assert wait_for(lambda: _running_on(config, run_id), interval=0.01) == "w1"
         cluster.kill("w1")
         cluster.worker("w2", 1)
@@ -45,7 +46,8 @@ def test_killed_worker_task_is_completed_by_another_worker(cluster):
     attempts = reader(config).attempts(run_id)
     assert [(a["worker_id"], a["status"]) for a in attempts] == [("w1", "failed"), ("w2", "completed")]
     assert "lease expired" in attempts[0]["error"]
-    assert cluster.tallies() == ["killed"]
+    calls = [e for e in reader(config).events(run_id) if e["type"] == "tool.result"]
+    assert [c["data"]["replayed"] for c in calls] == [False]
 
 
 def test_sigterm_drains_finishes_short_work_and_releases_long_work(cluster):
@@ -115,16 +117,22 @@ def test_chaos_200_runs_with_repeated_kill_9(cluster):
     assert kills >= 2
     assert all(o is not None and o["status"] == "completed" for o in outcomes.values())
     counts = collections.Counter(cluster.tallies())
-    assert set(counts) == set(runs.values())
     assert max(counts.values()) == 1
     db = reader(config)
+    # NOTE: a worker killed inside a tally call leaves its outcome unknown: the call is not repeated.
+    for run_id, key in runs.items():
+        if key not in counts:
+            results = [e["data"]["result"] for e in db.events(run_id) if e["type"] == "tool.result"]
+            assert results[-1] == {"error": INTERRUPTED}
+            assert len(db.attempts(run_id)) > 1
     attempts = {run_id: db.attempts(run_id) for run_id in runs}
     assert all(a and a[-1]["status"] == "completed" for a in attempts.values())
     assert all(db.get_run(run_id).status == "completed" for run_id in runs)
     retried = [a for a in attempts.values() if len(a) > 1]
     assert retried, "no kill hit a task in flight"
     assert all(a[0]["status"] == "failed" and a[0]["error"] for a in retried)
-    print(f"chaos: {kills} kills, {len(retried)} runs retried, {sum(map(len, attempts.values()))} attempts")
+    print(f"chaos: {kills} kills, {len(retried)} runs retried, {sum(map(len, attempts.values()))} attempts,"
+          f" {len(runs) - len(counts)} calls interrupted")
 
 
 def test_graph_continues_on_another_worker_from_its_last_checkpoint_after_a_kill(cluster):
@@ -141,7 +149,10 @@ def test_graph_continues_on_another_worker_from_its_last_checkpoint_after_a_kill
     assert outcome["status"] == "completed", cluster.log("coordinator")
     db = reader(config)
     assert [c["step"] for c in db.checkpoints(run_id)] == [1, 2, 3]
-    assert sorted(cluster.tallies()) == ["a", "b", "c"]
+    counts = collections.Counter(cluster.tallies())
+    assert counts["a"] == counts["c"] == 1 and counts["b"] <= 1
+    if not counts["b"]:  # the kill landed inside b's call: its outcome is unknown and it is not repeated
+        assert db.checkpoint(run_id)["state"]["b"] == {"error": INTERRUPTED}
     events = db.events(run_id)
     assert [e["node"] for e in events if e["type"] == "node.exited"].count("a") == 1
     resumed = [e for e in events if e["type"] == "run.resumed"]

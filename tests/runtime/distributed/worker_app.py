@@ -1,6 +1,7 @@
 """A worker setup for tests (`worker-start --app tests.runtime.distributed.worker_app:setup`).
 
-Agents: `slow` naps (a long step, to kill a worker mid-task or cancel at a step boundary),
+Agents: `slow` naps step after step (to cancel at a step boundary), `napper` naps once (a long
+step without side effects, to kill a worker mid-task),
 `tally` records a side effect per key in $TALLY_FILE after a nap (to prove effects are not
 repeated), `flaky` always fails with a transient provider error (retries -> DLQ). Workflow
 `relay` is three tally steps (a graph to kill mid-run).
@@ -95,9 +96,11 @@ def setup() -> WorkerSetup:
     workflows.register("relay", relay)
     return WorkerSetup(
         agents=[AgentSpec("slow", tools=("nap",), max_iterations=50, retry=once),
+                AgentSpec("napper", tools=("nap",), retry=once),
                 AgentSpec("tally", tools=("tally",), retry=once),
                 AgentSpec("flaky", retry=once)],
         tools=tools,
-        providers={"slow": _Looping(RULES), "tally": _IntArgs(RULES), "flaky": FlakyProvider()},
+        providers={"slow": _Looping(RULES), "napper": _IntArgs(RULES), "tally": _IntArgs(RULES),
+                   "flaky": FlakyProvider()},
         workflows=workflows,
     )
