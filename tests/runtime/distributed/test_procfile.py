@@ -22,7 +22,7 @@ def test_procfile_declares_api_coordinator_and_worker():
     processes = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
     assert set(processes) == {"api", "coordinator", "worker"}
     assert "runtime-start" in processes["coordinator"] and "worker-start" in processes["worker"]
-    assert "ui-api" in processes["api"]
+    assert "ui-api --ui-addr" in processes["api"] and "$" in processes["api"]
 
 
 def test_honcho_starts_scaled_workers_and_stops_them_on_sigterm(tmp_path, redis_url):
