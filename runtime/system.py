@@ -38,6 +38,7 @@ from agentstage.runtime.state.health import Health
 from agentstage.runtime.state.reader import Page, RunRow, SQLiteReader
 from agentstage.runtime.state.records import Record
 from agentstage.actors.session_items import StoreSessionItems
+from agentstage.runtime.integrations.bound import BoundWorkflows
 from agentstage.runtime.integrations.catalog import ToolCatalog
 from agentstage.runtime.secops import workflow as secops
 from agentstage.runtime.integrations.credentials import CredentialResolver
@@ -105,6 +106,8 @@ class System(GraphMethods):
         self.observer: Slot | None = None
         self.journal: StoreJournal | None = None
         self._init_graphs()
+        self._bound = BoundWorkflows(self.catalog, self.workflows, self._specs.get,
+                                     lambda spec, base: self.add_agent(spec, self._provider_overrides.get(base)))
 
     def __enter__(self) -> System:
         self.start()
@@ -132,6 +135,7 @@ class System(GraphMethods):
             for spec in list(self._specs.values()):
                 self._start_pool(spec)
             self._start_graphs()
+            self._bound.apply_all()
         except BaseException:
             self.stop()
             raise
@@ -166,10 +170,13 @@ class System(GraphMethods):
         )
 
     def _rebind(self, workflow: str) -> None:
-        """A workflow's tool binding changed: restart the pool of the agent serving it, if any."""
+        """A workflow's tool binding changed: restart the pools of the agents serving it."""
+        if not self.running:
+            return
         spec = self._specs.get(workflow)
-        if spec is not None and self.running:
+        if spec is not None:
             self.add_agent(spec)
+        self._bound.apply(workflow)
 
     def agents(self) -> list[AgentSpec]:
         return list(self._specs.values())

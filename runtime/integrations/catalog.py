@@ -153,8 +153,8 @@ class ToolCatalog:
     def selection_for(self, workflow: str, base: str | Iterable[str]) -> list[str]:
         """Tool names an agent of `workflow` gets: `base` merged with the workflow's binding, expanded.
 
-        The System applies this to the agent named like the workflow (e.g. agent `secops` serves the
-        `secops` workflow's agent nodes), so a bound tool is offered and an unbound one cannot be called.
+        The System applies this to the agents serving the workflow's agent nodes (see `bound.py`), so
+        a bound tool is offered there and a tool neither selected nor bound cannot be called.
 
         Raises NotFound when an entry names an unknown tool or bundle.
         """
