@@ -18,12 +18,11 @@ from typing import Any, ClassVar
 from agentstage.runtime.errors import DecodeError
 from agentstage.runtime.llm.types import ChatMessage, ToolCall, Usage
 from agentstage.runtime.state.records import Checkpoint, ToolEffect
-from agentstage.runtime.state.records import Event as RecordEvent
+from agentstage.runtime.state.records import Event
 
 __all__ = [
     "Cancel",
     "Enqueue",
-    "Event",
     "Heartbeat",
     "Message",
     "Requeue",
@@ -58,25 +57,6 @@ class Message:
 def message_types() -> dict[str, type[Message]]:
     """Every registered message class by type tag."""
     return dict(_REGISTRY)
-
-
-@dataclass(frozen=True, slots=True)
-class Event(Message):
-    """Something that happened in a run; `(run_id, seq)` is its natural key."""
-
-    TYPE: ClassVar[str] = "event"
-
-    run_id: str
-    seq: int
-    type: str
-    ts: str
-    session_id: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
-    node: str | None = None
-    tool: str | None = None
-    provider: str | None = None
-    duration_ms: float | None = None
-    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +146,7 @@ class TaskRecords(Message):
     run_id: str
     attempt: int
     worker_id: str
-    events: tuple[RecordEvent, ...] = ()
+    events: tuple[Event, ...] = ()
     effects: tuple[ToolEffect, ...] = ()
     checkpoints: tuple[Checkpoint, ...] = ()
 
@@ -188,7 +168,7 @@ class TaskDone(Message):
     status: str
     error: str | None = None
     retryable: bool = False
-    events: tuple[RecordEvent, ...] = ()
+    events: tuple[Event, ...] = ()
     effects: tuple[ToolEffect, ...] = ()
     checkpoints: tuple[Checkpoint, ...] = ()
     ended_at: str = ""
