@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from agentstage.runtime.errors import NotFound
-from agentstage.runtime.state.reader import _RUN_COLUMNS, Page, SQLiteReader, decode_cursor, encode_cursor
+from agentstage.runtime.state.reader import Page, SQLiteReader, encode_cursor
 from agentstage.runtime.state.records import ApiKey, AuditEntry
 
 __all__ = ["AdminReader"]
@@ -36,32 +36,10 @@ class AdminReader(SQLiteReader):
         """
         if order not in ("asc", "desc"):
             raise ValueError(f"bad order {order!r}")
-        where, params = [], []
-        for column, value in filters.items():
-            if value is not None:
-                if column not in ("status", "session_id", "workflow", "worker_id", "agent", "kind"):
-                    raise ValueError(f"cannot filter on {column!r}")
-                where.append(f"{column} = ?")
-                params.append(value)
-        if since is not None:
-            where.append("created_at >= ?")
-            params.append(since)
-        if until is not None:
-            where.append("created_at < ?")
-            params.append(until)
-        if cursor is not None:
-            created_at, run_id = decode_cursor(cursor, 2)
-            where.append(f"(created_at, run_id) {'<' if order == 'desc' else '>'} (?, ?)")
-            params.extend((created_at, run_id))
-        direction = order.upper()
-        sql = f"SELECT {_RUN_COLUMNS} FROM runs"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY created_at {direction}, run_id {direction} LIMIT ?"
-        rows = [self._run_row(r) for r in self._rows(sql, (*params, limit + 1))]
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page(rows, encode_cursor(rows[-1].created_at, rows[-1].run_id) if more else None)
+        unknown = set(filters) - {"status", "session_id", "workflow", "worker_id", "agent", "kind"}
+        if unknown:
+            raise ValueError(f"cannot filter on {sorted(unknown)[0]!r}")
+        return self._runs(filters.items(), since, until, limit, cursor, order)
 
     def session(self, session_id: str) -> dict[str, Any]:
         """One session with its run count; raises NotFound."""
@@ -158,27 +136,8 @@ class AdminReader(SQLiteReader):
         cursor: str | None = None,
     ) -> Page:
         """Audit entries newest first, filtered; raises ValueError for a malformed cursor."""
-        where, params = [], []
-        for column, value in (("key_id", key_id), ("action", action), ("outcome", outcome)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if since is not None:
-            where.append("ts >= ?")
-            params.append(since)
-        if until is not None:
-            where.append("ts < ?")
-            params.append(until)
-        if cursor is not None:
-            ts, entry_id = decode_cursor(cursor, 2)
-            where.append("(ts, id) < (?, ?)")
-            params.extend((ts, entry_id))
-        sql = f"SELECT {_AUDIT_COLUMNS} FROM audit_log"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY ts DESC, id DESC LIMIT ?"
-        rows = self._rows(sql, (*params, limit + 1))
+        rows, more = self.keyset_rows(f"SELECT {_AUDIT_COLUMNS} FROM audit_log",
+                                      (("key_id", key_id), ("action", action), ("outcome", outcome)), "ts", since,
+                                      until, ("ts", "id"), cursor, "desc", limit)
         entries = [AuditEntry(*r[:9], detail=self._json(r[9], f"audit_log row {r[0]}")) for r in rows]
-        more = len(entries) > limit
-        entries = entries[:limit]
         return Page(entries, encode_cursor(entries[-1].ts, entries[-1].id) if more else None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,29 +118,42 @@ class SQLiteReader:
         cursor: str | None = None,
     ) -> Page:
         """Runs newest first, filtered; raises ValueError for a malformed cursor."""
+        filters = (("status", status), ("session_id", session_id), ("workflow", workflow), ("worker_id", worker_id))
+        return self._runs(filters, since, until, limit, cursor, "desc")
+
+    def _runs(self, filters: Iterable[tuple[str, Any]], since: str | None, until: str | None, limit: int,
+              cursor: str | None, order: str) -> Page:
+        raw, more = self.keyset_rows(f"SELECT {_RUN_COLUMNS} FROM runs", filters, "created_at", since, until,
+                                     ("created_at", "run_id"), cursor, order, limit)
+        rows = [self._run_row(r) for r in raw]
+        return Page(rows, encode_cursor(rows[-1].created_at, rows[-1].run_id) if more else None)
+
+    def keyset_rows(self, select: str, filters: Iterable[tuple[str, Any]], time_column: str, since: str | None,
+                    until: str | None, key: tuple[str, str], cursor: str | None, order: str,
+                    limit: int) -> tuple[list[tuple], bool]:
+        """One keyset page of `select`: equal `filters` (None skipped), a time range, ordered by `key`.
+
+        Returns the page's rows and whether more follow; ValueError for a malformed cursor.
+        """
         where, params = [], []
-        for column, value in (("status", status), ("session_id", session_id), ("workflow", workflow),
-                              ("worker_id", worker_id)):
+        for column, value in filters:
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
         if since is not None:
-            where.append("created_at >= ?")
+            where.append(f"{time_column} >= ?")
             params.append(since)
         if until is not None:
-            where.append("created_at < ?")
+            where.append(f"{time_column} < ?")
             params.append(until)
         if cursor is not None:
-            created_at, run_id = decode_cursor(cursor, 2)
-            where.append("(created_at, run_id) < (?, ?)")
-            params.extend((created_at, run_id))
-        sql = f"SELECT {_RUN_COLUMNS} FROM runs"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at DESC, run_id DESC LIMIT ?"
-        rows = [self._run_row(r) for r in self._rows(sql, (*params, limit + 1))]
-        next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].run_id) if len(rows) > limit else None
-        return Page(rows[:limit], next_cursor)
+            where.append(f"({key[0]}, {key[1]}) {'<' if order == 'desc' else '>'} (?, ?)")
+            params.extend(decode_cursor(cursor, 2))
+        direction = "DESC" if order == "desc" else "ASC"
+        sql = select + (" WHERE " + " AND ".join(where) if where else "")
+        sql += f" ORDER BY {key[0]} {direction}, {key[1]} {direction} LIMIT ?"
+        rows = self._rows(sql, (*params, limit + 1))
+        return rows[:limit], len(rows) > limit
 
     def events(self, run_id: str, *, after_seq: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         """A run's events in `seq` order, after `after_seq`."""
