@@ -90,12 +90,13 @@ class GraphActor(SupervisedActor):
     """Executes runs of `graph`; `nodes(kind)` gives the node actor (or pool dispatcher) for a node kind."""
 
     def __init__(self, graph: CompiledGraph, store: Slot, nodes: Callable[[str], Callable[[NodeInput], None]],
-                 runs: RunTable, slot: Slot | None = None) -> None:
+                 runs: RunTable, slot: Slot | None = None, cancelled: Callable[[str], bool] | None = None) -> None:
         super().__init__(slot)
         self.graph = graph
         self.store = store
         self.nodes = nodes
         self.runs = runs
+        self.cancelled = cancelled
 
     def receive(self, message: Any) -> None:
         if isinstance(message, NodeOutput):
@@ -138,8 +139,11 @@ class GraphActor(SupervisedActor):
             self._commit(run)
 
     def _advance(self, run: _Run) -> None:
-        """Start the run's next node (or finish the run)."""
+        """Start the run's next node (or finish the run, or stop it when it was cancelled)."""
         name = run.next
+        if name is not None and self.cancelled is not None and self.cancelled(run.run_id):
+            self._cancel(run)
+            return
         if name is None:
             self._complete(run)
             self._commit(run)
@@ -229,6 +233,12 @@ class GraphActor(SupervisedActor):
         output = self.graph.output(run.state, run.last)
         self._emit(run, "run.completed", data={"output": output, "step": run.step, "trace": run.trace})
         run.outcome = self._result(run, "completed", output=output)
+
+    def _cancel(self, run: _Run) -> None:
+        """End the run at this step boundary (cooperative cancellation); its checkpoints stay."""
+        self._emit(run, "run.cancelled", data={"step": run.step, "next_node": run.next})
+        run.outcome = self._result(run, "cancelled")
+        self._commit(run)
 
     def _fail(self, run: _Run, error: str, node: str | None) -> None:
         if node is not None:

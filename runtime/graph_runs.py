@@ -61,8 +61,9 @@ class GraphRuns:
 
     def __init__(self, config: Config, store: Slot, reader: Callable[[], StoreReader], tools: ToolRegistry,
                  journal: EffectJournal | None, pools: Callable[[str], AgentPool | None],
-                 workflows: WorkflowRegistry) -> None:
+                 workflows: WorkflowRegistry, cancelled: Callable[[str], bool] | None = None) -> None:
         self.config = config
+        self.cancelled = cancelled
         self.store = store
         self.reader = reader
         self.tools = tools
@@ -222,7 +223,7 @@ class GraphRuns:
                 self._retired.append(current[1])
             table = self._tables.setdefault(f"{workflow}:{id(graph)}", RunTable())
             slot = Slot(f"graph:{workflow}", lambda slot: GraphActor.start(graph, self.store, self._dispatch.__getitem__,
-                                                                            table, slot))
+                                                                            table, slot, self.cancelled))
             self._actors[workflow] = (graph, slot)
             return slot
 

@@ -243,3 +243,26 @@ def test_state_is_json_so_a_resumed_run_sees_what_the_first_saw(graphs: System) 
     result = graphs.graph_run("odd", "x")
     assert result.state["v"] == {"pair": [1, 2], "3": "three"}
     assert graphs.reader().checkpoint(result.run_id)["state"] == result.state
+
+
+def test_cancel_stops_a_running_graph_at_the_next_step_boundary(graphs: System) -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    def gate(value: int) -> int:
+        entered.set()
+        assert release.wait(20)
+        return value
+
+    graphs.tools.register(Tool("gate", "waits until released", NUMBER, gate))
+    graph = Graph("gated")
+    graph.add(ToolNode("hold", "gate", {"value": 1}, output_key="n"),
+              ToolNode("after", "add", {"amount": 1}, {"value": "n"}, "n"))
+    graphs.register_workflow("gated", graph.chain("hold", "after").entry("hold"))
+    handle = graphs.graph_run_async("gated", "go")
+    assert entered.wait(20)
+    graphs.cancel(handle.run_id)
+    release.set()
+    result = handle.result(20)
+    assert result.status == "cancelled" and result.trace == ("hold",)
+    assert graphs.get_run(handle.run_id).status == "cancelled"
+    assert [c["node"] for c in graphs.reader().checkpoints(handle.run_id)][-1] == "hold"
