@@ -78,6 +78,7 @@ class ScriptedProvider(Provider):
     """Deterministic offline provider driven by a rule table."""
 
     name = "scripted"
+    inline = True
 
     def __init__(self, rules: list[Rule] | None = None, model: str = "scripted-v1") -> None:
         self.rules = [(rule, rule.compiled()) for rule in (rules if rules is not None else default_rules())]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,16 +98,20 @@ class StreamDelta:
 
 
 class Provider:
-    """Interface of an LLM provider; adapters subclass it and override `generate`.
+    """Interface of an LLM provider; adapters subclass it and override `generate` (and `agenerate`).
 
     Adapters raise `RateLimited`, `TransientError` or `FatalError` (runtime.errors) and
     never retry on their own behalf unless documented; the agent's retry policy decides.
+    The agent uses the async path (`agenerate`/`astream`) on the process's I/O loop; a provider
+    that only implements the synchronous methods keeps working: they run on the loop's bounded
+    executor. `inline` providers (CPU only, never blocking) are called on the agent's own thread.
     """
 
     name: str = "provider"
+    inline: bool = False
 
     def generate(self, request: LLMRequest) -> LLMResponse:
-        """Run one chat completion; called on the agent actor's thread and may block."""
+        """Run one chat completion; blocks the calling thread."""
         raise NotImplementedError
 
     def stream(self, request: LLMRequest) -> Iterator[StreamDelta]:
@@ -119,5 +124,34 @@ class Provider:
             yield StreamDelta(text=response.content)
         yield StreamDelta(final=response)
 
+    async def agenerate(self, request: LLMRequest) -> LLMResponse:
+        """One chat completion on the I/O loop; the default runs `generate` on the loop's executor."""
+        return await asyncio.get_running_loop().run_in_executor(None, self.generate, request)
+
+    async def astream(self, request: LLMRequest) -> AsyncIterator[StreamDelta]:
+        """`stream` on the I/O loop; the default runs the synchronous stream on the loop's executor."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[StreamDelta | None, BaseException | None]] = asyncio.Queue()
+
+        def pump() -> None:
+            try:
+                for delta in self.stream(request):
+                    loop.call_soon_threadsafe(queue.put_nowait, (delta, None))
+                loop.call_soon_threadsafe(queue.put_nowait, (None, None))
+            except BaseException as exc:  # NOTE: handed to the awaiting coroutine, which re-raises it
+                loop.call_soon_threadsafe(queue.put_nowait, (None, exc))
+
+        loop.run_in_executor(None, pump)
+        while True:
+            delta, error = await queue.get()
+            if error is not None:
+                raise error
+            if delta is None:
+                return
+            yield delta
+
     def close(self) -> None:
         """Release connections; called when the System stops."""
+
+    async def aclose(self) -> None:
+        """Release async connections; awaited on the I/O loop when the System stops."""

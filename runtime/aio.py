@@ -1,0 +1,120 @@
+"""IOLoop: the process's one asyncio event loop for network I/O, on a thread of its own.
+
+Actors never wait on I/O: a handler starts a coroutine here (`submit`) and returns; the
+coroutine's outcome comes back to the actor as a message through a done-callback. Timers
+(`call_later`) replace sleeps the same way. Blocking code that must run anyway (synchronous
+application providers and tools) goes to the loop's bounded executor (`run_blocking`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from loguru import logger
+
+__all__ = ["IOLoop"]
+
+T = TypeVar("T")
+
+
+class IOLoop:
+    """One event loop thread; thread-safe entry points for actors.
+
+    Args:
+        name: the thread's name.
+        blocking_threads: size of the executor for blocking calls (bounded on purpose).
+    """
+
+    def __init__(self, name: str = "agentstage-io", blocking_threads: int = 32) -> None:
+        self.name = name
+        self.blocking_threads = max(1, blocking_threads)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._ready = threading.Event()
+
+    @property
+    def running(self) -> bool:
+        return self._loop is not None and self._loop.is_running()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise RuntimeError("the I/O loop is not started")
+        return self._loop
+
+    def start(self) -> IOLoop:
+        """Start the loop thread (idempotent); returns once the loop runs."""
+        if self._thread is not None:
+            return self
+        self._executor = concurrent.futures.ThreadPoolExecutor(self.blocking_threads, thread_name_prefix=f"{self.name}-blocking")
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        return self
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        loop.set_default_executor(self._executor)
+        self._loop = loop
+        loop.call_soon(self._ready.set)
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Schedule `coroutine` on the loop from any thread; its future settles on the loop thread."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+
+    def call_later(self, delay: float, callback: Callable[[], Any]) -> None:
+        """Call `callback` on the loop thread after `delay` seconds (a timer, never a sleep)."""
+        loop = self.loop
+        loop.call_soon_threadsafe(loop.call_later, max(0.0, delay), _guarded(callback))
+
+    def run_blocking(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
+        """Run blocking `fn(*args)` on the bounded executor; returns its future."""
+        if self._executor is None:
+            raise RuntimeError("the I/O loop is not started")
+        return self._executor.submit(fn, *args)
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run `coroutine` on the loop and wait for it (never call from the loop thread itself)."""
+        return self.submit(coroutine).result(timeout)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Cancel what is pending, stop the loop and its thread, and release the executor."""
+        if self._thread is None or self._loop is None:
+            return
+        loop = self._loop
+
+        async def cancel_pending() -> None:
+            tasks = [t for t in asyncio.all_tasks(loop) if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        try:
+            asyncio.run_coroutine_threadsafe(cancel_pending(), loop).result(timeout)
+        except (concurrent.futures.TimeoutError, RuntimeError):
+            logger.warning("I/O loop tasks did not finish cancelling within {}s", timeout)
+        loop.call_soon_threadsafe(loop.stop)
+        self._thread.join(timeout)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        self._thread = self._loop = self._executor = None
+        self._ready.clear()
+
+
+def _guarded(callback: Callable[[], Any]) -> Callable[[], None]:
+    def call() -> None:
+        try:
+            callback()
+        except Exception as exc:  # NOTE: a failing timer callback must not stop the loop
+            logger.opt(exception=exc).error("timer callback failed")
+    return call
