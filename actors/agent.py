@@ -1,53 +1,88 @@
 """AgentActor: runs prompts to a final answer — generate, call tools, feed results back, repeat.
 
-Agents run as pools (see `actors.pool`): an LLM call blocks its actor for seconds, so one
-actor per run would not scale and one actor per agent would serialise everything. Each actor
-owns a provider client, a view of the tool registry and the middleware chain. Events are
-buffered per step and written through the StoreActor; the caller's reply is settled by the
-store only after the run's last event is durable.
+An agent actor holds many runs at once, as data (`actors.agent_run`), and never waits: it
+starts a model call on the process's I/O loop (or a tool call on a tool thread) and goes on
+with other messages; the answer, error or timeout comes back as a message and the run takes
+its next step. Retries wait for a timer message. Pools of agent actors exist for CPU
+parallelism and isolation, not for concurrency; in-flight runs are bounded by the pool's
+admission limit. Events are buffered per step and written through the StoreActor; the
+caller's reply is settled by the store only after the run's last event is durable.
 """
 
 from __future__ import annotations
 
-import itertools
+import concurrent.futures
 import json
-from collections.abc import Callable
 import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pykka
 from loguru import logger
 
-from agentstage.actors.messages import RunAgent, RunResult
+from agentstage.actors.agent_run import AgentRun, RunsInHand, StartRun, ToolBatch
+from agentstage.actors.agent_tools import invoke_tool, invoke_tool_async, is_async_tool
+from agentstage.actors.messages import RunResult
 from agentstage.actors.run_log import RunLog
 from agentstage.actors.store import Publish
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.agents import AgentSpec
+from agentstage.runtime.aio import IOLoop
 from agentstage.runtime.clock import utc_now
-from agentstage.runtime.errors import (AgentstageError, MaxIterationsExceeded, NotFound, ProviderError, RunAborted,
-                                       ToolError, TransientError)
-from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, Provider, ToolCall
+from agentstage.runtime.errors import (AgentstageError, MaxIterationsExceeded, ProviderError, RunAborted, ToolError,
+                                       TransientError)
+from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, Provider, StreamDelta, ToolCall
 from agentstage.runtime.middleware import Middleware, RunContext, ToolOutcome
-from agentstage.runtime.state.records import Event, ToolEffect
-from agentstage.runtime.tools.journal import EffectJournal, effect_key
+from agentstage.runtime.state.records import Event
+from agentstage.runtime.tools.journal import EffectJournal
 from agentstage.runtime.tools.registry import ToolRegistry
 
-__all__ = ["AgentActor", "StartRun"]
+__all__ = ["AgentActor", "CancelRun", "StartRun"]
 
 
 @dataclass(frozen=True, slots=True)
-class StartRun:
-    """Run `request`; `reply` receives the RunResult once it is durable."""
+class CancelRun:
+    """Stop run `run_id` now if it waits on the model; at its next step boundary otherwise."""
 
-    request: RunAgent
-    reply: pykka.Future[RunResult]
+    run_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Generated:
+    run_id: str
+    token: int
+    response: LLMResponse | None
+    error: BaseException | None
+
+
+@dataclass(frozen=True, slots=True)
+class _RetryDue:
+    run_id: str
+    token: int
+
+
+@dataclass(frozen=True, slots=True)
+class _ToolDone:
+    run_id: str
+    token: int
+    index: int
+    outcome: ToolOutcome
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _ToolTimedOut:
+    run_id: str
+    token: int
+    index: int
+
+
+_RUN_MESSAGES = (_Generated, _RetryDue, _ToolDone, _ToolTimedOut)
 
 
 class AgentActor(SupervisedActor):
-    """One member of an agent pool; handles one run at a time on its own thread."""
+    """One member of an agent pool; many runs in hand, one message at a time on its own thread."""
 
     def __init__(
         self,
@@ -56,8 +91,10 @@ class AgentActor(SupervisedActor):
         tools: ToolRegistry,
         store: Slot,
         journal: EffectJournal | None,
+        io: IOLoop,
+        runs: RunsInHand,
         slot: Slot | None = None,
-        on_idle: Any = None,
+        on_idle: Callable[[], None] | None = None,
         observer: Slot | None = None,
         cancelled: Callable[[str], bool] | None = None,
     ) -> None:
@@ -67,161 +104,248 @@ class AgentActor(SupervisedActor):
         self.tools = tools
         self.store = store
         self.journal = journal
+        self.io = io
+        self.hand = runs
         self.middleware: tuple[Middleware, ...] = tuple(spec.middleware)
         self.on_idle = on_idle
         self.cancelled = cancelled
         self.observer = observer
-        self._executor: ThreadPoolExecutor | None = None
-        self._current: tuple[StartRun, RunLog] | None = None
 
-    def on_start(self) -> None:
-        workers = self.spec.max_parallel_tools if self.spec.parallel_tools else 1
-        self._executor = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix=f"tools-{self.spec.name}")
+    @classmethod
+    def member(cls, spec: AgentSpec, provider: Provider, tools: ToolRegistry, store: Slot,
+               journal: EffectJournal | None, io: IOLoop, *, observer: Slot | None = None,
+               cancelled: Callable[[str], bool] | None = None,
+               tool_threads: int = 16) -> Callable[[Slot, Callable[[], None]], pykka.ActorRef[Any]]:
+        """An `AgentPool` factory: each member keeps one table of runs across its restarts."""
+        tables: dict[str, RunsInHand] = {}
 
-    def on_stop(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        def start(slot: Slot, on_idle: Callable[[], None]) -> pykka.ActorRef[Any]:
+            runs = tables.setdefault(slot.name, RunsInHand(slot.name, tool_threads))
+            return cls.start(spec, provider, tools, store, journal, io, runs, slot, on_idle, observer, cancelled)
 
-    def receive(self, message: StartRun) -> None:
-        if not isinstance(message, StartRun):
-            raise TypeError(f"AgentActor cannot handle {type(message).__name__}")
-        request = message.request
-        log = RunLog(self.store, request.run_id, request.session_id, self.provider.name, first_seq=request.first_seq)
-        self._current = (message, log)
-        with logger.contextualize(run_id=request.run_id, session_id=request.session_id):
-            try:
-                result = self._run(request, log)
-            except (AgentstageError, pykka.Timeout) as exc:
-                result = self._fail(request, log, exc)
-        self._current = None
-        log.finish(message.reply, result)
-        self._idle()
+        return start
+
+    # -- messages ---------------------------------------------------------------------------------
+
+    def receive(self, message: Any) -> None:
+        with self.hand.lock:
+            if isinstance(message, StartRun):
+                self._start_run(message)
+            elif isinstance(message, _RUN_MESSAGES):
+                run = self.hand.runs.get(message.run_id)
+                if run is not None and message.token == run.token:
+                    self._advance(run, message)
+            elif isinstance(message, CancelRun):
+                run = self.hand.runs.get(message.run_id)
+                if run is not None:
+                    self._step(run, self._cancel_requested)
+            else:
+                raise TypeError(f"AgentActor cannot handle {type(message).__name__}")
 
     def on_crash(self, message: Any, error: BaseException) -> None:
-        current, self._current = self._current, None
-        if current is None:
+        run_id = message.request.run_id if isinstance(message, StartRun) else getattr(message, "run_id", None)
+        with self.hand.lock:
+            run = self.hand.runs.get(run_id) if run_id else None
+            if run is None:
+                return
+            logger.opt(exception=error).error("agent {} crashed in run {}", self.spec.name, run_id)
+            self._fail(run, error, prefix="agent crashed: ")
+
+    def on_stop(self) -> None:
+        if self.slot is not None and not self.slot.stopping:
             return
-        start, log = current
-        logger.opt(exception=error).error("agent {} crashed in run {}", self.spec.name, start.request.run_id)
-        result = self._fail(start.request, log, error, prefix="agent crashed: ")
-        log.finish(start.reply, result)
-        self._idle()
+        with self.hand.lock:
+            for run in list(self.hand.runs.values()):
+                if run.pending is not None:
+                    run.pending.cancel()
+                self._end(run, "cancelled", data={"reason": "the runtime stopped before the run finished"})
+            self.hand.close()
 
-    def _idle(self) -> None:
-        if self.on_idle is not None:
-            self.on_idle()
+    def _tell(self, message: Any) -> None:
+        """Send a run's answer to this member (its successor after a crash), from any thread."""
+        try:
+            (self.slot if self.slot is not None else self.actor_ref).tell(message)
+        except pykka.ActorDeadError:
+            logger.debug("answer for run {} dropped: its agent stopped", getattr(message, "run_id", "?"))
 
-    def _fail(self, request: RunAgent, log: RunLog, error: BaseException, prefix: str = "") -> RunResult:
-        text = prefix + (str(error) if isinstance(error, AgentstageError) else repr(error))
-        stage = ("max_iterations" if isinstance(error, MaxIterationsExceeded) else "generate"
-                 if isinstance(error, ProviderError) else "middleware" if isinstance(error, RunAborted) else "run")
-        self._notify_error(RunContext(request.run_id, request.session_id, self.spec.name, self.provider.name,
-                                      log.iteration), stage, error, log)
-        log.emit("run.failed", error=text, data={"error_type": type(error).__name__, "usage": log.usage_dict()})
-        return RunResult(request.run_id, request.session_id, "failed", usage=log.usage, error=text,
-                         events=tuple(log.events))
+    def _step(self, run: AgentRun, action: Callable[..., None], *args: Any) -> None:
+        """Take one step of `run`; a typed failure ends the run, anything else crashes the actor."""
+        with logger.contextualize(run_id=run.run_id, session_id=run.request.session_id):
+            try:
+                action(run, *args)
+            except (AgentstageError, pykka.Timeout) as exc:
+                self._fail(run, exc)
 
-    def _cancel(self, request: RunAgent, log: RunLog) -> RunResult:
-        """End the run at a step boundary because it was cancelled (cooperative cancellation)."""
-        log.emit("run.cancelled", data={"iteration": log.iteration, "usage": log.usage_dict()})
-        return RunResult(request.run_id, request.session_id, "cancelled", usage=log.usage, events=tuple(log.events))
+    def _advance(self, run: AgentRun, message: Any) -> None:
+        if isinstance(message, _Generated):
+            self._step(run, self._generated, message.response, message.error)
+        elif isinstance(message, _RetryDue):
+            self._step(run, self._call_provider)
+        elif isinstance(message, _ToolDone):
+            self._step(run, self._tool_done, message.index, message.outcome, message.replayed)
+        elif isinstance(message, _ToolTimedOut):
+            self._step(run, self._tool_timed_out, message.index)
 
-    def _run(self, request: RunAgent, log: RunLog) -> RunResult:
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def _start_run(self, start: StartRun) -> None:
+        request = start.request
+        log = RunLog(self.store, request.run_id, request.session_id, self.provider.name, first_seq=request.first_seq)
+        run = AgentRun(start, log, [*request.history, ChatMessage("user", request.prompt)],
+                       tuple(tool.spec for tool in self.tools))
+        self.hand.runs[request.run_id] = run
+        self._step(run, self._open)
+
+    def _open(self, run: AgentRun) -> None:
+        request = run.request
         if not request.prompt.strip():
             raise RunAborted("the prompt is empty", request.run_id)
-        log.emit("run.started", data={"input": request.prompt, "agent": self.spec.name, "kind": "agent",
-                                      "model": self.spec.model or getattr(self.provider, "model", ""),
-                                      "attempt": request.attempt, "metadata": request.metadata,
-                                      "worker_id": request.metadata.get("worker_id")})
-        messages = [*request.history, ChatMessage("user", request.prompt)]
-        specs = tuple(tool.spec for tool in self.tools)
-        for iteration in range(1, self.spec.max_iterations + 1):
-            log.iteration = iteration
-            if self.cancelled is not None and self.cancelled(request.run_id):
-                return self._cancel(request, log)
-            ctx = RunContext(request.run_id, request.session_id, self.spec.name, self.provider.name, iteration)
-            llm_request = LLMRequest(tuple(messages), specs, self.spec.system_prompt, self.spec.model)
-            response = self._generate(ctx, log, llm_request)
-            messages.append(ChatMessage("assistant", response.content, response.tool_calls))
-            if not response.tool_calls:
-                log.emit("run.completed", data={"output": response.content, "usage": log.usage_dict()})
-                return RunResult(request.run_id, request.session_id, "completed", response.content, log.usage,
-                                 events=tuple(log.events))
-            for call, outcome in zip(response.tool_calls, self._call_tools(ctx, log, response.tool_calls)):
-                payload = outcome.result if outcome.ok else {"error": outcome.error}
-                messages.append(ChatMessage("tool", json.dumps(payload, default=str), tool_call_id=call.id,
-                                            name=call.name))
-            log.flush()
-        raise MaxIterationsExceeded(request.run_id, self.spec.max_iterations)
+        run.log.emit("run.started", data={"input": request.prompt, "agent": self.spec.name, "kind": "agent",
+                                          "model": self.spec.model or getattr(self.provider, "model", ""),
+                                          "attempt": request.attempt, "metadata": request.metadata,
+                                          "worker_id": request.metadata.get("worker_id")})
+        self._iterate(run)
 
-    def _generate(self, ctx: RunContext, log: RunLog, request: LLMRequest) -> LLMResponse:
+    def _iterate(self, run: AgentRun) -> None:
+        """Begin the next turn: cancel and limit checks, before_generate hooks, then the model call."""
+        log = run.log
+        if run.cancel_requested or (self.cancelled is not None and self.cancelled(run.run_id)):
+            self._end(run, "cancelled", data={"iteration": log.iteration})
+            return
+        if log.iteration >= self.spec.max_iterations:
+            raise MaxIterationsExceeded(run.run_id, self.spec.max_iterations)
+        log.iteration += 1
+        run.ctx = ctx = RunContext(run.run_id, run.request.session_id, self.spec.name, self.provider.name,
+                                   log.iteration)
+        request = LLMRequest(tuple(run.messages), run.specs, self.spec.system_prompt, self.spec.model)
         response = None
         for middleware in self.middleware:
-            changed = self._hook(ctx, log, middleware, "before_generate", request)
+            changed = self._hook(run, middleware, "before_generate", request)
             if isinstance(changed, LLMResponse):
                 response = changed
                 break
             if isinstance(changed, LLMRequest):
                 request = changed
+        run.llm_request = request
         log.emit("llm.request", data={"iteration": ctx.iteration, "messages": len(request.messages),
                                       "tools": [t.name for t in request.tools], "short_circuit": response is not None})
         log.flush()
-        started = time.perf_counter()
-        if response is None:
-            attempts = itertools.count(1)
+        run.step_started = time.perf_counter()
+        run.attempt = 0
+        if response is not None:
+            self._respond(run, response)
+        else:
+            self._call_provider(run)
+
+    def _call_provider(self, run: AgentRun) -> None:
+        """Start attempt n of the model call; the answer arrives as `_Generated`."""
+        run.attempt += 1
+        token = run.wait()
+        request, attempt = run.llm_request, run.attempt
+        assert request is not None
+        if self.provider.inline:
             try:
-                response = self.spec.retry.call(
-                    lambda: self._call_provider(request, log, next(attempts)),
-                    sleep=time.sleep,
-                    on_retry=lambda n, err, wait: log.emit(
-                        "llm.retry", error=str(err), data={"attempt": n, "delay_s": round(wait, 3)}),
-                )
-            except ProviderError as exc:
-                log.emit("llm.error", error=str(exc), duration_ms=_ms(started),
-                         data={"error_type": type(exc).__name__, "status": exc.status})
-                raise
+                response = self._generate_inline(run, request, attempt)
+            except Exception as exc:
+                self._generated(run, None, exc)
+            else:
+                self._generated(run, response, None)
+            return
+        publish = self._delta_publisher(run, attempt) if self.spec.stream else None
+        future = self.io.submit(_generate(self.provider, request, publish))
+        run.pending = future
+        run_id = run.run_id
+
+        def settled(done: concurrent.futures.Future[LLMResponse]) -> None:
+            if done.cancelled():
+                return
+            error = done.exception()
+            self._tell(_Generated(run_id, token, None if error else done.result(), error))
+
+        future.add_done_callback(settled)
+
+    def _generate_inline(self, run: AgentRun, request: LLMRequest, attempt: int) -> LLMResponse:
+        if not self.spec.stream:
+            return self.provider.generate(request)
+        publish = self._delta_publisher(run, attempt)
+        final = None
+        for delta in self.provider.stream(request):
+            final = publish(delta) or final
+        if final is None:
+            raise TransientError(self.provider.name, "stream ended without a final response")
+        return final
+
+    def _delta_publisher(self, run: AgentRun, attempt: int) -> Callable[[StreamDelta], LLMResponse | None]:
+        """Text deltas go live (never stored) to the observer as `llm.delta`; returns the final response.
+
+        A retried stream restarts the turn from scratch; deltas carry `attempt` so a consumer can
+        drop the partial text of a failed attempt.
+        """
+        log, observer = run.log, self.observer
+        # NOTE: deltas are never stored, so they take seq 0 (no durable event's key) and name the durable
+        # event they follow in `after_seq`; resumable streams that dedupe on seq skip them.
+        after_seq, index = log.next_seq - 1, [0]
+
+        def publish(delta: StreamDelta) -> LLMResponse | None:
+            if delta.text and observer is not None:
+                observer.tell(Publish((Event(
+                    log.run_id, 0, "llm.delta", utc_now(), log.session_id,
+                    {"text": delta.text, "attempt": attempt, "index": index[0], "after_seq": after_seq},
+                    log.node, None, log.provider),)))
+            index[0] += 1
+            return delta.final
+
+        return publish
+
+    def _generated(self, run: AgentRun, response: LLMResponse | None, error: BaseException | None) -> None:
+        run.pending = None
+        if error is None:
+            assert response is not None
+            self._respond(run, response)
+            return
+        if not isinstance(error, Exception) or not isinstance(error, AgentstageError):
+            raise error
+        retry = self.spec.retry
+        if isinstance(error, ProviderError) and retry.retryable(error) and run.attempt < retry.max_attempts:
+            wait = retry.delay(run.attempt, error)
+            run.log.emit("llm.retry", error=str(error), data={"attempt": run.attempt, "delay_s": round(wait, 3)})
+            token, run_id = run.wait(), run.run_id
+            self.io.call_later(wait, lambda: self._tell(_RetryDue(run_id, token)))
+            return
+        if isinstance(error, ProviderError):
+            run.log.emit("llm.error", error=str(error), duration_ms=_ms(run.step_started),
+                         data={"error_type": type(error).__name__, "status": error.status})
+        raise error
+
+    def _respond(self, run: AgentRun, response: LLMResponse) -> None:
+        """The turn's answer is in: after_generate hooks, then finish or call the tools."""
+        log, ctx, request = run.log, run.ctx, run.llm_request
+        assert ctx is not None and request is not None
         for middleware in reversed(self.middleware):
-            changed = self._hook(ctx, log, middleware, "after_generate", request, response)
+            changed = self._hook(run, middleware, "after_generate", request, response)
             if isinstance(changed, LLMResponse):
                 response = changed
         log.add_usage(response.usage)
-        log.emit("llm.response", duration_ms=_ms(started), data={
+        log.emit("llm.response", duration_ms=_ms(run.step_started), data={
             "iteration": ctx.iteration, "model": response.model, "finish_reason": response.finish_reason,
             "content": response.content, "metadata": response.metadata,
             "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in response.tool_calls],
             "usage": {"input_tokens": response.usage.input_tokens, "output_tokens": response.usage.output_tokens},
         })
-        return response
+        run.messages.append(ChatMessage("assistant", response.content, response.tool_calls))
+        if not response.tool_calls:
+            self._end(run, "completed", output=response.content)
+            return
+        self._start_tools(run, response)
 
-    def _call_provider(self, request: LLMRequest, log: RunLog, attempt: int) -> LLMResponse:
-        """One provider call; when streaming, text deltas go live (not stored) to the observer as `llm.delta`.
-
-        A retried stream restarts the turn from scratch; deltas carry `attempt` so a consumer can
-        drop the partial text of a failed attempt.
-        """
-        if not self.spec.stream:
-            return self.provider.generate(request)
-        final = None
-        for index, delta in enumerate(self.provider.stream(request)):
-            if delta.text and self.observer is not None:
-                # NOTE: deltas are never stored, so they take seq 0 (no durable event's key) and name the
-                # durable event they follow in `after_seq`; resumable streams that dedupe on seq skip them.
-                self.observer.tell(Publish((Event(
-                    log.run_id, 0, "llm.delta", utc_now(), log.session_id,
-                    {"text": delta.text, "attempt": attempt, "index": index, "after_seq": log.next_seq - 1},
-                    log.node, None, log.provider),)))
-            if delta.final is not None:
-                final = delta.final
-        if final is None:
-            raise TransientError(self.provider.name, "stream ended without a final response")
-        return final
-
-    def _call_tools(self, ctx: RunContext, log: RunLog, calls: tuple[ToolCall, ...]) -> list[ToolOutcome]:
-        prepared = []
-        for call in calls:
+    def _start_tools(self, run: AgentRun, response: LLMResponse) -> None:
+        log, ctx = run.log, run.ctx
+        assert ctx is not None
+        calls, outcomes = [], []
+        for call in response.tool_calls:
             outcome = None
             for middleware in self.middleware:
-                changed = self._hook(ctx, log, middleware, "before_tool", call)
+                changed = self._hook(run, middleware, "before_tool", call)
                 if isinstance(changed, ToolOutcome):
                     outcome = changed
                     break
@@ -229,78 +353,158 @@ class AgentActor(SupervisedActor):
                     call = changed
             log.emit("tool.call", tool=call.name, data={"tool_call_id": call.id, "arguments": call.arguments,
                                                         "iteration": ctx.iteration})
-            prepared.append((call, outcome))
-        started = time.perf_counter()
-        assert self._executor is not None
-        futures = [None if outcome else self._executor.submit(self._invoke, ctx, call) for call, outcome in prepared]
-        outcomes = []
-        for (call, outcome), future in zip(prepared, futures):
-            replayed = False
-            if future is not None:
-                outcome, replayed = self._await_tool(call, future)
+            calls.append(call)
+            outcomes.append(outcome)
+        count = len(calls)
+        run.batch = ToolBatch(calls, outcomes, [False] * count, [0.0] * count, time.perf_counter())
+        run.wait()
+        self._submit_tools(run)
+
+    def _submit_tools(self, run: AgentRun) -> None:
+        """Start the batch's next calls: all of them in parallel mode, else one after another."""
+        batch = run.batch
+        assert batch is not None and run.ctx is not None
+        limit = self.spec.max_parallel_tools if self.spec.parallel_tools else 1
+        while batch.submitted < len(batch.calls) and batch.waiting < max(limit, 1):
+            index = batch.submitted
+            batch.submitted += 1
+            if batch.outcomes[index] is not None:
+                continue
+            batch.waiting += 1
+            self._submit_tool(run, index)
+        if batch.waiting == 0 and batch.complete:
+            self._tools_finished(run)
+
+    def _submit_tool(self, run: AgentRun, index: int) -> None:
+        call, ctx, token, run_id = run.batch.calls[index], run.ctx, run.token, run.run_id
+        if is_async_tool(self.tools, call.name):
+            future = self.io.submit(invoke_tool_async(self.tools, self.journal, ctx, call.id, call.name,
+                                                      call.arguments))
+        else:
+            future = self.hand.tool_executor().submit(invoke_tool, self.tools, self.journal, ctx, call.id,
+                                                      call.name, call.arguments)
+
+        def settled(done: concurrent.futures.Future[tuple[ToolOutcome, bool]]) -> None:
+            if done.cancelled():
+                return
+            error = done.exception()
+            outcome, replayed = (ToolOutcome(error=f"{type(error).__name__}: {error}"), False) if error else done.result()
+            self._tell(_ToolDone(run_id, token, index, outcome, replayed))
+
+        future.add_done_callback(settled)
+        if self.spec.tool_timeout:
+            self.io.call_later(self.spec.tool_timeout, lambda: self._tell(_ToolTimedOut(run_id, token, index)))
+
+    def _tool_done(self, run: AgentRun, index: int, outcome: ToolOutcome, replayed: bool) -> None:
+        batch = run.batch
+        if batch is None or batch.outcomes[index] is not None:
+            return
+        batch.outcomes[index], batch.replayed[index] = outcome, replayed
+        batch.durations[index] = _ms(batch.started)
+        batch.waiting -= 1
+        self._submit_tools(run)
+
+    def _tool_timed_out(self, run: AgentRun, index: int) -> None:
+        batch = run.batch
+        if batch is None or batch.outcomes[index] is not None:
+            return
+        if not is_async_tool(self.tools, batch.calls[index].name):
+            self.hand.replace_executor()
+        outcome = ToolOutcome(error=f"tool {batch.calls[index].name} timed out after {self.spec.tool_timeout}s")
+        self._tool_done(run, index, outcome, False)
+
+    def _tools_finished(self, run: AgentRun) -> None:
+        """Every call of the turn has its outcome: after_tool hooks and results in call order, next turn."""
+        batch, log, ctx = run.batch, run.log, run.ctx
+        assert batch is not None and ctx is not None
+        run.batch = None
+        for index, call in enumerate(batch.calls):
+            outcome = batch.outcomes[index]
+            assert outcome is not None
             for middleware in reversed(self.middleware):
-                changed = self._hook(ctx, log, middleware, "after_tool", call, outcome)
+                changed = self._hook(run, middleware, "after_tool", call, outcome)
                 if isinstance(changed, ToolOutcome):
                     outcome = changed
             if not outcome.ok:
-                self._notify_error(ctx, "tool", ToolError(call.name, outcome.error or ""), log)
-            log.emit("tool.result", tool=call.name, duration_ms=_ms(started), error=outcome.error,
-                     data={"tool_call_id": call.id, "result": outcome.result, "replayed": replayed,
-                           "status": "completed" if outcome.ok else "failed"})
-            outcomes.append(outcome)
-        return outcomes
+                self._notify_error(run, "tool", ToolError(call.name, outcome.error or ""))
+            log.emit("tool.result", tool=call.name, duration_ms=batch.durations[index] or _ms(batch.started),
+                     error=outcome.error, data={"tool_call_id": call.id, "result": outcome.result,
+                                                "replayed": batch.replayed[index],
+                                                "status": "completed" if outcome.ok else "failed"})
+            payload = outcome.result if outcome.ok else {"error": outcome.error}
+            run.messages.append(ChatMessage("tool", json.dumps(payload, default=str), tool_call_id=call.id,
+                                            name=call.name))
+        log.flush()
+        self._iterate(run)
 
-    def _await_tool(self, call: ToolCall, future: Any) -> tuple[ToolOutcome, bool]:
-        assert self._executor is not None
-        timeout = self.spec.tool_timeout or None
-        try:
-            return future.result(timeout=timeout)
-        except FutureTimeout:
-            # NOTE: a Python thread cannot be killed; give later calls fresh threads instead of queueing
-            # them behind the stuck one.
-            stuck, self._executor = self._executor, ThreadPoolExecutor(
-                max_workers=stuck._max_workers, thread_name_prefix=f"tools-{self.spec.name}")
-            stuck.shutdown(wait=False)
-            return ToolOutcome(error=f"tool {call.name} timed out after {timeout}s"), False
+    def _cancel_requested(self, run: AgentRun) -> None:
+        run.cancel_requested = True
+        if run.batch is None:
+            if run.pending is not None:
+                run.pending.cancel()
+            self._end(run, "cancelled", data={"iteration": run.log.iteration})
 
-    def _invoke(self, ctx: RunContext, call: ToolCall) -> tuple[ToolOutcome, bool]:
-        """Run one tool call on a tool thread; failures become error outcomes, never exceptions."""
-        try:
-            tool = self.tools.get(call.name)
-            key = effect_key(ctx.run_id, ctx.iteration, call.id)
-            if tool.side_effects and self.journal is not None:
-                done, result = self.journal.lookup(key)
-                if done:
-                    return ToolOutcome(result), True
-            result = tool(call.arguments)
-            if tool.side_effects and self.journal is not None:
-                self.journal.record(ToolEffect(key, ctx.run_id, tool.name, result, utc_now()))
-            return ToolOutcome(result), False
-        except NotFound:
-            return ToolOutcome(error=f"tool {call.name!r} not found"), False
-        except ToolError as exc:
-            return ToolOutcome(error=exc.message), False
-        except Exception as exc:  # NOTE: tools are user code; their bugs go back to the model, not up the stack
-            return ToolOutcome(error=f"{type(exc).__name__}: {exc}"), False
+    # -- endings ----------------------------------------------------------------------------------
 
-    def _hook(self, ctx: RunContext, log: RunLog, middleware: Middleware, hook: str, *args: Any) -> Any:
+    def _end(self, run: AgentRun, status: str, *, output: str = "", data: dict[str, Any] | None = None) -> None:
+        log = run.log
+        log.emit(f"run.{status}", data={**({"output": output} if status == "completed" else {}), **(data or {}),
+                                        "usage": log.usage_dict()})
+        self._finish(run, RunResult(run.run_id, run.request.session_id, status, output, log.usage,
+                                    events=tuple(log.events)))
+
+    def _fail(self, run: AgentRun, error: BaseException, prefix: str = "") -> None:
+        log = run.log
+        text = prefix + (str(error) if isinstance(error, AgentstageError) else repr(error))
+        stage = ("max_iterations" if isinstance(error, MaxIterationsExceeded) else "generate"
+                 if isinstance(error, ProviderError) else "middleware" if isinstance(error, RunAborted) else "run")
+        self._notify_error(run, stage, error)
+        log.emit("run.failed", error=text, data={"error_type": type(error).__name__, "usage": log.usage_dict()})
+        self._finish(run, RunResult(run.run_id, run.request.session_id, "failed", usage=log.usage, error=text,
+                                    events=tuple(log.events)))
+
+    def _finish(self, run: AgentRun, result: RunResult) -> None:
+        run.wait()
+        self.hand.runs.pop(run.run_id, None)
+        run.log.finish(run.start.reply, result)
+        if self.on_idle is not None:
+            self.on_idle()
+
+    # -- middleware -------------------------------------------------------------------------------
+
+    def _hook(self, run: AgentRun, middleware: Middleware, hook: str, *args: Any) -> Any:
         try:
-            return getattr(middleware, hook)(ctx, *args)
+            return getattr(middleware, hook)(run.ctx, *args)
         except RunAborted as exc:
-            raise RunAborted(exc.reason, ctx.run_id) from exc
+            raise RunAborted(exc.reason, run.run_id) from exc
         except Exception as exc:
             logger.opt(exception=exc).warning("middleware {} failed in {}", type(middleware).__name__, hook)
-            log.emit("middleware.error", error=f"{type(exc).__name__}: {exc}",
-                     data={"middleware": type(middleware).__name__, "hook": hook})
+            run.log.emit("middleware.error", error=f"{type(exc).__name__}: {exc}",
+                         data={"middleware": type(middleware).__name__, "hook": hook})
             return None
 
-    def _notify_error(self, ctx: RunContext, stage: str, error: BaseException, log: RunLog) -> None:
+    def _notify_error(self, run: AgentRun, stage: str, error: BaseException) -> None:
+        ctx = run.ctx or RunContext(run.run_id, run.request.session_id, self.spec.name, self.provider.name,
+                                    run.log.iteration)
         for middleware in self.middleware:
             try:
                 middleware.on_error(ctx, stage, error)
             except Exception as exc:
-                log.emit("middleware.error", error=f"{type(exc).__name__}: {exc}",
-                         data={"middleware": type(middleware).__name__, "hook": "on_error"})
+                run.log.emit("middleware.error", error=f"{type(exc).__name__}: {exc}",
+                             data={"middleware": type(middleware).__name__, "hook": "on_error"})
+
+
+async def _generate(provider: Provider, request: LLMRequest,
+                    publish: Callable[[StreamDelta], LLMResponse | None] | None) -> LLMResponse:
+    """One model call on the I/O loop; when streaming, each delta is published as it arrives."""
+    if publish is None:
+        return await provider.agenerate(request)
+    final = None
+    async for delta in provider.astream(request):
+        final = publish(delta) or final
+    if final is None:
+        raise TransientError(provider.name, "stream ended without a final response")
+    return final
 
 
 def _ms(started: float) -> float:

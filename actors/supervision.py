@@ -80,6 +80,11 @@ class Slot:
     def restarts(self) -> int:
         return self._restarts
 
+    @property
+    def stopping(self) -> bool:
+        """True once `stop` was called: the actor is going away for good, not being replaced."""
+        return self._stopping
+
     def tell(self, message: Any) -> None:
         """Deliver `message` to the slot's current actor."""
         for _ in range(200):

@@ -50,7 +50,13 @@ class Config:
                              "custom HTTP tool specs (*.json) loaded at start (default: $AGENTSTAGE_HOME/tools)")
     scripted_rules: str = _setting("", "AGENTSTAGE_SCRIPTED_RULES", "JSON rule table for the scripted provider")
     max_iterations: int = _setting(6, "AGENTSTAGE_MAX_ITERATIONS", "LLM turns per run before MaxIterationsExceeded")
-    agent_pool_size: int = _setting(4, "AGENTSTAGE_AGENT_POOL", "agent actors per agent spec")
+    agent_pool_size: int = _setting(2, "AGENTSTAGE_AGENT_POOL",
+                                    "agent actors per agent spec (for CPU parallelism; each holds many runs)")
+    max_runs: int = _setting(1000, "AGENTSTAGE_MAX_RUNS",
+                             "runs of one agent in flight at once in this process; more wait as queued")
+    tool_threads: int = _setting(16, "AGENTSTAGE_TOOL_THREADS", "threads per agent actor for synchronous tool calls")
+    blocking_threads: int = _setting(32, "AGENTSTAGE_BLOCKING_THREADS",
+                                     "threads for blocking provider calls (synchronous application providers)")
     parallel_tools: bool = _setting(False, "AGENTSTAGE_PARALLEL_TOOLS", "run a turn's tool calls in parallel")
     max_parallel_tools: int = _setting(8, "AGENTSTAGE_MAX_PARALLEL_TOOLS", "threads for parallel tool calls")
     tool_timeout: float = _setting(30.0, "AGENTSTAGE_TOOL_TIMEOUT", "seconds a tool call may take (0 = no limit)")
@@ -88,7 +94,8 @@ class Config:
     task_backoff: float = _setting(1.0, "AGENTSTAGE_TASK_BACKOFF", "first task retry delay, seconds (doubles per attempt)")
     task_max_backoff: float = _setting(60.0, "AGENTSTAGE_TASK_MAX_BACKOFF", "longest task retry delay, seconds")
     task_jitter: float = _setting(0.25, "AGENTSTAGE_TASK_JITTER", "random fraction taken off each task retry delay (0..1)")
-    worker_concurrency: int = _setting(4, "AGENTSTAGE_WORKER_CONCURRENCY", "tasks one worker runs at the same time")
+    worker_concurrency: int = _setting(256, "AGENTSTAGE_WORKER_CONCURRENCY",
+                                         "tasks one worker runs at the same time (its admission limit)")
     max_queued: int = _setting(10000, "AGENTSTAGE_MAX_QUEUED",
                                "runs the coordinator keeps admitted but unfinished; further enqueues wait")
     state: str = _setting("sqlite", "AGENTSTAGE_STATE",

@@ -13,20 +13,23 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import pykka
+from loguru import logger
 
-from agentstage.actors.agent import AgentActor, StartRun
+from agentstage.actors.agent import AgentActor, CancelRun, StartRun
 from agentstage.actors.messages import RunAgent, RunResult
 from agentstage.actors.observer import ObserverActor, Subscribe, Subscription, Unsubscribe
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.store import StoreActor, StoreJournal, Write
 from agentstage.actors.supervision import Slot
 from agentstage.runtime.agents import AgentSpec
-from agentstage.runtime.clock import new_id
+from agentstage.runtime.aio import IOLoop
+from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import ConfigError, NotFound, RunAborted
 from agentstage.runtime.graph_api import GraphMethods
@@ -36,7 +39,7 @@ from agentstage.runtime.state.base import StoreReader, StoreWriter
 from agentstage.runtime.state.factory import StateBackend
 from agentstage.runtime.state.health import Health
 from agentstage.runtime.state.reader import Page, RunRow, SQLiteReader
-from agentstage.runtime.state.records import Record
+from agentstage.runtime.state.records import Event, Record
 from agentstage.actors.session_items import StoreSessionItems
 from agentstage.runtime.integrations.bound import BoundWorkflows
 from agentstage.runtime.integrations.catalog import ToolCatalog
@@ -105,6 +108,7 @@ class System(GraphMethods):
         self.store: Slot | None = None
         self.observer: Slot | None = None
         self.journal: StoreJournal | None = None
+        self.io = IOLoop(blocking_threads=self.config.blocking_threads)
         self._init_graphs()
         self._bound = BoundWorkflows(self.catalog, self.workflows, self._specs.get,
                                      lambda spec, base: self.add_agent(spec, self._provider_overrides.get(base)))
@@ -126,6 +130,7 @@ class System(GraphMethods):
             return self
         self._state = StateBackend(self.config)
         try:
+            self.io.start()
             self._writer = self._state.writer()
             self.observer = Slot("observer", lambda slot: ObserverActor.start(slot, self._subscriptions))
             writer = self._writer
@@ -149,6 +154,7 @@ class System(GraphMethods):
                 self._provider_overrides[spec.name] = provider
             old = self._pools.pop(spec.name, None)
         if old is not None:
+            old.drain(time.monotonic() + self.config.run_timeout)
             old.stop(self.config.run_timeout)
         if self.running:
             self._start_pool(spec)
@@ -163,11 +169,18 @@ class System(GraphMethods):
         spec = dataclasses.replace(spec, middleware=(*spec.middleware, SessionBinding(tools)))
         store, journal, observer = self.store, self.journal, self.observer
         assert store is not None
-        self._pools[spec.name] = AgentPool(
-            f"agent:{spec.name}", spec.pool_size,
-            lambda slot, on_idle: AgentActor.start(spec, provider, tools, store, journal, slot, on_idle,
-                                                   observer=observer, cancelled=self._cancelled.__contains__),
-        )
+        member = AgentActor.member(spec, provider, tools, store, journal, self.io, observer=observer,
+                                   cancelled=self._cancelled.__contains__, tool_threads=self.config.tool_threads)
+        self._pools[spec.name] = AgentPool(f"agent:{spec.name}", spec.pool_size, member,
+                                           limit=self.config.max_runs, on_queued=self._queued)
+
+    def _queued(self, start: StartRun) -> StartRun:
+        """A run waits for admission: `run.queued` records it now; its own events follow that one."""
+        request = start.request
+        self.write((Event(request.run_id, request.first_seq, "run.queued", utc_now(), request.session_id, {
+            "kind": "agent", "agent": request.agent, "input": request.prompt, "attempt": request.attempt,
+            "metadata": request.metadata, "reason": "the agent is at its limit of runs in flight"}),), wait=False)
+        return StartRun(dataclasses.replace(request, first_seq=request.first_seq + 1), start.reply)
 
     def _rebind(self, workflow: str) -> None:
         """A workflow's tool binding changed: restart the pools of the agents serving it."""
@@ -213,8 +226,10 @@ class System(GraphMethods):
         return self.run_async(prompt, **options).result(timeout if timeout is not None else self.config.run_timeout)
 
     def cancel(self, run_id: str) -> None:
-        """Ask a local run to stop at its next step boundary; it ends with status `cancelled`."""
+        """Stop a local run: at once while it waits on the model, else at its next step boundary."""
         self._cancelled.add(run_id)
+        for pool in list(self._pools.values()):
+            pool.broadcast(CancelRun(run_id))
 
     def subscribe(self, run_id: str | None = None, types: Iterable[str] | None = None) -> Subscription:
         """Live feed of durable events (of one run when `run_id` is given); close it when done."""
@@ -237,6 +252,14 @@ class System(GraphMethods):
         self.store.tell(Write(tuple(records), reply))
         if reply is not None:
             reply.get(timeout=timeout if timeout is not None else self.config.run_timeout)
+
+    def _close_provider(self, provider: Provider) -> None:
+        provider.close()
+        if self.io.running:
+            try:
+                self.io.run(provider.aclose(), timeout=2.0)
+            except Exception as exc:  # NOTE: closing connections at shutdown must not stop the shutdown
+                logger.debug("provider {} did not close cleanly: {!r}", provider.name, exc)
 
     def reader(self) -> StoreReader:
         """A reader of the configured state backend for the calling thread."""
@@ -266,6 +289,9 @@ class System(GraphMethods):
     def stop(self, timeout: float = 5.0) -> None:
         """Stop graphs and agents first, then the store (flushing pending writes), then the observer."""
         self._stop_graphs(timeout)
+        deadline = time.monotonic() + timeout / 2
+        for pool in self._pools.values():
+            pool.drain(deadline)
         for pool in self._pools.values():
             pool.stop(timeout)
         self._pools.clear()
@@ -274,8 +300,9 @@ class System(GraphMethods):
                 slot.stop(timeout)
         self.store = self.observer = self.journal = None
         for provider in self._providers:
-            provider.close()
+            self._close_provider(provider)
         self._providers.clear()
+        self.io.stop(timeout)
         with self._lock:
             readers, self._readers = self._readers, []
         for reader in readers:

@@ -30,6 +30,7 @@ from agentstage.actors.store import StoreActor
 from agentstage.actors.supervision import Slot
 from agentstage.actors.worker import Claimed, Finished, WorkerActor, WorkerState
 from agentstage.runtime.agents import AgentSpec
+from agentstage.runtime.aio import IOLoop
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import ConfigError, NotFound
 from agentstage.runtime.llm.factory import create_provider
@@ -173,9 +174,11 @@ class WorkerNode:
         self.state = WorkerState(self.worker_id, self.concurrency)
         self.pools: dict[str, AgentPool] = {}
         self._providers: list[Provider] = []
+        self.io = IOLoop(blocking_threads=config.blocking_threads)
 
     def start(self) -> WorkerNode:
         url, layout, state = self.config.redis_url, self.layout, self.state
+        self.io.start()
         self.bridge = Slot("bridge", lambda slot: BridgeActor.start(url, slot))
         self.forwarder = RecordForwarder(state, layout, self.bridge, lambda run_id: self.worker.tell(Finished(run_id)))
         self.journal = RedisJournal(url, layout, self.forwarder.forward_effect)
@@ -208,11 +211,10 @@ class WorkerNode:
             selected = tools.select(spec.tools)
         except NotFound as exc:
             raise ConfigError("AGENTSTAGE_TOOLS", exc.key, f"agent {spec.name!r} asks for an unknown tool") from None
-        forwarder, journal, cancelled = self.forwarder, self.journal, self.state.is_cancelled
-        self.pools[spec.name] = AgentPool(
-            f"agent:{spec.name}", self.concurrency,
-            lambda slot, on_idle: AgentActor.start(spec, provider, selected, forwarder, journal, slot, on_idle,
-                                                   cancelled=cancelled))
+        member = AgentActor.member(spec, provider, selected, self.forwarder, self.journal, self.io,
+                                   cancelled=self.state.is_cancelled, tool_threads=self.config.tool_threads)
+        # NOTE: the reader claims only as many tasks as the worker has free slots, so the limit is never hit.
+        self.pools[spec.name] = AgentPool(f"agent:{spec.name}", spec.pool_size, member, limit=self.concurrency)
 
     def _deliver(self, entries: list, redelivered: bool) -> None:
         self.state.reserve(len(entries))
@@ -250,3 +252,8 @@ class WorkerNode:
         self.journal.close()
         for provider in self._providers:
             provider.close()
+            try:
+                self.io.run(provider.aclose(), timeout=2.0)
+            except Exception as exc:  # NOTE: closing connections at shutdown must not stop the shutdown
+                logger.debug("provider {} did not close cleanly: {!r}", provider.name, exc)
+        self.io.stop(timeout)

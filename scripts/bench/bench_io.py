@@ -1,0 +1,223 @@
+"""I/O-bound agent runs: agentstage against LangGraph and the machine's ceiling, in one run.
+
+A local OpenAI-compatible server (aiohttp, its own process) answers every chat completion
+after `--delay` seconds. Measured side by side, each in a fresh process:
+- `ceiling`: a bare aiohttp client sending all requests at once (what the machine can do);
+- `langgraph`: a one-node LangGraph graph whose node posts with aiohttp, `ainvoke` per run;
+- `agentstage`: `System.run_async` per run with the OpenAI provider and default settings
+  (every run durable in SQLite: run.started, llm.request, llm.response, run.completed).
+Then `--inflight` runs against a server that answers after `--slow-delay` seconds, with the
+admission limit raised to hold them all, printing resident memory per in-flight run.
+Prints `name: value unit` lines. Needs the `bench` extra (langgraph, aiohttp).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ANSWER = {"id": "cmpl-1", "object": "chat.completion", "model": "bench",
+          "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "done"}}],
+          "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}}
+
+
+def raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def serve(port: int, delay: float) -> None:
+    """The OpenAI-compatible server: every completion answers after `delay` seconds."""
+    from aiohttp import web
+
+    raise_fd_limit()
+    body = json.dumps(ANSWER).encode()
+
+    async def completion(request: web.Request) -> web.Response:
+        await request.read()
+        await asyncio.sleep(delay)
+        return web.Response(body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", completion)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, backlog=16384, access_log=None)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(delay: float) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "--delay", str(delay)])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, f"http://127.0.0.1:{port}/v1"
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit("bench server did not start")
+
+
+def rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def ceiling(url: str, runs: int) -> float:
+    import aiohttp
+
+    payload = {"model": "bench", "messages": [{"role": "user", "content": "hi"}]}
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def one() -> None:
+            async with session.post(f"{url}/chat/completions", json=payload) as response:
+                await response.json()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(runs)))
+        return runs / (time.perf_counter() - started)
+
+
+async def langgraph(url: str, runs: int) -> float:
+    from typing import TypedDict
+
+    import aiohttp
+    from langgraph.graph import END, START, StateGraph
+
+    class State(TypedDict):
+        prompt: str
+        output: str
+
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def model(state: State) -> dict[str, str]:
+            payload = {"model": "bench", "messages": [{"role": "user", "content": state["prompt"]}]}
+            async with session.post(f"{url}/chat/completions", json=payload) as response:
+                answer = await response.json()
+            return {"output": answer["choices"][0]["message"]["content"]}
+
+        builder = StateGraph(State)
+        builder.add_node("model", model)
+        builder.add_edge(START, "model")
+        builder.add_edge("model", END)
+        graph = builder.compile()
+        started = time.perf_counter()
+        results = await asyncio.gather(*(graph.ainvoke({"prompt": f"run {i}", "output": ""}) for i in range(runs)))
+        elapsed = time.perf_counter() - started
+        assert all(r["output"] == "done" for r in results)
+        return runs / elapsed
+
+
+def agentstage(url: str, runs: int, **settings: object) -> tuple[float, int, int]:
+    """Runs/s, and resident KB before the runs and at most while they are in flight."""
+    from agentstage.runtime import Config, System
+
+    env = {"OPENAI_BASE_URL": url, "OPENAI_API_KEY": "bench"}
+    with tempfile.TemporaryDirectory() as home:
+        config = Config.from_env(env, dotenv=None, home=home, provider="openai", model="bench", tools="", **settings)
+        with System(config) as system:
+            system.run("warm up", timeout=120)
+            before = rss_kb()
+            peak = [before]
+            done = threading.Event()
+
+            def sample() -> None:
+                while not done.wait(0.2):
+                    peak[0] = max(peak[0], rss_kb())
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            started = time.perf_counter()
+            handles = [system.run_async(f"run {i}") for i in range(runs)]
+            results = [handle.result(timeout=900) for handle in handles]
+            elapsed = time.perf_counter() - started
+            done.set()
+            sampler.join()
+            failed = [r for r in results if r.status != "completed"]
+            if failed:
+                raise SystemExit(f"{len(failed)} runs did not complete: {failed[0].error}")
+    return runs / elapsed, before, peak[0]
+
+
+def measure(kind: str, url: str, runs: int, max_runs: int) -> None:
+    """One system in this (fresh) process; prints one JSON line."""
+    raise_fd_limit()
+    if kind == "ceiling":
+        print(json.dumps({"rate": asyncio.run(ceiling(url, runs))}))
+    elif kind == "langgraph":
+        print(json.dumps({"rate": asyncio.run(langgraph(url, runs))}))
+    else:
+        rate, before, peak = agentstage(url, runs, **({"max_runs": max_runs} if max_runs else {}))
+        print(json.dumps({"rate": rate, "rss_before_kb": before, "rss_peak_kb": peak}))
+
+
+def child(kind: str, url: str, runs: int, max_runs: int = 0) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--measure", kind, "--url", url, "--runs", str(runs),
+                          "--max-runs", str(max_runs)], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=500, help="runs per system (default 500)")
+    parser.add_argument("--delay", type=float, default=0.2, help="server answer delay, seconds (default 0.2)")
+    parser.add_argument("--inflight", type=int, default=10_000, help="runs held in flight at once (default 10000)")
+    parser.add_argument("--slow-delay", type=float, default=10.0, help="answer delay for --inflight (default 10)")
+    parser.add_argument("--skip-inflight", action="store_true", help="measure only the --runs comparison")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--max-runs", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.delay)
+        return
+    if args.measure:
+        measure(args.measure, args.url, args.runs, args.max_runs)
+        return
+    server, url = start_server(args.delay)
+    try:
+        top = child("ceiling", url, args.runs)["rate"]
+        graph = child("langgraph", url, args.runs)["rate"]
+        ours = child("agentstage", url, args.runs)["rate"]
+    finally:
+        server.kill()
+    ideal = args.runs / args.delay
+    print(f"io_ceiling_aiohttp: {top:.0f} runs/s ({args.runs} requests at once, {args.delay * 1000:.0f} ms server)")
+    print(f"io_langgraph_ainvoke: {graph:.0f} runs/s")
+    print(f"io_agentstage: {ours:.0f} runs/s (default settings, durable runs)")
+    print(f"io_agentstage_vs_ceiling: {ours / top:.2f} x (target >= 0.80)")
+    print(f"io_agentstage_vs_langgraph: {ours / graph:.2f} x (target >= 1.5)")
+    print(f"io_ideal: {ideal:.0f} runs/s (all at once, no overhead)")
+    if args.skip_inflight:
+        return
+    server, url = start_server(args.slow_delay)
+    try:
+        held = child("agentstage", url, args.inflight, max_runs=args.inflight)
+    finally:
+        server.kill()
+    per_run = (held["rss_peak_kb"] - held["rss_before_kb"]) * 1024 / args.inflight
+    print(f"inflight_runs_completed: {args.inflight} runs ({args.slow_delay:.0f} s server, all in flight at once)")
+    print(f"inflight_rate: {held['rate']:.0f} runs/s")
+    print(f"inflight_memory_per_run: {per_run / 1024:.1f} KB (goal <= 20 KB)")
+
+
+if __name__ == "__main__":
+    main()
