@@ -309,6 +309,7 @@ class AgentActor(SupervisedActor):
         if isinstance(error, ProviderError) and retry.retryable(error) and run.attempt < retry.max_attempts:
             wait = retry.delay(run.attempt, error)
             run.log.emit("llm.retry", error=str(error), data={"attempt": run.attempt, "delay_s": round(wait, 3)})
+            run.log.flush()
             token, run_id = run.wait(), run.run_id
             self.io.call_later(wait, lambda: self._tell(_RetryDue(run_id, token)))
             return
@@ -355,6 +356,7 @@ class AgentActor(SupervisedActor):
                                                         "iteration": ctx.iteration})
             calls.append(call)
             outcomes.append(outcome)
+        log.flush()
         count = len(calls)
         run.batch = ToolBatch(calls, outcomes, [False] * count, [0.0] * count, time.perf_counter())
         run.wait()

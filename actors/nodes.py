@@ -1,15 +1,15 @@
 """Node actors: execute one graph node for a run (`NodeInput`) and answer with a `NodeOutput`.
 
-Node actors are long-lived and shared by every graph and run of a System: tool nodes run
-as a pool (a tool call blocks its actor), routers are cheap, agent nodes hand the work to
-the agent pools and never block — the agent's reply future forwards the answer.
+Node actors are long-lived and shared by every graph and run of a System, and none of them
+waits: tool nodes run calls on tool threads and answer when a call finishes, routers are
+cheap, agent nodes hand the work to the agent pools — the agent's reply future forwards the answer.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from agentstage.actors.agent import StartRun
 from agentstage.actors.messages import RunAgent, RunResult
 from agentstage.actors.store import Write
 from agentstage.actors.supervision import Slot, SupervisedActor
+from agentstage.runtime.aio import IOLoop
 from agentstage.runtime.clock import utc_now
 from agentstage.runtime.errors import NotFound, ToolError
 from agentstage.runtime.graph.nodes import AgentNode, Node, RouterNode, ToolNode, render
@@ -108,7 +109,7 @@ class _NodeActor(SupervisedActor):
             output = self.execute(message)
         if output is not None:
             message.reply_to.tell(output)
-        self._idle()
+            self._idle()
 
     def execute(self, message: NodeInput) -> NodeOutput | None:
         raise NotImplementedError
@@ -125,37 +126,66 @@ class _NodeActor(SupervisedActor):
             self.on_idle()
 
 
+@dataclass(frozen=True, slots=True)
+class _ToolAnswered:
+    """A tool node's call finished (or timed out); `output` goes to the graph."""
+
+    call: int
+    message: NodeInput
+    output: NodeOutput
+    timed_out: bool = False
+
+
 class ToolNodeActor(_NodeActor):
-    """Calls a node's tool on this actor's thread; side-effecting calls go through the effect journal."""
+    """Runs a node's tool on a tool thread and answers when it finishes; never waits on the call itself.
+
+    Side-effecting calls go through the effect journal. With `timeout` (and the process's `io`
+    loop for the timer), a call still running after `timeout` seconds answers with an error and
+    later calls get fresh threads.
+    """
 
     def __init__(self, tools: ToolRegistry, journal: EffectJournal | None, slot: Slot | None = None,
-                 on_idle: Callable[[], None] | None = None, timeout: float = 0.0) -> None:
+                 on_idle: Callable[[], None] | None = None, timeout: float = 0.0, io: IOLoop | None = None,
+                 threads: int = 4) -> None:
         super().__init__(slot, on_idle)
         self.tools = tools
         self.journal = journal
         self.timeout = timeout
+        self.io = io
+        self.threads = max(1, threads)
         self._executor: ThreadPoolExecutor | None = None
+        self._open: set[int] = set()
+        self._calls = itertools.count()
 
     def on_start(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-tool")
+        self._executor = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="graph-tool")
 
     def on_stop(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
 
-    def _call(self, tool: Tool, arguments: dict[str, Any]) -> Any:
-        """Run the tool on the tool thread, at most `timeout` seconds (0 = no limit)."""
-        assert self._executor is not None
-        future = self._executor.submit(tool, arguments)
-        try:
-            return future.result(timeout=self.timeout or None)
-        except FutureTimeout:
-            # NOTE: a Python thread cannot be killed; later calls get a fresh thread instead of queueing behind it.
+    def receive(self, message: Any) -> None:
+        if not isinstance(message, _ToolAnswered):
+            super().receive(message)
+            return
+        if message.call not in self._open:
+            return
+        self._open.discard(message.call)
+        if message.timed_out:
+            # NOTE: a Python thread cannot be killed; later calls get fresh threads instead of queueing behind it.
+            assert self._executor is not None
             self._executor.shutdown(wait=False)
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-tool")
-            raise ToolError(tool.name, f"tool {tool.name} timed out after {self.timeout}s") from None
+            self._executor = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="graph-tool")
+        message.message.reply_to.tell(message.output)
+        self._idle()
 
-    def execute(self, message: NodeInput) -> NodeOutput:
+    def _tell_self(self, answer: _ToolAnswered) -> None:
+        try:
+            (self.slot if self.slot is not None else self.actor_ref).tell(answer)
+        except pykka.ActorDeadError:
+            logger.debug("tool node answer dropped: its actor has stopped")
+
+    def execute(self, message: NodeInput) -> NodeOutput | None:
         node = message.node
         assert isinstance(node, ToolNode)
         try:
@@ -165,12 +195,26 @@ class ToolNodeActor(_NodeActor):
             return _failed(message, str(exc.args[0]))
         except NotFound:
             return _failed(message, f"unknown tool {node.tool!r}")
+        assert self._executor is not None
+        call = next(self._calls)
+        self._open.add(call)
+        future = self._executor.submit(self._run, message, tool, arguments)
+        future.add_done_callback(lambda done: self._tell_self(_ToolAnswered(call, message, done.result())))
+        if self.timeout and self.io is not None:
+            error = f"tool {tool.name} timed out after {self.timeout}s"
+            timed_out = _ToolAnswered(call, message, _failed(message, error), True)
+            self.io.call_later(self.timeout, lambda: self._tell_self(timed_out))
+        return None
+
+    def _run(self, message: NodeInput, tool: Tool, arguments: dict[str, Any]) -> NodeOutput:
+        """The call and its journal entries, on a tool thread; failures become the node's error."""
+        node = message.node
         key = effect_key(message.run_id, message.step, node.name)
         journalled = tool.side_effects and self.journal is not None
         try:
             replayed, result = self.journal.lookup(key) if journalled else (False, None)
             if not replayed:
-                result = self._call(tool, arguments)
+                result = tool(arguments)
                 if journalled:
                     self.journal.record(ToolEffect(key, message.run_id, tool.name, result, utc_now()))
         except ToolError as exc:

@@ -10,7 +10,6 @@ started; tasks left pending by a previous life of this worker are released for a
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from loguru import logger
 
 from agentstage.actors.agent import StartRun
 from agentstage.actors.bridge import Send
+from agentstage.actors.nodes import ForwardingFuture
 from agentstage.actors.messages import RunAgent, Task, TaskDone, TaskRecords, TaskReleased, to_wire
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.supervision import Slot, SupervisedActor
@@ -121,6 +121,13 @@ class WorkerState:
                 self.cancelled.add(run_id)
 
 
+class _Call:
+    """Something with `tell` that calls `fn`: lets a ForwardingFuture report to a plain function."""
+
+    def __init__(self, fn: Callable[[Any], None]) -> None:
+        self.tell = fn
+
+
 class WorkerActor(SupervisedActor):
     """Admits claimed tasks into the local agent pools; one per worker process."""
 
@@ -140,17 +147,13 @@ class WorkerActor(SupervisedActor):
         self.wake = wake
         self.graphs = graphs
         self.on_graph_done = on_graph_done
-        self._waiter: ThreadPoolExecutor | None = None
         self._stopping = threading.Event()
 
     def on_start(self) -> None:
         self.client = redis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=2)
-        self._waiter = ThreadPoolExecutor(max_workers=self.state.concurrency, thread_name_prefix="graph-wait")
 
     def on_stop(self) -> None:
         self._stopping.set()
-        if self._waiter is not None:
-            self._waiter.shutdown(wait=False, cancel_futures=True)
         if self.client is not None:
             self.client.close()
 
@@ -246,30 +249,24 @@ class WorkerActor(SupervisedActor):
         opening = {"step": checkpoint["step"], "node": checkpoint["next_node"], "attempt": task.attempt,
                    "worker_id": worker_id, "workflow": task.workflow}
         try:
-            handle = self.graphs.continue_from(task.workflow, task.run_id, task.session_id, checkpoint,
-                                               first_seq=task.first_seq + 1, opening_data=opening)
+            done = ForwardingFuture(_Call(lambda outcome: self._graph_done(task.run_id, *outcome)),
+                                    lambda value, error: (value, error))
+            self.graphs.continue_from(task.workflow, task.run_id, task.session_id, checkpoint,
+                                      first_seq=task.first_seq + 1, opening_data=opening, reply=done)
         except AgentstageError as exc:
             self.state.finish(task.run_id)
             self._end_unstarted(entry, task, "failed", str(exc))
             return
-        assert self._waiter is not None
-        self._waiter.submit(self._await_graph, task.run_id, handle)
 
-    def _await_graph(self, run_id: str, handle: Any) -> None:
-        while not self._stopping.is_set():
-            try:
-                result = handle.result(timeout=0.5)
-            except pykka.Timeout:
-                continue
-            except Exception as exc:  # NOTE: the graph actor reports failures as values; anything else ends the task
-                result = None
-                error = f"{type(exc).__name__}: {exc}"
-            if self.on_graph_done is not None:
-                if result is None:
-                    self.on_graph_done(run_id, "failed", error, None)
-                else:
-                    self.on_graph_done(run_id, result.status, result.error, result.output)
+    def _graph_done(self, run_id: str, result: Any, error: BaseException | None) -> None:
+        """The graph run's future settled (on the settling thread): report the task's outcome."""
+        if self.on_graph_done is None or self._stopping.is_set():
             return
+        if error is not None or result is None:
+            # NOTE: the graph actor reports failures as values; anything else ends the task
+            self.on_graph_done(run_id, "failed", f"{type(error).__name__}: {error}", None)
+        else:
+            self.on_graph_done(run_id, result.status, result.error, result.output)
 
     def _end_unstarted(self, entry: Entry, task: Task, status: str, error: str | None) -> None:
         kind = "run.cancelled" if status == "cancelled" else "run.failed"

@@ -37,7 +37,7 @@ class GraphMethods:
     def _start_graphs(self) -> None:
         self.workflows.load_dir(workflow_dir(self.config))
         self.graphs = GraphRuns(self.config, self.store, self.reader, self.tools, self.journal, self._pools.get,
-                                self.workflows, self._cancelled.__contains__)
+                                self.workflows, self._cancelled.__contains__, self.io)
 
     def _stop_graphs(self, timeout: float) -> None:
         graphs, self.graphs = self.graphs, None

@@ -18,6 +18,7 @@ import pykka
 from agentstage.actors.graph import ExecuteGraph, GraphActor, RunTable
 from agentstage.actors.nodes import AgentNodeActor, RouterNodeActor, ToolNodeActor
 from agentstage.actors.pool import AgentPool
+from agentstage.runtime.aio import IOLoop
 from agentstage.actors.supervision import Slot
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
@@ -61,7 +62,8 @@ class GraphRuns:
 
     def __init__(self, config: Config, store: Slot, reader: Callable[[], StoreReader], tools: ToolRegistry,
                  journal: EffectJournal | None, pools: Callable[[str], AgentPool | None],
-                 workflows: WorkflowRegistry, cancelled: Callable[[str], bool] | None = None) -> None:
+                 workflows: WorkflowRegistry, cancelled: Callable[[str], bool] | None = None,
+                 io: IOLoop | None = None) -> None:
         self.config = config
         self.cancelled = cancelled
         self.store = store
@@ -75,7 +77,8 @@ class GraphRuns:
         self._retired: list[Slot] = []
         self._tables: dict[str, RunTable] = {}
         self._tool_pool = AgentPool("graph:tools", max(config.graph_node_pool, 1), lambda slot, on_idle:
-                                    ToolNodeActor.start(tools, journal, slot, on_idle, config.tool_timeout))
+                                    ToolNodeActor.start(tools, journal, slot, on_idle, config.tool_timeout, io,
+                                                        config.tool_threads))
         self._router = Slot("graph:router", lambda slot: RouterNodeActor.start(slot))
         self._agent = Slot("graph:agent", lambda slot: AgentNodeActor.start(pools, self._progress, store, slot))
         self._dispatch = {"tool": self._tool_pool.dispatch, "router": self._router.tell, "agent": self._agent.tell}
@@ -163,11 +166,13 @@ class GraphRuns:
 
     def continue_from(self, workflow: str, run_id: str, session_id: str, checkpoint: Mapping[str, Any], *,
                       first_seq: int | None = None, input: str | None = None,
-                      opening_data: Mapping[str, Any] | None = None) -> GraphHandle:
+                      opening_data: Mapping[str, Any] | None = None,
+                      reply: pykka.Future[GraphResult] | None = None) -> GraphHandle:
         """Execute run `run_id` of `workflow` from `checkpoint` (`step`, `next_node`, `state`).
 
         Nodes up to the checkpoint are not run again. `first_seq` numbers the new events
-        (default: after the run's last stored event); `input` answers a waiting human node.
+        (default: after the run's last stored event); `input` answers a waiting human node;
+        `reply` (default: a new future) receives the GraphResult.
         """
         next_node = checkpoint["next_node"]
         if next_node is not None and next_node not in self.graph(workflow).nodes:
@@ -176,7 +181,7 @@ class GraphRuns:
         if first_seq is None:
             first_seq = last_seq(self.reader(), run_id) + 1
         message = ExecuteGraph(run_id, session_id, dict(checkpoint["state"]), checkpoint["next_node"],
-                               int(checkpoint["step"]), first_seq, pykka.ThreadingFuture(), "run.resumed",
+                               int(checkpoint["step"]), first_seq, reply or pykka.ThreadingFuture(), "run.resumed",
                                dict(opening_data or {"step": checkpoint["step"]}), input=input)
         return self._execute(workflow, message)
 

@@ -6,10 +6,12 @@ import argparse
 import sys
 import threading
 
+import pykka
+
 from agentstage.runtime.clock import new_id
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
 from agentstage.runtime.llm.factory import explain_choice, resolve_provider_name
-from agentstage.runtime.system import System
+from agentstage.runtime.system import RunHandle, System
 
 __all__ = ["register"]
 
@@ -42,7 +44,11 @@ def run_command(args: argparse.Namespace) -> int:
     with System(config) as system:
         run_id = new_id()
         watcher = _start_progress(system, run_id) if show_progress else None
-        result = system.run(prompt, session=args.session, run_id=run_id)
+        handle = system.run_async(prompt, session=args.session, run_id=run_id)
+        try:
+            result = handle.result(config.run_timeout)
+        except KeyboardInterrupt:
+            return _interrupted(system, handle)
         if watcher is not None:
             watcher.join(timeout=2)
     if args.json:
@@ -55,6 +61,17 @@ def run_command(args: argparse.Namespace) -> int:
     if not result.ok:
         return fail(f"run {result.run_id} failed: {result.error}", ExitCode.RUN_FAILED) if not args.json else ExitCode.RUN_FAILED
     return ExitCode.OK
+
+
+def _interrupted(system: System, handle: RunHandle) -> int:
+    """Ctrl-C: say so at once, cancel the run, give it up to 2 s to record `cancelled`, exit 130."""
+    print(f"agentstage: interrupted; stopping run {handle.run_id}", file=sys.stderr, flush=True)
+    system.cancel(handle.run_id)
+    try:
+        handle.result(2.0)
+    except (pykka.Timeout, KeyboardInterrupt):
+        pass
+    return ExitCode.INTERRUPTED
 
 
 def _start_progress(system: System, run_id: str) -> threading.Thread:

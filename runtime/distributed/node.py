@@ -193,7 +193,7 @@ class WorkerNode:
         self.workflows = self.setup.workflows or default_registry()
         self.workflows.load_dir(workflow_dir(self.config))
         self.graphs = GraphRuns(self.config, self.forwarder, _NoHistory, tools, self.journal, self.pools.get,
-                                self.workflows, state.is_cancelled)
+                                self.workflows, state.is_cancelled, self.io)
         self.worker = Slot("worker", lambda slot: WorkerActor.start(
             state, layout, url, self.bridge, self.pools, self.config.task_lease * 20, lambda: self.reader.wake(),
             self.graphs, self.forwarder.graph_done, slot))

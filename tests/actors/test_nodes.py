@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from agentstage.runtime.aio import IOLoop
 from agentstage.actors.nodes import ForwardingFuture, NodeInput, NodeOutput, RouterNodeActor, ToolNodeActor
 from agentstage.actors.supervision import Slot
 from agentstage.runtime.graph import RouterNode, ToolNode
@@ -48,7 +49,7 @@ def test_tool_node_reports_results_and_errors() -> None:
         for state in ({"n": 4}, {"n": 0}, {}):
             slot.tell(NodeInput("r", "s", 1, ToolNode("t", "half", args_from={"value": "n"}), state, inbox))
         slot.tell(NodeInput("r", "s", 1, ToolNode("u", "missing"), {}, inbox))
-        answers = [inbox.get() for _ in range(4)]
+        answers = sorted((inbox.get() for _ in range(4)), key=lambda out: (out.node, out.error or ""))
     finally:
         slot.stop()
     assert answers[0] == NodeOutput("r", 1, "t", {"t": 2.0}, data={"tool": "half", "replayed": False})
@@ -83,14 +84,16 @@ def test_a_hung_tool_times_out_and_the_next_call_still_runs() -> None:
     release = threading.Event()
     tools = ToolRegistry([Tool("hang", "waits", {"type": "object"}, lambda: release.wait(30)),
                           Tool("ok", "answers", {"type": "object"}, lambda: "fine")])
-    slot = Slot("tools", lambda slot: ToolNodeActor.start(tools, None, slot, None, 0.2))
+    io = IOLoop().start()
+    slot = Slot("tools", lambda slot: ToolNodeActor.start(tools, None, slot, None, 0.2, io))
     inbox = Inbox()
     try:
         slot.tell(NodeInput("r", "s", 1, ToolNode("h", "hang"), {}, inbox))
         slot.tell(NodeInput("r", "s", 2, ToolNode("k", "ok"), {}, inbox))
-        hung, fine = inbox.get(), inbox.get()
+        hung, fine = sorted((inbox.get(), inbox.get()), key=lambda out: out.node)
     finally:
         release.set()
         slot.stop()
+        io.stop()
     assert hung.error == "tool hang timed out after 0.2s"
     assert fine.update == {"k": "fine"}

@@ -1,0 +1,45 @@
+"""IOLoop: coroutines, timers and blocking calls from any thread; a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from agentstage.runtime.aio import IOLoop
+
+
+@pytest.fixture
+def io():
+    loop = IOLoop(blocking_threads=2).start()
+    yield loop
+    loop.stop()
+
+
+def test_submit_runs_a_coroutine_on_the_loop_thread(io: IOLoop) -> None:
+    async def where() -> str:
+        await asyncio.sleep(0)
+        return threading.current_thread().name
+
+    assert io.submit(where()).result(5) == "agentstage-io"
+
+
+def test_a_timer_calls_back_on_the_loop_and_a_failing_one_does_not_stop_it(io: IOLoop) -> None:
+    fired = threading.Event()
+    io.call_later(0.01, lambda: 1 / 0)
+    io.call_later(0.02, fired.set)
+    assert fired.wait(5)
+    assert io.running
+
+
+def test_blocking_calls_run_on_the_bounded_executor(io: IOLoop) -> None:
+    names = {io.run_blocking(lambda: threading.current_thread().name).result(5) for _ in range(8)}
+    assert all(name.startswith("agentstage-io-blocking") for name in names) and len(names) <= 2
+
+
+def test_stop_cancels_what_is_pending() -> None:
+    io = IOLoop().start()
+    never = io.submit(asyncio.sleep(3600))
+    io.stop(timeout=2)
+    assert never.cancelled() and not io.running
