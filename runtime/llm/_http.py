@@ -1,4 +1,8 @@
-"""Shared HTTP plumbing of the vendor adapters: one httpx client, status -> typed error, retry hints.
+"""Shared HTTP plumbing of the vendor adapters: sync and async calls, status -> typed error, retry hints.
+
+An adapter says how to build a request (`prepare`), read an answer (`parse`) and follow a
+stream (`stream_parser`); `HttpProvider` runs those over a sync or an async httpx client, so
+both paths send the same bytes and raise the same errors.
 
 Adapters never retry: they turn every failure into `RateLimited`, `TransientError` or
 `FatalError` with the vendor's own message, and the agent's `RetryPolicy` decides. What is
@@ -8,31 +12,32 @@ retryable follows the official OpenAI/Anthropic SDKs: connection errors, timeout
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
+import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import aclosing, asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypedDict
 
+import aiohttp
 import httpx
 from loguru import logger
 
 from agentstage.runtime.errors import FatalError, ProviderError, RateLimited, TransientError
-from agentstage.runtime.llm.types import Provider
+from agentstage.runtime.llm._clients import DEFAULT_LIMITS, AsyncClients, default_client
+from agentstage.runtime.llm._sse import StreamParser, aiter_ndjson, aiter_sse_json, iter_ndjson, iter_sse_json
+from agentstage.runtime.llm.types import LLMRequest, LLMResponse, Provider, StreamDelta
 
-__all__ = ["HttpProvider", "default_client", "error_for_status", "parse_arguments", "redact", "retry_after_seconds",
-           "scrub"]
+__all__ = ["HttpCall", "HttpOptions", "HttpProvider", "default_client", "error_for_status", "parse_arguments", "redact",
+           "retry_after_seconds", "scrub"]
 
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key"})
 
 
-def default_client(timeout: float = 600.0, connect_timeout: float = 5.0) -> httpx.Client:
-    """An httpx client with the SDKs' defaults: 600 s read, 5 s connect, 1000/100 connection limits."""
-    return httpx.Client(
-        timeout=httpx.Timeout(timeout, connect=connect_timeout),
-        limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
-    )
+_DECODERS = {"sse": (iter_sse_json, aiter_sse_json), "ndjson": (iter_ndjson, aiter_ndjson)}
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
@@ -127,18 +132,59 @@ def redact(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: ("***" if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()}
 
 
+@dataclass(frozen=True, slots=True)
+class HttpCall:
+    """One POST to a vendor: where, with which headers, and the JSON body."""
+
+    url: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+class HttpOptions(TypedDict, total=False):
+    """The keyword arguments every adapter passes on to `HttpProvider`."""
+
+    async_client: httpx.AsyncClient | None
+    timeout: float
+    connect_timeout: float
+    limits: httpx.Limits
+
+
 class HttpProvider(Provider):
-    """Base of the vendor adapters: owns (or borrows) one httpx client and maps its failures."""
+    """Base of the vendor adapters: runs their calls over httpx clients and maps the failures.
+
+    Args:
+        client: a sync client to use instead of an owned one (never closed here). Injected
+            without `async_client`, the async methods run the sync ones on the loop's executor.
+        async_client: an async client to use on every loop instead of owned ones (never closed here).
+        timeout, connect_timeout: seconds of the owned clients (read/write, connect; no pool timeout).
+        limits: connection limits of the owned clients (default 1000 connections, see `_clients`).
+    """
 
     name = "http"
+    stream_format: ClassVar[str] = "sse"
+    """How the vendor streams: `sse` or `ndjson`."""
 
-    def __init__(self, client: httpx.Client | None = None, *, timeout: float = 600.0,
-                 connect_timeout: float = 5.0) -> None:
+    def __init__(self, client: httpx.Client | None = None, *, async_client: httpx.AsyncClient | None = None,
+                 timeout: float = 600.0, connect_timeout: float = 5.0, limits: httpx.Limits = DEFAULT_LIMITS) -> None:
+        self._client = client
         self._owns_client = client is None
-        self.client = client if client is not None else default_client(timeout, connect_timeout)
+        self._client_args = (timeout, connect_timeout, limits)
+        self._client_lock = threading.Lock()
+        self._async_client = async_client
+        self._async_clients = AsyncClients(timeout, connect_timeout, limits) if async_client is None else None
+        self._threaded_async = client is not None and async_client is None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={getattr(self, 'model', '')!r})"
+
+    @property
+    def client(self) -> httpx.Client:
+        """The sync client: the injected one, else an owned one made on first use."""
+        with self._client_lock:
+            if self._client is None:
+                self._client = default_client(*self._client_args)
+            return self._client
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -146,15 +192,114 @@ class HttpProvider(Provider):
         headers: Mapping[str, str] = getattr(self, "_headers", {})
         return tuple(v.removeprefix("Bearer ") for k, v in headers.items() if k.lower() in _SECRET_HEADERS)
 
-    def close(self) -> None:
-        if self._owns_client:
-            self.client.close()
+    def prepare(self, request: LLMRequest, *, stream: bool) -> HttpCall:
+        """The vendor call for `request`."""
+        raise NotImplementedError
 
-    def post_json(self, url: str, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-        """POST `body` and return the decoded JSON object; failures become typed errors."""
-        logger.debug("{} POST {} headers={}", self.name, url, redact(headers))
+    def parse(self, request: LLMRequest, payload: dict[str, Any]) -> LLMResponse:
+        """The response in a vendor's non-streamed answer; raises FatalError on an unexpected shape."""
+        raise NotImplementedError
+
+    def stream_parser(self, request: LLMRequest) -> StreamParser:
+        """A fresh parser for one streamed answer to `request`."""
+        raise NotImplementedError
+
+    def generate(self, request: LLMRequest) -> LLMResponse:
+        """One chat completion over the sync client; blocks the calling thread."""
+        return self.parse(request, self.post_json(self.prepare(request, stream=False)))
+
+    def stream(self, request: LLMRequest) -> Iterator[StreamDelta]:
+        """Yield text deltas, then the final response, over the sync client."""
+        parser = self.stream_parser(request)
+        decode = _DECODERS[self.stream_format][0]
+        with self.open_stream(self.prepare(request, stream=True)) as response:
+            for event, data in decode(self.name, response):
+                yield from parser.feed(event, data)
+                if parser.done:
+                    return
+        yield from parser.end()
+
+    async def agenerate(self, request: LLMRequest) -> LLMResponse:
+        """One chat completion over the running loop's async client."""
+        if self._threaded_async:
+            return await super().agenerate(request)
+        return self.parse(request, await self.apost_json(self.prepare(request, stream=False)))
+
+    async def astream(self, request: LLMRequest) -> AsyncIterator[StreamDelta]:
+        """`stream` over the running loop's async client."""
+        if self._threaded_async:
+            async for delta in super().astream(request):
+                yield delta
+            return
+        parser = self.stream_parser(request)
+        decode = _DECODERS[self.stream_format][1]
+        async with self.aopen_stream(self.prepare(request, stream=True)) as response:
+            async with aclosing(decode(self.name, response)) as items:
+                async for event, data in items:
+                    for delta in parser.feed(event, data):
+                        yield delta
+                    if parser.done:
+                        return
+        for delta in parser.end():
+            yield delta
+
+    def close(self) -> None:
+        """Close the owned sync client (an injected one stays open)."""
+        if not self._owns_client:
+            return
+        with self._client_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    async def aclose(self) -> None:
+        """Close the running loop's owned async client (an injected one stays open)."""
+        if self._async_clients is not None:
+            await self._async_clients.aclose()
+
+    def post_json(self, call: HttpCall) -> dict[str, Any]:
+        """POST over the sync client and return the decoded JSON object; failures become typed errors."""
+        logger.debug("{} POST {} headers={}", self.name, call.url, redact(call.headers))
         with self._transport_errors():
-            response = self.client.post(url, headers=headers, json=body)
+            response = self.client.post(call.url, headers=call.headers, json=call.body)
+        return self._payload(response)
+
+    async def apost_json(self, call: HttpCall) -> dict[str, Any]:
+        """`post_json` over the running loop's async client."""
+        logger.debug("{} POST {} headers={}", self.name, call.url, redact(call.headers))
+        with self._transport_errors():
+            response = await self._aclient().post(call.url, headers=call.headers, json=call.body)
+        return self._payload(response)
+
+    @contextmanager
+    def open_stream(self, call: HttpCall) -> Iterator[httpx.Response]:
+        """POST for a streamed answer over the sync client; transport failures while reading become typed errors."""
+        logger.debug("{} POST {} (stream) headers={}", self.name, call.url, redact(call.headers))
+        with self._transport_errors(), self.client.stream("POST", call.url, headers=call.headers,
+                                                          json=call.body) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise error_for_status(self.name, response, self.secrets)
+            yield response
+
+    @asynccontextmanager
+    async def aopen_stream(self, call: HttpCall) -> AsyncIterator[httpx.Response]:
+        """`open_stream` over the running loop's async client."""
+        logger.debug("{} POST {} (stream) headers={}", self.name, call.url, redact(call.headers))
+        with self._transport_errors():
+            async with self._aclient().stream("POST", call.url, headers=call.headers, json=call.body) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise error_for_status(self.name, response, self.secrets)
+                yield response
+
+    def _aclient(self) -> httpx.AsyncClient:
+        if self._async_client is not None:
+            return self._async_client
+        assert self._async_clients is not None
+        return self._async_clients.get()
+
+    def _payload(self, response: httpx.Response) -> dict[str, Any]:
         if response.status_code >= 400:
             raise error_for_status(self.name, response, self.secrets)
         try:
@@ -167,20 +312,12 @@ class HttpProvider(Provider):
         return payload
 
     @contextmanager
-    def open_stream(self, url: str, headers: dict[str, str], body: dict[str, Any]) -> Iterator[httpx.Response]:
-        """POST `body` for a streamed answer; transport failures while reading become typed errors."""
-        logger.debug("{} POST {} (stream) headers={}", self.name, url, redact(headers))
-        with self._transport_errors(), self.client.stream("POST", url, headers=headers, json=body) as response:
-            if response.status_code >= 400:
-                response.read()
-                raise error_for_status(self.name, response, self.secrets)
-            yield response
-
-    @contextmanager
     def _transport_errors(self) -> Iterator[None]:
         try:
             yield
         except httpx.TimeoutException as exc:
+            if not _timed_out(exc):
+                raise TransientError(self.name, f"connection error: {type(exc.__cause__).__name__}: {exc}") from None
             raise TransientError(self.name, f"request timed out ({type(exc).__name__})") from None
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             raise FatalError(self.name, f"bad API URL: {exc}") from None
@@ -192,3 +329,9 @@ class HttpProvider(Provider):
     def shape_error(self, exc: Exception, payload: Any) -> FatalError:
         """A FatalError for a 200 response whose body lacks what the vendor's docs promise."""
         return FatalError(self.name, f"unexpected response shape ({type(exc).__name__}: {exc}): {str(payload)[:160]}")
+
+
+def _timed_out(exc: httpx.TimeoutException) -> bool:
+    """Whether a timeout is one; httpx-aiohttp reports every aiohttp connection error as ConnectTimeout."""
+    cause = exc.__cause__
+    return not isinstance(cause, aiohttp.ClientError) or isinstance(cause, asyncio.TimeoutError)

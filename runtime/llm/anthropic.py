@@ -7,14 +7,13 @@ typed events (`message_start`, `content_block_delta`, `message_delta`, `message_
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
 from agentstage.runtime.errors import FatalError, TransientError
-from agentstage.runtime.llm._http import HttpProvider, parse_arguments
-from agentstage.runtime.llm._sse import iter_sse_json
+from agentstage.runtime.llm._http import HttpCall, HttpOptions, HttpProvider, parse_arguments
+from agentstage.runtime.llm._sse import StreamParser
 from agentstage.runtime.llm.types import LLMRequest, LLMResponse, StreamDelta, ToolCall, Usage
 
 __all__ = ["AnthropicProvider", "anthropic_messages"]
@@ -56,9 +55,9 @@ class AnthropicProvider(HttpProvider):
     name = "anthropic"
 
     def __init__(self, api_key: str, model: str = DEFAULT_MODEL, base_url: str = DEFAULT_BASE_URL,
-                 client: httpx.Client | None = None, *, max_tokens: int = DEFAULT_MAX_TOKENS, timeout: float = 600.0,
-                 connect_timeout: float = 5.0) -> None:
-        super().__init__(client, timeout=timeout, connect_timeout=connect_timeout)
+                 client: httpx.Client | None = None, *, max_tokens: int = DEFAULT_MAX_TOKENS,
+                 **http: Unpack[HttpOptions]) -> None:
+        super().__init__(client, **http)
         self.model = model or DEFAULT_MODEL
         self.base_url = base_url.rstrip("/")
         self.max_tokens = max_tokens
@@ -83,8 +82,10 @@ class AnthropicProvider(HttpProvider):
             body["stream"] = True
         return body
 
-    def generate(self, request: LLMRequest) -> LLMResponse:
-        payload = self.post_json(self.url, self._headers, self.body(request, stream=False))
+    def prepare(self, request: LLMRequest, *, stream: bool) -> HttpCall:
+        return HttpCall(self.url, self._headers, self.body(request, stream=stream))
+
+    def parse(self, request: LLMRequest, payload: dict[str, Any]) -> LLMResponse:
         try:
             text = "".join(b["text"] for b in payload["content"] if b["type"] == "text")
             calls = tuple(ToolCall(b["id"], b["name"], parse_arguments(self.name, b["name"], b.get("input")))
@@ -97,23 +98,11 @@ class AnthropicProvider(HttpProvider):
         except (KeyError, TypeError, AttributeError) as exc:
             raise self.shape_error(exc, payload) from None
 
-    def stream(self, request: LLMRequest) -> Iterator[StreamDelta]:
-        with self.open_stream(self.url, self._headers, self.body(request, stream=True)) as response:
-            state = _StreamState(self.name, self.model)
-            for event, data in iter_sse_json(self.name, response):
-                if not isinstance(data, dict):
-                    raise FatalError(self.name, f"unexpected stream event {event!r}: {str(data)[:120]}")
-                kind = data.get("type", event)
-                if kind == "message_stop":
-                    yield StreamDelta(final=state.result())
-                    return
-                text = state.add(kind, data)
-                if text:
-                    yield StreamDelta(text=text)
-        raise TransientError(self.name, "stream ended before message_stop (truncated)")
+    def stream_parser(self, request: LLMRequest) -> StreamParser:
+        return _StreamState(self.name, self.model)
 
 
-class _StreamState:
+class _StreamState(StreamParser):
     """Assembles content blocks from stream events; tool input arrives as partial JSON strings."""
 
     def __init__(self, provider: str, model: str) -> None:
@@ -124,6 +113,19 @@ class _StreamState:
         self.output_tokens = 0
         self.stop_reason = ""
         self.id = None
+
+    def feed(self, event: str, data: Any) -> list[StreamDelta]:
+        if not isinstance(data, dict):
+            raise FatalError(self.provider, f"unexpected stream event {event!r}: {str(data)[:120]}")
+        kind = data.get("type", event)
+        if kind == "message_stop":
+            self.done = True
+            return [StreamDelta(final=self.result())]
+        text = self.add(kind, data)
+        return [StreamDelta(text=text)] if text else []
+
+    def end(self) -> list[StreamDelta]:
+        raise TransientError(self.provider, "stream ended before message_stop (truncated)")
 
     def add(self, kind: str, data: dict[str, Any]) -> str:
         try:

@@ -6,11 +6,12 @@ the deployment picks the model, so the body carries none.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote
 
 import httpx
 
+from agentstage.runtime.llm._http import HttpOptions
 from agentstage.runtime.llm.openai import OpenAIProvider, chat_body
 from agentstage.runtime.llm.types import LLMRequest
 
@@ -25,8 +26,8 @@ class AzureOpenAIProvider(OpenAIProvider):
     name = "azure"
 
     def __init__(self, api_key: str, endpoint: str, deployment: str, api_version: str = DEFAULT_API_VERSION,
-                 client: httpx.Client | None = None, *, timeout: float = 600.0, connect_timeout: float = 5.0) -> None:
-        super().__init__("", deployment, endpoint, client, timeout=timeout, connect_timeout=connect_timeout)
+                 client: httpx.Client | None = None, **http: Unpack[HttpOptions]) -> None:
+        super().__init__("", deployment, endpoint, client, **http)
         self.deployment = deployment
         self.api_version = api_version or DEFAULT_API_VERSION
         self._headers = {"api-key": api_key}

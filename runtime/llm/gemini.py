@@ -10,15 +10,14 @@ token counts from `usageMetadata`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote
 
 import httpx
 
 from agentstage.runtime.errors import FatalError, TransientError
-from agentstage.runtime.llm._http import HttpProvider, parse_arguments
-from agentstage.runtime.llm._sse import iter_sse_json
+from agentstage.runtime.llm._http import HttpCall, HttpOptions, HttpProvider, parse_arguments
+from agentstage.runtime.llm._sse import StreamParser
 from agentstage.runtime.llm.types import LLMRequest, LLMResponse, StreamDelta, ToolCall, Usage
 
 __all__ = ["GeminiProvider", "gemini_contents"]
@@ -62,8 +61,8 @@ class GeminiProvider(HttpProvider):
     name = "gemini"
 
     def __init__(self, api_key: str, model: str = DEFAULT_MODEL, base_url: str = DEFAULT_BASE_URL,
-                 client: httpx.Client | None = None, *, timeout: float = 600.0, connect_timeout: float = 5.0) -> None:
-        super().__init__(client, timeout=timeout, connect_timeout=connect_timeout)
+                 client: httpx.Client | None = None, **http: Unpack[HttpOptions]) -> None:
+        super().__init__(client, **http)
         self.model = model or DEFAULT_MODEL
         self.base_url = base_url.rstrip("/")
         self._headers = {"x-goog-api-key": api_key}
@@ -89,28 +88,20 @@ class GeminiProvider(HttpProvider):
             body["generationConfig"] = config
         return body
 
-    def generate(self, request: LLMRequest) -> LLMResponse:
-        model = request.model or self.model
-        payload = self.post_json(self.url(model, stream=False), self._headers, self.body(request))
-        state = _Assembler(self.name, model)
+    def prepare(self, request: LLMRequest, *, stream: bool) -> HttpCall:
+        return HttpCall(self.url(request.model or self.model, stream=stream), self._headers, self.body(request))
+
+    def parse(self, request: LLMRequest, payload: dict[str, Any]) -> LLMResponse:
+        state = _Assembler(self.name, request.model or self.model)
         state.add(payload)
         return state.result(streamed=False)
 
-    def stream(self, request: LLMRequest) -> Iterator[StreamDelta]:
-        model = request.model or self.model
-        with self.open_stream(self.url(model, stream=True), self._headers, self.body(request)) as response:
-            state = _Assembler(self.name, model)
-            for _event, data in iter_sse_json(self.name, response):
-                text = state.add(data)
-                if text:
-                    yield StreamDelta(text=text)
-        if not state.finish_reason:
-            raise TransientError(self.name, "stream ended before a finishReason (truncated)")
-        yield StreamDelta(final=state.result(streamed=True))
+    def stream_parser(self, request: LLMRequest) -> StreamParser:
+        return _Assembler(self.name, request.model or self.model)
 
 
-class _Assembler:
-    """Accumulates `GenerateContentResponse` chunks (one for generate, many for a stream)."""
+class _Assembler(StreamParser):
+    """Accumulates `GenerateContentResponse` chunks (one for generate, many for a stream, which ends with the body)."""
 
     def __init__(self, provider: str, model: str) -> None:
         self.provider = provider
@@ -119,6 +110,15 @@ class _Assembler:
         self.calls: list[ToolCall] = []
         self.finish_reason = ""
         self.usage = Usage()
+
+    def feed(self, event: str, data: Any) -> list[StreamDelta]:
+        text = self.add(data)
+        return [StreamDelta(text=text)] if text else []
+
+    def end(self) -> list[StreamDelta]:
+        if not self.finish_reason:
+            raise TransientError(self.provider, "stream ended before a finishReason (truncated)")
+        return [StreamDelta(final=self.result(streamed=True))]
 
     def add(self, chunk: Any) -> str:
         try:

@@ -7,15 +7,14 @@ are `prompt_eval_count` / `eval_count`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import urlsplit
 
 import httpx
 
 from agentstage.runtime.errors import FatalError, TransientError
-from agentstage.runtime.llm._http import HttpProvider, parse_arguments
-from agentstage.runtime.llm._sse import iter_ndjson
+from agentstage.runtime.llm._http import HttpCall, HttpOptions, HttpProvider, parse_arguments
+from agentstage.runtime.llm._sse import StreamParser
 from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, StreamDelta, ToolCall, Usage
 
 __all__ = ["OllamaProvider", "host_url"]
@@ -45,10 +44,11 @@ class OllamaProvider(HttpProvider):
     """/api/chat adapter for a local or remote Ollama server."""
 
     name = "ollama"
+    stream_format = "ndjson"
 
     def __init__(self, model: str = DEFAULT_MODEL, host: str = DEFAULT_HOST, client: httpx.Client | None = None,
-                 *, timeout: float = 600.0, connect_timeout: float = 5.0) -> None:
-        super().__init__(client, timeout=timeout, connect_timeout=connect_timeout)
+                 **http: Unpack[HttpOptions]) -> None:
+        super().__init__(client, **http)
         self.model = model or DEFAULT_MODEL
         self.host = host_url(host or DEFAULT_HOST)
 
@@ -72,26 +72,19 @@ class OllamaProvider(HttpProvider):
             body["options"] = options
         return body
 
-    def generate(self, request: LLMRequest) -> LLMResponse:
-        payload = self.post_json(self.url, {}, self.body(request, stream=False))
+    def prepare(self, request: LLMRequest, *, stream: bool) -> HttpCall:
+        return HttpCall(self.url, {}, self.body(request, stream=stream))
+
+    def parse(self, request: LLMRequest, payload: dict[str, Any]) -> LLMResponse:
         state = _Assembler(self.name, self.model)
         state.add(payload)
         return state.result(streamed=False)
 
-    def stream(self, request: LLMRequest) -> Iterator[StreamDelta]:
-        with self.open_stream(self.url, {}, self.body(request, stream=True)) as response:
-            state = _Assembler(self.name, self.model)
-            for chunk in iter_ndjson(self.name, response):
-                text = state.add(chunk)
-                if text:
-                    yield StreamDelta(text=text)
-                if state.done:
-                    yield StreamDelta(final=state.result(streamed=True))
-                    return
-        raise TransientError(self.name, "stream ended before done: true (truncated)")
+    def stream_parser(self, request: LLMRequest) -> StreamParser:
+        return _Assembler(self.name, self.model)
 
 
-class _Assembler:
+class _Assembler(StreamParser):
     """Accumulates /api/chat chunks; the last one has `done: true` and the token counts."""
 
     def __init__(self, provider: str, model: str) -> None:
@@ -102,6 +95,14 @@ class _Assembler:
         self.done = False
         self.finish_reason = ""
         self.usage = Usage()
+
+    def feed(self, event: str, data: Any) -> list[StreamDelta]:
+        text = self.add(data)
+        deltas = [StreamDelta(text=text)] if text else []
+        return [*deltas, StreamDelta(final=self.result(streamed=True))] if self.done else deltas
+
+    def end(self) -> list[StreamDelta]:
+        raise TransientError(self.provider, "stream ended before done: true (truncated)")
 
     def add(self, chunk: Any) -> str:
         if not isinstance(chunk, dict):

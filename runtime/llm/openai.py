@@ -8,14 +8,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
 from agentstage.runtime.errors import FatalError, TransientError
-from agentstage.runtime.llm._http import HttpProvider, parse_arguments
-from agentstage.runtime.llm._sse import DONE, iter_sse_json
+from agentstage.runtime.llm._http import HttpCall, HttpOptions, HttpProvider, parse_arguments
+from agentstage.runtime.llm._sse import DONE, StreamParser
 from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, StreamDelta, ToolCall, Usage
 
 __all__ = ["OpenAIProvider", "chat_body", "chat_messages"]
@@ -67,9 +66,9 @@ class OpenAIProvider(HttpProvider):
     name = "openai"
 
     def __init__(self, api_key: str, model: str = DEFAULT_MODEL, base_url: str = DEFAULT_BASE_URL,
-                 client: httpx.Client | None = None, *, organization: str = "", timeout: float = 600.0,
-                 connect_timeout: float = 5.0) -> None:
-        super().__init__(client, timeout=timeout, connect_timeout=connect_timeout)
+                 client: httpx.Client | None = None, *, organization: str = "",
+                 **http: Unpack[HttpOptions]) -> None:
+        super().__init__(client, **http)
         self.model = model or DEFAULT_MODEL
         self.base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -85,8 +84,10 @@ class OpenAIProvider(HttpProvider):
     def body(self, request: LLMRequest, *, stream: bool) -> dict[str, Any]:
         return chat_body(request, request.model or self.model, stream=stream, max_tokens_field=self._max_tokens_field)
 
-    def generate(self, request: LLMRequest) -> LLMResponse:
-        payload = self.post_json(self.url, self._headers, self.body(request, stream=False))
+    def prepare(self, request: LLMRequest, *, stream: bool) -> HttpCall:
+        return HttpCall(self.url, self._headers, self.body(request, stream=stream))
+
+    def parse(self, request: LLMRequest, payload: dict[str, Any]) -> LLMResponse:
         try:
             choice = payload["choices"][0]
             message = choice["message"]
@@ -99,20 +100,11 @@ class OpenAIProvider(HttpProvider):
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
             raise self.shape_error(exc, payload) from None
 
-    def stream(self, request: LLMRequest) -> Iterator[StreamDelta]:
-        with self.open_stream(self.url, self._headers, self.body(request, stream=True)) as response:
-            assembler = _ChunkAssembler(self.name, self.model)
-            for _event, data in iter_sse_json(self.name, response):
-                if data is DONE:
-                    yield StreamDelta(final=assembler.result())
-                    return
-                text = assembler.add(data)
-                if text:
-                    yield StreamDelta(text=text)
-        raise TransientError(self.name, "stream ended before [DONE] (truncated)")
+    def stream_parser(self, request: LLMRequest) -> StreamParser:
+        return _ChunkAssembler(self.name, self.model)
 
 
-class _ChunkAssembler:
+class _ChunkAssembler(StreamParser):
     """Builds one response from `chat.completion.chunk`s; tool-call fragments are joined by index."""
 
     def __init__(self, provider: str, model: str) -> None:
@@ -123,6 +115,16 @@ class _ChunkAssembler:
         self.finish_reason = ""
         self.usage = Usage()
         self.id = None
+
+    def feed(self, event: str, data: Any) -> list[StreamDelta]:
+        if data is DONE:
+            self.done = True
+            return [StreamDelta(final=self.result())]
+        text = self.add(data)
+        return [StreamDelta(text=text)] if text else []
+
+    def end(self) -> list[StreamDelta]:
+        raise TransientError(self.provider, "stream ended before [DONE] (truncated)")
 
     def add(self, chunk: Any) -> str:
         if not isinstance(chunk, dict):

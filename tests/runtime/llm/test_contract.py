@@ -1,4 +1,4 @@
-"""One contract over every vendor adapter: the same failures map to the same typed errors."""
+"""One contract over every vendor adapter and both call paths: the same failures map to the same typed errors."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from agentstage.runtime.aio import IOLoop
 from agentstage.runtime.errors import FatalError, RateLimited, TransientError
 from agentstage.runtime.llm import (
     AnthropicProvider,
@@ -20,6 +21,7 @@ from agentstage.runtime.llm import (
     OpenAIProvider,
     Provider,
 )
+from tests.runtime.llm.paths import Http
 from tests.runtime.llm.wire_rules import error_body
 from tests.runtime.llm.wire_server import Reply, WireServer
 
@@ -29,39 +31,65 @@ ASK = LLMRequest((ChatMessage("user", "hello"),))
 @dataclass(frozen=True)
 class Vendor:
     name: str
-    make: Callable[[str, httpx.Client], Provider]
+    make: Callable[..., Provider]
+    """(base URL, **client arguments) -> the adapter."""
     answer: dict[str, Any]
     stream_start: Reply
     """A stream reply that sends some text and then ends without its terminal event."""
+    stream_whole: Reply
+    """A stream reply that sends "h", "i" and its terminal event."""
 
 
-def _openai_chunk(text: str) -> tuple[None, dict]:
-    return None, {"id": "c", "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]}
+def _openai_chunk(text: str, finish: str | None = None) -> tuple[None, dict]:
+    return None, {"id": "c", "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish}]}
+
+
+def _anthropic(kind: str, **fields: Any) -> tuple[str, dict]:
+    return kind, {"type": kind, **fields}
+
+
+def _anthropic_text(text: str) -> tuple[str, dict]:
+    return _anthropic("content_block_delta", index=0, delta={"type": "text_delta", "text": text})
+
+
+def _gemini_chunk(text: str, finish: str | None = None) -> tuple[None, dict]:
+    candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}}
+    return None, {"candidates": [candidate | ({"finishReason": finish} if finish else {})]}
+
+
+def _ollama_line(text: str, done: bool = False) -> dict:
+    return {"model": "m", "message": {"role": "assistant", "content": text}, "done": done}
+
+
+OPENAI_STREAM = Reply(sse=[_openai_chunk("h"), _openai_chunk("i", "stop"), (None, "[DONE]")])
+ANTHROPIC_START = [_anthropic("message_start", message={"id": "m", "usage": {}}),
+                   _anthropic("content_block_start", index=0, content_block={"type": "text", "text": ""})]
 
 
 OPENAI_ANSWER = {"id": "c", "model": "m", "usage": {"prompt_tokens": 3, "completion_tokens": 1},
                  "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}]}
 VENDORS = [
-    Vendor("openai", lambda base, c: OpenAIProvider("sk-test", "m", f"{base}/v1", c), OPENAI_ANSWER,
-           Reply(sse=[_openai_chunk("h")])),
-    Vendor("azure", lambda base, c: AzureOpenAIProvider("az", base, "dep", "2024-10-21", c), OPENAI_ANSWER,
-           Reply(sse=[_openai_chunk("h")])),
-    Vendor("anthropic", lambda base, c: AnthropicProvider("sk-ant", "m", base, c),
+    Vendor("openai", lambda base, **c: OpenAIProvider("sk-test", "m", f"{base}/v1", **c), OPENAI_ANSWER,
+           Reply(sse=[_openai_chunk("h")]), OPENAI_STREAM),
+    Vendor("azure", lambda base, **c: AzureOpenAIProvider("az-key", base, "dep", "2024-10-21", **c), OPENAI_ANSWER,
+           Reply(sse=[_openai_chunk("h")]), OPENAI_STREAM),
+    Vendor("anthropic", lambda base, **c: AnthropicProvider("sk-ant", "m", base, **c),
            {"id": "m", "type": "message", "role": "assistant", "model": "m", "stop_reason": "end_turn",
             "content": [{"type": "text", "text": "hi"}], "usage": {"input_tokens": 3, "output_tokens": 1}},
-           Reply(sse=[("message_start", {"type": "message_start", "message": {"id": "m", "usage": {}}}),
-                      ("content_block_start", {"type": "content_block_start", "index": 0,
-                                               "content_block": {"type": "text", "text": ""}}),
-                      ("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                               "delta": {"type": "text_delta", "text": "h"}})])),
-    Vendor("gemini", lambda base, c: GeminiProvider("key", "m", f"{base}/v1beta", c),
+           Reply(sse=[*ANTHROPIC_START, _anthropic_text("h")]),
+           Reply(sse=[*ANTHROPIC_START, _anthropic_text("h"), _anthropic_text("i"),
+                      _anthropic("content_block_stop", index=0),
+                      _anthropic("message_delta", delta={"stop_reason": "end_turn"}, usage={"output_tokens": 1}),
+                      _anthropic("message_stop")])),
+    Vendor("gemini", lambda base, **c: GeminiProvider("AIza-key", "m", f"{base}/v1beta", **c),
            {"candidates": [{"content": {"role": "model", "parts": [{"text": "hi"}]}, "finishReason": "STOP"}],
             "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 1}},
-           Reply(sse=[(None, {"candidates": [{"content": {"role": "model", "parts": [{"text": "h"}]}}]})])),
-    Vendor("ollama", lambda base, c: OllamaProvider("m", base, c),
+           Reply(sse=[_gemini_chunk("h")]), Reply(sse=[_gemini_chunk("h"), _gemini_chunk("i", "STOP")])),
+    Vendor("ollama", lambda base, **c: OllamaProvider("m", base, **c),
            {"model": "m", "message": {"role": "assistant", "content": "hi"}, "done": True,
             "prompt_eval_count": 3, "eval_count": 1},
-           Reply(ndjson=[{"model": "m", "message": {"role": "assistant", "content": "h"}, "done": False}])),
+           Reply(ndjson=[_ollama_line("h")]),
+           Reply(ndjson=[_ollama_line("h"), _ollama_line("i"), _ollama_line("", done=True)])),
 ]
 
 
@@ -70,46 +98,108 @@ def vendor(request: pytest.FixtureRequest) -> Vendor:
     return request.param
 
 
-def test_answers_text_with_usage(vendor: Vendor, wire: WireServer, client: httpx.Client) -> None:
+def adapter(vendor: Vendor, base: str, http: Http) -> Provider:
+    return http(vendor.make(base, **http.clients))
+
+
+def test_answers_text_with_usage(vendor: Vendor, wire: WireServer, http: Http) -> None:
     wire.add(Reply(json=vendor.answer))
-    response = vendor.make(wire.base, client).generate(ASK)
+    response = adapter(vendor, wire.base, http).generate(ASK)
     assert response.content == "hi" and (response.usage.input_tokens, response.usage.output_tokens) == (3, 1)
 
 
+def test_streams_text_then_the_final_response(vendor: Vendor, wire: WireServer, http: Http) -> None:
+    wire.add(vendor.stream_whole)
+    deltas = list(adapter(vendor, wire.base, http).stream(ASK))
+    assert [d.text for d in deltas[:-1]] == ["h", "i"] and deltas[-1].final is not None
+    assert deltas[-1].final.content == "hi" and wire.requests[0].body.get("stream", True) is True
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["generate", "stream"])
 @pytest.mark.parametrize("status, kind", [(401, FatalError), (400, FatalError), (429, RateLimited),
                                           (503, TransientError)])
-def test_status_maps_to_the_same_typed_error(vendor: Vendor, wire: WireServer, client: httpx.Client, status: int,
-                                             kind: type) -> None:
+def test_status_maps_to_the_same_typed_error(vendor: Vendor, wire: WireServer, http: Http, status: int,
+                                             kind: type, stream: bool) -> None:
     wire.add(Reply(status, error_body(vendor.name, status, "the vendor's reason"), headers={"retry-after": "1"}))
+    provider = adapter(vendor, wire.base, http)
     with pytest.raises(kind, match=f"^{vendor.name}: HTTP {status}: the vendor's reason") as caught:
-        vendor.make(wire.base, client).generate(ASK)
+        list(provider.stream(ASK)) if stream else provider.generate(ASK)
     assert caught.value.provider == vendor.name and caught.value.status == status
+    assert getattr(caught.value, "retry_after", None) == (1.0 if kind is not FatalError else None)
 
 
-def test_malformed_body_is_fatal(vendor: Vendor, wire: WireServer, client: httpx.Client) -> None:
+@pytest.mark.parametrize("header, kind", [("false", FatalError), ("true", TransientError)])
+def test_x_should_retry_overrides_the_status(vendor: Vendor, wire: WireServer, http: Http, header: str,
+                                             kind: type) -> None:
+    status = 503 if header == "false" else 400
+    wire.add(Reply(status, error_body(vendor.name, status, "no"), headers={"x-should-retry": header}))
+    with pytest.raises(kind) as caught:
+        adapter(vendor, wire.base, http).generate(ASK)
+    assert type(caught.value) is kind
+
+
+@pytest.mark.parametrize("vendor", [v for v in VENDORS if v.name != "ollama"], ids=lambda v: v.name)
+def test_a_key_echoed_in_an_error_is_scrubbed(vendor: Vendor, wire: WireServer, http: Http) -> None:
+    provider = adapter(vendor, wire.base, http)
+    (secret,) = provider.secrets
+    wire.add(Reply(401, error_body(vendor.name, 401, f"invalid key: {secret}")))
+    with pytest.raises(FatalError) as caught:
+        provider.generate(ASK)
+    assert "invalid key: ***" in str(caught.value) and secret not in str(caught.value)
+
+
+def test_malformed_body_is_fatal(vendor: Vendor, wire: WireServer, http: Http) -> None:
     wire.add(Reply(raw=b"{truncated"))
     with pytest.raises(FatalError, match="malformed JSON"):
-        vendor.make(wire.base, client).generate(ASK)
+        adapter(vendor, wire.base, http).generate(ASK)
 
 
 @pytest.mark.parametrize("cut", [False, True], ids=["unterminated", "connection-dropped"])
-def test_a_stream_that_stops_early_is_transient_after_its_text(vendor: Vendor, wire: WireServer,
-                                                                client: httpx.Client, cut: bool) -> None:
+def test_a_stream_that_stops_early_is_transient_after_its_text(vendor: Vendor, wire: WireServer, http: Http,
+                                                                cut: bool) -> None:
     wire.add(Reply(**{**vendor.stream_start.__dict__, "cut": cut}))
     texts = []
     with pytest.raises(TransientError):
-        for delta in vendor.make(wire.base, client).stream(ASK):
+        for delta in adapter(vendor, wire.base, http).stream(ASK):
             texts.append(delta.text)
     assert texts == ["h"]
 
 
-def test_a_slow_server_is_a_transient_timeout(vendor: Vendor, wire: WireServer) -> None:
+def test_a_slow_server_is_a_transient_timeout(vendor: Vendor, wire: WireServer, http: Http) -> None:
     wire.add(Reply(json=vendor.answer, delay=1.0))
-    with httpx.Client(timeout=httpx.Timeout(0.2, connect=5.0)) as quick:
-        with pytest.raises(TransientError, match="timed out"):
-            vendor.make(wire.base, quick).generate(ASK)
+    with pytest.raises(TransientError, match="timed out"):
+        http(vendor.make(wire.base, timeout=0.2)).generate(ASK)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["generate", "stream"])
+def test_a_refused_connection_is_a_transient_connection_error(vendor: Vendor, http: Http, stream: bool) -> None:
+    with WireServer() as gone:
+        base = gone.base
+    provider = adapter(vendor, base, http)
+    with pytest.raises(TransientError, match="connection error"):
+        list(provider.stream(ASK)) if stream else provider.generate(ASK)
 
 
 def test_close_leaves_an_injected_client_open(vendor: Vendor, wire: WireServer, client: httpx.Client) -> None:
-    vendor.make(wire.base, client).close()
+    vendor.make(wire.base, client=client).close()
     assert not client.is_closed
+
+
+def test_aclose_leaves_an_injected_async_client_open(vendor: Vendor, wire: WireServer, io: IOLoop) -> None:
+    injected = httpx.AsyncClient()
+    io.run(vendor.make(wire.base, async_client=injected).aclose())
+    assert not injected.is_closed
+    io.run(injected.aclose())
+
+
+def test_aclose_closes_the_owned_async_client(vendor: Vendor, wire: WireServer, io: IOLoop) -> None:
+    wire.add(Reply(json=vendor.answer))
+    provider = vendor.make(wire.base)
+    assert io.run(provider.agenerate(ASK)).content == "hi"
+    owned = io.run(_client_of(provider))
+    io.run(provider.aclose())
+    assert owned.is_closed
+
+
+async def _client_of(provider: Provider) -> httpx.AsyncClient:
+    return provider._aclient()  # type: ignore[attr-defined]

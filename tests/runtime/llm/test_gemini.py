@@ -9,6 +9,7 @@ from agentstage.runtime.errors import FatalError, RateLimited, TransientError
 from agentstage.runtime.llm.gemini import GeminiProvider
 from agentstage.runtime.llm.types import ChatMessage, LLMRequest, ToolCall
 from tests.runtime.llm.agent_loop import ADD, run_loop
+from tests.runtime.llm.paths import Http
 from tests.runtime.llm.wire_server import Reply, WireServer
 
 ASK = LLMRequest((ChatMessage("user", "add 2 and 3"),), (ADD.spec,), system="be brief")
@@ -28,13 +29,13 @@ def fcall(args: dict) -> dict:
     return {"functionCall": {"name": "add", "args": args}}
 
 
-def provider(wire: WireServer, client: httpx.Client) -> GeminiProvider:
-    return GeminiProvider("AIza-test", "gemini-2.5-flash", f"{wire.base}/v1beta", client)
+def provider(wire: WireServer, http: Http) -> GeminiProvider:
+    return http(GeminiProvider("AIza-test", "gemini-2.5-flash", f"{wire.base}/v1beta", **http.clients))
 
 
-def test_generate_sends_contents_and_key_header_and_reads_usage(wire: WireServer, client: httpx.Client) -> None:
+def test_generate_sends_contents_and_key_header_and_reads_usage(wire: WireServer, http: Http) -> None:
     wire.add(Reply(json=answer({"text": "5"})))
-    response = provider(wire, client).generate(ASK)
+    response = provider(wire, http).generate(ASK)
     assert (response.content, response.finish_reason, response.usage.total_tokens) == ("5", "STOP", 19)
     seen = wire.requests[0]
     assert seen.path == "/v1beta/models/gemini-2.5-flash:generateContent" and "key" not in seen.query
@@ -44,19 +45,19 @@ def test_generate_sends_contents_and_key_header_and_reads_usage(wire: WireServer
     assert seen.body["tools"][0]["functionDeclarations"][0]["parametersJsonSchema"] == ADD.parameters
 
 
-def test_several_function_calls_become_tool_calls_with_ids(wire: WireServer, client: httpx.Client) -> None:
+def test_several_function_calls_become_tool_calls_with_ids(wire: WireServer, http: Http) -> None:
     wire.add(Reply(json=answer(fcall({"a": 1, "b": 2}), fcall({"a": 3, "b": 4}))))
-    response = provider(wire, client).generate(ASK)
+    response = provider(wire, http).generate(ASK)
     assert response.tool_calls == (ToolCall("call_1", "add", {"a": 1, "b": 2}), ToolCall("call_2", "add", {"a": 3, "b": 4}))
 
 
-def test_tool_results_are_function_responses_in_one_user_turn(wire: WireServer, client: httpx.Client) -> None:
+def test_tool_results_are_function_responses_in_one_user_turn(wire: WireServer, http: Http) -> None:
     wire.add(Reply(json=answer({"text": "3 and 7"})))
     calls = (ToolCall("call_1", "add", {"a": 1, "b": 2}), ToolCall("call_2", "add", {"a": 3, "b": 4}))
     request = LLMRequest((ChatMessage("user", "sums?"), ChatMessage("assistant", "", calls),
                           ChatMessage("tool", '{"sum": 3}', tool_call_id="call_1", name="add"),
                           ChatMessage("tool", "7", tool_call_id="call_2", name="add")), (ADD.spec,))
-    provider(wire, client).generate(request)
+    provider(wire, http).generate(request)
     contents = wire.requests[0].body["contents"]
     assert contents[1] == {"role": "model", "parts": [fcall({"a": 1, "b": 2}), fcall({"a": 3, "b": 4})]}
     assert contents[2] == {"role": "user", "parts": [
@@ -64,49 +65,49 @@ def test_tool_results_are_function_responses_in_one_user_turn(wire: WireServer, 
         {"functionResponse": {"name": "add", "response": {"result": 7}}}]}
 
 
-def test_stream_uses_sse_and_assembles_text_and_calls(wire: WireServer, client: httpx.Client) -> None:
+def test_stream_uses_sse_and_assembles_text_and_calls(wire: WireServer, http: Http) -> None:
     wire.add(Reply(sse=[(None, answer({"text": "Let me "}, finish=None, usage=False)),
                         (None, answer({"text": "add."}, finish=None, usage=False)),
                         (None, answer(fcall({"a": 1, "b": 2}), {"thought": True, "text": "hidden"}))]))
-    deltas = list(provider(wire, client).stream(ASK))
+    deltas = list(provider(wire, http).stream(ASK))
     assert [d.text for d in deltas if d.text] == ["Let me ", "add."]
     final = deltas[-1].final
     assert final.content == "Let me add." and final.tool_calls == (ToolCall("call_1", "add", {"a": 1, "b": 2}),)
     assert wire.requests[0].path.endswith(":streamGenerateContent") and wire.requests[0].query["alt"] == ["sse"]
 
 
-def test_stream_without_finish_reason_is_transient(wire: WireServer, client: httpx.Client) -> None:
+def test_stream_without_finish_reason_is_transient(wire: WireServer, http: Http) -> None:
     wire.add(Reply(sse=[(None, answer({"text": "half"}, finish=None, usage=False))]))
     with pytest.raises(TransientError, match="truncated"):
-        list(provider(wire, client).stream(ASK))
+        list(provider(wire, http).stream(ASK))
 
 
-def test_blocked_prompt_is_fatal(wire: WireServer, client: httpx.Client) -> None:
+def test_blocked_prompt_is_fatal(wire: WireServer, http: Http) -> None:
     wire.add(Reply(json={"promptFeedback": {"blockReason": "SAFETY"}}))
     with pytest.raises(FatalError, match="prompt blocked: SAFETY"):
-        provider(wire, client).generate(ASK)
+        provider(wire, http).generate(ASK)
 
 
-def test_429_resource_exhausted_is_rate_limited(wire: WireServer, client: httpx.Client) -> None:
+def test_429_resource_exhausted_is_rate_limited(wire: WireServer, http: Http) -> None:
     wire.add(Reply(429, {"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}},
                    headers={"retry-after": "1"}))
     with pytest.raises(RateLimited, match="Quota exceeded") as caught:
-        provider(wire, client).generate(ASK)
+        provider(wire, http).generate(ASK)
     assert caught.value.retry_after == 1.0
 
 
 @pytest.mark.parametrize("status, kind", [(503, TransientError), (404, FatalError), (403, FatalError)])
-def test_error_statuses_carry_the_vendor_message(wire: WireServer, client: httpx.Client, status: int,
+def test_error_statuses_carry_the_vendor_message(wire: WireServer, http: Http, status: int,
                                                  kind: type) -> None:
     wire.add(Reply(status, {"error": {"code": status, "message": f"said {status}", "status": "X"}}))
     with pytest.raises(kind, match=f"gemini: HTTP {status}: said {status}"):
-        provider(wire, client).generate(ASK)
+        provider(wire, http).generate(ASK)
 
 
-def test_malformed_json_is_fatal(wire: WireServer, client: httpx.Client) -> None:
+def test_malformed_json_is_fatal(wire: WireServer, http: Http) -> None:
     wire.add(Reply(raw=b"<html>bad gateway</html>"))
     with pytest.raises(FatalError, match="malformed JSON"):
-        provider(wire, client).generate(ASK)
+        provider(wire, http).generate(ASK)
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -118,7 +119,7 @@ def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client
                             (None, answer({"text": "is 5."}))]))
     else:
         wire.add(Reply(json=answer(signed)), Reply(json=answer({"text": "The sum is 5."})))
-    result, events = run_loop(config.replace(stream=stream), provider(wire, client))
+    result, events = run_loop(config.replace(stream=stream), provider(wire, Http(client)))
     assert result.status == "completed" and result.output == "The sum is 5."
     assert next(e for e in events if e["type"] == "tool.result")["data"]["result"] == {"sum": 5}
     assert wire.requests[1].body["contents"][-2] == {"role": "model", "parts": [signed]}

@@ -1,16 +1,20 @@
-"""Shared HTTP plumbing of the adapters: retry hints, status mapping, vendor messages, redaction."""
+"""Shared HTTP plumbing of the adapters: retry hints, status mapping, vendor messages, redaction, call paths."""
 
 from __future__ import annotations
 
 import email.utils
+import threading
 
 import httpx
 import pytest
 
+from agentstage.runtime.aio import IOLoop
 from agentstage.runtime.errors import FatalError, RateLimited, TransientError
 from agentstage.runtime.llm._http import error_for_status, parse_arguments, redact, retry_after_seconds
 from agentstage.runtime.llm.ollama import OllamaProvider
 from agentstage.runtime.llm.types import ChatMessage, LLMRequest
+
+ASK = LLMRequest((ChatMessage("user", "hi"),))
 
 
 def response(status: int, json: object = None, headers: dict | None = None, text: str | None = None) -> httpx.Response:
@@ -86,4 +90,43 @@ def test_a_body_that_cannot_be_decoded_is_fatal() -> None:
                                                                    headers={"content-encoding": "gzip"}))
     with httpx.Client(transport=transport) as client:
         with pytest.raises(FatalError, match="DecodingError"):
-            OllamaProvider("m", "http://ollama.invalid", client).generate(LLMRequest((ChatMessage("user", "hi"),)))
+            OllamaProvider("m", "http://ollama.invalid", client).generate(ASK)
+
+
+def test_a_body_that_cannot_be_decoded_is_fatal_on_the_async_path_too(io: IOLoop) -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=b"\x00garbage",
+                                                                   headers={"content-encoding": "gzip"}))
+    provider = OllamaProvider("m", "http://ollama.invalid", async_client=httpx.AsyncClient(transport=transport))
+    with pytest.raises(FatalError, match="DecodingError"):
+        io.run(provider.agenerate(ASK))
+
+
+def _answering_on(threads: list[str]) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        threads.append(threading.current_thread().name)
+        body = b'{"model": "m", "message": {"role": "assistant", "content": "hi"}, "done": true}\n'
+        return httpx.Response(200, content=body)
+    return httpx.MockTransport(answer)
+
+
+def test_an_injected_sync_client_alone_runs_the_async_methods_on_the_executor(io: IOLoop) -> None:
+    threads: list[str] = []
+    with httpx.Client(transport=_answering_on(threads)) as client:
+        provider = OllamaProvider("m", "http://ollama.invalid", client)
+        assert io.run(provider.agenerate(ASK)).content == "hi"
+        assert io.run(_collect(provider)) == ["hi", None]
+    assert len(threads) == 2 and all(name.startswith("test-io-blocking") for name in threads)
+
+
+def test_an_injected_async_client_serves_the_async_methods_on_the_loop(io: IOLoop) -> None:
+    threads: list[str] = []
+    with httpx.Client() as unused:
+        provider = OllamaProvider("m", "http://ollama.invalid", unused,
+                                  async_client=httpx.AsyncClient(transport=_answering_on(threads)))
+        assert io.run(provider.agenerate(ASK)).content == "hi"
+        assert io.run(_collect(provider)) == ["hi", None]
+    assert threads == ["test-io", "test-io"]
+
+
+async def _collect(provider: OllamaProvider) -> list[str | None]:
+    return [delta.text or None async for delta in provider.astream(ASK)]

@@ -11,6 +11,7 @@ from agentstage.runtime.llm.factory import create_provider, resolve_provider_nam
 from agentstage.runtime.llm.ollama import OllamaProvider, host_url
 from agentstage.runtime.llm.types import ChatMessage, LLMRequest, ToolCall
 from tests.runtime.llm.agent_loop import ADD, run_loop
+from tests.runtime.llm.paths import Http
 from tests.runtime.llm.wire_server import Reply, WireServer
 
 ASK = LLMRequest((ChatMessage("user", "add 2 and 3"),), (ADD.spec,), system="be brief")
@@ -32,13 +33,13 @@ def fcall(args: dict) -> dict:
     return {"function": {"name": "add", "arguments": args}}
 
 
-def provider(wire: WireServer, client: httpx.Client) -> OllamaProvider:
-    return OllamaProvider("llama3.2", wire.base, client)
+def provider(wire: WireServer, http: Http) -> OllamaProvider:
+    return http(OllamaProvider("llama3.2", wire.base, **http.clients))
 
 
-def test_generate_sends_stream_false_and_reads_counts(wire: WireServer, client: httpx.Client) -> None:
+def test_generate_sends_stream_false_and_reads_counts(wire: WireServer, http: Http) -> None:
     wire.add(Reply(json=done("5")))
-    response = provider(wire, client).generate(ASK)
+    response = provider(wire, http).generate(ASK)
     assert (response.content, response.usage.input_tokens, response.usage.output_tokens) == ("5", 21, 4)
     body = wire.requests[0].body
     assert body["stream"] is False and body["messages"][0] == {"role": "system", "content": "be brief"}
@@ -46,50 +47,50 @@ def test_generate_sends_stream_false_and_reads_counts(wire: WireServer, client: 
                                                                  "parameters": ADD.parameters}}
 
 
-def test_tool_calls_get_ids_and_results_go_back_with_tool_name(wire: WireServer, client: httpx.Client) -> None:
+def test_tool_calls_get_ids_and_results_go_back_with_tool_name(wire: WireServer, http: Http) -> None:
     wire.add(Reply(json=done(calls=[fcall({"a": 1, "b": 2}), fcall({"a": 3, "b": 4})])), Reply(json=done("3, 7")))
-    first = provider(wire, client).generate(ASK)
+    first = provider(wire, http).generate(ASK)
     assert first.tool_calls == (ToolCall("call_1", "add", {"a": 1, "b": 2}), ToolCall("call_2", "add", {"a": 3, "b": 4}))
     request = LLMRequest((*ASK.messages, ChatMessage("assistant", "", first.tool_calls),
                           ChatMessage("tool", '{"sum": 3}', tool_call_id="call_1", name="add")), ASK.tools)
-    provider(wire, client).generate(request)
+    provider(wire, http).generate(request)
     messages = wire.requests[1].body["messages"]
     assert messages[-2]["tool_calls"][0] == fcall({"a": 1, "b": 2})
     assert messages[-1] == {"role": "tool", "content": '{"sum": 3}', "tool_name": "add"}
 
 
-def test_stream_reads_ndjson_lines(wire: WireServer, client: httpx.Client) -> None:
+def test_stream_reads_ndjson_lines(wire: WireServer, http: Http) -> None:
     wire.add(Reply(ndjson=[piece("Let me "), piece("add."), {**piece(""), "message": {
         "role": "assistant", "content": "", "tool_calls": [fcall({"a": 1, "b": 2})]}}, done()]))
-    deltas = list(provider(wire, client).stream(ASK))
+    deltas = list(provider(wire, http).stream(ASK))
     assert [d.text for d in deltas if d.text] == ["Let me ", "add."]
     final = deltas[-1].final
     assert final.content == "Let me add." and final.tool_calls == (ToolCall("call_1", "add", {"a": 1, "b": 2}),)
     assert wire.requests[0].body["stream"] is True
 
 
-def test_stream_without_done_is_transient(wire: WireServer, client: httpx.Client) -> None:
+def test_stream_without_done_is_transient(wire: WireServer, http: Http) -> None:
     wire.add(Reply(ndjson=[piece("half")]))
     with pytest.raises(TransientError, match="truncated"):
-        list(provider(wire, client).stream(ASK))
+        list(provider(wire, http).stream(ASK))
 
 
-def test_unknown_model_is_fatal_with_ollamas_message(wire: WireServer, client: httpx.Client) -> None:
+def test_unknown_model_is_fatal_with_ollamas_message(wire: WireServer, http: Http) -> None:
     wire.add(Reply(404, {"error": "model 'nope' not found, try pulling it first"}))
     with pytest.raises(FatalError, match="ollama: HTTP 404: model 'nope' not found"):
-        provider(wire, client).generate(ASK)
+        provider(wire, http).generate(ASK)
 
 
-def test_error_line_in_stream_is_transient(wire: WireServer, client: httpx.Client) -> None:
+def test_error_line_in_stream_is_transient(wire: WireServer, http: Http) -> None:
     wire.add(Reply(ndjson=[piece("a"), {"error": "runner process has terminated"}]))
     with pytest.raises(TransientError, match="runner process"):
-        list(provider(wire, client).stream(ASK))
+        list(provider(wire, http).stream(ASK))
 
 
-def test_malformed_line_is_fatal(wire: WireServer, client: httpx.Client) -> None:
+def test_malformed_line_is_fatal(wire: WireServer, http: Http) -> None:
     wire.add(Reply(ndjson=["{broken"]))
     with pytest.raises(FatalError, match="malformed JSON"):
-        list(provider(wire, client).stream(ASK))
+        list(provider(wire, http).stream(ASK))
 
 
 def test_ollama_host_selects_ollama_under_auto() -> None:
@@ -110,7 +111,7 @@ def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client
                  Reply(ndjson=[piece("The sum "), piece("is 5."), done()]))
     else:
         wire.add(Reply(json=done(calls=[fcall({"a": 2, "b": 3})])), Reply(json=done("The sum is 5.")))
-    result, events = run_loop(config.replace(stream=stream), provider(wire, client))
+    result, events = run_loop(config.replace(stream=stream), provider(wire, Http(client)))
     assert result.status == "completed" and result.output == "The sum is 5."
     assert next(e for e in events if e["type"] == "tool.result")["data"]["result"] == {"sum": 5}
     assert wire.requests[1].body["messages"][-1] == {"role": "tool", "content": '{"sum": 5}', "tool_name": "add"}

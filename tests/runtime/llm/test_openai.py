@@ -14,6 +14,7 @@ from agentstage.runtime.llm.openai import OpenAIProvider
 from agentstage.runtime.llm.types import ChatMessage, LLMRequest, ToolCall
 from agentstage.runtime.tools.registry import ToolRegistry
 from tests.runtime.llm.agent_loop import ADD, run_loop
+from tests.runtime.llm.paths import Http
 from tests.runtime.llm.wire_server import Reply, WireServer
 
 ASK = LLMRequest((ChatMessage("user", "add 2 and 3"),), (ADD.spec,), system="be brief")
@@ -37,13 +38,13 @@ def chunk(delta: dict, finish: str | None = None) -> tuple[None, dict]:
                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
 
-def provider(wire: WireServer, client: httpx.Client) -> OpenAIProvider:
-    return OpenAIProvider("sk-test", "gpt-4o-mini", f"{wire.base}/v1", client)
+def provider(wire: WireServer, http: Http) -> OpenAIProvider:
+    return http(OpenAIProvider("sk-test", "gpt-4o-mini", f"{wire.base}/v1", **http.clients))
 
 
-def test_generate_sends_documented_body_and_reads_text_and_usage(wire: WireServer, client: httpx.Client) -> None:
+def test_generate_sends_documented_body_and_reads_text_and_usage(wire: WireServer, http: Http) -> None:
     wire.add(Reply(json=completion("5")))
-    response = provider(wire, client).generate(ASK)
+    response = provider(wire, http).generate(ASK)
     assert (response.content, response.finish_reason, response.usage.total_tokens) == ("5", "stop", 18)
     seen = wire.requests[0]
     assert seen.headers["authorization"] == "Bearer sk-test"
@@ -52,27 +53,27 @@ def test_generate_sends_documented_body_and_reads_text_and_usage(wire: WireServe
     assert "stream" not in seen.body
 
 
-def test_several_tool_calls_in_one_turn_are_parsed(wire: WireServer, client: httpx.Client) -> None:
+def test_several_tool_calls_in_one_turn_are_parsed(wire: WireServer, http: Http) -> None:
     wire.add(Reply(json=completion(None, [call("c1", "add", {"a": 1, "b": 2}), call("c2", "add", {"a": 3, "b": 4})])))
-    response = provider(wire, client).generate(ASK)
+    response = provider(wire, http).generate(ASK)
     assert response.tool_calls == (ToolCall("c1", "add", {"a": 1, "b": 2}), ToolCall("c2", "add", {"a": 3, "b": 4}))
     assert response.content == ""
 
 
-def test_tool_results_go_back_as_tool_messages(wire: WireServer, client: httpx.Client) -> None:
+def test_tool_results_go_back_as_tool_messages(wire: WireServer, http: Http) -> None:
     wire.add(Reply(json=completion("3 and 7")))
     calls = (ToolCall("c1", "add", {"a": 1, "b": 2}), ToolCall("c2", "add", {"a": 3, "b": 4}))
     request = LLMRequest((ChatMessage("user", "sums?"), ChatMessage("assistant", "", calls),
                           ChatMessage("tool", '{"sum": 3}', tool_call_id="c1", name="add"),
                           ChatMessage("tool", '{"sum": 7}', tool_call_id="c2", name="add")), (ADD.spec,))
-    provider(wire, client).generate(request)
+    provider(wire, http).generate(request)
     messages = wire.requests[0].body["messages"]
     assert messages[1]["tool_calls"][1]["function"] == {"name": "add", "arguments": '{"a": 3, "b": 4}'}
     assert messages[2:] == [{"role": "tool", "tool_call_id": "c1", "content": '{"sum": 3}'},
                             {"role": "tool", "tool_call_id": "c2", "content": '{"sum": 7}'}]
 
 
-def test_stream_yields_text_and_assembles_split_tool_call_deltas(wire: WireServer, client: httpx.Client) -> None:
+def test_stream_yields_text_and_assembles_split_tool_call_deltas(wire: WireServer, http: Http) -> None:
     wire.add(Reply(sse=[
         chunk({"role": "assistant", "content": "Let me "}), chunk({"content": "add."}),
         chunk({"tool_calls": [{"index": 0, "id": "c1", "type": "function", "function": {"name": "add", "arguments": ""}}]}),
@@ -83,7 +84,7 @@ def test_stream_yields_text_and_assembles_split_tool_call_deltas(wire: WireServe
         (None, {"id": "chatcmpl-2", "choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 20}}),
         (None, "[DONE]"),
     ]))
-    deltas = list(provider(wire, client).stream(ASK))
+    deltas = list(provider(wire, http).stream(ASK))
     assert [d.text for d in deltas if d.text] == ["Let me ", "add."]
     final = deltas[-1].final
     assert final.content == "Let me add." and final.finish_reason == "tool_calls"
@@ -93,11 +94,11 @@ def test_stream_yields_text_and_assembles_split_tool_call_deltas(wire: WireServe
 
 
 @pytest.mark.parametrize("headers, expected", [({"retry-after": "2"}, 2.0), ({"retry-after-ms": "1500"}, 1.5), ({}, None)])
-def test_429_is_rate_limited_with_the_servers_delay(wire: WireServer, client: httpx.Client, headers: dict,
+def test_429_is_rate_limited_with_the_servers_delay(wire: WireServer, http: Http, headers: dict,
                                                    expected: float | None) -> None:
     wire.add(Reply(429, {"error": {"message": "Rate limit reached", "type": "requests"}}, headers=headers))
     with pytest.raises(RateLimited) as caught:
-        provider(wire, client).generate(ASK)
+        provider(wire, http).generate(ASK)
     assert caught.value.retry_after == expected and "Rate limit reached" in str(caught.value)
     assert caught.value.provider == "openai"
 
@@ -105,58 +106,57 @@ def test_429_is_rate_limited_with_the_servers_delay(wire: WireServer, client: ht
 @pytest.mark.parametrize("status, kind", [(500, TransientError), (503, TransientError), (408, TransientError),
                                           (409, TransientError), (400, FatalError), (401, FatalError),
                                           (404, FatalError)])
-def test_status_maps_to_typed_error_with_vendor_message(wire: WireServer, client: httpx.Client, status: int,
+def test_status_maps_to_typed_error_with_vendor_message(wire: WireServer, http: Http, status: int,
                                                         kind: type) -> None:
     wire.add(Reply(status, {"error": {"message": f"vendor says {status}", "type": "x"}}))
     with pytest.raises(kind) as caught:
-        provider(wire, client).generate(ASK)
+        provider(wire, http).generate(ASK)
     assert type(caught.value) is kind and caught.value.status == status
     assert f"vendor says {status}" in str(caught.value) and str(caught.value).startswith("openai:")
 
 
-def test_x_should_retry_false_makes_a_500_fatal(wire: WireServer, client: httpx.Client) -> None:
+def test_x_should_retry_false_makes_a_500_fatal(wire: WireServer, http: Http) -> None:
     wire.add(Reply(500, {"error": {"message": "boom"}}, headers={"x-should-retry": "false"}))
     with pytest.raises(FatalError):
-        provider(wire, client).generate(ASK)
+        provider(wire, http).generate(ASK)
 
 
-def test_malformed_json_body_is_fatal(wire: WireServer, client: httpx.Client) -> None:
+def test_malformed_json_body_is_fatal(wire: WireServer, http: Http) -> None:
     wire.add(Reply(raw=b'{"choices": [ oops'))
     with pytest.raises(FatalError, match="malformed JSON"):
-        provider(wire, client).generate(ASK)
+        provider(wire, http).generate(ASK)
 
 
-def test_body_without_choices_is_fatal(wire: WireServer, client: httpx.Client) -> None:
+def test_body_without_choices_is_fatal(wire: WireServer, http: Http) -> None:
     wire.add(Reply(json={"id": "x", "object": "chat.completion"}))
     with pytest.raises(FatalError, match="unexpected response shape"):
-        provider(wire, client).generate(ASK)
+        provider(wire, http).generate(ASK)
 
 
 @pytest.mark.parametrize("cut", [False, True])
-def test_truncated_stream_is_transient(wire: WireServer, client: httpx.Client, cut: bool) -> None:
+def test_truncated_stream_is_transient(wire: WireServer, http: Http, cut: bool) -> None:
     wire.add(Reply(sse=[chunk({"content": "half"})], cut=cut))
     with pytest.raises(TransientError):
-        list(provider(wire, client).stream(ASK))
+        list(provider(wire, http).stream(ASK))
 
 
-def test_error_event_in_stream_is_transient(wire: WireServer, client: httpx.Client) -> None:
+def test_error_event_in_stream_is_transient(wire: WireServer, http: Http) -> None:
     wire.add(Reply(sse=[chunk({"content": "a"}), (None, {"error": {"message": "server overloaded"}})]))
     with pytest.raises(TransientError, match="server overloaded"):
-        list(provider(wire, client).stream(ASK))
+        list(provider(wire, http).stream(ASK))
 
 
-def test_slow_server_times_out_as_transient(wire: WireServer) -> None:
+def test_slow_server_times_out_as_transient(wire: WireServer, http: Http) -> None:
     wire.add(Reply(json=completion("late"), delay=1.0))
-    with httpx.Client(timeout=httpx.Timeout(0.2, connect=5.0)) as quick:
-        with pytest.raises(TransientError, match="timed out"):
-            provider(wire, quick).generate(ASK)
+    with pytest.raises(TransientError, match="timed out"):
+        http(OpenAIProvider("sk-test", "gpt-4o-mini", f"{wire.base}/v1", timeout=0.2)).generate(ASK)
 
 
-def test_refused_connection_is_transient(client: httpx.Client) -> None:
+def test_refused_connection_is_transient(http: Http) -> None:
     with WireServer() as gone:
         base = gone.base
     with pytest.raises(TransientError, match="connection error"):
-        OpenAIProvider("sk-test", "gpt-4o-mini", f"{base}/v1", client).generate(ASK)
+        http(OpenAIProvider("sk-test", "gpt-4o-mini", f"{base}/v1", **http.clients)).generate(ASK)
 
 
 def test_openai_base_url_points_the_factory_at_a_compatible_server(wire: WireServer) -> None:
@@ -181,7 +181,7 @@ def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client
                  Reply(sse=[chunk({"content": "The sum "}), chunk({"content": "is 5."}, "stop"), (None, "[DONE]")]))
     else:
         wire.add(Reply(json=completion(None, [call("c1", "add", {"a": 2, "b": 3})])), Reply(json=completion("The sum is 5.")))
-    result, events = run_loop(config.replace(stream=stream), provider(wire, client))
+    result, events = run_loop(config.replace(stream=stream), provider(wire, Http(client)))
     assert result.status == "completed" and result.output == "The sum is 5."
     tool_result = next(e for e in events if e["type"] == "tool.result")
     assert tool_result["data"]["result"] == {"sum": 5}
@@ -192,7 +192,7 @@ def test_rate_limit_is_retried_by_the_agent_after_the_servers_delay(wire: WireSe
                                                                     config) -> None:
     wire.add(Reply(429, {"error": {"message": "Rate limit reached"}}, headers={"retry-after-ms": "20"}),
              Reply(json=completion("fine")))
-    result, events = run_loop(config, provider(wire, client))
+    result, events = run_loop(config, provider(wire, Http(client)))
     assert result.status == "completed" and result.output == "fine"
     retry = next(e for e in events if e["type"] == "llm.retry")
     assert retry["data"]["delay_s"] == 0.02 and "Rate limit reached" in retry["error"]
@@ -202,15 +202,15 @@ def test_persistent_500s_fail_the_run_and_the_agent_serves_the_next_run(wire: Wi
                                                                          config) -> None:
     wire.add(*[Reply(500, {"error": {"message": "internal"}}) for _ in range(3)], Reply(json=completion("back")))
     quick = config.replace(retry_initial_backoff=0.01, tools="add", max_iterations=3)
-    with System(quick, tools=ToolRegistry([ADD]), providers={"default": provider(wire, client)}) as system:
+    with System(quick, tools=ToolRegistry([ADD]), providers={"default": provider(wire, Http(client))}) as system:
         failed = system.run("first", timeout=60)
         recovered = system.run("second", timeout=60)
     assert failed.status == "failed" and failed.error == "openai: HTTP 500: internal"
     assert recovered.output == "back" and len(wire.requests) == 4
 
 
-def test_a_stream_refused_with_429_is_rate_limited(wire: WireServer, client: httpx.Client) -> None:
+def test_a_stream_refused_with_429_is_rate_limited(wire: WireServer, http: Http) -> None:
     wire.add(Reply(429, {"error": {"message": "Rate limit reached"}}, headers={"retry-after": "5"}))
     with pytest.raises(RateLimited) as caught:
-        list(provider(wire, client).stream(ASK))
+        list(provider(wire, http).stream(ASK))
     assert caught.value.retry_after == 5.0

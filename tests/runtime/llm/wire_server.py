@@ -58,6 +58,9 @@ class WireServer:
         self.requests: list[Seen] = []
         self.violations: list[str] = []
         self.handled_s = 0.0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        """Most requests the server was answering at one time."""
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
@@ -95,6 +98,8 @@ class WireServer:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 1024
+    """Listen backlog: concurrency tests open hundreds of connections at once."""
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # NOTE: clients that time out or stop reading hang up on purpose in these tests.
@@ -136,6 +141,16 @@ def _handler(server: WireServer) -> type[BaseHTTPRequestHandler]:
             server.handled_s += time.perf_counter() - started
 
         def _answer(self, reply: Reply) -> None:
+            with server._lock:
+                server.in_flight += 1
+                server.max_in_flight = max(server.max_in_flight, server.in_flight)
+            try:
+                self._reply(reply)
+            finally:
+                with server._lock:
+                    server.in_flight -= 1
+
+        def _reply(self, reply: Reply) -> None:
             if reply.delay:
                 time.sleep(reply.delay)
             if reply.json is not None or (reply.raw is None and reply.sse is None and reply.ndjson is None):

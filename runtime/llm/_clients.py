@@ -1,0 +1,73 @@
+"""The adapters' httpx clients: a sync one, and async ones on aiohttp's transport, one per event loop.
+
+httpx's own async transport serves a few hundred concurrent requests at a fraction of what the
+same machine does with aiohttp (encode/httpx#3215; `scripts/bench/bench_providers.py` measures
+it), so async clients use `httpx-aiohttp`, the transport the official OpenAI SDK offers as
+`DefaultAioHttpClient`. Neither has a pool timeout: with thousands of requests in flight, one
+waiting for a pooled connection waits for it instead of failing after a few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import httpx
+from httpx_aiohttp import HttpxAiohttpClient
+
+__all__ = ["DEFAULT_LIMITS", "AsyncClients", "default_async_client", "default_client"]
+
+DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+"""The official SDKs' connection limits; requests beyond `max_connections` queue for a connection."""
+
+
+def _timeout(timeout: float, connect_timeout: float) -> httpx.Timeout:
+    return httpx.Timeout(timeout, connect=connect_timeout, pool=None)
+
+
+def default_client(timeout: float = 600.0, connect_timeout: float = 5.0,
+                   limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.Client:
+    """A sync httpx client with the SDKs' defaults: 600 s read, 5 s connect, 1000/100 connection limits."""
+    return httpx.Client(timeout=_timeout(timeout, connect_timeout), limits=limits)
+
+
+def default_async_client(timeout: float = 600.0, connect_timeout: float = 5.0,
+                         limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncClient:
+    """An async httpx client on aiohttp's transport with the same timeouts and limits.
+
+    aiohttp keeps every idle connection up to `max_connections` alive for `keepalive_expiry`
+    seconds; it has no separate keep-alive count, so `max_keepalive_connections` does not apply.
+    """
+    return HttpxAiohttpClient(timeout=_timeout(timeout, connect_timeout), limits=limits)
+
+
+class AsyncClients:
+    """One async client per running event loop, created lazily on that loop (thread-safe).
+
+    A client's connections belong to the loop that opened them, so a provider used from two
+    loops (the process's I/O loop, a test's `asyncio.run`) needs one client on each.
+    """
+
+    def __init__(self, timeout: float, connect_timeout: float, limits: httpx.Limits) -> None:
+        self._args = (timeout, connect_timeout, limits)
+        self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+        self._lock = threading.Lock()
+
+    def get(self) -> httpx.AsyncClient:
+        """The running loop's client; creates it on first use. Call on the loop."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            client = self._clients.get(loop)
+            if client is None:
+                # NOTE: clients of loops that have closed cannot be closed any more; forget them.
+                for gone in [other for other in self._clients if other.is_closed()]:
+                    del self._clients[gone]
+                client = self._clients[loop] = default_async_client(*self._args)
+            return client
+
+    async def aclose(self) -> None:
+        """Close the running loop's client, if it made one."""
+        with self._lock:
+            client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
