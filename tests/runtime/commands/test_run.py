@@ -17,7 +17,7 @@ def test_ctrl_c_during_a_run_stops_at_once_and_records_it_cancelled(tmp_path: Pa
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTSTAGE_", "OPENAI_"))}
     with LocalHTTP() as server:
-        server.routes["/v1/chat/completions"] = (200, {"choices": []}, 8)
+        server.routes["/v1/chat/completions"] = (200, {"choices": []}, 60)
         env.update(AGENTSTAGE_HOME=str(home), AGENTSTAGE_PROVIDER="openai", OPENAI_BASE_URL=f"{server.url}/v1",
                    OPENAI_API_KEY="test", AGENTSTAGE_TOOLS="")
         process = subprocess.Popen([sys.executable, "-m", "agentstage.runtime.cli", "run", "--json", "--", "hello"],
