@@ -54,11 +54,12 @@ def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
 class Deployment:
     """A coordinator and `workers` worker processes on one prefix."""
 
-    def __init__(self, home: Path, url: str, prefix: str, workers: int, concurrency: int) -> None:
+    def __init__(self, home: Path, url: str, prefix: str, workers: int, concurrency: int,
+                 env: dict[str, str] | None = None) -> None:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTSTAGE_")}
         self.env.update({"AGENTSTAGE_HOME": str(home), "AGENTSTAGE_REDIS_URL": url, "AGENTSTAGE_STREAM_PREFIX": prefix,
                          "AGENTSTAGE_LOG_LEVEL": "WARNING", "AGENTSTAGE_PROVIDER": "scripted",
-                         "AGENTSTAGE_HEARTBEAT_INTERVAL": "1"})
+                         "AGENTSTAGE_HEARTBEAT_INTERVAL": "1", **(env or {})})
         self.config = Config.from_env(self.env, dotenv=None)
         cli = [sys.executable, "-m", "agentstage.runtime.cli"]
         self.processes = [subprocess.Popen([*cli, "runtime-start"], env=self.env)]
@@ -82,6 +83,20 @@ class Deployment:
             keys = [k for k, v in zip(keys[:1000], values) if v is None] + keys[1000:]
             if keys:
                 time.sleep(0.002)
+        return time.perf_counter() - started
+
+    def run_batch_io(self, count: int, poll: float = 0.05) -> float:
+        """Like `run_batch` for runs that wait on a model: polls done keys every `poll` s."""
+        started = time.perf_counter()
+        ids = [self.ops.enqueue("hello")["run_id"] for _ in range(count)]
+        keys = [self.ops.layout.done_key(run_id) for run_id in ids]
+        while keys:
+            time.sleep(poll)
+            pending = []
+            for index in range(0, len(keys), 1000):
+                chunk = keys[index:index + 1000]
+                pending += [k for k, v in zip(chunk, self.ops.client.mget(chunk)) if v is None]
+            keys = pending
         return time.perf_counter() - started
 
     def latency(self, samples: int) -> list[float]:

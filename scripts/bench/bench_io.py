@@ -73,6 +73,11 @@ def start_server(delay: float) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("bench server did not start")
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def rss_kb() -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -90,9 +95,9 @@ async def ceiling(url: str, runs: int) -> float:
             async with session.post(f"{url}/chat/completions", json=payload) as response:
                 await response.json()
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
         await asyncio.gather(*(one() for _ in range(runs)))
-        return runs / (time.perf_counter() - started)
+        return runs / (time.perf_counter() - started), cpu_seconds() - cpu
 
 
 async def langgraph(url: str, runs: int) -> float:
@@ -118,15 +123,15 @@ async def langgraph(url: str, runs: int) -> float:
         builder.add_edge(START, "model")
         builder.add_edge("model", END)
         graph = builder.compile()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
         results = await asyncio.gather(*(graph.ainvoke({"prompt": f"run {i}", "output": ""}) for i in range(runs)))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
         assert all(r["output"] == "done" for r in results)
-        return runs / elapsed
+        return runs / elapsed, cpu
 
 
-def agentstage(url: str, runs: int, **settings: object) -> tuple[float, int, int]:
-    """Runs/s, and resident KB before the runs and at most while they are in flight."""
+def agentstage(url: str, runs: int, **settings: object) -> tuple[float, float, int, int]:
+    """Runs/s, CPU seconds, and resident KB before the runs and at most while they are in flight."""
     from agentstage.runtime import Config, System
 
     env = {"OPENAI_BASE_URL": url, "OPENAI_API_KEY": "bench"}
@@ -144,28 +149,52 @@ def agentstage(url: str, runs: int, **settings: object) -> tuple[float, int, int
 
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), cpu_seconds()
             handles = [system.run_async(f"run {i}") for i in range(runs)]
             results = [handle.result(timeout=900) for handle in handles]
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
             done.set()
             sampler.join()
             failed = [r for r in results if r.status != "completed"]
             if failed:
                 raise SystemExit(f"{len(failed)} runs did not complete: {failed[0].error}")
-    return runs / elapsed, before, peak[0]
+    return runs / elapsed, cpu, before, peak[0]
+
+
+def distributed(url: str, runs: int, concurrency: int, workers: int = 2) -> float:
+    """Runs/s through a private redis-server, a coordinator and `workers` worker processes."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_distributed import Deployment, start_redis
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        server, redis_url = start_redis(base)
+        env = {"AGENTSTAGE_PROVIDER": "openai", "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "bench",
+               "AGENTSTAGE_MODEL": "bench", "AGENTSTAGE_TOOLS": "", "AGENTSTAGE_MAX_QUEUED": str(max(runs * 2, 10000))}
+        deployment = Deployment(base / "home", redis_url, "io", workers, concurrency, env)
+        try:
+            elapsed = deployment.run_batch_io(runs)
+        finally:
+            deployment.stop()
+            server.terminate()
+            server.wait()
+    return runs / elapsed
 
 
 def measure(kind: str, url: str, runs: int, max_runs: int) -> None:
-    """One system in this (fresh) process; prints one JSON line."""
+    """One system in this (fresh) process; prints one JSON line (rate, CPU ms per run, memory)."""
     raise_fd_limit()
     if kind == "ceiling":
-        print(json.dumps({"rate": asyncio.run(ceiling(url, runs))}))
+        rate, cpu = asyncio.run(ceiling(url, runs))
+        result = {"rate": rate}
     elif kind == "langgraph":
-        print(json.dumps({"rate": asyncio.run(langgraph(url, runs))}))
+        rate, cpu = asyncio.run(langgraph(url, runs))
+        result = {"rate": rate}
     else:
-        rate, before, peak = agentstage(url, runs, **({"max_runs": max_runs} if max_runs else {}))
-        print(json.dumps({"rate": rate, "rss_before_kb": before, "rss_peak_kb": peak}))
+        rate, cpu, before, peak = agentstage(url, runs, **({"max_runs": max_runs} if max_runs else {}))
+        result = {"rate": rate, "rss_before_kb": before, "rss_peak_kb": peak}
+    result["cpu_ms_per_run"] = cpu * 1000 / runs
+    print(json.dumps(result))
 
 
 def child(kind: str, url: str, runs: int, max_runs: int = 0) -> dict[str, float]:
@@ -181,6 +210,7 @@ def main() -> None:
     parser.add_argument("--inflight", type=int, default=10_000, help="runs held in flight at once (default 10000)")
     parser.add_argument("--slow-delay", type=float, default=10.0, help="answer delay for --inflight (default 10)")
     parser.add_argument("--skip-inflight", action="store_true", help="measure only the --runs comparison")
+    parser.add_argument("--skip-distributed", action="store_true", help="skip coordinator + 2 workers")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -194,29 +224,43 @@ def main() -> None:
         return
     server, url = start_server(args.delay)
     try:
-        top = child("ceiling", url, args.runs)["rate"]
-        graph = child("langgraph", url, args.runs)["rate"]
-        ours = child("agentstage", url, args.runs)["rate"]
+        measured = {kind: child(kind, url, args.runs) for kind in ("ceiling", "langgraph", "agentstage")}
     finally:
         server.kill()
+    top, graph, ours = (measured[kind]["rate"] for kind in ("ceiling", "langgraph", "agentstage"))
     ideal = args.runs / args.delay
     print(f"io_ceiling_aiohttp: {top:.0f} runs/s ({args.runs} requests at once, {args.delay * 1000:.0f} ms server)")
     print(f"io_langgraph_ainvoke: {graph:.0f} runs/s")
     print(f"io_agentstage: {ours:.0f} runs/s (default settings, durable runs)")
+    for kind, figures in measured.items():
+        print(f"io_cpu_per_run_{kind}: {figures['cpu_ms_per_run']:.2f} ms (client process CPU while timed)")
     print(f"io_agentstage_vs_ceiling: {ours / top:.2f} x (target >= 0.80)")
     print(f"io_agentstage_vs_langgraph: {ours / graph:.2f} x (target >= 1.5)")
     print(f"io_ideal: {ideal:.0f} runs/s (all at once, no overhead)")
+    if not args.skip_distributed:
+        server, url = start_server(args.delay)
+        try:
+            spread = distributed(url, args.runs, concurrency=args.runs)
+        finally:
+            server.kill()
+        print(f"io_distributed_2w: {spread:.0f} runs/s (coordinator + 2 workers, {args.runs} runs at once)")
+        print(f"io_distributed_vs_ceiling: {spread / top:.2f} x")
+        print(f"io_distributed_vs_langgraph: {spread / graph:.2f} x")
     if args.skip_inflight:
         return
     server, url = start_server(args.slow_delay)
     try:
         held = child("agentstage", url, args.inflight, max_runs=args.inflight)
+        if not args.skip_distributed:
+            spread = distributed(url, args.inflight, concurrency=args.inflight // 2)
     finally:
         server.kill()
     per_run = (held["rss_peak_kb"] - held["rss_before_kb"]) * 1024 / args.inflight
     print(f"inflight_runs_completed: {args.inflight} runs ({args.slow_delay:.0f} s server, all in flight at once)")
     print(f"inflight_rate: {held['rate']:.0f} runs/s")
     print(f"inflight_memory_per_run: {per_run / 1024:.1f} KB (goal <= 20 KB)")
+    if not args.skip_distributed:
+        print(f"inflight_distributed_2w: {args.inflight} runs completed, {spread:.0f} runs/s")
 
 
 if __name__ == "__main__":
