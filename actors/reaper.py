@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import redis
 from loguru import logger
+from redis.exceptions import ResponseError
 
 from agentstage.actors.bridge import dead_letter, decode_entry
 from agentstage.actors.coordination import ActiveRun, Batch
@@ -67,6 +68,8 @@ class Reaper:
                 self.trim()
         except REDIS_DOWN as exc:
             logger.warning("coordinator tick: redis unavailable ({}); will retry", exc)
+        except ResponseError as exc:  # NOTE: a refused command must not crash the coordinator at every tick
+            logger.error("coordinator tick: redis refused a command ({}); will retry", exc)
 
     def move_due(self, coordinator: CoordinatorActor) -> None:
         """Publish retries whose time has come; end the cancelled ones instead."""

@@ -137,12 +137,18 @@ def ensure_group(client: redis.Redis, stream: str, group: str, start: str = "0")
 
 def autoclaim(client: redis.Redis, stream: str, group: str, consumer: str, min_idle_ms: int, start: str,
               count: int) -> tuple[str, list[tuple[str, bytes | None]]]:
-    """XAUTOCLAIM entries of `group` idle past `min_idle_ms`.
+    """XAUTOCLAIM entries of `group` idle past `min_idle_ms`; a missing group (NOGROUP) is created.
 
     Returns where the scan continues ("0-0" when done) and (entry_id, payload) pairs, payload as in
     `read_group`.
     """
-    following, claimed, *_ = client.xautoclaim(stream, group, consumer, min_idle_ms, start, count=count)
+    try:
+        following, claimed, *_ = client.xautoclaim(stream, group, consumer, min_idle_ms, start, count=count)
+    except ResponseError as exc:
+        if "NOGROUP" not in str(exc):
+            raise
+        ensure_group(client, stream, group)
+        return "0-0", []
     entries = [(_text(entry_id), entry_payload(fields)) for entry_id, fields in claimed if entry_id is not None]
     return _text(following), entries
 
@@ -218,8 +224,13 @@ def dlq_fields(*, stream: str, entry_id: str, raw: bytes, reason: str, run_id: s
 
 def trim_consumed(client: redis.Redis, stream: str, group: str) -> None:
     """Trim `stream` below the oldest entry `group` still needs (pending or not yet delivered)."""
-    groups = {g["name"].decode() if isinstance(g["name"], bytes) else g["name"]: g
-              for g in client.xinfo_groups(stream)}
+    try:
+        found = client.xinfo_groups(stream)
+    except ResponseError as exc:
+        if "no such key" not in str(exc).lower():
+            raise
+        return
+    groups = {g["name"].decode() if isinstance(g["name"], bytes) else g["name"]: g for g in found}
     info = groups.get(group)
     if info is None:
         return

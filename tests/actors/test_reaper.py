@@ -1,4 +1,4 @@
-"""Reaper against a real redis-server: poison entries in reclaimed leases."""
+"""Reaper against a real redis-server: missing groups at start, poison entries in reclaimed leases."""
 
 from __future__ import annotations
 
@@ -8,6 +8,25 @@ from agentstage.actors.messages import Task, to_wire
 from agentstage.runtime.distributed.ops import RuntimeOps
 from agentstage.runtime.streams import WORKERS_GROUP, StreamLayout, ensure_group
 from tests.runtime.distributed.harness import coordinator, distributed_config, wait_for, worker
+
+
+def _groups(client: redis.Redis, stream: str) -> set[str]:
+    try:
+        return {g["name"].decode() for g in client.xinfo_groups(stream)}
+    except redis.ResponseError:
+        return set()
+
+
+def test_coordinator_started_before_any_worker_creates_the_group_and_reaps(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    layout = StreamLayout(config.stream_prefix)
+    client = redis.Redis.from_url(redis_url)
+    with coordinator(config) as node:
+        wait_for(lambda: WORKERS_GROUP in _groups(client, layout.tasks))
+        client.xadd(layout.tasks, {"m": b"junk"})
+        client.xreadgroup(WORKERS_GROUP, "ghost", {layout.tasks: ">"}, count=10)
+        wait_for(lambda: client.xrange(layout.dlq))
+        assert node.coordinator.restarts == 0
 
 
 def test_poison_in_an_expired_lease_is_dead_lettered_once_and_the_coordinator_lives(tmp_path, redis_url):
