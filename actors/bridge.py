@@ -6,7 +6,8 @@ is retried with backoff until Redis takes it, so nothing is lost when Redis rest
 callback runs only after Redis accepted the ops.
 
 `StreamReader` is a thread reading a consumer group with `COUNT` = free capacity and `BLOCK`
-<= 2 s; it decodes entries and dead-letters the undecodable ones on first sight.
+<= 2 s; it decodes entries and dead-letters the undecodable ones on first sight. `decode_entry`
+and `dead_letter` are the one poison path every reader of an entry uses (readers, the reaper).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from agentstage.runtime.streams import (
     read_group,
 )
 
-__all__ = ["BridgeActor", "Send", "StreamReader"]
+__all__ = ["BridgeActor", "Send", "StreamReader", "dead_letter", "decode_entry"]
 
 _MAX_BATCH = 500
 
@@ -44,6 +45,26 @@ class Send:
 
     ops: tuple[Op, ...]
     then: Callable[[], None] | None = None
+
+
+def decode_entry(stream: str, entry_id: str, payload: bytes | None, max_bytes: int | None) -> Entry | None:
+    """Decode one entry's payload; None for an entry deleted while pending, `error` set for poison."""
+    if payload is None:
+        return None
+    if not payload:
+        return Entry(stream, entry_id, b"", error="entry has no payload: field 'm' is missing or empty")
+    try:
+        return Entry(stream, entry_id, payload, from_wire(payload, max_bytes))
+    except DecodeError as exc:
+        return Entry(stream, entry_id, payload, error=str(exc))
+
+
+def dead_letter(dlq: str, entry: Entry, group: str, reason: str | None = None) -> list[Op]:
+    """Ops moving `entry` to the DLQ with its reason and acking it for `group`, for one MULTI/EXEC."""
+    why = reason or entry.error or "undecodable"
+    logger.error("dead-lettering entry {} of {}: {}", entry.entry_id, entry.stream, why)
+    return [("dlq", dlq, dlq_fields(stream=entry.stream, entry_id=entry.entry_id, raw=entry.raw, reason=why)),
+            ("xack", entry.stream, group, entry.entry_id)]
 
 
 class BridgeActor(SupervisedActor):
@@ -102,7 +123,7 @@ class StreamReader(threading.Thread):
 
     def __init__(self, url: str, layout: StreamLayout, streams: tuple[str, ...], group: str, consumer: str,
                  deliver: Callable[[list[Entry], bool], None], capacity: Callable[[], int],
-                 *, block_ms: int = 500, name: str = "stream-reader") -> None:
+                 *, block_ms: int = 500, name: str = "stream-reader", max_bytes: int | None = None) -> None:
         super().__init__(name=name, daemon=True)
         self.url = url
         self.layout = layout
@@ -112,6 +133,7 @@ class StreamReader(threading.Thread):
         self.deliver = deliver
         self.capacity = capacity
         self.block_ms = min(block_ms, 2000)
+        self.max_bytes = max_bytes
         self._stop_event = threading.Event()
         self._wake = threading.Event()
         self.ready = threading.Event()
@@ -157,6 +179,10 @@ class StreamReader(threading.Thread):
                     logger.warning("{}: redis unavailable ({}); reconnecting", self.name, exc)
                     self.ready.clear()
                     backoff.wait(self._stop_event)
+                except Exception as exc:  # NOTE: a reader that dies leaves its consumer silently idle
+                    logger.opt(exception=exc).error("{}: read failed; retrying", self.name)
+                    self.ready.clear()
+                    backoff.wait(self._stop_event)
         finally:
             client.close()
 
@@ -165,20 +191,18 @@ class StreamReader(threading.Thread):
         """Read and deliver one batch; returns where each stream's backlog continues (empty when done)."""
         raw = read_group(client, self.group, self.consumer, start, count, block)
         following = {stream: entry_id for stream, entry_id, _ in raw}
-        entries, poison = [], []
+        entries, ops = [], []
         for stream, entry_id, payload in raw:
-            if not payload:
-                client.xack(stream, self.group, entry_id)
-                continue
-            try:
-                entries.append(Entry(stream, entry_id, payload, from_wire(payload)))
-            except DecodeError as exc:
-                poison.append(Entry(stream, entry_id, payload, error=str(exc)))
-        for entry in poison:
-            logger.error("dead-lettering undecodable entry {} of {}: {}", entry.entry_id, entry.stream, entry.error)
-            apply_ops(client, [("dlq", self.layout.dlq, dlq_fields(stream=entry.stream, entry_id=entry.entry_id,
-                                                                     raw=entry.raw, reason=entry.error or "")),
-                               ("xack", entry.stream, self.group, entry.entry_id)])
+            entry = decode_entry(stream, entry_id, payload, self.max_bytes)
+            if entry is None:
+                logger.warning("{}: entry {} of {} was deleted while pending; acking it", self.name, entry_id, stream)
+                ops.append(("xack", stream, self.group, entry_id))
+            elif entry.error is not None:
+                ops.extend(dead_letter(self.layout.dlq, entry, self.group))
+            else:
+                entries.append(entry)
+        if ops:
+            apply_ops(client, ops)
         if entries:
             self.deliver(entries, redelivered)
         return following

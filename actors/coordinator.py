@@ -283,7 +283,7 @@ class CoordinatorActor(SupervisedActor):
             return None
         try:
             found = self.reaper.client.xrange(self.layout.tasks, entry_id, entry_id, count=1)
-            task = from_wire(found[0][1].get(b"m", b"")) if found else None
+            task = from_wire(found[0][1].get(b"m", b""), self.config.max_entry_bytes) if found else None
         except (*REDIS_DOWN, ResponseError, DecodeError) as exc:
             logger.warning("cannot recover run {} from task entry {}: {}", run_id, entry_id, exc)
             return None

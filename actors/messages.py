@@ -2,7 +2,9 @@
 
 The same messages travel between actors in one process (pykka `tell`/`ask`) and between
 processes (Redis Streams). `to_wire` / `from_wire` is the only codec; a message that fails
-to decode raises `DecodeError` naming the field, and consumers dead-letter it.
+to decode raises `DecodeError` naming the field, and consumers dead-letter it. Nothing else
+escapes the decoder: an oversized entry, nesting deeper than `MAX_DEPTH` or any surprise inside
+the JSON parser is a `DecodeError` too, so no payload can kill a reader.
 Unknown fields are ignored so an older reader accepts a newer, compatible writer.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -23,6 +26,7 @@ from agentstage.runtime.state.records import Event
 __all__ = [
     "Cancel",
     "Enqueue",
+    "MAX_DEPTH",
     "Heartbeat",
     "Message",
     "Requeue",
@@ -38,6 +42,9 @@ __all__ = [
 ]
 
 _REGISTRY: dict[str, type[Message]] = {}
+
+MAX_DEPTH = 100
+"""Deepest nesting of objects and lists a wire message may have (envelope included)."""
 
 
 class Message:
@@ -233,14 +240,34 @@ def to_wire(message: Message) -> bytes:
     return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def from_wire(data: bytes | str) -> Message:
-    """Decode bytes produced by `to_wire`; raises `DecodeError` naming the bad field."""
+def from_wire(data: bytes | str, max_bytes: int | None = None) -> Message:
+    """Decode bytes produced by `to_wire`; raises `DecodeError` (and nothing else) naming the bad field.
+
+    Args:
+        data: the payload of one stream entry.
+        max_bytes: refuse payloads longer than this before parsing them (None: no limit).
+    """
+    if max_bytes is not None and len(data) > max_bytes:
+        raise DecodeError("$", f"entry of {len(data)} bytes is larger than the limit of {max_bytes}")
+    try:
+        return _decode(data)
+    except DecodeError:
+        raise
+    except RecursionError:
+        raise DecodeError("$", "nested too deeply to parse") from None
+    except Exception as exc:  # NOTE: a poison payload must never escape as anything but a DecodeError
+        raise DecodeError("$", f"{type(exc).__name__}: {exc}") from None
+
+
+def _decode(data: bytes | str) -> Message:
     try:
         envelope = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise DecodeError("$", f"not JSON: {exc}") from None
     if not isinstance(envelope, dict):
         raise DecodeError("$", "envelope must be a JSON object")
+    _check_depth(data, envelope)
+    _check_text(data, envelope)
     tag = envelope.get("type")
     cls = _REGISTRY.get(tag) if isinstance(tag, str) else None
     if cls is None:
@@ -251,6 +278,46 @@ def from_wire(data: bytes | str) -> Message:
     if version > cls.VERSION:
         raise DecodeError("v", f"{tag} version {version} is newer than supported {cls.VERSION}")
     return _build(cls, envelope.get("body"), "body")
+
+
+def _check_depth(data: bytes | str, envelope: dict[str, Any]) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, which later re-encoding could not survive."""
+    opening = (b"[", b"{") if isinstance(data, bytes) else ("[", "{")
+    # PERF: depth cannot exceed the number of opening brackets, counted in C; walk only when it could.
+    if data.count(opening[0]) + data.count(opening[1]) <= MAX_DEPTH:  # type: ignore[arg-type]
+        return
+    stack: list[tuple[Any, int]] = [(envelope, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise DecodeError("$", f"nested deeper than {MAX_DEPTH} levels")
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
+_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_TEXT = re.compile("\\\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+
+
+def _check_text(data: bytes | str, envelope: dict[str, Any]) -> None:
+    """Refuse strings that are not valid Unicode (lone surrogates): re-encoding them would fail later."""
+    pattern = _SURROGATE_BYTES if isinstance(data, bytes) else _SURROGATE_TEXT
+    # PERF: only an escaped surrogate can produce one; scan the tree only when the payload has one.
+    if pattern.search(data) is None:  # type: ignore[arg-type]
+        return
+    stack: list[Any] = [envelope]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                raise DecodeError("$", "a string is not valid Unicode (lone surrogate)") from None
 
 
 def _plain(value: Any) -> Any:

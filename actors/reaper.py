@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 import redis
 from loguru import logger
+from redis.exceptions import ResponseError
 
+from agentstage.actors.bridge import dead_letter, decode_entry
 from agentstage.actors.coordination import ActiveRun, Batch
 from agentstage.actors.messages import Task, from_wire, to_wire
 from agentstage.runtime.clock import utc_now
@@ -24,6 +26,7 @@ from agentstage.runtime.streams import (
     WORKERS_GROUP,
     StreamLayout,
     apply_ops,
+    autoclaim,
     dlq_fields,
     trim_consumed,
 )
@@ -40,9 +43,10 @@ _REAPER = "reaper"
 class Reaper:
     """Periodic duties of one coordinator; `tick` is called on the coordinator's thread."""
 
-    def __init__(self, url: str, layout: StreamLayout, lease: float) -> None:
+    def __init__(self, url: str, layout: StreamLayout, lease: float, max_bytes: int | None = None) -> None:
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
         self.layout = layout
+        self.max_bytes = max_bytes
         self.lease_ms = max(int(lease * 1000), 1)
         self.reap_every = max(lease / 4, 0.2)
         self._last_reap = 0.0
@@ -64,6 +68,8 @@ class Reaper:
                 self.trim()
         except REDIS_DOWN as exc:
             logger.warning("coordinator tick: redis unavailable ({}); will retry", exc)
+        except ResponseError as exc:  # NOTE: a refused command must not crash the coordinator at every tick
+            logger.error("coordinator tick: redis refused a command ({}); will retry", exc)
 
     def move_due(self, coordinator: CoordinatorActor) -> None:
         """Publish retries whose time has come; end the cancelled ones instead."""
@@ -75,7 +81,7 @@ class Reaper:
         tasks = []
         for member in due:
             try:
-                task = from_wire(member)
+                task = from_wire(member, self.max_bytes)
                 if not isinstance(task, Task):
                     raise DecodeError("type", f"expected a task, got {type(task).__name__}")
             except DecodeError as exc:
@@ -106,25 +112,24 @@ class Reaper:
         start = "0-0"
         batch = Batch()
         while True:
-            following, claimed, _deleted = self.client.xautoclaim(
-                self.layout.tasks, WORKERS_GROUP, _REAPER, self.lease_ms, start, count=100)
-            for entry_id, fields in claimed:
-                self._reclaimed(coordinator, _text(entry_id), (fields or {}).get(b"m", b""), batch)
-            start = _text(following)
+            start, claimed = autoclaim(self.client, self.layout.tasks, WORKERS_GROUP, _REAPER, self.lease_ms, start,
+                                       100)
+            for entry_id, payload in claimed:
+                self._reclaimed(coordinator, entry_id, payload, batch)
             if start == "0-0":
                 break
         if batch.ops:
             coordinator.submit(batch, 0)
 
-    def _reclaimed(self, coordinator: CoordinatorActor, entry_id: str, payload: bytes, batch: Batch) -> None:
-        try:
-            task = from_wire(payload)
-            if not isinstance(task, Task):
-                raise DecodeError("type", f"expected a task, got {type(task).__name__}")
-        except DecodeError as exc:
-            batch.ops.append(("dlq", self.layout.dlq, dlq_fields(stream=self.layout.tasks, entry_id=entry_id,
-                                                                 raw=payload, reason=str(exc))))
+    def _reclaimed(self, coordinator: CoordinatorActor, entry_id: str, payload: bytes | None, batch: Batch) -> None:
+        entry = decode_entry(self.layout.tasks, entry_id, payload, self.max_bytes)
+        if entry is None:
             batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, entry_id))
+            return
+        task = entry.message
+        if entry.error is not None or not isinstance(task, Task):
+            reason = entry.error or f"not a task: {type(task).__name__}"
+            batch.ops.extend(dead_letter(self.layout.dlq, entry, WORKERS_GROUP, reason))
             return
         run = coordinator.active.get(task.run_id)
         if run is None:
@@ -148,5 +153,3 @@ class Reaper:
             trim_consumed(self.client, stream, COORDINATOR_GROUP)
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -8,17 +8,20 @@ observer, so whatever a subscriber sees is already durable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pykka
 from loguru import logger
 
 from agentstage.actors.supervision import Slot, SupervisedActor
+from agentstage.runtime.clock import utc_now
 from agentstage.runtime.errors import StoreError
 from agentstage.runtime.state.base import StoreReader, StoreWriter
-from agentstage.runtime.state.records import Event, Record, ToolEffect
+from agentstage.runtime.state.records import EffectIntent, Event, Record, ToolEffect
+from agentstage.runtime.tools.journal import INTERRUPTED, run_of_key
 
 __all__ = ["Publish", "StoreActor", "StoreJournal", "Write"]
 
@@ -114,17 +117,41 @@ class StoreActor(SupervisedActor):
 
 
 class StoreJournal:
-    """The effect journal of an embedded System: lookups read committed rows, records wait for the commit."""
+    """The effect journal of an embedded System over its store: intents and outcomes wait for the commit.
+
+    `lookup` (on the calling actor's thread) returns a recorded outcome, or commits an intent owned
+    by this journal before the call runs. An intent owned by another journal is a call whose
+    process died during it: its outcome is recorded as unknown and the call is not repeated.
+    """
 
     def __init__(self, store: Slot, reader: Callable[[], StoreReader], timeout: float = 30.0) -> None:
         self.store = store
         self.reader = reader
         self.timeout = timeout
+        self.owner = uuid.uuid4().hex
 
     def lookup(self, key: str) -> tuple[bool, Any]:
+        done, result = self.reader().tool_effect(key)
+        if done:
+            return True, result
+        owner = self.reader().effect_intent(key)
+        if owner is None:
+            self._write(EffectIntent(key, run_of_key(key), self.owner, utc_now()))
+            done, result = self.reader().tool_effect(key)
+            if done:
+                return True, result
+            owner = self.reader().effect_intent(key)
+        if owner == self.owner:
+            return False, None
+        logger.warning("side-effecting call {} was interrupted in an earlier attempt; not repeating it", key)
+        unknown = {"error": INTERRUPTED}
+        self._write(ToolEffect(key, run_of_key(key), "", unknown, utc_now()))
         return self.reader().tool_effect(key)
 
     def record(self, effect: ToolEffect) -> None:
+        self._write(effect)
+
+    def _write(self, record: Record) -> None:
         reply = pykka.ThreadingFuture()
-        self.store.tell(Write((effect,), reply))
+        self.store.tell(Write((record,), reply))
         reply.get(timeout=self.timeout)

@@ -19,7 +19,7 @@ import redis
 from loguru import logger
 
 from agentstage.actors.agent import StartRun
-from agentstage.actors.bridge import Send
+from agentstage.actors.bridge import Send, dead_letter
 from agentstage.actors.nodes import ForwardingFuture
 from agentstage.actors.messages import RunAgent, Task, TaskDone, TaskRecords, TaskReleased, to_wire
 from agentstage.actors.pool import AgentPool
@@ -33,7 +33,6 @@ from agentstage.runtime.streams import (
     Entry,
     ReconnectBackoff,
     StreamLayout,
-    dlq_fields,
 )
 
 __all__ = ["Claimed", "Finished", "InFlight", "WorkerActor", "WorkerState"]
@@ -174,10 +173,8 @@ class WorkerActor(SupervisedActor):
                 tasks.append((entry, entry.message))
                 continue
             self.state.unreserve()
-            reason = f"not a task: {type(entry.message).__name__}"
-            self.bridge.tell(Send((("dlq", self.layout.dlq, dlq_fields(stream=entry.stream, entry_id=entry.entry_id,
-                                                                       raw=entry.raw, reason=reason)),
-                                   ("xack", entry.stream, WORKERS_GROUP, entry.entry_id))))
+            reason = entry.error or f"not a task: {type(entry.message).__name__}"
+            self.bridge.tell(Send(tuple(dead_letter(self.layout.dlq, entry, WORKERS_GROUP, reason))))
         if message.redelivered:
             for entry, task in tasks:
                 self.state.unreserve()

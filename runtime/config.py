@@ -86,6 +86,8 @@ class Config:
     redis_url: str = _setting("redis://127.0.0.1:6379/0", "AGENTSTAGE_REDIS_URL",
                               "Redis of the distributed runtime (coordinator, workers, operations commands)")
     stream_prefix: str = _setting("agentstage", "AGENTSTAGE_STREAM_PREFIX", "prefix of every Redis key and stream")
+    max_entry_bytes: int = _setting(16_777_216, "AGENTSTAGE_MAX_ENTRY_BYTES",
+                                    "largest stream entry a reader decodes, bytes; larger ones are dead-lettered")
     task_lease: float = _setting(30.0, "AGENTSTAGE_TASK_LEASE",
                                  "seconds a claimed task may go without a worker heartbeat before it is reclaimed")
     heartbeat_interval: float = _setting(5.0, "AGENTSTAGE_HEARTBEAT_INTERVAL",

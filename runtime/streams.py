@@ -34,8 +34,10 @@ __all__ = [
     "StreamLayout",
     "WORKERS_GROUP",
     "apply_ops",
+    "autoclaim",
     "connect",
     "ensure_group",
+    "entry_payload",
     "read_group",
     "trim_consumed",
 ]
@@ -133,11 +135,30 @@ def ensure_group(client: redis.Redis, stream: str, group: str, start: str = "0")
             raise
 
 
+def autoclaim(client: redis.Redis, stream: str, group: str, consumer: str, min_idle_ms: int, start: str,
+              count: int) -> tuple[str, list[tuple[str, bytes | None]]]:
+    """XAUTOCLAIM entries of `group` idle past `min_idle_ms`; a missing group (NOGROUP) is created.
+
+    Returns where the scan continues ("0-0" when done) and (entry_id, payload) pairs, payload as in
+    `read_group`.
+    """
+    try:
+        following, claimed, *_ = client.xautoclaim(stream, group, consumer, min_idle_ms, start, count=count)
+    except ResponseError as exc:
+        if "NOGROUP" not in str(exc):
+            raise
+        ensure_group(client, stream, group)
+        return "0-0", []
+    entries = [(_text(entry_id), entry_payload(fields)) for entry_id, fields in claimed if entry_id is not None]
+    return _text(following), entries
+
+
 def read_group(client: redis.Redis, group: str, consumer: str, streams: dict[str, str], count: int,
                block_ms: int | None) -> list[tuple[str, str, bytes]]:
     """XREADGROUP `streams` ({stream: ">" or "0"}); a lost group (NOGROUP) is recreated.
 
-    Returns (stream, entry_id, payload) triples; entries deleted while pending have an empty payload.
+    Returns (stream, entry_id, payload) triples; `payload` is None for an entry deleted while pending
+    and b"" for an entry without an `m` field.
     """
     try:
         reply = client.xreadgroup(group, consumer, streams, count=count, block=block_ms)
@@ -152,8 +173,15 @@ def read_group(client: redis.Redis, group: str, consumer: str, streams: dict[str
         name = stream.decode() if isinstance(stream, bytes) else stream
         for entry_id, fields in items:
             eid = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-            entries.append((name, eid, (fields or {}).get(b"m", b"")))
+            entries.append((name, eid, entry_payload(fields)))
     return entries
+
+
+def entry_payload(fields: dict[bytes, bytes] | None) -> bytes | None:
+    """The `m` field of an entry as read: None when the entry is gone (no fields at all), b"" when absent."""
+    if not fields:
+        return None
+    return fields.get(b"m", b"")
 
 
 def apply_ops(client: redis.Redis, ops: Sequence[Op]) -> list[Any]:
@@ -196,8 +224,13 @@ def dlq_fields(*, stream: str, entry_id: str, raw: bytes, reason: str, run_id: s
 
 def trim_consumed(client: redis.Redis, stream: str, group: str) -> None:
     """Trim `stream` below the oldest entry `group` still needs (pending or not yet delivered)."""
-    groups = {g["name"].decode() if isinstance(g["name"], bytes) else g["name"]: g
-              for g in client.xinfo_groups(stream)}
+    try:
+        found = client.xinfo_groups(stream)
+    except ResponseError as exc:
+        if "no such key" not in str(exc).lower():
+            raise
+        return
+    groups = {g["name"].decode() if isinstance(g["name"], bytes) else g["name"]: g for g in found}
     info = groups.get(group)
     if info is None:
         return
@@ -209,6 +242,10 @@ def trim_consumed(client: redis.Redis, stream: str, group: str) -> None:
         floor = min(floor, oldest, key=_id_key)
     if floor != "0-0":
         client.xtrim(stream, minid=floor, approximate=True)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _id_key(entry_id: str) -> tuple[int, int]:

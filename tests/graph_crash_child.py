@@ -3,10 +3,11 @@
     python tests/graph_crash_child.py --db F --effects F [--resume RUN] [--start RUN --seed N --pause K:PHASE]
 
 It prints `RESUMED <json>` after resuming, then `PAUSED` when the new run reaches its K-th
-node execution (`node`: before the node's function runs; `effect`: right after a side
-effect is durably journalled, before the node's checkpoint) and sleeps until the parent
-kills it with SIGKILL. The 10-node graph mixes pure tools, side-effecting tools, function
-routers and an agent node whose agent calls a tool.
+node execution (`node`: before the node's function runs; `call`: inside a side-effecting call,
+after its effect happened and before it returns; `effect`: right after a side effect is durably
+journalled, before the node's checkpoint) and sleeps until the parent kills it with SIGKILL.
+The 10-node graph mixes pure tools, side-effecting tools, function routers and an agent node
+whose agent calls a tool.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ class Pause:
         if hit:
             self.hold()
 
+    def called(self) -> None:
+        if self.at is not None and self.phase == "call" and self.count == self.at:
+            self.hold()
+
     def effect(self) -> None:
         if self.at is not None and self.phase == "effect" and self.count >= self.at:
             self.hold()
@@ -62,6 +67,7 @@ def crash_graph(pause: Pause, effects: Path) -> tuple[Graph, list[Tool]]:
             os.write(fd, f"{run} {tag}\n".encode())
         finally:
             os.close(fd)
+        pause.called()
         return {"tag": tag, "value": value}
 
     def arithmetic(value: int, factor: int = 1, plus: int = 0) -> int:

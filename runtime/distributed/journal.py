@@ -22,11 +22,9 @@ from loguru import logger
 
 from agentstage.runtime.state.records import ToolEffect
 from agentstage.runtime.streams import REDIS_DOWN, ReconnectBackoff, StreamLayout
+from agentstage.runtime.tools.journal import INTERRUPTED
 
 __all__ = ["INTERRUPTED", "RedisJournal"]
-
-INTERRUPTED = ("outcome unknown: an earlier attempt was interrupted during this side-effecting call,"
-               " so it is not repeated")
 
 
 class RedisJournal:

@@ -117,7 +117,7 @@ class CoordinatorNode:
         self.store = Slot("store", lambda slot: StoreActor.start(self.writer, None, slot))
         self.bridge = Slot("bridge", lambda slot: BridgeActor.start(url, slot))
         self.load = Load(self.config.max_queued)
-        self.reaper = Reaper(url, layout, self.config.task_lease)
+        self.reaper = Reaper(url, layout, self.config.task_lease, self.config.max_entry_bytes)
         self.coordinator = Slot("coordinator", lambda slot: CoordinatorActor.start(
             self.config, layout, self.store, self.bridge, self.reader, self.load, self.reaper, slot))
         self._slots = [self.coordinator, self.bridge, self.store]
@@ -128,9 +128,9 @@ class CoordinatorNode:
 
         self._threads = [
             StreamReader(url, layout, (layout.results, layout.control), COORDINATOR_GROUP, "coordinator", deliver,
-                         self.load.results_room, name="coordinator-results"),
+                         self.load.results_room, name="coordinator-results", max_bytes=self.config.max_entry_bytes),
             StreamReader(url, layout, (layout.admit,), COORDINATOR_GROUP, "coordinator", deliver,
-                         self.load.admit_room, name="coordinator-admit"),
+                         self.load.admit_room, name="coordinator-admit", max_bytes=self.config.max_entry_bytes),
         ]
         for thread in self._threads:
             thread.start()
@@ -198,7 +198,8 @@ class WorkerNode:
             state, layout, url, self.bridge, self.pools, self.config.task_lease * 20, lambda: self.reader.wake(),
             self.graphs, self.forwarder.graph_done, slot))
         self.reader = StreamReader(url, layout, (layout.tasks,), WORKERS_GROUP, self.worker_id, self._deliver,
-                                   state.free, name=f"worker-{self.worker_id}")
+                                   state.free, name=f"worker-{self.worker_id}",
+                                   max_bytes=self.config.max_entry_bytes)
         self.monitor = WorkerMonitor(url, layout, state, self.config.heartbeat_interval)
         self.monitor.start()
         self.reader.start()

@@ -132,6 +132,10 @@ class HybridReader:
                                                                            key), None)
         return found
 
+    def effect_intent(self, key: str) -> str | None:
+        """Intents live in SQLite only (the record): a stale Redis copy must never hide one."""
+        return self.sqlite.effect_intent(key)
+
     def list_runs(self, **filters: Any) -> Page:
         return self.sqlite.list_runs(**filters)
 

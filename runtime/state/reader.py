@@ -228,6 +228,11 @@ class SQLiteReader:
         rows = self._rows("SELECT result FROM tool_effects WHERE key = ?", (key,))
         return (True, self._json(rows[0][0], f"tool_effects row {key}")) if rows else (False, None)
 
+    def effect_intent(self, key: str) -> str | None:
+        """The owner of a started side-effecting call that has no recorded outcome, else None."""
+        rows = self._rows("SELECT owner FROM effect_intents WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
     def attempts(self, run_id: str) -> list[dict[str, Any]]:
         """A run's attempts in order."""
         rows = self._rows("SELECT run_id, attempt, task_id, worker_id, status, started_at, ended_at, error"

@@ -10,6 +10,7 @@ __all__ = [
     "AuditEntry",
     "CatalogEntry",
     "Checkpoint",
+    "EffectIntent",
     "Event",
     "QueueEvent",
     "Record",
@@ -109,6 +110,20 @@ class ToolEffect:
 
 
 @dataclass(frozen=True, slots=True)
+class EffectIntent:
+    """A side-effecting tool call about to run; key = its idempotency key. `owner` is the journal that runs it.
+
+    Recorded (durably) before the call, removed when the call's `ToolEffect` is recorded: an intent
+    without an effect is a call whose process died during it, so its outcome is unknown.
+    """
+
+    key: str
+    run_id: str
+    owner: str
+    ts: str
+
+
+@dataclass(frozen=True, slots=True)
 class ApiKey:
     """An API key, stored as a hash with a visible prefix; key `id`."""
 
@@ -163,5 +178,5 @@ class CatalogEntry:
     ts: str
 
 
-Record = (Event | Checkpoint | RunAttempt | WorkerHeartbeat | QueueEvent | ToolEffect | ApiKey | AuditEntry
-          | SessionItem | CatalogEntry)
+Record = (Event | Checkpoint | RunAttempt | WorkerHeartbeat | QueueEvent | ToolEffect | EffectIntent | ApiKey
+          | AuditEntry | SessionItem | CatalogEntry)

@@ -147,6 +147,9 @@ class RedisLayout:
     def effect(self, key: str) -> str:
         return f"{self.p}:effect:{key}"
 
+    def intent(self, key: str) -> str:
+        return f"{self.p}:effect-intent:{key}"
+
     def attempts(self, run_id: str) -> str:
         return f"{self.p}:attempts:{run_id}"
 

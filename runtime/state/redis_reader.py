@@ -183,6 +183,12 @@ class RedisReader:
             value = self.client.get(self.layout.effect(key))
         return (True, json.loads(value)["result"]) if value is not None else (False, None)
 
+    def effect_intent(self, key: str) -> str | None:
+        """The owner of a started side-effecting call that has no recorded outcome, else None."""
+        with redis_errors(self.where):
+            value = self.client.get(self.layout.intent(key))
+        return value.decode() if isinstance(value, bytes) else value
+
     def attempts(self, run_id: str) -> list[dict[str, Any]]:
         """A run's attempts in order."""
         return self._hash_values(self.layout.attempts(run_id), lambda a: a["attempt"])

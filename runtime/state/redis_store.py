@@ -45,6 +45,7 @@ from agentstage.runtime.state.records import (
     AuditEntry,
     CatalogEntry,
     Checkpoint,
+    EffectIntent,
     Event,
     QueueEvent,
     Record,
@@ -63,8 +64,8 @@ from agentstage.runtime.state.redis_layout import (
 
 __all__ = ["RedisWriter"]
 
-_KINDS = (Event, Checkpoint, RunAttempt, WorkerHeartbeat, QueueEvent, ToolEffect, ApiKey, AuditEntry, SessionItem,
-          CatalogEntry)
+_KINDS = (Event, Checkpoint, RunAttempt, WorkerHeartbeat, QueueEvent, ToolEffect, EffectIntent, ApiKey, AuditEntry,
+          SessionItem, CatalogEntry)
 
 
 class RedisWriter:
@@ -142,6 +143,8 @@ class RedisWriter:
                 probes.append((f"attempt:{r.run_id}:{r.attempt}", ("hget", lay.attempts(r.run_id), r.attempt)))
             elif isinstance(r, WorkerHeartbeat):
                 probes.append((f"worker:{r.worker_id}", ("get", lay.worker(r.worker_id))))
+            elif isinstance(r, EffectIntent):
+                probes.append((f"effect:{r.key}", ("get", lay.effect(r.key))))
             elif isinstance(r, ApiKey):
                 probes.append((f"apikey:{r.id}", ("get", lay.api_key(r.id))))
             elif isinstance(r, CatalogEntry):
@@ -206,7 +209,11 @@ class RedisWriter:
                 plain.append(("hsetnx", (lay.queue(r.task_id), f"{r.attempt}|{r.kind}", dumps(dataclasses.asdict(r)))))
             elif isinstance(r, ToolEffect):
                 value = dumps({"run_id": r.run_id, "tool": r.tool, "result": r.result, "created_at": r.ts})
-                plain.append(("setnx", (lay.effect(r.key), value)))
+                plain += [("setnx", (lay.effect(r.key), value)), ("delete", (lay.intent(r.key),))]
+            elif isinstance(r, EffectIntent):
+                # NOTE: an intent never outlives its effect; a started call is not restarted by a late intent
+                if state.get(f"effect:{r.key}") is None:
+                    plain.append(("setnx", (lay.intent(r.key), r.owner)))
             elif isinstance(r, ApiKey):
                 key = f"apikey:{r.id}"
                 state[key] = dumps(merge_api_key(_loads(state.get(key)), dataclasses.asdict(r)))

@@ -166,6 +166,15 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (kind, name)
     ) WITHOUT ROWID;
     """,
+    """
+    CREATE TABLE effect_intents (
+        key TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        started_at TEXT NOT NULL
+    );
+    CREATE INDEX effect_intents_run ON effect_intents(run_id);
+    """,
 )
 
 

@@ -21,6 +21,7 @@ from agentstage.runtime.state.records import (
     AuditEntry,
     CatalogEntry,
     Checkpoint,
+    EffectIntent,
     Event,
     QueueEvent,
     Record,
@@ -288,6 +289,15 @@ class SQLiteWriter:
             "INSERT INTO tool_effects(key, run_id, tool, result, created_at) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
             (t.key, t.run_id, t.tool, json.dumps(t.result, default=str), t.ts),
         )
+        cursor.execute("DELETE FROM effect_intents WHERE key = ?", (t.key,))
+        return False
+
+    def _intent(self, cursor: apsw.Cursor, i: EffectIntent) -> bool:
+        cursor.execute(
+            "INSERT INTO effect_intents(key, run_id, owner, started_at) SELECT ?, ?, ?, ?"
+            " WHERE NOT EXISTS (SELECT 1 FROM tool_effects WHERE key = ?) ON CONFLICT DO NOTHING",
+            (i.key, i.run_id, i.owner, i.ts, i.key),
+        )
         return False
 
     def _api_key(self, cursor: apsw.Cursor, k: ApiKey) -> bool:
@@ -342,6 +352,7 @@ _HANDLERS = {
     WorkerHeartbeat: SQLiteWriter._heartbeat,
     QueueEvent: SQLiteWriter._queue_event,
     ToolEffect: SQLiteWriter._effect,
+    EffectIntent: SQLiteWriter._intent,
     ApiKey: SQLiteWriter._api_key,
     AuditEntry: SQLiteWriter._audit,
     SessionItem: SQLiteWriter._session_item,

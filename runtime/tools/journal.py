@@ -1,4 +1,10 @@
-"""The effect journal interface: completed side-effecting tool calls by idempotency key."""
+"""The effect journal interface: side-effecting tool calls by idempotency key, at most once.
+
+`lookup` is called right before a side-effecting call runs and marks it started (an intent);
+`record` stores its outcome. A call that was started by another process and has no outcome (that
+process died during the call) is never run again: `lookup` answers it as done with `INTERRUPTED`,
+so the model is told the outcome is unknown.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,10 @@ from typing import Any, Protocol
 
 from agentstage.runtime.state.records import ToolEffect
 
-__all__ = ["EffectJournal", "effect_key"]
+__all__ = ["INTERRUPTED", "EffectJournal", "effect_key", "run_of_key"]
+
+INTERRUPTED = ("outcome unknown: an earlier attempt was interrupted during this side-effecting call,"
+               " so it is not repeated")
 
 
 def effect_key(run_id: str, step: int, tool_call_id: str) -> str:
@@ -14,11 +23,18 @@ def effect_key(run_id: str, step: int, tool_call_id: str) -> str:
     return f"{run_id}:{step}:{tool_call_id}"
 
 
+def run_of_key(key: str) -> str:
+    """The run id inside an idempotency key made by `effect_key`."""
+    return key.rsplit(":", 2)[0]
+
+
 class EffectJournal(Protocol):
     """Where side-effecting tool calls are recorded so a retried run does not repeat them."""
 
     def lookup(self, key: str) -> tuple[bool, Any]:
-        """`(True, result)` when the call with this key completed before, else `(False, None)`."""
+        """Call right before running the call: `(True, result)` when it must not run (it completed
+        before, or an interrupted attempt started it: result `{"error": INTERRUPTED}`); else
+        `(False, None)`, and the call is durably marked started by this journal."""
 
     def record(self, effect: ToolEffect) -> None:
         """Record a completed call; returns only once the record is durable."""

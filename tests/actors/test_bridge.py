@@ -68,3 +68,57 @@ def test_reader_redelivers_own_pending_entries_once_at_start(redis_url):
     finally:
         reader.stop()
     assert got == [(True, [Cancel("r1")]), (False, [Cancel("r2")])]
+
+
+def test_reader_dead_letters_every_kind_of_poison_on_first_sight_and_keeps_reading(redis_url):
+    layout = StreamLayout("p")
+    client = redis.Redis.from_url(redis_url)
+    got: list = []
+    reader = StreamReader(redis_url, layout, (layout.tasks,), "g", "c", lambda entries, _: got.extend(entries),
+                          lambda: 10, max_bytes=300_000)
+    reader.start()
+    try:
+        assert reader.ready.wait(10)
+        client.xadd(layout.tasks, {"m": b"[" * 100_000 + b"]" * 100_000})
+        client.xadd(layout.tasks, {"other": b"x"})
+        client.xadd(layout.tasks, {"m": b""})
+        client.xadd(layout.tasks, {"m": b" " * 300_001})
+        client.xadd(layout.tasks, {"m": b'{"type": "cancel", "v": 7, "body": {"run_id": "r"}}'})
+        client.xadd(layout.tasks, {"m": to_wire(Cancel("after"))})
+        wait_for(lambda: got)
+        dead = wait_for(lambda: len(client.xrange(layout.dlq)) == 5 and client.xrange(layout.dlq))
+        client.xadd(layout.tasks, {"m": to_wire(Cancel("later"))})
+        wait_for(lambda: len(got) == 2)
+        assert reader.is_alive()
+    finally:
+        reader.stop()
+    assert [e.message for e in got] == [Cancel("after"), Cancel("later")]
+    reasons = [fields[b"reason"].decode() for _, fields in dead]
+    assert "nested too deeply" in reasons[0]
+    assert "missing or empty" in reasons[1] and "missing or empty" in reasons[2]
+    assert "larger than the limit" in reasons[3]
+    assert "newer than supported" in reasons[4]
+    assert dead[0][1][b"m"] == b"[" * 100_000 + b"]" * 100_000
+    assert client.xpending(layout.tasks, "g")["pending"] == 2
+
+
+def test_reader_survives_a_refused_read_and_resumes_when_the_stream_is_back(redis_url):
+    layout = StreamLayout("p")
+    client = redis.Redis.from_url(redis_url)
+    got: list = []
+    reader = StreamReader(redis_url, layout, (layout.control,), "g", "c", lambda entries, _: got.extend(entries),
+                          lambda: 10, block_ms=100)
+    reader.start()
+    try:
+        assert reader.ready.wait(10)
+        client.delete(layout.control)
+        client.set(layout.control, "not a stream")
+        wait_for(lambda: not reader.ready.is_set())
+        client.delete(layout.control)
+        assert reader.ready.wait(30)
+        client.xadd(layout.control, {"m": to_wire(Cancel("r1"))})
+        wait_for(lambda: got)
+        assert reader.is_alive()
+    finally:
+        reader.stop()
+    assert [e.message for e in got] == [Cancel("r1")]

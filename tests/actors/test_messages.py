@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from agentstage.actors.messages import RunAgent, RunResult, from_wire, message_types, to_wire
+from agentstage.actors.messages import MAX_DEPTH, RunAgent, RunResult, from_wire, message_types, to_wire
 from agentstage.runtime.errors import DecodeError
 from agentstage.runtime.llm.types import ChatMessage, ToolCall, Usage
 
@@ -59,3 +59,45 @@ def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
     envelope = json.loads(to_wire(sample_run_agent()))
     envelope["body"]["added_later"] = {"x": 1}
     assert from_wire(json.dumps(envelope)) == sample_run_agent()
+
+
+def test_deeply_nested_brackets_are_a_decode_error_not_a_recursion_error() -> None:
+    payload = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(DecodeError) as caught:
+        from_wire(payload)
+    assert caught.value.field == "$"
+
+
+def test_nesting_past_the_depth_limit_inside_a_valid_message_is_refused() -> None:
+    envelope = json.loads(to_wire(sample_run_agent()))
+    deep: dict = {}
+    for _ in range(MAX_DEPTH):
+        deep = {"x": deep}
+    envelope["body"]["metadata"] = deep
+    with pytest.raises(DecodeError, match="deeper than"):
+        from_wire(json.dumps(envelope))
+
+
+def test_nesting_within_the_limit_decodes() -> None:
+    envelope = json.loads(to_wire(sample_run_agent()))
+    envelope["body"]["metadata"] = {"list": [[i] for i in range(MAX_DEPTH * 2)]}
+    assert from_wire(json.dumps(envelope)).metadata["list"][-1] == [MAX_DEPTH * 2 - 1]
+
+
+def test_entry_larger_than_the_limit_is_refused_before_parsing() -> None:
+    payload = to_wire(sample_run_agent())
+    assert from_wire(payload, len(payload)) == sample_run_agent()
+    with pytest.raises(DecodeError, match="larger than the limit"):
+        from_wire(payload, len(payload) - 1)
+
+
+@pytest.mark.parametrize("payload", [b"\xff\xfe\x00", b"", "\u2603", b'{"type": "run_agent", "v": 1}',
+                                     b'{"type": "cancel", "v": 1, "body": {"run_id": "r", "reason": "\\udc80"}}',
+                                     '{"type": "cancel", "v": 1, "body": {"run_id": "\udc80"}}'])
+def test_odd_payloads_raise_only_decode_errors(payload) -> None:
+    with pytest.raises(DecodeError):
+        from_wire(payload)
+
+
+def test_escaped_surrogate_pairs_are_valid_text() -> None:
+    assert from_wire(b'{"type": "cancel", "v": 1, "body": {"run_id": "\\ud83d\\ude00"}}').run_id == "\U0001f600"

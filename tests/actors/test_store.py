@@ -6,11 +6,12 @@ import pykka
 import pytest
 
 from agentstage.actors.observer import ObserverActor, Subscribe, Subscription
-from agentstage.actors.store import StoreActor, Write
+from agentstage.actors.store import StoreActor, StoreJournal, Write
 from agentstage.actors.supervision import Slot
 from agentstage.runtime.state.reader import SQLiteReader
-from agentstage.runtime.state.records import Event
+from agentstage.runtime.state.records import Event, ToolEffect
 from agentstage.runtime.state.sqlite import SQLiteWriter
+from agentstage.runtime.tools.journal import INTERRUPTED
 
 
 @pytest.fixture
@@ -66,3 +67,34 @@ def test_subscribers_see_events_only_after_they_are_durable(store) -> None:
     assert [e["seq"] for e in reader.events("r1")] == [1, 2]
     slot.tell(Write((event("r1", 1),)))
     assert subscription.get(timeout=0.3) is None, "a replayed event is not published twice"
+
+
+def _journals(tmp_path: Path, store) -> tuple[StoreJournal, StoreJournal, SQLiteReader]:
+    slot, _, reader = store
+    return StoreJournal(slot, lambda: reader), StoreJournal(slot, lambda: reader), reader
+
+
+def test_journal_marks_a_call_started_before_it_runs_and_clears_the_mark_with_its_outcome(tmp_path, store) -> None:
+    first, _, reader = _journals(tmp_path, store)
+    assert first.lookup("run-1:1:c1") == (False, None)
+    assert reader.effect_intent("run-1:1:c1") == first.owner
+    assert first.lookup("run-1:1:c1") == (False, None)
+    first.record(ToolEffect("run-1:1:c1", "run-1", "mail", {"sent": True}, "2026-01-01T00:00:00.000Z"))
+    assert reader.effect_intent("run-1:1:c1") is None
+    assert first.lookup("run-1:1:c1") == (True, {"sent": True})
+
+
+def test_a_call_started_by_another_journal_without_an_outcome_is_never_repeated(tmp_path, store) -> None:
+    died, resumed, reader = _journals(tmp_path, store)
+    assert died.lookup("run-1:1:c1") == (False, None)
+    assert resumed.lookup("run-1:1:c1") == (True, {"error": INTERRUPTED})
+    assert reader.tool_effect("run-1:1:c1") == (True, {"error": INTERRUPTED})
+    assert reader.effect_intent("run-1:1:c1") is None
+    assert died.lookup("run-1:1:c1") == (True, {"error": INTERRUPTED})
+
+
+def test_a_completed_call_is_replayed_to_any_journal(tmp_path, store) -> None:
+    first, other, _ = _journals(tmp_path, store)
+    first.lookup("run-1:2:c9")
+    first.record(ToolEffect("run-1:2:c9", "run-1", "mail", {"sent": 1}, "2026-01-01T00:00:00.000Z"))
+    assert other.lookup("run-1:2:c9") == (True, {"sent": 1})

@@ -77,3 +77,25 @@ def test_heartbeat_lists_the_worker(tmp_path, redis_url):
             assert (row["worker_id"], row["concurrency"], row["alive"]) == ("w9", 3, True)
         [row] = ops.workers()
     assert (row["status"], row["alive"]) == ("stopped", False)
+
+
+def test_poison_task_entries_are_dead_lettered_and_the_worker_keeps_working(tmp_path, redis_url):
+    import redis
+
+    from agentstage.runtime.streams import StreamLayout
+
+    config = distributed_config(tmp_path, redis_url)
+    layout = StreamLayout(config.stream_prefix)
+    client = redis.Redis.from_url(redis_url)
+    with coordinator(config), worker(config) as node, RuntimeOps(config) as ops:
+        client.xadd(layout.tasks, {"m": b"[" * 100_000 + b"]" * 100_000})
+        client.xadd(layout.tasks, {"m": b""})
+        client.xadd(layout.tasks, {"note": b"no m field"})
+        dead = wait_for(lambda: len(client.xrange(layout.dlq)) == 3 and client.xrange(layout.dlq))
+        run_id = ops.enqueue("what is 2 + 2")["run_id"]
+        outcome = ops.wait(run_id, 30)
+        assert node.reader.is_alive()
+    assert outcome["status"] == "completed"
+    assert [fields[b"stream"].decode() for _, fields in dead] == [layout.tasks] * 3
+    assert "nested too deeply" in dead[0][1][b"reason"].decode()
+    assert client.xpending(layout.tasks, "workers")["pending"] == 0

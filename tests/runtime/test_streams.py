@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import redis
 
-from agentstage.runtime.streams import StreamLayout, apply_ops, dlq_fields, ensure_group, read_group, retry_delay, trim_consumed
+from agentstage.runtime.streams import (
+    StreamLayout,
+    apply_ops,
+    autoclaim,
+    dlq_fields,
+    ensure_group,
+    read_group,
+    retry_delay,
+    trim_consumed,
+)
 
 
 def test_ensure_group_creates_the_stream_and_tolerates_busygroup(redis_url):
@@ -53,3 +62,30 @@ def test_retry_delay_doubles_up_to_the_cap_with_jitter_taken_off():
     assert retry_delay(3, 1.0, 60.0, 0.0) == 4.0
     assert retry_delay(30, 1.0, 60.0, 0.0) == 60.0
     assert all(3.0 <= retry_delay(3, 1.0, 60.0, 0.25) <= 4.0 for _ in range(100))
+
+
+def test_autoclaim_creates_a_missing_group_instead_of_raising(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    assert autoclaim(client, "s", "g", "reaper", 0, "0-0", 10) == ("0-0", [])
+    assert client.xinfo_groups("s")[0]["name"] == b"g"
+    client.xadd("s", {"m": b"x"})
+    client.xadd("s", {"other": b"y"})
+    read_group(client, "g", "ghost", {"s": ">"}, 10, None)
+    following, claimed = autoclaim(client, "s", "g", "reaper", 0, "0-0", 10)
+    assert following == "0-0" and [payload for _, payload in claimed] == [b"x", b""]
+
+
+def test_trim_of_a_stream_that_does_not_exist_yet_is_a_no_op(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    trim_consumed(client, "missing", "g")
+    assert not client.exists("missing")
+
+
+def test_read_group_tells_a_deleted_pending_entry_from_one_without_payload(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    ensure_group(client, "s", "g")
+    gone = client.xadd("s", {"m": b"x"})
+    client.xadd("s", {"other": b"y"})
+    read_group(client, "g", "c", {"s": ">"}, 10, None)
+    client.xdel("s", gone)
+    assert [payload for _, _, payload in read_group(client, "g", "c", {"s": "0"}, 10, None)] == [None, b""]

@@ -13,6 +13,7 @@ from agentstage.runtime.state.factory import StateBackend
 from agentstage.runtime.state.records import (
     ApiKey,
     AuditEntry,
+    EffectIntent,
     Event,
     QueueEvent,
     RunAttempt,
@@ -178,6 +179,17 @@ def test_tool_effects_are_found_by_idempotency_key(store: Store) -> None:
     store.writer.write([ToolEffect("r1:1:c1", "r1", "mail", {"sent": 2}, ts(2))])
     assert store.reader.tool_effect("r1:1:c1") == (True, {"sent": 1})
     assert store.reader.tool_effect("r1:1:c2") == (False, None)
+
+
+def test_effect_intents_keep_their_first_owner_and_end_with_the_outcome(store: Store) -> None:
+    store.writer.write([EffectIntent("r1:1:c1", "r1", "owner-a", ts(1))])
+    store.writer.write([EffectIntent("r1:1:c1", "r1", "owner-b", ts(2))])
+    assert store.reader.effect_intent("r1:1:c1") == "owner-a"
+    assert store.reader.effect_intent("r1:1:c2") is None
+    store.writer.write([ToolEffect("r1:1:c1", "r1", "mail", {"sent": 1}, ts(3))])
+    assert store.reader.effect_intent("r1:1:c1") is None
+    store.writer.write([EffectIntent("r1:1:c1", "r1", "owner-c", ts(4))])
+    assert store.reader.effect_intent("r1:1:c1") is None
 
 
 def test_attempts_keep_their_end_once_set(store: Store) -> None:
