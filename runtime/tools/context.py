@@ -7,7 +7,6 @@ no tool reads settings or state from a process global.
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,11 +16,7 @@ from urllib.parse import urlsplit
 
 from agentstage.runtime.errors import ToolError
 
-__all__ = ["SessionItems", "ToolContext", "check_host", "sandbox_path"]
-
-BLOCKED_PATHS = ("/etc/passwd", "/etc/shadow", "/etc/sudoers", "~/.ssh", "~/.gnupg", "~/.aws/credentials",
-                 "~/.config/gcloud")
-
+__all__ = ["SessionItems", "ToolContext", "check_host"]
 
 class SessionItems(Protocol):
     """Per-session values kept in the store (memory_store, todo_manager)."""
@@ -54,24 +49,6 @@ class ToolContext:
     @property
     def storage_dir(self) -> Path:
         return self.sandbox / "generated"
-
-
-def sandbox_path(context: ToolContext, tool: str, path: str, *, must_exist: bool = False) -> Path:
-    """Resolve `path` (relative to the sandbox, or absolute inside it); refuse escapes and blocked paths."""
-    if not isinstance(path, str) or not path.strip():
-        raise ToolError(tool, "path is empty")
-    root = context.sandbox
-    root.mkdir(parents=True, exist_ok=True)
-    expanded = Path(os.path.expanduser(path.strip()))
-    candidate = (expanded if expanded.is_absolute() else root / expanded).resolve()
-    for blocked in BLOCKED_PATHS:
-        if str(candidate).startswith(os.path.expanduser(blocked)):
-            raise ToolError(tool, f"path {path!r} is blocked")
-    if candidate != root and root not in candidate.parents:
-        raise ToolError(tool, f"path {path!r} is outside the tool sandbox {root}")
-    if must_exist and not candidate.exists():
-        raise ToolError(tool, f"path {path!r} does not exist")
-    return candidate
 
 
 def check_host(context: ToolContext, tool: str, url: str) -> str:

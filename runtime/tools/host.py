@@ -15,7 +15,8 @@ from typing import Any
 
 from agentstage.runtime.errors import ToolError
 from agentstage.runtime.tools._kit import obj, op_tool, require
-from agentstage.runtime.tools.context import ToolContext, sandbox_path
+from agentstage.runtime.tools.context import ToolContext
+from agentstage.runtime.tools.paths import sandbox_path
 from agentstage.runtime.tools.registry import Tool
 
 __all__ = ["SENSITIVE_NAME", "host_tools"]
