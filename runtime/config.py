@@ -43,9 +43,19 @@ class Config:
     tool_sandbox: str = _setting("", "AGENTSTAGE_TOOL_SANDBOX",
                                  "directory file/code/shell tools are confined to (default: $AGENTSTAGE_HOME/sandbox)")
     tool_allow_hosts: str = _setting("", "AGENTSTAGE_TOOL_ALLOW_HOSTS",
-                                     "hosts http_client/curl/web_scraper may reach: names, *.domain, '*' (public "
-                                     "hosts); loopback/private hosts only when named")
+                                     "hosts network tools may reach (HTTP, DNS, TCP): names or addresses with an "
+                                     "optional :port, *.domain, '*' (public addresses only); loopback/private "
+                                     "addresses only when named")
     tool_shell: bool = _setting(False, "AGENTSTAGE_TOOL_SHELL", "enable the shell_command tool")
+    tool_shell_programs: str = _setting("", "AGENTSTAGE_TOOL_SHELL_PROGRAMS",
+                                        "comma-separated programs shell_command may run (empty: a small read-only "
+                                        "set: cat, grep, head, ls, wc, ...)")
+    credential_file_root: str = _setting("", "AGENTSTAGE_CREDENTIAL_FILE_ROOT",
+                                         "directory file: credential references must lie under "
+                                         "(default: $AGENTSTAGE_HOME/credentials)")
+    credential_env: str = _setting("", "AGENTSTAGE_CREDENTIAL_ENV",
+                                   "comma-separated variable names env: credential references may read; NAME* "
+                                   "allows a prefix (empty: env: references are refused)")
     tool_dir: str = _setting("", "AGENTSTAGE_TOOL_DIR",
                              "custom HTTP tool specs (*.json) loaded at start (default: $AGENTSTAGE_HOME/tools)")
     scripted_rules: str = _setting("", "AGENTSTAGE_SCRIPTED_RULES", "JSON rule table for the scripted provider")
