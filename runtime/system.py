@@ -85,7 +85,7 @@ class System(GraphMethods):
         self.config = config if config is not None else Config.from_env()
         self.tool_context = ToolContext.from_config(self.config, StoreSessionItems(lambda: self.store, self.reader))
         self.tools = tools if tools is not None else builtin_registry(self.tool_context)
-        self.credentials = CredentialResolver(self.config.env)
+        self.credentials = CredentialResolver.from_config(self.config)
         self.catalog = ToolCatalog(self.tools, self.tool_context, self.credentials, self.write, self.reader)
         self._specs = {spec.name: spec for spec in agents}
         self._specs.setdefault("default", AgentSpec.from_config(self.config))
