@@ -11,6 +11,7 @@ The CLI uses exactly this; an application embedding agentstage gets the same beh
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
 from collections.abc import Iterable
@@ -21,7 +22,7 @@ import pykka
 
 from agentstage.actors.agent import AgentActor, StartRun
 from agentstage.actors.messages import RunAgent, RunResult
-from agentstage.actors.observer import ObserverActor, Subscribe, Subscription, Unsubscribe
+from agentstage.actors.observer import AsyncSubscription, ObserverActor, Subscribe, Subscription, Unsubscribe
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.store import StoreActor, StoreJournal, Write
 from agentstage.actors.supervision import Slot
@@ -221,6 +222,18 @@ class System(GraphMethods):
         if self.observer is None:
             raise RuntimeError("System is not started")
         subscription = Subscription(run_id, frozenset(types) if types is not None else None)
+        observer = self.observer
+        subscription._close = lambda: observer.tell(Unsubscribe(subscription))
+        observer.tell(Subscribe(subscription))
+        return subscription
+
+    def subscribe_async(self, run_id: str | None = None, types: Iterable[str] | None = None, *,
+                        bound: int = 10_000) -> AsyncSubscription:
+        """Like `subscribe`, read with `await get()` on the running event loop; ends itself past `bound`."""
+        if self.observer is None:
+            raise RuntimeError("System is not started")
+        subscription = AsyncSubscription(asyncio.get_running_loop(), run_id,
+                                         frozenset(types) if types is not None else None, bound)
         observer = self.observer
         subscription._close = lambda: observer.tell(Unsubscribe(subscription))
         observer.tell(Subscribe(subscription))
