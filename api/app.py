@@ -1,9 +1,10 @@
 """The Falcon app factory: routes, middleware, error handling, the OpenAPI document.
 
     from agentstage.api import create_app
-    app = create_app(system)          # a started System; serve with any WSGI server
+    app = create_app(system)          # a started System; an ASGI app for any ASGI server
 
-`get_app()` builds the System from the environment, for `gunicorn 'agentstage.api.app:get_app()'`.
+`agentstage ui-api` serves it with uvicorn (`agentstage.api.serve`). `get_app()` builds the
+System from the environment, for `uvicorn --factory agentstage.api.app:get_app`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable
 
 import falcon
 
+from agentstage.api.asgi import App
 from agentstage.api.audit import AuditMiddleware
 from agentstage.api.auth import AuthMiddleware
 from agentstage.api.backend import Backend
@@ -124,8 +126,9 @@ def create_app(
     local_admin: bool = False,
     login_tokens: Iterable[str] = (),
     ops: RuntimeOps | None = None,
-) -> falcon.App:
-    """A WSGI app serving the DevUI API over a started `system`.
+) -> App:
+    """An ASGI app (`falcon.asgi.App`) serving the DevUI API over a started `system`; `app.backend` is
+    what its resources share (`app.backend.close()` ends its streams and its thread pool).
 
     Args:
         system: the runtime (reads go to its state file, writes through its store actor).
@@ -143,7 +146,8 @@ def create_app(
                                 AuthMiddleware(backend, local_admin=local_admin), AuditMiddleware(backend)]
     if origins:
         middleware.insert(0, falcon.CORSMiddleware(allow_origins=origins, expose_headers=["X-Request-ID"]))
-    app = falcon.App(middleware=middleware)
+    app = App(middleware=middleware)
+    app.backend = backend
     app.req_options.strip_url_path_trailing_slash = True
     install_error_handling(app)
     resources = _routes(backend, ops)
@@ -156,7 +160,7 @@ def create_app(
     return app
 
 
-def get_app() -> falcon.App:
+def get_app() -> App:
     """The app over a System built from the environment (started now, stopped at exit)."""
     system = System(Config.from_env()).start()
     atexit.register(system.stop)

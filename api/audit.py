@@ -8,7 +8,7 @@ Rows carry no secrets: no request bodies, no keys.
 
 from __future__ import annotations
 
-import falcon
+import falcon.asgi
 from loguru import logger
 
 from agentstage.api.backend import Backend
@@ -24,8 +24,8 @@ class AuditMiddleware:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
-    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object,
-                         req_succeeded: bool) -> None:
+    async def process_response(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, resource: object,
+                               req_succeeded: bool) -> None:
         if resource is None or getattr(req.context, "audited", False):
             return
         status = resp.status_code

@@ -14,6 +14,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import falcon
+import falcon.asgi
 
 from agentstage.api.backend import Backend, Principal
 from agentstage.api.rbac import PUBLIC, allows, required_role
@@ -74,7 +75,8 @@ class AuthMiddleware:
         self.backend = backend
         self.local_admin = local_admin
 
-    def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: object, params: dict) -> None:
+    async def process_resource(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, resource: object,
+                               params: dict) -> None:
         if resource is None or not hasattr(resource, "on_" + req.method.lower()):
             return
         required = required_role(req.method, req.uri_template)
@@ -84,7 +86,7 @@ class AuthMiddleware:
             req.context.deny_reason = "key in query string"
             raise falcon.HTTPBadRequest(title="API key in the query string",
                                         description="send the key in an Authorization: Bearer or X-API-Key header")
-        principal = self._authenticate(req)
+        principal = await self._authenticate(req)
         req.context.principal = principal
         if required is None:
             req.context.deny_reason = "route has no role declaration"
@@ -93,7 +95,7 @@ class AuthMiddleware:
             req.context.deny_reason = f"requires {required}"
             raise falcon.HTTPForbidden(title="Forbidden", description=f"insufficient role: requires {required}")
 
-    def _authenticate(self, req: falcon.Request) -> Principal:
+    async def _authenticate(self, req: falcon.asgi.Request) -> Principal:
         secret = _presented_key(req)
         if secret is None:
             if self.local_admin and _is_loopback(req.remote_addr):
@@ -101,12 +103,10 @@ class AuthMiddleware:
             req.context.deny_reason = "missing key"
             raise falcon.HTTPUnauthorized(title="Unauthorized", description="an API key is required",
                                           challenges=['Bearer realm="agentstage"'])
-        key, reason = check_key(self.backend.reader(), secret)
+        key, reason, key_id = await self.backend.read(lambda reader: _lookup(reader, secret))
         if key is None:
             req.context.deny_reason = f"{reason} key"
-            if reason != "invalid":
-                candidates = self.backend.reader().api_keys_with_prefix(secret[:_PREFIX_LEN])
-                req.context.key_id = candidates[0].id if candidates else None
+            req.context.key_id = key_id
             raise falcon.HTTPUnauthorized(title="Unauthorized", description=f"the API key is {reason}",
                                           challenges=['Bearer realm="agentstage"'])
         self._touch(key)
@@ -119,7 +119,16 @@ class AuthMiddleware:
                                               key.expires_at, key.revoked_at, last_used_at=utc_now())])
 
 
-def _presented_key(req: falcon.Request) -> str | None:
+def _lookup(reader: AdminReader, secret: str) -> tuple[ApiKey | None, str, str | None]:
+    """`check_key` plus the id of an expired or revoked key (for the audit row)."""
+    key, reason = check_key(reader, secret)
+    if key is not None or reason == "invalid":
+        return key, reason, None
+    candidates = reader.api_keys_with_prefix(secret[:_PREFIX_LEN])
+    return None, reason, candidates[0].id if candidates else None
+
+
+def _presented_key(req: falcon.asgi.Request) -> str | None:
     header = req.get_header("Authorization")
     if header:
         scheme, _, value = header.partition(" ")

@@ -1,15 +1,25 @@
-"""What the resources talk to: the System facade, per-thread store readers, audited writes."""
+"""What the resources talk to: the System facade, store readers on a bounded thread pool, audited writes.
+
+The API runs on one asyncio event loop; every call that blocks (a store read, a write that waits
+until it is durable, a Redis operation) goes through `call`/`read`, which run it on a pool of
+`api_threads` threads, so no connection or event stream ever holds a thread while it waits.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import hmac
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import falcon
 
+from agentstage.api.limits import StreamLimits
 from agentstage.runtime import Config, System
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.distributed.ops import RuntimeOps
@@ -18,6 +28,8 @@ from agentstage.runtime.state.admin import AdminReader
 from agentstage.runtime.state.records import Record
 
 __all__ = ["Backend", "Principal"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +43,7 @@ class Principal:
 
 class Backend:
     """The running System (and the distributed runtime's `ops`, when used) plus what the API adds:
-    readers per request thread and audited writes."""
+    a bounded pool for blocking calls with a reader per pool thread, audited writes, live streams."""
 
     def __init__(self, system: System, config: Config | None = None, ops: RuntimeOps | None = None) -> None:
         if not system.running:
@@ -39,13 +51,25 @@ class Backend:
         self.system = system
         self.config = config if config is not None else system.config
         self.ops = ops
+        self.streams = StreamLimits(self.config.api_streams_per_key, self.config.api_streams_total)
+        self._pool = ThreadPoolExecutor(max_workers=max(2, self.config.api_threads), thread_name_prefix="api")
         self._local = threading.local()
         self._readers: list[AdminReader] = []
         self._lock = threading.Lock()
         self.login_tokens: set[str] = set()
 
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`fn(*args, **kwargs)` on the pool (with the caller's context variables); awaits its result."""
+        context = contextvars.copy_context()
+        bound = functools.partial(fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, context.run, bound)
+
+    async def read(self, fn: Callable[[AdminReader], T]) -> T:
+        """`fn(reader)` on the pool, with that pool thread's read-only connection."""
+        return await self.call(lambda: fn(self.reader()))
+
     def reader(self) -> AdminReader:
-        """A read-only connection of the calling thread (opened on first use)."""
+        """A read-only connection of the calling thread (opened on first use); call it on the pool only."""
         reader = getattr(self._local, "reader", None)
         if reader is None:
             reader = AdminReader(self.system.config.state_path)
@@ -63,12 +87,13 @@ class Backend:
         return match is not None
 
     def close(self) -> None:
-        """Close every reader opened by request threads."""
+        """End live streams, wait for the pool's calls, and close the readers they opened."""
+        self.streams.end_all()
+        self._pool.shutdown(wait=True, cancel_futures=True)
         with self._lock:
             readers, self._readers = self._readers, []
         for reader in readers:
             reader.close()
-        self._local = threading.local()
 
     def audit_entry(self, req: falcon.Request, action: str, target: str, outcome: str,
                     detail: dict[str, Any] | None = None) -> AuditEntry:
@@ -82,11 +107,11 @@ class Backend:
             detail=detail or {},
         )
 
-    def commit(self, req: falcon.Request, action: str, target: str, records: Iterable[Record] = (),
-               detail: dict[str, Any] | None = None) -> None:
+    async def commit(self, req: falcon.Request, action: str, target: str, records: Iterable[Record] = (),
+                     detail: dict[str, Any] | None = None) -> None:
         """Write a mutation's records and its audit row in one transaction; returns once durable."""
         entry = self.audit_entry(req, action, target, "ok", detail)
-        self.system.write((*records, entry))
+        await self.call(self.system.write, (*records, entry))
         req.context.audited = True
 
     def record_async(self, records: Iterable[Record]) -> None:

@@ -2,6 +2,7 @@
 
 Validation failures are 422 naming each field, unknown ids 404, malformed JSON stays Falcon's
 400, and anything unexpected is logged with the request id and answered with a bare 500.
+Handlers are coroutines, as the ASGI app requires.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ class FieldError(falcon.HTTPError):
     """An HTTP error that names the offending fields."""
 
     def __init__(self, status: str | int, *, title: str, description: str = "",
-                 errors: dict[str, Any] | None = None) -> None:
-        super().__init__(status, title=title, description=description)
+                 errors: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status, title=title, description=description, headers=headers)
         self.errors = errors or {}
 
 
@@ -34,30 +35,31 @@ def _serialize(req: falcon.Request, resp: falcon.Response, exc: falcon.HTTPError
                   "errors": getattr(exc, "errors", {}) or {}}
 
 
-def _validation(req: falcon.Request, resp: falcon.Response, exc: marshmallow.ValidationError, params: dict) -> None:
+async def _validation(req: falcon.Request, resp: falcon.Response, exc: marshmallow.ValidationError,
+                      params: dict) -> None:
     messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
     raise FieldError(422, title="Invalid request", description="some fields are invalid", errors=messages)
 
 
-def _not_found(req: falcon.Request, resp: falcon.Response, exc: NotFound, params: dict) -> None:
+async def _not_found(req: falcon.Request, resp: falcon.Response, exc: NotFound, params: dict) -> None:
     raise FieldError(404, title="Not found", description=f"unknown {exc.kind}: {exc.key}")
 
 
-def _definition(req: falcon.Request, resp: falcon.Response, exc: DefinitionError, params: dict) -> None:
+async def _definition(req: falcon.Request, resp: falcon.Response, exc: DefinitionError, params: dict) -> None:
     raise FieldError(422, title="Invalid definition", description=str(exc), errors={exc.field: [exc.reason]})
 
 
-def _conflict(req: falcon.Request, resp: falcon.Response, exc: Conflict, params: dict) -> None:
+async def _conflict(req: falcon.Request, resp: falcon.Response, exc: Conflict, params: dict) -> None:
     raise FieldError(409, title="Conflict", description=str(exc), errors={"name": [str(exc)]})
 
 
-def _store(req: falcon.Request, resp: falcon.Response, exc: StoreError, params: dict) -> None:
+async def _store(req: falcon.Request, resp: falcon.Response, exc: StoreError, params: dict) -> None:
     logger.error("store error on {} {} (request {}): {}", req.method, req.path,
                  getattr(req.context, "request_id", ""), exc.reason)
     raise falcon.HTTPServiceUnavailable(title="Store unavailable", description="the state store cannot be used now")
 
 
-def _unexpected(req: falcon.Request, resp: falcon.Response, exc: Exception, params: dict) -> None:
+async def _unexpected(req: falcon.Request, resp: falcon.Response, exc: Exception, params: dict) -> None:
     if isinstance(exc, falcon.HTTPError):
         raise exc
     logger.opt(exception=exc).error("unhandled error on {} {} (request {})", req.method, req.path,

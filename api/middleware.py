@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import falcon
+import falcon.asgi
 
 from agentstage.runtime.clock import new_id
 
@@ -16,12 +17,12 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 class RequestIdMiddleware:
     """Takes a sane incoming `X-Request-ID` or makes one; echoes it on the response."""
 
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def process_request(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         incoming = req.get_header("X-Request-ID")
         req.context.request_id = incoming if incoming and _SAFE_ID.match(incoming) else new_id()
 
-    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object,
-                         req_succeeded: bool) -> None:
+    async def process_response(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, resource: object,
+                               req_succeeded: bool) -> None:
         resp.set_header("X-Request-ID", getattr(req.context, "request_id", ""))
 
 
@@ -31,7 +32,7 @@ class BodyLimitMiddleware:
     def __init__(self, limit: int) -> None:
         self.limit = limit
 
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def process_request(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         length = req.content_length
         if length is not None and length > self.limit:
             raise falcon.HTTPContentTooLarge(title="Body too large",

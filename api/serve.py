@@ -1,23 +1,34 @@
-"""Serving the API with gunicorn: one worker process with threads (gthread), the runtime inside it.
+"""Serving the API with uvicorn: one process, one event loop, the runtime inside it.
 
-One worker, because the runtime's live event subscriptions (SSE) live in the process that runs
-the System; threads, because each open event stream holds one while it waits. gthread keeps
-the worker's heartbeat to the arbiter independent of long streams (sync workers die at 30 s).
+The app is Falcon's ASGI app; blocking store and Redis calls run on the backend's bounded pool,
+so open connections and live event streams cost a socket and a coroutine, not a thread. The
+socket is bound here first, so a taken port is a one-line error. Timeouts: a request must
+arrive whole within `api_header_timeout` (`GuardedH11Protocol`), an idle keep-alive connection
+closes after `api_keepalive_timeout`, and past `api_max_connections` uvicorn answers 503.
+SIGTERM or Ctrl-C ends live streams at once, lets answers in progress finish (3 s at most),
+then stops the runtime.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterable
+import asyncio
+import contextlib
+import resource
+import signal
+import socket
+import threading
+from collections.abc import Callable, Generator, Iterable
+from types import FrameType
 from typing import Any
 
-import falcon
-from gunicorn.app.base import BaseApplication
+import uvicorn
 
+from agentstage.api.protocol import guarded_protocol
 from agentstage.runtime import Config, System
-from agentstage.runtime.errors import AgentstageError
 
-__all__ = ["ApiServer", "parse_addr"]
+__all__ = ["ApiServer", "ListenError", "listen", "parse_addr", "uvicorn_server"]
+
+_GRACE = 3
 
 
 def parse_addr(addr: str) -> tuple[str, int]:
@@ -28,60 +39,122 @@ def parse_addr(addr: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-class ApiServer(BaseApplication):
-    """gunicorn serving `create_app` over a System started in the worker process.
+class ListenError(Exception):
+    """The API's address cannot be listened on (taken, not local, not permitted)."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on `host`, `port` (0: a free one); raises ListenError with the reason."""
+    addr = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # NOTE: proto IPPROTO_TCP, so asyncio sets TCP_NODELAY on accepted connections (a response's head and body
+    # are two writes; with Nagle on, the second waits up to 40 ms for the client's delayed ACK).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise ListenError(f"cannot listen on {addr}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server with signal handling that ends live streams and does not re-raise the signal."""
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_exit = on_exit
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().startup(sockets)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        originals = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+        # NOTE: a signal handler may interrupt code holding a lock; end the streams from the loop instead.
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.on_exit)
+
+
+def uvicorn_server(app: Any, config: Config, front: Any = None) -> _Server:
+    """A uvicorn server for `app` (from `create_app`) with the API's timeouts and limits.
+
+    `front` is the ASGI callable uvicorn calls, when something wraps `app` (default: `app`).
+    """
+    settings = uvicorn.Config(
+        front or app, http=guarded_protocol(config.api_header_timeout), ws="none", lifespan="off", interface="asgi3",
+        loop="asyncio", log_config=None, access_log=False, server_header=False, proxy_headers=False,
+        timeout_keep_alive=config.api_keepalive_timeout, limit_concurrency=config.api_max_connections,
+        timeout_graceful_shutdown=_GRACE,
+    )
+    return _Server(settings, on_exit=app.backend.streams.end_all)
+
+
+def _raise_open_files(wanted: int) -> None:
+    """Lift the soft open-file limit towards `wanted` (never above the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+class ApiServer:
+    """The API of `agentstage ui-api` / `ui`: a System, the app over it, uvicorn on `config.ui_addr`.
 
     Args:
-        config: settings (address, threads, state file, provider...).
+        config: settings (address, timeouts, limits, threads, state file, provider...).
         local_admin: loopback requests without a key are admin (`ui --ui-allow-local-admin`).
         login_tokens: one-time admin login tokens (`ui`).
-        on_ready: called in the arbiter once the socket listens.
+        on_ready: called once the socket listens and the runtime runs.
         distributed: enqueue runs on the Redis runtime and serve its operations routes.
     """
 
     def __init__(self, config: Config, *, local_admin: bool = False, login_tokens: Iterable[str] = (),
                  on_ready: Callable[[], None] | None = None, distributed: bool = False) -> None:
-        self.config_ = config
+        self.config = config
         self.distributed = distributed
         self.local_admin = local_admin
         self.login_tokens = tuple(login_tokens)
         self.on_ready = on_ready
-        self.system: System | None = None
-        super().__init__()
 
-    def load_config(self) -> None:
-        host, port = parse_addr(self.config_.ui_addr)
-        settings: dict[str, Any] = {
-            "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-            "workers": 1,
-            "worker_class": "gthread",
-            "threads": max(2, self.config_.api_threads),
-            "graceful_timeout": 5,
-            "keepalive": 5,
-            "control_socket_disable": True,
-            "errorlog": "-",
-            "loglevel": self.config_.log_level.lower(),
-            "worker_exit": self._worker_exit,
-            "when_ready": lambda server: self.on_ready() if self.on_ready else None,
-        }
-        for key, value in settings.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> falcon.App:
+    def run(self) -> None:
+        """Serve until SIGTERM/SIGINT; raises ListenError, or StoreError/ConfigError when the runtime cannot start."""
         from agentstage.api.app import create_app
         from agentstage.runtime.distributed.ops import RuntimeOps
 
+        _raise_open_files(self.config.api_max_connections + 256)
+        sock = listen(*parse_addr(self.config.ui_addr))
         try:
-            self.system = System(self.config_).start()
-        except AgentstageError as exc:
-            print(f"agentstage: {exc}", file=sys.stderr, flush=True)
-            # NOTE: exit status 3 is gunicorn's "worker failed to boot": the arbiter stops, no restart loop.
-            sys.exit(3)
-        ops = RuntimeOps(self.config_) if self.distributed else None
-        return create_app(self.system, self.config_, local_admin=self.local_admin, login_tokens=self.login_tokens,
-                          ops=ops)
-
-    def _worker_exit(self, server: Any, worker: Any) -> None:
-        if self.system is not None:
-            self.system.stop()
-            self.system = None
+            with System(self.config) as system:
+                ops = RuntimeOps(self.config) if self.distributed else None
+                app = create_app(system, self.config, local_admin=self.local_admin, login_tokens=self.login_tokens,
+                                 ops=ops)
+                server = uvicorn_server(app, self.config)
+                if self.on_ready is not None:
+                    self.on_ready()
+                try:
+                    server.run(sockets=[sock])
+                finally:
+                    app.backend.streams.end_all()
+                    if ops is not None:
+                        ops.close()
+                app.backend.close()
+        finally:
+            sock.close()

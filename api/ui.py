@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import falcon
+import falcon.asgi
 
 __all__ = ["STATIC_DIR", "UI_PREFIX", "mount_ui"]
 
@@ -18,11 +19,11 @@ UI_PREFIX = "/ui"
 _ROOT = re.compile(r"^/$")
 
 
-def _to_ui(req: falcon.Request, resp: falcon.Response, **params: object) -> None:
+async def _to_ui(req: falcon.Request, resp: falcon.Response, **params: object) -> None:
     raise falcon.HTTPFound(f"{UI_PREFIX}/")
 
 
-def mount_ui(app: falcon.App) -> None:
+def mount_ui(app: falcon.asgi.App) -> None:
     """Serve the page at `/ui/` (unknown paths under it get `index.html`) and redirect `/` to it."""
     app.add_static_route(UI_PREFIX, str(STATIC_DIR), fallback_filename="index.html")
     app.add_sink(_to_ui, _ROOT)

@@ -43,9 +43,19 @@ class Config:
     tool_sandbox: str = _setting("", "AGENTSTAGE_TOOL_SANDBOX",
                                  "directory file/code/shell tools are confined to (default: $AGENTSTAGE_HOME/sandbox)")
     tool_allow_hosts: str = _setting("", "AGENTSTAGE_TOOL_ALLOW_HOSTS",
-                                     "hosts http_client/curl/web_scraper may reach: names, *.domain, '*' (public "
-                                     "hosts); loopback/private hosts only when named")
+                                     "hosts network tools may reach (HTTP, DNS, TCP): names or addresses with an "
+                                     "optional :port, *.domain, '*' (public addresses only); loopback/private "
+                                     "addresses only when named")
     tool_shell: bool = _setting(False, "AGENTSTAGE_TOOL_SHELL", "enable the shell_command tool")
+    tool_shell_programs: str = _setting("", "AGENTSTAGE_TOOL_SHELL_PROGRAMS",
+                                        "comma-separated programs shell_command may run (empty: a small read-only "
+                                        "set: cat, grep, head, ls, wc, ...)")
+    credential_file_root: str = _setting("", "AGENTSTAGE_CREDENTIAL_FILE_ROOT",
+                                         "directory file: credential references must lie under "
+                                         "(default: $AGENTSTAGE_HOME/credentials)")
+    credential_env: str = _setting("", "AGENTSTAGE_CREDENTIAL_ENV",
+                                   "comma-separated variable names env: credential references may read; NAME* "
+                                   "allows a prefix (empty: env: references are refused)")
     tool_dir: str = _setting("", "AGENTSTAGE_TOOL_DIR",
                              "custom HTTP tool specs (*.json) loaded at start (default: $AGENTSTAGE_HOME/tools)")
     scripted_rules: str = _setting("", "AGENTSTAGE_SCRIPTED_RULES", "JSON rule table for the scripted provider")
@@ -74,7 +84,18 @@ class Config:
     run_timeout: float = _setting(600.0, "AGENTSTAGE_RUN_TIMEOUT", "seconds a blocking run call waits")
     ui_addr: str = _setting("127.0.0.1:7070", "AGENTSTAGE_UI_ADDR", "host:port the HTTP API (ui, ui-api) listens on")
     api_threads: int = _setting(16, "AGENTSTAGE_API_THREADS",
-                                "request threads of the API server (each open event stream holds one)")
+                                "threads of the API server for blocking store reads and writes (no thread per "
+                                "connection or event stream)")
+    api_header_timeout: float = _setting(10.0, "AGENTSTAGE_API_HEADER_TIMEOUT",
+                                         "seconds a client may take to send a whole request (line, headers, body)")
+    api_keepalive_timeout: int = _setting(5, "AGENTSTAGE_API_KEEPALIVE_TIMEOUT",
+                                          "seconds an idle keep-alive connection stays open")
+    api_max_connections: int = _setting(4096, "AGENTSTAGE_API_MAX_CONNECTIONS",
+                                        "open connections past which the API answers 503")
+    api_streams_per_key: int = _setting(32, "AGENTSTAGE_API_STREAMS_PER_KEY",
+                                        "live event streams one API key may hold open (429 past it)")
+    api_streams_total: int = _setting(1024, "AGENTSTAGE_API_STREAMS_TOTAL",
+                                      "live event streams the API process holds open in total (429 past it)")
     api_max_body: int = _setting(1_048_576, "AGENTSTAGE_API_MAX_BODY", "largest accepted API request body, bytes")
     api_cors_origins: str = _setting("", "AGENTSTAGE_API_CORS_ORIGINS",
                                      "comma-separated origins allowed to call the API from a browser (empty: CORS off)")

@@ -11,6 +11,7 @@ The CLI uses exactly this; an application embedding agentstage gets the same beh
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
 import time
@@ -23,7 +24,7 @@ from loguru import logger
 
 from agentstage.actors.agent import AgentActor, CancelRun, StartRun
 from agentstage.actors.messages import RunAgent, RunResult
-from agentstage.actors.observer import ObserverActor, Subscribe, Subscription, Unsubscribe
+from agentstage.actors.observer import AsyncSubscription, ObserverActor, Subscribe, Subscription, Unsubscribe
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.store import StoreActor, StoreJournal, Write
 from agentstage.actors.supervision import Slot
@@ -88,7 +89,7 @@ class System(GraphMethods):
         self.config = config if config is not None else Config.from_env()
         self.tool_context = ToolContext.from_config(self.config, StoreSessionItems(lambda: self.store, self.reader))
         self.tools = tools if tools is not None else builtin_registry(self.tool_context)
-        self.credentials = CredentialResolver(self.config.env)
+        self.credentials = CredentialResolver.from_config(self.config)
         self.catalog = ToolCatalog(self.tools, self.tool_context, self.credentials, self.write, self.reader)
         self._specs = {spec.name: spec for spec in agents}
         self._specs.setdefault("default", AgentSpec.from_config(self.config))
@@ -236,6 +237,18 @@ class System(GraphMethods):
         if self.observer is None:
             raise RuntimeError("System is not started")
         subscription = Subscription(run_id, frozenset(types) if types is not None else None)
+        observer = self.observer
+        subscription._close = lambda: observer.tell(Unsubscribe(subscription))
+        observer.tell(Subscribe(subscription))
+        return subscription
+
+    def subscribe_async(self, run_id: str | None = None, types: Iterable[str] | None = None, *,
+                        bound: int = 10_000) -> AsyncSubscription:
+        """Like `subscribe`, read with `await get()` on the running event loop; ends itself past `bound`."""
+        if self.observer is None:
+            raise RuntimeError("System is not started")
+        subscription = AsyncSubscription(asyncio.get_running_loop(), run_id,
+                                         frozenset(types) if types is not None else None, bound)
         observer = self.observer
         subscription._close = lambda: observer.tell(Unsubscribe(subscription))
         observer.tell(Subscribe(subscription))

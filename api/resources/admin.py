@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import falcon
+import falcon.asgi
 
 from agentstage.api.auth import new_api_key
 from agentstage.api.errors import FieldError
@@ -34,14 +35,15 @@ class KeysResource(Resource):
                    body=ApiKeyCreateSchema, errors=(422,)),
     }
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        dump(resp, ApiKeySchema, self.backend.reader().api_keys(), many=True)
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        dump(resp, ApiKeySchema, await self.backend.read(lambda reader: reader.api_keys()), many=True)
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = load_body(req, ApiKeyCreateSchema)
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        body = await load_body(req, ApiKeyCreateSchema)
         expires = timedelta(seconds=body["expires_in"]) if body["expires_in"] is not None else None
         record, secret = new_api_key(body["role"], body["name"], expires)
-        self.backend.commit(req, "auth.key.create", record.id, [record], {"role": record.role, "name": record.name})
+        await self.backend.commit(req, "auth.key.create", record.id, [record],
+                                  {"role": record.role, "name": record.name})
         created = ApiKeySchema().dump(record)
         dump(resp, ApiKeyCreatedSchema, {**created, "secret": secret}, status=201)
 
@@ -49,11 +51,11 @@ class KeysResource(Resource):
 class KeyResource(Resource):
     OPS = {"DELETE": Op("Revoke an API key (it stays listed, revoked)", "auth", OkSchema, errors=(404,))}
 
-    def on_delete(self, req: falcon.Request, resp: falcon.Response, key_id: str) -> None:
-        key = self.backend.reader().api_key(key_id)
+    async def on_delete(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, key_id: str) -> None:
+        key = await self.backend.read(lambda reader: reader.api_key(key_id))
         revoked = ApiKey(key.id, key.prefix, key.key_hash, key.role, key.name, key.created_at, key.expires_at,
                          key.revoked_at or utc_now(), key.last_used_at)
-        self.backend.commit(req, "auth.key.revoke", key.id, [revoked], {"role": key.role})
+        await self.backend.commit(req, "auth.key.revoke", key.id, [revoked], {"role": key.role})
         dump(resp, OkSchema, {"ok": True})
 
 
@@ -61,12 +63,12 @@ class AuditResource(Resource):
     OPS = {"GET": Op("Audit log, newest first (filters, keyset pagination)", "auth", AuditPageSchema,
                      query=AuditQuery, errors=(422,))}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         q = load_query(req, AuditQuery)
         try:
-            page = self.backend.reader().audit(key_id=q["key_id"], action=q["action"], outcome=q["outcome"],
-                                               since=to_ts(q["since"]), until=to_ts(q["until"]), limit=q["limit"],
-                                               cursor=q["cursor"])
+            page = await self.backend.read(lambda reader: reader.audit(
+                key_id=q["key_id"], action=q["action"], outcome=q["outcome"], since=to_ts(q["since"]),
+                until=to_ts(q["until"]), limit=q["limit"], cursor=q["cursor"]))
         except ValueError:
             raise FieldError(422, title="Invalid request", errors={"cursor": ["malformed cursor"]}) from None
         dump(resp, AuditPageSchema, page)
@@ -75,7 +77,7 @@ class AuditResource(Resource):
 class MeResource(Resource):
     OPS = {"GET": Op("The calling key's id and role", "auth", MeSchema)}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         principal = req.context.principal
         dump(resp, MeSchema, {"key_id": principal.key_id, "role": principal.role, "name": principal.name})
 
@@ -84,12 +86,12 @@ class LoginResource(Resource):
     OPS = {"POST": Op("Exchange the one-time token of `agentstage ui` for a 12-hour admin key", "auth",
                       ApiKeyCreatedSchema, status=201, body=LoginSchema, errors=(401, 422))}
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        token = load_body(req, LoginSchema)["token"]
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        token = (await load_body(req, LoginSchema))["token"]
         if not self.backend.consume_login_token(token):
             req.context.deny_reason = "invalid login token"
             raise falcon.HTTPUnauthorized(title="Unauthorized", description="the login token is invalid or used",
                                           challenges=['Bearer realm="agentstage"'])
         record, secret = new_api_key("admin", "ui login", LOGIN_KEY_LIFETIME)
-        self.backend.commit(req, "auth.login", record.id, [record], {"role": "admin"})
+        await self.backend.commit(req, "auth.login", record.id, [record], {"role": "admin"})
         dump(resp, ApiKeyCreatedSchema, {**ApiKeySchema().dump(record), "secret": secret}, status=201)

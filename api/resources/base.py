@@ -1,4 +1,8 @@
-"""What every resource uses: its OpenAPI operation description and the load/dump helpers."""
+"""What every resource uses: its OpenAPI operation description and the load/dump helpers.
+
+Responders are coroutines on the event loop: they load with a schema, await the backend (whose
+`call`/`read` run blocking work on its pool) and dump with a schema.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import falcon
+import falcon.asgi
 from marshmallow import Schema
 
 from agentstage.api.backend import Backend
@@ -50,7 +55,7 @@ def _schema(cls: type[Schema]) -> Schema:
     return schema
 
 
-def load_query(req: falcon.Request, schema: type[Schema], lists: tuple[str, ...] = ()) -> dict[str, Any]:
+def load_query(req: falcon.asgi.Request, schema: type[Schema], lists: tuple[str, ...] = ()) -> dict[str, Any]:
     """The query string loaded with `schema` (unknown parameters are a 422); `lists` may repeat."""
     params = dict(req.params)
     for name in lists:
@@ -59,16 +64,16 @@ def load_query(req: falcon.Request, schema: type[Schema], lists: tuple[str, ...]
     return _schema(schema).load(params)
 
 
-def load_body(req: falcon.Request, schema: type[Schema]) -> dict[str, Any]:
+async def load_body(req: falcon.asgi.Request, schema: type[Schema]) -> dict[str, Any]:
     """The JSON body loaded with `schema`; a missing body is a 422 naming it."""
-    media = req.get_media(default_when_empty=None)
+    media = await req.get_media(default_when_empty=None)
     if media is None:
         raise FieldError(422, title="Invalid request", description="a JSON body is required",
                          errors={"_schema": ["a JSON body is required"]})
     return _schema(schema).load(media)
 
 
-def dump(resp: falcon.Response, schema: type[Schema], value: Any, *, many: bool = False,
+def dump(resp: falcon.asgi.Response, schema: type[Schema], value: Any, *, many: bool = False,
          status: int = 200) -> None:
     """Set the response body to `value` dumped with `schema`."""
     resp.status = status

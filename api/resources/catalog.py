@@ -6,7 +6,7 @@ the same transaction as the catalog entry.
 
 from __future__ import annotations
 
-import falcon
+import falcon.asgi
 
 from agentstage.api.resources.base import Op, Resource, dump, load_body
 from agentstage.api.schemas.catalog import (
@@ -32,8 +32,8 @@ class _Listing(Resource):
     SCHEMA: type = RegistryToolSchema
     METHOD = "tool_registry"
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        dump(resp, self.SCHEMA, getattr(self.backend.system.catalog, self.METHOD)(), many=True)
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        dump(resp, self.SCHEMA, await self.backend.call(getattr(self.backend.system.catalog, self.METHOD)), many=True)
 
 
 class RegistryResource(_Listing):
@@ -70,14 +70,14 @@ class InstancesResource(Resource):
                    body=InstanceCreateSchema, errors=(409, 422)),
     }
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        dump(resp, InstanceSchema, self.backend.system.catalog.instances(), many=True)
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        dump(resp, InstanceSchema, await self.backend.call(self.backend.system.catalog.instances), many=True)
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = load_body(req, InstanceCreateSchema)
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        body = await load_body(req, InstanceCreateSchema)
         audit = self.backend.audit_entry(req, "tool.instance.create", body["name"], "ok",
                                          {"template": body["template"]})
-        created = self.backend.system.catalog.create_instance(body, audit)
+        created = await self.backend.call(self.backend.system.catalog.create_instance, body, audit)
         req.context.audited = True
         dump(resp, InstanceSchema, created, status=201)
 
@@ -88,16 +88,16 @@ class InstanceResource(Resource):
         "DELETE": Op("Delete a tool instance", "tools", OkSchema, errors=(404,)),
     }
 
-    def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        body = load_body(req, InstanceUpdateSchema)
+    async def on_put(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, name: str) -> None:
+        body = await load_body(req, InstanceUpdateSchema)
         audit = self.backend.audit_entry(req, "tool.instance.update", name, "ok", {"template": body["template"]})
-        updated = self.backend.system.catalog.update_instance(name, body, audit)
+        updated = await self.backend.call(self.backend.system.catalog.update_instance, name, body, audit)
         req.context.audited = True
         dump(resp, InstanceSchema, updated)
 
-    def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        self.backend.system.catalog.delete_instance(name, self.backend.audit_entry(req, "tool.instance.delete",
-                                                                                    name, "ok"))
+    async def on_delete(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, name: str) -> None:
+        audit = self.backend.audit_entry(req, "tool.instance.delete", name, "ok")
+        await self.backend.call(self.backend.system.catalog.delete_instance, name, audit)
         req.context.audited = True
         dump(resp, OkSchema, {"ok": True})
 
@@ -109,14 +109,14 @@ class BindingResource(Resource):
         "DELETE": Op("Remove a workflow tool binding", "workflows", OkSchema, errors=(404,)),
     }
 
-    def on_put(self, req: falcon.Request, resp: falcon.Response, name: str, tool: str) -> None:
+    async def on_put(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, name: str, tool: str) -> None:
         audit = self.backend.audit_entry(req, "workflow.tool.bind", f"{name}/{tool}", "ok")
-        binding = self.backend.system.catalog.bind(name, tool, audit)
+        binding = await self.backend.call(self.backend.system.catalog.bind, name, tool, audit)
         req.context.audited = True
         dump(resp, BindingSchema, binding)
 
-    def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str, tool: str) -> None:
-        self.backend.system.catalog.unbind(name, tool, self.backend.audit_entry(req, "workflow.tool.unbind",
-                                                                                 f"{name}/{tool}", "ok"))
+    async def on_delete(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, name: str, tool: str) -> None:
+        audit = self.backend.audit_entry(req, "workflow.tool.unbind", f"{name}/{tool}", "ok")
+        await self.backend.call(self.backend.system.catalog.unbind, name, tool, audit)
         req.context.audited = True
         dump(resp, OkSchema, {"ok": True})

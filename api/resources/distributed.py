@@ -5,7 +5,7 @@ Registered only when the app is given a `RuntimeOps` (`agentstage ui-api --distr
 
 from __future__ import annotations
 
-import falcon
+import falcon.asgi
 
 from agentstage.api.errors import FieldError
 from agentstage.api.resources.base import Op, Resource, dump, load_body, load_query
@@ -41,16 +41,16 @@ class LiveWorkersResource(_OpsResource):
     OPS = {"GET": Op("Workers with their last heartbeat and whether they are alive", "runtime", LiveWorkerSchema,
                      many=True, errors=(503,))}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        dump(resp, LiveWorkerSchema, self.ops.workers(), many=True)
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        dump(resp, LiveWorkerSchema, await self.backend.call(self.ops.workers), many=True)
 
 
 class QueuesResource(_OpsResource):
     OPS = {"GET": Op("Length, pending, lag and oldest age of each stream; DLQ and delayed-retry sizes", "runtime",
                      QueueSchema, many=True, errors=(503,))}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        dump(resp, QueueSchema, self.ops.queues(), many=True)
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        dump(resp, QueueSchema, await self.backend.call(self.ops.queues), many=True)
 
 
 class DlqResource(_OpsResource):
@@ -59,21 +59,22 @@ class DlqResource(_OpsResource):
            "DELETE": Op("Purge every dead-lettered task (their runs are not requeued)", "runtime", PurgedSchema,
                         errors=(503,))}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        dump(resp, DlqEntrySchema, self.ops.dlq_list(load_query(req, DlqQuery)["limit"]), many=True)
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        limit = load_query(req, DlqQuery)["limit"]
+        dump(resp, DlqEntrySchema, await self.backend.call(self.ops.dlq_list, limit), many=True)
 
-    def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self.backend.commit(req, "runtime.dlq.purge", "dlq")
-        dump(resp, PurgedSchema, {"purged": self.ops.dlq_purge()})
+    async def on_delete(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        await self.backend.commit(req, "runtime.dlq.purge", "dlq")
+        dump(resp, PurgedSchema, {"purged": await self.backend.call(self.ops.dlq_purge)})
 
 
 class DetailsResource(_OpsResource):
     OPS = {"GET": Op("Queues, workers and DLQ in one, healthy or degraded with the reasons", "runtime",
                      DetailsSchema, errors=(503,))}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        queues, workers = self.ops.queues(), self.ops.workers()
-        dlq = self.ops.dlq_list(_DETAILS_DLQ)
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        queues, workers, dlq = await self.backend.call(
+            lambda: (self.ops.queues(), self.ops.workers(), self.ops.dlq_list(_DETAILS_DLQ)))
         dlq_count = next((q["length"] for q in queues if q["kind"] == "dlq"), len(dlq))
         alive = sum(1 for w in workers if w["alive"])
         reasons = []
@@ -94,14 +95,14 @@ class CancelResource(_OpsResource):
     OPS = {"POST": Op("Cancel a run (a running one stops at its next step)", "runtime", RuntimeActionSchema,
                       status=202, body=CancelSchema, errors=(404, 409, 503))}
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response, run_id: str) -> None:
-        body = load_body(req, CancelSchema) if req.content_length else {"reason": ""}
-        run = self.backend.reader().get_run(run_id)
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, run_id: str) -> None:
+        body = await load_body(req, CancelSchema) if req.content_length else {"reason": ""}
+        run = await self.backend.read(lambda reader: reader.get_run(run_id))
         if run.status in TERMINAL_STATUSES:
             raise FieldError(409, title="Conflict", description=f"run {run_id} already {run.status}")
-        self.backend.commit(req, "runtime.run.cancel", run_id, detail={"reason": body["reason"]})
+        await self.backend.commit(req, "runtime.run.cancel", run_id, detail={"reason": body["reason"]})
         try:
-            result = self.ops.cancel(run_id, body["reason"])
+            result = await self.backend.call(self.ops.cancel, run_id, body["reason"])
         except NotFound:
             raise FieldError(409, title="Conflict", description=f"run {run_id} has already ended") from None
         dump(resp, RuntimeActionSchema, result, status=202)
@@ -111,38 +112,42 @@ class RequeueResource(_OpsResource):
     OPS = {"POST": Op("Run a failed or cancelled run again, as a new attempt", "runtime", RuntimeActionSchema,
                       status=202, errors=(404, 409, 503))}
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response, run_id: str) -> None:
-        run = self.backend.reader().get_run(run_id)
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, run_id: str) -> None:
+        run = await self.backend.read(lambda reader: reader.get_run(run_id))
         if run.status not in ("failed", "cancelled"):
             raise FieldError(409, title="Conflict", description=f"run {run_id} is {run.status}; only failed or "
                              "cancelled runs are requeued")
-        self.backend.commit(req, "runtime.run.requeue", run_id)
-        dump(resp, RuntimeActionSchema, self.ops.requeue(run_id), status=202)
+        await self.backend.commit(req, "runtime.run.requeue", run_id)
+        dump(resp, RuntimeActionSchema, await self.backend.call(self.ops.requeue, run_id), status=202)
 
 
 class DlqRequeueResource(_OpsResource):
     OPS = {"POST": Op("Requeue the run of a dead-lettered task (the entry goes once it is requeued)", "runtime",
                       RuntimeActionSchema, status=202, errors=(404, 409, 503))}
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response, dlq_id: str) -> None:
-        entry = self.ops.dlq_show(dlq_id)
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, dlq_id: str) -> None:
+        entry = await self.backend.call(self.ops.dlq_show, dlq_id)
         if not entry["run_id"]:
             raise FieldError(409, title="Conflict", description=f"DLQ entry {dlq_id} is not a run's task "
                              f"({entry['reason']}); it can only be purged")
-        self.backend.commit(req, "runtime.dlq.requeue", dlq_id, detail={"run_id": entry["run_id"]})
-        dump(resp, RuntimeActionSchema, self.ops.requeue(entry["run_id"], dlq_id), status=202)
+        await self.backend.commit(req, "runtime.dlq.requeue", dlq_id, detail={"run_id": entry["run_id"]})
+        dump(resp, RuntimeActionSchema, await self.backend.call(self.ops.requeue, entry["run_id"], dlq_id),
+             status=202)
 
 
 class DlqEntryResource(_OpsResource):
     OPS = {"DELETE": Op("Delete one dead-lettered task (its run is not requeued)", "runtime", OkSchema,
                         errors=(404, 503))}
 
-    def on_delete(self, req: falcon.Request, resp: falcon.Response, dlq_id: str) -> None:
-        entry = self.ops.dlq_show(dlq_id)
-        self.backend.commit(req, "runtime.dlq.delete", dlq_id, detail={"run_id": entry["run_id"],
-                                                                        "reason": entry["reason"]})
+    async def on_delete(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, dlq_id: str) -> None:
+        entry = await self.backend.call(self.ops.dlq_show, dlq_id)
+        await self.backend.commit(req, "runtime.dlq.delete", dlq_id, detail={"run_id": entry["run_id"],
+                                                                              "reason": entry["reason"]})
+        await self.backend.call(self._delete, dlq_id)
+        dump(resp, OkSchema, {"ok": True})
+
+    def _delete(self, dlq_id: str) -> None:
         try:
             self.ops.client.xdel(self.ops.layout.dlq, dlq_id)
         except REDIS_DOWN as exc:
             raise StoreError(self.ops.config.redis_url, f"cannot reach Redis: {exc}") from None
-        dump(resp, OkSchema, {"ok": True})

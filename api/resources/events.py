@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import falcon
+from typing import Any
 
+import falcon.asgi
+
+from agentstage.api.asgi import on_disconnect
+from agentstage.api.backend import Backend
 from agentstage.api.errors import FieldError
 from agentstage.api.resources.base import Op, Resource, dump, load_body, load_query
 from agentstage.api.schemas.runs import EventIngestedSchema, EventIngestSchema, RunStreamQuery, StreamQuery
-from agentstage.api.sse import TERMINAL_STATUSES, all_events_stream, run_event_stream
+from agentstage.api.sse import TERMINAL_STATUSES, LiveStream, all_events_stream, run_event_stream
 from agentstage.runtime.clock import utc_now
 from agentstage.runtime.state import Event
 
@@ -15,6 +19,7 @@ __all__ = ["EventStreamResource", "EventsResource", "RunStreamResource"]
 
 _SSE = "text/event-stream"
 _ATTEMPTS = 5
+_STREAM_ERRORS = (422, 429)
 
 
 class EventsResource(Resource):
@@ -22,19 +27,19 @@ class EventsResource(Resource):
                       body=EventIngestSchema, errors=(404, 409, 422),
                       description="The run must have ended: a running run's events are numbered by the runtime.")}
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = load_body(req, EventIngestSchema)
-        reader = self.backend.reader()
-        run = reader.get_run(body["run_id"])
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        body = await load_body(req, EventIngestSchema)
+        run = await self.backend.read(lambda reader: reader.get_run(body["run_id"]))
         if run.status not in TERMINAL_STATUSES:
             raise FieldError(409, title="Conflict", description=f"run {run.run_id} is {run.status}",
                              errors={"run_id": ["the run has not ended; its events are numbered by the runtime"]})
         for _ in range(_ATTEMPTS):
-            seq = reader.last_seq(run.run_id) + 1
+            seq = await self.backend.read(lambda reader: reader.last_seq(run.run_id)) + 1
             event = Event(run.run_id, seq, body["type"], utc_now(), run.session_id, body["data"], body["node"],
                           body["tool"], None, body["duration_ms"], body["error"])
-            self.backend.commit(req, "event.ingest", f"{run.run_id}#{seq}", [event], {"type": event.type, "seq": seq})
-            stored = reader.event(run.run_id, seq)
+            await self.backend.commit(req, "event.ingest", f"{run.run_id}#{seq}", [event],
+                                      {"type": event.type, "seq": seq})
+            stored = await self.backend.read(lambda reader, seq=seq: reader.event(run.run_id, seq))
             if stored is not None and stored["ts"] == event.ts and stored["type"] == event.type:
                 dump(resp, EventIngestedSchema, {"run_id": run.run_id, "seq": seq}, status=201)
                 return
@@ -43,10 +48,11 @@ class EventsResource(Resource):
 
 class RunStreamResource(Resource):
     OPS = {"GET": Op("A run's events as Server-Sent Events, live until the run ends", "events", query=RunStreamQuery,
-                     errors=(404, 422), media_type=_SSE,
-                     description="`id:` is the event seq; send `Last-Event-ID` to resume after it.")}
+                     errors=(404, *_STREAM_ERRORS), media_type=_SSE,
+                     description="`id:` is the event seq; send `Last-Event-ID` to resume after it. Live streams "
+                                 "are limited per API key and in total (429 past a limit).")}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response, run_id: str) -> None:
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, run_id: str) -> None:
         q = load_query(req, RunStreamQuery)
         after = q["after_seq"] or 0
         last_id = req.get_header("Last-Event-ID")
@@ -54,25 +60,50 @@ class RunStreamResource(Resource):
             if not last_id.strip().isdigit():
                 raise FieldError(422, title="Invalid request", errors={"Last-Event-ID": ["must be an event seq"]})
             after = int(last_id.strip())
-        self.backend.reader().get_run(run_id)
+        await self.backend.read(lambda reader: reader.get_run(run_id))
+        subscription, release = _open_stream(self.backend, req, run_id)
         _sse(resp)
-        resp.stream = run_event_stream(self.backend, run_id, after, heartbeat=self.backend.config.sse_heartbeat,
-                                       max_events=q["max_events"], timeout=q["timeout"])
+        resp.stream = LiveStream(run_event_stream(self.backend, subscription, run_id, after,
+                                                  heartbeat=self.backend.config.sse_heartbeat,
+                                                  max_events=q["max_events"], timeout=q["timeout"]), release)
 
 
 class EventStreamResource(Resource):
     OPS = {"GET": Op("Live events of all runs as Server-Sent Events (filter by run and type)", "events",
-                     query=StreamQuery, errors=(422,), media_type=_SSE)}
+                     query=StreamQuery, errors=_STREAM_ERRORS, media_type=_SSE,
+                     description="Live streams are limited per API key and in total (429 past a limit).")}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         q = load_query(req, StreamQuery, lists=("type",))
+        subscription, release = _open_stream(self.backend, req, q["run_id"], q["type"])
         _sse(resp)
-        resp.stream = all_events_stream(self.backend, run_id=q["run_id"], types=q["type"], backlog=q["backlog"],
-                                        heartbeat=self.backend.config.sse_heartbeat, max_events=q["max_events"],
-                                        timeout=q["timeout"], poll_store=self.backend.ops is not None)
+        resp.stream = LiveStream(all_events_stream(self.backend, subscription, run_id=q["run_id"], types=q["type"],
+                                                   backlog=q["backlog"], heartbeat=self.backend.config.sse_heartbeat,
+                                                   max_events=q["max_events"], timeout=q["timeout"],
+                                                   poll_store=self.backend.ops is not None), release)
 
 
-def _sse(resp: falcon.Response) -> None:
+def _open_stream(backend: Backend, req: falcon.asgi.Request, run_id: str | None,
+                 types: list[str] | None = None) -> tuple[Any, Any]:
+    """Take a stream slot of the caller's key (429 past a limit) and subscribe; returns the feed and its release."""
+    lease = backend.streams.acquire(req.context.principal.key_id)
+    try:
+        subscription = backend.system.subscribe_async(run_id, types)
+    except BaseException:
+        lease.release()
+        raise
+    lease.on_end = (subscription.loop, subscription.end)
+    on_disconnect(req, subscription.end)
+
+    def release() -> None:
+        subscription.close()
+        lease.release()
+
+    return subscription, release
+
+
+def _sse(resp: falcon.asgi.Response) -> None:
     resp.content_type = _SSE
     resp.set_header("Cache-Control", "no-cache")
     resp.set_header("X-Accel-Buffering", "no")
+

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import falcon
+import falcon.asgi
 
 from agentstage.api.resources.base import Op, Resource, dump, load_query
 from agentstage.api.schemas.admin import HealthSchema, MetricsQuery, MetricsSchema, ReadySchema
@@ -15,7 +15,7 @@ __all__ = ["HealthResource", "MetricsResource", "OpenApiResource", "ReadyResourc
 class HealthResource(Resource):
     OPS = {"GET": Op("The process is up", "health", HealthSchema)}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         dump(resp, HealthSchema, {"status": "ok"})
 
 
@@ -24,7 +24,14 @@ class ReadyResource(Resource):
                      ReadySchema, errors=(503,),
                      description="A check reads `ok`, `degraded: reason` (still serving) or `down: reason`.")}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        checks = await self.backend.call(self._checks)
+        ready = not any(value.startswith("down") for value in checks.values())
+        dump(resp, ReadySchema, {"status": "ready" if ready else "unavailable", "checks": checks},
+             status=200 if ready else 503)
+
+
+    def _checks(self) -> dict[str, str]:
         checks = {"runtime": "ok" if self.backend.system.running else "down: stopped"}
         for name, health in (("store", self.backend.system.health()), ("reads", self.backend.reader().health())):
             checks[name] = "ok" if health.ok else f"{health.status}: {health.reason}"
@@ -34,9 +41,7 @@ class ReadyResource(Resource):
                 checks["redis"] = "ok"
             except REDIS_DOWN as exc:
                 checks["redis"] = f"down: {exc}"
-        ready = not any(value.startswith("down") for value in checks.values())
-        dump(resp, ReadySchema, {"status": "ready" if ready else "unavailable", "checks": checks},
-             status=200 if ready else 503)
+        return checks
 
 
 class OpenApiResource(Resource):
@@ -46,7 +51,7 @@ class OpenApiResource(Resource):
         super().__init__(backend)
         self.document = document
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         resp.media = self.document
 
 
@@ -54,6 +59,6 @@ class MetricsResource(Resource):
     OPS = {"GET": Op("Runs per status, p50/p95 durations, tokens per provider", "metrics", MetricsSchema,
                      query=MetricsQuery, errors=(422,))}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        q = load_query(req, MetricsQuery)
-        dump(resp, MetricsSchema, self.backend.reader().metrics_summary(to_ts(q["since"])))
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        since = to_ts(load_query(req, MetricsQuery)["since"])
+        dump(resp, MetricsSchema, await self.backend.read(lambda reader: reader.metrics_summary(since)))

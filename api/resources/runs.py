@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import falcon
+from typing import Any
+
+import falcon.asgi
 
 from agentstage.api.errors import FieldError
 from agentstage.api.resources.base import Op, Resource, dump, load_body, load_query
@@ -21,8 +23,10 @@ from agentstage.api.schemas.runs import (
 from agentstage.runtime.clock import new_id
 from agentstage.runtime.errors import NotFound
 from agentstage.runtime.graph.builder import GraphError
+from agentstage.runtime.state.admin import AdminReader
 
 _VISIBLE_WAIT = 5.0
+_MAX_STEP = 2**63 - 1
 
 __all__ = ["RunCheckpointResource", "RunCheckpointsResource", "RunEventsResource", "RunResource", "RunsResource"]
 
@@ -37,23 +41,42 @@ class RunsResource(Resource):
                    "distributed runtime's queue."),
     }
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         q = load_query(req, RunListQuery)
+        filters = {"status": q["status"], "session_id": q["session_id"], "workflow": q["workflow"],
+                   "worker_id": q["worker"]}
         try:
-            page = self.backend.reader().runs_page(
-                filters={"status": q["status"], "session_id": q["session_id"], "workflow": q["workflow"],
-                         "worker_id": q["worker"]},
-                since=to_ts(q["since"]), until=to_ts(q["until"]), limit=q["limit"], cursor=q["cursor"],
-                order=q["sort"])
+            page = await self.backend.read(lambda reader: reader.runs_page(
+                filters=filters, since=to_ts(q["since"]), until=to_ts(q["until"]), limit=q["limit"],
+                cursor=q["cursor"], order=q["sort"]))
         except ValueError:
             raise FieldError(422, title="Invalid request", errors={"cursor": ["malformed cursor"]}) from None
         dump(resp, RunPageSchema, page)
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = load_body(req, RunCreateSchema)
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        body = await load_body(req, RunCreateSchema)
         if self.backend.ops is not None:
-            self._enqueue(req, resp, body)
+            await self._enqueue(req, resp, body)
             return
+        await self.backend.call(self._check, body)
+        run_id = body["run_id"] or new_id()
+        session_id = body["session_id"] or new_id()
+        workflow = body["workflow"]
+        # NOTE: the audit row is durable before the run exists, so no run starts unaudited.
+        target = {"workflow": workflow} if workflow is not None else {"agent": body["agent"]}
+        await self.backend.commit(req, "run.start", run_id, detail={**target, "session_id": session_id})
+        subscription = self.backend.system.subscribe_async(run_id)
+        try:
+            handle = await self.backend.call(self._start, body, run_id, session_id)
+            # NOTE: wait briefly for the run's first durable event, so a client can read it right away.
+            visible = await subscription.get(timeout=_VISIBLE_WAIT) not in (None, subscription.ENDED)
+        finally:
+            subscription.close()
+        dump(resp, RunStartedSchema, {"run_id": handle.run_id, "session_id": handle.session_id,
+                                      "status": "started" if visible else "accepted"}, status=202)
+
+    def _check(self, body: dict) -> None:
+        """Refuse an unknown agent or workflow, or a run id in use (on the pool: reads the store)."""
         system = self.backend.system
         workflow = body["workflow"]
         if workflow is not None:
@@ -74,55 +97,44 @@ class RunsResource(Resource):
             else:
                 raise FieldError(409, title="Conflict", description="a run with this id exists",
                                  errors={"run_id": ["already exists"]})
-        run_id = body["run_id"] or new_id()
-        session_id = body["session_id"] or new_id()
-        # NOTE: the audit row is durable before the run exists, so no run starts unaudited.
-        target = {"workflow": workflow} if workflow is not None else {"agent": body["agent"]}
-        self.backend.commit(req, "run.start", run_id, detail={**target, "session_id": session_id})
-        with system.subscribe(run_id) as subscription:
-            if workflow is not None:
-                handle = system.graph_run_async(workflow, body["input"], session=session_id, run_id=run_id,
-                                                metadata=body["metadata"])
-            else:
-                handle = system.run_async(body["input"], agent=body["agent"], session=session_id,
-                                          metadata=body["metadata"], run_id=run_id)
-            # NOTE: wait briefly for the run's first durable event, so a client can read it right away.
-            visible = subscription.get(timeout=_VISIBLE_WAIT) is not None
-        dump(resp, RunStartedSchema, {"run_id": handle.run_id, "session_id": handle.session_id,
-                                      "status": "started" if visible else "accepted"}, status=202)
 
+    def _start(self, body: dict, run_id: str, session_id: str) -> Any:
+        system = self.backend.system
+        if body["workflow"] is not None:
+            return system.graph_run_async(body["workflow"], body["input"], session=session_id, run_id=run_id,
+                                          metadata=body["metadata"])
+        return system.run_async(body["input"], agent=body["agent"], session=session_id, metadata=body["metadata"],
+                                run_id=run_id)
 
-    def _enqueue(self, req: falcon.Request, resp: falcon.Response, body: dict) -> None:
+    async def _enqueue(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, body: dict) -> None:
         if body["run_id"] is not None:
             raise FieldError(422, title="Invalid request",
                              errors={"run_id": ["cannot be chosen when runs go through the distributed queue"]})
         workflow = body["workflow"]
-        admitted = self.backend.ops.enqueue(body["input"], mode="graph" if workflow else "run", agent=body["agent"],
-                                            workflow=workflow or "", session=body["session_id"],
-                                            metadata=body["metadata"])
+        admitted = await self.backend.call(self.backend.ops.enqueue, body["input"], mode="graph" if workflow else "run",
+                                           agent=body["agent"], workflow=workflow or "", session=body["session_id"],
+                                           metadata=body["metadata"])
         target = {"workflow": workflow} if workflow is not None else {"agent": body["agent"]}
-        self.backend.commit(req, "run.enqueue", admitted["run_id"],
-                            detail={**target, "session_id": admitted["session_id"]})
+        await self.backend.commit(req, "run.enqueue", admitted["run_id"],
+                                  detail={**target, "session_id": admitted["session_id"]})
         dump(resp, RunStartedSchema, {**admitted, "status": "queued"}, status=202)
 
 
 class RunResource(Resource):
     OPS = {"GET": Op("One run", "runs", RunSchema, errors=(404,))}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response, run_id: str) -> None:
-        dump(resp, RunSchema, self.backend.reader().get_run(run_id))
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, run_id: str) -> None:
+        dump(resp, RunSchema, await self.backend.read(lambda reader: reader.get_run(run_id)))
 
 
 class RunEventsResource(Resource):
     OPS = {"GET": Op("A run's events in seq order, after after_seq", "runs", EventSchema, many=True,
                      query=EventsQuery, errors=(404, 422))}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response, run_id: str) -> None:
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, run_id: str) -> None:
         q = load_query(req, EventsQuery)
-        reader = self.backend.reader()
-        events = reader.events(run_id, after_seq=q["after_seq"], limit=q["limit"])
-        if not events:
-            reader.get_run(run_id)
+        events = await self.backend.read(lambda reader: _or_missing(
+            reader, run_id, reader.events(run_id, after_seq=q["after_seq"], limit=q["limit"])))
         dump(resp, EventSchema, events, many=True)
 
 
@@ -130,16 +142,22 @@ class RunCheckpointsResource(Resource):
     OPS = {"GET": Op("A run's checkpoints in step order (without state)", "runs", CheckpointSummarySchema, many=True,
                      errors=(404,))}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response, run_id: str) -> None:
-        reader = self.backend.reader()
-        checkpoints = reader.checkpoints(run_id)
-        if not checkpoints:
-            reader.get_run(run_id)
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, run_id: str) -> None:
+        checkpoints = await self.backend.read(lambda reader: _or_missing(reader, run_id, reader.checkpoints(run_id)))
         dump(resp, CheckpointSummarySchema, checkpoints, many=True)
 
 
 class RunCheckpointResource(Resource):
-    OPS = {"GET": Op("One checkpoint with its state", "runs", CheckpointSchema, errors=(404,))}
+    OPS = {"GET": Op("One checkpoint with its state", "runs", CheckpointSchema, errors=(404, 422))}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response, run_id: str, step: int) -> None:
-        dump(resp, CheckpointSchema, self.backend.reader().checkpoint(run_id, step))
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, run_id: str, step: int) -> None:
+        if not 0 <= step <= _MAX_STEP:
+            raise FieldError(422, title="Invalid request", errors={"step": [f"must be between 0 and {_MAX_STEP}"]})
+        dump(resp, CheckpointSchema, await self.backend.read(lambda reader: reader.checkpoint(run_id, step)))
+
+
+def _or_missing(reader: AdminReader, run_id: str, rows: list) -> list:
+    """`rows`, or NotFound when they are empty because the run does not exist."""
+    if not rows:
+        reader.get_run(run_id)
+    return rows

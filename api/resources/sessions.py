@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import falcon
+import falcon.asgi
 
 from agentstage.api.errors import FieldError
 from agentstage.api.resources.base import Op, Resource, dump, load_query
@@ -18,10 +18,10 @@ class SessionsResource(Resource):
     OPS = {"GET": Op("Sessions, most recently active first", "sessions", SessionPageSchema, query=PageQuery,
                      errors=(422,))}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         q = load_query(req, PageQuery)
         try:
-            page = self.backend.reader().list_sessions(limit=q["limit"], cursor=q["cursor"])
+            page = await self.backend.read(lambda reader: reader.list_sessions(limit=q["limit"], cursor=q["cursor"]))
         except ValueError:
             raise FieldError(422, title="Invalid request", errors=_BAD_CURSOR) from None
         dump(resp, SessionPageSchema, page)
@@ -31,13 +31,12 @@ class SessionRunsResource(Resource):
     OPS = {"GET": Op("A session's runs, oldest first", "sessions", RunPageSchema, query=PageQuery,
                      errors=(404, 422))}
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, session_id: str) -> None:
         q = load_query(req, PageQuery)
-        reader = self.backend.reader()
-        reader.session(session_id)
+        await self.backend.read(lambda reader: reader.session(session_id))
         try:
-            page = reader.runs_page(filters={"session_id": session_id}, limit=q["limit"], cursor=q["cursor"],
-                                    order="asc")
+            page = await self.backend.read(lambda reader: reader.runs_page(
+                filters={"session_id": session_id}, limit=q["limit"], cursor=q["cursor"], order="asc"))
         except ValueError:
             raise FieldError(422, title="Invalid request", errors=_BAD_CURSOR) from None
         dump(resp, RunPageSchema, page)

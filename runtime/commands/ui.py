@@ -16,10 +16,8 @@ from datetime import timedelta
 
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
-from agentstage.runtime.config import Config
 from agentstage.runtime.state import ApiKey, AuditEntry, SQLiteWriter
 from agentstage.runtime.state.admin import AdminReader
-from agentstage.runtime.system import System
 
 __all__ = ["parse_duration", "register"]
 
@@ -31,10 +29,12 @@ _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 def register(verbs: argparse._SubParsersAction) -> None:
     api = verbs.add_parser(
         "ui-api", help="serve the HTTP API (production server, API keys required)",
-        description="Serve the DevUI HTTP API with gunicorn (one process, threads) over the embedded runtime.",
+        description="Serve the DevUI HTTP API with uvicorn (one process, one event loop) over the embedded runtime.",
         epilog="example: agentstage ui-api --ui-addr 0.0.0.0:7070",
     )
-    add_config_flags(api, "ui_addr", "api_threads", "provider", "redis_url", "stream_prefix")
+    add_config_flags(api, "ui_addr", "api_threads", "api_header_timeout", "api_keepalive_timeout",
+                     "api_max_connections", "api_streams_per_key", "api_streams_total", "provider", "redis_url",
+                     "stream_prefix")
     api.add_argument("--port", type=int, default=None, help="listen on this port (overrides the port of --ui-addr)")
     api.add_argument("--distributed", action="store_true",
                      help="enqueue runs on the Redis runtime (runtime-start/worker-start) and serve its queues, "
@@ -95,11 +95,12 @@ def serve_api(args: argparse.Namespace) -> int:
             parse_addr(config.ui_addr)
     except ValueError as exc:
         return fail(f"--ui-addr/--port: {exc}", ExitCode.USAGE)
-    _preflight(config)
-    print(f"agentstage: API on http://{config.ui_addr}/api/v1 (API keys required; "
-          "create one with: agentstage ui-admin create-key --role admin)", file=sys.stderr)
-    ApiServer(config, distributed=args.distributed).run()
-    return ExitCode.OK
+
+    def ready() -> None:
+        print(f"agentstage: API on http://{config.ui_addr}/api/v1 (API keys required; "
+              "create one with: agentstage ui-admin create-key --role admin)", file=sys.stderr, flush=True)
+
+    return _serve(ApiServer(config, distributed=args.distributed, on_ready=ready))
 
 
 def serve_ui(args: argparse.Namespace) -> int:
@@ -110,7 +111,6 @@ def serve_ui(args: argparse.Namespace) -> int:
         host, port = parse_addr(config.ui_addr)
     except ValueError as exc:
         return fail(f"--ui-addr: {exc}", ExitCode.USAGE)
-    _preflight(config)
     token = secrets.token_urlsafe(24)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/ui/#login={token}"
@@ -124,13 +124,18 @@ def serve_ui(args: argparse.Namespace) -> int:
         if args.ui_open:
             webbrowser.open(url)
 
-    ApiServer(config, local_admin=args.ui_allow_local_admin, login_tokens=[token], on_ready=ready).run()
+    return _serve(ApiServer(config, local_admin=args.ui_allow_local_admin, login_tokens=[token], on_ready=ready))
+
+
+def _serve(server: object) -> int:
+    """Run `server` until SIGTERM/Ctrl-C; a taken or unusable address is a one-line error (exit 3)."""
+    from agentstage.api.serve import ListenError
+
+    try:
+        server.run()  # type: ignore[attr-defined]
+    except ListenError as exc:
+        return fail(str(exc), ExitCode.UNAVAILABLE)
     return ExitCode.OK
-
-
-def _preflight(config: Config) -> None:
-    """Start and stop the runtime once, so a bad store or setting is a one-line error before serving."""
-    System(config).start().stop()
 
 
 def _cli_audit(action: str, target: str, detail: dict) -> AuditEntry:

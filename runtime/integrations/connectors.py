@@ -1,7 +1,9 @@
 """Connectors: what a tool instance of each integration provider does when it is called.
 
 Secrets are resolved from credential references inside the call and live only in its locals;
-every error names the reference, never the value.
+every error names the reference, never the value, and every resolved secret (and its encoded
+forms) is redacted from what the call returns or raises, so an endpoint that echoes its
+credential cannot put it in run output, events or the effect journal.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from agentstage.runtime.integrations.instances import ToolInstance
 from agentstage.runtime.integrations.providers import PROVIDERS
 from agentstage.runtime.tools._kit import obj, unavailable_tool
 from agentstage.runtime.tools.network import tls_context
+from agentstage.runtime.tools.redaction import redact, secret_forms
 from agentstage.runtime.tools.registry import Tool
 
 __all__ = ["connector_tool"]
@@ -36,6 +39,8 @@ class _Call:
         self.instance = instance
         self.resolver = resolver
         self.timeout = timeout
+        self.secrets: list[str] = []
+        """Values resolved in this call (and credential pairs as sent), redacted from its result."""
 
     def config(self, key: str, default: Any = None) -> Any:
         value = self.instance.config.get(key, default)
@@ -50,12 +55,16 @@ class _Call:
                 return None
             raise ToolError(self.instance.name, f"instance {self.instance.name!r} has no credential {field!r}")
         try:
-            return self.resolver.resolve(ref)
+            value = self.resolver.resolve(ref)
         except CredentialError as exc:
             raise ToolError(self.instance.name, f"missing credential: {exc}") from None
+        self.secrets.append(value)
+        return value
 
     def http(self, method: str, url: str, *, json: Any = None, headers: dict[str, str] | None = None,
              auth: tuple[str, str] | None = None) -> dict[str, Any]:
+        if auth is not None:
+            self.secrets.append(f"{auth[0]}:{auth[1]}")
         try:
             with httpx.Client(timeout=self.timeout, trust_env=False, verify=tls_context()) as client:
                 response = client.request(method, url, json=json, headers=headers, auth=auth)
@@ -180,6 +189,13 @@ def connector_tool(instance: ToolInstance, resolver: CredentialResolver, timeout
     def run(**arguments: Any) -> Any:
         if not instance.enabled:
             raise ToolError(instance.name, f"tool instance {instance.name!r} is disabled")
-        return function(_Call(instance, resolver, timeout), **arguments)
+        call = _Call(instance, resolver, timeout)
+        try:
+            result = function(call, **arguments)
+        except ToolError as exc:
+            raise ToolError(instance.name, redact(exc.message, secret_forms(call.secrets))) from None
+        except Exception as exc:  # NOTE: a client library's message may quote the secret (a URL with a password)
+            raise ToolError(instance.name, redact(f"{type(exc).__name__}: {exc}", secret_forms(call.secrets))) from None
+        return redact(result, secret_forms(call.secrets))
 
     return Tool(instance.name, description, schema, run, side_effects=True)

@@ -1,14 +1,19 @@
-"""Credential references (`env:NAME`, `file:PATH`, or a registered scheme) and their resolution.
+"""Credential references (`env:NAME`, `file:PATH`, or a registered scheme), their policy and resolution.
 
 Only references are stored, listed, logged or evented; a value exists only inside the call
-that resolved it. Errors name the reference, never the value.
+that resolved it, and `tools.redaction.redact` removes it from whatever the call returns or raises. Errors name
+the reference, never the value. Policy: `env:` reads only configured names, `file:` only files
+under the configured root; a reference outside the policy is refused without touching the host,
+so checking one says nothing about the host's files or variables.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from agentstage.runtime.errors import AgentstageError
 
@@ -38,17 +43,26 @@ def parse_ref(ref: object) -> tuple[str, str]:
 
 
 class CredentialResolver:
-    """Resolves references at call time through pluggable per-scheme resolvers.
+    """Resolves references at call time through pluggable per-scheme resolvers, under a policy.
 
     Args:
         env: the variables `env:` reads (the System passes its Config's merged environment).
-        file_root: when set, `file:` paths must lie under it.
+        file_root: `file:` paths must resolve under it; None refuses every `file:` reference.
+        env_names: names (or `PREFIX*` patterns) `env:` may read; empty refuses every `env:` reference.
     """
 
-    def __init__(self, env: Mapping[str, str], file_root: str | Path | None = None) -> None:
+    def __init__(self, env: Mapping[str, str], file_root: str | Path | None = None,
+                 env_names: Iterable[str] = ()) -> None:
         self._env = env
-        self._file_root = Path(file_root).resolve() if file_root else None
+        self._file_root = Path(file_root).expanduser().resolve() if file_root else None
+        self._env_names = tuple(n.strip() for n in env_names if n.strip())
         self._resolvers: dict[str, Resolver] = {"env": self._from_env, "file": self._from_file}
+
+    @classmethod
+    def from_config(cls, config: Any) -> CredentialResolver:
+        """The resolver a Config describes (AGENTSTAGE_CREDENTIAL_FILE_ROOT, AGENTSTAGE_CREDENTIAL_ENV)."""
+        root = config.credential_file_root or str(Path(config.home) / "credentials")
+        return cls(config.env, root, config.credential_env.split(","))
 
     def register(self, scheme: str, resolver: Resolver) -> None:
         """Add a scheme (a vault, a secrets manager, ...); `resolver(target)` returns the value or raises."""
@@ -65,8 +79,23 @@ class CredentialResolver:
         scheme, target = parse_ref(ref)
         if scheme not in self._resolvers:
             raise CredentialError(ref, f"unknown scheme {scheme!r} (known: {', '.join(self.schemes)})")
-        if scheme == "env" and not _ENV_NAME.match(target):
-            raise CredentialError(ref, "env: needs a variable name")
+        if scheme == "env":
+            if not _ENV_NAME.match(target):
+                raise CredentialError(ref, "env: needs a variable name")
+            if not any(fnmatch.fnmatchcase(target, pattern) for pattern in self._env_names):
+                raise CredentialError(ref, "variable is not allowed for credentials (AGENTSTAGE_CREDENTIAL_ENV)")
+        if scheme == "file":
+            self._file_path(ref, target)
+
+    def _file_path(self, ref: str, target: str) -> Path:
+        """The file a `file:` reference names, refused unless it resolves under the credential root."""
+        if self._file_root is None:
+            raise CredentialError(ref, "file: references are not allowed (no AGENTSTAGE_CREDENTIAL_FILE_ROOT)")
+        given = Path(target).expanduser()
+        file = (given if given.is_absolute() else self._file_root / given).resolve()
+        if self._file_root not in file.parents:
+            raise CredentialError(ref, f"file is not under the credential root {self._file_root}")
+        return file
 
     def resolve(self, ref: str) -> str:
         """The secret value; raises CredentialError (naming only the reference) when it cannot be had."""
@@ -96,9 +125,7 @@ class CredentialResolver:
         return self._env[name]
 
     def _from_file(self, path: str) -> str:
-        file = Path(path).expanduser().resolve()
-        if self._file_root is not None and self._file_root not in file.parents:
-            raise CredentialError(f"file:{path}", f"file is outside {self._file_root}")
+        file = self._file_path(f"file:{path}", path)
         try:
             return file.read_text()
         except OSError as exc:

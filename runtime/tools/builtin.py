@@ -20,6 +20,7 @@ from agentstage.runtime.tools.docs import docs_tools
 from agentstage.runtime.tools.encoding import encoding_tools, json_query
 from agentstage.runtime.tools.files import file_tools
 from agentstage.runtime.tools.host import host_tools
+from agentstage.runtime.tools.limits import bounded
 from agentstage.runtime.tools.network import network_tools
 from agentstage.runtime.tools.redaction import redaction_tools
 from agentstage.runtime.tools.registry import Tool, ToolRegistry
@@ -38,11 +39,17 @@ _FUNCTIONS = {"sqrt": math.sqrt, "abs": abs, "round": round, "min": min, "max": 
               "sin": math.sin, "cos": math.cos, "tan": math.tan, "floor": math.floor, "ceil": math.ceil}
 _CONSTANTS = {"pi": math.pi, "e": math.e}
 _MAX_EXPRESSION = 500
-_MAX_POWER = 10_000
+_MAX_DIGITS = 1000
+_MAX_BITS = int(_MAX_DIGITS * math.log2(10))
+_MAX_ROUND_DIGITS = 100
 
 
 def calculate(expression: str) -> dict[str, Any]:
-    """Evaluate an arithmetic expression without `eval`: numbers, + - * / // % **, and math functions."""
+    """Evaluate an arithmetic expression without `eval`: numbers, + - * / // % **, and math functions.
+
+    Every step is sized before it is computed: an integer of more than 1000 digits, a non-finite or
+    complex result is a ToolError, so `9**9**9` is refused at once instead of holding the process.
+    """
     if len(expression) > _MAX_EXPRESSION:
         raise ToolError("calculator", f"expression longer than {_MAX_EXPRESSION} characters")
     try:
@@ -50,7 +57,7 @@ def calculate(expression: str) -> dict[str, Any]:
         value = _evaluate(tree.body)
     except ToolError:
         raise
-    except SyntaxError:
+    except (SyntaxError, RecursionError, MemoryError):
         raise ToolError("calculator", f"not an arithmetic expression: {expression!r}") from None
     except (ArithmeticError, ValueError, TypeError) as exc:
         raise ToolError("calculator", f"cannot evaluate {expression!r}: {exc}") from None
@@ -61,19 +68,45 @@ def calculate(expression: str) -> dict[str, Any]:
 
 def _evaluate(node: ast.AST) -> Any:
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return node.value
+        return _sized(node.value)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         left, right = _evaluate(node.left), _evaluate(node.right)
-        if isinstance(node.op, ast.Pow) and abs(right) > _MAX_POWER:
-            raise ToolError("calculator", f"exponent {right} is too large")
-        return _BINARY[type(node.op)](left, right)
+        _check_growth(node.op, left, right)
+        return _sized(_BINARY[type(node.op)](left, right))
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
         return _UNARY[type(node.op)](_evaluate(node.operand))
     if isinstance(node, ast.Name) and node.id in _CONSTANTS:
         return _CONSTANTS[node.id]
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS and not node.keywords:
-        return _FUNCTIONS[node.func.id](*(_evaluate(a) for a in node.args))
+        args = [_evaluate(a) for a in node.args]
+        if node.func.id == "round" and len(args) > 1 and isinstance(args[1], int) and abs(args[1]) > _MAX_ROUND_DIGITS:
+            raise ToolError("calculator", f"round() to more than {_MAX_ROUND_DIGITS} digits is refused")
+        return _sized(_FUNCTIONS[node.func.id](*args))
     raise ToolError("calculator", f"unsupported element in expression: {ast.dump(node)[:60]}")
+
+
+def _check_growth(op: ast.operator, left: Any, right: Any) -> None:
+    """Refuse an integer power or product whose result would pass the size bound, before computing it."""
+    if not (isinstance(left, int) and isinstance(right, int)):
+        return
+    if isinstance(op, ast.Pow) and right > 0 and abs(left) > 1:
+        bits = right * math.log2(abs(left))
+    elif isinstance(op, ast.Mult) and left and right:
+        bits = abs(left).bit_length() + abs(right).bit_length() - 1
+    else:
+        return
+    if bits > _MAX_BITS:
+        raise ToolError("calculator", f"result too large (more than about {_MAX_DIGITS} digits)")
+
+
+def _sized(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ToolError("calculator", "result is not a real number")
+    if isinstance(value, int) and value.bit_length() > _MAX_BITS:
+        raise ToolError("calculator", f"result too large (more than about {_MAX_DIGITS} digits)")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ToolError("calculator", "result is not a finite number")
+    return value
 
 
 def current_time(timezone: str = "UTC") -> dict[str, str]:
@@ -88,6 +121,7 @@ def current_time(timezone: str = "UTC") -> dict[str, str]:
 
 def text_stats(text: str) -> dict[str, Any]:
     """Counts of characters, words, lines and sentences, and the most common words."""
+    bounded("text_stats", "text", text)
     words = re.findall(r"[\w']+", text.lower())
     counts: dict[str, int] = {}
     for word in words:

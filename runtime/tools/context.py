@@ -1,4 +1,4 @@
-"""What built-in tools may touch: sandbox root, host allow-list, shell switch, session storage.
+"""What built-in tools may touch: sandbox root, host allow-list, shell switch and programs, session storage.
 
 The System builds one `ToolContext` from its Config and hands it to every tool factory, so
 no tool reads settings or state from a process global.
@@ -6,22 +6,14 @@ no tool reads settings or state from a process global.
 
 from __future__ import annotations
 
-import ipaddress
-import os
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
-from agentstage.runtime.errors import ToolError
+from agentstage.runtime.tools.hosts import HostPolicy
 
-__all__ = ["SessionItems", "ToolContext", "check_host", "sandbox_path"]
-
-BLOCKED_PATHS = ("/etc/passwd", "/etc/shadow", "/etc/sudoers", "~/.ssh", "~/.gnupg", "~/.aws/credentials",
-                 "~/.config/gcloud")
-
+__all__ = ["SessionItems", "ToolContext"]
 
 class SessionItems(Protocol):
     """Per-session values kept in the store (memory_store, todo_manager)."""
@@ -40,6 +32,8 @@ class ToolContext:
     sandbox: Path = field(default_factory=lambda: Path(".agentstage/sandbox").resolve())
     allow_hosts: tuple[str, ...] = ()
     shell_enabled: bool = False
+    shell_programs: tuple[str, ...] = ()
+    """Programs shell_command may run; empty means its small read-only default set."""
     http_timeout: float = 30.0
     max_response_bytes: int = 2 * 1024 * 1024
     items: SessionItems | None = None
@@ -49,56 +43,14 @@ class ToolContext:
         """The context described by a `Config` (sandbox, allow-list, shell switch)."""
         sandbox = Path(config.tool_sandbox) if config.tool_sandbox else Path(config.home) / "sandbox"
         hosts = tuple(h.strip().lower() for h in config.tool_allow_hosts.split(",") if h.strip())
-        return cls(sandbox.resolve(), hosts, config.tool_shell, items=items)
+        programs = tuple(p.strip() for p in config.tool_shell_programs.split(",") if p.strip())
+        return cls(sandbox.resolve(), hosts, config.tool_shell, programs, items=items)
 
     @property
     def storage_dir(self) -> Path:
         return self.sandbox / "generated"
 
-
-def sandbox_path(context: ToolContext, tool: str, path: str, *, must_exist: bool = False) -> Path:
-    """Resolve `path` (relative to the sandbox, or absolute inside it); refuse escapes and blocked paths."""
-    if not isinstance(path, str) or not path.strip():
-        raise ToolError(tool, "path is empty")
-    root = context.sandbox
-    root.mkdir(parents=True, exist_ok=True)
-    expanded = Path(os.path.expanduser(path.strip()))
-    candidate = (expanded if expanded.is_absolute() else root / expanded).resolve()
-    for blocked in BLOCKED_PATHS:
-        if str(candidate).startswith(os.path.expanduser(blocked)):
-            raise ToolError(tool, f"path {path!r} is blocked")
-    if candidate != root and root not in candidate.parents:
-        raise ToolError(tool, f"path {path!r} is outside the tool sandbox {root}")
-    if must_exist and not candidate.exists():
-        raise ToolError(tool, f"path {path!r} does not exist")
-    return candidate
-
-
-def check_host(context: ToolContext, tool: str, url: str) -> str:
-    """Return the URL when its host is allowed; raise ToolError otherwise.
-
-    Entries are host names, `*.domain` suffixes or `*` (any public host). Loopback, private
-    and link-local addresses pass only when named explicitly, so `*` cannot reach them.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ToolError(tool, f"url {url!r} needs an http(s) scheme and a host")
-    host = parts.hostname.lower()
-    if host in context.allow_hosts:
-        return url
-    named = any(entry.startswith("*.") and host.endswith(entry[1:]) for entry in context.allow_hosts)
-    if (named or "*" in context.allow_hosts) and not _internal(host):
-        return url
-    raise ToolError(tool, f"host {host!r} is not on the tool allow-list (AGENTSTAGE_TOOL_ALLOW_HOSTS)")
-
-
-def _internal(host: str) -> bool:
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except OSError:
-        return False
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_reserved or ip.is_unspecified:
-            return True
-    return False
+    @property
+    def hosts(self) -> HostPolicy:
+        """The allow-list as a policy (see `runtime/tools/hosts.py`)."""
+        return HostPolicy(self.allow_hosts)

@@ -21,7 +21,7 @@ import jsonschema
 from agentstage.runtime.errors import AgentstageError, ToolError
 from agentstage.runtime.tools.context import ToolContext
 from agentstage.runtime.tools.network import fetch
-from agentstage.runtime.tools.redaction import redact_secrets
+from agentstage.runtime.tools.redaction import redact, redact_secrets, secret_forms
 from agentstage.runtime.tools.registry import Tool
 
 __all__ = ["DefinitionError", "HttpToolSpec", "http_tool", "load_spec_dir"]
@@ -120,6 +120,16 @@ def http_tool(spec: HttpToolSpec, context: ToolContext, resolve: Callable[[str],
             if resolve is None:
                 raise ToolError(spec.name, f"no credential resolver for header {header}")
             headers[header] = resolve(ref)
+        secrets = [headers[h] for h in spec.secret_headers]
+        # NOTE: a header value such as "Bearer <token>" may come back as the token alone
+        secrets += [v.split(None, 1)[1] for v in secrets if " " in v.strip()]
+        forms = secret_forms(secrets)
+        try:
+            return redact(send(headers, arguments), forms)
+        except ToolError as exc:
+            raise ToolError(spec.name, redact(exc.message, forms)) from None
+
+    def send(headers: dict[str, str], arguments: dict[str, Any]) -> dict[str, Any]:
         url, body = spec.url, None
         if spec.method == "GET":
             params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in arguments.items()}

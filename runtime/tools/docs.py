@@ -8,7 +8,9 @@ from typing import Any
 
 from agentstage.runtime.errors import ToolError
 from agentstage.runtime.tools._kit import obj, unavailable_tool
-from agentstage.runtime.tools.context import ToolContext, sandbox_path
+from agentstage.runtime.tools.context import ToolContext
+from agentstage.runtime.tools.limits import MAX_TEXT, bounded
+from agentstage.runtime.tools.paths import read_text, sandbox_path
 from agentstage.runtime.tools.registry import Tool
 
 __all__ = ["docs_tools", "render_document", "simple_pdf"]
@@ -68,6 +70,9 @@ def _safe_name(title: str, suffix: str) -> str:
 def _generator(context: ToolContext) -> Any:
     def generate(title: str, type: str = "generic", sections: list[dict[str, str]] | None = None,
                  format: str = "markdown", save: bool = False) -> dict[str, Any]:
+        bounded("document_generator", "title", title, 1000)
+        for section in sections or []:
+            bounded("document_generator", "section content", section.get("content", ""), MAX_TEXT // 10)
         content = render_document(title, type, sections or [], format)
         result: dict[str, Any] = {"title": title, "format": format, "content": content}
         if save:
@@ -84,7 +89,8 @@ def _pdf(context: ToolContext) -> Any:
         if not text and not source:
             raise ToolError("pdf_generator", "give text or a source file")
         if source:
-            text = sandbox_path(context, "pdf_generator", source, must_exist=True).read_text(errors="replace")
+            text = read_text("pdf_generator", sandbox_path(context, "pdf_generator", source, must_exist=True))
+        bounded("pdf_generator", "text", text)
         target = sandbox_path(context, "pdf_generator", output)
         if target.suffix.lower() != ".pdf":
             raise ToolError("pdf_generator", "output must end in .pdf")
@@ -98,9 +104,10 @@ def _preview(context: ToolContext) -> Any:
     def preview(mode: str, path: str = "", content: str = "", max_chars: int = 2000) -> dict[str, Any]:
         if mode == "from_path":
             file = sandbox_path(context, "document_preview", path, must_exist=True)
-            content, name = file.read_text(errors="replace"), str(file.relative_to(context.sandbox))
+            content, name = read_text("document_preview", file), str(file.relative_to(context.sandbox))
         else:
             name = "inline"
+        bounded("document_preview", "content", content)
         clipped = content[:max_chars]
         return {"name": name, "characters": len(content), "lines": len(content.splitlines()),
                 "preview": clipped + ("…" if len(content) > max_chars else "")}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import re
 import uuid
 from datetime import UTC, datetime
@@ -15,21 +14,22 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from agentstage.runtime.errors import ToolError
 from agentstage.runtime.tools._kit import obj, op_tool, require
+from agentstage.runtime.tools.limits import bounded, check_depth, load_json
 from agentstage.runtime.tools.registry import Tool
 
 __all__ = ["encoding_tools", "json_query"]
-
-_MAX_INPUT = 1_000_000
-
 
 def json_query(document: Any, path: str = "", pick: list[str] | None = None) -> dict[str, Any]:
     """Select a value from a JSON document (or JSON text) by a dotted path like `items.0.name`,
     optionally keeping only some keys of each object in the result."""
     if isinstance(document, str):
         try:
-            document = json.loads(document)
+            document = load_json("json_query", document)
         except ValueError as exc:
             raise ToolError("json_query", f"document is not valid JSON: {exc}") from None
+    else:
+        check_depth("json_query", document)
+    bounded("json_query", "path", path, 1000)
     value = document
     for part in [p for p in path.split(".") if p]:
         if isinstance(value, list) and re.fullmatch(r"-?\d+", part):
@@ -51,8 +51,7 @@ def _pick(value: Any, keys: list[str]) -> Any:
 
 
 def _base64(operation: str, text: str, url_safe: bool = False) -> dict[str, Any]:
-    if len(text) > _MAX_INPUT:
-        raise ToolError("base64_codec", f"input longer than {_MAX_INPUT} characters")
+    bounded("base64_codec", "text", text)
     if operation == "encode":
         raw = text.encode()
         out = base64.urlsafe_b64encode(raw) if url_safe else base64.b64encode(raw)
@@ -68,12 +67,13 @@ def _base64(operation: str, text: str, url_safe: bool = False) -> dict[str, Any]
 
 
 def _hash(input: str, algorithm: str = "sha256") -> dict[str, str]:
+    bounded("hash_generator", "input", input)
     return {"algorithm": algorithm, "hash": hashlib.new(algorithm, input.encode()).hexdigest()}
 
 
 def _json_parser(json_text: str, query: str = "") -> dict[str, Any]:
     try:
-        value = json.loads(json_text)
+        value = load_json("json_parser", json_text, "json_text")
     except ValueError as exc:
         return {"valid": False, "error": str(exc)}
     result: dict[str, Any] = {"valid": True, "type": type(value).__name__, "value": value}
@@ -83,8 +83,12 @@ def _json_parser(json_text: str, query: str = "") -> dict[str, Any]:
     return result
 
 
+def _url(a: dict[str, Any]) -> str:
+    return bounded("url_parser", "url", require("url_parser", a, "url")[0], 100_000)
+
+
 def _url_parse(a: dict[str, Any]) -> dict[str, Any]:
-    (url,) = require("url_parser", a, "url")
+    url = _url(a)
     parts = urlsplit(url)
     return {"scheme": parts.scheme, "host": parts.hostname, "port": parts.port, "path": parts.path,
             "query": {k: v if len(v) > 1 else v[0] for k, v in parse_qs(parts.query).items()},
@@ -92,7 +96,7 @@ def _url_parse(a: dict[str, Any]) -> dict[str, Any]:
 
 
 def _url_validate(a: dict[str, Any]) -> dict[str, Any]:
-    (url,) = require("url_parser", a, "url")
+    url = _url(a)
     parts = urlsplit(url)
     valid = bool(parts.scheme and parts.netloc) and " " not in url
     return {"url": url, "valid": valid, "reason": None if valid else "needs a scheme and a host, no spaces"}
@@ -121,7 +125,7 @@ def _timestamp(value: str | int | float, from_format: str = "auto", to_format: s
 
 
 def _parse_time(value: str | int | float, from_format: str) -> datetime:
-    text = str(value).strip()
+    text = bounded("timestamp_converter", "value", str(value).strip(), 100)
     try:
         if from_format == "unix_ms" or (from_format == "auto" and text.isdigit() and len(text) >= 12):
             return datetime.fromtimestamp(float(text) / 1000, UTC)
@@ -147,8 +151,8 @@ def encoding_tools() -> list[Tool]:
              obj({"json_text": text, "query": text}, ("json_text",)), _json_parser),
         op_tool("url_parser", "Parse, validate, percent-encode or decode a URL.", {
             "parse": _url_parse, "validate": _url_validate,
-            "encode": lambda a: {"result": quote(require("url_parser", a, "url")[0], safe="")},
-            "decode": lambda a: {"result": unquote(require("url_parser", a, "url")[0])},
+            "encode": lambda a: {"result": quote(_url(a), safe="")},
+            "decode": lambda a: {"result": unquote(_url(a))},
         }, {"url": text}, ("url",)),
         Tool("uuid_generator", "Generate version-4 UUIDs: count 1-100; format standard, uppercase or no-dashes.",
              obj({"count": {"type": "integer", "minimum": 1, "maximum": 100},

@@ -3,34 +3,29 @@
 from __future__ import annotations
 
 import fnmatch
-import os
 import re
 import shutil
 import subprocess
-import tarfile
 import tempfile
-import zipfile
-from collections import deque
 from pathlib import Path
 from typing import Any
 
 from agentstage.runtime.errors import ToolError
 from agentstage.runtime.tools._kit import op_tool, require
-from agentstage.runtime.tools.context import ToolContext, sandbox_path
+from agentstage.runtime.tools.archive import archive_tool
+from agentstage.runtime.tools.context import ToolContext
+from agentstage.runtime.tools.limits import bounded
+from agentstage.runtime.tools.paths import MAX_READ, read_text, sandbox_files, sandbox_path
+from agentstage.runtime.tools.patterns import compile_pattern
 from agentstage.runtime.tools.registry import Tool
 
 __all__ = ["file_tools"]
 
-MAX_READ = 1024 * 1024
 MAX_LIST = 1000
-
-
-def _read_text(tool: str, path: Path) -> str:
-    if not path.is_file():
-        raise ToolError(tool, f"{path.name} is not a file")
-    if path.stat().st_size > MAX_READ:
-        raise ToolError(tool, f"{path.name} is larger than {MAX_READ} bytes")
-    return path.read_text(errors="replace")
+MAX_FILE = 64 * 1024 * 1024
+"""Bytes a file may reach by appends."""
+MAX_LOG = 16 * 1024 * 1024
+"""Bytes of a log file log_viewer reads: the first (head) or the last (tail, grep)."""
 
 
 class _FileSystem:
@@ -51,13 +46,13 @@ class _FileSystem:
             "rename", "chmod", "head", "tail", "grep", "symlink")}
 
     def op_read(self, a: dict[str, Any]) -> dict[str, Any]:
-        return {"path": a["path"], "content": _read_text("file_system", self.path(a, must_exist=True))}
+        return {"path": a["path"], "content": read_text("file_system", self.path(a, must_exist=True))}
 
     def op_write(self, a: dict[str, Any], mode: str = "w") -> dict[str, Any]:
-        content = a.get("content") or ""
-        if len(content) > MAX_READ:
-            raise ToolError("file_system", f"content larger than {MAX_READ} characters")
+        content = bounded("file_system", "content", a.get("content") or "", MAX_READ)
         path = self.path(a)
+        if mode == "a" and path.exists() and path.stat().st_size + len(content) > MAX_FILE:
+            raise ToolError("file_system", f"{self.rel(path)} would grow past {MAX_FILE} bytes")
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open(mode) as handle:
             handle.write(content)
@@ -70,7 +65,8 @@ class _FileSystem:
         path = sandbox_path(self.context, "file_system", a.get("path") or ".", must_exist=True)
         entries = sorted(path.iterdir())[:MAX_LIST]
         return {"path": self.rel(path), "entries": [
-            {"name": e.name, "type": "dir" if e.is_dir() else "file", "size": e.stat().st_size if e.is_file() else None}
+            {"name": e.name, "type": "symlink" if e.is_symlink() else "dir" if e.is_dir() else "file",
+             "size": e.lstat().st_size if e.is_file() and not e.is_symlink() else None}
             for e in entries]}
 
     def op_info(self, a: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +86,11 @@ class _FileSystem:
     def op_copy(self, a: dict[str, Any]) -> dict[str, Any]:
         source, target = self.path(a, must_exist=True), self.path(a, "destination")
         target.parent.mkdir(parents=True, exist_ok=True)
-        (shutil.copytree if source.is_dir() else shutil.copy2)(source, target)
+        if source.is_dir():
+            list(sandbox_files(self.context, "file_system", source, strict=True))
+            shutil.copytree(source, target, symlinks=True)
+        else:
+            shutil.copy2(source, target)
         return {"from": self.rel(source), "to": self.rel(target)}
 
     def op_move(self, a: dict[str, Any]) -> dict[str, Any]:
@@ -105,8 +105,8 @@ class _FileSystem:
     def op_search(self, a: dict[str, Any]) -> dict[str, Any]:
         root = sandbox_path(self.context, "file_system", a.get("path") or ".", must_exist=True)
         pattern = require("file_system", a, "pattern")[0]
-        found = [self.rel(Path(d) / f) for d, _, files in os.walk(root) for f in files if fnmatch.fnmatch(f, pattern)]
-        return {"matches": sorted(found)[:MAX_LIST]}
+        found = [self.rel(f) for f in sandbox_files(self.context, "file_system", root) if fnmatch.fnmatch(f.name, pattern)]
+        return {"matches": found[:MAX_LIST], "truncated": len(found) > MAX_LIST}
 
     def op_delete(self, a: dict[str, Any]) -> dict[str, Any]:
         path = self.path(a, must_exist=True)
@@ -129,30 +129,23 @@ class _FileSystem:
         return {"path": self.rel(path), "mode": mode}
 
     def op_head(self, a: dict[str, Any]) -> dict[str, Any]:
-        lines = _read_text("file_system", self.path(a, must_exist=True)).splitlines()
+        lines = read_text("file_system", self.path(a, must_exist=True)).splitlines()
         return {"lines": lines[: int(a.get("lines") or 10)]}
 
     def op_tail(self, a: dict[str, Any]) -> dict[str, Any]:
-        lines = _read_text("file_system", self.path(a, must_exist=True)).splitlines()
+        lines = read_text("file_system", self.path(a, must_exist=True)).splitlines()
         count = int(a.get("lines") or 10)
         return {"lines": lines[-count:] if count else []}
 
     def op_grep(self, a: dict[str, Any]) -> dict[str, Any]:
-        pattern = _compile("file_system", require("file_system", a, "pattern")[0])
-        lines = _read_text("file_system", self.path(a, must_exist=True)).splitlines()
+        pattern = compile_pattern("file_system", require("file_system", a, "pattern")[0])
+        lines = read_text("file_system", self.path(a, must_exist=True)).splitlines()
         return {"matches": [{"line": n, "text": t} for n, t in enumerate(lines, 1) if pattern.search(t)][:MAX_LIST]}
 
     def op_symlink(self, a: dict[str, Any]) -> dict[str, Any]:
         target, link = self.path(a, must_exist=True), self.path(a, "destination")
         link.symlink_to(target)
         return {"link": self.rel(link), "target": self.rel(target)}
-
-
-def _compile(tool: str, pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ToolError(tool, f"invalid pattern {pattern!r}: {exc}") from None
 
 
 def _tmpdir(context: ToolContext) -> dict[str, Any]:
@@ -177,7 +170,7 @@ def _tmpdir(context: ToolContext) -> dict[str, Any]:
 
     def write(a: dict[str, Any]) -> dict[str, Any]:
         path = file(a)
-        path.write_text(a.get("content") or "")
+        path.write_text(bounded("tmpdir", "content", a.get("content") or "", MAX_READ))
         return {"dir": a["dir"], "name": a["name"], "bytes": path.stat().st_size}
 
     return {
@@ -186,82 +179,42 @@ def _tmpdir(context: ToolContext) -> dict[str, Any]:
         "list": lambda a: {"dirs": sorted(p.name for p in base.iterdir())} if "dir" not in a
         else {"files": sorted(p.name for p in directory(a).iterdir())},
         "write_file": write,
-        "read_file": lambda a: {"content": _read_text("tmpdir", file(a))},
+        "read_file": lambda a: {"content": read_text("tmpdir", file(a))},
     }
-
-
-_ARCHIVE_MODES = {"tar": "", "tar.gz": "gz", "tar.bz2": "bz2", "tar.xz": "xz"}
-
-
-def _archive(context: ToolContext) -> dict[str, Any]:
-    def path(a: dict[str, Any], key: str, must_exist: bool = False) -> Path:
-        return sandbox_path(context, "archive", require("archive", a, key)[0], must_exist=must_exist)
-
-    def kind(name: str) -> str:
-        for suffix in ("tar.gz", "tar.bz2", "tar.xz", "tar", "zip"):
-            if name.endswith("." + suffix) or (suffix == "tar.gz" and name.endswith(".tgz")):
-                return suffix
-        raise ToolError("archive", f"unknown archive type of {name!r} (tar, tar.gz, tar.bz2, tar.xz, zip)")
-
-    def create(a: dict[str, Any]) -> dict[str, Any]:
-        target = path(a, "archive")
-        sources = [sandbox_path(context, "archive", s, must_exist=True) for s in require("archive", a, "sources")[0]]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if kind(target.name) == "zip":
-            with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-                for source in sources:
-                    for file in [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file()):
-                        out.write(file, file.relative_to(source.parent))
-        else:
-            with tarfile.open(target, "w:" + _ARCHIVE_MODES[kind(target.name)]) as out:
-                for source in sources:
-                    out.add(source, source.name)
-        return {"archive": a["archive"], "bytes": target.stat().st_size}
-
-    def names(target: Path) -> list[str]:
-        if kind(target.name) == "zip":
-            with zipfile.ZipFile(target) as archive:
-                return archive.namelist()
-        with tarfile.open(target) as archive:
-            return archive.getnames()
-
-    def extract(a: dict[str, Any]) -> dict[str, Any]:
-        target, dest = path(a, "archive", True), path(a, "destination")
-        for name in names(target):
-            if Path(name).is_absolute() or ".." in Path(name).parts:
-                raise ToolError("archive", f"archive member {name!r} would escape the destination")
-        dest.mkdir(parents=True, exist_ok=True)
-        if kind(target.name) == "zip":
-            with zipfile.ZipFile(target) as archive:
-                archive.extractall(dest)
-        else:
-            with tarfile.open(target) as archive:
-                archive.extractall(dest, filter="data")
-        return {"destination": a["destination"], "files": names(target)}
-
-    return {"create": create, "extract": extract, "list": lambda a: {"files": names(path(a, "archive", True))}}
 
 
 def _log_viewer(context: ToolContext) -> dict[str, Any]:
     def lines(a: dict[str, Any]) -> int:
         return min(int(a.get("lines") or 50), 5000)
 
-    def tail(a: dict[str, Any]) -> dict[str, Any]:
+    def window(a: dict[str, Any], end: bool) -> tuple[list[str], bool]:
+        """Lines of the first (or last) MAX_LOG bytes of the file, and whether the file is longer."""
         path = sandbox_path(context, "log_viewer", require("log_viewer", a, "path")[0], must_exist=True)
-        with path.open(errors="replace") as handle:
-            return {"lines": [line.rstrip("\n") for line in deque(handle, maxlen=lines(a))]}
+        if not path.is_file():
+            raise ToolError("log_viewer", f"{path.name} is not a file")
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            if end and size > MAX_LOG:
+                handle.seek(size - MAX_LOG)
+            data = handle.read(MAX_LOG).decode(errors="replace")
+        found = data.splitlines()
+        if size > MAX_LOG and found:
+            found = found[1:] if end else found[:-1]
+        return found, size > MAX_LOG
+
+    def tail(a: dict[str, Any]) -> dict[str, Any]:
+        found, cut = window(a, end=True)
+        return {"lines": found[-lines(a):], "truncated": cut}
 
     def head(a: dict[str, Any]) -> dict[str, Any]:
-        path = sandbox_path(context, "log_viewer", require("log_viewer", a, "path")[0], must_exist=True)
-        with path.open(errors="replace") as handle:
-            return {"lines": [line.rstrip("\n") for _, line in zip(range(lines(a)), handle)]}
+        found, cut = window(a, end=False)
+        return {"lines": found[:lines(a)], "truncated": cut}
 
     def grep(a: dict[str, Any]) -> dict[str, Any]:
-        path = sandbox_path(context, "log_viewer", require("log_viewer", a, "path")[0], must_exist=True)
-        pattern = _compile("log_viewer", require("log_viewer", a, "pattern")[0])
-        with path.open(errors="replace") as handle:
-            hits = [{"line": n, "text": t.rstrip("\n")} for n, t in enumerate(handle, 1) if pattern.search(t)]
-        return {"matches": hits[-lines(a):]}
+        pattern = compile_pattern("log_viewer", require("log_viewer", a, "pattern")[0])
+        found, cut = window(a, end=True)
+        hits = [{"line": n, "text": t} for n, t in enumerate(found, 1) if pattern.search(t)]
+        return {"matches": hits[-lines(a):], "truncated": cut}
 
     def journal(a: dict[str, Any]) -> dict[str, Any]:
         if shutil.which("journalctl") is None:
@@ -270,7 +223,7 @@ def _log_viewer(context: ToolContext) -> dict[str, Any]:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
         if done.returncode:
             raise ToolError("log_viewer", f"journalctl failed: {done.stderr.strip()[:300]}")
-        return {"lines": done.stdout.splitlines()}
+        return {"lines": done.stdout[-MAX_LOG:].splitlines()}
 
     return {"tail": tail, "head": head, "grep": grep, "journalctl": journal}
 
@@ -288,9 +241,7 @@ def file_tools(context: ToolContext) -> list[Tool]:
         op_tool("tmpdir", "Temporary directories in the sandbox: create, cleanup, list, write_file, read_file.",
                 _tmpdir(context), {"dir": s, "name": s, "content": s, "prefix": {"type": "string",
                                                                               "pattern": "^[A-Za-z0-9_-]{0,20}$"}}),
-        op_tool("archive", "Create, extract or list tar, tar.gz, tar.bz2, tar.xz and zip archives in the sandbox.",
-                _archive(context), {"archive": s, "sources": {"type": "array", "items": s}, "destination": s},
-                ("archive",), side_effects=True),
+        archive_tool(context),
         op_tool("log_viewer", "Read log files in the sandbox (tail, head, grep) or the system journal (journalctl).",
                 _log_viewer(context), {"path": s, "pattern": s, "lines": lines, "unit": s}),
     ]

@@ -1,64 +1,27 @@
-"""Host tools: shell_command (off unless enabled), env_vars, process_manager, disk_usage, system_info."""
+"""Host tools: shell_command (off unless enabled; see shell.py), env_vars, process_manager, disk_usage,
+system_info."""
 
 from __future__ import annotations
 
 import os
 import platform
 import re
-import shlex
 import shutil
 import socket
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 from agentstage.runtime.errors import ToolError
-from agentstage.runtime.tools._kit import obj, op_tool, require
-from agentstage.runtime.tools.context import ToolContext, sandbox_path
+from agentstage.runtime.tools._kit import op_tool, require
+from agentstage.runtime.tools.context import ToolContext
+from agentstage.runtime.tools.paths import sandbox_path
 from agentstage.runtime.tools.registry import Tool
+from agentstage.runtime.tools.shell import shell_tool
 
 __all__ = ["SENSITIVE_NAME", "host_tools"]
 
-BLOCKED_BINARIES = frozenset({"rm", "rmdir", "del", "format", "mkfs", "dd", "shutdown", "reboot", "halt", "poweroff",
-                              "init", "kill", "killall", "pkill"})
-BLOCKED_PATTERNS = tuple(re.compile(p) for p in (
-    r"\brm\s+-[a-z]*r[a-z]*f|\brm\s+-[a-z]*f[a-z]*r", r"\bsudo\b", r"\bchmod\s+(-R\s+)?777\b", r":\(\)\s*\{.*\};\s*:",
-    r">\s*/dev/(?!null\b)", r"\bmkfs", r"\bdd\s+if=", r"\b(shutdown|reboot|halt|poweroff)\b"))
 SENSITIVE_NAME = re.compile(r"(?i)(secret|token|passw|pwd|key|credential|auth|private|session|cookie)")
-_MAX_OUTPUT = 256 * 1024
-
-
-def _shell(context: ToolContext) -> Any:
-    def run(command: str, args: list[str] | None = None, shell: bool = False, timeout: int = 60,
-            working_dir: str = ".", env: dict[str, str] | None = None) -> dict[str, Any]:
-        if not context.shell_enabled:
-            raise ToolError("shell_command", "shell_command is disabled (set AGENTSTAGE_TOOL_SHELL=true to enable)")
-        binary = os.path.basename(shlex.split(command)[0]) if command.strip() else ""
-        if binary in BLOCKED_BINARIES:
-            raise ToolError("shell_command", f"command {binary!r} is blocked")
-        if shell:
-            for word in re.findall(r"[\w./-]+", command):
-                if os.path.basename(word) in BLOCKED_BINARIES and re.search(rf"(^|[;&|]\s*){re.escape(word)}\b",
-                                                                            command):
-                    raise ToolError("shell_command", f"command {word!r} is blocked")
-            for pattern in BLOCKED_PATTERNS:
-                if pattern.search(command):
-                    raise ToolError("shell_command", f"command matches blocked pattern {pattern.pattern!r}")
-        cwd = sandbox_path(context, "shell_command", working_dir, must_exist=True)
-        argv: Any = command if shell else [*shlex.split(command), *(args or [])]
-        started = time.perf_counter()
-        try:
-            done = subprocess.run(argv, shell=shell, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                                  env={**os.environ, **(env or {})}, executable="/bin/sh" if shell else None)
-        except subprocess.TimeoutExpired:
-            raise ToolError("shell_command", f"command timed out after {timeout}s") from None
-        except OSError as exc:
-            raise ToolError("shell_command", f"cannot run {binary!r}: {exc.strerror}") from None
-        return {"exit_code": done.returncode, "stdout": done.stdout[-_MAX_OUTPUT:], "stderr": done.stderr[-_MAX_OUTPUT:],
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
-
-    return run
 
 
 def _visible(name: str, value: str) -> str:
@@ -177,12 +140,7 @@ def host_tools(context: ToolContext) -> list[Tool]:
     """Fresh instances of the host tools bound to `context`."""
     s = {"type": "string"}
     return [
-        Tool("shell_command", "Run a command with arguments (or a /bin/sh line when shell=true) in the sandbox. "
-             "Disabled unless AGENTSTAGE_TOOL_SHELL=true; destructive binaries and patterns are blocked.",
-             obj({"command": {"type": "string", "minLength": 1}, "args": {"type": "array", "items": s},
-                  "shell": {"type": "boolean"}, "timeout": {"type": "integer", "minimum": 1, "maximum": 300},
-                  "working_dir": s, "env": {"type": "object", "additionalProperties": s}}, ("command",)),
-             _shell(context), side_effects=True),
+        shell_tool(context),
         op_tool("env_vars", "Environment variables: get, list, search, set, check. Values of sensitive-looking "
                 "names are redacted; setting them is refused.", _ENV,
                 {"name": s, "value": s, "pattern": s, "names": {"type": "array", "items": s}}),

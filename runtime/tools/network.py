@@ -9,6 +9,7 @@ import ssl
 import time
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
 
 import certifi
 import dns.exception
@@ -18,7 +19,9 @@ import httpx
 
 from agentstage.runtime.errors import ToolError
 from agentstage.runtime.tools._kit import obj, op_tool, require, unavailable_tool
-from agentstage.runtime.tools.context import ToolContext, check_host
+from agentstage.runtime.tools.context import ToolContext
+from agentstage.runtime.tools.hosts import PinnedTransport
+from agentstage.runtime.tools.limits import check_depth
 from agentstage.runtime.tools.registry import Tool
 
 __all__ = ["fetch", "network_tools", "tls_context"]
@@ -30,22 +33,24 @@ def fetch(context: ToolContext, tool: str, method: str, url: str, *, headers: di
           body: Any = None, timeout: float | None = None, follow: bool = True, max_redirects: int = 10,
           verify: bool = True, auth: tuple[str, str] | None = None, cookies: dict[str, str] | None = None,
           check: bool = True) -> dict[str, Any]:
-    """One HTTP request; every hop (redirects included) must pass the allow-list; the body is size-capped.
+    """One HTTP request; the body is size-capped.
 
-    Returns {status, headers, body, truncated, elapsed_ms}; body is parsed JSON when it is JSON.
+    With `check`, every connection (redirect hops included) goes to an address the allow-list
+    allowed, resolved once (see `hosts.PinnedTransport`). Returns {status, headers, body, truncated,
+    url, elapsed_ms}; body is parsed JSON when it is JSON.
     """
-    if check:
-        check_host(context, tool, url)
-    hooks = {"request": [lambda request: check_host(context, tool, str(request.url))]} if check else {}
+    _scheme(tool, url)
     content = None if body is None or isinstance(body, str) else json.dumps(body).encode()
     headers = dict(headers or {})
     if content is not None:
         headers.setdefault("Content-Type", "application/json")
+    tls = tls_context() if verify else _insecure_context()
+    transport = PinnedTransport(context.hosts, tool, tls) if check else None
+    hooks = {"request": [lambda request: _scheme(tool, str(request.url))]}
     started = time.perf_counter()
     try:
-        with httpx.Client(timeout=timeout or context.http_timeout, follow_redirects=follow,
-                          max_redirects=max_redirects, verify=tls_context() if verify else False, event_hooks=hooks,
-                          trust_env=False) as client:
+        with httpx.Client(timeout=timeout or context.http_timeout, follow_redirects=follow, transport=transport,
+                          max_redirects=max_redirects, verify=tls, event_hooks=hooks, trust_env=False) as client:
             with client.stream(method, url, headers=headers, content=content if content is not None else body,
                                auth=auth, cookies=cookies) as response:
                 raw, truncated = bytearray(), False
@@ -65,12 +70,26 @@ def fetch(context: ToolContext, tool: str, method: str, url: str, *, headers: di
         raise ToolError(tool, f"{method} {url} failed: {exc}") from None
     text = raw.decode(response.encoding or "utf-8", errors="replace")
     try:
-        parsed: Any = json.loads(text) if text and not truncated else text
-    except ValueError:
+        parsed: Any = check_depth(tool, json.loads(text)) if text and not truncated else text
+    except (ValueError, RecursionError):
         parsed = text
     return {"status": response.status_code, "headers": {k: v for k, v in response.headers.items()},
             "body": parsed, "truncated": truncated, "url": str(response.url),
             "elapsed_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _scheme(tool: str, url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ToolError(tool, f"url {url!r} needs an http(s) scheme and a host")
+
+
+@functools.cache
+def _insecure_context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 @functools.cache
@@ -154,22 +173,32 @@ def _scraper(context: ToolContext) -> Any:
 _RECORD_TYPES = ["A", "AAAA", "MX", "NS", "TXT", "CNAME", "SRV", "PTR"]
 
 
-def _dns(host: str, record_type: str = "A", server: str = "", port: int = 53) -> dict[str, Any]:
-    """Resolve through the system resolver (hosts file included for A, AAAA and PTR), or ask `server`
-    directly (dnspython, 15 s lifetime)."""
-    if not server and record_type in ("A", "AAAA", "PTR"):
-        return _system_lookup(host, record_type)
-    resolver = dns.resolver.Resolver(configure=not server)
-    if server:
-        resolver.nameservers, resolver.port = [server], port
-    resolver.lifetime = 15.0
-    name = dns.reversename.from_address(host) if record_type == "PTR" and _is_address(host) else host
-    try:
-        answer = resolver.resolve(name, record_type, search=False)
-    except (dns.exception.DNSException, ValueError, OSError) as exc:
-        raise ToolError("dns_lookup", f"cannot resolve {host!r} ({record_type}): {type(exc).__name__}: {exc}") from None
-    return {"host": host, "type": record_type, "ttl": answer.rrset.ttl if answer.rrset else None,
-            "records": sorted(_record(record_type, r) for r in answer)}
+def _dns(context: ToolContext) -> Any:
+    def lookup(host: str, record_type: str = "A", server: str = "", port: int = 53) -> dict[str, Any]:
+        """Resolve a name the allow-list allows, through the system resolver (hosts file included for A,
+        AAAA and PTR) or by asking `server`, itself an allowed host (dnspython, 15 s lifetime)."""
+        policy = context.hosts
+        if record_type == "PTR" and _is_address(host):
+            policy.resolve("dns_lookup", host, port)
+        else:
+            policy.check_name("dns_lookup", host)
+        if not server and record_type in ("A", "AAAA", "PTR"):
+            return _system_lookup(host, record_type)
+        resolver = dns.resolver.Resolver(configure=not server)
+        if server:
+            resolver.nameservers, resolver.port = [*policy.resolve("dns_lookup", server, port)[:1]], port
+        elif not all(policy.check_name("dns_lookup", ns, port) for ns in resolver.nameservers):
+            raise ToolError("dns_lookup", "the system name servers are not on the allow-list")
+        resolver.lifetime = 15.0
+        name = dns.reversename.from_address(host) if record_type == "PTR" and _is_address(host) else host
+        try:
+            answer = resolver.resolve(name, record_type, search=False)
+        except (dns.exception.DNSException, ValueError, OSError) as exc:
+            raise ToolError("dns_lookup", f"cannot resolve {host!r} ({record_type}): {type(exc).__name__}: "
+                                          f"{exc}") from None
+        return {"host": host, "type": record_type, "ttl": answer.rrset.ttl if answer.rrset else None,
+                "records": sorted(_record(record_type, r) for r in answer)}
+    return lookup
 
 
 def _system_lookup(host: str, record_type: str) -> dict[str, Any]:
@@ -202,41 +231,33 @@ def _record(record_type: str, rdata: Any) -> str:
     return rdata.to_text()
 
 
-def _addresses(host: str) -> dict[str, Any]:
-    try:
-        infos = socket.getaddrinfo(host, None, socket.AF_UNSPEC, socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise ToolError("network_utils", f"cannot resolve {host!r}: {exc}") from None
-    return {"host": host, "addresses": sorted({info[4][0] for info in infos})}
-
-
 def _network(context: ToolContext) -> dict[str, Any]:
-    def allowed(a: dict[str, Any]) -> str:
-        host = require("network_utils", a, "host")[0]
-        check_host(context, "network_utils", f"http://{host}")
-        return host
-
     def connect(host: str, port: int) -> float | None:
+        """TCP connect time to a checked address of an allowed host:port; None when closed."""
         started = time.perf_counter()
         try:
-            with socket.create_connection((host, port), timeout=5):
+            with context.hosts.connect("network_utils", host, port, timeout=5):
                 return round((time.perf_counter() - started) * 1000, 2)
         except OSError:
             return None
 
     def scan(a: dict[str, Any]) -> dict[str, Any]:
-        host, ports = allowed(a), a.get("ports") or [22, 80, 443]
+        host, ports = require("network_utils", a, "host")[0], a.get("ports") or [22, 80, 443]
         if len(ports) > 100:
             raise ToolError("network_utils", "port_scan checks at most 100 ports")
         return {"host": host, "open": [p for p in ports if connect(host, p) is not None]}
 
+    def resolve(a: dict[str, Any]) -> dict[str, Any]:
+        host = require("network_utils", a, "host")[0]
+        return {"host": host, "addresses": sorted(context.hosts.resolve("network_utils", host, a.get("port") or 80))}
+
     return {
-        "ping": lambda a: {"host": allowed(a), "port": a.get("port") or 80,
-                           "rtt_ms": connect(a["host"], a.get("port") or 80)},
-        "port_check": lambda a: {"host": allowed(a), "port": require("network_utils", a, "port")[0],
+        "ping": lambda a: {"host": a["host"], "port": a.get("port") or 80,
+                           "rtt_ms": connect(require("network_utils", a, "host")[0], a.get("port") or 80)},
+        "port_check": lambda a: {"host": a["host"], "port": require("network_utils", a, "port")[0],
                                  "open": connect(a["host"], a["port"]) is not None},
         "port_scan": scan,
-        "resolve": lambda a: _addresses(allowed(a)),
+        "resolve": resolve,
     }
 
 
@@ -263,10 +284,11 @@ def network_tools(context: ToolContext) -> list[Tool]:
         unavailable_tool("web_search", "Search the web and return result titles, URLs and snippets.",
                          obj({"query": s, "num_results": {"type": "integer", "minimum": 1, "maximum": 10}},
                              ("query",)), "it needs a public search service"),
-        Tool("dns_lookup", "DNS records of a name: A, AAAA, MX, NS, TXT, CNAME, SRV or PTR (give an address), "
-             "through the system resolver or a given DNS server.",
+        Tool("dns_lookup", "DNS records of an allow-listed name: A, AAAA, MX, NS, TXT, CNAME, SRV or PTR (give an "
+             "address), through the system resolver or a given (allow-listed) DNS server.",
              obj({"host": {"type": "string", "minLength": 1}, "record_type": {"type": "string", "enum": _RECORD_TYPES},
-                  "server": s, "port": {"type": "integer", "minimum": 1, "maximum": 65535}}, ("host",)), _dns),
+                  "server": s, "port": {"type": "integer", "minimum": 1, "maximum": 65535}}, ("host",)),
+             _dns(context)),
         op_tool("network_utils", "Reachability of allow-listed hosts: ping (TCP connect time), port_check, "
                 "port_scan (up to 100 ports), resolve.", _network(context),
                 {"host": s, "port": {"type": "integer", "minimum": 1, "maximum": 65535},

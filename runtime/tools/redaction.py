@@ -1,15 +1,20 @@
-"""secret_redactor: finds and redacts secrets with 25 named patterns (most specific first)."""
+"""secret_redactor: finds and redacts secrets with 25 named patterns (most specific first); `redact` removes
+known secret values (resolved credentials) from what a tool returns or raises."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from agentstage.runtime.errors import ToolError
 from agentstage.runtime.tools._kit import obj
 from agentstage.runtime.tools.registry import Tool
 
-__all__ = ["SECRET_PATTERNS", "redact_secrets", "redaction_tools"]
+__all__ = ["SECRET_PATTERNS", "redact", "redact_secrets", "redaction_tools", "secret_forms"]
 
 _KV = r"\s*[:=]\s*['\"]?(?!\[REDACTED)"
 # A pattern's `k` group is kept (the key of a key=value pair), the rest becomes [REDACTED:<name>].
@@ -60,6 +65,34 @@ def redact_secrets(text: str) -> dict[str, Any]:
             count += hits
             found.append(name)
     return {"redacted_text": text, "redaction_count": count, "detected_types": found}
+
+
+def secret_forms(values: Iterable[str | None]) -> list[str]:
+    """The texts a resolved secret may come back as: itself, URL-quoted, JSON-escaped and base64,
+    longest first (so a longer form is replaced before a shorter one inside it)."""
+    forms: set[str] = set()
+    for value in values:
+        if not value:
+            continue
+        encoded = base64.b64encode(value.encode()).decode()
+        forms.update({value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1], encoded,
+                      encoded.rstrip("=")})
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
+def redact(value: Any, forms: list[str]) -> Any:
+    """`value` (text, or JSON-like data: keys included) with every form of a secret replaced by [REDACTED]."""
+    return _scrub(value, re.compile("|".join(map(re.escape, forms)))) if forms else value
+
+
+def _scrub(value: Any, pattern: re.Pattern[str]) -> Any:
+    if isinstance(value, str):
+        return pattern.sub("[REDACTED]", value)
+    if isinstance(value, dict):
+        return {_scrub(k, pattern): _scrub(v, pattern) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(v, pattern) for v in value]
+    return value
 
 
 def _redactor(text: str) -> dict[str, Any]:

@@ -10,11 +10,12 @@ from typing import Any
 
 from agentstage.runtime.errors import ToolError
 from agentstage.runtime.tools._kit import obj, op_tool, require
+from agentstage.runtime.tools.limits import MAX_ITEMS, bounded
+from agentstage.runtime.tools.patterns import compile_pattern
 from agentstage.runtime.tools.registry import Tool
 
 __all__ = ["text_tools"]
 
-_MAX_TEXT = 1_000_000
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -25,10 +26,7 @@ def _words(text: str) -> list[str]:
 
 
 def _text(a: dict[str, Any]) -> str:
-    text = a.get("text", "")
-    if len(text) > _MAX_TEXT:
-        raise ToolError("text_processor", f"text longer than {_MAX_TEXT} characters")
-    return text
+    return bounded("text_processor", "text", a.get("text", ""))
 
 
 def _summarize(text: str, sentences: int) -> str:
@@ -41,7 +39,16 @@ def _template(a: dict[str, Any]) -> str:
     missing = sorted({m for m in re.findall(r"{{\s*(\w+)\s*}}", _text(a)) if m not in variables})
     if missing:
         raise ToolError("text_processor", f"template variables missing: {', '.join(missing)}")
-    return re.sub(r"{{\s*(\w+)\s*}}", lambda m: str(variables[m.group(1)]), _text(a))
+    values = {name: bounded("text_processor", f"variables.{name}", str(variables[name])) for name in variables}
+    return compile_pattern("text_processor", r"{{\s*(\w+)\s*}}").replace(lambda m: values[m.group(1)], _text(a))[0]
+
+
+def _join(a: dict[str, Any]) -> str:
+    items = bounded("text_processor", "items", require("text_processor", a, "items")[0], MAX_ITEMS)
+    separator = bounded("text_processor", "separator", a.get("separator") if a.get("separator") is not None else " ",
+                        1000)
+    joined = separator.join(map(str, items))
+    return bounded("text_processor", "the joined text", joined)
 
 
 def _random_string(a: dict[str, Any]) -> str:
@@ -64,13 +71,13 @@ _OPERATIONS = {
     "title_case": lambda a: _text(a).title(),
     "trim": lambda a: _text(a).strip(),
     "split": lambda a: _text(a).split(a.get("separator") or None),
-    "join": lambda a: (a.get("separator") if a.get("separator") is not None else " ").join(
-        map(str, require("text_processor", a, "items")[0])),
+    "join": _join,
     "reverse": lambda a: _text(a)[::-1],
     "truncate": lambda a: _text(a) if len(_text(a)) <= int(a.get("length") or 100)
     else _text(a)[: max(int(a.get("length") or 100) - 1, 0)] + "…",
     "wrap": lambda a: textwrap.fill(_text(a), width=int(a.get("width") or 80)),
-    "indent": lambda a: textwrap.indent(_text(a), a.get("prefix") if a.get("prefix") is not None else "    "),
+    "indent": lambda a: bounded("text_processor", "the indented text", textwrap.indent(
+        _text(a), bounded("text_processor", "prefix", a.get("prefix") if a.get("prefix") is not None else "    ", 100))),
     "extract_emails": lambda a: _EMAIL.findall(_text(a)),
     "extract_urls": lambda a: [url.rstrip(".,;:!?") for url in _URL.findall(_text(a))],
     "extract_numbers": lambda a: [float(n) if "." in n else int(n) for n in _NUMBER.findall(_text(a))],
@@ -87,27 +94,22 @@ _OPERATIONS = {
 
 
 def _regex(operation: str, text: str, pattern: str, replacement: str = "", flags: str = "") -> dict[str, Any]:
-    if len(text) > _MAX_TEXT or len(pattern) > 1000:
-        raise ToolError("regex_matcher", "text or pattern too long")
-    bits = 0
-    for letter in flags:
-        bits |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}.get(letter, 0)
-    try:
-        compiled = re.compile(pattern, bits)
-    except re.error as exc:
-        raise ToolError("regex_matcher", f"invalid pattern {pattern!r}: {exc}") from None
+    bounded("regex_matcher", "text", text)
+    compiled = compile_pattern("regex_matcher", pattern, flags)
     if operation == "match":
         found = compiled.search(text)
         return {"matched": found is not None, "match": found.group(0) if found else None,
                 "groups": list(found.groups()) if found else [], "span": list(found.span()) if found else None}
     if operation == "find_all":
-        matches = [m.group(0) for m in compiled.finditer(text)]
-        return {"matches": matches, "count": len(matches)}
+        matches = [m.group(0) for _, m in zip(range(MAX_ITEMS + 1), compiled.finditer(text))]
+        return {"matches": matches[:MAX_ITEMS], "count": min(len(matches), MAX_ITEMS),
+                "truncated": len(matches) > MAX_ITEMS}
     if operation == "replace":
-        result, count = compiled.subn(replacement, text)
+        result, count = compiled.replace(bounded("regex_matcher", "replacement", replacement, 1000), text)
         return {"result": result, "count": count}
     if operation == "split":
-        return {"parts": compiled.split(text)}
+        parts = compiled.split(text)
+        return {"parts": parts[:MAX_ITEMS], "truncated": len(parts) > MAX_ITEMS}
     return {"matched": compiled.search(text) is not None}
 
 

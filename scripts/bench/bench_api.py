@@ -1,7 +1,7 @@
 """HTTP API latency and throughput on a large store, through the production server over loopback.
 
 Builds a store of `--runs` runs and `--events-per-run` events each (direct inserts into a temp
-file), starts `agentstage ui-api` (gunicorn, gthread) on it, and times
+file), starts `agentstage ui-api` (uvicorn) on it, and times
 `GET /api/v1/runs?limit=50` (first page and a deep keyset page) and `GET /api/v1/runs/{id}/events`.
 The same is measured on a small store, to show list latency does not grow with the store.
 Prints `name: value unit` lines.

@@ -1,4 +1,4 @@
-"""What the browser tests need: the app on a real local HTTP server, and headless Chromium.
+"""What the browser tests need: the app on a real local HTTP server (uvicorn), and headless Chromium.
 
 Chromium is Debian's (`apt-get install chromium chromium-driver`), driven by Playwright's Python
 package; Playwright never downloads a browser of its own here. Without Chromium the browser tests
@@ -8,15 +8,15 @@ skip on a developer's machine and fail in CI.
 from __future__ import annotations
 
 import shutil
-import socketserver
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
+from agentstage.api.serve import listen, uvicorn_server
 from tests.redis_server import in_ci
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -25,39 +25,27 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
 
 
-class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
-    """One thread per request, kept so `served` can wait for open event streams on the way out."""
-
-    def process_request(self, request, client_address) -> None:
-        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True)
-        self.request_threads = [t for t in getattr(self, "request_threads", []) if t.is_alive()] + [thread]
-        thread.start()
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @contextmanager
-def served(app) -> Iterator[str]:
-    """`app` on 127.0.0.1 (a free port, one thread per request: event streams stay open); yields its URL.
+def served(app, front=None) -> Iterator[str]:
+    """`app` (from `create_app`; `front` when an ASGI callable wraps it) under uvicorn on 127.0.0.1 (a free
+    port), in a thread; yields its URL.
 
-    Close the browser contexts first: their open event streams are waited for (10 s at most each).
+    On the way out the server ends its live event streams and stops, as `agentstage ui-api` does.
     """
-    server = make_server("127.0.0.1", 0, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    sock = listen("127.0.0.1", 0)
+    server = uvicorn_server(app, app.backend.config, front)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        while not server.started:
+            assert thread.is_alive(), "the server did not start"
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
-        server.shutdown()
-        # NOTE: an event stream ends at its next heartbeat once the browser has gone; wait for that,
-        # so no stream still uses the runtime when the test stops it.
-        for worker in getattr(server, "request_threads", []):
-            worker.join(10)
-        server.server_close()
-        thread.join(5)
+        app.backend.streams.end_all()
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
 
 
 def require_chromium() -> None:

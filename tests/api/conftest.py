@@ -32,7 +32,7 @@ def gate() -> Iterator[Gate]:
 def api_system(config: Config, gate: Gate) -> Iterator[System]:
     tool = Tool("gate", "waits until the test opens the gate", {"type": "object", "properties": {}}, gate.pass_through)
     rules = [Rule("gate", r"\bwait for the gate\b", tool="gate", arguments={}), *default_rules()]
-    settings = config.replace(tools="calculator,gate", sse_heartbeat="0.2")
+    settings = config.replace(tools="calculator,gate", sse_heartbeat="0.2", credential_env="DEPLOY_HOOK_TOKEN")
     system = System(settings, providers={"default": ScriptedProvider(rules)})
     system.tools.register(tool)
     with system:

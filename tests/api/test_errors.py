@@ -50,7 +50,7 @@ def test_request_id_is_echoed_or_made(client) -> None:
 
 
 def test_unexpected_errors_are_a_bare_500(api_system, monkeypatch) -> None:
-    def explode(self, req, resp) -> None:
+    async def explode(self, req, resp) -> None:
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(HealthResource, "on_get", explode)

@@ -1,7 +1,7 @@
 """Property-based fuzz of the API from its own OpenAPI document (schemathesis): never a 5xx.
 
 Each operation gets a bounded number of generated requests (valid and invalid), sent with an
-admin key through the WSGI app (distributed routes included, on the suite's redis-server);
+admin key through the ASGI app, in process (distributed routes included, on the suite's redis-server);
 responses must not be 5xx and must match their documented
 schema and content type.
 """
@@ -26,7 +26,7 @@ def test_api_never_answers_5xx(api_system, ops) -> None:
     admin, secret = new_api_key("admin", "fuzz")
     api_system.write([admin])
     headers = {"Authorization": f"Bearer {secret}"}
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     # schemathesis leaves out the document's own route
     assert {(op.method.upper(), op.path) for op in operations} == {

@@ -1,4 +1,5 @@
-"""The production server: `agentstage ui-api` and `agentstage ui` as real processes over loopback."""
+"""The production server: `agentstage ui-api` and `agentstage ui` as real processes over loopback (uvicorn),
+including what slow and idle clients and many open event streams do to it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -115,3 +118,82 @@ def test_ui_api_with_an_unusable_store_exits_3_with_one_line(tmp_path: Path) -> 
                             timeout=60)
     assert result.returncode == 3
     assert "state store" in result.stderr and "Traceback" not in result.stderr
+
+
+@contextmanager
+def _ui_api(tmp_path: Path, keys: int = 1, **settings: str) -> Iterator[tuple[str, list[str], subprocess.Popen]]:
+    """A real `agentstage ui-api` on a free loopback port with `keys` viewer keys; stopped with SIGTERM (exit 0)."""
+    env = {**_env(tmp_path), **{f"AGENTSTAGE_{name.upper()}": value for name, value in settings.items()}}
+    secrets = [subprocess.run([AGENTSTAGE, "ui-admin", "create-key", "--role", "viewer"], env=env, check=True,
+                              capture_output=True, text=True).stdout.strip() for _ in range(keys)]
+    port = _port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([AGENTSTAGE, "ui-api", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+    try:
+        _wait_ready(url, server)
+        yield url, secrets, server
+    finally:
+        code = _stop(server)
+    assert code == 0, server.stderr.read().decode()[-2000:]
+
+
+def _connect(url: str) -> socket.socket:
+    host, port = parse_addr(url.removeprefix("http://"))
+    sock = socket.create_connection((host, port), timeout=30)
+    return sock
+
+
+def _head(sock: socket.socket) -> bytes:
+    """Read a response's status line and headers."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        assert chunk, "the server closed the connection"
+        data += chunk
+    return data
+
+
+def test_half_sent_requests_idle_connections_and_open_streams_do_not_stop_healthz(tmp_path: Path) -> None:
+    with _ui_api(tmp_path, keys=3, api_header_timeout="120", api_keepalive_timeout="120") as (url, keys, _), \
+            ExitStack() as held:
+        for n in range(100):
+            half = held.enter_context(_connect(url))
+            half.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"x" * n)
+        for _ in range(100):
+            idle = held.enter_context(_connect(url))
+            idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert _head(idle).startswith(b"HTTP/1.1 200")
+        for n in range(90):
+            stream = held.enter_context(_connect(url))
+            stream.sendall(f"GET /api/v1/stream/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           f"Authorization: Bearer {keys[n % 3]}\r\n\r\n".encode())
+            head = _head(stream)
+            assert head.startswith(b"HTTP/1.1 200") and b"text/event-stream" in head
+        with httpx.Client(base_url=url, timeout=30) as client:
+            assert all(client.get("/healthz").status_code == 200 for _ in range(20))
+            assert client.get("/api/v1/runs", headers={"Authorization": f"Bearer {keys[0]}"}).status_code == 200
+
+
+def test_a_request_that_never_completes_is_closed_after_the_header_timeout(tmp_path: Path) -> None:
+    with _ui_api(tmp_path, api_header_timeout="0.5") as (url, _, _):
+        with _connect(url) as half, _connect(url) as silent, _connect(url) as short_body:
+            half.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            short_body.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                               b"application/json\r\nContent-Length: 100\r\n\r\n{")
+            assert half.recv(1) == b""
+            assert silent.recv(1) == b""
+            assert short_body.recv(4096) == b""
+            assert httpx.get(f"{url}/healthz", timeout=30).status_code == 200
+
+
+def test_ui_api_on_a_taken_port_exits_3_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([AGENTSTAGE, "ui-api", "--port", str(port)], env=_env(tmp_path), capture_output=True,
+                                text=True, timeout=60)
+    assert result.returncode == 3
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

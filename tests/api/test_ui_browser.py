@@ -95,12 +95,12 @@ def test_one_time_login_link_signs_in_as_admin(browser, url) -> None:
 def test_run_appears_and_completes_live_in_the_list(browser, keys: Keys, api_system: System, gate: Gate) -> None:
     app, feeds = create_app(api_system), []
 
-    def counting(environ, start_response):
-        if environ["PATH_INFO"] == "/api/v1/stream/events":
-            feeds.append(environ["PATH_INFO"])
-        return app(environ, start_response)
+    async def counting(scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == "/api/v1/stream/events":
+            feeds.append(scope["path"])
+        await app(scope, receive, send)
 
-    with served(counting) as url, opened(browser, url, keys.operator) as page:
+    with served(app, counting) as url, opened(browser, url, keys.operator) as page:
         page.wait_for_selector("#runs-live[data-state=live]")
         run_id = api_system.run_async(GATE_PROMPT).run_id
         page.wait_for_selector(f"#runs-list tr[data-run='{run_id}'][data-status=running]")

@@ -19,7 +19,8 @@ SECRET = "tok-9f8e7d6c5b4a"
 
 @pytest.fixture
 def secret_config(config: Config) -> Config:
-    return Config.from_env({**config.env, "HOOK_TOKEN": SECRET}, dotenv=None, home=config.home, agent_pool_size=1)
+    return Config.from_env({**config.env, "HOOK_TOKEN": SECRET}, dotenv=None, home=config.home, agent_pool_size=1,
+                           credential_env=config.credential_env)
 
 
 def audit(action: str, detail: dict) -> AuditEntry:

@@ -15,7 +15,7 @@ ENV = {"HOOK_TOKEN": "hook-secret", "SLACK_URL": "", "GH_TOKEN": "gh-secret", "J
 
 
 def instance(http, provider, config=None, credentials=None, **extra) -> object:
-    resolver = CredentialResolver({**ENV, "SLACK_URL": f"{http.url}/slack"})
+    resolver = CredentialResolver({**ENV, "SLACK_URL": f"{http.url}/slack"}, env_names=list(ENV))
     return connector_tool(ToolInstance(f"{provider}_test", provider, config or {}, credentials or {}, **extra),
                           resolver, timeout=10)
 
@@ -65,9 +65,39 @@ def test_errors_name_references_never_values(http) -> None:
 
 
 def test_redis_commands_and_blocked_ones(http, redis_url, monkeypatch) -> None:
-    resolver = CredentialResolver({"REDIS_URL": redis_url})
+    resolver = CredentialResolver({"REDIS_URL": redis_url}, env_names=["REDIS_URL"])
     tool = connector_tool(ToolInstance("cache", "redis", credentials={"url": "env:REDIS_URL"}), resolver)
     assert tool({"args": ["SET", "k", "v"]})["result"] is True
     assert tool({"args": ["GET", "k"]}) == {"result": "v"}
     with pytest.raises(ToolError, match="not allowed"):
         tool({"args": ["FLUSHALL"]})
+
+
+def test_an_endpoint_echoing_its_credential_cannot_leak_it(http) -> None:
+    http.routes["/echo"] = (200, {"you_sent": "Bearer hook-secret", "token": "hook-secret",
+                                  "quoted": "hook%2Dsecret", "b64": "aG9vay1zZWNyZXQ=", "hook-secret": 1})
+    tool = instance(http, "http_webhook", {"url": f"{http.url}/echo"}, {"token": "env:HOOK_TOKEN"})
+    result = tool({"payload": {}})
+    assert "hook-secret" not in json.dumps(result) and "aG9vay1zZWNyZXQ" not in json.dumps(result)
+    assert result["body"]["token"] == "[REDACTED]"
+    http.routes["/echo"] = (500, {"error": "bad token hook-secret"})
+    with pytest.raises(ToolError) as caught:
+        tool({"payload": {}})
+    assert "hook-secret" not in caught.value.message and "[REDACTED]" in caught.value.message
+
+
+def test_basic_auth_pairs_echoed_back_are_redacted(http) -> None:
+    pair = base64.b64encode(b"ops@example.com:jira-secret").decode()
+    http.routes["/rest/api/2/issue"] = (201, {"auth": f"Basic {pair}", "echo": "jira-secret"})
+    jira = instance(http, "jira", {"base_url": http.url, "project": "OPS"},
+                    {"email": "env:JIRA_EMAIL", "api_token": "env:JIRA_TOKEN"})
+    result = json.dumps(jira({"operation": "issue_create", "summary": "x"}))
+    assert pair not in result and "jira-secret" not in result
+
+
+def test_client_errors_quoting_the_secret_are_redacted() -> None:
+    resolver = CredentialResolver({"REDIS_URL": "redis://:pw-hunter2@127.0.0.1:1/0"}, env_names=["REDIS_URL"])
+    tool = connector_tool(ToolInstance("cache", "redis", credentials={"url": "env:REDIS_URL"}), resolver, timeout=1)
+    with pytest.raises(ToolError) as caught:
+        tool({"args": ["GET", "k"]})
+    assert "hunter2" not in caught.value.message

@@ -51,3 +51,22 @@ def test_select_keeps_order_drops_duplicates_and_rejects_unknown_names() -> None
     assert [t.name for t in registry.select(["text_stats", "calculator"])] == ["text_stats", "calculator"]
     with pytest.raises(NotFound):
         registry.select(["calculator", "teleport"])
+
+
+@pytest.mark.parametrize("bomb", [
+    "(9**9999)**3000", "9**9**9", "9**9**9**9", "2**10**8", "(10**600)*(10**600)", "99999999999**99999999",
+    "(2**3000)*(2**3000)*(2**3000)", "round(1, -10**8)", "'a'*10**9", "[1]*10**9", "(-8)**0.5", "1e308*10",
+    "("*240 + "1" + ")"*240])
+def test_calculator_refuses_cost_bombs_before_computing(bomb) -> None:
+    with pytest.raises(ToolError, match="too large|not a real|not a finite|unsupported|round|not an arithmetic"):
+        run("calculator", expression=bomb)
+
+
+def test_calculator_keeps_large_but_bounded_results() -> None:
+    assert run("calculator", expression="10**999")["result"] == 10**999
+    assert run("calculator", expression="-" * 400 + "1")["result"] == 1
+
+
+def test_text_stats_refuses_oversized_text() -> None:
+    with pytest.raises(ToolError, match="longer than"):
+        run("text_stats", text="a " * 600_000)

@@ -51,3 +51,27 @@ def test_timestamp_converter(tools) -> None:
     assert call(tools, "timestamp_converter", value="1709294400000", to_format="date")["result"] == "2024-03-01"
     with pytest.raises(ToolError, match="cannot read"):
         call(tools, "timestamp_converter", value="yesterday-ish")
+
+
+@pytest.mark.parametrize("depth", [65, 5000, 400_000])
+def test_deep_json_is_refused(tools, depth) -> None:
+    nested = "[" * depth + "]" * depth
+    with pytest.raises(ToolError, match="nested deeper than 64"):
+        call(tools, "json_parser", json_text=nested)
+    with pytest.raises(ToolError, match="nested deeper than 64"):
+        call(tools, "json_query", document=nested)
+
+
+def test_deep_json_documents_given_as_values_are_refused(tools) -> None:
+    document: list = []
+    for _ in range(200):
+        document = [document]
+    with pytest.raises(ToolError, match="nested deeper"):
+        call(tools, "json_query", document=document)
+
+
+def test_oversized_inputs_are_refused(tools) -> None:
+    with pytest.raises(ToolError, match="longer than"):
+        call(tools, "hash_generator", input="x" * 1_000_001)
+    with pytest.raises(ToolError, match="longer than"):
+        call(tools, "json_parser", json_text=" " * 1_000_001 + "1")

@@ -1,7 +1,4 @@
-"""file_system, tmpdir, archive, log_viewer: confined to the sandbox, limits enforced."""
-
-import io
-import tarfile
+"""file_system, tmpdir, log_viewer: confined to the sandbox, limits enforced."""
 
 import pytest
 
@@ -62,28 +59,6 @@ def test_tmpdir_lifecycle(tools) -> None:
     assert made not in tmp({"operation": "list"})["dirs"]
 
 
-@pytest.mark.parametrize("name", ["out.tar.gz", "out.zip", "out.tar.xz"])
-def test_archive_create_list_extract(tools, name) -> None:
-    fs(tools, "write", path="src/a.txt", content="alpha")
-    fs(tools, "write", path="src/sub/b.txt", content="beta")
-    archive = tools.get("archive")
-    archive({"operation": "create", "archive": name, "sources": ["src"]})
-    assert "src/sub/b.txt" in archive({"operation": "list", "archive": name})["files"]
-    archive({"operation": "extract", "archive": name, "destination": "restored"})
-    assert fs(tools, "read", path="restored/src/sub/b.txt")["content"] == "beta"
-
-
-def test_archive_refuses_members_escaping_the_destination(tools, context) -> None:
-    context.sandbox.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(context.sandbox / "evil.tar", "w") as out:
-        data = b"x"
-        info = tarfile.TarInfo("../../evil.txt")
-        info.size = len(data)
-        out.addfile(info, io.BytesIO(data))
-    with pytest.raises(ToolError, match="escape"):
-        tools.get("archive")({"operation": "extract", "archive": "evil.tar", "destination": "d"})
-
-
 def test_log_viewer_tail_head_grep(tools) -> None:
     fs(tools, "write", path="app.log", content="".join(f"line {i} {'ERROR' if i % 3 == 0 else 'ok'}\n"
                                                        for i in range(1, 11)))
@@ -91,3 +66,34 @@ def test_log_viewer_tail_head_grep(tools) -> None:
     assert logs({"operation": "tail", "path": "app.log", "lines": 2})["lines"] == ["line 9 ERROR", "line 10 ok"]
     assert logs({"operation": "head", "path": "app.log", "lines": 1})["lines"] == ["line 1 ok"]
     assert [m["line"] for m in logs({"operation": "grep", "path": "app.log", "pattern": "ERROR"})["matches"]] == [3, 6, 9]
+
+
+def test_log_viewer_and_file_system_refuse_symlinks_out_of_the_sandbox(tools, context, tmp_path) -> None:
+    (tmp_path / "host.log").write_text("root password hunter2\n")
+    context.sandbox.mkdir(parents=True, exist_ok=True)
+    (context.sandbox / "app.log").symlink_to(tmp_path / "host.log")
+    for operation in ("tail", "head", "grep"):
+        with pytest.raises(ToolError, match="outside the tool sandbox"):
+            tools.get("log_viewer")({"operation": operation, "path": "app.log", "pattern": "password"})
+    listed = fs(tools, "list", path=".")["entries"]
+    assert listed == [{"name": "app.log", "type": "symlink", "size": None}]
+    assert fs(tools, "search", pattern="*.log")["matches"] == []
+
+
+def test_file_system_copy_of_a_tree_with_a_link_out_is_refused(tools, context, tmp_path) -> None:
+    (tmp_path / "secret.txt").write_text("s3cret")
+    fs(tools, "write", path="tree/a.txt", content="a")
+    (context.sandbox / "tree" / "leak").symlink_to(tmp_path / "secret.txt")
+    with pytest.raises(ToolError, match="leading outside"):
+        fs(tools, "copy", path="tree", destination="copy")
+    assert not (context.sandbox / "copy").exists()
+
+
+def test_log_viewer_reads_a_bounded_window_of_a_large_log(tools, context, monkeypatch) -> None:
+    from agentstage.runtime.tools import files
+    monkeypatch.setattr(files, "MAX_LOG", 100)
+    fs(tools, "write", path="big.log", content="".join(f"line {i:04d}\n" for i in range(100)))
+    tail = tools.get("log_viewer")({"operation": "tail", "path": "big.log", "lines": 1000})
+    assert tail["truncated"] and tail["lines"][-1] == "line 0099" and len(tail["lines"]) < 11
+    head = tools.get("log_viewer")({"operation": "head", "path": "big.log", "lines": 1000})
+    assert head["truncated"] and head["lines"][0] == "line 0000" and len(head["lines"]) < 11

@@ -51,3 +51,33 @@ def test_regex_matcher_operations_and_bad_pattern(tools) -> None:
     assert regex({"operation": "split", "text": "a, b,c", "pattern": r",\s*"})["parts"] == ["a", "b", "c"]
     with pytest.raises(ToolError, match="invalid pattern"):
         regex({"operation": "test", "text": "x", "pattern": "("})
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+$", r"(a|a)*$", r"(a|aa)+$", r"(\w+\s?)*!$", r"(.*a){12}b"])
+def test_catastrophic_backtracking_patterns_run_in_linear_time(tools, pattern) -> None:
+    regex = tools.get("regex_matcher")
+    assert regex({"operation": "test", "text": "a" * 100_000 + "!", "pattern": pattern})["matched"] in (True, False)
+    assert regex({"operation": "find_all", "text": "a" * 50_000 + "\n", "pattern": pattern})["count"] >= 0
+
+
+@pytest.mark.parametrize("pattern", [r"(a{10000}){10000}", r"((a{100}){100}){100}", r"(?=x)", r"(a)\1", "x" * 1001])
+def test_patterns_too_costly_to_compile_or_unsupported_are_refused(tools, pattern) -> None:
+    with pytest.raises(ToolError, match="invalid pattern|longer than"):
+        tools.get("regex_matcher")({"operation": "test", "text": "aaaa", "pattern": pattern})
+
+
+def test_replacements_cannot_grow_text_without_bound(tools) -> None:
+    regex = tools.get("regex_matcher")
+    with pytest.raises(ToolError, match="longer than"):
+        regex({"operation": "replace", "text": "a" * 500_000, "pattern": "", "replacement": "x" * 1000})
+    with pytest.raises(ToolError, match="longer than"):
+        text(tools, "template", text="{{a}}" * 100_000, variables={"a": "x" * 100_000})
+    with pytest.raises(ToolError, match="longer than"):
+        text(tools, "join", items=["x" * 1000] * 5000, separator="-" * 1000)
+
+
+def test_find_all_and_split_results_are_capped(tools) -> None:
+    regex = tools.get("regex_matcher")
+    found = regex({"operation": "find_all", "text": "a" * 20_000, "pattern": "a"})
+    assert (found["count"], found["truncated"]) == (10_000, True)
+    assert regex({"operation": "split", "text": "a," * 20_000, "pattern": ","})["truncated"] is True
