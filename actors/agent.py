@@ -11,7 +11,6 @@ caller's reply is settled by the store only after the run's last event is durabl
 
 from __future__ import annotations
 
-import concurrent.futures
 import json
 import time
 from collections.abc import Callable
@@ -252,17 +251,9 @@ class AgentActor(SupervisedActor):
                 self._generated(run, response, None)
             return
         publish = self._delta_publisher(run, attempt) if self.spec.stream else None
-        future = self.io.submit(_generate(self.provider, request, publish))
-        run.pending = future
         run_id = run.run_id
-
-        def settled(done: concurrent.futures.Future[LLMResponse]) -> None:
-            if done.cancelled():
-                return
-            error = done.exception()
-            self._tell(_Generated(run_id, token, None if error else done.result(), error))
-
-        future.add_done_callback(settled)
+        run.pending = self.io.call(_generate(self.provider, request, publish),
+                                   lambda response, error: self._tell(_Generated(run_id, token, response, error)))
 
     def _generate_inline(self, run: AgentRun, request: LLMRequest, attempt: int) -> LLMResponse:
         if not self.spec.stream:
@@ -379,21 +370,16 @@ class AgentActor(SupervisedActor):
 
     def _submit_tool(self, run: AgentRun, index: int) -> None:
         call, ctx, token, run_id = run.batch.calls[index], run.ctx, run.token, run.run_id
+        def answered(result: tuple[ToolOutcome, bool] | None, error: BaseException | None) -> None:
+            outcome, replayed = (ToolOutcome(error=f"{type(error).__name__}: {error}"), False) if result is None else result
+            self._tell(_ToolDone(run_id, token, index, outcome, replayed))
+
         if is_async_tool(self.tools, call.name):
-            future = self.io.submit(invoke_tool_async(self.tools, self.journal, ctx, call.id, call.name,
-                                                      call.arguments))
+            self.io.call(invoke_tool_async(self.tools, self.journal, ctx, call.id, call.name, call.arguments), answered)
         else:
             future = self.hand.tool_executor().submit(invoke_tool, self.tools, self.journal, ctx, call.id,
                                                       call.name, call.arguments)
-
-        def settled(done: concurrent.futures.Future[tuple[ToolOutcome, bool]]) -> None:
-            if done.cancelled():
-                return
-            error = done.exception()
-            outcome, replayed = (ToolOutcome(error=f"{type(error).__name__}: {error}"), False) if error else done.result()
-            self._tell(_ToolDone(run_id, token, index, outcome, replayed))
-
-        future.add_done_callback(settled)
+            future.add_done_callback(lambda done: None if done.cancelled() else answered(done.result(), None))
         if self.spec.tool_timeout:
             self.io.call_later(self.spec.tool_timeout, lambda: self._tell(_ToolTimedOut(run_id, token, index)))
 

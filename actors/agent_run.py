@@ -17,6 +17,7 @@ import pykka
 
 from agentstage.actors.messages import RunAgent, RunResult
 from agentstage.actors.run_log import RunLog
+from agentstage.runtime.aio import IOCall
 from agentstage.runtime.llm.types import ChatMessage, LLMRequest, ToolCall, ToolSpec
 from agentstage.runtime.middleware import RunContext, ToolOutcome
 
@@ -62,7 +63,7 @@ class AgentRun:
     attempt: int = 0
     step_started: float = 0.0
     batch: ToolBatch | None = None
-    pending: concurrent.futures.Future[Any] | None = None
+    pending: IOCall | None = None
     cancel_requested: bool = False
 
     @property

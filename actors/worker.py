@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pykka
 import redis
 from loguru import logger
 
@@ -25,6 +24,7 @@ from agentstage.actors.messages import RunAgent, Task, TaskDone, TaskRecords, Ta
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.clock import utc_now
+from agentstage.runtime.futures import Reply
 from agentstage.runtime.errors import AgentstageError
 from agentstage.runtime.state.records import Event
 from agentstage.runtime.streams import (
@@ -224,7 +224,7 @@ class WorkerActor(SupervisedActor):
         request = RunAgent(task.run_id, task.session_id, task.input, task.agent, task.history, task.attempt,
                            task.first_seq, {**task.metadata, "worker_id": self.state.worker_id,
                                             "task_id": task.task_id})
-        self.pools[task.agent].dispatch(StartRun(request, pykka.ThreadingFuture()))
+        self.pools[task.agent].dispatch(StartRun(request, Reply()))
 
     def _start_graph(self, entry: Entry, task: Task) -> None:
         """Run a graph task from the checkpoint it carries (or from the start): finished nodes never rerun."""

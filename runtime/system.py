@@ -33,6 +33,7 @@ from agentstage.runtime.aio import IOLoop
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import ConfigError, NotFound, RunAborted
+from agentstage.runtime.futures import Reply
 from agentstage.runtime.graph_api import GraphMethods
 from agentstage.runtime.llm.factory import create_provider
 from agentstage.runtime.llm.types import Provider
@@ -218,7 +219,7 @@ class System(GraphMethods):
         history = self.reader().session_history(session) if session else ()
         request = RunAgent(run_id or new_id(), session or new_id(), prompt, agent, history,
                            metadata=dict(metadata or {}))
-        reply: pykka.Future[RunResult] = pykka.ThreadingFuture()
+        reply: Reply[RunResult] = Reply()
         pool.dispatch(StartRun(request, reply))
         return RunHandle(request.run_id, request.session_id, reply)
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import urllib.request
 
 import httpx
-from httpx_aiohttp import HttpxAiohttpClient
+from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
 __all__ = ["DEFAULT_LIMITS", "AsyncClients", "default_async_client", "default_client"]
 
@@ -38,7 +39,13 @@ def default_async_client(timeout: float = 600.0, connect_timeout: float = 5.0,
     aiohttp keeps every idle connection up to `max_connections` alive for `keepalive_expiry`
     seconds; it has no separate keep-alive count, so `max_keepalive_connections` does not apply.
     """
-    return HttpxAiohttpClient(timeout=_timeout(timeout, connect_timeout), limits=limits)
+    return _client_and_transport(timeout, connect_timeout, limits)[0]
+
+
+def _client_and_transport(timeout: float, connect_timeout: float,
+                          limits: httpx.Limits) -> tuple[httpx.AsyncClient, AiohttpTransport]:
+    transport = AiohttpTransport(limits=limits)
+    return HttpxAiohttpClient(timeout=_timeout(timeout, connect_timeout), limits=limits, transport=transport), transport
 
 
 class AsyncClients:
@@ -51,7 +58,10 @@ class AsyncClients:
     def __init__(self, timeout: float, connect_timeout: float, limits: httpx.Limits) -> None:
         self._args = (timeout, connect_timeout, limits)
         self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+        self._transports: dict[httpx.AsyncClient, AiohttpTransport] = {}
         self._lock = threading.Lock()
+        # NOTE: with a proxy in the environment, requests must go through the client's proxy mounts.
+        self.direct = not urllib.request.getproxies()
 
     def get(self) -> httpx.AsyncClient:
         """The running loop's client; creates it on first use. Call on the loop."""
@@ -61,13 +71,20 @@ class AsyncClients:
             if client is None:
                 # NOTE: clients of loops that have closed cannot be closed any more; forget them.
                 for gone in [other for other in self._clients if other.is_closed()]:
-                    del self._clients[gone]
-                client = self._clients[loop] = default_async_client(*self._args)
+                    self._transports.pop(self._clients.pop(gone), None)
+                client, transport = _client_and_transport(*self._args)
+                self._clients[loop], self._transports[client] = client, transport
             return client
+
+    def transport(self, client: httpx.AsyncClient) -> httpx.AsyncBaseTransport | None:
+        """The transport `client` sends through when no proxy applies, for callers that build their own requests."""
+        return self._transports.get(client) if self.direct else None
 
     async def aclose(self) -> None:
         """Close the running loop's client, if it made one."""
         with self._lock:
             client = self._clients.pop(asyncio.get_running_loop(), None)
+            if client is not None:
+                self._transports.pop(client, None)
         if client is not None:
             await client.aclose()

@@ -2,11 +2,13 @@
 
 A local OpenAI-compatible server (aiohttp, its own process) answers every chat completion
 after `--delay` seconds. Measured side by side, each in a fresh process:
+Each system sends a cold batch (its connections open during it) and then a warm batch:
 - `ceiling`: a bare aiohttp client sending all requests at once (what the machine can do);
 - `langgraph`: a one-node LangGraph graph whose node posts with aiohttp, `ainvoke` per run;
 - `agentstage`: `System.run_async` per run with the OpenAI provider and default settings
   (every run durable in SQLite: run.started, llm.request, llm.response, run.completed).
-Then `--inflight` runs against a server that answers after `--slow-delay` seconds, with the
+Each comparison runs `--rounds` times, interleaved, and medians are printed (the machine may be
+shared). Then `--inflight` runs against a server that answers after `--slow-delay` seconds, with the
 admission limit raised to hold them all, printing resident memory per in-flight run.
 Prints `name: value unit` lines. Needs the `bench` extra (langgraph, aiohttp).
 """
@@ -19,6 +21,7 @@ import json
 import os
 import resource
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -95,9 +98,12 @@ async def ceiling(url: str, runs: int) -> float:
             async with session.post(f"{url}/chat/completions", json=payload) as response:
                 await response.json()
 
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(runs)))
+        cold = runs / (time.perf_counter() - started)
         started, cpu = time.perf_counter(), cpu_seconds()
         await asyncio.gather(*(one() for _ in range(runs)))
-        return runs / (time.perf_counter() - started), cpu_seconds() - cpu
+        return cold, runs / (time.perf_counter() - started), cpu_seconds() - cpu
 
 
 async def langgraph(url: str, runs: int) -> float:
@@ -123,15 +129,19 @@ async def langgraph(url: str, runs: int) -> float:
         builder.add_edge(START, "model")
         builder.add_edge("model", END)
         graph = builder.compile()
+        started = time.perf_counter()
+        await asyncio.gather(*(graph.ainvoke({"prompt": f"warm {i}", "output": ""}) for i in range(runs)))
+        cold = runs / (time.perf_counter() - started)
         started, cpu = time.perf_counter(), cpu_seconds()
         results = await asyncio.gather(*(graph.ainvoke({"prompt": f"run {i}", "output": ""}) for i in range(runs)))
         elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
         assert all(r["output"] == "done" for r in results)
-        return runs / elapsed, cpu
+        return cold, runs / elapsed, cpu
 
 
-def agentstage(url: str, runs: int, **settings: object) -> tuple[float, float, int, int]:
-    """Runs/s, CPU seconds, and resident KB before the runs and at most while they are in flight."""
+def agentstage(url: str, runs: int, warm: bool = True,
+               **settings: object) -> tuple[float, float, float, int, int]:
+    """Cold and warm runs/s, CPU seconds (warm), resident KB before the runs and at most while in flight."""
     from agentstage.runtime import Config, System
 
     env = {"OPENAI_BASE_URL": url, "OPENAI_API_KEY": "bench"}
@@ -139,6 +149,12 @@ def agentstage(url: str, runs: int, **settings: object) -> tuple[float, float, i
         config = Config.from_env(env, dotenv=None, home=home, provider="openai", model="bench", tools="", **settings)
         with System(config) as system:
             system.run("warm up", timeout=120)
+            cold = 0.0
+            if warm:
+                started = time.perf_counter()
+                for handle in [system.run_async(f"warm {i}") for i in range(runs)]:
+                    handle.result(timeout=900)
+                cold = runs / (time.perf_counter() - started)
             before = rss_kb()
             peak = [before]
             done = threading.Event()
@@ -158,7 +174,7 @@ def agentstage(url: str, runs: int, **settings: object) -> tuple[float, float, i
             failed = [r for r in results if r.status != "completed"]
             if failed:
                 raise SystemExit(f"{len(failed)} runs did not complete: {failed[0].error}")
-    return runs / elapsed, cpu, before, peak[0]
+    return cold, runs / elapsed, cpu, before, peak[0]
 
 
 def distributed(url: str, runs: int, concurrency: int, workers: int = 2) -> float:
@@ -185,14 +201,15 @@ def measure(kind: str, url: str, runs: int, max_runs: int) -> None:
     """One system in this (fresh) process; prints one JSON line (rate, CPU ms per run, memory)."""
     raise_fd_limit()
     if kind == "ceiling":
-        rate, cpu = asyncio.run(ceiling(url, runs))
-        result = {"rate": rate}
+        cold, rate, cpu = asyncio.run(ceiling(url, runs))
+        result = {"cold": cold, "rate": rate}
     elif kind == "langgraph":
-        rate, cpu = asyncio.run(langgraph(url, runs))
-        result = {"rate": rate}
+        cold, rate, cpu = asyncio.run(langgraph(url, runs))
+        result = {"cold": cold, "rate": rate}
     else:
-        rate, cpu, before, peak = agentstage(url, runs, **({"max_runs": max_runs} if max_runs else {}))
-        result = {"rate": rate, "rss_before_kb": before, "rss_peak_kb": peak}
+        settings = {"max_runs": max_runs} if max_runs else {}
+        cold, rate, cpu, before, peak = agentstage(url, runs, warm=not max_runs, **settings)
+        result = {"cold": cold, "rate": rate, "rss_before_kb": before, "rss_peak_kb": peak}
     result["cpu_ms_per_run"] = cpu * 1000 / runs
     print(json.dumps(result))
 
@@ -209,6 +226,8 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.2, help="server answer delay, seconds (default 0.2)")
     parser.add_argument("--inflight", type=int, default=10_000, help="runs held in flight at once (default 10000)")
     parser.add_argument("--slow-delay", type=float, default=10.0, help="answer delay for --inflight (default 10)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved rounds of the comparison; medians are printed (default 3)")
     parser.add_argument("--skip-inflight", action="store_true", help="measure only the --runs comparison")
     parser.add_argument("--skip-distributed", action="store_true", help="skip coordinator + 2 workers")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
@@ -223,20 +242,29 @@ def main() -> None:
         measure(args.measure, args.url, args.runs, args.max_runs)
         return
     server, url = start_server(args.delay)
+    kinds = ("ceiling", "langgraph", "agentstage")
+    rounds: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
     try:
-        measured = {kind: child(kind, url, args.runs) for kind in ("ceiling", "langgraph", "agentstage")}
+        for _ in range(args.rounds):
+            for kind in kinds:
+                rounds[kind].append(child(kind, url, args.runs))
     finally:
         server.kill()
-    top, graph, ours = (measured[kind]["rate"] for kind in ("ceiling", "langgraph", "agentstage"))
-    ideal = args.runs / args.delay
-    print(f"io_ceiling_aiohttp: {top:.0f} runs/s ({args.runs} requests at once, {args.delay * 1000:.0f} ms server)")
-    print(f"io_langgraph_ainvoke: {graph:.0f} runs/s")
-    print(f"io_agentstage: {ours:.0f} runs/s (default settings, durable runs)")
+    keys = ("cold", "rate", "cpu_ms_per_run")
+    measured = {kind: {key: statistics.median(r[key] for r in results) for key in keys}
+                for kind, results in rounds.items()}
+    top, graph, ours = (measured[kind]["rate"] for kind in kinds)
+    print(f"io_ideal: {args.runs / args.delay:.0f} runs/s ({args.runs} runs at once, {args.delay * 1000:.0f} ms server,"
+          f" no overhead; medians of {args.rounds} interleaved rounds below)")
+    for batch, key in (("cold", "cold"), ("warm", "rate")):
+        figures = [measured[kind][key] for kind in kinds]
+        print(f"io_{batch}_ceiling_aiohttp: {figures[0]:.0f} runs/s ({batch} connections)")
+        print(f"io_{batch}_langgraph_ainvoke: {figures[1]:.0f} runs/s")
+        print(f"io_{batch}_agentstage: {figures[2]:.0f} runs/s (default settings, durable runs)")
+        print(f"io_{batch}_agentstage_vs_ceiling: {figures[2] / figures[0]:.2f} x (target >= 0.80)")
+        print(f"io_{batch}_agentstage_vs_langgraph: {figures[2] / figures[1]:.2f} x (target >= 1.5)")
     for kind, figures in measured.items():
-        print(f"io_cpu_per_run_{kind}: {figures['cpu_ms_per_run']:.2f} ms (client process CPU while timed)")
-    print(f"io_agentstage_vs_ceiling: {ours / top:.2f} x (target >= 0.80)")
-    print(f"io_agentstage_vs_langgraph: {ours / graph:.2f} x (target >= 1.5)")
-    print(f"io_ideal: {ideal:.0f} runs/s (all at once, no overhead)")
+        print(f"io_cpu_per_run_{kind}: {figures['cpu_ms_per_run']:.2f} ms (client process CPU, warm batch)")
     if not args.skip_distributed:
         server, url = start_server(args.delay)
         try:
