@@ -19,7 +19,7 @@ from agentstage.api.audit import AuditMiddleware
 from agentstage.api.auth import AuthMiddleware
 from agentstage.api.backend import Backend
 from agentstage.api.errors import install_error_handling
-from agentstage.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from agentstage.api.middleware import BodyLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
 from agentstage.api.openapi import build_openapi
 from agentstage.api.resources.admin import AuditResource, KeyResource, KeysResource, LoginResource, MeResource
 from agentstage.api.resources.base import Resource
@@ -60,7 +60,7 @@ from agentstage.api.resources.runs import (
 from agentstage.api.resources.runtime import AttemptsResource, WorkersResource
 from agentstage.api.resources.sessions import SessionRunsResource, SessionsResource
 from agentstage.api.resources.workflows import RunForkResource, RunResumeResource, WorkflowResource, WorkflowsResource
-from agentstage.api.ui import mount_ui
+from agentstage.api.ui import UI_PREFIX, mount_ui
 from agentstage.runtime import Config, System
 from agentstage.runtime.distributed.ops import RuntimeOps
 
@@ -142,7 +142,8 @@ def create_app(
     backend.login_tokens.update(login_tokens)
     settings = backend.config
     origins = [o.strip() for o in settings.api_cors_origins.split(",") if o.strip()]
-    middleware: list[object] = [RequestIdMiddleware(), BodyLimitMiddleware(settings.api_max_body),
+    middleware: list[object] = [SecurityHeadersMiddleware(UI_PREFIX, cors=bool(origins)), RequestIdMiddleware(),
+                                BodyLimitMiddleware(settings.api_max_body),
                                 AuthMiddleware(backend, local_admin=local_admin), AuditMiddleware(backend)]
     if origins:
         middleware.insert(0, falcon.CORSMiddleware(allow_origins=origins, expose_headers=["X-Request-ID"]))

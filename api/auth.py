@@ -22,7 +22,7 @@ from agentstage.runtime.clock import new_id, parse_ts, utc_now
 from agentstage.runtime.state import ApiKey
 from agentstage.runtime.state.admin import AdminReader
 
-__all__ = ["AuthMiddleware", "check_key", "hash_key", "new_api_key"]
+__all__ = ["AuthMiddleware", "check_key", "hash_key", "is_active", "last_active_admin", "new_api_key"]
 
 _PREFIX_LEN = 12
 _TOUCH_EVERY = timedelta(seconds=60)
@@ -61,6 +61,20 @@ def check_key(reader: AdminReader, secret: str, now: datetime | None = None) -> 
     if found.expires_at is not None and parse_ts(found.expires_at) <= now:
         return None, "expired"
     return found, ""
+
+
+def is_active(key: ApiKey, now: datetime | None = None) -> bool:
+    """Whether `key` is neither revoked nor expired."""
+    now = now or datetime.now(UTC)
+    return key.revoked_at is None and (key.expires_at is None or parse_ts(key.expires_at) > now)
+
+
+def last_active_admin(key: ApiKey, keys: list[ApiKey]) -> bool:
+    """Whether `key` is the only active admin key among `keys` (revoking it would lock admins out)."""
+    now = datetime.now(UTC)
+    if key.role != "admin" or not is_active(key, now):
+        return False
+    return not any(k.id != key.id and k.role == "admin" and is_active(k, now) for k in keys)
 
 
 class AuthMiddleware:

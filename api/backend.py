@@ -57,6 +57,7 @@ class Backend:
         self._readers: list[AdminReader] = []
         self._lock = threading.Lock()
         self.login_tokens: set[str] = set()
+        self.key_lock = asyncio.Lock()
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`fn(*args, **kwargs)` on the pool (with the caller's context variables); awaits its result."""

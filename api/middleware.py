@@ -1,4 +1,4 @@
-"""Request-level middleware: a request id on every response, and a cap on body size."""
+"""Request-level middleware: a request id on every response, a cap on body size, security headers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import falcon.asgi
 
 from agentstage.runtime.clock import new_id
 
-__all__ = ["BodyLimitMiddleware", "RequestIdMiddleware"]
+__all__ = ["BodyLimitMiddleware", "RequestIdMiddleware", "SecurityHeadersMiddleware"]
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -40,3 +40,30 @@ class BodyLimitMiddleware:
         if length is None and req.method in ("POST", "PUT", "PATCH") and req.get_header("Transfer-Encoding"):
             raise falcon.HTTPLengthRequired(title="Length required",
                                             description="send a Content-Length header with the body")
+
+
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+               "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
+class SecurityHeadersMiddleware:
+    """Headers a browser needs to keep the page and the API to themselves.
+
+    Every answer gets `nosniff`, no referrer and no framing; the page under `ui_prefix` may load
+    only its own scripts, styles and API, everything else nothing. With CORS on, answers vary by Origin.
+    """
+
+    def __init__(self, ui_prefix: str, *, cors: bool = False) -> None:
+        self.ui_prefix = ui_prefix
+        self.cors = cors
+
+    async def process_response(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, resource: object,
+                               req_succeeded: bool) -> None:
+        page = req.path == self.ui_prefix or req.path.startswith(self.ui_prefix + "/")
+        resp.set_header("Content-Security-Policy", PAGE_POLICY if page else API_POLICY)
+        resp.set_header("X-Content-Type-Options", "nosniff")
+        resp.set_header("X-Frame-Options", "DENY")
+        resp.set_header("Referrer-Policy", "no-referrer")
+        if self.cors:
+            resp.append_header("Vary", "Origin")

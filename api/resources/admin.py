@@ -7,7 +7,7 @@ from datetime import timedelta
 import falcon
 import falcon.asgi
 
-from agentstage.api.auth import new_api_key
+from agentstage.api.auth import last_active_admin, new_api_key
 from agentstage.api.errors import FieldError
 from agentstage.api.resources.base import Op, Resource, dump, load_body, load_query
 from agentstage.api.schemas.admin import (
@@ -46,16 +46,22 @@ class KeysResource(Resource):
                                   {"role": record.role, "name": record.name})
         created = ApiKeySchema().dump(record)
         dump(resp, ApiKeyCreatedSchema, {**created, "secret": secret}, status=201)
+        resp.set_header("Cache-Control", "no-store")
 
 
 class KeyResource(Resource):
-    OPS = {"DELETE": Op("Revoke an API key (it stays listed, revoked)", "auth", OkSchema, errors=(404,))}
+    OPS = {"DELETE": Op("Revoke an API key (it stays listed, revoked); never the last active admin key", "auth",
+                        OkSchema, errors=(404, 409))}
 
     async def on_delete(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, key_id: str) -> None:
-        key = await self.backend.read(lambda reader: reader.api_key(key_id))
-        revoked = ApiKey(key.id, key.prefix, key.key_hash, key.role, key.name, key.created_at, key.expires_at,
-                         key.revoked_at or utc_now(), key.last_used_at)
-        await self.backend.commit(req, "auth.key.revoke", key.id, [revoked], {"role": key.role})
+        async with self.backend.key_lock:
+            key, keys = await self.backend.read(lambda reader: (reader.api_key(key_id), reader.api_keys()))
+            if last_active_admin(key, keys):
+                raise FieldError(409, title="Conflict", description="the last active admin key cannot be revoked; "
+                                 "create another admin key first", errors={"key_id": ["last active admin key"]})
+            revoked = ApiKey(key.id, key.prefix, key.key_hash, key.role, key.name, key.created_at, key.expires_at,
+                             key.revoked_at or utc_now(), key.last_used_at)
+            await self.backend.commit(req, "auth.key.revoke", key.id, [revoked], {"role": key.role})
         dump(resp, OkSchema, {"ok": True})
 
 
@@ -95,3 +101,4 @@ class LoginResource(Resource):
         record, secret = new_api_key("admin", "ui login", LOGIN_KEY_LIFETIME)
         await self.backend.commit(req, "auth.login", record.id, [record], {"role": "admin"})
         dump(resp, ApiKeyCreatedSchema, {**ApiKeySchema().dump(record), "secret": secret}, status=201)
+        resp.set_header("Cache-Control", "no-store")

@@ -73,6 +73,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
                                 epilog="example: agentstage ui-admin revoke-key ID")
     add_config_flags(revoke)
     revoke.add_argument("key_id")
+    revoke.add_argument("--force", action="store_true",
+                        help="revoke even the last active admin key (the API then has no admin until one is created)")
     revoke.set_defaults(handler=revoke_key)
 
 
@@ -187,8 +189,13 @@ def revoke_key(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if not config.state_path.exists():
         return fail(f"unknown api key: {args.key_id}", ExitCode.USAGE)
+    from agentstage.api.auth import last_active_admin
+
     with closing(AdminReader(config.state_path)) as reader:
         key = reader.api_key(args.key_id)
+        if last_active_admin(key, reader.api_keys()) and not args.force:
+            return fail(f"key {key.id} is the last active admin key; create another admin key first "
+                        "(ui-admin create-key --role admin) or pass --force", ExitCode.USAGE)
     revoked = ApiKey(key.id, key.prefix, key.key_hash, key.role, key.name, key.created_at, key.expires_at,
                      key.revoked_at or utc_now(), key.last_used_at)
     writer = SQLiteWriter(config.state_path, busy_timeout_ms=config.busy_timeout_ms)

@@ -179,15 +179,28 @@ MIGRATIONS: tuple[str, ...] = (
 
 
 def migrate(connection: apsw.Connection) -> int:
-    """Apply every migration newer than the file's `user_version`, each in its own transaction.
+    """Apply every migration newer than the file's `user_version`, all in one exclusive transaction.
 
     Returns the schema version after migrating. A file from a newer agentstage is refused.
     """
-    current = connection.pragma("user_version")
-    if current > len(MIGRATIONS):
-        raise RuntimeError(f"schema version {current} is newer than this agentstage ({len(MIGRATIONS)})")
-    for version, sql in enumerate(MIGRATIONS[current:], start=current + 1):
-        with connection:
+    if _checked(connection.pragma("user_version")) == len(MIGRATIONS):
+        return len(MIGRATIONS)
+    # NOTE: processes started together (honcho) race to migrate a fresh file; the exclusive lock lets
+    # one migrate and the others then find the new version when they read it inside the lock.
+    connection.execute("BEGIN EXCLUSIVE")
+    try:
+        current = _checked(connection.pragma("user_version"))
+        for version, sql in enumerate(MIGRATIONS[current:], start=current + 1):
             connection.execute(sql)
             connection.pragma("user_version", version)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
     return len(MIGRATIONS)
+
+
+def _checked(version: int) -> int:
+    if version > len(MIGRATIONS):
+        raise RuntimeError(f"schema version {version} is newer than this agentstage ({len(MIGRATIONS)})")
+    return version

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def open_connection(path: str | os.PathLike[str], *, readonly: bool = False, bus
         apsw.bestpractice.connection_enable_foreign_keys(connection)
         apsw.bestpractice.connection_recursive_triggers(connection)
         if not readonly:
-            apsw.bestpractice.connection_wal(connection)
+            _enable_wal(connection, busy_timeout_ms)
             connection.pragma("synchronous", "NORMAL")
             migrate(connection)
             connection.transaction_mode = "IMMEDIATE"
@@ -73,6 +74,22 @@ def open_connection(path: str | os.PathLike[str], *, readonly: bool = False, bus
     except (apsw.Error, OSError, RuntimeError) as exc:
         raise _translate(str(path), exc) from None
     return connection
+
+
+def _enable_wal(connection: apsw.Connection, busy_timeout_ms: int) -> None:
+    """Switch to WAL, waiting up to the busy timeout for processes that open the same fresh file at once.
+
+    NOTE: SQLite does not call the busy handler for a journal mode change, so this retries itself.
+    """
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        try:
+            apsw.bestpractice.connection_wal(connection)
+            return
+        except apsw.BusyError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 class store_errors:

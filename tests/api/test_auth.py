@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from falcon import testing
 
 from agentstage.api import create_app
 from agentstage.api.auth import check_key, hash_key, new_api_key
 from agentstage.runtime.state.admin import AdminReader
+from tests.api.browser import served
 from tests.api.helpers import LOGIN_TOKENS, wait_for
 
 
@@ -95,3 +100,37 @@ def test_login_token_works_once_and_yields_an_expiring_admin_key(client) -> None
     assert client.simulate_get("/api/v1/auth/me", headers={"X-API-Key": first.json["secret"]}).json["role"] == "admin"
     again = client.simulate_post("/api/v1/auth/login", json={"token": token})
     assert again.status_code == 401
+
+
+def test_the_last_active_admin_key_cannot_be_revoked(client, keys) -> None:
+    admin = keys.headers("admin")
+    refused = client.simulate_delete(f"/api/v1/auth/keys/{keys.ids['admin']}", headers=admin)
+    assert refused.status_code == 409 and "key_id" in refused.json["errors"]
+    assert client.simulate_get("/api/v1/auth/me", headers=admin).status_code == 200
+    second = client.simulate_post("/api/v1/auth/keys", json={"role": "admin"}, headers=admin).json
+    assert client.simulate_delete(f"/api/v1/auth/keys/{keys.ids['admin']}", headers=admin).status_code == 200
+    last = client.simulate_delete(f"/api/v1/auth/keys/{second['id']}",
+                                  headers={"Authorization": f"Bearer {second['secret']}"})
+    assert last.status_code == 409
+
+
+def test_two_admins_revoking_each_other_at_once_leave_one_admin(app, keys, monkeypatch) -> None:
+    client = testing.TestClient(app)
+    second = client.simulate_post("/api/v1/auth/keys", json={"role": "admin"}, headers=keys.headers("admin")).json
+    commit = app.backend.commit
+
+    async def slow_commit(*args, **kwargs) -> None:
+        await asyncio.sleep(0.3)  # both revocations would pass the check before either is written
+        await commit(*args, **kwargs)
+
+    monkeypatch.setattr(app.backend, "commit", slow_commit)
+    calls = [(keys.ids["admin"], second["secret"]), (second["id"], keys.admin)]
+    with served(app) as url:
+        with ThreadPoolExecutor(2) as pool:
+            codes = sorted(pool.map(lambda call: httpx.delete(f"{url}/api/v1/auth/keys/{call[0]}", timeout=30,
+                                                              headers={"Authorization": f"Bearer {call[1]}"}
+                                                              ).status_code, calls))
+    assert codes in ([200, 401], [200, 409])
+    with closing(AdminReader(app.backend.system.config.state_path)) as reader:
+        active = [k for k in reader.api_keys() if k.role == "admin" and k.revoked_at is None and k.expires_at is None]
+    assert len(active) == 1

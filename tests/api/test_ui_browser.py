@@ -42,12 +42,14 @@ def url(api_system: System) -> Iterator[str]:
 
 @contextmanager
 def opened(browser, base: str, key: str | None, viewport: dict | None = None, path: str = "/") -> Iterator[object]:
-    """A fresh tab at `path`, signed in with `key` (or not); fails on any script error."""
+    """A fresh tab at `path`, signed in with `key` (or not); fails on any script error or CSP violation."""
     context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda message: errors.append(message.text)
+            if "Content Security Policy" in message.text else None)
     try:
         page.goto(f"{base}{path}")
         if key is not None:

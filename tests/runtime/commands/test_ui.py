@@ -45,6 +45,14 @@ def test_revoking_an_unknown_key_is_a_usage_error(home: Path, capsys: pytest.Cap
     assert "unknown api key: nope" in capsys.readouterr().err
 
 
+def test_the_last_active_admin_key_is_revoked_only_with_force(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ui-admin", "create-key", "--role", "admin", "--json"]) == 0
+    admin = json.loads(capsys.readouterr().out)
+    assert main(["ui-admin", "revoke-key", admin["id"]]) == 2
+    assert "last active admin key" in capsys.readouterr().err
+    assert main(["ui-admin", "revoke-key", admin["id"], "--force"]) == 0
+
+
 def test_list_keys_without_a_store(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ui-admin", "list-keys"]) == 0
     assert capsys.readouterr().out.strip() == "no API keys yet"
