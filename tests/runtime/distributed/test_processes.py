@@ -177,3 +177,25 @@ def test_coordinator_killed_and_restarted_loses_nothing(cluster):
     assert len(cluster.tallies()) == 50
     db = reader(config)
     assert all(db.get_run(run_id).status == "completed" for run_id in runs + more)
+
+
+def test_one_worker_holds_many_runs_waiting_on_a_model_at_once(cluster):
+    from tests.local_http import LocalHTTP
+
+    answer = {"id": "c", "model": "m", "choices": [{"index": 0, "finish_reason": "stop",
+                                                    "message": {"role": "assistant", "content": "done"}}],
+              "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+    with LocalHTTP() as model:
+        model.routes["/v1/chat/completions"] = (200, answer, 15)
+        cluster.env.update(AGENTSTAGE_PROVIDER="openai", OPENAI_BASE_URL=f"{model.url}/v1", OPENAI_API_KEY="test",
+                           AGENTSTAGE_TOOLS="", AGENTSTAGE_AGENT_POOL="1")
+        cluster.coordinator()
+        cluster.worker("w1", 64)
+        with RuntimeOps(cluster.config) as ops:
+            wait_for(lambda: live_workers(ops, "w1"))
+            runs = [ops.enqueue(f"question {i}")["run_id"] for i in range(60)]
+            wait_for(lambda: len(model.requests) == 60, timeout=60)
+            finished_while_all_waited = [ops.outcome(run_id) for run_id in runs if ops.outcome(run_id)]
+            outcomes = [ops.wait(run_id, 120) for run_id in runs]
+    assert not finished_while_all_waited
+    assert [o["status"] for o in outcomes] == ["completed"] * 60, cluster.log("w1")
