@@ -28,7 +28,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
                     "reclaim the tasks of dead workers, retry with backoff, dead-letter.",
         epilog="example: AGENTSTAGE_REDIS_URL=redis://127.0.0.1:6379/0 agentstage runtime-start",
     )
-    add_config_flags(start, *REDIS_FLAGS, "task_lease", "task_max_attempts", "task_backoff", "max_queued", "log_level")
+    add_config_flags(start, *REDIS_FLAGS, "task_lease", "task_max_attempts", "task_backoff", "max_queued",
+                     "startup_timeout", "log_level")
     start.set_defaults(handler=runtime_start)
 
     worker = verbs.add_parser(
@@ -37,7 +38,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
                     "in hand, exit 0.",
         epilog="example: agentstage worker-start --worker-id=w1 --concurrency=8",
     )
-    add_config_flags(worker, *REDIS_FLAGS, "provider", "model", "heartbeat_interval", "task_lease", "log_level")
+    add_config_flags(worker, *REDIS_FLAGS, "provider", "model", "heartbeat_interval", "task_lease",
+                     "startup_timeout", "log_level")
     worker.add_argument("--worker-id", default=None,
                         help="stable consumer name (default: HOST:$HONCHO_PROCESS_NAME, else HOST:PID)")
     worker.add_argument("--concurrency", type=int, default=None,
@@ -64,12 +66,14 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def _serve(node: Any, config: Config, drain: Any = None) -> int:
+    """Run `node` until SIGTERM/SIGINT; a signal while it waits for Redis at start ends it at once."""
     configure_logging(config.log_level)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    node.start()
-    logger.info("{} started (redis {}, prefix {})", type(node).__name__, config.redis_url, config.stream_prefix)
+    node.start(stop)
+    if not stop.is_set():
+        logger.info("{} started (redis {}, prefix {})", type(node).__name__, config.redis_url, config.stream_prefix)
     while not stop.wait(0.5):
         pass
     logger.info("{} stopping", type(node).__name__)
