@@ -44,8 +44,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
                         help="stable consumer name (default: HOST:$HONCHO_PROCESS_NAME, else HOST:PID)")
     worker.add_argument("--concurrency", type=int, default=None,
                         help="tasks run at the same time (default: 4; env AGENTSTAGE_WORKER_CONCURRENCY)")
-    worker.add_argument("--drain-timeout", type=float, default=4.0,
-                        help="seconds to let in-flight tasks finish on shutdown before releasing them (default: 4)")
+    worker.add_argument("--drain-timeout", type=float, default=3.0,
+                        help="seconds to let in-flight tasks finish on shutdown before releasing them, so the "
+                             "worker exits within honcho's 5 s (default: 3)")
     worker.add_argument("--app", default=None, metavar="MODULE:FUNCTION",
                         help="a function returning a WorkerSetup (extra agents, tools, providers)")
     worker.set_defaults(handler=worker_start)

@@ -21,8 +21,10 @@ def _parser(verbs: argparse._SubParsersAction, name: str, help: str, example: st
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
-    _parser(verbs, "runtime-workers", "workers with their last heartbeat", "agentstage runtime-workers --json"
-            ).set_defaults(handler=workers)
+    listing = _parser(verbs, "runtime-workers", "live workers with their last heartbeat",
+                      "agentstage runtime-workers --all")
+    listing.add_argument("--all", action="store_true", help="every worker that ever reported, stopped ones included")
+    listing.set_defaults(handler=workers)
     _parser(verbs, "runtime-queues", "length, pending, lag and oldest age of each stream; DLQ and retry sizes",
             "agentstage runtime-queues").set_defaults(handler=queues)
     cancel = _parser(verbs, "runtime-cancel", "cancel a run (a running one stops at its next step)",
@@ -45,12 +47,12 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 def workers(args: argparse.Namespace) -> int:
     with RuntimeOps(config_from_args(args)) as ops:
-        rows = ops.workers()
+        rows = ops.workers(history=args.all)
     if args.json:
         emit_json(rows)
         return ExitCode.OK
     if not rows:
-        print("no workers have reported")
+        print("no workers have reported" if args.all else "no live workers (--all lists stopped ones)")
         return ExitCode.OK
     print(f"{'WORKER':<28}  {'STATUS':<9}  {'HOST':<16}  {'PID':>7}  {'IN FLIGHT':>9}  {'LAST SEEN':>9}")
     for r in rows:

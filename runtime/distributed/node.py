@@ -276,10 +276,10 @@ class WorkerNode:
 
     def drain(self, timeout: float) -> int:
         """Stop claiming, let in-flight tasks finish for up to `timeout` s, release the rest; returns released."""
+        deadline = time.monotonic() + timeout
         self.state.draining = True
         if self.reader is not None:
-            self.reader.stop()
-        deadline = time.monotonic() + timeout
+            self.reader.signal_stop()
         while self.state.in_flight() and time.monotonic() < deadline:
             time.sleep(0.05)
         leftovers = self.state.in_flight()
@@ -295,6 +295,8 @@ class WorkerNode:
     def stop(self, timeout: float = 5.0) -> None:
         if not self.state.draining:
             self.drain(0)
+        if self.reader is not None:
+            self.reader.stop(timeout)
         if self.monitor is not None:
             self.monitor.stop("stopped")
         for pool in self.pools.values():

@@ -12,8 +12,9 @@ from typing import Any
 
 import redis
 
+from agentstage.actors.heartbeat import read_workers
 from agentstage.actors.messages import Cancel, Enqueue, Requeue, to_wire
-from agentstage.runtime.clock import new_id, parse_ts, utc_now
+from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import NotFound, RunAborted, StoreError
 from agentstage.runtime.streams import (
@@ -107,20 +108,10 @@ class RuntimeOps:
         self._call(pipe.execute)
         return {"run_id": run_id, "status": "requeued", "dlq_id": dlq_id or None}
 
-    def workers(self) -> list[dict[str, Any]]:
-        """Every worker that ever reported, with `alive` from its last heartbeat (3 intervals)."""
-        raw = self._call(self.client.hgetall, self.layout.workers)
-        now = time.time()
-        rows = []
-        for value in raw.values():
-            row = json.loads(value)
-            age = now - _epoch(row["last_seen"])
-            row["age_s"] = round(age, 3)
-            row["alive"] = row["status"] != "stopped" and age <= 3 * float(row.get("interval") or 5)
-            if not row["alive"] and row["status"] != "stopped":
-                row["status"] = "lost"
-            rows.append(row)
-        return sorted(rows, key=lambda r: r["worker_id"])
+    def workers(self, *, history: bool = False) -> list[dict[str, Any]]:
+        """Live workers (running, draining, or lost a short while ago) with `alive` from their last heartbeat;
+        with `history`, every worker that ever reported, stopped ones included."""
+        return self._call(read_workers, self.client, self.layout, history=history)
 
     def queues(self) -> list[dict[str, Any]]:
         """Per stream: length, pending, lag, oldest entry age; plus the DLQ and delayed-retry sizes."""
@@ -197,6 +188,3 @@ class RuntimeOps:
             result["payload"] = body
         return result
 
-
-def _epoch(stamp: str) -> float:
-    return parse_ts(stamp).timestamp()

@@ -75,7 +75,8 @@ def test_heartbeat_lists_the_worker(tmp_path, redis_url):
         with worker(config, "w9", concurrency=3):
             [row] = wait_for(ops.workers)
             assert (row["worker_id"], row["concurrency"], row["alive"]) == ("w9", 3, True)
-        [row] = ops.workers()
+        assert ops.workers() == []
+        [row] = ops.workers(history=True)
     assert (row["status"], row["alive"]) == ("stopped", False)
 
 

@@ -6,19 +6,31 @@ where nothing, or something silent, listens).
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from agentstage.runtime.distributed.ops import RuntimeOps
+from tests.local_http import LocalHTTP
 from tests.redis_server import RedisServer, free_port
-from tests.runtime.distributed.harness import APP, ROOT, Cluster, distributed_config, live_workers, wait_for
+from tests.runtime.distributed.harness import (
+    APP,
+    ROOT,
+    Cluster,
+    distributed_config,
+    live_workers,
+    peek,
+    reader,
+    wait_for,
+)
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
@@ -125,3 +137,73 @@ def test_env_example_documents_the_startup_timeout() -> None:
     text = (ROOT / ".env.example").read_text()
     assert "\nAGENTSTAGE_STARTUP_TIMEOUT=30.0\n" in text
     assert "exits with code 3" in text.split("AGENTSTAGE_STARTUP_TIMEOUT=")[0].splitlines()[-1]
+
+
+COMPLETION = {"id": "c1", "object": "chat.completion", "model": "slow-model",
+              "choices": [{"index": 0, "message": {"role": "assistant", "content": "done thinking"},
+                           "finish_reason": "stop"}],
+              "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}
+
+
+def _status(config, run_id):
+    row = peek(config, lambda db: db.get_run(run_id))
+    return row.status if row is not None else None
+
+
+def test_sigterm_releases_runs_waiting_on_a_slow_model_to_another_worker(tmp_path: Path, redis_url: str) -> None:
+    cluster = Cluster(distributed_config(tmp_path, redis_url), tmp_path)
+    config = cluster.config
+    with LocalHTTP() as model:
+        model.routes["/v1/chat/completions"] = (200, COMPLETION, 120)
+        cluster.env.update(AGENTSTAGE_PROVIDER="openai", OPENAI_BASE_URL=f"{model.url}/v1", OPENAI_API_KEY="test",
+                           AGENTSTAGE_TOOLS="")
+        try:
+            cluster.coordinator()
+            first = cluster._spawn("w1", "worker-start", "--worker-id=w1", "--concurrency=4")
+            with RuntimeOps(config) as ops:
+                wait_for(lambda: live_workers(ops, "w1"), timeout=60)
+                runs = [ops.enqueue(f"think {i}")["run_id"] for i in range(3)]
+                wait_for(lambda: len(model.requests) >= 3, timeout=60)
+                assert all(_status(config, run_id) == "running" for run_id in runs)
+                stopping = time.monotonic()
+                first.send_signal(signal.SIGTERM)
+                assert first.wait(timeout=30) == 0, cluster.log("w1")
+                print(f"sigterm to exit with 3 runs waiting on the model: {time.monotonic() - stopping:.2f} s")
+                assert all(ops.outcome(run_id) is None for run_id in runs)
+                model.routes["/v1/chat/completions"] = (200, COMPLETION)
+                cluster._spawn("w2", "worker-start", "--worker-id=w2", "--concurrency=4")
+                outcomes = [ops.wait(run_id, 90) for run_id in runs]
+        finally:
+            cluster.stop()
+    assert [o["status"] for o in outcomes] == ["completed"] * 3, cluster.log("coordinator")
+    db = reader(config)
+    for run_id in runs:
+        attempts = db.attempts(run_id)
+        assert [(a["worker_id"], a["status"]) for a in attempts] == [("w1", "failed"), ("w2", "completed")]
+        assert "worker shut down" in attempts[0]["error"]
+        assert db.get_run(run_id).output == "done thinking"
+
+
+def _workers_cli(env, *flags):
+    process = _cli(env, "runtime-workers", "--json", *flags)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    return {row["worker_id"]: row["status"] for row in json.loads(stdout)}
+
+
+def test_stopped_workers_leave_the_live_list_and_stay_in_history(tmp_path: Path, redis_url: str) -> None:
+    cluster = Cluster(distributed_config(tmp_path, redis_url), tmp_path)
+    try:
+        cluster.coordinator()
+        first = cluster.worker("w1", 1)
+        cluster.worker("w2", 1)
+        with RuntimeOps(cluster.config) as ops:
+            wait_for(lambda: live_workers(ops, "w1", "w2"), timeout=60)
+        assert _workers_cli(cluster.env) == {"w1": "running", "w2": "running"}
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=30) == 0
+        cluster.kill("w2")
+        assert wait_for(lambda: _workers_cli(cluster.env) == {"w2": "lost"}, timeout=60)
+        assert _workers_cli(cluster.env, "--all") == {"w1": "stopped", "w2": "lost"}
+    finally:
+        cluster.stop()
