@@ -242,16 +242,23 @@ class CoordinatorActor(SupervisedActor):
         self.active[task.run_id] = ActiveRun(following, seq, checkpoint=following.checkpoint)
 
     def _requeue(self, m: Requeue, batch: Batch) -> None:
+        def answer(reason: str | None, attempt: int = 0) -> None:
+            if reason is not None:
+                logger.info("requeue of run {} refused: {}", m.run_id, reason)
+            if m.reply_to:
+                batch.ops.append(("set", self.layout.reply_key(m.reply_to),
+                                  json.dumps({"requeued": reason is None, "reason": reason, "attempt": attempt}), 300))
+
         if m.run_id in self.active:
-            logger.info("requeue of run {} ignored: it is still queued or running", m.run_id)
+            answer("it is still queued or running")
             return
         try:
             row = self.reader().get_run(m.run_id)
         except (NotFound, StoreError) as exc:
-            logger.warning("requeue of run {} ignored: {}", m.run_id, exc)
+            answer(str(exc))
             return
         if row.status not in ("failed", "cancelled"):
-            logger.info("requeue of run {} ignored: it is {}", m.run_id, row.status)
+            answer(f"it is {row.status}; only failed or cancelled runs are requeued")
             return
         attempt = row.attempt + 1
         seq = row.last_seq + 1
@@ -268,6 +275,7 @@ class CoordinatorActor(SupervisedActor):
                           ("xadd", self.layout.tasks, to_wire(task), None)])
         if m.dlq_id:
             batch.ops.append(("xdel", self.layout.dlq, m.dlq_id))
+        answer(None, attempt)
         self.active[row.run_id] = ActiveRun(task, seq, checkpoint=checkpoint)
 
     def _latest_checkpoint(self, run_id: str) -> dict[str, Any] | None:

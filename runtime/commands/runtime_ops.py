@@ -35,6 +35,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
     requeue = _parser(verbs, "runtime-requeue", "run a failed, cancelled or dead-lettered run again",
                       "agentstage runtime-requeue RUN_ID")
     requeue.add_argument("run_id")
+    requeue.add_argument("--timeout", type=float, default=10.0,
+                         help="seconds to wait for the coordinator's answer (default: 10; exit 3 without one)")
     requeue.set_defaults(handler=requeue_run)
     dlq = _parser(verbs, "runtime-dlq", "dead-lettered tasks: list, show ID, requeue ID, purge",
                   "agentstage runtime-dlq show 1732480000000-0")
@@ -42,6 +44,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
     dlq.add_argument("id", nargs="?", help="DLQ entry id (show, requeue)")
     dlq.add_argument("--limit", type=int, default=50, help="entries to list (default: 50)")
     dlq.add_argument("--yes", action="store_true", help="purge without asking")
+    dlq.add_argument("--timeout", type=float, default=10.0,
+                     help="requeue: seconds to wait for the coordinator's answer (default: 10)")
     dlq.set_defaults(handler=dlq_command)
 
 
@@ -83,8 +87,8 @@ def cancel_run(args: argparse.Namespace) -> int:
 
 def requeue_run(args: argparse.Namespace) -> int:
     with RuntimeOps(config_from_args(args)) as ops:
-        result = ops.requeue(args.run_id)
-    emit_json(result) if args.json else print(f"requeued {args.run_id}")
+        result = ops.requeue(args.run_id, wait=max(args.timeout, 0.0))
+    emit_json(result) if args.json else print(f"requeued {args.run_id} as attempt {result['attempt']}")
     return ExitCode.OK
 
 
@@ -114,10 +118,10 @@ def dlq_command(args: argparse.Namespace) -> int:
             return ExitCode.OK
         if args.action == "requeue":
             try:
-                result = ops.dlq_requeue(args.id)
+                result = ops.dlq_requeue(args.id, wait=max(args.timeout, 0.0))
             except ValueError as exc:
                 return fail(str(exc), ExitCode.USAGE)
-            emit_json(result) if args.json else print(f"requeued run {result['run_id']}")
+            emit_json(result) if args.json else print(f"requeued run {result['run_id']} as attempt {result['attempt']}")
             return ExitCode.OK
         if not args.yes:
             if not sys.stdin.isatty():
