@@ -126,10 +126,7 @@ class CoordinatorActor(SupervisedActor):
                                                  message.last_seen, message.in_flight, message.status,
                                                  message.concurrency))
         elif isinstance(message, Cancel):
-            run = self.active.get(message.run_id)
-            task_id, attempt = (run.task.task_id, run.task.attempt) if run else (message.run_id, 0)
-            batch.records.append(QueueEvent(task_id, attempt, "cancelled", utc_now(), message.run_id,
-                                            {"reason": message.reason}))
+            self._cancel(message, batch)
         elif isinstance(message, Requeue):
             self._requeue(message, batch)
         else:
@@ -148,6 +145,30 @@ class CoordinatorActor(SupervisedActor):
         batch.records.append(QueueEvent(task.task_id, 1, "enqueued", now, m.run_id, {"mode": m.mode}))
         batch.ops.append(("xadd", self.layout.tasks, to_wire(task), None))
         self.active[m.run_id] = ActiveRun(task, 1)
+
+    def _cancel(self, m: Cancel, batch: Batch) -> None:
+        """Record a cancel; a run no worker has claimed ends now (a worker that finds it later acks it)."""
+        run = self.active.get(m.run_id)
+        task_id, attempt = (run.task.task_id, run.task.attempt) if run else (m.run_id, 0)
+        now = utc_now()
+        batch.records.append(QueueEvent(task_id, attempt, "cancelled", now, m.run_id, {"reason": m.reason}))
+        if run is None or run.claimed or self._held_by_worker(run.task):
+            return
+        # NOTE: the cancel key was set before this message was sent, so a worker claiming the task from now
+        # on ends it unstarted, with this same seq (its task's first_seq).
+        batch.records.append(Event(m.run_id, run.task.first_seq, "run.cancelled", now, run.task.session_id,
+                                   {"reason": m.reason or "cancelled while queued", "attempt": run.task.attempt}))
+        batch.records.append(RunAttempt(m.run_id, attempt, "cancelled", now, task_id, "", now, None))
+        self._finish(m.run_id, "cancelled", None, None, batch)
+
+    def _held_by_worker(self, task: Task) -> bool:
+        """Whether a worker claimed this attempt (its claim key exists); True when Redis cannot tell."""
+        if self.reaper is None:
+            return True
+        try:
+            return bool(self.reaper.client.exists(self.layout.claim_key(task.task_id, task.attempt)))
+        except REDIS_DOWN:
+            return True
 
     def _records(self, m: TaskRecords, batch: Batch) -> None:
         run = self.active.get(m.run_id)

@@ -279,7 +279,8 @@ class WorkerNode:
         deadline = time.monotonic() + timeout
         self.state.draining = True
         if self.reader is not None:
-            self.reader.signal_stop()
+            # NOTE: joined before anything is released: a read in progress could claim a released task's retry.
+            self.reader.stop()
         while self.state.in_flight() and time.monotonic() < deadline:
             time.sleep(0.05)
         leftovers = self.state.in_flight()

@@ -207,3 +207,28 @@ def test_stopped_workers_leave_the_live_list_and_stay_in_history(tmp_path: Path,
         assert _workers_cli(cluster.env, "--all") == {"w1": "stopped", "w2": "lost"}
     finally:
         cluster.stop()
+
+
+def test_cancel_of_a_queued_run_shows_cancelled_at_once(tmp_path: Path, redis_url: str) -> None:
+    cluster = Cluster(distributed_config(tmp_path, redis_url), tmp_path)
+    config = cluster.config
+    try:
+        cluster.coordinator()
+        enqueue = _cli(cluster.env, "runtime-enqueue", "--agent=tally", "--", "tally never 10")
+        run_id = enqueue.communicate(timeout=60)[0].strip()
+        assert wait_for(lambda: _status(config, run_id) == "queued", timeout=60)
+        cancel = _cli(cluster.env, "runtime-cancel", run_id)
+        assert cancel.wait(timeout=60) == 0
+        assert wait_for(lambda: _status(config, run_id) == "cancelled", timeout=60)
+        with RuntimeOps(config) as ops:
+            assert ops.outcome(run_id)["status"] == "cancelled"
+            cluster.worker("w1", 1)
+            wait_for(lambda: live_workers(ops, "w1"), timeout=60)
+            tasks = lambda: next(q for q in ops.queues() if q["stream"] == ops.layout.tasks)
+            wait_for(lambda: tasks()["pending"] == 0 and tasks()["lag"] == 0, timeout=60)
+    finally:
+        cluster.stop()
+    assert "never" not in cluster.tallies()
+    db = reader(config)
+    assert db.get_run(run_id).status == "cancelled"
+    assert [e["type"] for e in db.events(run_id)] == ["run.queued", "run.cancelled"]
