@@ -199,6 +199,9 @@ class AgentActor(SupervisedActor):
         request = run.request
         if not request.prompt.strip():
             raise RunAborted("the prompt is empty", request.run_id)
+        if self.cancelled is not None and self.cancelled(request.run_id):
+            self._end(run, "cancelled", data={"reason": "cancelled before it started"})
+            return
         run.log.emit("run.started", data={"input": request.prompt, "agent": self.spec.name, "kind": "agent",
                                           "model": self.spec.model or getattr(self.provider, "model", ""),
                                           "attempt": request.attempt, "metadata": request.metadata,

@@ -126,10 +126,7 @@ class CoordinatorActor(SupervisedActor):
                                                  message.last_seen, message.in_flight, message.status,
                                                  message.concurrency))
         elif isinstance(message, Cancel):
-            run = self.active.get(message.run_id)
-            task_id, attempt = (run.task.task_id, run.task.attempt) if run else (message.run_id, 0)
-            batch.records.append(QueueEvent(task_id, attempt, "cancelled", utc_now(), message.run_id,
-                                            {"reason": message.reason}))
+            self._cancel(message, batch)
         elif isinstance(message, Requeue):
             self._requeue(message, batch)
         else:
@@ -148,6 +145,30 @@ class CoordinatorActor(SupervisedActor):
         batch.records.append(QueueEvent(task.task_id, 1, "enqueued", now, m.run_id, {"mode": m.mode}))
         batch.ops.append(("xadd", self.layout.tasks, to_wire(task), None))
         self.active[m.run_id] = ActiveRun(task, 1)
+
+    def _cancel(self, m: Cancel, batch: Batch) -> None:
+        """Record a cancel; a run no worker has claimed ends now (a worker that finds it later acks it)."""
+        run = self.active.get(m.run_id)
+        task_id, attempt = (run.task.task_id, run.task.attempt) if run else (m.run_id, 0)
+        now = utc_now()
+        batch.records.append(QueueEvent(task_id, attempt, "cancelled", now, m.run_id, {"reason": m.reason}))
+        if run is None or run.claimed or self._held_by_worker(run.task):
+            return
+        # NOTE: the cancel key was set before this message was sent, so a worker claiming the task from now
+        # on ends it unstarted, with this same seq (its task's first_seq).
+        batch.records.append(Event(m.run_id, run.task.first_seq, "run.cancelled", now, run.task.session_id,
+                                   {"reason": m.reason or "cancelled while queued", "attempt": run.task.attempt}))
+        batch.records.append(RunAttempt(m.run_id, attempt, "cancelled", now, task_id, "", now, None))
+        self._finish(m.run_id, "cancelled", None, None, batch)
+
+    def _held_by_worker(self, task: Task) -> bool:
+        """Whether a worker claimed this attempt (its claim key exists); True when Redis cannot tell."""
+        if self.reaper is None:
+            return True
+        try:
+            return bool(self.reaper.client.exists(self.layout.claim_key(task.task_id, task.attempt)))
+        except REDIS_DOWN:
+            return True
 
     def _records(self, m: TaskRecords, batch: Batch) -> None:
         run = self.active.get(m.run_id)
@@ -242,16 +263,23 @@ class CoordinatorActor(SupervisedActor):
         self.active[task.run_id] = ActiveRun(following, seq, checkpoint=following.checkpoint)
 
     def _requeue(self, m: Requeue, batch: Batch) -> None:
+        def answer(reason: str | None, attempt: int = 0) -> None:
+            if reason is not None:
+                logger.info("requeue of run {} refused: {}", m.run_id, reason)
+            if m.reply_to:
+                batch.ops.append(("set", self.layout.reply_key(m.reply_to),
+                                  json.dumps({"requeued": reason is None, "reason": reason, "attempt": attempt}), 300))
+
         if m.run_id in self.active:
-            logger.info("requeue of run {} ignored: it is still queued or running", m.run_id)
+            answer("it is still queued or running")
             return
         try:
             row = self.reader().get_run(m.run_id)
         except (NotFound, StoreError) as exc:
-            logger.warning("requeue of run {} ignored: {}", m.run_id, exc)
+            answer(str(exc))
             return
         if row.status not in ("failed", "cancelled"):
-            logger.info("requeue of run {} ignored: it is {}", m.run_id, row.status)
+            answer(f"it is {row.status}; only failed or cancelled runs are requeued")
             return
         attempt = row.attempt + 1
         seq = row.last_seq + 1
@@ -268,6 +296,7 @@ class CoordinatorActor(SupervisedActor):
                           ("xadd", self.layout.tasks, to_wire(task), None)])
         if m.dlq_id:
             batch.ops.append(("xdel", self.layout.dlq, m.dlq_id))
+        answer(None, attempt)
         self.active[row.run_id] = ActiveRun(task, seq, checkpoint=checkpoint)
 
     def _latest_checkpoint(self, run_id: str) -> dict[str, Any] | None:

@@ -12,17 +12,42 @@ import os
 import socket
 import threading
 import time
+from typing import Any
 
 import redis
 from loguru import logger
 
 from agentstage.actors.messages import Cancel, Heartbeat, from_wire, to_wire
 from agentstage.actors.worker import WorkerState
-from agentstage.runtime.clock import utc_now
+from agentstage.runtime.clock import parse_ts, utc_now
 from agentstage.runtime.errors import DecodeError
 from agentstage.runtime.streams import REDIS_DOWN, WORKERS_GROUP, ReconnectBackoff, StreamLayout
 
-__all__ = ["WorkerMonitor"]
+__all__ = ["LOST_VISIBLE_S", "WorkerMonitor", "read_workers"]
+
+LOST_VISIBLE_S = 300.0
+"""Seconds a worker that went silent stays on the live list as `lost` (its tasks are reclaimed long before)."""
+
+
+def read_workers(client: redis.Redis, layout: StreamLayout, *, history: bool = False) -> list[dict[str, Any]]:
+    """The workers in the heartbeat hash, with `alive`, `age_s` and `status` (`lost` when silent 3 intervals).
+
+    The live list (default) leaves out stopped workers and those lost for over LOST_VISIBLE_S;
+    `history` keeps every worker that ever reported. Raises redis errors as they come.
+    """
+    now = time.time()
+    rows = []
+    for value in client.hgetall(layout.workers).values():
+        row = json.loads(value)
+        age = now - parse_ts(row["last_seen"]).timestamp()
+        row["age_s"] = round(age, 3)
+        row["alive"] = row["status"] != "stopped" and age <= 3 * float(row.get("interval") or 5)
+        if not row["alive"] and row["status"] != "stopped":
+            row["status"] = "lost"
+        live = row["alive"] or (row["status"] == "lost" and age <= LOST_VISIBLE_S)
+        if live or history:
+            rows.append(row)
+    return sorted(rows, key=lambda r: r["worker_id"])
 
 
 class WorkerMonitor(threading.Thread):

@@ -225,13 +225,17 @@ class Cancel(Message):
 
 @dataclass(frozen=True, slots=True)
 class Requeue(Message):
-    """Run a failed, cancelled or dead-lettered run again as a new attempt."""
+    """Run a failed, cancelled or dead-lettered run again as a new attempt.
+
+    With `reply_to`, the coordinator answers under that reply key: requeued, or refused with the reason.
+    """
 
     TYPE: ClassVar[str] = "requeue"
 
     run_id: str
     dlq_id: str = ""
     requested_at: str = ""
+    reply_to: str = ""
 
 
 def to_wire(message: Message) -> bytes:

@@ -46,6 +46,18 @@ class AgentPool:
             index = self._choose()
         self.slots[index].tell(message)
 
+    def admit_now(self, match: Callable[[Any], bool]) -> bool:
+        """Send the waiting message `match` picks to a member now, past the limit (a cancelled run, which
+        ends at once); False when none waits."""
+        with self._lock:
+            found = next((m for m in self._waiting if match(m)), None)
+            if found is None:
+                return False
+            self._waiting.remove(found)
+            index = self._choose()
+        self.slots[index].tell(found)
+        return True
+
     def broadcast(self, message: Any) -> None:
         """Send `message` to every member (e.g. a cancel for a run one of them holds)."""
         for slot in self.slots:

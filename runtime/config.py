@@ -119,6 +119,9 @@ class Config:
     task_jitter: float = _setting(0.25, "AGENTSTAGE_TASK_JITTER", "random fraction taken off each task retry delay (0..1)")
     worker_concurrency: int = _setting(256, "AGENTSTAGE_WORKER_CONCURRENCY",
                                          "tasks one worker runs at the same time (its admission limit)")
+    startup_timeout: float = _setting(30.0, "AGENTSTAGE_STARTUP_TIMEOUT",
+                                      "seconds a coordinator or worker waits for Redis at start before it exits "
+                                      "with code 3")
     max_queued: int = _setting(10000, "AGENTSTAGE_MAX_QUEUED",
                                "runs the coordinator keeps admitted but unfinished; further enqueues wait")
     state: str = _setting("sqlite", "AGENTSTAGE_STATE",

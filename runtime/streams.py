@@ -11,7 +11,7 @@ Layout under a configurable prefix:
     {p}:delayed   sorted set of retry Tasks scored by due time (survives restarts)
     {p}:workers   hash worker_id -> latest heartbeat JSON
     {p}:effects   hash idempotency key -> result JSON (the workers' effect journal)
-    {p}:cancel:ID, {p}:claim:TASK:ATTEMPT, {p}:done:ID   small keys with TTLs
+    {p}:cancel:ID, {p}:claim:TASK:ATTEMPT, {p}:done:ID, {p}:reply:TOKEN   small keys with TTLs
 """
 
 from __future__ import annotations
@@ -98,6 +98,9 @@ class StreamLayout:
 
     def done_key(self, run_id: str) -> str:
         return f"{self.prefix}:done:{run_id}"
+
+    def reply_key(self, token: str) -> str:
+        return f"{self.prefix}:reply:{token}"
 
     @property
     def streams(self) -> tuple[str, ...]:

@@ -228,9 +228,11 @@ class System(GraphMethods):
         return self.run_async(prompt, **options).result(timeout if timeout is not None else self.config.run_timeout)
 
     def cancel(self, run_id: str) -> None:
-        """Stop a local run: at once while it waits on the model, else at its next step boundary."""
+        """Stop a local run: at once while it is queued or waits on the model, else at its next step boundary."""
         self._cancelled.add(run_id)
         for pool in list(self._pools.values()):
+            if pool.admit_now(lambda m: isinstance(m, StartRun) and m.request.run_id == run_id):
+                return
             pool.broadcast(CancelRun(run_id))
 
     def subscribe(self, run_id: str | None = None, types: Iterable[str] | None = None) -> Subscription:

@@ -28,7 +28,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
                     "reclaim the tasks of dead workers, retry with backoff, dead-letter.",
         epilog="example: AGENTSTAGE_REDIS_URL=redis://127.0.0.1:6379/0 agentstage runtime-start",
     )
-    add_config_flags(start, *REDIS_FLAGS, "task_lease", "task_max_attempts", "task_backoff", "max_queued", "log_level")
+    add_config_flags(start, *REDIS_FLAGS, "task_lease", "task_max_attempts", "task_backoff", "max_queued",
+                     "startup_timeout", "log_level")
     start.set_defaults(handler=runtime_start)
 
     worker = verbs.add_parser(
@@ -37,13 +38,15 @@ def register(verbs: argparse._SubParsersAction) -> None:
                     "in hand, exit 0.",
         epilog="example: agentstage worker-start --worker-id=w1 --concurrency=8",
     )
-    add_config_flags(worker, *REDIS_FLAGS, "provider", "model", "heartbeat_interval", "task_lease", "log_level")
+    add_config_flags(worker, *REDIS_FLAGS, "provider", "model", "heartbeat_interval", "task_lease",
+                     "startup_timeout", "log_level")
     worker.add_argument("--worker-id", default=None,
                         help="stable consumer name (default: HOST:$HONCHO_PROCESS_NAME, else HOST:PID)")
     worker.add_argument("--concurrency", type=int, default=None,
                         help="tasks run at the same time (default: 4; env AGENTSTAGE_WORKER_CONCURRENCY)")
-    worker.add_argument("--drain-timeout", type=float, default=4.0,
-                        help="seconds to let in-flight tasks finish on shutdown before releasing them (default: 4)")
+    worker.add_argument("--drain-timeout", type=float, default=3.0,
+                        help="seconds to let in-flight tasks finish on shutdown before releasing them, so the "
+                             "worker exits within honcho's 5 s (default: 3)")
     worker.add_argument("--app", default=None, metavar="MODULE:FUNCTION",
                         help="a function returning a WorkerSetup (extra agents, tools, providers)")
     worker.set_defaults(handler=worker_start)
@@ -64,12 +67,14 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def _serve(node: Any, config: Config, drain: Any = None) -> int:
+    """Run `node` until SIGTERM/SIGINT; a signal while it waits for Redis at start ends it at once."""
     configure_logging(config.log_level)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    node.start()
-    logger.info("{} started (redis {}, prefix {})", type(node).__name__, config.redis_url, config.stream_prefix)
+    node.start(stop)
+    if not stop.is_set():
+        logger.info("{} started (redis {}, prefix {})", type(node).__name__, config.redis_url, config.stream_prefix)
     while not stop.wait(0.5):
         pass
     logger.info("{} stopping", type(node).__name__)

@@ -21,8 +21,10 @@ def _parser(verbs: argparse._SubParsersAction, name: str, help: str, example: st
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
-    _parser(verbs, "runtime-workers", "workers with their last heartbeat", "agentstage runtime-workers --json"
-            ).set_defaults(handler=workers)
+    listing = _parser(verbs, "runtime-workers", "live workers with their last heartbeat",
+                      "agentstage runtime-workers --all")
+    listing.add_argument("--all", action="store_true", help="every worker that ever reported, stopped ones included")
+    listing.set_defaults(handler=workers)
     _parser(verbs, "runtime-queues", "length, pending, lag and oldest age of each stream; DLQ and retry sizes",
             "agentstage runtime-queues").set_defaults(handler=queues)
     cancel = _parser(verbs, "runtime-cancel", "cancel a run (a running one stops at its next step)",
@@ -33,6 +35,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
     requeue = _parser(verbs, "runtime-requeue", "run a failed, cancelled or dead-lettered run again",
                       "agentstage runtime-requeue RUN_ID")
     requeue.add_argument("run_id")
+    requeue.add_argument("--timeout", type=float, default=10.0,
+                         help="seconds to wait for the coordinator's answer (default: 10; exit 3 without one)")
     requeue.set_defaults(handler=requeue_run)
     dlq = _parser(verbs, "runtime-dlq", "dead-lettered tasks: list, show ID, requeue ID, purge",
                   "agentstage runtime-dlq show 1732480000000-0")
@@ -40,17 +44,19 @@ def register(verbs: argparse._SubParsersAction) -> None:
     dlq.add_argument("id", nargs="?", help="DLQ entry id (show, requeue)")
     dlq.add_argument("--limit", type=int, default=50, help="entries to list (default: 50)")
     dlq.add_argument("--yes", action="store_true", help="purge without asking")
+    dlq.add_argument("--timeout", type=float, default=10.0,
+                     help="requeue: seconds to wait for the coordinator's answer (default: 10)")
     dlq.set_defaults(handler=dlq_command)
 
 
 def workers(args: argparse.Namespace) -> int:
     with RuntimeOps(config_from_args(args)) as ops:
-        rows = ops.workers()
+        rows = ops.workers(history=args.all)
     if args.json:
         emit_json(rows)
         return ExitCode.OK
     if not rows:
-        print("no workers have reported")
+        print("no workers have reported" if args.all else "no live workers (--all lists stopped ones)")
         return ExitCode.OK
     print(f"{'WORKER':<28}  {'STATUS':<9}  {'HOST':<16}  {'PID':>7}  {'IN FLIGHT':>9}  {'LAST SEEN':>9}")
     for r in rows:
@@ -81,8 +87,8 @@ def cancel_run(args: argparse.Namespace) -> int:
 
 def requeue_run(args: argparse.Namespace) -> int:
     with RuntimeOps(config_from_args(args)) as ops:
-        result = ops.requeue(args.run_id)
-    emit_json(result) if args.json else print(f"requeued {args.run_id}")
+        result = ops.requeue(args.run_id, wait=max(args.timeout, 0.0))
+    emit_json(result) if args.json else print(f"requeued {args.run_id} as attempt {result['attempt']}")
     return ExitCode.OK
 
 
@@ -112,10 +118,10 @@ def dlq_command(args: argparse.Namespace) -> int:
             return ExitCode.OK
         if args.action == "requeue":
             try:
-                result = ops.dlq_requeue(args.id)
+                result = ops.dlq_requeue(args.id, wait=max(args.timeout, 0.0))
             except ValueError as exc:
                 return fail(str(exc), ExitCode.USAGE)
-            emit_json(result) if args.json else print(f"requeued run {result['run_id']}")
+            emit_json(result) if args.json else print(f"requeued run {result['run_id']} as attempt {result['attempt']}")
             return ExitCode.OK
         if not args.yes:
             if not sys.stdin.isatty():

@@ -36,6 +36,7 @@ from agentstage.runtime.errors import ConfigError, NotFound
 from agentstage.runtime.llm.factory import create_provider
 from agentstage.runtime.llm.types import Provider
 from agentstage.runtime.distributed.journal import RedisJournal
+from agentstage.runtime.distributed.reach import check_url, wait_for_redis
 from agentstage.runtime.graph_runs import GraphRuns, workflow_dir
 from agentstage.runtime.workflow import WorkflowRegistry, default_registry
 from agentstage.runtime.state.reader import SQLiteReader
@@ -103,6 +104,9 @@ class CoordinatorNode:
         self._readers: list[SQLiteReader] = []
         self._threads: list[Any] = []
         self._slots: list[Slot] = []
+        self._clock: threading.Thread | None = None
+        self.writer: SQLiteWriter | None = None
+        self.reaper: Reaper | None = None
 
     def reader(self) -> SQLiteReader:
         reader = getattr(self._local, "reader", None)
@@ -111,10 +115,25 @@ class CoordinatorNode:
             self._readers.append(reader)
         return reader
 
-    def start(self) -> CoordinatorNode:
-        url, layout = self.config.redis_url, self.layout
-        self.writer = SQLiteWriter(self.config.state_path, busy_timeout_ms=self.config.busy_timeout_ms)
-        self.store = Slot("store", lambda slot: StoreActor.start(self.writer, None, slot))
+    def start(self, stop: threading.Event | None = None) -> CoordinatorNode:
+        """Open the store, wait for Redis (AGENTSTAGE_STARTUP_TIMEOUT), then start actors and readers.
+
+        Returns early, not started, when `stop` is set while waiting. Raises StoreError/ConfigError
+        after stopping whatever it had started.
+        """
+        check_url(self.config.redis_url)
+        try:
+            self.writer = SQLiteWriter(self.config.state_path, busy_timeout_ms=self.config.busy_timeout_ms)
+            if wait_for_redis(self.config.redis_url, self.config.startup_timeout, stop):
+                self._start_actors()
+        except BaseException:
+            self.stop(1.0)
+            raise
+        return self
+
+    def _start_actors(self) -> None:
+        url, layout, writer = self.config.redis_url, self.layout, self.writer
+        self.store = Slot("store", lambda slot: StoreActor.start(writer, None, slot))
         self.bridge = Slot("bridge", lambda slot: BridgeActor.start(url, slot))
         self.load = Load(self.config.max_queued)
         self.reaper = Reaper(url, layout, self.config.task_lease, self.config.max_entry_bytes)
@@ -136,14 +155,13 @@ class CoordinatorNode:
             thread.start()
         self._clock = threading.Thread(target=self._ticks, name="coordinator-clock", daemon=True)
         self._clock.start()
-        return self
 
     def _ticks(self) -> None:
         while not self._stop.wait(self.tick):
             self.coordinator.tell(Tick())
 
     def wait_ready(self, timeout: float = 10.0) -> bool:
-        return all(thread.ready.wait(timeout) for thread in self._threads)
+        return bool(self._threads) and all(thread.ready.wait(timeout) for thread in self._threads)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
@@ -153,10 +171,13 @@ class CoordinatorNode:
             thread.stop(timeout)
         for slot in self._slots:
             slot.stop(timeout)
-        self.reaper.close()
+        if self.reaper is not None:
+            self.reaper.close()
         for reader in self._readers:
             reader.close()
-        self.writer.close()
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
 
 
 class WorkerNode:
@@ -175,8 +196,31 @@ class WorkerNode:
         self.pools: dict[str, AgentPool] = {}
         self._providers: list[Provider] = []
         self.io = IOLoop(blocking_threads=config.blocking_threads)
+        self.bridge: Slot | None = None
+        self.journal: RedisJournal | None = None
+        self.graphs: GraphRuns | None = None
+        self.worker: Slot | None = None
+        self.reader: StreamReader | None = None
+        self.monitor: WorkerMonitor | None = None
 
-    def start(self) -> WorkerNode:
+    def start(self, stop: threading.Event | None = None) -> WorkerNode:
+        """Build the agent pools (unknown tools or providers raise ConfigError), wait for Redis
+        (AGENTSTAGE_STARTUP_TIMEOUT), then start claiming.
+
+        Returns early, not claiming, when `stop` is set while waiting. Raises after stopping
+        whatever it had started.
+        """
+        check_url(self.config.redis_url)
+        try:
+            self._build()
+            if wait_for_redis(self.config.redis_url, self.config.startup_timeout, stop):
+                self._claim()
+        except BaseException:
+            self.stop(1.0)
+            raise
+        return self
+
+    def _build(self) -> None:
         url, layout, state = self.config.redis_url, self.layout, self.state
         self.io.start()
         self.bridge = Slot("bridge", lambda slot: BridgeActor.start(url, slot))
@@ -195,15 +239,21 @@ class WorkerNode:
         self.graphs = GraphRuns(self.config, self.forwarder, _NoHistory, tools, self.journal, self.pools.get,
                                 self.workflows, state.is_cancelled, self.io)
         self.worker = Slot("worker", lambda slot: WorkerActor.start(
-            state, layout, url, self.bridge, self.pools, self.config.task_lease * 20, lambda: self.reader.wake(),
+            state, layout, url, self.bridge, self.pools, self.config.task_lease * 20, self._wake,
             self.graphs, self.forwarder.graph_done, slot))
+
+    def _claim(self) -> None:
+        url, layout, state = self.config.redis_url, self.layout, self.state
         self.reader = StreamReader(url, layout, (layout.tasks,), WORKERS_GROUP, self.worker_id, self._deliver,
                                    state.free, name=f"worker-{self.worker_id}",
                                    max_bytes=self.config.max_entry_bytes)
         self.monitor = WorkerMonitor(url, layout, state, self.config.heartbeat_interval)
         self.monitor.start()
         self.reader.start()
-        return self
+
+    def _wake(self) -> None:
+        if self.reader is not None:
+            self.reader.wake()
 
     def _start_pool(self, spec: AgentSpec, tools: ToolRegistry) -> None:
         provider = self.setup.providers.get(spec.name) or create_provider(self.config, spec.provider)
@@ -222,13 +272,15 @@ class WorkerNode:
         self.worker.tell(Claimed(tuple(entries), redelivered))
 
     def wait_ready(self, timeout: float = 10.0) -> bool:
-        return self.reader.ready.wait(timeout)
+        return self.reader is not None and self.reader.ready.wait(timeout)
 
     def drain(self, timeout: float) -> int:
         """Stop claiming, let in-flight tasks finish for up to `timeout` s, release the rest; returns released."""
-        self.state.draining = True
-        self.reader.stop()
         deadline = time.monotonic() + timeout
+        self.state.draining = True
+        if self.reader is not None:
+            # NOTE: joined before anything is released: a read in progress could claim a released task's retry.
+            self.reader.stop()
         while self.state.in_flight() and time.monotonic() < deadline:
             time.sleep(0.05)
         leftovers = self.state.in_flight()
@@ -244,13 +296,17 @@ class WorkerNode:
     def stop(self, timeout: float = 5.0) -> None:
         if not self.state.draining:
             self.drain(0)
-        self.monitor.stop("stopped")
+        if self.reader is not None:
+            self.reader.stop(timeout)
+        if self.monitor is not None:
+            self.monitor.stop("stopped")
         for pool in self.pools.values():
             pool.stop(timeout)
-        self.graphs.stop(timeout)
-        self.worker.stop(timeout)
-        self.bridge.stop(timeout)
-        self.journal.close()
+        for part in (self.graphs, self.worker, self.bridge):
+            if part is not None:
+                part.stop(timeout)
+        if self.journal is not None:
+            self.journal.close()
         for provider in self._providers:
             provider.close()
             try:

@@ -12,8 +12,9 @@ from typing import Any
 
 import redis
 
+from agentstage.actors.heartbeat import read_workers
 from agentstage.actors.messages import Cancel, Enqueue, Requeue, to_wire
-from agentstage.runtime.clock import new_id, parse_ts, utc_now
+from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import NotFound, RunAborted, StoreError
 from agentstage.runtime.streams import (
@@ -98,29 +99,38 @@ class RuntimeOps:
         self._call(pipe.execute)
         return {"run_id": run_id, "status": "cancelling"}
 
-    def requeue(self, run_id: str, dlq_id: str = "") -> dict[str, Any]:
-        """Ask the coordinator to run a failed, cancelled or dead-lettered run again as a new attempt."""
-        message = Requeue(run_id, dlq_id, utc_now())
-        pipe = self.client.pipeline(transaction=True)
-        pipe.delete(self.layout.done_key(run_id))
-        pipe.xadd(self.layout.control, {"m": to_wire(message)}, maxlen=CONTROL_MAXLEN, approximate=True)
-        self._call(pipe.execute)
-        return {"run_id": run_id, "status": "requeued", "dlq_id": dlq_id or None}
+    def requeue(self, run_id: str, dlq_id: str = "", *, wait: float | None = None,
+                poll: float = 0.05) -> dict[str, Any]:
+        """Ask the coordinator to run a failed, cancelled or dead-lettered run again as a new attempt.
 
-    def workers(self) -> list[dict[str, Any]]:
-        """Every worker that ever reported, with `alive` from its last heartbeat (3 intervals)."""
-        raw = self._call(self.client.hgetall, self.layout.workers)
-        now = time.time()
-        rows = []
-        for value in raw.values():
-            row = json.loads(value)
-            age = now - _epoch(row["last_seen"])
-            row["age_s"] = round(age, 3)
-            row["alive"] = row["status"] != "stopped" and age <= 3 * float(row.get("interval") or 5)
-            if not row["alive"] and row["status"] != "stopped":
-                row["status"] = "lost"
-            rows.append(row)
-        return sorted(rows, key=lambda r: r["worker_id"])
+        With `wait`, return only once the coordinator has requeued it (the result carries the new
+        `attempt`); raises NotFound with the coordinator's reason when it refuses, StoreError when no
+        coordinator answers within `wait` seconds. Without, return once the request is sent.
+        """
+        token = new_id() if wait is not None else ""
+        message = Requeue(run_id, dlq_id, utc_now(), token)
+        self._call(self.client.xadd, self.layout.control, {"m": to_wire(message)}, maxlen=CONTROL_MAXLEN,
+                   approximate=True)
+        result: dict[str, Any] = {"run_id": run_id, "status": "requeued", "dlq_id": dlq_id or None}
+        if wait is None:
+            return result
+        deadline = time.monotonic() + wait
+        key = self.layout.reply_key(token)
+        while (raw := self._call(self.client.get, key)) is None:
+            if time.monotonic() >= deadline:
+                raise StoreError(self.config.redis_url, f"no coordinator answered the requeue of run {run_id} "
+                                                        f"within {wait:g}s")
+            time.sleep(poll)
+        self._call(self.client.delete, key)
+        reply = json.loads(raw)
+        if not reply["requeued"]:
+            raise NotFound("requeueable run", f"{run_id} ({reply['reason']})")
+        return {**result, "attempt": reply["attempt"]}
+
+    def workers(self, *, history: bool = False) -> list[dict[str, Any]]:
+        """Live workers (running, draining, or lost a short while ago) with `alive` from their last heartbeat;
+        with `history`, every worker that ever reported, stopped ones included."""
+        return self._call(read_workers, self.client, self.layout, history=history)
 
     def queues(self) -> list[dict[str, Any]]:
         """Per stream: length, pending, lag, oldest entry age; plus the DLQ and delayed-retry sizes."""
@@ -170,12 +180,13 @@ class RuntimeOps:
             raise NotFound("DLQ entry", dlq_id)
         return self._dlq_row(*found[0], payload=True)
 
-    def dlq_requeue(self, dlq_id: str) -> dict[str, Any]:
-        """Requeue the run of a DLQ entry (the entry is removed once the coordinator requeued it)."""
+    def dlq_requeue(self, dlq_id: str, *, wait: float | None = None) -> dict[str, Any]:
+        """Requeue the run of a DLQ entry (the entry is removed once the coordinator requeued it); `wait` as
+        in `requeue`."""
         entry = self.dlq_show(dlq_id)
         if not entry["run_id"]:
             raise ValueError(f"DLQ entry {dlq_id} is not a run's task ({entry['reason']}); it can only be purged")
-        return self.requeue(entry["run_id"], dlq_id)
+        return self.requeue(entry["run_id"], dlq_id, wait=wait)
 
     def dlq_purge(self) -> int:
         """Delete every DLQ entry; returns how many there were."""
@@ -197,6 +208,3 @@ class RuntimeOps:
             result["payload"] = body
         return result
 
-
-def _epoch(stamp: str) -> float:
-    return parse_ts(stamp).timestamp()

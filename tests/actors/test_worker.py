@@ -45,7 +45,7 @@ def test_cancelled_run_can_be_requeued(tmp_path, redis_url):
         ops.cancel(run_id)
         with worker(config):
             assert ops.wait(run_id, 30)["status"] == "cancelled"
-            ops.requeue(run_id)
+            assert ops.requeue(run_id, wait=30)["attempt"] == 2
             wait_for(lambda: ops.outcome(run_id))
             outcome = ops.outcome(run_id)
     assert outcome == {"status": "completed", "output": "3 + 4 = 7", "error": None}
@@ -75,7 +75,8 @@ def test_heartbeat_lists_the_worker(tmp_path, redis_url):
         with worker(config, "w9", concurrency=3):
             [row] = wait_for(ops.workers)
             assert (row["worker_id"], row["concurrency"], row["alive"]) == ("w9", 3, True)
-        [row] = ops.workers()
+        assert ops.workers() == []
+        [row] = ops.workers(history=True)
     assert (row["status"], row["alive"]) == ("stopped", False)
 
 

@@ -82,6 +82,35 @@ def test_cancel_of_an_ended_run_is_a_usage_error(deployment):
     assert "already completed" in done.stderr and len(done.stderr.splitlines()) == 1
 
 
+def test_requeue_of_a_run_that_cannot_be_requeued_exits_2_with_the_reason(deployment):
+    run_id = json.loads(cli(deployment, "runtime-enqueue", "--wait", "--json", "--", "hello").stdout)["run_id"]
+    done = cli(deployment, "runtime-requeue", run_id)
+    assert done.returncode == 2, done.stdout
+    assert "it is completed; only failed or cancelled runs are requeued" in done.stderr
+    assert len(done.stderr.splitlines()) == 1 and not done.stdout
+    unknown = cli(deployment, "runtime-requeue", "no-such-run")
+    assert unknown.returncode == 2 and "unknown run: no-such-run" in unknown.stderr
+    with RuntimeOps(deployment) as ops:
+        assert ops.outcome(run_id)["status"] == "completed"
+
+
+def test_requeue_of_a_failed_run_answers_with_its_new_attempt(deployment):
+    failed = json.loads(cli(deployment, "runtime-enqueue", "--wait", "--json", "--agent=flaky", "--", "hi").stdout)
+    assert failed["status"] == "failed"
+    done = cli(deployment, "runtime-requeue", "--json", failed["run_id"])
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["attempt"] == 4
+    with RuntimeOps(deployment) as ops:
+        assert ops.wait(failed["run_id"], 60)["status"] == "failed"
+
+
+def test_requeue_without_a_coordinator_exits_3(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    done = cli(config, "runtime-requeue", "--timeout=0.5", "some-run")
+    assert done.returncode == 3
+    assert "no coordinator answered" in done.stderr and len(done.stderr.splitlines()) == 1
+
+
 def test_unreachable_redis_exits_3_with_one_line(tmp_path):
     config = distributed_config(tmp_path, f"redis://127.0.0.1:{free_port()}/0")
     for verb in (["runtime-queues"], ["runtime-enqueue", "--", "hi"], ["runtime-cancel", "x"]):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -22,15 +24,25 @@ def test_queues_show_tasks_waiting_for_a_worker(tmp_path, redis_url):
     assert tasks["oldest_age_s"] is not None and tasks["oldest_age_s"] >= 0
 
 
-def test_worker_without_recent_heartbeat_is_lost(tmp_path, redis_url):
+def _beat(ops, worker_id, seconds_ago, status="running"):
+    last_seen = datetime.fromtimestamp(time.time() - seconds_ago, UTC).isoformat(timespec="milliseconds")
+    ops.client.hset(ops.layout.workers, worker_id, json.dumps({
+        "worker_id": worker_id, "host": "h", "pid": 1, "started_at": "2020-01-01T00:00:00.000Z",
+        "last_seen": last_seen.replace("+00:00", "Z"), "in_flight": 2, "concurrency": 4, "status": status,
+        "interval": 5}))
+
+
+def test_worker_without_recent_heartbeat_is_lost_then_only_in_history(tmp_path, redis_url):
     config = distributed_config(tmp_path, redis_url)
     with RuntimeOps(config) as ops:
-        ops.client.hset(ops.layout.workers, "old", json.dumps({
-            "worker_id": "old", "host": "h", "pid": 1, "started_at": "2020-01-01T00:00:00.000Z",
-            "last_seen": "2020-01-01T00:00:01.000Z", "in_flight": 2, "concurrency": 4, "status": "running",
-            "interval": 5}))
-        [row] = ops.workers()
-    assert (row["status"], row["alive"]) == ("lost", False)
+        _beat(ops, "fresh", 1)
+        _beat(ops, "silent", 60)
+        _beat(ops, "gone", 3600)
+        _beat(ops, "stopped", 1, status="stopped")
+        live = {row["worker_id"]: (row["status"], row["alive"]) for row in ops.workers()}
+        history = {row["worker_id"]: row["status"] for row in ops.workers(history=True)}
+    assert live == {"fresh": ("running", True), "silent": ("lost", False)}
+    assert history == {"fresh": "running", "silent": "lost", "gone": "lost", "stopped": "stopped"}
 
 
 def test_bad_requests_are_refused_with_the_reason(tmp_path, redis_url):

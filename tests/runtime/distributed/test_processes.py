@@ -65,7 +65,8 @@ def test_sigterm_drains_finishes_short_work_and_releases_long_work(cluster):
         assert ops.outcome(long) is None
         cluster.worker("w2", 2)
         assert ops.wait(long, 60)["status"] == "completed"
-        [w1] = [w for w in ops.workers() if w["worker_id"] == "w1"]
+        assert "w1" not in {w["worker_id"] for w in ops.workers()}
+        [w1] = [w for w in ops.workers(history=True) if w["worker_id"] == "w1"]
     assert w1["status"] == "stopped"
     attempts = reader(config).attempts(long)
     assert [(a["worker_id"], a["status"]) for a in attempts] == [("w1", "failed"), ("w2", "completed")]
