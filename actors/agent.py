@@ -231,7 +231,9 @@ class AgentActor(SupervisedActor):
         run.llm_request = request
         log.emit("llm.request", data={"iteration": ctx.iteration, "messages": len(request.messages),
                                       "tools": [t.name for t in request.tools], "short_circuit": response is not None})
-        log.flush()
+        if response is None and not self.provider.inline:
+            # NOTE: durable while the run waits on the model; an inline answer comes before any wait.
+            log.flush()
         run.step_started = time.perf_counter()
         run.attempt = 0
         if response is not None:
@@ -384,7 +386,7 @@ class AgentActor(SupervisedActor):
                                                       call.name, call.arguments)
             future.add_done_callback(lambda done: None if done.cancelled() else answered(done.result(), None))
         if self.spec.tool_timeout:
-            self.io.call_later(self.spec.tool_timeout, lambda: self._tell(_ToolTimedOut(run_id, token, index)))
+            self.io.after(self.spec.tool_timeout, lambda: self._tell(_ToolTimedOut(run_id, token, index)))
 
     def _tool_done(self, run: AgentRun, index: int, outcome: ToolOutcome, replayed: bool) -> None:
         batch = run.batch

@@ -203,7 +203,7 @@ class ToolNodeActor(_NodeActor):
         if self.timeout and self.io is not None:
             error = f"tool {tool.name} timed out after {self.timeout}s"
             timed_out = _ToolAnswered(call, message, _failed(message, error), True)
-            self.io.call_later(self.timeout, lambda: self._tell_self(timed_out))
+            self.io.after(self.timeout, lambda: self._tell_self(timed_out))
         return None
 
     def _run(self, message: NodeInput, tool: Tool, arguments: dict[str, Any]) -> NodeOutput:

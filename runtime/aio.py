@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import heapq
+import itertools
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -52,9 +55,13 @@ class IOLoop:
         blocking_threads: size of the executor for blocking calls (bounded on purpose).
     """
 
-    def __init__(self, name: str = "agentstage-io", blocking_threads: int = 32) -> None:
+    def __init__(self, name: str = "agentstage-io", blocking_threads: int = 32, tick: float = 0.05) -> None:
         self.name = name
         self.blocking_threads = max(1, blocking_threads)
+        self.tick = tick
+        self._deadlines: list[tuple[float, int, Callable[[], Any]]] = []
+        self._deadline_lock = threading.Lock()
+        self._order = itertools.count()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
@@ -85,6 +92,7 @@ class IOLoop:
         loop.set_default_executor(self._executor)
         self._loop = loop
         loop.call_soon(self._ready.set)
+        loop.call_soon(self._sweep)
         try:
             loop.run_forever()
         finally:
@@ -124,6 +132,25 @@ class IOLoop:
         """Call `callback` on the loop thread after `delay` seconds (a timer, never a sleep)."""
         loop = self.loop
         loop.call_soon_threadsafe(loop.call_later, max(0.0, delay), _guarded(callback))
+
+    def after(self, delay: float, callback: Callable[[], Any]) -> None:
+        """Call `callback` on the loop thread `delay` seconds from now, give or take one tick.
+
+        PERF: unlike `call_later` this does not wake the loop, so a deadline per tool call costs
+        a heap push, not a thread switch; for timeouts, where a tick of lateness does not matter.
+        """
+        with self._deadline_lock:
+            heapq.heappush(self._deadlines, (time.monotonic() + delay, next(self._order), callback))
+
+    def _sweep(self) -> None:
+        now = time.monotonic()
+        due = []
+        with self._deadline_lock:
+            while self._deadlines and self._deadlines[0][0] <= now:
+                due.append(heapq.heappop(self._deadlines)[2])
+        for callback in due:
+            _guarded(callback)()
+        self.loop.call_later(self.tick, self._sweep)
 
     def run_blocking(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
         """Run blocking `fn(*args)` on the bounded executor; returns its future."""

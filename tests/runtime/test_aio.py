@@ -43,3 +43,10 @@ def test_stop_cancels_what_is_pending() -> None:
     never = io.submit(asyncio.sleep(3600))
     io.stop(timeout=2)
     assert never.cancelled() and not io.running
+
+
+def test_a_deadline_fires_on_the_loop_after_its_delay(io: IOLoop) -> None:
+    fired: list[str] = []
+    done = threading.Event()
+    io.after(0.01, lambda: fired.append(threading.current_thread().name) or done.set())
+    assert done.wait(5) and fired == ["agentstage-io"]
