@@ -132,7 +132,8 @@ class StoreActor(SupervisedActor):
         try:
             self.writer.commit()
         except StoreError as exc:
-            logger.error("store commit failed, {} writes lost: {}", len(replies), exc)
+            logger.error("store commit failed for {} writes (their senders decide on retries): {}", len(replies),
+                         exc)
             self.writer.rollback()
             for reply, _ in replies:
                 if reply is not None:
