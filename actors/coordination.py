@@ -1,4 +1,4 @@
-"""The coordinator's messages and bookkeeping: delivered batches, active runs, load, after-commit futures."""
+"""The coordinator's messages and bookkeeping: delivered batches, active runs, load."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pykka
-
 from agentstage.actors.messages import Task
 from agentstage.runtime.state.records import Record
 from agentstage.runtime.streams import Entry, Op
 
-__all__ = ["ActiveRun", "AfterCommit", "Batch", "Delivered", "Load", "Tick"]
+__all__ = ["ActiveRun", "Batch", "Delivered", "Load", "Tick"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,19 +72,3 @@ class Batch:
     records: list[Record] = dataclasses.field(default_factory=list)
     ops: list[Op] = dataclasses.field(default_factory=list)
     after: list[Callable[[], None]] = dataclasses.field(default_factory=list)
-
-
-class AfterCommit(pykka.ThreadingFuture):
-    """A reply future that calls back when the store settles it (on the store's thread)."""
-
-    def __init__(self, callback: Callable[[bool], None]) -> None:
-        super().__init__()
-        self._callback = callback
-
-    def set(self, value: Any = None) -> None:
-        super().set(value)
-        self._callback(True)
-
-    def set_exception(self, exc_info: Any = None) -> None:
-        super().set_exception(exc_info)
-        self._callback(False)

@@ -19,7 +19,7 @@ from loguru import logger
 from redis.exceptions import ResponseError
 
 from agentstage.actors.bridge import Send
-from agentstage.actors.coordination import ActiveRun, AfterCommit, Batch, Delivered, Load, Tick
+from agentstage.actors.coordination import ActiveRun, Batch, Delivered, Load, Tick
 from agentstage.actors.messages import (
     Cancel,
     Enqueue,
@@ -32,7 +32,7 @@ from agentstage.actors.messages import (
     from_wire,
     to_wire,
 )
-from agentstage.actors.store import Write
+from agentstage.actors.store import write_until_durable
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
@@ -68,6 +68,7 @@ class CoordinatorActor(SupervisedActor):
         self.load = load
         self.reaper = reaper
         self.active: dict[str, ActiveRun] = {}
+        self.finishing: set[str] = set()
 
     def receive(self, message: Any) -> None:
         if isinstance(message, Delivered):
@@ -87,20 +88,18 @@ class CoordinatorActor(SupervisedActor):
             raise TypeError(f"CoordinatorActor cannot handle {type(message).__name__}")
 
     def submit(self, batch: Batch, entries: int) -> None:
-        """Commit `batch.records`, then apply `batch.ops` in Redis, then run `batch.after`."""
+        """Commit `batch.records`, then apply `batch.ops` in Redis, then run `batch.after`.
+
+        A failed commit (a lock held past the busy timeout, a full disk) is retried with backoff
+        until it lands, so what this coordinator already decided in memory becomes true without a
+        restart; the batch's entries stay pending in Redis until then.
+        """
         def done() -> None:
             for callback in batch.after:
                 callback()
             self._release(entries)
 
-        def committed(ok: bool) -> None:
-            if ok:
-                self.bridge.tell(Send(tuple(batch.ops), done))
-            else:
-                logger.error("store commit failed; {} entries stay pending until the coordinator restarts", entries)
-                self._release(entries)
-
-        self.store.tell(Write(tuple(batch.records), AfterCommit(committed)))
+        write_until_durable(self.store, tuple(batch.records), lambda: self.bridge.tell(Send(tuple(batch.ops), done)))
 
     def _release(self, count: int) -> None:
         if count:
@@ -223,8 +222,12 @@ class CoordinatorActor(SupervisedActor):
 
     def _finish(self, run_id: str, status: str, output: Any, error: str | None, batch: Batch) -> None:
         self.active.pop(run_id, None)
+        # NOTE: until the end is committed and its done key set, the reaper must not take the run's
+        # still-pending task entry for a lost lease (a commit may be retried for a while).
+        self.finishing.add(run_id)
         batch.ops.append(("set", self.layout.done_key(run_id),
                           json.dumps({"status": status, "output": output, "error": error}), KEY_TTL))
+        batch.after.append(lambda: self.finishing.discard(run_id))
 
     def retry(self, task: Task, entry_id: str, worker_id: str, reason: str, batch: Batch,
               *, recorded: bool = False) -> None:

@@ -133,6 +133,8 @@ class Reaper:
             return
         run = coordinator.active.get(task.run_id)
         if run is None:
+            if task.run_id in coordinator.finishing:
+                return
             if self.client.exists(self.layout.done_key(task.run_id)):
                 batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, entry_id))
                 return

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pykka
 
-from agentstage.actors.store import Write
+from agentstage.actors.messages import RunResult
+from agentstage.actors.store import Confirmed, Write, write_until_durable
 from agentstage.actors.supervision import Slot
 from agentstage.runtime.clock import utc_now
 from agentstage.runtime.llm.types import Usage
@@ -14,12 +16,16 @@ from agentstage.runtime.state.records import Event
 
 __all__ = ["RunLog"]
 
+_TERMINAL = frozenset({"run.completed", "run.failed", "run.cancelled"})
+
 
 class RunLog:
     """Numbers a run's events from `first_seq`, buffers them, and writes them through the store.
 
-    `flush` sends what is buffered (a step boundary); `finish` sends the rest together with the
-    caller's reply, which the store settles after the commit.
+    `flush` sends what is buffered (a step boundary) and notes whether the store took it; `finish`
+    sends the rest, and the caller's reply gets the result only once every write of the run is
+    durable. A run with a failed write is reported failed with the store's error instead, and its
+    events plus a `run.failed` are written again until the store takes them (once space returns).
     """
 
     def __init__(self, store: Slot, run_id: str, session_id: str, provider: str, first_seq: int = 1,
@@ -33,6 +39,7 @@ class RunLog:
         self.iteration = 0
         self.usage = Usage()
         self.events: list[Event] = []
+        self.write_error: BaseException | None = None
         self._buffer: list[Event] = []
 
     def emit(self, type: str, *, data: dict[str, Any] | None = None, tool: str | None = None,
@@ -52,9 +59,34 @@ class RunLog:
                 "total_tokens": self.usage.total_tokens}
 
     def flush(self, reply: pykka.Future[Any] | None = None, result: Any = None) -> None:
-        if self._buffer or reply is not None:
-            self.store.tell(Write(tuple(self._buffer), reply, result))
+        if reply is not None:
+            self.finish(reply, result)
+        elif self._buffer:
+            self.store.tell(Write(tuple(self._buffer), Confirmed(self._confirmed)))
             self._buffer = []
 
     def finish(self, reply: pykka.Future[Any], result: Any) -> None:
-        self.flush(reply, result)
+        settle = Confirmed(lambda error: self._settle(reply, result, error))
+        self.store.tell(Write(tuple(self._buffer), settle, result))
+        self._buffer = []
+
+    def _confirmed(self, error: BaseException | None) -> None:
+        # NOTE: on the store's thread; the store settles a run's writes in the order they were sent
+        if error is not None and self.write_error is None:
+            self.write_error = error
+
+    def _settle(self, reply: pykka.Future[Any], result: Any, error: BaseException | None) -> None:
+        self._confirmed(error)
+        if self.write_error is None:
+            reply.set(result)
+            return
+        if not isinstance(result, RunResult):
+            reply.set_exception(exc_info=(type(self.write_error), self.write_error, None))
+            return
+        text = f"the run could not be recorded: {self.write_error}"
+        failed = Event(self.run_id, self.next_seq, "run.failed", utc_now(), self.session_id,
+                       {"error_type": type(self.write_error).__name__, "usage": self.usage_dict()}, self.node,
+                       None, self.provider, None, text)
+        kept = tuple(e for e in self.events if e.type not in _TERMINAL)
+        write_until_durable(self.store, (*kept, failed))
+        reply.set(dataclasses.replace(result, status="failed", output="", error=text, events=(*kept, failed)))

@@ -8,6 +8,7 @@ observer, so whatever a subscriber sees is already durable.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from agentstage.runtime.state.base import StoreReader, StoreWriter
 from agentstage.runtime.state.records import EffectIntent, Event, Record, ToolEffect
 from agentstage.runtime.tools.journal import INTERRUPTED, run_of_key
 
-__all__ = ["Publish", "StoreActor", "StoreJournal", "Write"]
+__all__ = ["Confirmed", "Publish", "StoreActor", "StoreJournal", "Write", "write_until_durable"]
 
 _MAX_GROUP = 2000
 
@@ -42,6 +43,49 @@ class Publish:
     """Durable events for live subscribers (sent by the store to the observer)."""
 
     events: tuple[Event, ...]
+
+
+class Confirmed(pykka.ThreadingFuture):
+    """A `Write` reply that calls `callback(error)` once settled: None when committed, else the error.
+
+    The callback runs on the store's thread, so it must not block.
+    """
+
+    def __init__(self, callback: Callable[[BaseException | None], None]) -> None:
+        super().__init__()
+        self._callback = callback
+
+    def set(self, value: Any = None) -> None:
+        super().set(value)
+        self._callback(None)
+
+    def set_exception(self, exc_info: Any = None) -> None:
+        super().set_exception(exc_info)
+        self._callback(exc_info[1] if exc_info else None)
+
+
+def write_until_durable(store: Slot, records: tuple[Record, ...], then: Callable[[], None] | None = None,
+                        delay: float = 0.1, maximum: float = 5.0) -> None:
+    """Send `records` to the store, again and again with backoff until a commit takes them; returns at once.
+
+    For records that must land once the store can write again (disk full, a lock held past the
+    busy timeout). `then` runs (on the store's thread) once they are durable. Retries wait on a
+    timer thread, never in an actor; they end when the store stops.
+    """
+    def settled(error: BaseException | None) -> None:
+        if error is None:
+            if then is not None:
+                then()
+            return
+        logger.warning("store write of {} records failed ({}); retrying in {:.1f}s", len(records), error, delay)
+        timer = threading.Timer(delay, write_until_durable, (store, records, then, min(delay * 2, maximum), maximum))
+        timer.daemon = True
+        timer.start()
+
+    try:
+        store.tell(Write(records, Confirmed(settled)))
+    except pykka.ActorDeadError:
+        logger.error("the store stopped before {} records could be written", len(records))
 
 
 class StoreActor(SupervisedActor):
@@ -88,7 +132,8 @@ class StoreActor(SupervisedActor):
         try:
             self.writer.commit()
         except StoreError as exc:
-            logger.error("store commit failed, {} writes lost: {}", len(replies), exc)
+            logger.error("store commit failed for {} writes (their senders decide on retries): {}", len(replies),
+                         exc)
             self.writer.rollback()
             for reply, _ in replies:
                 if reply is not None:

@@ -19,7 +19,12 @@ from agentstage.api.audit import AuditMiddleware
 from agentstage.api.auth import AuthMiddleware
 from agentstage.api.backend import Backend
 from agentstage.api.errors import install_error_handling
-from agentstage.api.middleware import BodyLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
+from agentstage.api.middleware import (
+    BodyLimitMiddleware,
+    ErrorLogMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
 from agentstage.api.openapi import build_openapi
 from agentstage.api.resources.admin import AuditResource, KeyResource, KeysResource, LoginResource, MeResource
 from agentstage.api.resources.base import Resource
@@ -142,7 +147,8 @@ def create_app(
     backend.login_tokens.update(login_tokens)
     settings = backend.config
     origins = [o.strip() for o in settings.api_cors_origins.split(",") if o.strip()]
-    middleware: list[object] = [SecurityHeadersMiddleware(UI_PREFIX, cors=bool(origins)), RequestIdMiddleware(),
+    middleware: list[object] = [SecurityHeadersMiddleware(UI_PREFIX, cors=bool(origins)), ErrorLogMiddleware(),
+                                RequestIdMiddleware(),
                                 BodyLimitMiddleware(settings.api_max_body),
                                 AuthMiddleware(backend, local_admin=local_admin), AuditMiddleware(backend)]
     if origins:

@@ -1,4 +1,5 @@
-"""Request-level middleware: a request id on every response, a cap on body size, security headers."""
+"""Request-level middleware: a request id on every response, a cap on body size, security headers, a log line
+for every 5xx."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import re
 
 import falcon
 import falcon.asgi
+from loguru import logger
 
 from agentstage.runtime.clock import new_id
 
-__all__ = ["BodyLimitMiddleware", "RequestIdMiddleware", "SecurityHeadersMiddleware"]
+__all__ = ["BodyLimitMiddleware", "ErrorLogMiddleware", "RequestIdMiddleware", "SecurityHeadersMiddleware"]
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -67,3 +69,13 @@ class SecurityHeadersMiddleware:
         resp.set_header("Referrer-Policy", "no-referrer")
         if self.cors:
             resp.append_header("Vary", "Origin")
+
+
+class ErrorLogMiddleware:
+    """Logs every 5xx answer with its request id (exceptions behind it are logged where they are handled)."""
+
+    async def process_response(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, resource: object,
+                               req_succeeded: bool) -> None:
+        if resp.status_code >= 500:
+            logger.error("{} {} answered {} (request {})", req.method, req.path, resp.status_code,
+                         getattr(req.context, "request_id", ""))

@@ -13,11 +13,16 @@ import sys
 import webbrowser
 from contextlib import closing
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.logs import configure_logging
 from agentstage.runtime.state import ApiKey, AuditEntry, SQLiteWriter
 from agentstage.runtime.state.admin import AdminReader
+
+if TYPE_CHECKING:
+    from agentstage.api.serve import ApiServer
 
 __all__ = ["parse_duration", "register"]
 
@@ -129,12 +134,14 @@ def serve_ui(args: argparse.Namespace) -> int:
     return _serve(ApiServer(config, local_admin=args.ui_allow_local_admin, login_tokens=[token], on_ready=ready))
 
 
-def _serve(server: object) -> int:
-    """Run `server` until SIGTERM/Ctrl-C; a taken or unusable address is a one-line error (exit 3)."""
+def _serve(server: ApiServer) -> int:
+    """Run `server` until SIGTERM/Ctrl-C, logging to stderr; a taken or unusable address is a one-line error
+    (exit 3)."""
     from agentstage.api.serve import ListenError
 
+    configure_logging(server.config.log_level)
     try:
-        server.run()  # type: ignore[attr-defined]
+        server.run()
     except ListenError as exc:
         return fail(str(exc), ExitCode.UNAVAILABLE)
     return ExitCode.OK

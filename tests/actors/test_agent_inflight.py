@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from agentstage.runtime import AgentSpec, Config, Middleware, RetryPolicy, System
-from agentstage.runtime.errors import RateLimited
+from agentstage.runtime.errors import NotFound, RateLimited
 from agentstage.runtime.llm.types import LLMRequest, LLMResponse, Provider, ToolCall, Usage
 from agentstage.runtime.tools import Tool, ToolRegistry, builtin_tools
 
@@ -62,6 +62,14 @@ def start(config: Config, provider: Provider, registry: ToolRegistry | None = No
     options = {"retry": RetryPolicy(max_attempts=3, initial_backoff=0.001, max_backoff=0.01), "pool_size": 1, **spec}
     agent = AgentSpec.from_config(config, **options)
     return System(config, agents=[agent], providers={"default": provider}, tools=registry).start()
+
+
+def _status(system: System, run_id: str) -> str | None:
+    """A run's stored status, None until its first write has committed."""
+    try:
+        return system.get_run(run_id).status
+    except NotFound:
+        return None
 
 
 def wait_until(predicate, what: str) -> None:
@@ -189,7 +197,7 @@ def test_runs_beyond_the_admission_limit_wait_as_queued(config: Config) -> None:
     with start(limited, provider) as system:
         handles = [system.run_async(f"q{i}") for i in range(5)]
         wait_until(lambda: provider.waiting == 2, "two admitted runs")
-        wait_until(lambda: all(system.get_run(h.run_id).status == "queued" for h in handles[2:]), "queued rows")
+        wait_until(lambda: all(_status(system, h.run_id) == "queued" for h in handles[2:]), "queued rows")
         queued_rows = [system.events(h.run_id)[0]["type"] for h in handles[2:]]
         for i in range(5):
             provider.gate(f"q{i}").set()

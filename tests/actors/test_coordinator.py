@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+from loguru import logger
+
 from agentstage.actors.messages import Task, to_wire
 from agentstage.runtime.distributed.ops import RuntimeOps
 from tests.runtime.distributed.harness import coordinator, distributed_config, peek, queue_kinds, reader, wait_for, worker
@@ -142,3 +147,37 @@ def test_admission_is_bounded_by_max_queued(tmp_path, redis_url):
             wait_for(lambda: peek(config, lambda db: db.count("runs")) == 5)
             wait_for(lambda: ops.client.xlen(ops.layout.admit) == 0 or
                      next(q for q in ops.queues() if q["stream"] == ops.layout.admit)["lag"] == 0)
+
+
+LOCKER = """
+import sys
+import apsw
+connection = apsw.Connection(sys.argv[1])
+connection.execute("BEGIN IMMEDIATE")
+print("LOCKED", flush=True)
+sys.stdin.readline()
+connection.execute("ROLLBACK")
+"""
+
+
+def test_commit_failing_on_a_lock_held_by_another_process_is_retried_until_it_lands(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url, busy_timeout_ms=200)
+    logs: list[str] = []
+    logger.enable("agentstage")
+    sink = logger.add(lambda m: logs.append(str(m)), level="WARNING")
+    try:
+        with coordinator(config), worker(config), RuntimeOps(config) as ops:
+            locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(config.state_path)], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, text=True)
+            try:
+                assert locker.stdout is not None and locker.stdout.readline().strip() == "LOCKED"
+                run_id = ops.enqueue("what is 2 + 2")["run_id"]
+                wait_for(lambda: any("database is locked" in line for line in logs))
+            finally:
+                locker.communicate("\n", timeout=30)
+            outcome = ops.wait(run_id, 60)
+    finally:
+        logger.remove(sink)
+        logger.disable("agentstage")
+    assert outcome is not None and outcome["status"] == "completed"
+    assert reader(config).get_run(run_id).status == "completed"

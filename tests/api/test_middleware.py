@@ -1,11 +1,14 @@
-"""Request middleware: security headers on the page and the API, no caching of secrets, Vary with CORS."""
+"""Request middleware: security headers on the page and the API, no caching of secrets, Vary with CORS, a log
+line for every 5xx."""
 
 from __future__ import annotations
 
 from falcon import testing
+from loguru import logger
 
 from agentstage.api import create_app
 from agentstage.api.middleware import API_POLICY, PAGE_POLICY
+from agentstage.api.resources.meta import HealthResource
 from tests.api.helpers import LOGIN_TOKENS
 
 
@@ -44,3 +47,23 @@ def test_answers_vary_by_origin_when_cors_is_on(api_system) -> None:
         result = client.simulate_get("/healthz", headers={"Origin": origin})
         assert "Origin" in result.headers["Vary"]
     assert result.headers.get("Access-Control-Allow-Origin") is None
+
+
+def test_every_5xx_is_logged_with_its_request_id(api_system, monkeypatch) -> None:
+    async def explode(self, req, resp) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(HealthResource, "on_get", explode)
+    messages: list[str] = []
+    logger.enable("agentstage.api")
+    sink = logger.add(lambda message: messages.append(message.record["message"]), level="ERROR")
+    try:
+        result = testing.TestClient(create_app(api_system)).simulate_get("/healthz",
+                                                                         headers={"X-Request-ID": "req-500-a"})
+        ok = testing.TestClient(create_app(api_system)).simulate_get("/readyz", headers={"X-Request-ID": "req-ok"})
+    finally:
+        logger.remove(sink)
+        logger.disable("agentstage.api")
+    assert result.status_code == 500 and ok.status_code == 200
+    assert any("answered 500" in m and "req-500-a" in m and "GET /healthz" in m for m in messages)
+    assert not any("req-ok" in m for m in messages)

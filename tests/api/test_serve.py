@@ -35,12 +35,12 @@ def _env(tmp_path: Path) -> dict[str, str]:
             "AGENTSTAGE_LOG_LEVEL": "WARNING"}
 
 
-def _wait_ready(url: str, process: subprocess.Popen) -> None:
+def _wait_ready(url: str, process: subprocess.Popen, path: str = "/readyz") -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert process.poll() is None, "the server exited"
         try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+            if httpx.get(f"{url}{path}", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             time.sleep(0.1)
@@ -121,21 +121,25 @@ def test_ui_api_with_an_unusable_store_exits_3_with_one_line(tmp_path: Path) -> 
 
 
 @contextmanager
-def _ui_api(tmp_path: Path, keys: int = 1, **settings: str) -> Iterator[tuple[str, list[str], subprocess.Popen]]:
+def _ui_api(tmp_path: Path, keys: int = 1, flags: tuple[str, ...] = (),
+            **settings: str) -> Iterator[tuple[str, list[str], subprocess.Popen]]:
     """A real `agentstage ui-api` on a free loopback port with `keys` viewer keys; stopped with SIGTERM (exit 0)."""
     env = {**_env(tmp_path), **{f"AGENTSTAGE_{name.upper()}": value for name, value in settings.items()}}
     secrets = [subprocess.run([AGENTSTAGE, "ui-admin", "create-key", "--role", "viewer"], env=env, check=True,
                               capture_output=True, text=True).stdout.strip() for _ in range(keys)]
     port = _port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([AGENTSTAGE, "ui-api", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
+    log = tmp_path / "ui-api.stderr"
+    with log.open("wb") as sink:
+        server = subprocess.Popen([AGENTSTAGE, "ui-api", "--port", str(port), *flags], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=sink)
     try:
-        _wait_ready(url, server)
+        # NOTE: /healthz, not /readyz: a distributed server without Redis serves, but is not ready.
+        _wait_ready(url, server, "/healthz")
         yield url, secrets, server
     finally:
         code = _stop(server)
-    assert code == 0, server.stderr.read().decode()[-2000:]
+    assert code == 0, log.read_text()[-2000:]
 
 
 def _connect(url: str) -> socket.socket:
@@ -197,3 +201,15 @@ def test_ui_api_on_a_taken_port_exits_3_with_one_line(tmp_path: Path) -> None:
     assert result.returncode == 3
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_ui_api_logs_every_5xx_with_its_request_id(tmp_path: Path) -> None:
+    nowhere = f"redis://127.0.0.1:{_port()}/0"
+    with _ui_api(tmp_path, flags=("--distributed",), redis_url=nowhere, log_level="INFO") as (url, keys, server):
+        headers = {"Authorization": f"Bearer {keys[0]}", "X-Request-ID": "five-hundred-check-1"}
+        assert httpx.get(f"{url}/api/v1/runtime/queues", headers=headers, timeout=30).status_code == 503
+    logged = (tmp_path / "ui-api.stderr").read_text()
+    lines = [json.loads(line) for line in logged.splitlines() if line.startswith("{")]
+    answered = [line["record"]["message"] for line in lines if "answered 503" in line["record"]["message"]]
+    assert answered and "five-hundred-check-1" in answered[0]
+    assert "GET /api/v1/runtime/queues" in answered[0]
