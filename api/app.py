@@ -67,6 +67,7 @@ from agentstage.api.resources.runtime import AttemptsResource, WorkersResource
 from agentstage.api.resources.sessions import SessionRunsResource, SessionsResource
 from agentstage.api.resources.workflows import RunForkResource, RunResumeResource, WorkflowResource, WorkflowsResource
 from agentstage.api.ui import UI_PREFIX, mount_ui
+from agentstage.api.validation import loads
 from agentstage.runtime import Config, System
 from agentstage.runtime.distributed.ops import RuntimeOps
 
@@ -157,7 +158,7 @@ def create_app(
     app.backend = backend
     app.req_options.strip_url_path_trailing_slash = True
     # NOTE: JSON only: Falcon would otherwise parse form and multipart bodies into the same dicts.
-    app.req_options.media_handlers = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler()})
+    app.req_options.media_handlers = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler(loads=loads)})
     install_error_handling(app)
     resources = _routes(backend, ops)
     openapi = OpenApiResource(backend, {})
