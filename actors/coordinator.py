@@ -325,7 +325,11 @@ class CoordinatorActor(SupervisedActor):
         return run
 
     def _stored_last_seq(self, run_id: str) -> int:
+        """The run's last recorded event seq (the row's `last_seq` counts status events only)."""
         try:
-            return self.reader().get_run(run_id).last_seq
+            seq = self.reader().get_run(run_id).last_seq
+            while events := self.reader().events(run_id, after_seq=seq, limit=1000):
+                seq = events[-1]["seq"]
+            return seq
         except (NotFound, StoreError):
             return 0
