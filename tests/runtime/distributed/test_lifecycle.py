@@ -232,3 +232,27 @@ def test_cancel_of_a_queued_run_shows_cancelled_at_once(tmp_path: Path, redis_ur
     db = reader(config)
     assert db.get_run(run_id).status == "cancelled"
     assert [e["type"] for e in db.events(run_id)] == ["run.queued", "run.cancelled"]
+
+
+def test_run_of_a_dead_worker_is_failed_by_a_restarted_coordinator_when_out_of_attempts(tmp_path, redis_url):
+    cluster = Cluster(distributed_config(tmp_path, redis_url, task_max_attempts=1), tmp_path)
+    config = cluster.config
+    try:
+        cluster.coordinator()
+        cluster.worker("w1", 1)
+        with RuntimeOps(config) as ops:
+            wait_for(lambda: live_workers(ops, "w1"), timeout=60)
+            run_id = ops.enqueue("nap 60000", agent="napper")["run_id"]
+            wait_for(lambda: _status(config, run_id) == "running", timeout=60)
+            wait_for(lambda: any(e["type"] == "tool.call" for e in reader(config).events(run_id)), timeout=60)
+            cluster.kill("w1")
+            cluster.kill("coordinator")
+            cluster.coordinator()
+            outcome = ops.wait(run_id, 90)
+    finally:
+        cluster.stop()
+    assert outcome is not None and outcome["status"] == "failed", cluster.log("coordinator")
+    row = reader(config).get_run(run_id)
+    assert row.status == "failed" and "lease expired" in row.error
+    events = reader(config).events(run_id)
+    assert events[-1]["type"] == "run.failed" and events[-1]["seq"] == max(e["seq"] for e in events)
