@@ -247,7 +247,8 @@ class WorkerNode:
         self.reader = StreamReader(url, layout, (layout.tasks,), WORKERS_GROUP, self.worker_id, self._deliver,
                                    state.free, name=f"worker-{self.worker_id}",
                                    max_bytes=self.config.max_entry_bytes)
-        self.monitor = WorkerMonitor(url, layout, state, self.config.heartbeat_interval)
+        self.monitor = WorkerMonitor(url, layout, state, self.config.heartbeat_interval, list(self.pools),
+                                     self.workflows.names())
         self.monitor.start()
         self.reader.start()
 

@@ -231,7 +231,7 @@ def test_cancel_of_a_queued_run_shows_cancelled_at_once(tmp_path: Path, redis_ur
     assert "never" not in cluster.tallies()
     db = reader(config)
     assert db.get_run(run_id).status == "cancelled"
-    assert [e["type"] for e in db.events(run_id)] == ["run.queued", "run.cancelled"]
+    assert [e["type"] for e in db.events(run_id)] == ["run.queued", "run.unserved", "run.cancelled"]
 
 
 def test_run_of_a_dead_worker_is_failed_by_a_restarted_coordinator_when_out_of_attempts(tmp_path, redis_url):
@@ -256,3 +256,44 @@ def test_run_of_a_dead_worker_is_failed_by_a_restarted_coordinator_when_out_of_a
     assert row.status == "failed" and "lease expired" in row.error
     events = reader(config).events(run_id)
     assert events[-1]["type"] == "run.failed" and events[-1]["seq"] == max(e["seq"] for e in events)
+
+
+def _queues_cli(env):
+    process = _cli(env, "runtime-queues")
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    return stderr
+
+
+def _types(config, run_id):
+    return [e["type"] for e in reader(config).events(run_id)]
+
+
+def test_runs_no_worker_serves_are_reported_on_the_run_and_in_runtime_queues(tmp_path, redis_url):
+    cluster = Cluster(distributed_config(tmp_path, redis_url), tmp_path)
+    config = cluster.config
+    try:
+        cluster.coordinator()
+        with RuntimeOps(config) as ops:
+            early = ops.enqueue("tally early 10", agent="tally")["run_id"]
+            wait_for(lambda: _status(config, early) == "queued", timeout=60)
+            assert _types(config, early) == ["run.queued", "run.unserved"]
+            assert reader(config).events(early)[1]["data"]["reason"] == "no worker is alive"
+            assert "warning: 1 runs of agent 'tally' wait: no worker is alive" in _queues_cli(cluster.env)
+            cluster.worker("w1", 1)
+            assert ops.wait(early, 60)["status"] == "completed"
+            busy = ops.enqueue("nap 15000", agent="napper")["run_id"]
+            wait_for(lambda: _status(config, busy) == "running", timeout=60)
+            ghost = ops.enqueue("hello", agent="ghost")["run_id"]
+            wait_for(lambda: _status(config, ghost), timeout=60)
+            warnings = _queues_cli(cluster.env)
+            assert ops.wait(ghost, 60)["status"] == "failed"
+            assert ops.wait(busy, 60)["status"] == "completed"
+            assert _queues_cli(cluster.env) == ""
+    finally:
+        cluster.stop()
+    assert "warning: 1 runs of agent 'ghost' wait: no live worker serves agent 'ghost'" in warnings
+    unserved = reader(config).events(ghost)[1]
+    assert (unserved["type"], unserved["data"]["reason"]) == ("run.unserved", "no live worker serves agent 'ghost'")
+    assert "run.unserved" not in _types(config, busy)
+    assert _types(config, early)[:3] == ["run.queued", "run.unserved", "run.started"]
