@@ -68,7 +68,7 @@ def workers(args: argparse.Namespace) -> int:
 
 def queues(args: argparse.Namespace) -> int:
     with RuntimeOps(config_from_args(args)) as ops:
-        rows = ops.queues()
+        rows = ops.queues() + ops.unserved()
     if args.json:
         emit_json(rows)
         return ExitCode.OK

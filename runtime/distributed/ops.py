@@ -134,8 +134,7 @@ class RuntimeOps:
         return self._call(read_workers, self.client, self.layout, history=history)
 
     def queues(self) -> list[dict[str, Any]]:
-        """Per stream: length, pending, lag, oldest entry age; the DLQ and delayed-retry sizes; then one
-        `unserved` row per agent or workflow whose waiting runs no live worker would take (see `unserved`)."""
+        """Per stream: length, pending, lag, oldest entry age; plus the DLQ and delayed-retry sizes."""
         rows = []
         for stream, group in ((self.layout.admit, COORDINATOR_GROUP), (self.layout.tasks, WORKERS_GROUP),
                               (self.layout.results, COORDINATOR_GROUP), (self.layout.control, COORDINATOR_GROUP)):
@@ -145,11 +144,12 @@ class RuntimeOps:
         rows.append({"stream": self.layout.delayed, "kind": "delayed",
                      "length": self._call(self.client.zcard, self.layout.delayed), "pending": 0, "lag": 0,
                      "oldest_age_s": None})
-        return rows + self.unserved()
+        return rows
 
     def unserved(self) -> list[dict[str, Any]]:
-        """Runs waiting for a worker (undelivered or retrying) that no live worker serves, per agent or workflow,
-        with the reason and a `warning` line; scans at most the first 1000 waiting tasks of each kind."""
+        """Runs waiting for a worker (undelivered or retrying) that no live worker serves: one row like a stream
+        row of `queues`, kind `unserved`, per agent or workflow, with the reason and a `warning` line. Scans at
+        most the first 1000 waiting tasks of each kind."""
         workers = self.workers()
         groups: dict[tuple[str, str, str], list[float]] = {}
         for task, age in self._waiting_tasks():
