@@ -297,3 +297,29 @@ def test_runs_no_worker_serves_are_reported_on_the_run_and_in_runtime_queues(tmp
     assert (unserved["type"], unserved["data"]["reason"]) == ("run.unserved", "no live worker serves agent 'ghost'")
     assert "run.unserved" not in _types(config, busy)
     assert _types(config, early)[:3] == ["run.queued", "run.unserved", "run.started"]
+
+
+def test_restarted_coordinator_fails_runs_whose_task_redis_lost(tmp_path, redis_url):
+    cluster = Cluster(distributed_config(tmp_path, redis_url), tmp_path)
+    config = cluster.config
+    try:
+        coordinator = cluster.coordinator()
+        with RuntimeOps(config) as ops:
+            lost = ops.enqueue("tally lost 10", agent="tally")["run_id"]
+            kept = ops.enqueue("tally kept 10", agent="tally")["run_id"]
+            wait_for(lambda: _status(config, lost) == _status(config, kept) == "queued", timeout=60)
+            coordinator.send_signal(signal.SIGTERM)
+            assert coordinator.wait(timeout=30) == 0
+            [entry] = [entry_id for entry_id, fields in ops.client.xrange(ops.layout.tasks)
+                       if lost.encode() in fields[b"m"]]
+            ops.client.xdel(ops.layout.tasks, entry)
+            cluster.coordinator()
+            assert wait_for(lambda: _status(config, lost) == "failed", timeout=60)
+            assert ops.outcome(lost)["status"] == "failed"
+            cluster.worker("w1", 1)
+            assert ops.wait(kept, 60)["status"] == "completed"
+    finally:
+        cluster.stop()
+    row = reader(config).get_run(lost)
+    assert row.status == "failed" and "no longer in Redis" in row.error
+    assert cluster.tallies() == ["kept"]
