@@ -26,7 +26,7 @@ __all__ = ["lost_runs"]
 
 _PAGE = 1000
 _MAX_PENDING = 100_000
-LOST = "interrupted: its task is no longer in Redis (Redis lost its data), so no worker will run it"
+_LOST = "interrupted: its task is no longer in Redis (Redis lost its data), so no worker will run it"
 
 
 def lost_runs(reader: SQLiteReader, client: redis.Redis, layout: StreamLayout, max_bytes: int | None) -> Batch:
@@ -46,9 +46,9 @@ def lost_runs(reader: SQLiteReader, client: redis.Redis, layout: StreamLayout, m
         while events := reader.events(row.run_id, after_seq=seq, limit=_PAGE):
             seq = events[-1]["seq"]
         batch.records.append(Event(row.run_id, seq + 1, "run.failed", utc_now(), row.session_id,
-                                   {"error_type": "Interrupted", "previous_status": row.status}, error=LOST))
+                                   {"error_type": "Interrupted", "previous_status": row.status}, error=_LOST))
         batch.ops.append(("set", layout.done_key(row.run_id),
-                          json.dumps({"status": "failed", "output": None, "error": LOST}), KEY_TTL))
+                          json.dumps({"status": "failed", "output": None, "error": _LOST}), KEY_TTL))
     return batch
 
 
