@@ -18,7 +18,9 @@ import pytest
 
 from agentstage.runtime import Config, System
 from agentstage.runtime.clock import utc_now
+from agentstage.runtime.errors import StoreError
 from agentstage.runtime.owner import RunOwner
+from agentstage.runtime.state.reader import SQLiteReader
 from agentstage.runtime.state.records import Event
 from tests.local_http import LocalHTTP
 from tests.runtime.distributed.harness import wait_for
@@ -39,7 +41,22 @@ def _run_process(home: Path, model: LocalHTTP) -> subprocess.Popen[str]:
     process = subprocess.Popen([sys.executable, "-m", "agentstage.runtime.cli", "run", "--", "hello"], env=env,
                                cwd=home.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for(lambda: model.requests, timeout=60)
+    wait_for(lambda: _running(home), timeout=60)
     return process
+
+
+def _running(home: Path) -> bool:
+    """Whether the run's row says running (written before the model call, committed a moment later)."""
+    try:
+        db = SQLiteReader(home / "agentstage.db")
+    except StoreError:
+        return False
+    try:
+        return [row.status for row in db.list_runs().items] == ["running"]
+    except StoreError:
+        return False
+    finally:
+        db.close()
 
 
 def _config(home: Path) -> Config:

@@ -164,7 +164,7 @@ def test_sigterm_releases_runs_waiting_on_a_slow_model_to_another_worker(tmp_pat
                 wait_for(lambda: live_workers(ops, "w1"), timeout=60)
                 runs = [ops.enqueue(f"think {i}")["run_id"] for i in range(3)]
                 wait_for(lambda: len(model.requests) >= 3, timeout=60)
-                assert all(_status(config, run_id) == "running" for run_id in runs)
+                wait_for(lambda: all(_status(config, run_id) == "running" for run_id in runs), timeout=60)
                 stopping = time.monotonic()
                 first.send_signal(signal.SIGTERM)
                 assert first.wait(timeout=30) == 0, cluster.log("w1")
