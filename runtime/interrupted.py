@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from agentstage.runtime.clock import utc_now
+from agentstage.runtime.errors import NotFound
 from agentstage.runtime.owner import RunOwner
 from agentstage.runtime.state.base import StoreReader
 from agentstage.runtime.state.reader import RunRow
@@ -26,6 +27,9 @@ def interrupted_runs(reader: StoreReader) -> list[Event]:
     failed = []
     for row in _unfinished(reader):
         owner, last_seq = _scan(reader, row.run_id)
+        if owner is None and row.parent_run_id:
+            # NOTE: a graph's child run queued by its node names no owner until its agent starts it.
+            owner, last_seq = _ancestor_owner(reader, row.parent_run_id), _last_seq(reader, row.run_id)
         if owner is None or not owner.is_local() or owner.is_alive():
             continue
         error = f"interrupted: the process running it ({owner.describe()}) stopped before the run finished"
@@ -44,6 +48,29 @@ def _unfinished(reader: StoreReader) -> Iterator[RunRow]:
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
+
+
+def _ancestor_owner(reader: StoreReader, run_id: str) -> RunOwner | None:
+    """The owner of run `run_id`, else of the nearest ancestor that names one."""
+    for _ in range(16):
+        owner, _ = _scan(reader, run_id)
+        if owner is not None:
+            return owner
+        try:
+            parent = reader.get_run(run_id).parent_run_id
+        except NotFound:
+            return None
+        if not parent:
+            return None
+        run_id = parent
+    return None
+
+
+def _last_seq(reader: StoreReader, run_id: str) -> int:
+    seq = 0
+    while events := reader.events(run_id, after_seq=seq, limit=_PAGE):
+        seq = events[-1]["seq"]
+    return seq
 
 
 def _scan(reader: StoreReader, run_id: str) -> tuple[RunOwner | None, int]:

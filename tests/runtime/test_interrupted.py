@@ -102,7 +102,7 @@ def _dead_owner() -> RunOwner:
     return owner
 
 
-def test_queued_and_graph_runs_of_dead_processes_are_failed_others_kept(config) -> None:
+def test_queued_graph_and_child_runs_of_dead_processes_are_failed_others_kept(config) -> None:
     dead, other_host = _dead_owner().to_data(), {"host": "elsewhere", "pid": 1, "started": 0.0}
     now = utc_now()
     records = [
@@ -112,15 +112,19 @@ def test_queued_and_graph_runs_of_dead_processes_are_failed_others_kept(config) 
         Event("worker", 1, "run.queued", now, "s", {"kind": "agent"}),
         Event("worker", 2, "run.started", now, "s", {"kind": "agent", "worker_id": "w1"}),
         Event("mine", 1, "run.started", now, "s", {"kind": "agent", "owner": RunOwner.current().to_data()}),
+        Event("child", 1, "run.queued", now, "s", {"kind": "agent", "parent_run_id": "graph"}),
+        Event("child", 2, "llm.request", now, "s", {}),
     ]
     with System(config) as system:
         system.write(records)
     with System(config) as system:
         status = {row.run_id: row.status for row in system.list_runs().items}
         queued_events = [e["type"] for e in system.events("queued")]
+        child_events = [(e["seq"], e["type"]) for e in system.events("child")]
     assert status == {"queued": "failed", "graph": "failed", "remote": "running", "worker": "running",
-                      "mine": "running"}
+                      "mine": "running", "child": "failed"}
     assert queued_events == ["run.queued", "run.failed"]
+    assert child_events == [(1, "run.queued"), (2, "llm.request"), (3, "run.failed")]
 
 
 def test_owner_of_this_process_is_alive_and_of_a_reaped_one_is_not() -> None:
