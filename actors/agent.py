@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,8 +96,10 @@ class AgentActor(SupervisedActor):
         on_idle: Callable[[], None] | None = None,
         observer: Slot | None = None,
         cancelled: Callable[[str], bool] | None = None,
+        owner: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(slot)
+        self.owner = dict(owner) if owner is not None else None
         self.spec = spec
         self.provider = provider
         self.tools = tools
@@ -113,14 +115,19 @@ class AgentActor(SupervisedActor):
     @classmethod
     def member(cls, spec: AgentSpec, provider: Provider, tools: ToolRegistry, store: Slot,
                journal: EffectJournal | None, io: IOLoop, *, observer: Slot | None = None,
-               cancelled: Callable[[str], bool] | None = None,
-               tool_threads: int = 16) -> Callable[[Slot, Callable[[], None]], pykka.ActorRef[Any]]:
-        """An `AgentPool` factory: each member keeps one table of runs across its restarts."""
+               cancelled: Callable[[str], bool] | None = None, tool_threads: int = 16,
+               owner: Mapping[str, Any] | None = None) -> Callable[[Slot, Callable[[], None]], pykka.ActorRef[Any]]:
+        """An `AgentPool` factory: each member keeps one table of runs across its restarts.
+
+        `owner` (the process, see `RunOwner`) goes into each `run.started`, so a later System can tell a
+        run whose process died; workers leave it out (the coordinator reconciles their runs).
+        """
         tables: dict[str, RunsInHand] = {}
 
         def start(slot: Slot, on_idle: Callable[[], None]) -> pykka.ActorRef[Any]:
             runs = tables.setdefault(slot.name, RunsInHand(slot.name, tool_threads))
-            return cls.start(spec, provider, tools, store, journal, io, runs, slot, on_idle, observer, cancelled)
+            return cls.start(spec, provider, tools, store, journal, io, runs, slot, on_idle, observer, cancelled,
+                             owner)
 
         return start
 
@@ -205,7 +212,8 @@ class AgentActor(SupervisedActor):
         run.log.emit("run.started", data={"input": request.prompt, "agent": self.spec.name, "kind": "agent",
                                           "model": self.spec.model or getattr(self.provider, "model", ""),
                                           "attempt": request.attempt, "metadata": request.metadata,
-                                          "worker_id": request.metadata.get("worker_id")})
+                                          "worker_id": request.metadata.get("worker_id"),
+                                          **({"owner": self.owner} if self.owner is not None else {})})
         self._iterate(run)
 
     def _iterate(self, run: AgentRun) -> None:

@@ -20,6 +20,7 @@ from redis.exceptions import ResponseError
 
 from agentstage.actors.bridge import Send
 from agentstage.actors.coordination import ActiveRun, Batch, Delivered, Load, Tick
+from agentstage.actors.heartbeat import read_workers, unserved_reason
 from agentstage.actors.messages import (
     Cancel,
     Enqueue,
@@ -69,6 +70,7 @@ class CoordinatorActor(SupervisedActor):
         self.reaper = reaper
         self.active: dict[str, ActiveRun] = {}
         self.finishing: set[str] = set()
+        self._workers: tuple[float, list[dict[str, Any]]] = (0.0, [])
 
     def receive(self, message: Any) -> None:
         if isinstance(message, Delivered):
@@ -141,9 +143,28 @@ class CoordinatorActor(SupervisedActor):
         batch.records.append(Event(m.run_id, 1, "run.queued", now, m.session_id, {
             "input": m.input, "kind": "agent" if m.mode == "run" else "graph", "agent": m.agent,
             "workflow": m.workflow or None, "metadata": m.metadata, "attempt": 1, "mode": m.mode}))
+        reason = self._unserved(m)
+        if reason is not None:
+            # NOTE: the run waits all the same (a worker serving it may start); the event says why it may wait long.
+            batch.records.append(Event(m.run_id, 2, "run.unserved", now, m.session_id, {
+                "agent": m.agent if m.mode == "run" else None, "workflow": m.workflow or None, "reason": reason}))
+            task = dataclasses.replace(task, first_seq=3)
         batch.records.append(QueueEvent(task.task_id, 1, "enqueued", now, m.run_id, {"mode": m.mode}))
         batch.ops.append(("xadd", self.layout.tasks, to_wire(task), None))
-        self.active[m.run_id] = ActiveRun(task, 1)
+        self.active[m.run_id] = ActiveRun(task, task.first_seq - 1)
+
+    def _unserved(self, m: Enqueue) -> str | None:
+        """Why no live worker would take this run now (their heartbeat rows, read at most once a second)."""
+        if self.reaper is None:
+            return None
+        read_at, workers = self._workers
+        if time.monotonic() - read_at > 1.0:
+            try:
+                workers = read_workers(self.reaper.client, self.layout)
+            except REDIS_DOWN:
+                return None
+            self._workers = (time.monotonic(), workers)
+        return unserved_reason(workers, m.mode, m.agent, m.workflow)
 
     def _cancel(self, m: Cancel, batch: Batch) -> None:
         """Record a cancel; a run no worker has claimed ends now (a worker that finds it later acks it)."""
@@ -325,7 +346,11 @@ class CoordinatorActor(SupervisedActor):
         return run
 
     def _stored_last_seq(self, run_id: str) -> int:
+        """The run's last recorded event seq (the row's `last_seq` counts status events only)."""
         try:
-            return self.reader().get_run(run_id).last_seq
+            seq = self.reader().get_run(run_id).last_seq
+            while events := self.reader().events(run_id, after_seq=seq, limit=1000):
+                seq = events[-1]["seq"]
+            return seq
         except (NotFound, StoreError):
             return 0

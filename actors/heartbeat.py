@@ -1,8 +1,10 @@
 """WorkerMonitor: a worker's heartbeat thread — liveness, lease extension, cancel signals.
 
 Every `interval` it re-claims the entries of its in-flight tasks (`XCLAIM ... JUSTID`, which
-resets their idle time) so a healthy long run is never reclaimed, and reports a `Heartbeat`.
-Between beats it follows the control stream (plain XREAD) for `Cancel`s of runs it holds.
+resets their idle time) so a healthy long run is never reclaimed, and reports a `Heartbeat`;
+its row in the workers hash also says which agents and workflows it serves. Between beats it
+follows the control stream (plain XREAD) for `Cancel`s of runs it holds. `read_workers` and
+`unserved_reason` read those rows back (operations commands, the coordinator's admission).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from agentstage.runtime.clock import parse_ts, utc_now
 from agentstage.runtime.errors import DecodeError
 from agentstage.runtime.streams import REDIS_DOWN, WORKERS_GROUP, ReconnectBackoff, StreamLayout
 
-__all__ = ["LOST_VISIBLE_S", "WorkerMonitor", "read_workers"]
+__all__ = ["LOST_VISIBLE_S", "WorkerMonitor", "read_workers", "unserved_reason"]
 
 LOST_VISIBLE_S = 300.0
 """Seconds a worker that went silent stays on the live list as `lost` (its tasks are reclaimed long before)."""
@@ -50,11 +52,27 @@ def read_workers(client: redis.Redis, layout: StreamLayout, *, history: bool = F
     return sorted(rows, key=lambda r: r["worker_id"])
 
 
+def unserved_reason(workers: list[dict[str, Any]], mode: str, agent: str, workflow: str) -> str | None:
+    """Why no live worker in `workers` (rows of `read_workers`) would run such a task; None when one would.
+
+    A live worker that does not say what it serves (an older version) is taken to serve everything.
+    """
+    live = [w for w in workers if w["alive"]]
+    if not live:
+        return "no worker is alive"
+    kind, name, served = ("workflow", workflow, "workflows") if mode == "graph" else ("agent", agent, "agents")
+    if any(served not in w or name in w[served] for w in live):
+        return None
+    return f"no live worker serves {kind} {name!r}"
+
+
 class WorkerMonitor(threading.Thread):
     """Heartbeats, lease extension and cancel signals for one worker."""
 
-    def __init__(self, url: str, layout: StreamLayout, state: WorkerState, interval: float) -> None:
+    def __init__(self, url: str, layout: StreamLayout, state: WorkerState, interval: float,
+                 agents: list[str] | None = None, workflows: list[str] | None = None) -> None:
         super().__init__(name=f"monitor-{state.worker_id}", daemon=True)
+        self.serves = {"agents": sorted(agents or ()), "workflows": sorted(workflows or ())}
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
         self.layout = layout
         self.state = state
@@ -112,7 +130,7 @@ class WorkerMonitor(threading.Thread):
         pipe.hset(self.layout.workers, self.state.worker_id, json.dumps({
             "worker_id": heartbeat.worker_id, "host": heartbeat.host, "pid": heartbeat.pid,
             "started_at": heartbeat.started_at, "last_seen": now, "in_flight": heartbeat.in_flight,
-            "concurrency": heartbeat.concurrency, "status": status, "interval": self.interval}))
+            "concurrency": heartbeat.concurrency, "status": status, "interval": self.interval, **self.serves}))
         pipe.xadd(self.layout.results, {"m": to_wire(heartbeat)})
         pipe.execute()
 

@@ -22,6 +22,7 @@ from agentstage.api.errors import install_error_handling
 from agentstage.api.middleware import (
     BodyLimitMiddleware,
     ErrorLogMiddleware,
+    JsonOnlyMiddleware,
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -66,6 +67,7 @@ from agentstage.api.resources.runtime import AttemptsResource, WorkersResource
 from agentstage.api.resources.sessions import SessionRunsResource, SessionsResource
 from agentstage.api.resources.workflows import RunForkResource, RunResumeResource, WorkflowResource, WorkflowsResource
 from agentstage.api.ui import UI_PREFIX, mount_ui
+from agentstage.api.validation import loads
 from agentstage.runtime import Config, System
 from agentstage.runtime.distributed.ops import RuntimeOps
 
@@ -148,14 +150,15 @@ def create_app(
     settings = backend.config
     origins = [o.strip() for o in settings.api_cors_origins.split(",") if o.strip()]
     middleware: list[object] = [SecurityHeadersMiddleware(UI_PREFIX, cors=bool(origins)), ErrorLogMiddleware(),
-                                RequestIdMiddleware(),
-                                BodyLimitMiddleware(settings.api_max_body),
+                                RequestIdMiddleware(), BodyLimitMiddleware(settings.api_max_body), JsonOnlyMiddleware(),
                                 AuthMiddleware(backend, local_admin=local_admin), AuditMiddleware(backend)]
     if origins:
         middleware.insert(0, falcon.CORSMiddleware(allow_origins=origins, expose_headers=["X-Request-ID"]))
     app = App(middleware=middleware)
     app.backend = backend
     app.req_options.strip_url_path_trailing_slash = True
+    # NOTE: JSON only: Falcon would otherwise parse form and multipart bodies into the same dicts.
+    app.req_options.media_handlers = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler(loads=loads)})
     install_error_handling(app)
     resources = _routes(backend, ops)
     openapi = OpenApiResource(backend, {})

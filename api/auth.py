@@ -12,6 +12,7 @@ import hmac
 import ipaddress
 import secrets
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import falcon
 import falcon.asgi
@@ -22,7 +23,8 @@ from agentstage.runtime.clock import new_id, parse_ts, utc_now
 from agentstage.runtime.state import ApiKey
 from agentstage.runtime.state.admin import AdminReader
 
-__all__ = ["AuthMiddleware", "check_key", "hash_key", "is_active", "last_active_admin", "new_api_key"]
+__all__ = ["AuthMiddleware", "check_key", "hash_key", "is_active", "last_active_admin", "local_admin_refusal",
+           "new_api_key"]
 
 _PREFIX_LEN = 12
 _TOUCH_EVERY = timedelta(seconds=60)
@@ -112,10 +114,12 @@ class AuthMiddleware:
     async def _authenticate(self, req: falcon.asgi.Request) -> Principal:
         secret = _presented_key(req)
         if secret is None:
-            if self.local_admin and _is_loopback(req.remote_addr):
+            refusal = local_admin_refusal(req) if self.local_admin else "off"
+            if refusal is None:
                 return Principal("local", "admin", "loopback")
-            req.context.deny_reason = "missing key"
-            raise falcon.HTTPUnauthorized(title="Unauthorized", description="an API key is required",
+            req.context.deny_reason = "missing key" if refusal == "off" else f"missing key, local admin: {refusal}"
+            description = "an API key is required" + ("" if refusal == "off" else f" (local admin refused: {refusal})")
+            raise falcon.HTTPUnauthorized(title="Unauthorized", description=description,
                                           challenges=['Bearer realm="agentstage"'])
         key, reason, key_id = await self.backend.read(lambda reader: _lookup(reader, secret))
         if key is None:
@@ -140,6 +144,38 @@ def _lookup(reader: AdminReader, secret: str) -> tuple[ApiKey | None, str, str |
         return key, reason, None
     candidates = reader.api_keys_with_prefix(secret[:_PREFIX_LEN])
     return None, reason, candidates[0].id if candidates else None
+
+
+_FORWARDED = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-IP")
+
+
+def local_admin_refusal(req: falcon.asgi.Request) -> str | None:
+    """Why a keyless request may not be the local admin (`ui --ui-allow-local-admin`), or None when it may.
+
+    It must come from this machine, name this machine in Host (no DNS rebinding), carry no
+    forwarded headers (a local reverse proxy would make every client admin) and, when a browser
+    sends an Origin, come from the page's own origin (no other site's form or script).
+    """
+    if not _is_loopback(req.remote_addr):
+        return "not from this machine"
+    forwarded = next((name for name in _FORWARDED if req.get_header(name) is not None), None)
+    if forwarded is not None:
+        return f"{forwarded} header present"
+    host = req.get_header("Host") or ""
+    if not _loopback_name(urlsplit(f"//{host}").hostname):
+        return "Host does not name this machine"
+    origin = req.get_header("Origin")
+    if origin is not None:
+        parsed = urlsplit(origin)
+        if parsed.scheme not in ("http", "https") or parsed.netloc.lower() != host.lower():
+            return "cross-origin request"
+    if req.get_header("Sec-Fetch-Site") not in (None, "same-origin", "none"):
+        return "cross-site request"
+    return None
+
+
+def _loopback_name(name: str | None) -> bool:
+    return name is not None and (name.lower() == "localhost" or _is_loopback(name))
 
 
 def _presented_key(req: falcon.asgi.Request) -> str | None:

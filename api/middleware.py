@@ -11,9 +11,11 @@ from loguru import logger
 
 from agentstage.runtime.clock import new_id
 
-__all__ = ["BodyLimitMiddleware", "ErrorLogMiddleware", "RequestIdMiddleware", "SecurityHeadersMiddleware"]
+__all__ = ["BodyLimitMiddleware", "ErrorLogMiddleware", "JsonOnlyMiddleware", "RequestIdMiddleware",
+           "SecurityHeadersMiddleware"]
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_MUTATIONS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class RequestIdMiddleware:
@@ -26,6 +28,22 @@ class RequestIdMiddleware:
     async def process_response(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, resource: object,
                                req_succeeded: bool) -> None:
         resp.set_header("X-Request-ID", getattr(req.context, "request_id", ""))
+
+
+class JsonOnlyMiddleware:
+    """Mutations take JSON or nothing: another content type, or a body without one, is a 415.
+
+    A browser lets any site send a form or a `text/plain` body (or an untyped one) cross-site without
+    asking; only `application/json` needs a CORS preflight, so only JSON is accepted.
+    """
+
+    async def process_request(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        if req.method not in _MUTATIONS:
+            return
+        media_type = (req.content_type or "").split(";", 1)[0].strip().lower()
+        if media_type != falcon.MEDIA_JSON and (media_type or (req.content_length or 0) > 0):
+            raise falcon.HTTPUnsupportedMediaType(title="Not JSON",
+                                                  description="send request bodies as application/json")
 
 
 class BodyLimitMiddleware:

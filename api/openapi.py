@@ -92,6 +92,8 @@ def _operation(method: str, template: str, op: Op) -> dict[str, Any]:
         errors |= {401, 403}
     if op.body is not None:
         errors |= {400, 413, 415, 422}
+    if method in ("POST", "PUT", "PATCH", "DELETE"):
+        errors |= {415}
     for code in sorted(errors):
         responses[str(code)] = {"description": _REASONS[code],
                                 "content": {"application/json": {"schema": "Error"}}}

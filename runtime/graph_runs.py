@@ -7,6 +7,7 @@ store; a worker that receives a checkpoint in a task calls it directly.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -72,6 +73,8 @@ class GraphRuns:
         self.journal = journal
         self.pools = pools
         self.workflows = workflows
+        self.owner: dict[str, Any] | None = None
+        """Recorded in each run's opening event (see `RunOwner`); None on workers."""
         self._lock = threading.Lock()
         self._actors: dict[str, tuple[CompiledGraph, Slot]] = {}
         self._retired: list[Slot] = []
@@ -215,6 +218,8 @@ class GraphRuns:
             return sorted(run_id for table in self._tables.values() for run_id in table)
 
     def _execute(self, workflow: str, message: ExecuteGraph) -> GraphHandle:
+        if self.owner is not None:
+            message = dataclasses.replace(message, opening_data={**message.opening_data, "owner": self.owner})
         self._actor(workflow).tell(message)
         return GraphHandle(message.run_id, message.session_id, message.reply)
 

@@ -35,8 +35,10 @@ from agentstage.runtime.config import Config
 from agentstage.runtime.errors import ConfigError, NotFound, RunAborted
 from agentstage.runtime.futures import Reply
 from agentstage.runtime.graph_api import GraphMethods
+from agentstage.runtime.interrupted import interrupted_runs
 from agentstage.runtime.llm.factory import create_provider
 from agentstage.runtime.llm.types import Provider
+from agentstage.runtime.owner import RunOwner
 from agentstage.runtime.state.base import StoreReader, StoreWriter
 from agentstage.runtime.state.factory import StateBackend
 from agentstage.runtime.state.health import Health
@@ -105,6 +107,7 @@ class System(GraphMethods):
         self._readers: list[StoreReader] = []
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._owner: dict[str, Any] = {}
         self._state: StateBackend | None = None
         self._writer: StoreWriter | None = None
         self.store: Slot | None = None
@@ -138,15 +141,27 @@ class System(GraphMethods):
             writer = self._writer
             self.store = Slot("store", lambda slot: StoreActor.start(writer, self.observer, slot))
             self.journal = StoreJournal(self.store, self.reader)
+            self._fail_interrupted()
             self.catalog.load(self.config.tool_spec_dir)
             for spec in list(self._specs.values()):
                 self._start_pool(spec)
             self._start_graphs()
+            assert self.graphs is not None
+            self.graphs.owner = self._owner
             self._bound.apply_all()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _fail_interrupted(self) -> None:
+        """Record as failed the runs a dead process of this host left running or queued in this store."""
+        self._owner = RunOwner.current().to_data()
+        interrupted = interrupted_runs(self.reader())
+        if interrupted:
+            logger.warning("{} runs were interrupted by the death of their process; recorded as failed",
+                           len(interrupted))
+            self.write(interrupted)
 
     def add_agent(self, spec: AgentSpec, provider: Provider | None = None) -> None:
         """Register (or replace) an agent spec; its pool starts now when the System runs."""
@@ -172,7 +187,8 @@ class System(GraphMethods):
         store, journal, observer = self.store, self.journal, self.observer
         assert store is not None
         member = AgentActor.member(spec, provider, tools, store, journal, self.io, observer=observer,
-                                   cancelled=self._cancelled.__contains__, tool_threads=self.config.tool_threads)
+                                   cancelled=self._cancelled.__contains__, tool_threads=self.config.tool_threads,
+                                   owner=self._owner)
         self._pools[spec.name] = AgentPool(f"agent:{spec.name}", spec.pool_size, member,
                                            limit=self.config.max_runs, on_queued=self._queued)
 
@@ -181,7 +197,8 @@ class System(GraphMethods):
         request = start.request
         self.write((Event(request.run_id, request.first_seq, "run.queued", utc_now(), request.session_id, {
             "kind": "agent", "agent": request.agent, "input": request.prompt, "attempt": request.attempt,
-            "metadata": request.metadata, "reason": "the agent is at its limit of runs in flight"}),), wait=False)
+            "metadata": request.metadata, "reason": "the agent is at its limit of runs in flight",
+            "owner": self._owner}),), wait=False)
         return StartRun(dataclasses.replace(request, first_seq=request.first_seq + 1), start.reply)
 
     def _rebind(self, workflow: str) -> None:

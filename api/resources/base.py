@@ -15,6 +15,7 @@ from marshmallow import Schema
 
 from agentstage.api.backend import Backend
 from agentstage.api.errors import FieldError
+from agentstage.api.validation import json_problems
 
 __all__ = ["Op", "Resource", "dump", "load_body", "load_query"]
 
@@ -70,6 +71,10 @@ async def load_body(req: falcon.asgi.Request, schema: type[Schema]) -> dict[str,
     if media is None:
         raise FieldError(422, title="Invalid request", description="a JSON body is required",
                          errors={"_schema": ["a JSON body is required"]})
+    problems = json_problems(media)
+    if problems:
+        raise FieldError(422, title="Invalid request", description="some values cannot be stored or read back",
+                         errors=problems)
     return _schema(schema).load(media)
 
 

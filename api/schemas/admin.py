@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from agentstage.api.rbac import ROLES
-from agentstage.api.schemas.common import PageQuery, Timestamp, id_field
+from agentstage.api.schemas.common import PageQuery, Timestamp, UtcDateTime, id_field
 
 __all__ = [
     "ApiKeyCreateSchema",
@@ -64,8 +64,8 @@ class AuditQuery(PageQuery):
     key_id = id_field("only rows of this key ('local' for loopback admin)", load_default=None)
     action = fields.String(load_default=None, validate=validate.Length(1, 200))
     outcome = fields.String(load_default=None, validate=validate.OneOf(("ok", "denied", "rejected")))
-    since = fields.AwareDateTime(load_default=None)
-    until = fields.AwareDateTime(load_default=None)
+    since = UtcDateTime(load_default=None)
+    until = UtcDateTime(load_default=None)
 
 
 class AuditEntrySchema(Schema):
@@ -87,7 +87,7 @@ class AuditPageSchema(Schema):
 
 
 class MetricsQuery(Schema):
-    since = fields.AwareDateTime(load_default=None, metadata={"description": "only runs created since"})
+    since = UtcDateTime(load_default=None, metadata={"description": "only runs created since"})
 
 
 class ProviderTokensSchema(Schema):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
-__all__ = ["ErrorSchema", "ID", "OkSchema", "PageQuery", "Timestamp", "id_field", "to_ts"]
+__all__ = ["ErrorSchema", "ID", "OkSchema", "PageQuery", "Timestamp", "UtcDateTime", "id_field", "to_ts"]
 
 ID = validate.Regexp(r"^[A-Za-z0-9._:-]{1,128}$", error="must be 1-128 letters, digits, '.', '_', ':' or '-'")
 
@@ -20,6 +20,18 @@ def id_field(description: str, **kwargs: Any) -> fields.String:
 def Timestamp(description: str, **kwargs: Any) -> fields.String:
     """A stored time stamp: UTC ISO-8601 with milliseconds, dumped as stored."""
     return fields.String(metadata={"description": description, "format": "date-time"}, **kwargs)
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An aware ISO-8601 time that has a UTC equivalent (an offset past the calendar's edge is refused)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError("out of range once converted to UTC") from None
+        return moment
 
 
 def to_ts(moment: datetime | None) -> str | None:

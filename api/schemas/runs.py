@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from agentstage.api.schemas.common import PageQuery, Timestamp, id_field
+from agentstage.api.schemas.common import PageQuery, Timestamp, UtcDateTime, id_field
 
 __all__ = [
     "CheckpointSchema",
@@ -37,9 +37,9 @@ class RunListQuery(PageQuery):
     workflow = fields.String(load_default=None, validate=validate.Length(1, 200))
     worker = fields.String(load_default=None, validate=validate.Length(1, 200),
                            metadata={"description": "only runs executed by this worker id"})
-    since = fields.AwareDateTime(load_default=None,
+    since = UtcDateTime(load_default=None,
                                  metadata={"description": "created at or after (ISO-8601 with zone)"})
-    until = fields.AwareDateTime(load_default=None, metadata={"description": "created before (ISO-8601 with zone)"})
+    until = UtcDateTime(load_default=None, metadata={"description": "created before (ISO-8601 with zone)"})
     sort = fields.String(load_default="desc", validate=validate.OneOf(("desc", "asc")),
                          metadata={"description": "by creation time: desc (newest first) or asc"})
 

@@ -25,8 +25,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
                       "agentstage runtime-workers --all")
     listing.add_argument("--all", action="store_true", help="every worker that ever reported, stopped ones included")
     listing.set_defaults(handler=workers)
-    _parser(verbs, "runtime-queues", "length, pending, lag and oldest age of each stream; DLQ and retry sizes",
-            "agentstage runtime-queues").set_defaults(handler=queues)
+    _parser(verbs, "runtime-queues",
+            "length, pending, lag and oldest age of each stream; DLQ and retry sizes; warnings for runs no live "
+            "worker serves", "agentstage runtime-queues").set_defaults(handler=queues)
     cancel = _parser(verbs, "runtime-cancel", "cancel a run (a running one stops at its next step)",
                      "agentstage runtime-cancel RUN_ID")
     cancel.add_argument("run_id")
@@ -67,14 +68,19 @@ def workers(args: argparse.Namespace) -> int:
 
 def queues(args: argparse.Namespace) -> int:
     with RuntimeOps(config_from_args(args)) as ops:
-        rows = ops.queues()
+        rows = ops.queues() + ops.unserved()
     if args.json:
         emit_json(rows)
         return ExitCode.OK
     print(f"{'STREAM':<32}  {'LENGTH':>7}  {'PENDING':>7}  {'LAG':>6}  {'OLDEST':>9}")
     for r in rows:
+        if r["kind"] == "unserved":
+            continue
         age = "-" if r["oldest_age_s"] is None else f"{r['oldest_age_s']:.1f}s"
         print(f"{r['stream'][:32]:<32}  {r['length']:>7}  {r['pending']:>7}  {r['lag']:>6}  {age:>9}")
+    for r in rows:
+        if r["kind"] == "unserved":
+            print(f"warning: {r['warning']}", file=sys.stderr)
     return ExitCode.OK
 
 

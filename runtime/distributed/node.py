@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
 from loguru import logger
 
 from agentstage.actors.agent import AgentActor
@@ -37,11 +38,12 @@ from agentstage.runtime.llm.factory import create_provider
 from agentstage.runtime.llm.types import Provider
 from agentstage.runtime.distributed.journal import RedisJournal
 from agentstage.runtime.distributed.reach import check_url, wait_for_redis
+from agentstage.runtime.distributed.reconcile import lost_runs
 from agentstage.runtime.graph_runs import GraphRuns, workflow_dir
 from agentstage.runtime.workflow import WorkflowRegistry, default_registry
 from agentstage.runtime.state.reader import SQLiteReader
 from agentstage.runtime.state.sqlite import SQLiteWriter
-from agentstage.runtime.streams import COORDINATOR_GROUP, WORKERS_GROUP, StreamLayout
+from agentstage.runtime.streams import COORDINATOR_GROUP, REDIS_DOWN, WORKERS_GROUP, StreamLayout
 from agentstage.runtime.secops import workflow as secops
 from agentstage.runtime.tools.builtin import builtin_registry
 from agentstage.runtime.tools.context import ToolContext
@@ -140,6 +142,7 @@ class CoordinatorNode:
         self.coordinator = Slot("coordinator", lambda slot: CoordinatorActor.start(
             self.config, layout, self.store, self.bridge, self.reader, self.load, self.reaper, slot))
         self._slots = [self.coordinator, self.bridge, self.store]
+        self._fail_lost_runs()
 
         def deliver(entries: list, redelivered: bool) -> None:
             self.load.reserve(len(entries))
@@ -155,6 +158,18 @@ class CoordinatorNode:
             thread.start()
         self._clock = threading.Thread(target=self._ticks, name="coordinator-clock", daemon=True)
         self._clock.start()
+
+    def _fail_lost_runs(self) -> None:
+        """Before reading any stream: fail the runs whose tasks Redis lost (see `reconcile`)."""
+        assert self.reaper is not None
+        try:
+            batch = lost_runs(self.reader(), self.reaper.client, self.layout, self.config.max_entry_bytes)
+        except (*REDIS_DOWN, redis.ResponseError) as exc:
+            logger.warning("cannot check for runs Redis lost ({}); they are checked at the next start", exc)
+            return
+        if batch.records:
+            logger.warning("{} runs had no task left in Redis; recorded as failed", len(batch.records))
+            self.coordinator.tell(batch)
 
     def _ticks(self) -> None:
         while not self._stop.wait(self.tick):
@@ -247,7 +262,8 @@ class WorkerNode:
         self.reader = StreamReader(url, layout, (layout.tasks,), WORKERS_GROUP, self.worker_id, self._deliver,
                                    state.free, name=f"worker-{self.worker_id}",
                                    max_bytes=self.config.max_entry_bytes)
-        self.monitor = WorkerMonitor(url, layout, state, self.config.heartbeat_interval)
+        self.monitor = WorkerMonitor(url, layout, state, self.config.heartbeat_interval, list(self.pools),
+                                     self.workflows.names())
         self.monitor.start()
         self.reader.start()
 

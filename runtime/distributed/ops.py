@@ -12,11 +12,11 @@ from typing import Any
 
 import redis
 
-from agentstage.actors.heartbeat import read_workers
-from agentstage.actors.messages import Cancel, Enqueue, Requeue, to_wire
+from agentstage.actors.heartbeat import read_workers, unserved_reason
+from agentstage.actors.messages import Cancel, Enqueue, Requeue, Task, from_wire, to_wire
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
-from agentstage.runtime.errors import NotFound, RunAborted, StoreError
+from agentstage.runtime.errors import DecodeError, NotFound, RunAborted, StoreError
 from agentstage.runtime.streams import (
     CONTROL_MAXLEN,
     COORDINATOR_GROUP,
@@ -30,6 +30,7 @@ from agentstage.runtime.streams import (
 __all__ = ["RuntimeOps"]
 
 _MODES = ("run", "graph")
+_SCAN = 1000
 
 
 class RuntimeOps:
@@ -144,6 +145,49 @@ class RuntimeOps:
                      "length": self._call(self.client.zcard, self.layout.delayed), "pending": 0, "lag": 0,
                      "oldest_age_s": None})
         return rows
+
+    def unserved(self) -> list[dict[str, Any]]:
+        """Runs waiting for a worker (undelivered or retrying) that no live worker serves: one row like a stream
+        row of `queues`, kind `unserved`, per agent or workflow, with the reason and a `warning` line. Scans at
+        most the first 1000 waiting tasks of each kind."""
+        workers = self.workers()
+        groups: dict[tuple[str, str, str], list[float]] = {}
+        for task, age in self._waiting_tasks():
+            reason = unserved_reason(workers, task.mode, task.agent, task.workflow)
+            if reason is not None:
+                kind = "workflow" if task.mode == "graph" else "agent"
+                groups.setdefault((kind, task.workflow if kind == "workflow" else task.agent, reason), []).append(age)
+        return [{"stream": self.layout.tasks, "kind": "unserved", "group": WORKERS_GROUP, "length": len(ages),
+                 "pending": 0, "lag": len(ages), "oldest_age_s": round(max(ages), 3), kind: name, "reason": reason,
+                 "warning": f"{len(ages)} runs of {kind} {name!r} wait: {reason}"}
+                for (kind, name, reason), ages in sorted(groups.items())]
+
+    def _waiting_tasks(self) -> list[tuple[Task, float]]:
+        """Tasks no worker has read yet and tasks waiting for a retry, each with its age in seconds."""
+        start = "-"
+        try:
+            for info in self._call(self.client.xinfo_groups, self.layout.tasks):
+                name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
+                if name == WORKERS_GROUP:
+                    last = info["last-delivered-id"]
+                    start = "(" + (last.decode() if isinstance(last, bytes) else last)
+        except redis.ResponseError:
+            pass
+        now = time.time()
+        found = []
+        for entry_id, fields in self._call(self.client.xrange, self.layout.tasks, start, "+", count=_SCAN):
+            age = now - int(entry_id.decode().split("-")[0]) / 1000
+            found.append((fields.get(b"m", b""), age))
+        found += [(member, 0.0) for member in self._call(self.client.zrange, self.layout.delayed, 0, _SCAN - 1)]
+        tasks = []
+        for payload, age in found:
+            try:
+                task = from_wire(payload, self.config.max_entry_bytes)
+            except DecodeError:
+                continue
+            if isinstance(task, Task):
+                tasks.append((task, age))
+        return tasks
 
     def _stream_row(self, stream: str, group: str) -> dict[str, Any]:
         length = self._call(self.client.xlen, stream)

@@ -87,8 +87,9 @@ def test_loopback_is_admin_only_when_local_admin_is_asked_for(api_system) -> Non
     closed = testing.TestClient(create_app(api_system))
     assert closed.simulate_get("/api/v1/auth/me").status_code == 401
     local = testing.TestClient(create_app(api_system, local_admin=True))
-    assert local.simulate_get("/api/v1/auth/me").json == {"key_id": "local", "role": "admin", "name": "loopback"}
-    remote = local.simulate_get("/api/v1/auth/me", remote_addr="10.1.2.3")
+    assert local.simulate_get("/api/v1/auth/me", host="127.0.0.1").json == {"key_id": "local", "role": "admin",
+                                                                            "name": "loopback"}
+    remote = local.simulate_get("/api/v1/auth/me", host="127.0.0.1", remote_addr="10.1.2.3")
     assert remote.status_code == 401
 
 
@@ -134,3 +135,63 @@ def test_two_admins_revoking_each_other_at_once_leave_one_admin(app, keys, monke
     with closing(AdminReader(app.backend.system.config.state_path)) as reader:
         active = [k for k in reader.api_keys() if k.role == "admin" and k.revoked_at is None and k.expires_at is None]
     assert len(active) == 1
+
+
+def _local(api_system) -> testing.TestClient:
+    return testing.TestClient(create_app(api_system, local_admin=True))
+
+
+def _as_local(client: testing.TestClient, method: str, path: str, **kwargs):
+    return client.simulate_request(method, path, host="127.0.0.1:7070", remote_addr="127.0.0.1", **kwargs)
+
+
+def test_local_admin_needs_a_host_naming_this_machine(api_system) -> None:
+    local = _local(api_system)
+    assert _as_local(local, "GET", "/api/v1/auth/me").json["role"] == "admin"
+    for host in ("localhost:7070", "[::1]:7070"):
+        assert local.simulate_get("/api/v1/auth/me", host=host, remote_addr="127.0.0.1").status_code == 200
+    rebound = local.simulate_get("/api/v1/auth/me", host="attacker.example:7070", remote_addr="127.0.0.1")
+    assert rebound.status_code == 401 and "Host" in rebound.json["description"]
+
+
+def test_local_admin_is_refused_behind_a_proxy(api_system) -> None:
+    local = _local(api_system)
+    for header in ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host"):
+        proxied = _as_local(local, "GET", "/api/v1/auth/me", headers={header: "203.0.113.9"})
+        assert proxied.status_code == 401 and header in proxied.json["description"]
+
+
+def test_local_admin_refuses_other_origins(api_system) -> None:
+    local = _local(api_system)
+    same = _as_local(local, "POST", "/api/v1/auth/keys", json={"role": "viewer"},
+                     headers={"Origin": "http://127.0.0.1:7070", "Sec-Fetch-Site": "same-origin"})
+    assert same.status_code == 201
+    for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"}, {"Origin": "http://127.0.0.1:9999"},
+                    {"Sec-Fetch-Site": "cross-site"}):
+        refused = _as_local(local, "POST", "/api/v1/auth/keys", json={"role": "admin"}, headers=headers)
+        assert refused.status_code == 401, headers
+
+
+def test_a_form_post_cannot_create_a_key_in_local_admin_mode(api_system) -> None:
+    local = _local(api_system)
+    before = len(_as_local(local, "GET", "/api/v1/auth/keys").json)
+    attempts = [
+        {"body": "role=admin&name=pwned", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+        {"body": '{"role": "admin"}', "headers": {"Content-Type": "text/plain"}},
+        {"body": "--x\r\nContent-Disposition: form-data; name=role\r\n\r\nadmin\r\n--x--\r\n",
+         "headers": {"Content-Type": "multipart/form-data; boundary=x"}},
+        {"body": '{"role": "admin"}', "headers": {}},
+    ]
+    for attempt in attempts:
+        result = _as_local(local, "POST", "/api/v1/auth/keys", **attempt)
+        assert result.status_code == 415, attempt
+    assert len(_as_local(local, "GET", "/api/v1/auth/keys").json) == before
+
+
+def test_local_admin_over_a_real_socket_checks_the_host_it_was_sent(api_system) -> None:
+    with served(create_app(api_system, local_admin=True)) as url:
+        assert httpx.get(f"{url}/api/v1/auth/me", timeout=30).json()["role"] == "admin"
+        rebound = httpx.get(f"{url}/api/v1/auth/me", headers={"Host": "rebound.example"}, timeout=30)
+        assert rebound.status_code == 401
+        form = httpx.post(f"{url}/api/v1/auth/keys", data={"role": "admin"}, timeout=30)
+        assert form.status_code == 415

@@ -164,7 +164,7 @@ def test_sigterm_releases_runs_waiting_on_a_slow_model_to_another_worker(tmp_pat
                 wait_for(lambda: live_workers(ops, "w1"), timeout=60)
                 runs = [ops.enqueue(f"think {i}")["run_id"] for i in range(3)]
                 wait_for(lambda: len(model.requests) >= 3, timeout=60)
-                assert all(_status(config, run_id) == "running" for run_id in runs)
+                wait_for(lambda: all(_status(config, run_id) == "running" for run_id in runs), timeout=60)
                 stopping = time.monotonic()
                 first.send_signal(signal.SIGTERM)
                 assert first.wait(timeout=30) == 0, cluster.log("w1")
@@ -231,4 +231,95 @@ def test_cancel_of_a_queued_run_shows_cancelled_at_once(tmp_path: Path, redis_ur
     assert "never" not in cluster.tallies()
     db = reader(config)
     assert db.get_run(run_id).status == "cancelled"
-    assert [e["type"] for e in db.events(run_id)] == ["run.queued", "run.cancelled"]
+    assert [e["type"] for e in db.events(run_id)] == ["run.queued", "run.unserved", "run.cancelled"]
+
+
+def test_run_of_a_dead_worker_is_failed_by_a_restarted_coordinator_when_out_of_attempts(tmp_path, redis_url):
+    cluster = Cluster(distributed_config(tmp_path, redis_url, task_max_attempts=1), tmp_path)
+    config = cluster.config
+    try:
+        cluster.coordinator()
+        cluster.worker("w1", 1)
+        with RuntimeOps(config) as ops:
+            wait_for(lambda: live_workers(ops, "w1"), timeout=60)
+            run_id = ops.enqueue("nap 60000", agent="napper")["run_id"]
+            wait_for(lambda: _status(config, run_id) == "running", timeout=60)
+            wait_for(lambda: any(e["type"] == "tool.call" for e in reader(config).events(run_id)), timeout=60)
+            cluster.kill("w1")
+            cluster.kill("coordinator")
+            cluster.coordinator()
+            outcome = ops.wait(run_id, 90)
+    finally:
+        cluster.stop()
+    assert outcome is not None and outcome["status"] == "failed", cluster.log("coordinator")
+    row = reader(config).get_run(run_id)
+    assert row.status == "failed" and "lease expired" in row.error
+    events = reader(config).events(run_id)
+    assert events[-1]["type"] == "run.failed" and events[-1]["seq"] == max(e["seq"] for e in events)
+
+
+def _queues_cli(env):
+    process = _cli(env, "runtime-queues")
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    return stderr
+
+
+def _types(config, run_id):
+    return [e["type"] for e in reader(config).events(run_id)]
+
+
+def test_runs_no_worker_serves_are_reported_on_the_run_and_in_runtime_queues(tmp_path, redis_url):
+    cluster = Cluster(distributed_config(tmp_path, redis_url), tmp_path)
+    config = cluster.config
+    try:
+        cluster.coordinator()
+        with RuntimeOps(config) as ops:
+            early = ops.enqueue("tally early 10", agent="tally")["run_id"]
+            wait_for(lambda: _status(config, early) == "queued", timeout=60)
+            assert _types(config, early) == ["run.queued", "run.unserved"]
+            assert reader(config).events(early)[1]["data"]["reason"] == "no worker is alive"
+            assert "warning: 1 runs of agent 'tally' wait: no worker is alive" in _queues_cli(cluster.env)
+            cluster.worker("w1", 1)
+            assert ops.wait(early, 60)["status"] == "completed"
+            busy = ops.enqueue("nap 15000", agent="napper")["run_id"]
+            wait_for(lambda: _status(config, busy) == "running", timeout=60)
+            ghost = ops.enqueue("hello", agent="ghost")["run_id"]
+            wait_for(lambda: _status(config, ghost), timeout=60)
+            warnings = _queues_cli(cluster.env)
+            assert ops.wait(ghost, 60)["status"] == "failed"
+            assert ops.wait(busy, 60)["status"] == "completed"
+            assert _queues_cli(cluster.env) == ""
+    finally:
+        cluster.stop()
+    assert "warning: 1 runs of agent 'ghost' wait: no live worker serves agent 'ghost'" in warnings
+    unserved = reader(config).events(ghost)[1]
+    assert (unserved["type"], unserved["data"]["reason"]) == ("run.unserved", "no live worker serves agent 'ghost'")
+    assert "run.unserved" not in _types(config, busy)
+    assert _types(config, early)[:3] == ["run.queued", "run.unserved", "run.started"]
+
+
+def test_restarted_coordinator_fails_runs_whose_task_redis_lost(tmp_path, redis_url):
+    cluster = Cluster(distributed_config(tmp_path, redis_url), tmp_path)
+    config = cluster.config
+    try:
+        coordinator = cluster.coordinator()
+        with RuntimeOps(config) as ops:
+            lost = ops.enqueue("tally lost 10", agent="tally")["run_id"]
+            kept = ops.enqueue("tally kept 10", agent="tally")["run_id"]
+            wait_for(lambda: _status(config, lost) == _status(config, kept) == "queued", timeout=60)
+            coordinator.send_signal(signal.SIGTERM)
+            assert coordinator.wait(timeout=30) == 0
+            [entry] = [entry_id for entry_id, fields in ops.client.xrange(ops.layout.tasks)
+                       if lost.encode() in fields[b"m"]]
+            ops.client.xdel(ops.layout.tasks, entry)
+            cluster.coordinator()
+            assert wait_for(lambda: _status(config, lost) == "failed", timeout=60)
+            assert ops.outcome(lost)["status"] == "failed"
+            cluster.worker("w1", 1)
+            assert ops.wait(kept, 60)["status"] == "completed"
+    finally:
+        cluster.stop()
+    row = reader(config).get_run(lost)
+    assert row.status == "failed" and "no longer in Redis" in row.error
+    assert cluster.tallies() == ["kept"]
