@@ -336,6 +336,7 @@ class AgentActor(SupervisedActor):
             "content": response.content, "metadata": response.metadata,
             "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in response.tool_calls],
             "usage": {"input_tokens": response.usage.input_tokens, "output_tokens": response.usage.output_tokens},
+            **({"parent_run_id": parent} if (parent := run.request.metadata.get("parent_run_id")) else {}),
         })
         run.messages.append(ChatMessage("assistant", response.content, response.tool_calls))
         if not response.tool_calls:

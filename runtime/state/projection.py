@@ -10,7 +10,7 @@ from typing import Any
 
 from agentstage.runtime.state.records import TERMINAL_STATUSES, Event
 
-__all__ = ["RUN_STATUS_BY_EVENT", "project_run", "project_session"]
+__all__ = ["RUN_STATUS_BY_EVENT", "add_usage", "parent_of", "project_run", "project_session"]
 
 RUN_STATUS_BY_EVENT = {
     "run.queued": "queued",
@@ -57,11 +57,7 @@ def project_run(row: dict[str, Any] | None, e: Event) -> dict[str, Any] | None:
         return row
     if row is None:
         return None
-    row = dict(row)
-    if e.type == "llm.response":
-        usage = e.data.get("usage") or {}
-        row["input_tokens"] += int(usage.get("input_tokens", 0))
-        row["output_tokens"] += int(usage.get("output_tokens", 0))
+    row = add_usage(row, e) if e.type == "llm.response" else dict(row)
     if status is None or row["last_seq"] >= e.seq:
         return row
     row.update(
@@ -71,6 +67,19 @@ def project_run(row: dict[str, Any] | None, e: Event) -> dict[str, Any] | None:
         ended_at=e.ts if status in TERMINAL_STATUSES else None,
     )
     return row
+
+
+def parent_of(e: Event) -> str | None:
+    """The run an `llm.response` of a child run also counts for (its graph run), if any."""
+    parent = e.data.get("parent_run_id") if e.type == "llm.response" else None
+    return parent if isinstance(parent, str) and parent and parent != e.run_id else None
+
+
+def add_usage(row: dict[str, Any], e: Event) -> dict[str, Any]:
+    """`row` (a new dict) with the tokens of `llm.response` `e` added."""
+    usage = e.data.get("usage") or {}
+    return {**row, "input_tokens": row["input_tokens"] + int(usage.get("input_tokens", 0)),
+            "output_tokens": row["output_tokens"] + int(usage.get("output_tokens", 0))}
 
 
 def project_session(row: dict[str, Any] | None, e: Event) -> dict[str, Any] | None:

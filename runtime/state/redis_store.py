@@ -39,7 +39,7 @@ from typing import Any
 import redis
 
 from agentstage.runtime.state.health import Health
-from agentstage.runtime.state.projection import project_run, project_session
+from agentstage.runtime.state.projection import add_usage, parent_of, project_run, project_session
 from agentstage.runtime.state.records import (
     ApiKey,
     AuditEntry,
@@ -136,6 +136,8 @@ class RedisWriter:
                 probes += [(f"seq:{r.run_id}:{r.seq}", ("zcount", lay.events(r.run_id), r.seq)),
                            (f"run:{r.run_id}", ("hmget", lay.run(r.run_id))),
                            (f"session:{r.session_id}", ("hmget_session", lay.session(r.session_id)))]
+                if (parent := parent_of(r)) is not None:
+                    probes.append((f"run:{parent}", ("hmget", lay.run(parent))))
             elif isinstance(r, Checkpoint):
                 probes += [(f"step:{r.run_id}:{r.step}", ("zcount", lay.checkpoints(r.run_id), r.step)),
                            (f"run:{r.run_id}", ("hmget", lay.run(r.run_id)))]
@@ -181,6 +183,8 @@ class RedisWriter:
                 run = self._run_state(runs, state, r.run_id)
                 created = run["row"] is None
                 run["row"] = project_run(run["row"], r)
+                if (parent := parent_of(r)) is not None and self._run_state(runs, state, parent)["row"] is not None:
+                    runs[parent]["row"] = add_usage(runs[parent]["row"], r)
                 run["n_events"] += 1
                 events.setdefault(r.run_id, []).append((r.seq, event_json(r)))
                 if r.type in ("run.queued", "run.started"):

@@ -31,6 +31,7 @@ from agentstage.runtime.state.records import (
     ToolEffect,
     WorkerHeartbeat,
 )
+from agentstage.runtime.state.projection import parent_of
 from agentstage.runtime.state.schema import migrate
 
 __all__ = ["SQLiteWriter", "open_connection", "store_errors"]
@@ -244,9 +245,12 @@ class SQLiteWriter:
             return
         if e.type == "llm.response":
             usage = e.data.get("usage") or {}
+            # NOTE: a child run's tokens count for its parent (a graph run) too; once, as the event is new.
             cursor.execute(
-                "UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ? WHERE run_id = ?",
-                (int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)), e.run_id),
+                "UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?"
+                " WHERE run_id IN (?, ?)",
+                (int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)), e.run_id,
+                 parent_of(e) or e.run_id),
             )
         if status is None:
             return

@@ -59,3 +59,10 @@ def test_a_chosen_run_id_may_be_new_or_queued_but_not_reused(system: System) -> 
     result = system.graph_run("one", "x", run_id="queued-1")
     assert result.status == "completed"
     assert [e["type"] for e in system.events("queued-1")][:3] == ["run.queued", "run.started", "checkpoint.saved"]
+
+
+def test_a_graph_run_counts_the_tokens_of_its_agent_nodes(system: System) -> None:
+    result = system.graph_run("basic", "calculate 2 + 3")
+    graph, child = system.get_run(result.run_id), system.get_run(f"{result.run_id}.1")
+    assert child.total_tokens > 0
+    assert (graph.input_tokens, graph.output_tokens) == (child.input_tokens, child.output_tokens)

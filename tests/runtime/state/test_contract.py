@@ -61,6 +61,22 @@ def test_a_replayed_batch_is_a_no_op(store: Store) -> None:
     assert len(store.reader.queue_events("task1")) == 1
 
 
+def test_a_child_runs_tokens_count_for_its_parent_once(store: Store) -> None:
+    def child_llm(seq: int, tokens: tuple[int, int]) -> Event:
+        event = llm("g1.1", seq, tokens)
+        return Event(event.run_id, event.seq, event.type, event.ts, event.session_id,
+                     {**event.data, "parent_run_id": "g1"}, provider="scripted")
+
+    store.writer.write([started("g1", kind="graph"), llm("g1", 2, (1, 1))])
+    batch = [started("g1.1", parent_run_id="g1"), child_llm(2, (10, 5))]
+    store.writer.write(batch)
+    store.writer.write(batch)
+    store.writer.write([child_llm(3, (4, 2))])
+    parent, child = store.reader.get_run("g1"), store.reader.get_run("g1.1")
+    assert (child.input_tokens, child.output_tokens) == (14, 7)
+    assert (parent.input_tokens, parent.output_tokens) == (15, 8)
+
+
 def test_a_batch_reports_only_events_new_within_it(store: Store) -> None:
     fresh = store.writer.write([started("r1"), started("r1"), completed("r1")])
     assert [e.seq for e in fresh] == [1, 2]
