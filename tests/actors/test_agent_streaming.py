@@ -25,11 +25,15 @@ def wire() -> Iterator[WireServer]:
         assert not server.violations, server.violations
 
 
-@pytest.fixture
-def provider(wire: WireServer) -> Iterator[OpenAIProvider]:
-    made = OpenAIProvider("sk-test", "m", f"{wire.base}/v1", httpx.Client(timeout=10))
+@pytest.fixture(params=["native-async", "sync-on-executor"])
+def provider(wire: WireServer, request: pytest.FixtureRequest) -> Iterator[OpenAIProvider]:
+    """The adapter over its own async client (on the I/O loop), or over an injected sync client (executor path)."""
+    client = httpx.Client(timeout=10) if request.param == "sync-on-executor" else None
+    made = OpenAIProvider("sk-test", "m", f"{wire.base}/v1", client)
     yield made
-    made.client.close()
+    made.close()
+    if client is not None:
+        client.close()
 
 
 def drain(subscription, until: str = "run.completed") -> list:
