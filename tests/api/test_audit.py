@@ -1,9 +1,14 @@
-"""Audit: mutations are recorded with their change; denials and refused mutations too; no secrets."""
+"""Audit: mutations are recorded with their change; denials and refused mutations too, bounded per client;
+no secrets."""
 
 from __future__ import annotations
 
 import json
 
+from falcon import testing
+
+from agentstage.api import create_app
+from agentstage.api.audit import BURST, TARGET_LIMIT, SourceLimiter
 from tests.api.helpers import finished_run, wait_for
 
 
@@ -63,3 +68,34 @@ def test_audit_pages_with_a_cursor_and_filters_by_time(client, keys) -> None:
                                  headers=keys.headers("admin")).json
     assert len(first["items"]) == 2 and len(second["items"]) == 1 and second["next_cursor"] is None
     assert _audit(client, keys, since="2999-01-01T00:00:00Z") == []
+
+
+def test_a_flood_of_denials_writes_a_bounded_number_of_short_rows(api_system, keys) -> None:
+    app = create_app(api_system)
+    client = testing.TestClient(app)
+    long_run_id = "r" * 4000
+    for _ in range(2000):
+        assert client.simulate_get(f"/api/v1/runs/{long_run_id}").status_code == 401
+    client.simulate_get("/api/v1/runs", headers=keys.headers("viewer"))
+    wait_for(lambda: len(_denials(client, keys)) >= BURST)
+    rows = _denials(client, keys)
+    assert len(rows) == BURST and all(len(row["target"]) <= TARGET_LIMIT + 3 for row in rows)
+
+
+def _denials(client, keys) -> list[dict]:
+    found = client.simulate_get("/api/v1/audit", params={"action": "access.denied", "limit": 200},
+                                headers=keys.headers("admin"))
+    return found.json["items"]
+
+
+def test_the_source_limiter_reports_what_it_left_out_once_the_window_ends() -> None:
+    now = [0.0]
+    limiter = SourceLimiter(burst=2, window=10.0, sources=100, clock=lambda: now[0])
+    assert [limiter.admit("a")[0] for _ in range(5)] == [True, True, False, False, False]
+    assert limiter.admit("b") == (True, [])
+    now[0] = 11.0
+    admitted, ended = limiter.admit("b")
+    assert admitted and ended == [("a", 3)]
+    crowded = SourceLimiter(burst=1, window=10.0, sources=2, clock=lambda: 0.0)
+    crowded.admit("x"), crowded.admit("x"), crowded.admit("y")
+    assert crowded.admit("z")[1] == [("x", 1)], "the oldest source makes room, and its count is kept"
