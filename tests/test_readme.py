@@ -1,9 +1,40 @@
-"""The README's Python examples run as written."""
+"""The README's Python examples and its command lines naming shipped files run as written, offline."""
 
+import json
+import os
 import re
+import shlex
+import shutil
 from pathlib import Path
 
+import pytest
+
+from agentstage.runtime.cli import main
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _commands(containing: str) -> list[list[str]]:
+    """The `agentstage` command lines of the README's sh blocks that contain `containing`, comments cut."""
+    blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    lines = [line.split("  #")[0].strip() for block in blocks for line in block.splitlines()]
+    return [shlex.split(line)[1:] for line in lines if line.startswith(".venv/bin/agentstage ") and containing in line]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """Run the CLI in a fresh directory holding a copy of `examples/`, with no AGENTSTAGE_* settings."""
+    for name in [k for k in os.environ if k.startswith("AGENTSTAGE_")]:
+        monkeypatch.delenv(name)
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+
+    def run(args: list[str]) -> tuple[int, str, str]:
+        code = main(args)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
 
 
 def test_readme_python_examples_run(tmp_path, monkeypatch) -> None:
@@ -12,3 +43,31 @@ def test_readme_python_examples_run(tmp_path, monkeypatch) -> None:
     assert blocks
     for block in blocks:
         exec(compile(block.replace("/tmp/agentstage-example", str(tmp_path / "example")), "README.md", "exec"), {})
+
+
+def test_readme_files_are_shipped() -> None:
+    named = {arg for args in _commands("examples/") for arg in args if "examples/" in arg}
+    assert len(named) >= 4
+    for arg in named:
+        assert (ROOT / arg.split("=")[-1]).is_file(), arg
+
+
+def test_review_workflow_steps_run_as_written(cli) -> None:
+    (run,) = _commands("review.json")
+    code, out, err = cli(run)
+    assert code == 0 and out == "" and "waiting for input at node 'review'" in err
+    run_id = err.split("graph-resume ")[1].split()[0]
+    (resume,) = [args for args in _commands("--input approve") if args[0] == "graph-resume"]
+    code, out, err = cli([run_id if arg == "RUN_ID" else arg for arg in resume] + ["--json"])
+    result = json.loads(out)
+    assert code == 0 and result["status"] == "completed"
+    assert result["trace"][-2:] == ["decide", "publish"] and result["state"]["stats"]["words"] > 0
+
+
+def test_custom_http_tool_step_runs_as_written(cli) -> None:
+    (add,) = _commands("add-http")
+    code, out, err = cli(add)
+    assert (code, err) == (0, "") and out.startswith("custom tool lookup saved (GET https://api.github.com/")
+    code, out, _ = cli(["tools", "list", "--json"])
+    assert code == 0 and {"name": "lookup", "kind": "custom"}.items() <= next(
+        t for t in json.loads(out) if t["name"] == "lookup").items()

@@ -32,7 +32,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     expand.add_argument("selection", help="names, @bundle and * separated by commas")
     expand.set_defaults(handler=expand_selection)
     add = actions.add_parser("add-http", help="create (or replace) a custom HTTP tool from a JSON spec file",
-                             epilog="example: agentstage tools add-http ./lookup.json")
+                             epilog="example: agentstage tools add-http ./examples/lookup.json")
     add_config_flags(add)
     add.add_argument("spec", help="JSON file: name, url, method, headers, secretHeaders, timeoutMs, jsonSchema")
     add.add_argument("--replace", action="store_true", help="replace a custom tool of the same name")
