@@ -71,3 +71,13 @@ def test_custom_http_tool_step_runs_as_written(cli) -> None:
     code, out, _ = cli(["tools", "list", "--json"])
     assert code == 0 and {"name": "lookup", "kind": "custom"}.items() <= next(
         t for t in json.loads(out) if t["name"] == "lookup").items()
+
+
+def test_builtin_human_workflow_steps_run_as_written(cli) -> None:
+    (run,) = _commands("--workflow ask")
+    code, _, err = cli(run)
+    assert code == 0 and "waiting for input at node 'ask'" in err
+    run_id = err.split("graph-resume ")[1].split()[0]
+    (resume,) = _commands('--input "6 * 7"')
+    code, out, _ = cli([run_id if arg == "RUN_ID" else arg for arg in resume] + ["--json"])
+    assert code == 0 and json.loads(out)["state"]["answer"]["result"] == 42

@@ -1,13 +1,14 @@
-"""Built-in workflows: `basic` (one agent), `triage` (a tool node, a router and two agent nodes) and
-`secops` (Trivy reports or logs to the secops agent, see `runtime.secops.workflow`)."""
+"""Built-in workflows: `basic` (one agent), `triage` (a tool node, a router and two agent nodes), `ask`
+(a human node, then a tool node) and `secops` (Trivy reports or logs to the secops agent, see
+`runtime.secops.workflow`)."""
 
 from __future__ import annotations
 
 from agentstage.runtime.graph.builder import Graph
-from agentstage.runtime.graph.nodes import AgentNode, RouterNode, ToolNode
+from agentstage.runtime.graph.nodes import AgentNode, HumanNode, RouterNode, ToolNode
 from agentstage.runtime.workflow.registry import WorkflowRegistry
 
-__all__ = ["basic", "default_registry", "triage"]
+__all__ = ["ask", "basic", "default_registry", "triage"]
 
 
 def basic() -> Graph:
@@ -28,6 +29,14 @@ def triage() -> Graph:
     return graph.chain("measure", "route").entry("measure")
 
 
+def ask() -> Graph:
+    """Wait for a person to give an arithmetic expression, then solve it with the calculator tool."""
+    graph = Graph("ask", description="wait for an expression from a person (graph-resume --input), then calculate it")
+    graph.add(HumanNode("ask", prompt="which expression should I calculate?", output_key="expression"),
+              ToolNode("solve", "calculator", args_from={"expression": "expression"}, output_key="answer"))
+    return graph.chain("ask", "solve").entry("ask")
+
+
 def _secops() -> Graph:
     # NOTE: imported on first use: the secops package imports the tools package, whose built-ins import
     # secops; importing it here at module level breaks `import agentstage.runtime.workflow` run first.
@@ -41,5 +50,6 @@ def default_registry() -> WorkflowRegistry:
     registry = WorkflowRegistry()
     registry.register("basic", basic)
     registry.register("triage", triage)
+    registry.register("ask", ask)
     registry.register("secops", _secops)
     return registry

@@ -54,6 +54,15 @@ def test_human_input_through_graph_resume(cli, tmp_path: Path) -> None:
     assert code == 0 and forked["run_id"] != run_id and forked["state"]["solve"]["result"] == 2
 
 
+def test_builtin_ask_waits_for_input_then_calculates(cli) -> None:
+    code, out, err = cli("graph-run", "--workflow", "ask", "--", "start")
+    assert code == 0 and out == "" and "waiting for input at node 'ask': which expression" in err
+    run_id = err.split("graph-resume ")[1].split()[0]
+    code, out, _ = cli("graph-resume", run_id, "--input", "6 * 7", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["status"] == "completed" and result["state"]["answer"]["result"] == 42
+
+
 def test_a_failed_run_exits_1_and_resume_retries_it(cli, tmp_path: Path) -> None:
     broken = dict(REVIEW, name="broken", entry="solve", nodes=[REVIEW["nodes"][1]], edges=[])
     (tmp_path / "broken.json").write_text(json.dumps(broken))
@@ -82,8 +91,8 @@ def test_workflows_list_and_show(cli, tmp_path: Path) -> None:
     (tmp_path / "home" / "workflows" / "bad.json").write_text("{")
     code, out, _ = cli("workflows", "list")
     lines = out.splitlines()
-    assert code == 0 and [line.split()[0] for line in lines] == ["basic", "review", "secops", "triage", "bad"]
-    assert "INVALID" in lines[4] and "not JSON" in lines[4]
+    assert code == 0 and [line.split()[0] for line in lines] == ["ask", "basic", "review", "secops", "triage", "bad"]
+    assert "INVALID" in lines[5] and "not JSON" in lines[5]
     code, out, _ = cli("workflows", "show", "review")
     assert code == 0 and out.startswith("flowchart TD") and '(\"ask: wait for input\")' in out
     code, out, _ = cli("workflows", "show", "review", "--json")
