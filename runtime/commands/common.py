@@ -7,9 +7,11 @@ import enum
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from agentstage.runtime.config import Config
+from agentstage.runtime.errors import ConfigError
 
 __all__ = ["ExitCode", "add_config_flags", "config_from_args", "emit_json", "fail"]
 
@@ -29,8 +31,12 @@ def fail(message: str, code: int = ExitCode.USAGE) -> int:
 
 
 def add_config_flags(parser: argparse.ArgumentParser, *names: str) -> None:
-    """Add `--home`/`--db` and the named Config settings as flags showing default and variable."""
+    """Add `--env-file`, `--home`/`--db` and the named Config settings as flags showing default and variable."""
     from agentstage.runtime.config import setting_fields
+
+    parser.add_argument("--env-file", metavar="PATH", default=None,
+                        help="settings file read under the environment instead of ./.env; 'none' reads no file "
+                             "(default: ./.env when present)")
 
     fields = {f.name: f for f in setting_fields()}
     for name in ("home", "db_path", *names):
@@ -42,9 +48,19 @@ def add_config_flags(parser: argparse.ArgumentParser, *names: str) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    """Config from `.env`, the environment and the flags given on the command line."""
+    """Config from `.env` (or `--env-file`), the environment and the flags given on the command line.
+
+    Raises ConfigError when an `--env-file` named explicitly is not a file.
+    """
     overrides = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
-    return Config.from_env(os.environ, **overrides)
+    env_file = getattr(args, "env_file", None)
+    if env_file is None:
+        return Config.from_env(os.environ, **overrides)
+    if env_file == "none":
+        return Config.from_env(os.environ, dotenv=None, **overrides)
+    if not Path(env_file).is_file():
+        raise ConfigError("--env-file", env_file, "no such file")
+    return Config.from_env(os.environ, dotenv=env_file, **overrides)
 
 
 def emit_json(value: Any) -> None:
