@@ -15,7 +15,7 @@ from agentstage.runtime.graph.builder import GraphError
 from agentstage.runtime.graph.result import GraphResult
 from agentstage.runtime.system import System
 
-__all__ = ["register", "report_graph_error"]
+__all__ = ["findings", "register", "report_graph_error"]
 
 _ENDS = ("run.completed", "run.failed", "run.waiting", "run.cancelled")
 
@@ -151,6 +151,26 @@ def report_graph_error(exc: GraphError) -> int:
     return ExitCode.USAGE
 
 
+def findings(result: GraphResult) -> list[str]:
+    """What the run did besides its answer: the nodes it went through and one line per structured
+    state value (what tool nodes found), so a fallback answer does not hide the findings."""
+    lines = [f"path: {' -> '.join(result.trace)}"] if result.trace else []
+    for key, value in result.state.items():
+        if isinstance(value, dict) and value:
+            lines.append(f"  {key}: " + ", ".join(f"{name} {_brief(item)}" for name, item in value.items()))
+    return lines
+
+
+def _brief(value: Any, limit: int = 60) -> str:
+    if isinstance(value, list):
+        if value and all(isinstance(item, (str, int, float)) for item in value):
+            text = ", ".join(map(str, value))
+            return f"[{text}]" if len(text) <= limit else f"[{len(value)} items]"
+        return str(len(value))
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else f"({len(text)} chars)"
+
+
 def _report(result: GraphResult, as_json: bool) -> int:
     if as_json:
         emit_json(result.to_dict())
@@ -158,6 +178,8 @@ def _report(result: GraphResult, as_json: bool) -> int:
         if result.note:
             print(f"agentstage: {result.note}", file=sys.stderr)
         print(result.output)
+        for line in findings(result):
+            print(line, file=sys.stderr)
     elif result.status == "waiting":
         print(f"run {result.run_id} is waiting for input at node {result.waiting_for!r}"
               + (f": {result.prompt}" if result.prompt else ""), file=sys.stderr)

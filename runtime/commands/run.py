@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import threading
+from typing import Any
 
 import pykka
 
@@ -24,7 +26,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     )
     add_config_flags(parser, "provider", "model", "max_iterations", "tools")
     parser.add_argument("--session", help="session id: continue that conversation (default: a new session)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object: run_id, session_id, status, output, usage")
+    parser.add_argument("--json", action="store_true", help="print one JSON object: run_id, session_id, status, output, error, tool_calls, usage")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="step-by-step progress on stderr (default: when stderr is a terminal)")
     parser.add_argument("prompt", nargs="*", help="the prompt (put it after --)")
@@ -51,9 +53,10 @@ def run_command(args: argparse.Namespace) -> int:
             return _interrupted(system, handle)
         if watcher is not None:
             watcher.join(timeout=2)
+        calls = tool_calls(system.events(result.run_id)) if args.json else []
     if args.json:
         emit_json({"run_id": result.run_id, "session_id": result.session_id, "status": result.status,
-                   "output": result.output, "error": result.error,
+                   "output": result.output, "error": result.error, "tool_calls": calls,
                    "usage": {"input_tokens": result.usage.input_tokens, "output_tokens": result.usage.output_tokens,
                              "total_tokens": result.usage.total_tokens}})
     elif result.ok:
@@ -61,6 +64,19 @@ def run_command(args: argparse.Namespace) -> int:
     if not result.ok:
         return fail(f"run {result.run_id} failed: {result.error}", ExitCode.RUN_FAILED) if not args.json else ExitCode.RUN_FAILED
     return ExitCode.OK
+
+
+def tool_calls(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The run's tool calls in order, each {tool, arguments, result, error}, from its events."""
+    calls: dict[str, dict[str, Any]] = {}
+    for event in events:
+        call_id = event["data"].get("tool_call_id")
+        if event["type"] == "tool.call":
+            calls[call_id] = {"tool": event["tool"], "arguments": event["data"].get("arguments"),
+                              "result": None, "error": None}
+        elif event["type"] == "tool.result" and call_id in calls:
+            calls[call_id].update(result=event["data"].get("result"), error=event["error"])
+    return list(calls.values())
 
 
 def _interrupted(system: System, handle: RunHandle) -> int:
@@ -103,11 +119,12 @@ def _start_progress(system: System, run_id: str) -> threading.Thread:
 
 
 def describe(event) -> str:
-    """One human line for an event (used by progress output and `runs show`)."""
+    """One human line for an event (used by progress output and `runs show`); values print as JSON."""
     data = event.data if hasattr(event, "data") else event["data"]
     kind = event.type if hasattr(event, "type") else event["type"]
     tool = event.tool if hasattr(event, "tool") else event.get("tool")
     error = event.error if hasattr(event, "error") else event.get("error")
+    node = event.node if hasattr(event, "node") else event.get("node")
     if kind == "tool.call":
         return f"tool.call     {tool}({_short(data.get('arguments'))})"
     if kind == "tool.result":
@@ -115,11 +132,38 @@ def describe(event) -> str:
     if kind == "llm.response":
         calls = data.get("tool_calls") or []
         return f"llm.response  {'asks for ' + ', '.join(c['name'] for c in calls) if calls else _short(data.get('content'))}"
+    if kind in _GRAPH_KINDS:
+        return f"{kind:<13} {_describe_graph(kind, node, data, error)}"
     if error:
         return f"{kind:<13} {error}"
+    if kind == "run.started" and data.get("workflow"):
+        return f"run.started   workflow {data['workflow']}"
     return kind
 
 
+_GRAPH_KINDS = frozenset({"node.entered", "node.exited", "checkpoint.saved", "run.waiting"})
+
+
+def _describe_graph(kind: str, node: str | None, data: dict, error: str | None) -> str:
+    step = f"step {data.get('step')}"
+    if kind == "node.entered":
+        return f"{step} {node} ({data.get('kind', 'node')})"
+    if kind == "checkpoint.saved":
+        where = "at start" if node == "__start__" else f"after {node}"
+        return f"{step} {where}, next {data.get('next_node') or 'end'}"
+    if kind == "run.waiting":
+        return f"{step} at {node}" + (f": {data['prompt']}" if data.get("prompt") else "")
+    if error:
+        return f"{step} {node} failed: {error}"
+    details = [f"route {data['route']!r}" if data.get("route") else "",
+               f"tool {data['tool']}" if data.get("tool") else "",
+               f"wrote {', '.join(data['keys'])}" if data.get("keys") else "",
+               f"child run {data['child_run_id']}" if data.get("child_run_id") else ""]
+    detail = "; ".join(d for d in details if d)
+    return f"{step} {node} -> {data.get('next_node') or 'end'}" + (f" ({detail})" if detail else "")
+
+
 def _short(value: object, limit: int = 70) -> str:
-    text = str(value).replace("\n", " ")
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = text.replace("\n", " ")
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -3,32 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
-
-import pytest
-
-from agentstage.runtime.cli import main
 
 REVIEW = {"name": "review", "entry": "ask", "nodes": [
     {"name": "ask", "kind": "human", "prompt": "Which sum?", "output_key": "question"},
     {"name": "solve", "kind": "tool", "tool": "calculator", "args_from": {"expression": "question"}}],
     "edges": [{"from": "ask", "to": "solve"}]}
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    for name in [k for k in os.environ if k.startswith("AGENTSTAGE_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AGENTSTAGE_HOME", str(tmp_path / "home"))
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def test_graph_run_prints_the_answer_and_json(cli) -> None:
@@ -61,6 +41,17 @@ def test_builtin_ask_waits_for_input_then_calculates(cli) -> None:
     code, out, _ = cli("graph-resume", run_id, "--input", "6 * 7", "--json")
     result = json.loads(out)
     assert code == 0 and result["status"] == "completed" and result["state"]["answer"]["result"] == 42
+
+
+def test_graph_run_prints_the_path_and_what_tool_nodes_found(cli) -> None:
+    report = Path(__file__).resolve().parents[3] / "examples" / "secops" / "trivy-shop-api.json"
+    code, out, err = cli("graph-run", "--workflow", "secops", "--input-file", str(report))
+    assert code == 0 and out.strip()
+    assert "path: route -> parse_trivy -> build_trivy_prompt -> assistant_trivy -> finalize\n" in err
+    assert ("  categorized: artifactName registry.example.com/shop/api:1.4.2, critical 2, high 2, mediumCount 4, "
+            "lowCount 3, totalCount 11, rejects 0\n") in err
+    code, out, err = cli("graph-run", "--workflow", "triage", "--", "calculate 2 + 3")
+    assert out == "2 + 3 = 5\n" and "  stats: characters 15, words 3," in err
 
 
 def test_a_failed_run_exits_1_and_resume_retries_it(cli, tmp_path: Path) -> None:
