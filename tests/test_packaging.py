@@ -14,5 +14,7 @@ def test_every_package_folder_is_listed_in_pyproject() -> None:
         for top in ("actors", "runtime", "api")
         for init in (ROOT / top).rglob("__init__.py")
     }
-    assert found == listed
+    data = {"agentstage." + ".".join(folder.relative_to(ROOT).parts)
+            for folder in [ROOT / "api" / "static", *(ROOT / "api" / "static").rglob("*/")] if folder.is_dir()}
+    assert found | data == listed and set(config["package-data"]) == data
     assert all(config["package-dir"][name] == name.removeprefix("agentstage.").replace(".", "/") for name in listed)

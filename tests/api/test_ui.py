@@ -63,6 +63,6 @@ def test_key_never_goes_into_a_url() -> None:
 
 def test_static_files_ship_as_package_data() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    patterns = config["package-data"]["agentstage.api"]
-    shipped = {p for pattern in patterns for p in (ROOT / "api").glob(pattern) if p.is_file()}
+    shipped = {p for package, patterns in config["package-data"].items() for pattern in patterns
+               for p in (ROOT / config["package-dir"][package]).glob(pattern) if p.is_file()}
     assert shipped == {p for p in STATIC_DIR.rglob("*") if p.is_file()}
