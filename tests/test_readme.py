@@ -18,7 +18,21 @@ def _commands(containing: str) -> list[list[str]]:
     """The `agentstage` command lines of the README's sh blocks that contain `containing`, comments cut."""
     blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
     lines = [line.split("  #")[0].strip() for block in blocks for line in block.splitlines()]
-    return [shlex.split(line)[1:] for line in lines if line.startswith(".venv/bin/agentstage ") and containing in line]
+    commands = [shlex.split(line) for line in lines if containing in line]
+    return [words[1:] for words in commands if words and words[0] == ".venv/bin/agentstage"]
+
+
+def _env_commands(containing: str) -> list[tuple[dict[str, str], list[str]]]:
+    """Like `_commands`, for lines starting with `NAME=VALUE` settings: (settings, arguments)."""
+    blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    found = []
+    for line in (line.split("  #")[0].strip() for block in blocks for line in block.splitlines()):
+        words = shlex.split(line) if containing in line else []
+        settings = dict(word.split("=", 1) for word in words if re.match(r"^[A-Z_]+=", word))
+        rest = words[len(settings):]
+        if settings and rest and rest[0] == ".venv/bin/agentstage":
+            found.append((settings, rest[1:]))
+    return found
 
 
 @pytest.fixture
@@ -81,3 +95,14 @@ def test_builtin_human_workflow_steps_run_as_written(cli) -> None:
     (resume,) = _commands('--input "6 * 7"')
     code, out, _ = cli([run_id if arg == "RUN_ID" else arg for arg in resume] + ["--json"])
     assert code == 0 and json.loads(out)["state"]["answer"]["result"] == 42
+
+
+def test_scripted_rule_file_steps_run_as_written(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    (deploy, words) = _env_commands("examples/rules.json")
+    monkeypatch.setenv(*next(iter(deploy[0].items())))
+    code, out, _ = cli(deploy[1])
+    assert (code, out) == (0, "Offline, so api-v2 is not deployed; this is a scripted reply.\n")
+    code, out, _ = cli([words[1][0], "--json", *words[1][1:]])
+    result = json.loads(out)
+    assert code == 0 and result["tool_calls"][0]["tool"] == "text_stats"
+    assert result["tool_calls"][0]["result"]["words"] == 3
