@@ -50,17 +50,18 @@ def add_config_flags(parser: argparse.ArgumentParser, *names: str) -> None:
 def config_from_args(args: argparse.Namespace) -> Config:
     """Config from `.env` (or `--env-file`), the environment and the flags given on the command line.
 
-    Raises ConfigError when an `--env-file` named explicitly is not a file.
+    Raises ConfigError when an `--env-file` named explicitly is not a file, or when the agent
+    settings cannot build an agent (max iterations below 1), before any runtime starts.
     """
     overrides = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
     env_file = getattr(args, "env_file", None)
-    if env_file is None:
-        return Config.from_env(os.environ, **overrides)
-    if env_file == "none":
-        return Config.from_env(os.environ, dotenv=None, **overrides)
-    if not Path(env_file).is_file():
+    if env_file is not None and env_file != "none" and not Path(env_file).is_file():
         raise ConfigError("--env-file", env_file, "no such file")
-    return Config.from_env(os.environ, dotenv=env_file, **overrides)
+    dotenv = ".env" if env_file is None else None if env_file == "none" else env_file
+    config = Config.from_env(os.environ, dotenv=dotenv, **overrides)
+    if config.max_iterations < 1:
+        raise ConfigError("--max-iterations/AGENTSTAGE_MAX_ITERATIONS", config.max_iterations, "must be at least 1")
+    return config
 
 
 def emit_json(value: Any) -> None:

@@ -37,3 +37,9 @@ def test_a_missing_env_file_is_a_usage_error(workdir: Path, capsys: pytest.Captu
         _home("--env-file", "missing.env")
     assert main(["runs", "list", "--env-file", "missing.env"]) == 2
     assert "--env-file='missing.env': no such file" in capsys.readouterr().err
+
+
+def test_max_iterations_below_one_is_one_line_and_exit_2(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--max-iterations", "0", "--", "calculate 1 + 1"]) == 2
+    err = capsys.readouterr().err
+    assert err == "agentstage: configuration error: --max-iterations/AGENTSTAGE_MAX_ITERATIONS=0: must be at least 1\n"
