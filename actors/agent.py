@@ -31,6 +31,7 @@ from agentstage.runtime.aio import IOLoop
 from agentstage.runtime.clock import utc_now
 from agentstage.runtime.errors import (AgentstageError, MaxIterationsExceeded, ProviderError, RunAborted, ToolError,
                                        TransientError)
+from agentstage.runtime.llm.tool_choice import turn_choice
 from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, Provider, StreamDelta, ToolCall
 from agentstage.runtime.middleware import Middleware, RunContext, ToolOutcome
 from agentstage.runtime.state.records import Event
@@ -227,7 +228,9 @@ class AgentActor(SupervisedActor):
         log.iteration += 1
         run.ctx = ctx = RunContext(run.run_id, run.request.session_id, self.spec.name, self.provider.name,
                                    log.iteration)
-        request = LLMRequest(tuple(run.messages), run.specs, self.spec.system_prompt, self.spec.model)
+        request = LLMRequest(tuple(run.messages), run.specs, self.spec.system_prompt, self.spec.model,
+                             max_output_tokens=self.spec.max_output_tokens,
+                             tool_choice=turn_choice(self.spec.tool_choice, run.messages))
         response = None
         for middleware in self.middleware:
             changed = self._hook(run, middleware, "before_generate", request)
@@ -340,7 +343,11 @@ class AgentActor(SupervisedActor):
         })
         run.messages.append(ChatMessage("assistant", response.content, response.tool_calls))
         if not response.tool_calls:
-            self._end(run, "completed", output=response.content)
+            if response.truncated:
+                log.emit("llm.truncated", data={"iteration": ctx.iteration, "finish_reason": response.finish_reason,
+                                                "warning": "the answer was cut by the output token limit"})
+            self._end(run, "completed", output=response.content,
+                      data={"truncated": True} if response.truncated else None)
             return
         self._start_tools(run, response)
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from agentstage.runtime.config import Config
+from agentstage.runtime.llm.tool_choice import KEYWORDS
 from agentstage.runtime.middleware import Middleware
 from agentstage.runtime.retry import RetryPolicy
 
@@ -27,6 +28,10 @@ class AgentSpec:
     tool_timeout: float = 30.0
     retry: RetryPolicy = RetryPolicy()
     stream: bool = False
+    tool_choice: str | None = None
+    """`auto`, `required`, `none` or a tool name (None: the provider default); a forced one lasts until a tool call."""
+    max_output_tokens: int | None = None
+    """Output tokens per model call (None: the provider default)."""
     middleware: Sequence[Middleware] = field(default=(), compare=False)
     pool_size: int = 4
 
@@ -35,6 +40,10 @@ class AgentSpec:
             raise ValueError("max_iterations must be at least 1")
         if self.pool_size < 1:
             raise ValueError("pool_size must be at least 1")
+        if self.max_output_tokens is not None and self.max_output_tokens < 1:
+            raise ValueError("max_output_tokens must be at least 1")
+        if self.tool_choice is not None and not _valid_choice(self.tool_choice, self.tools):
+            raise ValueError(f"tool_choice {self.tool_choice!r} is not auto, required, none or a tool of this agent")
 
     @classmethod
     def from_config(cls, config: Config, name: str = "default", **changes: object) -> AgentSpec:
@@ -44,7 +53,17 @@ class AgentSpec:
             tools=tuple(config.tool_names), max_iterations=config.max_iterations,
             parallel_tools=config.parallel_tools, max_parallel_tools=config.max_parallel_tools,
             tool_timeout=config.tool_timeout, retry=config.retry_policy, pool_size=config.agent_pool_size,
-            stream=config.stream,
+            stream=config.stream, tool_choice=config.tool_choice.strip() or None,
+            max_output_tokens=config.max_output_tokens or None,
         )
         values.update(changes)
         return cls(**values)
+
+
+def _valid_choice(choice: str, tools: Sequence[str]) -> bool:
+    """A keyword, or a tool name that is among `tools` when they are all plain names (no @bundle or '*')."""
+    if choice in KEYWORDS:
+        return True
+    if not choice or not all(c.isalnum() or c in "_-" for c in choice):
+        return False
+    return choice in tools or any(name.startswith("@") or "*" in name for name in tools)

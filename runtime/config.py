@@ -79,6 +79,11 @@ class Config:
     retry_jitter: float = _setting(0.25, "AGENTSTAGE_RETRY_JITTER", "random fraction taken off each delay (0..1)")
     llm_timeout: float = _setting(600.0, "AGENTSTAGE_LLM_TIMEOUT", "seconds an LLM HTTP call may wait for data")
     llm_connect_timeout: float = _setting(5.0, "AGENTSTAGE_LLM_CONNECT_TIMEOUT", "seconds to connect to an LLM API")
+    tool_choice: str = _setting("auto", "AGENTSTAGE_TOOL_CHOICE",
+                                "tool choice of the default agent: auto, required, none or a tool name (a forced "
+                                "choice holds until the first tool call, then auto)")
+    max_output_tokens: int = _setting(0, "AGENTSTAGE_MAX_OUTPUT_TOKENS",
+                                      "output tokens per LLM call of the default agent (0 = provider default)")
     stream: bool = _setting(False, "AGENTSTAGE_STREAM", "stream LLM answers: text deltas become live llm.delta events")
     busy_timeout_ms: int = _setting(5000, "AGENTSTAGE_BUSY_TIMEOUT_MS", "SQLite busy timeout, milliseconds")
     run_timeout: float = _setting(600.0, "AGENTSTAGE_RUN_TIMEOUT", "seconds a blocking run call waits")

@@ -14,6 +14,7 @@ import httpx
 from agentstage.runtime.errors import FatalError, TransientError
 from agentstage.runtime.llm._http import HttpCall, HttpOptions, HttpProvider, parse_arguments
 from agentstage.runtime.llm._sse import StreamParser
+from agentstage.runtime.llm.tool_choice import effective_choice
 from agentstage.runtime.llm.types import LLMRequest, LLMResponse, StreamDelta, ToolCall, Usage
 
 __all__ = ["AnthropicProvider", "anthropic_messages"]
@@ -22,6 +23,7 @@ DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MODEL = "claude-sonnet-4-5"
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
+_CHOICES = {"auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"type": "none"}}
 _RETRYABLE_STREAM_ERRORS = frozenset({"overloaded_error", "api_error", "rate_limit_error"})
 
 
@@ -76,6 +78,9 @@ class AnthropicProvider(HttpProvider):
         if request.tools:
             body["tools"] = [{"name": t.name, "description": t.description, "input_schema": t.parameters}
                              for t in request.tools]
+        choice = effective_choice(request)
+        if choice is not None:
+            body["tool_choice"] = _CHOICES.get(choice) or {"type": "tool", "name": choice}
         if request.temperature is not None:
             body["temperature"] = request.temperature
         if stream:

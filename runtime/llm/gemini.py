@@ -18,12 +18,14 @@ import httpx
 from agentstage.runtime.errors import FatalError, TransientError
 from agentstage.runtime.llm._http import HttpCall, HttpOptions, HttpProvider, parse_arguments
 from agentstage.runtime.llm._sse import StreamParser
+from agentstage.runtime.llm.tool_choice import effective_choice
 from agentstage.runtime.llm.types import LLMRequest, LLMResponse, StreamDelta, ToolCall, Usage
 
 __all__ = ["GeminiProvider", "gemini_contents"]
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 DEFAULT_MODEL = "gemini-2.5-flash"
+_MODES = {"auto": "AUTO", "required": "ANY", "none": "NONE"}
 
 
 def gemini_contents(request: LLMRequest) -> list[dict[str, Any]]:
@@ -79,6 +81,10 @@ class GeminiProvider(HttpProvider):
             body["tools"] = [{"functionDeclarations": [
                 {"name": t.name, "description": t.description, "parametersJsonSchema": t.parameters}
                 for t in request.tools]}]
+        choice = effective_choice(request)
+        if choice is not None:
+            body["toolConfig"] = {"functionCallingConfig": {"mode": _MODES[choice]} if choice in _MODES
+                                  else {"mode": "ANY", "allowedFunctionNames": [choice]}}
         config: dict[str, Any] = {}
         if request.max_output_tokens is not None:
             config["maxOutputTokens"] = request.max_output_tokens

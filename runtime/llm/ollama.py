@@ -60,7 +60,8 @@ class OllamaProvider(HttpProvider):
         messages = [{"role": "system", "content": request.system}] if request.system else []
         body: dict[str, Any] = {"model": request.model or self.model,
                                 "messages": messages + [_message(m) for m in request.messages], "stream": stream}
-        if request.tools:
+        # NOTE: /api/chat has no tool choice: `none` sends no tools, the other choices are left to the model.
+        if request.tools and request.tool_choice != "none":
             body["tools"] = [{"type": "function", "function": {"name": t.name, "description": t.description,
                                                                "parameters": t.parameters}} for t in request.tools]
         options: dict[str, Any] = {}

@@ -15,6 +15,7 @@ import httpx
 from agentstage.runtime.errors import FatalError, TransientError
 from agentstage.runtime.llm._http import HttpCall, HttpOptions, HttpProvider, parse_arguments
 from agentstage.runtime.llm._sse import DONE, StreamParser
+from agentstage.runtime.llm.tool_choice import KEYWORDS, effective_choice
 from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, StreamDelta, ToolCall, Usage
 
 __all__ = ["OpenAIProvider", "chat_body", "chat_messages"]
@@ -23,33 +24,41 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4o-mini"
 
 
-def chat_messages(request: LLMRequest) -> list[dict[str, Any]]:
-    """The conversation in Chat Completions shape (also used by Azure)."""
+def chat_messages(request: LLMRequest, empty_content: str | None = None) -> list[dict[str, Any]]:
+    """The conversation in Chat Completions shape (also used by Azure).
+
+    `empty_content` is the content of a tool-call message without text: OpenAI accepts null,
+    OpenAI-compatible servers (llama.cpp, vLLM, LM Studio) validate it as a string.
+    """
     out: list[dict[str, Any]] = [{"role": "system", "content": request.system}] if request.system else []
     for message in request.messages:
-        out.append(_message(message))
+        out.append(_message(message, empty_content))
     return out
 
 
-def _message(message: ChatMessage) -> dict[str, Any]:
+def _message(message: ChatMessage, empty_content: str | None) -> dict[str, Any]:
     if message.role == "tool":
         return {"role": "tool", "tool_call_id": message.tool_call_id or "", "content": message.content}
     if message.role == "assistant" and message.tool_calls:
-        return {"role": "assistant", "content": message.content or None, "tool_calls": [
+        return {"role": "assistant", "content": message.content or empty_content, "tool_calls": [
             {"id": call.id, "type": "function",
              "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
             for call in message.tool_calls]}
     return {"role": message.role, "content": message.content}
 
 
-def chat_body(request: LLMRequest, model: str, *, stream: bool, max_tokens_field: str) -> dict[str, Any]:
+def chat_body(request: LLMRequest, model: str, *, stream: bool, max_tokens_field: str,
+              empty_content: str | None = None) -> dict[str, Any]:
     """The request body of one chat completion."""
-    body: dict[str, Any] = {"messages": chat_messages(request)}
+    body: dict[str, Any] = {"messages": chat_messages(request, empty_content)}
     if model:
         body["model"] = model
     if request.tools:
         body["tools"] = [{"type": "function", "function": {"name": t.name, "description": t.description,
                                                            "parameters": t.parameters}} for t in request.tools]
+    choice = effective_choice(request)
+    if choice is not None:
+        body["tool_choice"] = choice if choice in KEYWORDS else {"type": "function", "function": {"name": choice}}
     if request.max_output_tokens is not None:
         body[max_tokens_field] = request.max_output_tokens
     if request.temperature is not None:
@@ -75,14 +84,17 @@ class OpenAIProvider(HttpProvider):
         if organization:
             self._headers["OpenAI-Organization"] = organization
         # NOTE: OpenAI deprecated max_tokens for max_completion_tokens; compatible servers know max_tokens.
-        self._max_tokens_field = "max_completion_tokens" if self.base_url == DEFAULT_BASE_URL else "max_tokens"
+        official = self.base_url == DEFAULT_BASE_URL
+        self._max_tokens_field = "max_completion_tokens" if official else "max_tokens"
+        self._empty_content = None if official else ""
 
     @property
     def url(self) -> str:
         return f"{self.base_url}/chat/completions"
 
     def body(self, request: LLMRequest, *, stream: bool) -> dict[str, Any]:
-        return chat_body(request, request.model or self.model, stream=stream, max_tokens_field=self._max_tokens_field)
+        return chat_body(request, request.model or self.model, stream=stream, max_tokens_field=self._max_tokens_field,
+                         empty_content=self._empty_content)
 
     def prepare(self, request: LLMRequest, *, stream: bool) -> HttpCall:
         return HttpCall(self.url, self._headers, self.body(request, stream=stream))

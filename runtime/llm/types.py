@@ -18,6 +18,9 @@ __all__ = [
     "Usage",
 ]
 
+_LENGTH_REASONS = frozenset({"length", "max_tokens", "MAX_TOKENS"})
+"""OpenAI and Ollama `length`, Anthropic `max_tokens`, Gemini `MAX_TOKENS`."""
+
 
 @dataclass(frozen=True, slots=True)
 class Usage:
@@ -75,6 +78,8 @@ class LLMRequest:
     model: str = ""
     max_output_tokens: int | None = None
     temperature: float | None = None
+    tool_choice: str | None = None
+    """`auto`, `required`, `none` or a tool's name; None is the provider default (adapters send `auto`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +92,11 @@ class LLMResponse:
     model: str = ""
     finish_reason: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the output token limit cut this answer (each vendor's finish reason for it)."""
+        return self.finish_reason in _LENGTH_REASONS
 
 
 @dataclass(frozen=True, slots=True)

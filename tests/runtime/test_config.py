@@ -37,3 +37,9 @@ def test_env_example_documents_every_setting() -> None:
     missing = [f.metadata["env"] for f in setting_fields() if f"{f.metadata['env']}=" not in text]
     assert not missing
     assert "export " not in text
+
+
+def test_tool_choice_and_output_cap_settings_parse_from_the_environment() -> None:
+    config = Config.from_env({"AGENTSTAGE_TOOL_CHOICE": "required", "AGENTSTAGE_MAX_OUTPUT_TOKENS": "128"}, dotenv=None)
+    assert (config.tool_choice, config.max_output_tokens) == ("required", 128)
+    assert (Config().tool_choice, Config().max_output_tokens) == ("auto", 0)

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 from agentstage.runtime import Config, System
+from agentstage.runtime.cli import build_parser
+from agentstage.runtime.commands.common import config_from_args
 from tests.local_http import LocalHTTP
 
 
@@ -35,3 +37,9 @@ def test_ctrl_c_during_a_run_stops_at_once_and_records_it_cancelled(tmp_path: Pa
     with System(config) as system:
         rows = system.list_runs().items
     assert [row.status for row in rows] == ["cancelled"]
+
+
+def test_run_takes_tool_choice_and_output_cap_flags() -> None:
+    args = build_parser().parse_args(["run", "--tool-choice", "required", "--max-output-tokens", "64", "--", "hi"])
+    config = config_from_args(args)
+    assert (config.tool_choice, config.max_output_tokens) == ("required", 64)

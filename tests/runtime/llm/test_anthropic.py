@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import httpx
 import pytest
 
@@ -165,3 +167,22 @@ def test_a_rejected_key_never_reaches_the_error_or_the_events(wire: WireServer, 
     assert result.status == "failed" and "authentication_error" in result.error
     assert "sk-ant-test" not in result.error and "sk-ant-test" not in str(events)
     assert len(wire.requests) == 1
+
+
+@pytest.mark.parametrize(("choice", "sent"), [
+    (None, {"type": "auto"}), ("required", {"type": "any"}), ("none", {"type": "none"}),
+    ("add", {"type": "tool", "name": "add"}),
+])
+def test_tool_choice_maps_to_the_messages_api_field(wire: WireServer, http: Http, choice: str | None,
+                                                   sent: dict) -> None:
+    wire.add(Reply(json=message(text("5"))), Reply(json=message(text("hi"))))
+    adapter = provider(wire, http)
+    adapter.generate(dataclasses.replace(ASK, tool_choice=choice, max_output_tokens=32))
+    adapter.generate(LLMRequest((ChatMessage("user", "hi"),), tool_choice=choice))
+    assert wire.requests[0].body["tool_choice"] == sent and wire.requests[0].body["max_tokens"] == 32
+    assert "tool_choice" not in wire.requests[1].body
+
+
+def test_max_tokens_stop_reason_is_truncated(wire: WireServer, http: Http) -> None:
+    wire.add(Reply(json=message(text("The sum"), stop="max_tokens")))
+    assert provider(wire, http).generate(ASK).truncated

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import httpx
 import pytest
 
@@ -126,3 +128,23 @@ def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client
     assert wire.requests[1].body["contents"][-1] == {
         "role": "user", "parts": [{"functionResponse": {"name": "add", "response": {"sum": 5}}}]}
     assert result.usage.total_tokens == 38
+
+
+@pytest.mark.parametrize(("choice", "sent"), [
+    (None, {"mode": "AUTO"}), ("required", {"mode": "ANY"}), ("none", {"mode": "NONE"}),
+    ("add", {"mode": "ANY", "allowedFunctionNames": ["add"]}),
+])
+def test_tool_choice_is_the_function_calling_config(wire: WireServer, http: Http, choice: str | None,
+                                                    sent: dict) -> None:
+    wire.add(Reply(json=answer({"text": "5"})), Reply(json=answer({"text": "hi"})))
+    adapter = provider(wire, http)
+    adapter.generate(dataclasses.replace(ASK, tool_choice=choice))
+    adapter.generate(LLMRequest((ChatMessage("user", "hi"),), tool_choice=choice))
+    assert wire.requests[0].body["toolConfig"] == {"functionCallingConfig": sent}
+    assert "toolConfig" not in wire.requests[1].body
+
+
+def test_max_tokens_finish_reason_is_truncated(wire: WireServer, http: Http) -> None:
+    wire.add(Reply(json=answer({"text": "The sum"}, finish="MAX_TOKENS")))
+    response = provider(wire, http).generate(dataclasses.replace(ASK, max_output_tokens=8))
+    assert response.truncated and wire.requests[0].body["generationConfig"] == {"maxOutputTokens": 8}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import httpx
 import pytest
 
@@ -121,3 +123,18 @@ def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client
                                        ("https://ollama.example/", "https://ollama.example")])
 def test_ollama_host_is_read_like_ollamas_clients(host: str, url: str) -> None:
     assert host_url(host) == url
+
+
+@pytest.mark.parametrize("choice", [None, "auto", "required", "add"])
+def test_tool_choices_other_than_none_send_the_tools_and_no_choice_field(wire: WireServer, http: Http,
+                                                                          choice: str | None) -> None:
+    wire.add(Reply(json=done("5")))
+    provider(wire, http).generate(dataclasses.replace(ASK, tool_choice=choice))
+    assert wire.requests[0].body["tools"][0]["function"]["name"] == "add"
+
+
+def test_tool_choice_none_sends_no_tools(wire: WireServer, http: Http) -> None:
+    wire.add(Reply(json={**done("5"), "done_reason": "length"}))
+    response = provider(wire, http).generate(dataclasses.replace(ASK, tool_choice="none", max_output_tokens=4))
+    assert "tools" not in wire.requests[0].body and wire.requests[0].body["options"] == {"num_predict": 4}
+    assert response.truncated

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import httpx
@@ -214,3 +215,65 @@ def test_a_stream_refused_with_429_is_rate_limited(wire: WireServer, http: Http)
     with pytest.raises(RateLimited) as caught:
         list(provider(wire, http).stream(ASK))
     assert caught.value.retry_after == 5.0
+
+
+@pytest.mark.parametrize(("choice", "sent"), [
+    (None, "auto"), ("auto", "auto"), ("required", "required"), ("none", "none"),
+    ("add", {"type": "function", "function": {"name": "add"}}),
+])
+def test_tool_choice_is_sent_whenever_tools_are(wire: WireServer, http: Http, choice: str | None, sent: object) -> None:
+    wire.add(Reply(json=completion("5")), Reply(json=completion("hi")))
+    adapter = provider(wire, http)
+    adapter.generate(dataclasses.replace(ASK, tool_choice=choice))
+    adapter.generate(LLMRequest((ChatMessage("user", "hi"),), tool_choice=choice))
+    assert wire.requests[0].body["tool_choice"] == sent
+    assert "tool_choice" not in wire.requests[1].body
+
+
+def test_tool_call_content_is_null_for_openai_and_a_string_for_compatible_servers() -> None:
+    request = LLMRequest((ChatMessage("user", "sum?"), ChatMessage("assistant", "", (ToolCall("c1", "add", {}),)),
+                          ChatMessage("tool", "3", tool_call_id="c1")), (ADD.spec,))
+    official = OpenAIProvider("sk-test").body(request, stream=False)
+    compatible = OpenAIProvider("sk-test", base_url="http://127.0.0.1:8000/v1").body(request, stream=False)
+    assert official["messages"][1]["content"] is None and compatible["messages"][1]["content"] == ""
+    assert "max_completion_tokens" in OpenAIProvider("k").body(dataclasses.replace(request, max_output_tokens=9),
+                                                               stream=False)
+
+
+def test_compatible_server_rejects_null_content_with_a_500_that_names_the_cause(client: httpx.Client) -> None:
+    with WireServer(compatible=True) as wire:
+        wire.add(Reply(json=completion("5")))
+        adapter = OpenAIProvider("sk-test", "m", f"{wire.base}/v1", client)
+        adapter._empty_content = None  # as the official API's shape, which this server refuses
+        request = LLMRequest((ChatMessage("user", "sum?"), ChatMessage("assistant", "", (ToolCall("c1", "add", {}),)),
+                              ChatMessage("tool", "3", tool_call_id="c1")), (ADD.spec,))
+        with pytest.raises(TransientError) as caught:
+            adapter.generate(request)
+        assert wire.rejected and "('body', 'messages', 1, 'content'): Input should be a valid string" in str(caught.value)
+        adapter._empty_content = ""
+        assert adapter.generate(request).content == "5"
+        assert not wire.violations
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_forced_tool_round_trip_on_a_compatible_server(client: httpx.Client, config: Config, stream: bool) -> None:
+    with WireServer(compatible=True) as wire:
+        if stream:
+            wire.add(Reply(sse=[chunk({"tool_calls": [{"index": 0, "id": "c1", "type": "function", "function": {
+                "name": "add", "arguments": '{"a": 2, "b": 3}'}}]}, "tool_calls"), (None, "[DONE]")]),
+                Reply(sse=[chunk({"content": "The sum is"}, "length"), (None, "[DONE]")]))
+        else:
+            wire.add(Reply(json=completion(None, [call("c1", "add", {"a": 2, "b": 3})])),
+                     Reply(json={**completion("The sum is"), "choices": [
+                         {"index": 0, "message": {"role": "assistant", "content": "The sum is"},
+                          "finish_reason": "length"}]}))
+        adapter = OpenAIProvider("sk-test", "m", f"{wire.base}/v1", client)
+        result, events = run_loop(config.replace(stream=stream, tool_choice="add", max_output_tokens=16), adapter)
+        assert not wire.violations and not wire.rejected
+    assert result.status == "completed" and result.output == "The sum is"
+    first, second = (seen.body for seen in wire.requests)
+    assert first["tool_choice"] == {"type": "function", "function": {"name": "add"}} and first["max_tokens"] == 16
+    assert second["tool_choice"] == "auto" and second["messages"][1]["content"] == ""
+    completed = events[-1]
+    assert completed["type"] == "run.completed" and completed["data"]["truncated"] is True
+    assert [e["data"]["finish_reason"] for e in events if e["type"] == "llm.truncated"] == ["length"]

@@ -98,6 +98,9 @@ def _chat_body(body: dict[str, Any]) -> list[str]:
             if not _json_object_string(function.get("arguments")) or not function.get("name"):
                 problems.append(f"messages[{i}].tool_calls[{j}].function needs a name and JSON-string arguments")
             pending.add(call["id"])
+        if role == "assistant" and not isinstance(m.get("content"), str) and not (
+                m.get("content") is None and m.get("tool_calls")):
+            problems.append(f"messages[{i}].content must be a string (null only with tool_calls)")
         if role in ("user", "system") and not isinstance(m.get("content"), str):
             problems.append(f"messages[{i}].content must be a string")
     for i, tool in enumerate(body.get("tools") or ()):
@@ -105,7 +108,29 @@ def _chat_body(body: dict[str, Any]) -> list[str]:
         if tool.get("type") != "function" or not _TOOL_NAME.match(function.get("name", "")):
             problems.append(f"tools[{i}] needs type function and a valid name")
         problems += _object_schema(f"tools[{i}].function.parameters", function.get("parameters"))
-    return problems
+    return problems + _openai_choice(body)
+
+
+def _openai_choice(body: dict[str, Any]) -> list[str]:
+    if "tool_choice" not in body:
+        return []
+    choice, names = body["tool_choice"], {(t.get("function") or {}).get("name") for t in body.get("tools") or ()}
+    if not names:
+        return ["tool_choice is only allowed when tools are specified"]
+    if choice in ("auto", "required", "none"):
+        return []
+    if (isinstance(choice, dict) and choice.get("type") == "function"
+            and (choice.get("function") or {}).get("name") in names):
+        return []
+    return [f"tool_choice {choice!r} is not auto, required, none or a declared function"]
+
+
+def compatible_problems(vendor: str, body: Any) -> list[str]:
+    """What an OpenAI-compatible server (llama-cpp-python's, pydantic-validated) rejects that OpenAI accepts."""
+    if vendor != "openai" or not isinstance(body, dict):
+        return []
+    return [f"('body', 'messages', {i}, 'content'): Input should be a valid string"
+            for i, m in enumerate(body.get("messages") or ()) if not isinstance(m.get("content"), str)]
 
 
 def _stream_flags(body: dict[str, Any]) -> list[str]:
@@ -154,7 +179,21 @@ def _check_anthropic(params: dict[str, str], query: dict[str, list[str]], header
         if not _TOOL_NAME.match(tool.get("name", "")):
             problems.append(f"tools[{i}].name is invalid")
         problems += _object_schema(f"tools[{i}].input_schema", tool.get("input_schema"))
-    return problems
+    return problems + _anthropic_choice(body)
+
+
+def _anthropic_choice(body: dict[str, Any]) -> list[str]:
+    if "tool_choice" not in body:
+        return []
+    choice, names = body["tool_choice"], {t.get("name") for t in body.get("tools") or ()}
+    if not names:
+        return ["tool_choice requires tools"]
+    kind = choice.get("type") if isinstance(choice, dict) else None
+    if kind in ("auto", "any", "none") and set(choice) <= {"type", "disable_parallel_tool_use"}:
+        return []
+    if kind == "tool" and choice.get("name") in names:
+        return []
+    return [f"tool_choice {choice!r} must be type auto, any, none, or tool with a declared name"]
 
 
 def _check_gemini(params: dict[str, str], query: dict[str, list[str]], headers: dict[str, str],
@@ -194,7 +233,20 @@ def _check_gemini(params: dict[str, str], query: dict[str, list[str]], headers: 
             if ("parameters" in decl) == ("parametersJsonSchema" in decl):
                 problems.append(f"{where} needs exactly one of parameters, parametersJsonSchema")
             problems += _object_schema(where, decl.get("parametersJsonSchema", decl.get("parameters")))
-    return problems
+    return problems + _gemini_choice(body)
+
+
+def _gemini_choice(body: dict[str, Any]) -> list[str]:
+    if "toolConfig" not in body:
+        return []
+    config = (body["toolConfig"] or {}).get("functionCallingConfig") or {}
+    declared = {d.get("name") for t in body.get("tools") or () for d in t.get("functionDeclarations") or ()}
+    if config.get("mode") not in ("AUTO", "ANY", "NONE", "VALIDATED"):
+        return [f"toolConfig.functionCallingConfig.mode {config.get('mode')!r} is invalid"]
+    allowed = config.get("allowedFunctionNames")
+    if allowed is not None and (config["mode"] != "ANY" or not set(allowed) <= declared or not allowed):
+        return ["allowedFunctionNames needs mode ANY and declared function names"]
+    return []
 
 
 def _check_ollama(params: dict[str, str], query: dict[str, list[str]], headers: dict[str, str],
@@ -211,6 +263,8 @@ def _check_ollama(params: dict[str, str], query: dict[str, list[str]], headers: 
         if tool.get("type") != "function":
             problems.append(f"tools[{i}].type must be function")
         problems += _object_schema(f"tools[{i}].function.parameters", (tool.get("function") or {}).get("parameters"))
+    if "tool_choice" in body:
+        problems.append("tool_choice is not an /api/chat field")
     return problems
 
 

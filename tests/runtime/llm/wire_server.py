@@ -53,10 +53,14 @@ class Seen:
 class WireServer:
     """The server; `base` is its root URL, `replies` the answers still to give."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, compatible: bool = False) -> None:
+        self.compatible = compatible
+        """Also validate like an OpenAI-compatible server: what it rejects gets its 500 (not a violation)."""
         self.replies: deque[Reply] = deque()
         self.requests: list[Seen] = []
         self.violations: list[str] = []
+        self.rejected: list[str] = []
+        """What the compatible-server validation refused (answered with a 500)."""
         self.handled_s = 0.0
         self.in_flight = 0
         self.max_in_flight = 0
@@ -133,9 +137,14 @@ def _handler(server: WireServer) -> type[BaseHTTPRequestHandler]:
             server.requests.append(Seen(vendor, url.path, query, headers, body))
             problems = (["request body is not JSON"] if body is None
                         else wire_rules.check(vendor, params, query, headers, body))
+            strict = wire_rules.compatible_problems(vendor, body) if server.compatible else []
             if problems:
                 server.violations.extend(f"{vendor}: {p}" for p in problems)
                 self._send_json(400, wire_rules.error_body(vendor, 400, "; ".join(problems)), {})
+            elif strict:
+                server.rejected.extend(strict)
+                message = f"{len(strict)} validation errors:\n" + "\n".join(f"  {p}" for p in strict)
+                self._send_json(500, {"error": {"message": message, "type": "internal_server_error"}}, {})
             else:
                 self._answer(server.next_reply())
             server.handled_s += time.perf_counter() - started
