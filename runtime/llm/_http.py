@@ -13,6 +13,7 @@ retryable follows the official OpenAI/Anthropic SDKs: connection errors, timeout
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import json
 import threading
@@ -36,6 +37,9 @@ __all__ = ["HttpCall", "HttpOptions", "HttpProvider", "default_client", "error_f
 
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key"})
 
+
+MAX_MESSAGE = 2000
+"""Longest vendor error message kept in an error (characters)."""
 
 _DECODERS = {"sse": (iter_sse_json, aiter_sse_json), "ndjson": (iter_ndjson, aiter_ndjson)}
 
@@ -63,22 +67,41 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
 
 
 def vendor_message(response: httpx.Response) -> str:
-    """The vendor's error message out of an error body (OpenAI, Anthropic, Gemini and Ollama shapes)."""
+    """The vendor's whole error message on one line, at most `MAX_MESSAGE` characters.
+
+    Reads the OpenAI, Anthropic, Gemini and Ollama error shapes and FastAPI's `detail` (used by
+    several OpenAI-compatible servers). Multi-line messages (a validation error lists its causes
+    on the lines after "7 validation errors:") are joined, so the cause is not lost.
+    """
+    return _one_line(_raw_message(response))
+
+
+def _raw_message(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
         text = response.text.strip()
-        return text[:300] if text else response.reason_phrase or "no body"
+        return text if text else response.reason_phrase or "no body"
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, str):
         return error
     if isinstance(error, dict):
-        message = error.get("message") or error.get("type") or json.dumps(error)[:300]
+        message = error.get("message") or error.get("type") or json.dumps(error)
         kind = error.get("type") or error.get("status") or error.get("code")
         return f"{message} ({kind})" if kind and kind != message else str(message)
     if isinstance(body, dict) and isinstance(body.get("message"), str):
         return body["message"]
-    return json.dumps(body)[:300]
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list) and all(isinstance(d, dict) for d in detail):
+        return "; ".join(f"{'.'.join(map(str, d.get('loc') or ()))}: {d.get('msg', d)}" for d in detail)
+    return json.dumps(body)
+
+
+def _one_line(text: str) -> str:
+    flat = " ".join(line.strip() for line in text.splitlines() if line.strip())
+    return flat if len(flat) <= MAX_MESSAGE else flat[:MAX_MESSAGE - 1] + "…"
 
 
 def error_for_status(provider: str, response: httpx.Response, secrets: tuple[str, ...] = ()) -> ProviderError:
@@ -213,12 +236,14 @@ class HttpProvider(Provider):
         """Yield text deltas, then the final response, over the sync client."""
         parser = self.stream_parser(request)
         decode = _DECODERS[self.stream_format][0]
+        received = False
         with self.open_stream(self.prepare(request, stream=True)) as response:
             for event, data in decode(self.name, response):
+                received = True
                 yield from parser.feed(event, data)
                 if parser.done:
                     return
-        yield from parser.end()
+        yield from parser.end() if received else _whole(self.generate(request))
 
     async def agenerate(self, request: LLMRequest) -> LLMResponse:
         """One chat completion over the running loop's async client."""
@@ -234,14 +259,16 @@ class HttpProvider(Provider):
             return
         parser = self.stream_parser(request)
         decode = _DECODERS[self.stream_format][1]
+        received = False
         async with self.aopen_stream(self.prepare(request, stream=True)) as response:
             async with aclosing(decode(self.name, response)) as items:
                 async for event, data in items:
+                    received = True
                     for delta in parser.feed(event, data):
                         yield delta
                     if parser.done:
                         return
-        for delta in parser.end():
+        for delta in parser.end() if received else _whole(await self.agenerate(request)):
             yield delta
 
     def close(self) -> None:
@@ -362,6 +389,17 @@ class HttpProvider(Provider):
     def shape_error(self, exc: Exception, payload: Any) -> FatalError:
         """A FatalError for a 200 response whose body lacks what the vendor's docs promise."""
         return FatalError(self.name, f"unexpected response shape ({type(exc).__name__}: {exc}): {str(payload)[:160]}")
+
+
+def _whole(response: LLMResponse) -> list[StreamDelta]:
+    """A non-streamed answer as stream deltas, marked as the fallback for a stream with an empty body.
+
+    NOTE: a 200 stream with no event at all is what servers send that cannot stream this request
+    (some compatible servers with tools); retrying the stream would get the same, so one plain call
+    answers instead and the `llm.response` metadata says so.
+    """
+    final = dataclasses.replace(response, metadata={**response.metadata, "stream_fallback": "empty stream body"})
+    return [StreamDelta(text=final.content), StreamDelta(final=final)] if final.content else [StreamDelta(final=final)]
 
 
 def _timed_out(exc: httpx.TimeoutException) -> bool:

@@ -203,3 +203,37 @@ def test_aclose_closes_the_owned_async_client(vendor: Vendor, wire: WireServer, 
 
 async def _client_of(provider: Provider) -> httpx.AsyncClient:
     return provider._aclient()  # type: ignore[attr-defined]
+
+
+def test_a_stream_with_an_empty_body_is_answered_by_one_plain_call(vendor: Vendor, wire: WireServer,
+                                                                   http: Http) -> None:
+    empty = Reply(ndjson=[]) if vendor.name == "ollama" else Reply(sse=[])
+    wire.add(empty, Reply(json=vendor.answer))
+    deltas = list(adapter(vendor, wire.base, http).stream(ASK))
+    assert [d.text for d in deltas[:-1]] == ["hi"] and deltas[-1].final is not None
+    assert deltas[-1].final.metadata["stream_fallback"] == "empty stream body"
+    streamed = [seen.body.get("stream") is True or seen.path.endswith(":streamGenerateContent") for seen in wire.requests]
+    assert streamed == [True, False]
+
+
+def test_a_multi_line_validation_error_keeps_its_causes_on_one_bounded_line(vendor: Vendor, wire: WireServer,
+                                                                            http: Http) -> None:
+    causes = "\n".join(f"  messages.{i}.content: Input should be a valid string" for i in range(7))
+    wire.add(Reply(500, error_body(vendor.name, 500, f"7 validation errors:\n{causes}")),
+             Reply(500, error_body(vendor.name, 500, "x" * 5000)))
+    provider = adapter(vendor, wire.base, http)
+    with pytest.raises(TransientError) as caught:
+        provider.generate(ASK)
+    message = str(caught.value)
+    assert "\n" not in message and "7 validation errors: messages.0.content" in message
+    assert "messages.6.content: Input should be a valid string" in message
+    with pytest.raises(TransientError) as long:
+        provider.generate(ASK)
+    assert len(str(long.value)) < 2100
+
+
+def test_fastapi_detail_lists_name_the_fields(wire: WireServer, http: Http) -> None:
+    wire.add(Reply(422, {"detail": [{"loc": ["body", "messages", 1, "content"], "msg": "Input should be a valid string",
+                                     "type": "string_type"}]}))
+    with pytest.raises(FatalError, match="HTTP 422: body.messages.1.content: Input should be a valid string"):
+        adapter(VENDORS[0], wire.base, http).generate(ASK)
