@@ -57,6 +57,10 @@ class AgentSpec:
             max_output_tokens=config.max_output_tokens or None,
         )
         values.update(changes)
+        if "tool_choice" not in changes and values["tool_choice"] and not _valid_choice(values["tool_choice"],
+                                                                                         values["tools"]):
+            # NOTE: a tool named by AGENTSTAGE_TOOL_CHOICE binds the default agent, not specs with other tools.
+            values["tool_choice"] = None
         return cls(**values)
 
 

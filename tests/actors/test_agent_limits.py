@@ -54,3 +54,11 @@ def test_a_tool_name_choice_is_accepted_with_bundles(config: Config) -> None:
     assert AgentSpec(tools=("@default",), tool_choice="calculator").tool_choice == "calculator"
     spec = AgentSpec.from_config(config.replace(tool_choice="none", max_output_tokens="256"))
     assert (spec.tool_choice, spec.max_output_tokens) == ("none", 256)
+
+
+def test_a_configured_tool_name_does_not_bind_specs_without_that_tool(config: Config) -> None:
+    named = config.replace(tool_choice="calculator")
+    assert AgentSpec.from_config(named).tool_choice == "calculator"
+    assert AgentSpec.from_config(named, name="other", tools=("current_time",)).tool_choice is None
+    with pytest.raises(ValueError):
+        AgentSpec.from_config(named, tools=("current_time",), tool_choice="calculator")
