@@ -119,7 +119,7 @@ def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client
     assert wire.requests[1].body["messages"][-1] == {"role": "tool", "content": '{"sum": 5}', "tool_name": "add"}
 
 
-@pytest.mark.parametrize("host, url", [("gpu-box", "http://gpu-box:11434"), ("10.0.0.5:8080", "http://10.0.0.5:8080"),
+@pytest.mark.parametrize("host, url", [("gpu-box", "http://gpu-box:11434"), ("127.0.0.2:8080", "http://127.0.0.2:8080"),
                                        ("https://ollama.example/", "https://ollama.example")])
 def test_ollama_host_is_read_like_ollamas_clients(host: str, url: str) -> None:
     assert host_url(host) == url
