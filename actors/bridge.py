@@ -1,9 +1,9 @@
 """Stream bridge: local messages out to Redis Streams, consumer-group entries in to local actors.
 
-`BridgeActor` owns the outgoing connection: each `Send` is a list of stream ops run in one
-MULTI/EXEC; sends that queue up while Redis is busy go out together (one round trip), and a send
-is retried with backoff until Redis takes it, so nothing is lost when Redis restarts. Its `then`
-callback runs only after Redis accepted the ops.
+`BridgeActor` is a process's writer: each `Send` is a list of stream ops applied atomically;
+sends that queue up while the transport is busy go out together (one round trip), and a send
+is retried through outages until the transport takes it, so nothing is lost when Redis restarts.
+Its `then` callback runs only after the transport accepted the ops.
 
 `StreamReader` is a thread reading a consumer group with `COUNT` = free capacity and `BLOCK`
 <= 2 s; it decodes entries and dead-letters the undecodable ones on first sight. `decode_entry`
@@ -16,23 +16,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import redis
 from loguru import logger
 
 from agentstage.actors.messages import from_wire
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.errors import DecodeError
-from agentstage.runtime.streams import (
-    REDIS_DOWN,
-    Entry,
-    Op,
-    ReconnectBackoff,
-    StreamLayout,
-    apply_ops,
-    dlq_fields,
-    ensure_group,
-    read_group,
-)
+from agentstage.runtime.streams import Entry, Op, StreamLayout, dlq_fields
+from agentstage.runtime.transport import UNAVAILABLE, ReconnectBackoff, StreamTransport, until_reachable
 
 __all__ = ["BridgeActor", "Send", "StreamReader", "dead_letter", "decode_entry"]
 
@@ -68,22 +58,15 @@ def dead_letter(dlq: str, entry: Entry, group: str, reason: str | None = None) -
 
 
 class BridgeActor(SupervisedActor):
-    """Writes to Redis for a process; batches queued sends, retries through outages."""
+    """Writes to the transport for a process; batches queued sends, retries through outages."""
 
-    def __init__(self, url: str, slot: Slot | None = None) -> None:
+    def __init__(self, transport: StreamTransport, slot: Slot | None = None) -> None:
         super().__init__(slot)
-        self.url = url
-        self.client: redis.Redis | None = None
+        self.transport = transport
         self._batch: list[Send] = []
-        self._stopping = threading.Event()
-
-    def on_start(self) -> None:
-        self.client = redis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=2)
 
     def on_stop(self) -> None:
         self._flush()
-        if self.client is not None:
-            self.client.close()
 
     def receive(self, message: Send) -> None:
         if not isinstance(message, Send):
@@ -97,15 +80,7 @@ class BridgeActor(SupervisedActor):
         if not batch:
             return
         ops = [op for send in batch for op in send.ops]
-        backoff = ReconnectBackoff()
-        while True:
-            try:
-                assert self.client is not None
-                apply_ops(self.client, ops)
-                break
-            except REDIS_DOWN as exc:
-                logger.warning("redis unavailable ({}); retrying {} stream ops", exc, len(ops))
-                backoff.wait()
+        until_reachable(lambda: self.transport.apply(ops), f"sending {len(ops)} stream ops")
         for send in batch:
             if send.then is not None:
                 try:
@@ -118,14 +93,14 @@ class StreamReader(threading.Thread):
     """Reads `streams` as `consumer` in `group` and hands each batch of entries to `deliver`.
 
     Own pending entries are read first (`0`) and delivered with `redelivered=True`; then new
-    entries (`>`), at most `capacity()` at a time. Redis outages are waited out with backoff.
+    entries (`>`), at most `capacity()` at a time. Outages are waited out with backoff.
     """
 
-    def __init__(self, url: str, layout: StreamLayout, streams: tuple[str, ...], group: str, consumer: str,
-                 deliver: Callable[[list[Entry], bool], None], capacity: Callable[[], int],
+    def __init__(self, transport: StreamTransport, layout: StreamLayout, streams: tuple[str, ...], group: str,
+                 consumer: str, deliver: Callable[[list[Entry], bool], None], capacity: Callable[[], int],
                  *, block_ms: int = 500, name: str = "stream-reader", max_bytes: int | None = None) -> None:
         super().__init__(name=name, daemon=True)
-        self.url = url
+        self.transport = transport
         self.layout = layout
         self.streams = streams
         self.group = group
@@ -153,43 +128,39 @@ class StreamReader(threading.Thread):
         self._wake.set()
 
     def run(self) -> None:
-        client = redis.Redis.from_url(self.url, socket_timeout=max(5, self.block_ms / 1000 + 3), socket_connect_timeout=2)
+        transport = self.transport
         backoff = ReconnectBackoff()
         # NOTE: own pending entries are read once, at start: after a reconnect they are still in hand.
         backlog = {stream: "0" for stream in self.streams}
-        try:
-            while not self._stop_event.is_set():
-                try:
-                    if not self.ready.is_set():
-                        for stream in self.streams:
-                            ensure_group(client, stream, self.group)
-                        self.ready.set()
-                    if backlog:
-                        backlog = self._read(client, backlog, 500, None, True)
-                        backoff.reset()
-                        continue
-                    free = self.capacity()
-                    if free <= 0:
-                        self._wake.wait(0.2)
-                        self._wake.clear()
-                        continue
-                    self._read(client, {stream: ">" for stream in self.streams}, free, self.block_ms, False)
+        while not self._stop_event.is_set():
+            try:
+                if not self.ready.is_set():
+                    for stream in self.streams:
+                        transport.ensure_group(stream, self.group)
+                    self.ready.set()
+                if backlog:
+                    backlog = self._read(backlog, 500, None, True)
                     backoff.reset()
-                except REDIS_DOWN as exc:
-                    logger.warning("{}: redis unavailable ({}); reconnecting", self.name, exc)
-                    self.ready.clear()
-                    backoff.wait(self._stop_event)
-                except Exception as exc:  # NOTE: a reader that dies leaves its consumer silently idle
-                    logger.opt(exception=exc).error("{}: read failed; retrying", self.name)
-                    self.ready.clear()
-                    backoff.wait(self._stop_event)
-        finally:
-            client.close()
+                    continue
+                free = self.capacity()
+                if free <= 0:
+                    self._wake.wait(0.2)
+                    self._wake.clear()
+                    continue
+                self._read({stream: ">" for stream in self.streams}, free, self.block_ms, False)
+                backoff.reset()
+            except UNAVAILABLE as exc:
+                logger.warning("{}: stream server unavailable ({}); reconnecting", self.name, exc)
+                self.ready.clear()
+                backoff.wait(self._stop_event)
+            except Exception as exc:  # NOTE: a reader that dies leaves its consumer silently idle
+                logger.opt(exception=exc).error("{}: read failed; retrying", self.name)
+                self.ready.clear()
+                backoff.wait(self._stop_event)
 
-    def _read(self, client: redis.Redis, start: dict[str, str], count: int, block: int | None,
-              redelivered: bool) -> dict[str, str]:
+    def _read(self, start: dict[str, str], count: int, block: int | None, redelivered: bool) -> dict[str, str]:
         """Read and deliver one batch; returns where each stream's backlog continues (empty when done)."""
-        raw = read_group(client, self.group, self.consumer, start, count, block)
+        raw = self.transport.read_group(self.group, self.consumer, start, count, block)
         following = {stream: entry_id for stream, entry_id, _ in raw}
         entries, ops = [], []
         for stream, entry_id, payload in raw:
@@ -202,7 +173,7 @@ class StreamReader(threading.Thread):
             else:
                 entries.append(entry)
         if ops:
-            apply_ops(client, ops)
+            self.transport.apply(ops)
         if entries:
             self.deliver(entries, redelivered)
         return following

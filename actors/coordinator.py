@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 from loguru import logger
-from redis.exceptions import ResponseError
 
 from agentstage.actors.bridge import Send
 from agentstage.actors.coordination import ActiveRun, Batch, Delivered, Load, Tick
@@ -43,13 +42,13 @@ from agentstage.runtime.state.records import Event, QueueEvent, RunAttempt, Work
 from agentstage.runtime.streams import (
     COORDINATOR_GROUP,
     KEY_TTL,
-    REDIS_DOWN,
     WORKERS_GROUP,
     Entry,
     StreamLayout,
     dlq_fields,
     retry_delay,
 )
+from agentstage.runtime.transport import UNAVAILABLE, Refused
 
 __all__ = ["CoordinatorActor"]
 
@@ -160,8 +159,8 @@ class CoordinatorActor(SupervisedActor):
         read_at, workers = self._workers
         if time.monotonic() - read_at > 1.0:
             try:
-                workers = read_workers(self.reaper.client, self.layout)
-            except REDIS_DOWN:
+                workers = read_workers(self.reaper.transport, self.layout)
+            except UNAVAILABLE:
                 return None
             self._workers = (time.monotonic(), workers)
         return unserved_reason(workers, m.mode, m.agent, m.workflow)
@@ -186,8 +185,8 @@ class CoordinatorActor(SupervisedActor):
         if self.reaper is None:
             return True
         try:
-            return bool(self.reaper.client.exists(self.layout.claim_key(task.task_id, task.attempt)))
-        except REDIS_DOWN:
+            return self.reaper.transport.exists(self.layout.claim_key(task.task_id, task.attempt))
+        except UNAVAILABLE:
             return True
 
     def _records(self, m: TaskRecords, batch: Batch) -> None:
@@ -335,9 +334,9 @@ class CoordinatorActor(SupervisedActor):
         if self.reaper is None:
             return None
         try:
-            found = self.reaper.client.xrange(self.layout.tasks, entry_id, entry_id, count=1)
+            found = self.reaper.transport.entries(self.layout.tasks, entry_id, entry_id, count=1)
             task = from_wire(found[0][1].get(b"m", b""), self.config.max_entry_bytes) if found else None
-        except (*REDIS_DOWN, ResponseError, DecodeError) as exc:
+        except (*UNAVAILABLE, Refused, DecodeError) as exc:
             logger.warning("cannot recover run {} from task entry {}: {}", run_id, entry_id, exc)
             return None
         if not isinstance(task, Task) or task.run_id != run_id:

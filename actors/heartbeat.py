@@ -16,14 +16,14 @@ import threading
 import time
 from typing import Any
 
-import redis
 from loguru import logger
 
 from agentstage.actors.messages import Cancel, Heartbeat, from_wire, to_wire
 from agentstage.actors.worker import WorkerState
 from agentstage.runtime.clock import parse_ts, utc_now
 from agentstage.runtime.errors import DecodeError
-from agentstage.runtime.streams import REDIS_DOWN, WORKERS_GROUP, ReconnectBackoff, StreamLayout
+from agentstage.runtime.streams import WORKERS_GROUP, StreamLayout
+from agentstage.runtime.transport import UNAVAILABLE, ReconnectBackoff, StreamTransport
 
 __all__ = ["LOST_VISIBLE_S", "WorkerMonitor", "read_workers", "unserved_reason"]
 
@@ -31,15 +31,16 @@ LOST_VISIBLE_S = 300.0
 """Seconds a worker that went silent stays on the live list as `lost` (its tasks are reclaimed long before)."""
 
 
-def read_workers(client: redis.Redis, layout: StreamLayout, *, history: bool = False) -> list[dict[str, Any]]:
+def read_workers(transport: StreamTransport, layout: StreamLayout, *,
+                 history: bool = False) -> list[dict[str, Any]]:
     """The workers in the heartbeat hash, with `alive`, `age_s` and `status` (`lost` when silent 3 intervals).
 
     The live list (default) leaves out stopped workers and those lost for over LOST_VISIBLE_S;
-    `history` keeps every worker that ever reported. Raises redis errors as they come.
+    `history` keeps every worker that ever reported. Raises transport errors as they come.
     """
     now = time.time()
     rows = []
-    for value in client.hgetall(layout.workers).values():
+    for value in transport.hash_values(layout.workers):
         row = json.loads(value)
         age = now - parse_ts(row["last_seen"]).timestamp()
         row["age_s"] = round(age, 3)
@@ -69,11 +70,11 @@ def unserved_reason(workers: list[dict[str, Any]], mode: str, agent: str, workfl
 class WorkerMonitor(threading.Thread):
     """Heartbeats, lease extension and cancel signals for one worker."""
 
-    def __init__(self, url: str, layout: StreamLayout, state: WorkerState, interval: float,
+    def __init__(self, transport: StreamTransport, layout: StreamLayout, state: WorkerState, interval: float,
                  agents: list[str] | None = None, workflows: list[str] | None = None) -> None:
         super().__init__(name=f"monitor-{state.worker_id}", daemon=True)
         self.serves = {"agents": sorted(agents or ()), "workflows": sorted(workflows or ())}
-        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self.transport = transport
         self.layout = layout
         self.state = state
         self.interval = max(interval, 0.05)
@@ -89,9 +90,8 @@ class WorkerMonitor(threading.Thread):
             self.join(timeout=5)
         try:
             self.beat(status)
-        except REDIS_DOWN:
+        except UNAVAILABLE:
             pass
-        self.client.close()
 
     def run(self) -> None:
         backoff = ReconnectBackoff()
@@ -99,8 +99,7 @@ class WorkerMonitor(threading.Thread):
         while not self._stop_event.is_set():
             try:
                 if not self._control:
-                    last = self.client.xrevrange(self.layout.control, count=1)
-                    self._control = last[0][0].decode() if last else "0-0"
+                    self._control = self.transport.last_id(self.layout.control)
                 now = time.monotonic()
                 if now >= next_beat:
                     self.beat("draining" if self.state.draining else "running")
@@ -108,17 +107,16 @@ class WorkerMonitor(threading.Thread):
                 block = max(int((next_beat - time.monotonic()) * 1000), 1)
                 self._follow_control(min(block, 500))
                 backoff.reset()
-            except REDIS_DOWN as exc:
-                logger.warning("worker monitor: redis unavailable ({}); retrying", exc)
+            except UNAVAILABLE as exc:
+                logger.warning("worker monitor: stream server unavailable ({}); retrying", exc)
                 backoff.wait(self._stop_event)
 
     def beat(self, status: str) -> None:
         """Extend the leases of in-flight tasks and publish one heartbeat."""
         flights = self.state.in_flight()
         if flights:
-            kept = self.client.xclaim(self.layout.tasks, WORKERS_GROUP, self.state.worker_id, 0,
-                                      [f.entry_id for f in flights], justid=True)
-            kept_ids = {k.decode() if isinstance(k, bytes) else k for k in kept}
+            kept_ids = self.transport.extend_leases(self.layout.tasks, WORKERS_GROUP, self.state.worker_id,
+                                                    [f.entry_id for f in flights])
             for flight in flights:
                 if flight.entry_id not in kept_ids:
                     logger.warning("lease of run {} was lost; stopping it here", flight.task.run_id)
@@ -126,22 +124,19 @@ class WorkerMonitor(threading.Thread):
         now = utc_now()
         heartbeat = Heartbeat(self.state.worker_id, self.host, os.getpid(), self.started_at, now,
                               len(flights), self.state.concurrency, status)
-        pipe = self.client.pipeline(transaction=True)
-        pipe.hset(self.layout.workers, self.state.worker_id, json.dumps({
+        row = json.dumps({
             "worker_id": heartbeat.worker_id, "host": heartbeat.host, "pid": heartbeat.pid,
             "started_at": heartbeat.started_at, "last_seen": now, "in_flight": heartbeat.in_flight,
-            "concurrency": heartbeat.concurrency, "status": status, "interval": self.interval, **self.serves}))
-        pipe.xadd(self.layout.results, {"m": to_wire(heartbeat)})
-        pipe.execute()
+            "concurrency": heartbeat.concurrency, "status": status, "interval": self.interval, **self.serves})
+        self.transport.apply([("hset", self.layout.workers, self.state.worker_id, row),
+                              ("xadd", self.layout.results, to_wire(heartbeat), None)])
 
     def _follow_control(self, block_ms: int) -> None:
-        reply = self.client.xread({self.layout.control: self._control}, count=100, block=block_ms)
-        for _, items in reply or ():
-            for entry_id, fields in items:
-                self._control = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-                try:
-                    message = from_wire(fields.get(b"m", b""))
-                except DecodeError:
-                    continue
-                if isinstance(message, Cancel):
-                    self.state.cancel(message.run_id)
+        for _, entry_id, payload in self.transport.read({self.layout.control: self._control}, 100, block_ms):
+            self._control = entry_id
+            try:
+                message = from_wire(payload or b"")
+            except DecodeError:
+                continue
+            if isinstance(message, Cancel):
+                self.state.cancel(message.run_id)

@@ -10,9 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-import redis
 from loguru import logger
-from redis.exceptions import ResponseError
 
 from agentstage.actors.bridge import dead_letter, decode_entry
 from agentstage.actors.coordination import ActiveRun, Batch
@@ -20,16 +18,8 @@ from agentstage.actors.messages import Task, from_wire, to_wire
 from agentstage.runtime.clock import utc_now
 from agentstage.runtime.errors import DecodeError
 from agentstage.runtime.state.records import Event, QueueEvent
-from agentstage.runtime.streams import (
-    COORDINATOR_GROUP,
-    REDIS_DOWN,
-    WORKERS_GROUP,
-    StreamLayout,
-    apply_ops,
-    autoclaim,
-    dlq_fields,
-    trim_consumed,
-)
+from agentstage.runtime.streams import COORDINATOR_GROUP, WORKERS_GROUP, StreamLayout, dlq_fields
+from agentstage.runtime.transport import UNAVAILABLE, Refused, StreamTransport
 
 if TYPE_CHECKING:
     from agentstage.actors.coordinator import CoordinatorActor
@@ -43,8 +33,9 @@ _REAPER = "reaper"
 class Reaper:
     """Periodic duties of one coordinator; `tick` is called on the coordinator's thread."""
 
-    def __init__(self, url: str, layout: StreamLayout, lease: float, max_bytes: int | None = None) -> None:
-        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+    def __init__(self, transport: StreamTransport, layout: StreamLayout, lease: float,
+                 max_bytes: int | None = None) -> None:
+        self.transport = transport
         self.layout = layout
         self.max_bytes = max_bytes
         self.lease_ms = max(int(lease * 1000), 1)
@@ -52,9 +43,6 @@ class Reaper:
         self._last_reap = 0.0
         self._last_trim = time.monotonic()
         self._moving: set[bytes] = set()
-
-    def close(self) -> None:
-        self.client.close()
 
     def tick(self, coordinator: CoordinatorActor) -> None:
         try:
@@ -66,18 +54,16 @@ class Reaper:
             if now - self._last_trim >= _TRIM_EVERY:
                 self._last_trim = now
                 self.trim()
-        except REDIS_DOWN as exc:
-            logger.warning("coordinator tick: redis unavailable ({}); will retry", exc)
-        except ResponseError as exc:  # NOTE: a refused command must not crash the coordinator at every tick
+        except UNAVAILABLE as exc:
+            logger.warning("coordinator tick: stream server unavailable ({}); will retry", exc)
+        except Refused as exc:  # NOTE: a refused command must not crash the coordinator at every tick
             logger.error("coordinator tick: redis refused a command ({}); will retry", exc)
 
     def move_due(self, coordinator: CoordinatorActor) -> None:
         """Publish retries whose time has come; end the cancelled ones instead."""
-        due = [m for m in self.client.zrangebyscore(self.layout.delayed, "-inf", time.time(), start=0, num=500)
-               if m not in self._moving]
+        due = [m for m in self.transport.due(self.layout.delayed, time.time(), 500) if m not in self._moving]
         if not due:
             return
-        pipe = self.client.pipeline(transaction=False)
         tasks = []
         for member in due:
             try:
@@ -85,16 +71,16 @@ class Reaper:
                 if not isinstance(task, Task):
                     raise DecodeError("type", f"expected a task, got {type(task).__name__}")
             except DecodeError as exc:
-                apply_ops(self.client, [("zrem", self.layout.delayed, member), ("dlq", self.layout.dlq, dlq_fields(
+                self.transport.apply([("zrem", self.layout.delayed, member), ("dlq", self.layout.dlq, dlq_fields(
                     stream=self.layout.delayed, entry_id="", raw=member, reason=str(exc)))])
                 continue
             tasks.append((member, task))
-            pipe.exists(self.layout.cancel_key(task.run_id))
+        cancels = self.transport.apply([("exists", self.layout.cancel_key(t.run_id)) for _, t in tasks], atomic=False)
         batch = Batch()
-        for (member, task), cancelled in zip(tasks, pipe.execute()):
+        for (member, task), cancelled in zip(tasks, cancels):
             if not cancelled:
-                apply_ops(self.client, [("zrem", self.layout.delayed, member),
-                                        ("xadd", self.layout.tasks, to_wire(task), None)])
+                self.transport.apply([("zrem", self.layout.delayed, member),
+                                      ("xadd", self.layout.tasks, to_wire(task), None)])
                 continue
             now = utc_now()
             self._moving.add(member)
@@ -112,8 +98,8 @@ class Reaper:
         start = "0-0"
         batch = Batch()
         while True:
-            start, claimed = autoclaim(self.client, self.layout.tasks, WORKERS_GROUP, _REAPER, self.lease_ms, start,
-                                       100)
+            start, claimed = self.transport.autoclaim(self.layout.tasks, WORKERS_GROUP, _REAPER, self.lease_ms, start,
+                                                      100)
             for entry_id, payload in claimed:
                 self._reclaimed(coordinator, entry_id, payload, batch)
             if start == "0-0":
@@ -135,7 +121,7 @@ class Reaper:
         if run is None:
             if task.run_id in coordinator.finishing:
                 return
-            if self.client.exists(self.layout.done_key(task.run_id)):
+            if self.transport.exists(self.layout.done_key(task.run_id)):
                 batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, entry_id))
                 return
             # NOTE: unknown after a coordinator restart: the reclaimed task itself is the best record of it.
@@ -150,8 +136,8 @@ class Reaper:
 
     def trim(self) -> None:
         """Drop entries every consumer is done with."""
-        trim_consumed(self.client, self.layout.tasks, WORKERS_GROUP)
+        self.transport.trim_consumed(self.layout.tasks, WORKERS_GROUP)
         for stream in (self.layout.results, self.layout.admit):
-            trim_consumed(self.client, stream, COORDINATOR_GROUP)
+            self.transport.trim_consumed(stream, COORDINATOR_GROUP)
 
 

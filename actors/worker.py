@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
 from loguru import logger
 
 from agentstage.actors.agent import StartRun
@@ -27,13 +26,8 @@ from agentstage.runtime.clock import utc_now
 from agentstage.runtime.futures import Reply
 from agentstage.runtime.errors import AgentstageError
 from agentstage.runtime.state.records import Event
-from agentstage.runtime.streams import (
-    REDIS_DOWN,
-    WORKERS_GROUP,
-    Entry,
-    ReconnectBackoff,
-    StreamLayout,
-)
+from agentstage.runtime.streams import WORKERS_GROUP, Entry, StreamLayout
+from agentstage.runtime.transport import StreamTransport, until_reachable
 
 __all__ = ["Claimed", "Finished", "InFlight", "WorkerActor", "WorkerState"]
 
@@ -130,7 +124,7 @@ class _Call:
 class WorkerActor(SupervisedActor):
     """Admits claimed tasks into the local agent pools; one per worker process."""
 
-    def __init__(self, state: WorkerState, layout: StreamLayout, url: str, bridge: Slot,
+    def __init__(self, state: WorkerState, layout: StreamLayout, transport: StreamTransport, bridge: Slot,
                  pools: dict[str, AgentPool], claim_ttl: float, wake: Callable[[], None] | None = None,
                  graphs: Any = None,
                  on_graph_done: Callable[[str, str, str | None, str | None], None] | None = None,
@@ -138,23 +132,17 @@ class WorkerActor(SupervisedActor):
         super().__init__(slot)
         self.state = state
         self.layout = layout
-        self.url = url
+        self.transport = transport
         self.bridge = bridge
         self.pools = pools
         self.claim_ttl = max(int(claim_ttl), 60)
-        self.client: redis.Redis | None = None
         self.wake = wake
         self.graphs = graphs
         self.on_graph_done = on_graph_done
         self._stopping = threading.Event()
 
-    def on_start(self) -> None:
-        self.client = redis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=2)
-
     def on_stop(self) -> None:
         self._stopping.set()
-        if self.client is not None:
-            self.client.close()
 
     def receive(self, message: Any) -> None:
         if isinstance(message, Claimed):
@@ -204,20 +192,13 @@ class WorkerActor(SupervisedActor):
         """Claim each task once and see whether it was cancelled, in one round trip."""
         if not tasks:
             return []
-        backoff = ReconnectBackoff()
-        while True:
-            try:
-                assert self.client is not None
-                pipe = self.client.pipeline(transaction=False)
-                for _, task in tasks:
-                    pipe.set(self.layout.claim_key(task.task_id, task.attempt), self.state.worker_id, nx=True,
-                             ex=self.claim_ttl)
-                    pipe.exists(self.layout.cancel_key(task.run_id))
-                replies = pipe.execute()
-                return [(bool(replies[i]), bool(replies[i + 1])) for i in range(0, len(replies), 2)]
-            except REDIS_DOWN as exc:
-                logger.warning("redis unavailable while claiming ({}); retrying", exc)
-                backoff.wait()
+        ops = []
+        for _, task in tasks:
+            ops.append(("setnx", self.layout.claim_key(task.task_id, task.attempt), self.state.worker_id,
+                        self.claim_ttl))
+            ops.append(("exists", self.layout.cancel_key(task.run_id)))
+        replies = until_reachable(lambda: self.transport.apply(ops, atomic=False), "claiming tasks")
+        return [(bool(replies[i]), bool(replies[i + 1])) for i in range(0, len(replies), 2)]
 
     def _start(self, entry: Entry, task: Task) -> None:
         self.state.start(InFlight(task, entry.entry_id))

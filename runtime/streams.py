@@ -30,12 +30,10 @@ __all__ = [
     "Entry",
     "Op",
     "REDIS_DOWN",
-    "ReconnectBackoff",
     "StreamLayout",
     "WORKERS_GROUP",
     "apply_ops",
     "autoclaim",
-    "connect",
     "ensure_group",
     "entry_payload",
     "read_group",
@@ -119,14 +117,7 @@ class Entry:
 
 
 Op = tuple[Any, ...]
-"""One command of an atomic batch: ("xadd", stream, data, maxlen|None), ("xack", stream, group, id),
-("xdel", stream, id), ("zadd", key, member, score), ("zrem", key, member), ("set", key, value, ttl),
-("del", key), ("hset", key, field, value)."""
-
-
-def connect(url: str) -> redis.Redis:
-    """A client for `url` with short timeouts; raises ValueError for a malformed URL."""
-    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=15)
+"""One command of a batch; the vocabulary is listed in `agentstage.runtime.transport.Op`."""
 
 
 def ensure_group(client: redis.Redis, stream: str, group: str, start: str = "0") -> None:
@@ -187,9 +178,9 @@ def entry_payload(fields: dict[bytes, bytes] | None) -> bytes | None:
     return fields.get(b"m", b"")
 
 
-def apply_ops(client: redis.Redis, ops: Sequence[Op]) -> list[Any]:
-    """Run `ops` in one MULTI/EXEC (all or nothing); returns the replies in order."""
-    pipe = client.pipeline(transaction=True)
+def apply_ops(client: redis.Redis, ops: Sequence[Op], *, atomic: bool = True) -> list[Any]:
+    """Run `ops` in one MULTI/EXEC (all or nothing), or one plain pipeline; returns the replies in order."""
+    pipe = client.pipeline(transaction=atomic)
     for op in ops:
         kind = op[0]
         if kind == "xadd":
@@ -199,16 +190,30 @@ def apply_ops(client: redis.Redis, ops: Sequence[Op]) -> list[Any]:
             pipe.xack(op[1], op[2], op[3])
         elif kind == "xdel":
             pipe.xdel(op[1], op[2])
+        elif kind == "xlen":
+            pipe.xlen(op[1])
         elif kind == "zadd":
             pipe.zadd(op[1], {op[2]: op[3]})
         elif kind == "zrem":
             pipe.zrem(op[1], op[2])
         elif kind == "set":
             pipe.set(op[1], op[2], ex=op[3])
+        elif kind == "setnx":
+            pipe.set(op[1], op[2], ex=op[3], nx=True)
+        elif kind == "get":
+            pipe.get(op[1])
+        elif kind == "exists":
+            pipe.exists(op[1])
         elif kind == "del":
             pipe.delete(op[1])
         elif kind == "hset":
             pipe.hset(op[1], op[2], op[3])
+        elif kind == "hsetnx":
+            pipe.hsetnx(op[1], op[2], op[3])
+        elif kind == "hget":
+            pipe.hget(op[1], op[2])
+        elif kind == "hdel":
+            pipe.hdel(op[1], op[2])
         elif kind == "dlq":
             _, dlq, fields = op
             pipe.xadd(dlq, fields, maxlen=DLQ_MAXLEN, approximate=True)
@@ -259,26 +264,6 @@ def _id_key(entry_id: str) -> tuple[int, int]:
 def decode_fields(fields: dict[bytes, bytes]) -> dict[str, Any]:
     """A DLQ entry's fields as text (the payload `m` decoded as UTF-8 with replacement)."""
     return {k.decode(): v.decode(errors="replace") for k, v in fields.items()}
-
-
-class ReconnectBackoff:
-    """Delays between attempts to reach Redis: 0.1 s doubling to 2 s, with jitter; `reset` on success."""
-
-    def __init__(self, initial: float = 0.1, maximum: float = 2.0) -> None:
-        self.initial = initial
-        self.maximum = maximum
-        self._next = initial
-
-    def wait(self, stop: Any = None) -> None:
-        delay = self._next * random.uniform(0.75, 1.0)
-        self._next = min(self._next * 2, self.maximum)
-        if stop is not None:
-            stop.wait(delay)
-        else:
-            time.sleep(delay)
-
-    def reset(self) -> None:
-        self._next = self.initial
 
 
 def retry_delay(attempt: int, base: float, maximum: float, jitter: float) -> float:

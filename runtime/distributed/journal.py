@@ -17,21 +17,22 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import redis
 from loguru import logger
 
 from agentstage.runtime.state.records import ToolEffect
-from agentstage.runtime.streams import REDIS_DOWN, ReconnectBackoff, StreamLayout
+from agentstage.runtime.streams import StreamLayout
 from agentstage.runtime.tools.journal import INTERRUPTED
+from agentstage.runtime.transport import StreamTransport, until_reachable
 
 __all__ = ["INTERRUPTED", "RedisJournal"]
 
 
 class RedisJournal:
-    """`EffectJournal` over the `{prefix}:effects` hash; calls are retried through Redis outages."""
+    """`EffectJournal` over the `{prefix}:effects` hash; calls are retried through outages."""
 
-    def __init__(self, url: str, layout: StreamLayout, forward: Callable[[ToolEffect], None] | None = None) -> None:
-        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+    def __init__(self, transport: StreamTransport, layout: StreamLayout,
+                 forward: Callable[[ToolEffect], None] | None = None) -> None:
+        self.transport = transport
         self.layout = layout
         self.forward = forward
         self.token = uuid.uuid4().hex
@@ -41,14 +42,9 @@ class RedisJournal:
         return f"{self.layout.prefix}:effect-intents"
 
     def lookup(self, key: str) -> tuple[bool, Any]:
-        def check() -> list[Any]:
-            pipe = self.client.pipeline(transaction=True)
-            pipe.hget(self.layout.effects, key)
-            pipe.hsetnx(self.intents, key, self.token)
-            pipe.hget(self.intents, key)
-            return pipe.execute()
-
-        raw, _, owner = self._retry(check)
+        raw, _, owner = until_reachable(lambda: self.transport.apply([
+            ("hget", self.layout.effects, key), ("hsetnx", self.intents, key, self.token),
+            ("hget", self.intents, key)]), "looking up a tool effect")
         if raw is not None:
             return True, json.loads(raw)["result"]
         if owner is not None and owner.decode() != self.token:
@@ -59,25 +55,7 @@ class RedisJournal:
     def record(self, effect: ToolEffect) -> None:
         payload = json.dumps({"result": effect.result, "run_id": effect.run_id, "tool": effect.tool, "ts": effect.ts},
                              default=str)
-
-        def write() -> None:
-            pipe = self.client.pipeline(transaction=True)
-            pipe.hset(self.layout.effects, effect.key, payload)
-            pipe.hdel(self.intents, effect.key)
-            pipe.execute()
-
-        self._retry(write)
+        until_reachable(lambda: self.transport.apply([("hset", self.layout.effects, effect.key, payload),
+                                                      ("hdel", self.intents, effect.key)]), "recording a tool effect")
         if self.forward is not None:
             self.forward(effect)
-
-    def close(self) -> None:
-        self.client.close()
-
-    def _retry(self, call: Callable[[], Any]) -> Any:
-        backoff = ReconnectBackoff()
-        while True:
-            try:
-                return call()
-            except REDIS_DOWN as exc:
-                logger.warning("effect journal: redis unavailable ({}); retrying", exc)
-                backoff.wait()

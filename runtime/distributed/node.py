@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
 from loguru import logger
 
 from agentstage.actors.agent import AgentActor
@@ -43,11 +42,12 @@ from agentstage.runtime.graph_runs import GraphRuns, workflow_dir
 from agentstage.runtime.workflow import WorkflowRegistry, default_registry
 from agentstage.runtime.state.reader import SQLiteReader
 from agentstage.runtime.state.sqlite import SQLiteWriter
-from agentstage.runtime.streams import COORDINATOR_GROUP, REDIS_DOWN, WORKERS_GROUP, StreamLayout
+from agentstage.runtime.streams import COORDINATOR_GROUP, WORKERS_GROUP, StreamLayout
 from agentstage.runtime.secops import workflow as secops
 from agentstage.runtime.tools.builtin import builtin_registry
 from agentstage.runtime.tools.context import ToolContext
 from agentstage.runtime.tools.registry import ToolRegistry
+from agentstage.runtime.transport import UNAVAILABLE, RedisTransport, Refused, StreamTransport
 
 __all__ = ["CoordinatorNode", "WorkerNode", "WorkerSetup", "default_worker_id", "load_setup"]
 
@@ -94,13 +94,27 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.environ.get('HONCHO_PROCESS_NAME') or os.getpid()}"
 
 
-class CoordinatorNode:
-    """The coordinator process: store, bridge, CoordinatorActor, its readers and its clock."""
+def _transport(config: Config, given: StreamTransport | None) -> tuple[StreamTransport, bool]:
+    """The node's transport and whether the node owns it: `given`, else Redis at AGENTSTAGE_REDIS_URL."""
+    if given is not None:
+        return given, False
+    check_url(config.redis_url)
+    return RedisTransport.from_url(config.redis_url), True
 
-    def __init__(self, config: Config, *, tick: float = 0.1) -> None:
+
+class CoordinatorNode:
+    """The coordinator process: store, bridge, CoordinatorActor, its readers and its clock.
+
+    Talks to Redis at `config.redis_url`, or to `transport` when given (a MemoryTransport in tests).
+    """
+
+    def __init__(self, config: Config, *, tick: float = 0.1, transport: StreamTransport | None = None) -> None:
         self.config = config
         self.layout = StreamLayout(config.stream_prefix)
         self.tick = tick
+        self._given = transport
+        self.transport: StreamTransport | None = None
+        self._owns_transport = False
         self._stop = threading.Event()
         self._local = threading.local()
         self._readers: list[SQLiteReader] = []
@@ -123,10 +137,10 @@ class CoordinatorNode:
         Returns early, not started, when `stop` is set while waiting. Raises StoreError/ConfigError
         after stopping whatever it had started.
         """
-        check_url(self.config.redis_url)
+        self.transport, self._owns_transport = _transport(self.config, self._given)
         try:
             self.writer = SQLiteWriter(self.config.state_path, busy_timeout_ms=self.config.busy_timeout_ms)
-            if wait_for_redis(self.config.redis_url, self.config.startup_timeout, stop):
+            if wait_for_redis(self.transport, self.config.redis_url, self.config.startup_timeout, stop):
                 self._start_actors()
         except BaseException:
             self.stop(1.0)
@@ -134,11 +148,12 @@ class CoordinatorNode:
         return self
 
     def _start_actors(self) -> None:
-        url, layout, writer = self.config.redis_url, self.layout, self.writer
+        transport, layout, writer = self.transport, self.layout, self.writer
+        assert transport is not None
         self.store = Slot("store", lambda slot: StoreActor.start(writer, None, slot))
-        self.bridge = Slot("bridge", lambda slot: BridgeActor.start(url, slot))
+        self.bridge = Slot("bridge", lambda slot: BridgeActor.start(transport, slot))
         self.load = Load(self.config.max_queued)
-        self.reaper = Reaper(url, layout, self.config.task_lease, self.config.max_entry_bytes)
+        self.reaper = Reaper(transport, layout, self.config.task_lease, self.config.max_entry_bytes)
         self.coordinator = Slot("coordinator", lambda slot: CoordinatorActor.start(
             self.config, layout, self.store, self.bridge, self.reader, self.load, self.reaper, slot))
         self._slots = [self.coordinator, self.bridge, self.store]
@@ -149,9 +164,10 @@ class CoordinatorNode:
             self.coordinator.tell(Delivered(tuple(entries), redelivered))
 
         self._threads = [
-            StreamReader(url, layout, (layout.results, layout.control), COORDINATOR_GROUP, "coordinator", deliver,
-                         self.load.results_room, name="coordinator-results", max_bytes=self.config.max_entry_bytes),
-            StreamReader(url, layout, (layout.admit,), COORDINATOR_GROUP, "coordinator", deliver,
+            StreamReader(transport, layout, (layout.results, layout.control), COORDINATOR_GROUP, "coordinator",
+                         deliver, self.load.results_room, name="coordinator-results",
+                         max_bytes=self.config.max_entry_bytes),
+            StreamReader(transport, layout, (layout.admit,), COORDINATOR_GROUP, "coordinator", deliver,
                          self.load.admit_room, name="coordinator-admit", max_bytes=self.config.max_entry_bytes),
         ]
         for thread in self._threads:
@@ -163,8 +179,8 @@ class CoordinatorNode:
         """Before reading any stream: fail the runs whose tasks Redis lost (see `reconcile`)."""
         assert self.reaper is not None
         try:
-            batch = lost_runs(self.reader(), self.reaper.client, self.layout, self.config.max_entry_bytes)
-        except (*REDIS_DOWN, redis.ResponseError) as exc:
+            batch = lost_runs(self.reader(), self.reaper.transport, self.layout, self.config.max_entry_bytes)
+        except (*UNAVAILABLE, Refused) as exc:
             logger.warning("cannot check for runs Redis lost ({}); they are checked at the next start", exc)
             return
         if batch.records:
@@ -186,8 +202,8 @@ class CoordinatorNode:
             thread.stop(timeout)
         for slot in self._slots:
             slot.stop(timeout)
-        if self.reaper is not None:
-            self.reaper.close()
+        if self.transport is not None and self._owns_transport:
+            self.transport.close()
         for reader in self._readers:
             reader.close()
         if self.writer is not None:
@@ -199,8 +215,11 @@ class WorkerNode:
     """A worker process: bridge, agent pools writing through a forwarder, WorkerActor, reader, monitor."""
 
     def __init__(self, config: Config, worker_id: str | None = None, concurrency: int | None = None,
-                 setup: WorkerSetup | None = None) -> None:
+                 setup: WorkerSetup | None = None, *, transport: StreamTransport | None = None) -> None:
         self.config = config
+        self._given = transport
+        self.transport: StreamTransport | None = None
+        self._owns_transport = False
         self.layout = StreamLayout(config.stream_prefix)
         self.worker_id = worker_id or default_worker_id()
         self.concurrency = concurrency or config.worker_concurrency
@@ -225,10 +244,10 @@ class WorkerNode:
         Returns early, not claiming, when `stop` is set while waiting. Raises after stopping
         whatever it had started.
         """
-        check_url(self.config.redis_url)
+        self.transport, self._owns_transport = _transport(self.config, self._given)
         try:
             self._build()
-            if wait_for_redis(self.config.redis_url, self.config.startup_timeout, stop):
+            if wait_for_redis(self.transport, self.config.redis_url, self.config.startup_timeout, stop):
                 self._claim()
         except BaseException:
             self.stop(1.0)
@@ -236,11 +255,12 @@ class WorkerNode:
         return self
 
     def _build(self) -> None:
-        url, layout, state = self.config.redis_url, self.layout, self.state
+        transport, layout, state = self.transport, self.layout, self.state
+        assert transport is not None
         self.io.start()
-        self.bridge = Slot("bridge", lambda slot: BridgeActor.start(url, slot))
+        self.bridge = Slot("bridge", lambda slot: BridgeActor.start(transport, slot))
         self.forwarder = RecordForwarder(state, layout, self.bridge, lambda run_id: self.worker.tell(Finished(run_id)))
-        self.journal = RedisJournal(url, layout, self.forwarder.forward_effect)
+        self.journal = RedisJournal(transport, layout, self.forwarder.forward_effect)
         tools = (self.setup.tools if self.setup.tools is not None
                  else builtin_registry(ToolContext.from_config(self.config)))
         specs = {spec.name: spec for spec in self.setup.agents}
@@ -254,15 +274,16 @@ class WorkerNode:
         self.graphs = GraphRuns(self.config, self.forwarder, _NoHistory, tools, self.journal, self.pools.get,
                                 self.workflows, state.is_cancelled, self.io)
         self.worker = Slot("worker", lambda slot: WorkerActor.start(
-            state, layout, url, self.bridge, self.pools, self.config.task_lease * 20, self._wake,
+            state, layout, transport, self.bridge, self.pools, self.config.task_lease * 20, self._wake,
             self.graphs, self.forwarder.graph_done, slot))
 
     def _claim(self) -> None:
-        url, layout, state = self.config.redis_url, self.layout, self.state
-        self.reader = StreamReader(url, layout, (layout.tasks,), WORKERS_GROUP, self.worker_id, self._deliver,
+        transport, layout, state = self.transport, self.layout, self.state
+        assert transport is not None
+        self.reader = StreamReader(transport, layout, (layout.tasks,), WORKERS_GROUP, self.worker_id, self._deliver,
                                    state.free, name=f"worker-{self.worker_id}",
                                    max_bytes=self.config.max_entry_bytes)
-        self.monitor = WorkerMonitor(url, layout, state, self.config.heartbeat_interval, list(self.pools),
+        self.monitor = WorkerMonitor(transport, layout, state, self.config.heartbeat_interval, list(self.pools),
                                      self.workflows.names())
         self.monitor.start()
         self.reader.start()
@@ -321,8 +342,6 @@ class WorkerNode:
         for part in (self.graphs, self.worker, self.bridge):
             if part is not None:
                 part.stop(timeout)
-        if self.journal is not None:
-            self.journal.close()
         for provider in self._providers:
             provider.close()
             try:
@@ -330,3 +349,5 @@ class WorkerNode:
             except Exception as exc:  # NOTE: closing connections at shutdown must not stop the shutdown
                 logger.debug("provider {} did not close cleanly: {!r}", provider.name, exc)
         self.io.stop(timeout)
+        if self.transport is not None and self._owns_transport:
+            self.transport.close()

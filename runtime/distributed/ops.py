@@ -10,8 +10,6 @@ import json
 import time
 from typing import Any
 
-import redis
-
 from agentstage.actors.heartbeat import read_workers, unserved_reason
 from agentstage.actors.messages import Cancel, Enqueue, Requeue, Task, from_wire, to_wire
 from agentstage.runtime.clock import new_id, utc_now
@@ -21,11 +19,11 @@ from agentstage.runtime.streams import (
     CONTROL_MAXLEN,
     COORDINATOR_GROUP,
     KEY_TTL,
-    REDIS_DOWN,
     WORKERS_GROUP,
     StreamLayout,
     decode_fields,
 )
+from agentstage.runtime.transport import UNAVAILABLE, RedisTransport, Refused, StreamTransport
 
 __all__ = ["RuntimeOps"]
 
@@ -34,19 +32,28 @@ _SCAN = 1000
 
 
 class RuntimeOps:
-    """A client of one deployment (`config.redis_url`, `config.stream_prefix`); raises StoreError when
-    Redis cannot be reached."""
+    """A client of one deployment (`config.redis_url`, or `transport` when given, and `config.stream_prefix`);
+    raises StoreError when the stream server cannot be reached."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, transport: StreamTransport | None = None) -> None:
         self.config = config
         self.layout = StreamLayout(config.stream_prefix)
-        try:
-            self.client = redis.Redis.from_url(config.redis_url, socket_timeout=5, socket_connect_timeout=2)
-        except ValueError as exc:
-            raise StoreError(config.redis_url, f"bad Redis URL: {exc}") from None
+        self._owns_transport = transport is None
+        if transport is None:
+            try:
+                transport = RedisTransport.from_url(config.redis_url)
+            except ValueError as exc:
+                raise StoreError(config.redis_url, f"bad Redis URL: {exc}") from None
+        self.transport = transport
+
+    @property
+    def client(self) -> Any:
+        """The Redis client underneath (a RedisTransport's), for checks the transport does not offer."""
+        return getattr(self.transport, "client", None)
 
     def close(self) -> None:
-        self.client.close()
+        if self._owns_transport:
+            self.transport.close()
 
     def __enter__(self) -> RuntimeOps:
         return self
@@ -57,7 +64,7 @@ class RuntimeOps:
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except REDIS_DOWN as exc:
+        except UNAVAILABLE as exc:
             raise StoreError(self.config.redis_url, f"cannot reach Redis: {exc}") from None
 
     def enqueue(self, text: str, *, mode: str = "run", agent: str = "default", workflow: str = "",
@@ -71,12 +78,12 @@ class RuntimeOps:
             raise ValueError("a graph run needs a workflow name")
         message = Enqueue(new_id(), session or new_id(), text, mode, agent, workflow, dict(metadata or {}), utc_now(),
                           continue_session=session is not None)
-        self._call(self.client.xadd, self.layout.admit, {"m": to_wire(message)})
+        self._call(self.transport.append, self.layout.admit, to_wire(message))
         return {"run_id": message.run_id, "session_id": message.session_id}
 
     def outcome(self, run_id: str) -> dict[str, Any] | None:
         """How a run ended ({status, output, error}), or None while it has not."""
-        raw = self._call(self.client.get, self.layout.done_key(run_id))
+        raw = self._call(self.transport.get, self.layout.done_key(run_id))
         return None if raw is None else json.loads(raw)
 
     def wait(self, run_id: str, timeout: float, poll: float = 0.05) -> dict[str, Any] | None:
@@ -94,10 +101,8 @@ class RuntimeOps:
         if ended is not None:
             raise NotFound("active run", f"{run_id} (already {ended['status']})")
         message = Cancel(run_id, reason, utc_now())
-        pipe = self.client.pipeline(transaction=True)
-        pipe.set(self.layout.cancel_key(run_id), reason or "cancelled", ex=KEY_TTL)
-        pipe.xadd(self.layout.control, {"m": to_wire(message)}, maxlen=CONTROL_MAXLEN, approximate=True)
-        self._call(pipe.execute)
+        self._call(self.transport.apply, [("set", self.layout.cancel_key(run_id), reason or "cancelled", KEY_TTL),
+                                          ("xadd", self.layout.control, to_wire(message), CONTROL_MAXLEN)])
         return {"run_id": run_id, "status": "cancelling"}
 
     def requeue(self, run_id: str, dlq_id: str = "", *, wait: float | None = None,
@@ -110,19 +115,18 @@ class RuntimeOps:
         """
         token = new_id() if wait is not None else ""
         message = Requeue(run_id, dlq_id, utc_now(), token)
-        self._call(self.client.xadd, self.layout.control, {"m": to_wire(message)}, maxlen=CONTROL_MAXLEN,
-                   approximate=True)
+        self._call(self.transport.append, self.layout.control, to_wire(message), maxlen=CONTROL_MAXLEN)
         result: dict[str, Any] = {"run_id": run_id, "status": "requeued", "dlq_id": dlq_id or None}
         if wait is None:
             return result
         deadline = time.monotonic() + wait
         key = self.layout.reply_key(token)
-        while (raw := self._call(self.client.get, key)) is None:
+        while (raw := self._call(self.transport.get, key)) is None:
             if time.monotonic() >= deadline:
                 raise StoreError(self.config.redis_url, f"no coordinator answered the requeue of run {run_id} "
                                                         f"within {wait:g}s")
             time.sleep(poll)
-        self._call(self.client.delete, key)
+        self._call(self.transport.delete, key)
         reply = json.loads(raw)
         if not reply["requeued"]:
             raise NotFound("requeueable run", f"{run_id} ({reply['reason']})")
@@ -131,7 +135,7 @@ class RuntimeOps:
     def workers(self, *, history: bool = False) -> list[dict[str, Any]]:
         """Live workers (running, draining, or lost a short while ago) with `alive` from their last heartbeat;
         with `history`, every worker that ever reported, stopped ones included."""
-        return self._call(read_workers, self.client, self.layout, history=history)
+        return self._call(read_workers, self.transport, self.layout, history=history)
 
     def queues(self) -> list[dict[str, Any]]:
         """Per stream: length, pending, lag, oldest entry age; plus the DLQ and delayed-retry sizes."""
@@ -139,10 +143,11 @@ class RuntimeOps:
         for stream, group in ((self.layout.admit, COORDINATOR_GROUP), (self.layout.tasks, WORKERS_GROUP),
                               (self.layout.results, COORDINATOR_GROUP), (self.layout.control, COORDINATOR_GROUP)):
             rows.append(self._stream_row(stream, group))
-        rows.append({"stream": self.layout.dlq, "kind": "dlq", "length": self._call(self.client.xlen, self.layout.dlq),
-                     "pending": 0, "lag": 0, "oldest_age_s": self._oldest_age(self.layout.dlq)})
+        rows.append({"stream": self.layout.dlq, "kind": "dlq",
+                     "length": self._call(self.transport.length, self.layout.dlq), "pending": 0, "lag": 0,
+                     "oldest_age_s": self._oldest_age(self.layout.dlq)})
         rows.append({"stream": self.layout.delayed, "kind": "delayed",
-                     "length": self._call(self.client.zcard, self.layout.delayed), "pending": 0, "lag": 0,
+                     "length": self._call(self.transport.cardinality, self.layout.delayed), "pending": 0, "lag": 0,
                      "oldest_age_s": None})
         return rows
 
@@ -164,21 +169,14 @@ class RuntimeOps:
 
     def _waiting_tasks(self) -> list[tuple[Task, float]]:
         """Tasks no worker has read yet and tasks waiting for a retry, each with its age in seconds."""
-        start = "-"
-        try:
-            for info in self._call(self.client.xinfo_groups, self.layout.tasks):
-                name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
-                if name == WORKERS_GROUP:
-                    last = info["last-delivered-id"]
-                    start = "(" + (last.decode() if isinstance(last, bytes) else last)
-        except redis.ResponseError:
-            pass
+        info = self._call(self.transport.group_info, self.layout.tasks, WORKERS_GROUP)
+        start = "-" if info is None else "(" + info.last_delivered
         now = time.time()
         found = []
-        for entry_id, fields in self._call(self.client.xrange, self.layout.tasks, start, "+", count=_SCAN):
-            age = now - int(entry_id.decode().split("-")[0]) / 1000
+        for entry_id, fields in self._call(self.transport.entries, self.layout.tasks, start, "+", count=_SCAN):
+            age = now - int(entry_id.split("-")[0]) / 1000
             found.append((fields.get(b"m", b""), age))
-        found += [(member, 0.0) for member in self._call(self.client.zrange, self.layout.delayed, 0, _SCAN - 1)]
+        found += [(member, 0.0) for member in self._call(self.transport.members, self.layout.delayed, _SCAN)]
         tasks = []
         for payload, age in found:
             try:
@@ -190,35 +188,30 @@ class RuntimeOps:
         return tasks
 
     def _stream_row(self, stream: str, group: str) -> dict[str, Any]:
-        length = self._call(self.client.xlen, stream)
+        length = self._call(self.transport.length, stream)
         # NOTE: until its consumers first connect a group does not exist: everything is still to deliver.
-        pending, lag = 0, length
-        try:
-            for info in self._call(self.client.xinfo_groups, stream):
-                name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
-                if name == group:
-                    pending, lag = int(info["pending"]), int(info.get("lag") or 0)
-        except redis.ResponseError:
-            pass
+        info = self._call(self.transport.group_info, stream, group)
+        pending, lag = (0, length) if info is None else (info.pending, info.lag)
         return {"stream": stream, "kind": "stream", "group": group, "length": length, "pending": pending,
                 "lag": lag, "oldest_age_s": self._oldest_age(stream) if pending or lag else None}
 
     def _oldest_age(self, stream: str) -> float | None:
-        first = self._call(self.client.xrange, stream, count=1)
+        first = self._call(self.transport.entries, stream, count=1)
         if not first:
             return None
-        entry_id = first[0][0].decode()
+        entry_id = first[0][0]
         return round(time.time() - int(entry_id.split("-")[0]) / 1000, 3)
 
     def dlq_list(self, limit: int = 50) -> list[dict[str, Any]]:
         """Dead-lettered entries, newest first."""
-        return [self._dlq_row(i, f) for i, f in self._call(self.client.xrevrange, self.layout.dlq, count=limit)]
+        return [self._dlq_row(i, f) for i, f in self._call(self.transport.entries, self.layout.dlq, count=limit,
+                                                            reverse=True)]
 
     def dlq_show(self, dlq_id: str) -> dict[str, Any]:
         """One DLQ entry with its original payload; raises NotFound."""
         try:
-            found = self._call(self.client.xrange, self.layout.dlq, dlq_id, dlq_id, count=1)
-        except redis.ResponseError:
+            found = self._call(self.transport.entries, self.layout.dlq, dlq_id, dlq_id, count=1)
+        except (Refused, ValueError):
             raise NotFound("DLQ entry", dlq_id) from None
         if not found:
             raise NotFound("DLQ entry", dlq_id)
@@ -234,16 +227,13 @@ class RuntimeOps:
 
     def dlq_purge(self) -> int:
         """Delete every DLQ entry; returns how many there were."""
-        pipe = self.client.pipeline(transaction=True)
-        pipe.xlen(self.layout.dlq)
-        pipe.delete(self.layout.dlq)
-        return int(self._call(pipe.execute)[0])
+        return int(self._call(self.transport.apply, [("xlen", self.layout.dlq), ("del", self.layout.dlq)])[0])
 
     @staticmethod
-    def _dlq_row(entry_id: bytes, fields: dict[bytes, bytes], payload: bool = False) -> dict[str, Any]:
+    def _dlq_row(entry_id: str, fields: dict[bytes, bytes], payload: bool = False) -> dict[str, Any]:
         row = decode_fields(fields)
         body = row.pop("m", "")
-        result = {"id": entry_id.decode(), "run_id": row.get("run_id", ""), "task_id": row.get("task_id", ""),
+        result = {"id": entry_id, "run_id": row.get("run_id", ""), "task_id": row.get("task_id", ""),
                   "stream": row.get("stream", ""), "entry_id": row.get("entry_id", ""),
                   "reason": row.get("reason", ""), "attempts": int(row.get("attempts") or 0),
                   "worker": row.get("worker", ""), "last_error": row.get("last_error", ""),

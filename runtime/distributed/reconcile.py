@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-import redis
-
 from agentstage.actors.coordination import Batch
 from agentstage.actors.messages import Enqueue, Requeue, Task, from_wire
 from agentstage.runtime.clock import utc_now
@@ -21,6 +19,7 @@ from agentstage.runtime.owner import RunOwner
 from agentstage.runtime.state.reader import RunRow, SQLiteReader
 from agentstage.runtime.state.records import Event
 from agentstage.runtime.streams import COORDINATOR_GROUP, KEY_TTL, WORKERS_GROUP, StreamLayout
+from agentstage.runtime.transport import StreamTransport, id_key
 
 __all__ = ["lost_runs"]
 
@@ -29,15 +28,16 @@ _MAX_PENDING = 100_000
 _LOST = "interrupted: its task is no longer in Redis (Redis lost its data), so no worker will run it"
 
 
-def lost_runs(reader: SQLiteReader, client: redis.Redis, layout: StreamLayout, max_bytes: int | None) -> Batch:
+def lost_runs(reader: SQLiteReader, transport: StreamTransport, layout: StreamLayout,
+              max_bytes: int | None) -> Batch:
     """A batch failing each queued or running run (not an embedded System's) that Redis has no trace of."""
     batch = Batch()
     unfinished = [row for status in ("queued", "running") for row in _rows(reader, status)]
     if not unfinished:
         return batch
-    known = _known_run_ids(client, layout, max_bytes)
+    known = _known_run_ids(transport, layout, max_bytes)
     for row in unfinished:
-        if _root(reader, row) in known or client.exists(layout.done_key(row.run_id)):
+        if _root(reader, row) in known or transport.exists(layout.done_key(row.run_id)):
             continue
         head = reader.events(row.run_id, limit=2)
         if any(RunOwner.from_data(e.get("data")) for e in head):
@@ -74,11 +74,11 @@ def _rows(reader: SQLiteReader, status: str) -> Iterator[RunRow]:
         cursor = page.next_cursor
 
 
-def _known_run_ids(client: redis.Redis, layout: StreamLayout, max_bytes: int | None) -> set[str]:
-    payloads = list(client.zrange(layout.delayed, 0, -1))
+def _known_run_ids(transport: StreamTransport, layout: StreamLayout, max_bytes: int | None) -> set[str]:
+    payloads = transport.members(layout.delayed)
     for stream, group in ((layout.tasks, WORKERS_GROUP), (layout.admit, COORDINATOR_GROUP),
                           (layout.control, COORDINATOR_GROUP)):
-        payloads.extend(_unconsumed(client, stream, group))
+        payloads.extend(_unconsumed(transport, stream, group))
     known: set[str] = set()
     for payload in payloads:
         try:
@@ -90,35 +90,17 @@ def _known_run_ids(client: redis.Redis, layout: StreamLayout, max_bytes: int | N
     return known
 
 
-def _unconsumed(client: redis.Redis, stream: str, group: str) -> list[bytes]:
+def _unconsumed(transport: StreamTransport, stream: str, group: str) -> list[bytes]:
     """Payloads of the entries `group` has not acked: pending ones and those not yet delivered."""
-    last = None
-    try:
-        for info in client.xinfo_groups(stream):
-            name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
-            if name == group:
-                raw = info["last-delivered-id"]
-                last = raw.decode() if isinstance(raw, bytes) else raw
-    except redis.ResponseError:  # NOTE: no such stream yet
-        return []
+    info = transport.group_info(stream, group)
+    last = info.last_delivered if info is not None else None
     # NOTE: pending entries are bounded by what is in flight (worker slots, the coordinator's admission room).
-    pending = ({_text(p["message_id"]) for p in client.xpending_range(stream, group, "-", "+", _MAX_PENDING)}
-               if last is not None else set())
+    pending = transport.pending_ids(stream, group, _MAX_PENDING) if info is not None and info.pending else set()
     payloads = []
     start = "-" if last is None or pending else "(" + last
-    while entries := client.xrange(stream, start, "+", count=_PAGE):
+    while entries := transport.entries(stream, start, "+", count=_PAGE):
         for entry_id, fields in entries:
-            eid = _text(entry_id)
-            if last is None or eid in pending or _id(eid) > _id(last):
+            if last is None or entry_id in pending or id_key(entry_id) > id_key(last):
                 payloads.append(fields.get(b"m", b""))
-        start = "(" + _text(entries[-1][0])
+        start = "(" + entries[-1][0]
     return payloads
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _id(entry_id: str) -> tuple[int, int]:
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq or 0)

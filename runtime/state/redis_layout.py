@@ -12,11 +12,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from agentstage.runtime.errors import StoreError
 from agentstage.runtime.state.records import Checkpoint, Event
+from agentstage.runtime.transport import redis_client
 
 __all__ = ["RedisLayout", "checkpoint_json", "connect", "dumps", "event_json", "redis_errors"]
 
@@ -196,8 +195,7 @@ class RedisLayout:
 
 def connect(url: str, *, timeout: float = 2.0) -> redis.Redis:
     """A client that fails fast (no built-in retries): the stores decide what a Redis failure means."""
-    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                                retry=Retry(NoBackoff(), 0), decode_responses=True)
+    return redis_client(url, timeout=timeout, connect_timeout=timeout, decode_responses=True, fail_fast=True)
 
 
 class redis_errors:

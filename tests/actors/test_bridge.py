@@ -9,13 +9,14 @@ import redis
 from agentstage.actors.bridge import BridgeActor, Send, StreamReader
 from agentstage.actors.messages import Cancel, to_wire
 from agentstage.runtime.streams import StreamLayout
+from agentstage.runtime.transport import RedisTransport
 from tests.redis_server import RedisServer
 from tests.runtime.distributed.harness import wait_for
 
 
 def test_sends_queued_while_redis_is_down_arrive_after_it_returns(tmp_path):
     server = RedisServer(tmp_path / "r", appendonly=True).start()
-    bridge = BridgeActor.start(server.url)
+    bridge = BridgeActor.start(RedisTransport.from_url(server.url))
     try:
         done = threading.Event()
         server.kill()
@@ -34,7 +35,7 @@ def test_reader_dead_letters_poison_and_delivers_the_rest(redis_url):
     layout = StreamLayout("p")
     client = redis.Redis.from_url(redis_url)
     got: list = []
-    reader = StreamReader(redis_url, layout, (layout.control,), "g", "c", lambda entries, _: got.extend(entries),
+    reader = StreamReader(RedisTransport.from_url(redis_url), layout, (layout.control,), "g", "c", lambda entries, _: got.extend(entries),
                           lambda: 10)
     reader.start()
     try:
@@ -57,7 +58,7 @@ def test_reader_redelivers_own_pending_entries_once_at_start(redis_url):
     client.xadd(layout.control, {"m": to_wire(Cancel("r1"))})
     client.xreadgroup("g", "c", {layout.control: ">"})
     got: list = []
-    reader = StreamReader(redis_url, layout, (layout.control,), "g", "c",
+    reader = StreamReader(RedisTransport.from_url(redis_url), layout, (layout.control,), "g", "c",
                           lambda entries, redelivered: got.append((redelivered, [e.message for e in entries])),
                           lambda: 10)
     reader.start()
@@ -74,7 +75,7 @@ def test_reader_dead_letters_every_kind_of_poison_on_first_sight_and_keeps_readi
     layout = StreamLayout("p")
     client = redis.Redis.from_url(redis_url)
     got: list = []
-    reader = StreamReader(redis_url, layout, (layout.tasks,), "g", "c", lambda entries, _: got.extend(entries),
+    reader = StreamReader(RedisTransport.from_url(redis_url), layout, (layout.tasks,), "g", "c", lambda entries, _: got.extend(entries),
                           lambda: 10, max_bytes=300_000)
     reader.start()
     try:
@@ -106,7 +107,7 @@ def test_reader_survives_a_refused_read_and_resumes_when_the_stream_is_back(redi
     layout = StreamLayout("p")
     client = redis.Redis.from_url(redis_url)
     got: list = []
-    reader = StreamReader(redis_url, layout, (layout.control,), "g", "c", lambda entries, _: got.extend(entries),
+    reader = StreamReader(RedisTransport.from_url(redis_url), layout, (layout.control,), "g", "c", lambda entries, _: got.extend(entries),
                           lambda: 10, block_ms=100)
     reader.start()
     try:

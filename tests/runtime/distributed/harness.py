@@ -15,6 +15,7 @@ from agentstage.runtime.config import Config
 from agentstage.runtime.errors import NotFound, StoreError
 from agentstage.runtime.distributed.node import CoordinatorNode, WorkerNode
 from agentstage.runtime.state.reader import SQLiteReader
+from agentstage.runtime.transport import StreamTransport
 from tests.runtime.distributed import worker_app
 
 
@@ -41,8 +42,8 @@ def wait_for(condition: Callable[[], Any], timeout: float = 30.0, interval: floa
 
 
 @contextmanager
-def coordinator(config: Config) -> Iterator[CoordinatorNode]:
-    node = CoordinatorNode(config).start()
+def coordinator(config: Config, transport: StreamTransport | None = None) -> Iterator[CoordinatorNode]:
+    node = CoordinatorNode(config, transport=transport).start()
     assert node.wait_ready()
     try:
         yield node
@@ -51,8 +52,9 @@ def coordinator(config: Config) -> Iterator[CoordinatorNode]:
 
 
 @contextmanager
-def worker(config: Config, worker_id: str = "w1", concurrency: int | None = None) -> Iterator[WorkerNode]:
-    node = WorkerNode(config, worker_id, concurrency, worker_app.setup()).start()
+def worker(config: Config, worker_id: str = "w1", concurrency: int | None = None,
+           transport: StreamTransport | None = None) -> Iterator[WorkerNode]:
+    node = WorkerNode(config, worker_id, concurrency, worker_app.setup(), transport=transport).start()
     assert node.wait_ready()
     try:
         yield node
