@@ -33,6 +33,7 @@ from agentstage.runtime.errors import (AgentstageError, MaxIterationsExceeded, P
                                        TransientError)
 from agentstage.runtime.llm.tool_choice import turn_choice
 from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, Provider, StreamDelta, ToolCall
+from agentstage.runtime.guardrails.middleware import guardrail_middleware
 from agentstage.runtime.middleware import Middleware, RunContext, ToolOutcome
 from agentstage.runtime.state.records import Event
 from agentstage.runtime.tools.journal import EffectJournal
@@ -108,7 +109,7 @@ class AgentActor(SupervisedActor):
         self.journal = journal
         self.io = io
         self.hand = runs
-        self.middleware: tuple[Middleware, ...] = tuple(spec.middleware)
+        self.middleware: tuple[Middleware, ...] = (*guardrail_middleware(spec.guardrails), *spec.middleware)
         self.on_idle = on_idle
         self.cancelled = cancelled
         self.observer = observer
@@ -227,7 +228,7 @@ class AgentActor(SupervisedActor):
             raise MaxIterationsExceeded(run.run_id, self.spec.max_iterations)
         log.iteration += 1
         run.ctx = ctx = RunContext(run.run_id, run.request.session_id, self.spec.name, self.provider.name,
-                                   log.iteration)
+                                   log.iteration, log.emit)
         request = LLMRequest(tuple(run.messages), run.specs, self.spec.system_prompt, self.spec.model,
                              max_output_tokens=self.spec.max_output_tokens,
                              tool_choice=turn_choice(self.spec.tool_choice, run.messages))
@@ -494,7 +495,7 @@ class AgentActor(SupervisedActor):
 
     def _notify_error(self, run: AgentRun, stage: str, error: BaseException) -> None:
         ctx = run.ctx or RunContext(run.run_id, run.request.session_id, self.spec.name, self.provider.name,
-                                    run.log.iteration)
+                                    run.log.iteration, run.log.emit)
         for middleware in self.middleware:
             try:
                 middleware.on_error(ctx, stage, error)

@@ -36,6 +36,7 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", f"{V1}/tools/bundles"): "viewer",
     ("GET", f"{V1}/tools/templates"): "viewer",
     ("GET", f"{V1}/tools/instances"): "viewer",
+    ("GET", f"{V1}/guardrails"): "viewer",
     ("GET", f"{V1}/integrations/providers"): "viewer",
     ("GET", f"{V1}/integrations/credentials"): "viewer",
     ("GET", f"{V1}/workflows"): "viewer",

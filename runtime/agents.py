@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from agentstage.runtime.config import Config
+from agentstage.runtime.errors import ConfigError
+from agentstage.runtime.guardrails.builtin import parse_guards
 from agentstage.runtime.llm.tool_choice import KEYWORDS
 from agentstage.runtime.middleware import Middleware
 from agentstage.runtime.retry import RetryPolicy
@@ -32,6 +34,8 @@ class AgentSpec:
     """`auto`, `required`, `none` or a tool name (None: the provider default); a forced one lasts until a tool call."""
     max_output_tokens: int | None = None
     """Output tokens per model call (None: the provider default)."""
+    guardrails: Sequence[str] = ()
+    """Guardrail settings, `name[:action][=value]`, run before the middleware (see agentstage.runtime.guardrails)."""
     middleware: Sequence[Middleware] = field(default=(), compare=False)
     pool_size: int = 4
 
@@ -42,6 +46,7 @@ class AgentSpec:
             raise ValueError("pool_size must be at least 1")
         if self.max_output_tokens is not None and self.max_output_tokens < 1:
             raise ValueError("max_output_tokens must be at least 1")
+        parse_guards(self.guardrails)
         if self.tool_choice is not None and not _valid_choice(self.tool_choice, self.tools):
             raise ValueError(f"tool_choice {self.tool_choice!r} is not auto, required, none or a tool of this agent")
 
@@ -54,9 +59,13 @@ class AgentSpec:
             parallel_tools=config.parallel_tools, max_parallel_tools=config.max_parallel_tools,
             tool_timeout=config.tool_timeout, retry=config.retry_policy, pool_size=config.agent_pool_size,
             stream=config.stream, tool_choice=config.tool_choice.strip() or None,
-            max_output_tokens=config.max_output_tokens or None,
+            max_output_tokens=config.max_output_tokens or None, guardrails=tuple(config.guardrail_settings),
         )
         values.update(changes)
+        try:
+            parse_guards(values["guardrails"])  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise ConfigError("AGENTSTAGE_GUARDRAILS", config.guardrails, str(exc)) from None
         if "tool_choice" not in changes and values["tool_choice"] and not _valid_choice(values["tool_choice"],
                                                                                          values["tools"]):
             # NOTE: a tool named by AGENTSTAGE_TOOL_CHOICE binds the default agent, not specs with other tools.

@@ -84,6 +84,10 @@ class Config:
                                 "choice holds until the first tool call, then auto)")
     max_output_tokens: int = _setting(0, "AGENTSTAGE_MAX_OUTPUT_TOKENS",
                                       "output tokens per LLM call of the default agent (0 = provider default)")
+    guardrails: str = _setting("", "AGENTSTAGE_GUARDRAILS",
+                               "guardrails of the default agent, in the order they run: name[:action][=value], "
+                               "comma-separated, e.g. secret_guard,prompt_injection,max_length=8000 "
+                               "(`agentstage tools guardrails` lists them)")
     stream: bool = _setting(False, "AGENTSTAGE_STREAM", "stream LLM answers: text deltas become live llm.delta events")
     busy_timeout_ms: int = _setting(5000, "AGENTSTAGE_BUSY_TIMEOUT_MS", "SQLite busy timeout, milliseconds")
     run_timeout: float = _setting(600.0, "AGENTSTAGE_RUN_TIMEOUT", "seconds a blocking run call waits")
@@ -187,6 +191,10 @@ class Config:
     @property
     def tool_names(self) -> list[str]:
         return [name.strip() for name in self.tools.split(",") if name.strip()]
+
+    @property
+    def guardrail_settings(self) -> list[str]:
+        return [item.strip() for item in self.guardrails.split(",") if item.strip()]
 
 
 def setting_fields() -> list[dataclasses.Field]:

@@ -10,7 +10,9 @@ All hooks run on the agent actor's thread.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from agentstage.runtime.llm.types import LLMRequest, LLMResponse, ToolCall
 
@@ -26,6 +28,8 @@ class RunContext:
     agent: str
     provider: str
     iteration: int
+    emit: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    """Records a run event: `emit(type, data={...}, tool=None)` (how a middleware reports its decisions)."""
 
 
 @dataclass(frozen=True, slots=True)

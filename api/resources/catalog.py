@@ -13,6 +13,7 @@ from agentstage.api.schemas.catalog import (
     BindingSchema,
     BundleSchema,
     CredentialRefSchema,
+    GuardrailsSchema,
     InstanceCreateSchema,
     InstanceSchema,
     InstanceUpdateSchema,
@@ -21,8 +22,9 @@ from agentstage.api.schemas.catalog import (
     TemplateSchema,
 )
 from agentstage.api.schemas.common import OkSchema
+from agentstage.runtime.guardrails import catalog as guardrail_catalog
 
-__all__ = ["BindingResource", "BundlesResource", "CredentialsResource", "InstanceResource", "InstancesResource",
+__all__ = ["BindingResource", "BundlesResource", "CredentialsResource", "GuardrailsResource", "InstanceResource", "InstancesResource",
            "ProvidersResource", "RegistryResource", "TemplatesResource"]
 
 
@@ -49,6 +51,15 @@ class BundlesResource(_Listing):
 class TemplatesResource(_Listing):
     OPS = {"GET": Op("Provider templates a tool instance is made from", "tools", TemplateSchema, many=True)}
     SCHEMA, METHOD = TemplateSchema, "templates"
+
+
+class GuardrailsResource(Resource):
+    OPS = {"GET": Op("Built-in guardrails an agent can be given (AGENTSTAGE_GUARDRAILS, AgentSpec.guardrails)",
+                     "guardrails", GuardrailsSchema)}
+
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        entries = guardrail_catalog()
+        dump(resp, GuardrailsSchema, {"guardrails": entries, "count": len(entries)})
 
 
 class ProvidersResource(_Listing):

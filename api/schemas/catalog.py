@@ -39,6 +39,21 @@ class BundleSchema(Schema):
     tools = fields.List(fields.String(), required=True)
 
 
+class GuardrailSchema(Schema):
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    direction = fields.String(required=True, metadata={"enum": ["input", "output", "tool", "both"]})
+    directions = fields.List(fields.String(), required=True)
+    default_action = fields.String(required=True, data_key="defaultAction",
+                                   metadata={"enum": ["block", "warn", "redact"]})
+    configurable = fields.Boolean(required=True)
+
+
+class GuardrailsSchema(Schema):
+    guardrails = fields.List(fields.Nested(GuardrailSchema), required=True)
+    count = fields.Integer(required=True)
+
+
 class ProviderSchema(Schema):
     name = fields.String(required=True)
     display_name = fields.String(required=True)

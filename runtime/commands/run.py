@@ -24,7 +24,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
         description="Run one prompt through the default agent and print its answer.",
         epilog='example: agentstage run --session demo -- "calculate 2 + 2"',
     )
-    add_config_flags(parser, "provider", "model", "max_iterations", "tools", "tool_choice", "max_output_tokens")
+    add_config_flags(parser, "provider", "model", "max_iterations", "tools", "tool_choice", "max_output_tokens",
+                     "guardrails")
     parser.add_argument("--session", help="session id: continue that conversation (default: a new session)")
     parser.add_argument("--json", action="store_true", help="print one JSON object: run_id, session_id, status, output, error, tool_calls, usage")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,

@@ -1,5 +1,5 @@
-"""`agentstage tools list|bundles|expand|providers|add-http`: the tool registry, bundles, the selection
-grammar, the integration catalog, and custom HTTP tools."""
+"""`agentstage tools list|bundles|expand|providers|guardrails|add-http`: the tool registry, bundles, the
+selection grammar, the integration catalog, the guardrail catalog, and custom HTTP tools."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
 from agentstage.runtime.errors import AgentstageError, NotFound
+from agentstage.runtime.guardrails import catalog as guardrail_catalog
 from agentstage.runtime.system import System
 
 __all__ = ["register"]
@@ -21,7 +22,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
     for name, help_text, handler in (("list", "every tool: kind, availability, description", list_tools),
                                      ("bundles", "the bundles a selection can name with @", list_bundles),
                                      ("providers", "the integration providers and their credential fields",
-                                      list_providers)):
+                                      list_providers),
+                                     ("guardrails", "the built-in guardrails (AGENTSTAGE_GUARDRAILS / --guardrails)",
+                                      list_guardrails)):
         action = actions.add_parser(name, help=help_text)
         add_config_flags(action)
         action.add_argument("--json", action="store_true", help="print JSON")
@@ -59,6 +62,17 @@ def list_bundles(args: argparse.Namespace) -> int:
     else:
         for row in rows:
             print(f"@{row['name']:<12} {', '.join(row['tools'])}")
+    return ExitCode.OK
+
+
+def list_guardrails(args: argparse.Namespace) -> int:
+    rows = guardrail_catalog()
+    if args.json:
+        emit_json(rows)
+    else:
+        for row in rows:
+            value = "=VALUE" if row["configurable"] else ""
+            print(f"{row['name'] + value:<20} {row['direction']:<7} {row['default_action']:<7} {row['description']}")
     return ExitCode.OK
 
 

@@ -22,6 +22,13 @@ def test_listings(client, keys) -> None:
     assert all("type" in t["parameters"] for t in templates)
 
 
+def test_guardrail_catalog_in_the_shape_of_the_reference_devui(client, keys) -> None:
+    body = client.simulate_get("/api/v1/guardrails", headers=keys.headers("viewer")).json
+    assert body["count"] == len(body["guardrails"]) == 8
+    pii = next(g for g in body["guardrails"] if g["name"] == "pii_filter")
+    assert (pii["direction"], pii["defaultAction"], pii["configurable"]) == ("both", "redact", False)
+
+
 def test_admin_manages_tool_instances_with_credential_references(client, keys, api_system) -> None:
     admin = keys.headers("admin")
     created = client.simulate_post("/api/v1/tools/instances", json=HOOK, headers=admin)

@@ -67,6 +67,8 @@ function detailOf(event) {
     case "node.exited": return d.next_node ? `then ${d.next_node}` : "last node";
     case "checkpoint.saved": return `step ${d.step}, ${d.state_bytes} bytes`;
     case "run.completed": return d.output ?? "";
+    case "guardrail.blocked": case "guardrail.warned": case "guardrail.redacted":
+      return `${d.guardrail} (${d.direction}${d.message !== undefined ? `, ${d.role} message ${d.message}` : ""}): ${d.reason}`;
     default: return event.error || "";
   }
 }
@@ -74,7 +76,8 @@ function detailOf(event) {
 function eventItem(event) {
   const where = [event.node && `node ${event.node}`, event.tool && `tool ${event.tool}`].filter(Boolean).join(" · ");
   const kind = event.type.split(".")[0];
-  return h("li", { class: `event k-${kind}${event.error ? " has-error" : ""}`, "data-type": event.type, "data-seq": event.seq },
+  const flagged = event.error || event.type === "guardrail.blocked";
+  return h("li", { class: `event k-${kind}${flagged ? " has-error" : ""}`, "data-type": event.type, "data-seq": event.seq },
     h("details", {},
       h("summary", {},
         h("span", { class: "seq" }, `#${event.seq}`), " ",
