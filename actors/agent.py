@@ -21,7 +21,7 @@ import pykka
 from loguru import logger
 
 from agentstage.actors.agent_run import AgentRun, RunsInHand, StartRun, ToolBatch
-from agentstage.actors.agent_tools import invoke_tool, invoke_tool_async, is_async_tool
+from agentstage.actors.agent_tools import invoke_tool, invoke_tool_async, is_async_tool, is_inline_tool
 from agentstage.actors.messages import RunResult
 from agentstage.actors.run_log import RunLog
 from agentstage.actors.store import Publish
@@ -79,7 +79,15 @@ class _ToolTimedOut:
     index: int
 
 
-_RUN_MESSAGES = (_Generated, _RetryDue, _ToolDone, _ToolTimedOut)
+@dataclass(frozen=True, slots=True)
+class _Continue:
+    run_id: str
+    token: int
+
+
+_RUN_MESSAGES = (_Generated, _RetryDue, _ToolDone, _ToolTimedOut, _Continue)
+_TURNS_PER_MESSAGE = 4
+"""Turns a run takes in one handler when its answers come inline, before it lets other runs go first."""
 
 
 class AgentActor(SupervisedActor):
@@ -185,6 +193,7 @@ class AgentActor(SupervisedActor):
                 self._fail(run, exc)
 
     def _advance(self, run: AgentRun, message: Any) -> None:
+        run.turns = 0
         if isinstance(message, _Generated):
             self._step(run, self._generated, message.response, message.error)
         elif isinstance(message, _RetryDue):
@@ -193,6 +202,8 @@ class AgentActor(SupervisedActor):
             self._step(run, self._tool_done, message.index, message.outcome, message.replayed)
         elif isinstance(message, _ToolTimedOut):
             self._step(run, self._tool_timed_out, message.index)
+        elif isinstance(message, _Continue):
+            self._step(run, self._iterate)
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -220,6 +231,11 @@ class AgentActor(SupervisedActor):
 
     def _iterate(self, run: AgentRun) -> None:
         """Begin the next turn: cancel and limit checks, before_generate hooks, then the model call."""
+        if run.turns >= _TURNS_PER_MESSAGE:
+            token, run_id = run.wait(), run.run_id
+            self._tell(_Continue(run_id, token))
+            return
+        run.turns += 1
         log = run.log
         if run.cancel_requested or (self.cancelled is not None and self.cancelled(run.run_id)):
             self._end(run, "cancelled", data={"iteration": log.iteration})
@@ -369,7 +385,9 @@ class AgentActor(SupervisedActor):
                                                         "iteration": ctx.iteration})
             calls.append(call)
             outcomes.append(outcome)
-        log.flush()
+        if any(outcome is None and not is_inline_tool(self.tools, call.name) for call, outcome in zip(calls, outcomes)):
+            # NOTE: durable while the run waits on its tools; inline tools answer before any wait.
+            log.flush()
         count = len(calls)
         run.batch = ToolBatch(calls, outcomes, [False] * count, [0.0] * count, time.perf_counter())
         run.wait()
@@ -384,6 +402,12 @@ class AgentActor(SupervisedActor):
             index = batch.submitted
             batch.submitted += 1
             if batch.outcomes[index] is not None:
+                continue
+            call = batch.calls[index]
+            if is_inline_tool(self.tools, call.name):
+                outcome, replayed = invoke_tool(self.tools, self.journal, run.ctx, call.id, call.name, call.arguments)
+                batch.outcomes[index], batch.replayed[index] = outcome, replayed
+                batch.durations[index] = _ms(batch.started)
                 continue
             batch.waiting += 1
             self._submit_tool(run, index)
@@ -403,7 +427,8 @@ class AgentActor(SupervisedActor):
                                                       call.name, call.arguments)
             future.add_done_callback(lambda done: None if done.cancelled() else answered(done.result(), None))
         if self.spec.tool_timeout:
-            self.io.after(self.spec.tool_timeout, lambda: self._tell(_ToolTimedOut(run_id, token, index)))
+            run.batch.deadlines[index] = self.io.after(self.spec.tool_timeout,
+                                                       lambda: self._tell(_ToolTimedOut(run_id, token, index)))
 
     def _tool_done(self, run: AgentRun, index: int, outcome: ToolOutcome, replayed: bool) -> None:
         batch = run.batch
@@ -412,6 +437,9 @@ class AgentActor(SupervisedActor):
         batch.outcomes[index], batch.replayed[index] = outcome, replayed
         batch.durations[index] = _ms(batch.started)
         batch.waiting -= 1
+        deadline = batch.deadlines.pop(index, None)
+        if deadline is not None:
+            deadline.cancel()
         self._submit_tools(run)
 
     def _tool_timed_out(self, run: AgentRun, index: int) -> None:
@@ -444,7 +472,7 @@ class AgentActor(SupervisedActor):
             payload = outcome.result if outcome.ok else {"error": outcome.error}
             run.messages.append(ChatMessage("tool", json.dumps(payload, default=str), tool_call_id=call.id,
                                             name=call.name))
-        log.flush()
+        # NOTE: no flush here: the next turn flushes before it waits on the model, or the run ends.
         self._iterate(run)
 
     def _cancel_requested(self, run: AgentRun) -> None:
@@ -475,6 +503,9 @@ class AgentActor(SupervisedActor):
 
     def _finish(self, run: AgentRun, result: RunResult) -> None:
         run.wait()
+        if run.batch is not None:
+            for deadline in run.batch.deadlines.values():
+                deadline.cancel()
         self.hand.runs.pop(run.run_id, None)
         run.log.finish(run.start.reply, result)
         if self.on_idle is not None:

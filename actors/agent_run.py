@@ -17,7 +17,7 @@ import pykka
 
 from agentstage.actors.messages import RunAgent, RunResult
 from agentstage.actors.run_log import RunLog
-from agentstage.runtime.aio import IOCall
+from agentstage.runtime.aio import Deadline, IOCall
 from agentstage.runtime.llm.types import ChatMessage, LLMRequest, ToolCall, ToolSpec
 from agentstage.runtime.middleware import RunContext, ToolOutcome
 
@@ -43,6 +43,7 @@ class ToolBatch:
     started: float
     submitted: int = 0
     waiting: int = 0
+    deadlines: dict[int, Deadline] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -51,7 +52,11 @@ class ToolBatch:
 
 @dataclass
 class AgentRun:
-    """One run being executed: where it is in the loop and what it waits for."""
+    """One run being executed: where it is in the loop and what it waits for.
+
+    `turns` counts the turns taken since the run's last message, so that a run whose answers all
+    come inline (inline provider and tools) still yields the actor now and then.
+    """
 
     start: StartRun
     log: RunLog
@@ -65,6 +70,7 @@ class AgentRun:
     batch: ToolBatch | None = None
     pending: IOCall | None = None
     cancel_requested: bool = False
+    turns: int = 0
 
     @property
     def run_id(self) -> str:

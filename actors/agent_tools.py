@@ -1,7 +1,8 @@
 """Running one tool call for an agent run: the effect journal around it, failures as outcomes.
 
-Called off the agent actor's thread (a tool thread, or the I/O loop for async tools); the
-outcome goes back to the actor as a message.
+Called off the agent actor's thread (a tool thread, or the I/O loop for async tools), and the
+outcome goes back to the actor as a message; inline tools (pure, bounded) are called on the
+actor's own thread.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from agentstage.runtime.state.records import ToolEffect
 from agentstage.runtime.tools.journal import EffectJournal, effect_key
 from agentstage.runtime.tools.registry import Tool, ToolRegistry
 
-__all__ = ["invoke_tool", "invoke_tool_async", "is_async_tool"]
+__all__ = ["invoke_tool", "invoke_tool_async", "is_async_tool", "is_inline_tool"]
 
 
 def is_async_tool(tools: ToolRegistry, name: str) -> bool:
@@ -26,6 +27,12 @@ def is_async_tool(tools: ToolRegistry, name: str) -> bool:
         return inspect.iscoroutinefunction(tools.get(name).func)
     except NotFound:
         return False
+
+
+def is_inline_tool(tools: ToolRegistry, name: str) -> bool:
+    """Whether the tool `name` is pure and bounded (`Tool.inline`): it then runs on the agent's thread."""
+    tool = tools.get(name) if name in tools else None
+    return tool is not None and tool.inline
 
 
 def invoke_tool(tools: ToolRegistry, journal: EffectJournal | None, ctx: RunContext,

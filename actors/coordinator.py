@@ -208,8 +208,11 @@ class CoordinatorActor(SupervisedActor):
             run.claimed, run.worker_id = True, m.worker_id
         started = m.events[0].ts if m.events else utc_now()
         batch.records.append(RunAttempt(m.run_id, m.attempt, "running", started, m.task_id, m.worker_id))
-        batch.records.append(QueueEvent(m.task_id, m.attempt, "claimed", started, m.run_id,
-                                        {"worker_id": m.worker_id}))
+        batch.records.append(self._claimed(m, started))
+
+    @staticmethod
+    def _claimed(m: TaskRecords | TaskDone, started: str) -> QueueEvent:
+        return QueueEvent(m.task_id, m.attempt, "claimed", started, m.run_id, {"worker_id": m.worker_id})
 
     def _done(self, m: TaskDone, batch: Batch) -> None:
         run = self.active.get(m.run_id)
@@ -222,6 +225,10 @@ class CoordinatorActor(SupervisedActor):
         now = m.ended_at or utc_now()
         attempt = RunAttempt(m.run_id, m.attempt, m.status, m.events[0].ts if m.events else now, m.task_id,
                              m.worker_id, now, m.error)
+        if run is not None and not run.claimed and m.attempt:
+            # NOTE: a run that wrote nothing before its end (inline answers) is claimed and done at once.
+            run.claimed, run.worker_id = True, m.worker_id
+            batch.records.append(self._claimed(m, attempt.started_at))
         if m.status == "failed" and m.retryable and run is not None:
             failed = [e for e in m.events if e.type == "run.failed"]
             kept = [e for e in m.events if e.type != "run.failed"]

@@ -45,22 +45,24 @@ class Publish:
     events: tuple[Event, ...]
 
 
-class Confirmed(pykka.ThreadingFuture):
+class Confirmed(pykka.Future):
     """A `Write` reply that calls `callback(error)` once settled: None when committed, else the error.
 
-    The callback runs on the store's thread, so it must not block.
+    The callback runs on the store's thread, so it must not block. Nothing waits on it, so it holds
+    no condition (PERF: a run sends one per step).
     """
 
     def __init__(self, callback: Callable[[BaseException | None], None]) -> None:
         super().__init__()
         self._callback = callback
 
+    def get(self, *, timeout: float | None = None) -> Any:
+        raise TypeError("a Confirmed reply calls back; it is not waited on")
+
     def set(self, value: Any = None) -> None:
-        super().set(value)
         self._callback(None)
 
     def set_exception(self, exc_info: Any = None) -> None:
-        super().set_exception(exc_info)
         self._callback(exc_info[1] if exc_info else None)
 
 

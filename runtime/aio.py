@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from loguru import logger
 
-__all__ = ["IOCall", "IOLoop"]
+__all__ = ["Deadline", "IOCall", "IOLoop"]
 
 T = TypeVar("T")
 
@@ -47,6 +47,18 @@ class IOCall:
             self._task.cancel()
 
 
+class Deadline:
+    """A callback due at a time (see `IOLoop.after`); `cancel` from any thread makes it a no-op."""
+
+    __slots__ = ("callback",)
+
+    def __init__(self, callback: Callable[[], Any]) -> None:
+        self.callback: Callable[[], Any] | None = callback
+
+    def cancel(self) -> None:
+        self.callback = None
+
+
 class IOLoop:
     """One event loop thread; thread-safe entry points for actors.
 
@@ -59,7 +71,7 @@ class IOLoop:
         self.name = name
         self.blocking_threads = max(1, blocking_threads)
         self.tick = tick
-        self._deadlines: list[tuple[float, int, Callable[[], Any]]] = []
+        self._deadlines: list[tuple[float, int, Deadline]] = []
         self._deadline_lock = threading.Lock()
         self._order = itertools.count()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -133,14 +145,17 @@ class IOLoop:
         loop = self.loop
         loop.call_soon_threadsafe(loop.call_later, max(0.0, delay), _guarded(callback))
 
-    def after(self, delay: float, callback: Callable[[], Any]) -> None:
+    def after(self, delay: float, callback: Callable[[], Any]) -> Deadline:
         """Call `callback` on the loop thread `delay` seconds from now, give or take one tick.
 
         PERF: unlike `call_later` this does not wake the loop, so a deadline per tool call costs
         a heap push, not a thread switch; for timeouts, where a tick of lateness does not matter.
+        A cancelled deadline stays in the heap until due, then is dropped without a call.
         """
+        deadline = Deadline(callback)
         with self._deadline_lock:
-            heapq.heappush(self._deadlines, (time.monotonic() + delay, next(self._order), callback))
+            heapq.heappush(self._deadlines, (time.monotonic() + delay, next(self._order), deadline))
+        return deadline
 
     def _sweep(self) -> None:
         now = time.monotonic()
@@ -148,8 +163,10 @@ class IOLoop:
         with self._deadline_lock:
             while self._deadlines and self._deadlines[0][0] <= now:
                 due.append(heapq.heappop(self._deadlines)[2])
-        for callback in due:
-            _guarded(callback)()
+        for deadline in due:
+            callback = deadline.callback
+            if callback is not None:
+                _guarded(callback)()
         self.loop.call_later(self.tick, self._sweep)
 
     def run_blocking(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:

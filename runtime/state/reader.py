@@ -18,7 +18,7 @@ from agentstage.runtime.llm.types import ChatMessage
 from agentstage.runtime.state.health import Health
 from agentstage.runtime.state.sqlite import open_connection, store_errors
 
-__all__ = ["Page", "RunRow", "SQLiteReader", "decode_cursor", "encode_cursor"]
+__all__ = ["QUEUE_KIND_RANK", "Page", "RunRow", "SQLiteReader", "decode_cursor", "encode_cursor"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,10 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     if not isinstance(values, list) or len(values) != arity or not all(isinstance(v, str) for v in values):
         raise ValueError("malformed cursor")
     return values
+
+
+QUEUE_KIND_RANK = "CASE kind WHEN 'enqueued' THEN 0 WHEN 'requeued' THEN 0 WHEN 'claimed' THEN 1 ELSE 2 END"
+"""SQL ordering queue transitions that share a timestamp in the order they happen."""
 
 
 class SQLiteReader:
@@ -240,9 +244,9 @@ class SQLiteReader:
         return [dict(zip(_ATTEMPT_KEYS, r)) for r in rows]
 
     def queue_events(self, task_id: str) -> list[dict[str, Any]]:
-        """A task's queue transitions, by attempt then time."""
+        """A task's queue transitions, by attempt then time (a claim before the end it shares a millisecond with)."""
         rows = self._rows("SELECT task_id, attempt, kind, ts, run_id, detail FROM queue_events"
-                          " WHERE task_id = ? ORDER BY attempt, ts, kind", (task_id,))
+                          f" WHERE task_id = ? ORDER BY attempt, ts, {QUEUE_KIND_RANK}, kind", (task_id,))
         return [dict(zip(_QUEUE_KEYS, r[:5]), detail=self._json(r[5], f"queue_events row {task_id}")) for r in rows]
 
     def heartbeats(self) -> list[dict[str, Any]]:

@@ -140,17 +140,17 @@ def _basic_tools() -> list[Tool]:
     return [
         Tool("calculator", "Evaluate an arithmetic expression such as '(2+3)*4' or 'sqrt(16)'.",
              {"type": "object", "properties": {"expression": {"type": "string", "minLength": 1}},
-              "required": ["expression"], "additionalProperties": False}, calculate),
+              "required": ["expression"], "additionalProperties": False}, calculate, inline=True),
         Tool("current_time", "The current date and time in an IANA time zone (default UTC).",
              {"type": "object", "properties": {"timezone": {"type": "string"}}, "additionalProperties": False},
              current_time),
         Tool("json_query", "Select a value from a JSON document by a dotted path; optionally pick keys.",
              {"type": "object", "properties": {"document": {}, "path": {"type": "string"},
                                                "pick": {"type": "array", "items": {"type": "string"}}},
-              "required": ["document"], "additionalProperties": False}, json_query),
+              "required": ["document"], "additionalProperties": False}, json_query, inline=True),
         Tool("text_stats", "Count characters, words, lines and sentences of a text; list its top words.",
              {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"],
-              "additionalProperties": False}, text_stats),
+              "additionalProperties": False}, text_stats, inline=True),
     ]
 
 

@@ -26,6 +26,8 @@ class Tool:
     `side_effects=True` tools are journalled under an idempotency key so a retried run
     does not repeat a completed call. `needs_session=True` tools receive `session_id=` from
     the run (see `SessionBinding`). `available=False` marks a tool whose service is missing here.
+    `inline=True` marks a pure, bounded, CPU-only tool (no I/O, no effects) that the agent calls on
+    its own thread instead of handing it to a tool thread; it has no timeout, so it must not block.
     """
 
     name: str
@@ -35,9 +37,12 @@ class Tool:
     side_effects: bool = False
     needs_session: bool = False
     available: bool = True
+    inline: bool = False
     _validator: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.inline and self.side_effects:
+            raise ValueError(f"tool {self.name!r}: a tool with side effects cannot run inline")
         jsonschema.Draft202012Validator.check_schema(self.parameters)
         object.__setattr__(self, "_validator", jsonschema.Draft202012Validator(self.parameters))
 

@@ -273,3 +273,45 @@ def test_a_crashing_actor_fails_its_run_and_is_restarted(config: Config) -> None
     assert row.status == "failed"
     assert after.output == "recovered"
     assert restarted is not before and pool.slots[0].restarts == 1
+
+
+class InlineQueueProvider(QueueProvider):
+    """QueueProvider answering on the agent's own thread, as the scripted provider does."""
+
+    inline = True
+
+
+def test_inline_tools_run_on_the_agent_thread_and_other_tools_on_tool_threads(config: Config) -> None:
+    threads: dict[str, str] = {}
+
+    def record(name: str):
+        return lambda: threads.setdefault(name, threading.current_thread().name) and {"ok": True}
+
+    registry = ToolRegistry([
+        Tool("pure", "inline", {"type": "object"}, record("pure"), inline=True),
+        Tool("plain", "on a tool thread", {"type": "object"}, record("plain")),
+    ])
+    provider = InlineQueueProvider(call("pure"), call("plain"), answer("done"))
+    agent = AgentSpec.from_config(config, retry=FAST_RETRY, pool_size=1, tools=("pure", "plain"))
+    with System(config, agents=[agent], providers={"default": provider}, tools=registry) as system:
+        result = system.run("go")
+    assert result.status == "completed"
+    assert threads["pure"].startswith("AgentActor") and threads["plain"].startswith("tools-")
+
+
+def test_a_long_run_of_inline_turns_completes_in_order(config: Config) -> None:
+    turns = 60
+    provider = InlineQueueProvider(*[call("calculator", f"c{i}", expression=f"{i}+1") for i in range(turns)],
+                                   answer("done"))
+    with start(config, provider, max_iterations=turns + 1) as system:
+        result = system.run("count")
+        stored = system.events(result.run_id)
+    assert (result.status, result.output) == ("completed", "done")
+    results = [e.data["result"]["result"] for e in result.events if e.type == "tool.result"]
+    assert results == [i + 1 for i in range(turns)]
+    assert [e["seq"] for e in stored] == list(range(1, len(result.events) + 1))
+
+
+def test_a_tool_with_side_effects_cannot_be_inline() -> None:
+    with pytest.raises(ValueError, match="cannot run inline"):
+        Tool("write", "effects", {"type": "object"}, lambda: None, side_effects=True, inline=True)

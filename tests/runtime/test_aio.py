@@ -50,3 +50,11 @@ def test_a_deadline_fires_on_the_loop_after_its_delay(io: IOLoop) -> None:
     done = threading.Event()
     io.after(0.01, lambda: fired.append(threading.current_thread().name) or done.set())
     assert done.wait(5) and fired == ["agentstage-io"]
+
+
+def test_a_cancelled_deadline_does_not_fire(io: IOLoop) -> None:
+    fired: list[str] = []
+    done = threading.Event()
+    io.after(0.01, lambda: fired.append("cancelled")).cancel()
+    io.after(0.02, lambda: fired.append("kept") or done.set())
+    assert done.wait(5) and fired == ["kept"]

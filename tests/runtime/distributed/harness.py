@@ -14,7 +14,7 @@ from typing import Any
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import NotFound, StoreError
 from agentstage.runtime.distributed.node import CoordinatorNode, WorkerNode
-from agentstage.runtime.state.reader import SQLiteReader
+from agentstage.runtime.state.reader import QUEUE_KIND_RANK, SQLiteReader
 from agentstage.runtime.transport import StreamTransport
 from tests.runtime.distributed import worker_app
 
@@ -84,7 +84,8 @@ def queue_kinds(config: Config, run_id: str) -> list[str]:
     with_reader = reader(config)
     try:
         rows = with_reader.connection.execute(
-            "SELECT kind FROM queue_events WHERE run_id = ? ORDER BY ts, attempt", (run_id,)).fetchall()
+            f"SELECT kind FROM queue_events WHERE run_id = ? ORDER BY ts, attempt, {QUEUE_KIND_RANK}",
+            (run_id,)).fetchall()
     finally:
         with_reader.close()
     return [row[0] for row in rows]
