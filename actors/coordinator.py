@@ -10,7 +10,6 @@ record has a natural key and a first attempt's `task_id` is its `run_id`, so wor
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +24,8 @@ from agentstage.actors.messages import (
     Enqueue,
     Heartbeat,
     Requeue,
+    RequeueAnswer,
+    RunOutcome,
     Task,
     TaskDone,
     TaskRecords,
@@ -178,7 +179,7 @@ class CoordinatorActor(SupervisedActor):
         batch.records.append(Event(m.run_id, run.task.first_seq, "run.cancelled", now, run.task.session_id,
                                    {"reason": m.reason or "cancelled while queued", "attempt": run.task.attempt}))
         batch.records.append(RunAttempt(m.run_id, attempt, "cancelled", now, task_id, "", now, None))
-        self._finish(m.run_id, "cancelled", None, None, batch)
+        self._finish(RunOutcome(m.run_id, "cancelled", ended_at=now), batch)
 
     def _held_by_worker(self, task: Task) -> bool:
         """Whether a worker claimed this attempt (its claim key exists); True when Redis cannot tell."""
@@ -215,21 +216,23 @@ class CoordinatorActor(SupervisedActor):
         return QueueEvent(m.task_id, m.attempt, "claimed", started, m.run_id, {"worker_id": m.worker_id})
 
     def _done(self, m: TaskDone, batch: Batch) -> None:
+        outcome = m.outcome
+        retry = outcome.status == "failed" and outcome.retryable
         run = self.active.get(m.run_id)
-        if run is None and m.status == "failed" and m.retryable:
+        if run is None and retry:
             run = self._recover(m.run_id, m.entry_id)
         if run is not None and m.attempt < run.task.attempt:
             batch.records.extend(m.effects)
             batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, m.entry_id))
             return
-        now = m.ended_at or utc_now()
-        attempt = RunAttempt(m.run_id, m.attempt, m.status, m.events[0].ts if m.events else now, m.task_id,
-                             m.worker_id, now, m.error)
+        now = outcome.ended_at or utc_now()
+        attempt = RunAttempt(m.run_id, m.attempt, outcome.status, m.events[0].ts if m.events else now, m.task_id,
+                             m.worker_id, now, outcome.error)
         if run is not None and not run.claimed and m.attempt:
             # NOTE: a run that wrote nothing before its end (inline answers) is claimed and done at once.
             run.claimed, run.worker_id = True, m.worker_id
             batch.records.append(self._claimed(m, attempt.started_at))
-        if m.status == "failed" and m.retryable and run is not None:
+        if retry and run is not None:
             failed = [e for e in m.events if e.type == "run.failed"]
             kept = [e for e in m.events if e.type != "run.failed"]
             batch.records.extend((*kept, *m.effects, *m.checkpoints, attempt))
@@ -237,23 +240,22 @@ class CoordinatorActor(SupervisedActor):
                 run.last_seq = max(run.last_seq, kept[-1].seq)
             if failed:
                 run.last_seq = max(run.last_seq, failed[0].seq - 1)
-            self.retry(run.task, m.entry_id, m.worker_id, m.error or "failed", batch, recorded=True)
+            self.retry(run.task, m.entry_id, m.worker_id, outcome.error or "failed", batch, recorded=True)
             return
         batch.records.extend((*m.events, *m.effects, *m.checkpoints, attempt))
         batch.records.append(QueueEvent(m.task_id, m.attempt, "acked", now, m.run_id,
-                                        {"status": m.status, "worker_id": m.worker_id}))
+                                        {"status": outcome.status, "worker_id": m.worker_id}))
         batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, m.entry_id))
-        output = m.output if m.output is not None else next(
-            (e.data.get("output") for e in m.events if e.type == "run.completed"), None)
-        self._finish(m.run_id, m.status, output, m.error, batch)
+        self._finish(outcome, batch)
 
-    def _finish(self, run_id: str, status: str, output: Any, error: str | None, batch: Batch) -> None:
+    def _finish(self, outcome: RunOutcome, batch: Batch) -> None:
+        """The run ended: forget it and publish `outcome` under its done key once the batch is durable."""
+        run_id = outcome.run_id
         self.active.pop(run_id, None)
         # NOTE: until the end is committed and its done key set, the reaper must not take the run's
         # still-pending task entry for a lost lease (a commit may be retried for a while).
         self.finishing.add(run_id)
-        batch.ops.append(("set", self.layout.done_key(run_id),
-                          json.dumps({"status": status, "output": output, "error": error}), KEY_TTL))
+        batch.ops.append(("set", self.layout.done_key(run_id), to_wire(outcome), KEY_TTL))
         batch.after.append(lambda: self.finishing.discard(run_id))
 
     def retry(self, task: Task, entry_id: str, worker_id: str, reason: str, batch: Batch,
@@ -276,7 +278,7 @@ class CoordinatorActor(SupervisedActor):
                 stream=self.layout.tasks, entry_id=entry_id, raw=to_wire(task), reason="max attempts reached",
                 run_id=task.run_id, task_id=task.task_id, attempts=task.attempt, worker=worker_id, last_error=reason)))
             batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, entry_id))
-            self._finish(task.run_id, "failed", None, error, batch)
+            self._finish(RunOutcome(task.run_id, "failed", None, error, "MaxAttempts", ended_at=now), batch)
             return
         delay = retry_delay(task.attempt, self.config.task_backoff, self.config.task_max_backoff,
                             self.config.task_jitter)
@@ -297,8 +299,8 @@ class CoordinatorActor(SupervisedActor):
             if reason is not None:
                 logger.info("requeue of run {} refused: {}", m.run_id, reason)
             if m.reply_to:
-                batch.ops.append(("set", self.layout.reply_key(m.reply_to),
-                                  json.dumps({"requeued": reason is None, "reason": reason, "attempt": attempt}), 300))
+                answer = RequeueAnswer(m.run_id, reason is None, reason, attempt)
+                batch.ops.append(("set", self.layout.reply_key(m.reply_to), to_wire(answer), 300))
 
         if m.run_id in self.active:
             answer("it is still queued or running")

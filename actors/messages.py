@@ -30,7 +30,9 @@ __all__ = [
     "Heartbeat",
     "Message",
     "Requeue",
+    "RequeueAnswer",
     "RunAgent",
+    "RunOutcome",
     "RunResult",
     "Task",
     "TaskDone",
@@ -102,6 +104,30 @@ class RunResult(Message):
 
 
 @dataclass(frozen=True, slots=True)
+class RunOutcome(Message):
+    """How a run, or one attempt of it on a worker, ended: the one shape of an ending on its way back.
+
+    `status` is completed, failed, cancelled, or waiting (a graph run waiting for input).
+    `error_type` names the failure's type and `retryable` says whether another attempt may succeed
+    (that type's `retryable`, see `runtime.errors`). Stored under the run's done key as well.
+    """
+
+    TYPE: ClassVar[str] = "run_outcome"
+
+    run_id: str
+    status: str
+    output: str | None = None
+    error: str | None = None
+    error_type: str = ""
+    retryable: bool = False
+    ended_at: str = ""
+
+    def view(self) -> dict[str, Any]:
+        """What operations answer for an ended run: status, output, error."""
+        return {"status": self.status, "output": self.output, "error": self.error}
+
+
+@dataclass(frozen=True, slots=True)
 class Enqueue(Message):
     """Admit a run to the distributed runtime (sent to the coordinator)."""
 
@@ -160,26 +186,20 @@ class TaskRecords(Message):
 
 @dataclass(frozen=True, slots=True)
 class TaskDone(Message):
-    """A task attempt ended on a worker; the coordinator records it and only then acks `entry_id`.
-
-    `retryable` marks a failure worth another attempt (transient provider error, crash).
-    """
+    """A task attempt ended on a worker with `outcome`; the coordinator records it and only then acks `entry_id`."""
 
     TYPE: ClassVar[str] = "task_done"
+    VERSION: ClassVar[int] = 2
 
     task_id: str
     run_id: str
     attempt: int
     worker_id: str
     entry_id: str
-    status: str
-    error: str | None = None
-    retryable: bool = False
+    outcome: RunOutcome
     events: tuple[Event, ...] = ()
     effects: tuple[ToolEffect, ...] = ()
     checkpoints: tuple[Checkpoint, ...] = ()
-    ended_at: str = ""
-    output: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +256,18 @@ class Requeue(Message):
     dlq_id: str = ""
     requested_at: str = ""
     reply_to: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RequeueAnswer(Message):
+    """The coordinator's answer to a `Requeue` with `reply_to`: requeued as `attempt`, or refused with `reason`."""
+
+    TYPE: ClassVar[str] = "requeue_answer"
+
+    run_id: str
+    requeued: bool
+    reason: str | None = None
+    attempt: int = 0
 
 
 def to_wire(message: Message) -> bytes:

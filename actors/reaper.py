@@ -14,7 +14,7 @@ from loguru import logger
 
 from agentstage.actors.bridge import dead_letter, decode_entry
 from agentstage.actors.coordination import ActiveRun, Batch
-from agentstage.actors.messages import Task, from_wire, to_wire
+from agentstage.actors.messages import RunOutcome, Task, from_wire, to_wire
 from agentstage.runtime.clock import utc_now
 from agentstage.runtime.errors import DecodeError
 from agentstage.runtime.state.records import Event, QueueEvent
@@ -88,7 +88,7 @@ class Reaper:
                                        {"reason": "cancelled while waiting for a retry", "attempt": task.attempt}))
             batch.records.append(QueueEvent(task.task_id, task.attempt, "cancelled", now, task.run_id))
             batch.ops.append(("zrem", self.layout.delayed, member))
-            coordinator._finish(task.run_id, "cancelled", None, None, batch)
+            coordinator._finish(RunOutcome(task.run_id, "cancelled", ended_at=now), batch)
             batch.after.append(lambda member=member: self._moving.discard(member))
         if batch.records:
             coordinator.submit(batch, 0)

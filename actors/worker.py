@@ -1,8 +1,8 @@
 """WorkerActor: claims Tasks from the tasks stream and runs them on the local agent pool.
 
-The worker never touches the coordinator's SQLite file. Its agents write through a
-`RecordForwarder` (their `store`), which turns each `Write` into `TaskRecords`/`TaskDone` on
-the results stream; the coordinator records them and only then acks the task. A task seen twice
+The worker never touches the coordinator's SQLite file. Its agents and graphs write to a
+`TaskStreamSink` (their run sink, see `actors.sink`), which sends their records and the run's
+`RunOutcome` on the results stream; the coordinator records them and only then acks the task. A task seen twice
 (duplicate XADD) is claimed once (`SET NX` on its claim key); a task found cancelled is never
 started; tasks left pending by a previous life of this worker are released for a retry.
 """
@@ -19,7 +19,7 @@ from loguru import logger
 from agentstage.actors.agent import StartRun
 from agentstage.actors.bridge import Send, dead_letter
 from agentstage.actors.nodes import ForwardingFuture
-from agentstage.actors.messages import RunAgent, Task, TaskDone, TaskRecords, TaskReleased, to_wire
+from agentstage.actors.messages import RunAgent, RunOutcome, Task, TaskDone, TaskRecords, TaskReleased, to_wire
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.clock import utc_now
@@ -57,7 +57,7 @@ class InFlight:
 
 @dataclass
 class WorkerState:
-    """What a worker holds, shared by its reader, actor, forwarder and monitor threads."""
+    """What a worker holds, shared by its reader, actor, sink and monitor threads."""
 
     worker_id: str
     concurrency: int
@@ -113,6 +113,17 @@ class WorkerState:
             if self.running.pop(run_id, None) is not None:
                 self.cancelled.add(run_id)
 
+    def stopping(self, run_id: str) -> bool:
+        """Whether an abandoned attempt of this run is still winding down here."""
+        with self.lock:
+            return run_id in self.cancelled and run_id not in self.running
+
+    def stopped(self, run_id: str) -> None:
+        """An abandoned attempt of this run has ended: a later attempt may start here."""
+        with self.lock:
+            if run_id not in self.running:
+                self.cancelled.discard(run_id)
+
 
 class _Call:
     """Something with `tell` that calls `fn`: lets a ForwardingFuture report to a plain function."""
@@ -127,7 +138,7 @@ class WorkerActor(SupervisedActor):
     def __init__(self, state: WorkerState, layout: StreamLayout, transport: StreamTransport, bridge: Slot,
                  pools: dict[str, AgentPool], claim_ttl: float, wake: Callable[[], None] | None = None,
                  graphs: Any = None,
-                 on_graph_done: Callable[[str, str, str | None, str | None], None] | None = None,
+                 on_graph_done: Callable[[RunOutcome], None] | None = None,
                  slot: Slot | None = None) -> None:
         super().__init__(slot)
         self.state = state
@@ -169,6 +180,14 @@ class WorkerActor(SupervisedActor):
                 self._send_result(TaskReleased(task.task_id, task.run_id, task.attempt, self.state.worker_id,
                                                entry.entry_id, "worker restarted while the task was in hand"))
             return
+        # NOTE: an attempt abandoned here that has not stopped yet shares the run id with this one; starting both
+        # would mix their records, so this one goes back for a retry.
+        stopping = [(entry, task) for entry, task in tasks if self.state.stopping(task.run_id)]
+        for entry, task in stopping:
+            self.state.unreserve()
+            self._send_result(TaskReleased(task.task_id, task.run_id, task.attempt, self.state.worker_id,
+                                           entry.entry_id, "an earlier attempt is still stopping on this worker"))
+        tasks = [pair for pair in tasks if pair not in stopping]
         checks = self._check(tasks)
         for (entry, task), (claimed, cancelled) in zip(tasks, checks):
             if not claimed:
@@ -241,18 +260,21 @@ class WorkerActor(SupervisedActor):
         if self.on_graph_done is None or self._stopping.is_set():
             return
         if error is not None or result is None:
-            # NOTE: the graph actor reports failures as values; anything else ends the task
-            self.on_graph_done(run_id, "failed", f"{type(error).__name__}: {error}", None)
+            # NOTE: the graph actor reports failures as values; anything else ends the task, for good
+            outcome = RunOutcome(run_id, "failed", None, f"{type(error).__name__}: {error}", type(error).__name__,
+                                 ended_at=utc_now())
         else:
-            self.on_graph_done(run_id, result.status, result.error, result.output)
+            outcome = RunOutcome(run_id, result.status, result.output, result.error, ended_at=utc_now())
+        self.on_graph_done(outcome)
 
     def _end_unstarted(self, entry: Entry, task: Task, status: str, error: str | None) -> None:
         kind = "run.cancelled" if status == "cancelled" else "run.failed"
         event = Event(task.run_id, task.first_seq, kind, utc_now(), task.session_id,
                       {"reason": error or "cancelled before it started", "attempt": task.attempt,
                        "worker_id": self.state.worker_id}, error=error)
+        outcome = RunOutcome(task.run_id, status, None, error, ended_at=event.ts)
         self._send_result(TaskDone(task.task_id, task.run_id, task.attempt, self.state.worker_id, entry.entry_id,
-                                   status, error, False, (event,), ended_at=event.ts))
+                                   outcome, (event,)))
 
     def _send_result(self, message: Any) -> None:
         self.bridge.tell(Send((("xadd", self.layout.results, to_wire(message), None),)))

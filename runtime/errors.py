@@ -15,9 +15,16 @@
     │   ├── MaxIterationsExceeded(limit)
     │   └── RunAborted(reason)                  a middleware stopped the run on purpose
     └── NotFound(kind, key)                     an unknown run, session, agent or tool
+
+Each type says whether another attempt may succeed (`retryable`, a class attribute): the agent's
+retry policy and the outcome of a run on a worker both read it (`retryable(error)`). Final:
+ConfigError, DecodeError, FatalError, ToolArgumentsError, MaxIterationsExceeded, RunAborted,
+NotFound; every other failure, an unexpected crash included, is worth another attempt.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 __all__ = [
     "AgentstageError",
@@ -35,15 +42,21 @@ __all__ = [
     "ToolArgumentsError",
     "ToolError",
     "TransientError",
+    "retryable",
 ]
 
 
 class AgentstageError(Exception):
     """Base of every error agentstage raises on purpose."""
 
+    retryable: ClassVar[bool] = True
+    """Whether another attempt may succeed after this kind of error."""
+
 
 class ConfigError(AgentstageError):
     """A setting has a value that cannot be used."""
+
+    retryable: ClassVar[bool] = False
 
     def __init__(self, setting: str, value: object, reason: str) -> None:
         super().__init__(f"{setting}={value!r}: {reason}")
@@ -54,6 +67,8 @@ class ConfigError(AgentstageError):
 
 class DecodeError(AgentstageError):
     """A wire message failed to decode; `field` names the offending field."""
+
+    retryable: ClassVar[bool] = False
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"cannot decode message: field {field!r}: {reason}")
@@ -107,6 +122,8 @@ class TransientError(ProviderError):
 class FatalError(ProviderError):
     """A failure that will not succeed on retry (auth, invalid request)."""
 
+    retryable: ClassVar[bool] = False
+
 
 class ToolError(AgentstageError):
     """A tool call failed; the message goes back to the model as the tool result."""
@@ -119,6 +136,8 @@ class ToolError(AgentstageError):
 
 class ToolArgumentsError(ToolError):
     """Arguments do not match the tool's JSON schema."""
+
+    retryable: ClassVar[bool] = False
 
     def __init__(self, tool: str, errors: list[str]) -> None:
         super().__init__(tool, f"invalid arguments for {tool}: " + "; ".join(errors))
@@ -136,6 +155,8 @@ class RunError(AgentstageError):
 class MaxIterationsExceeded(RunError):
     """The agent loop used all its iterations without a final answer."""
 
+    retryable: ClassVar[bool] = False
+
     def __init__(self, run_id: str, limit: int) -> None:
         super().__init__(run_id, f"max iterations reached ({limit}) without a final answer")
         self.limit = limit
@@ -143,6 +164,8 @@ class MaxIterationsExceeded(RunError):
 
 class RunAborted(RunError):
     """A middleware aborted the run deliberately."""
+
+    retryable: ClassVar[bool] = False
 
     def __init__(self, reason: str, run_id: str = "") -> None:
         super().__init__(run_id, f"run aborted: {reason}")
@@ -152,7 +175,31 @@ class RunAborted(RunError):
 class NotFound(AgentstageError):
     """Something was looked up by key and does not exist."""
 
+    retryable: ClassVar[bool] = False
+
     def __init__(self, kind: str, key: str) -> None:
         super().__init__(f"unknown {kind}: {key}")
         self.kind = kind
         self.key = key
+
+
+def retryable(error: BaseException | str) -> bool:
+    """Whether another attempt may succeed after `error`, or after an error of the type named `error` (as a run's
+    `run.failed` event names it on the wire): the type's `retryable`; a type agentstage does not know (a crash)
+    is retried."""
+    if isinstance(error, AgentstageError):
+        return error.retryable
+    if isinstance(error, str):
+        found = _error_types().get(error)
+        return True if found is None else found.retryable
+    return True
+
+
+def _error_types() -> dict[str, type[AgentstageError]]:
+    found: dict[str, type[AgentstageError]] = {}
+    stack = [AgentstageError]
+    while stack:
+        cls = stack.pop()
+        found.setdefault(cls.__name__, cls)
+        stack.extend(cls.__subclasses__())
+    return found

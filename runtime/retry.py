@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from agentstage.runtime.errors import RateLimited, TransientError
+from agentstage.runtime.errors import ProviderError
 
 __all__ = ["RetryPolicy"]
 
@@ -18,8 +18,9 @@ T = TypeVar("T")
 class RetryPolicy:
     """When and how long to wait before trying a failed call again.
 
-    Only `TransientError` and `RateLimited` are retried. A server-sent `retry_after` is obeyed
-    when 0 < it <= `max_retry_after` seconds; otherwise the computed backoff is used.
+    Only provider errors whose type is retryable are retried (`TransientError`, `RateLimited`). A
+    server-sent `retry_after` is obeyed when 0 < it <= `max_retry_after` seconds; otherwise the
+    computed backoff is used.
     Backoff for retry n (1-based): `min(initial * multiplier**(n-1), max_backoff)`, scaled by a
     random factor in `[1 - jitter, 1]` so that many clients do not retry in step.
 
@@ -43,8 +44,8 @@ class RetryPolicy:
             raise ValueError("jitter must be within [0, 1]")
 
     def retryable(self, error: BaseException) -> bool:
-        """Whether this kind of error is worth another attempt."""
-        return isinstance(error, (TransientError, RateLimited))
+        """Whether this kind of error is worth another call (its type's `retryable`, for provider errors)."""
+        return isinstance(error, ProviderError) and error.retryable
 
     def delay(self, retry: int, error: BaseException, rng: Callable[[], float] = random.random) -> float:
         """Seconds to wait before retry number `retry` (1 = first retry) after `error`."""

@@ -21,11 +21,11 @@ from agentstage.actors.agent import AgentActor
 from agentstage.actors.bridge import BridgeActor, Send, StreamReader
 from agentstage.actors.coordination import Delivered, Load, Tick
 from agentstage.actors.coordinator import CoordinatorActor
-from agentstage.actors.forwarder import RecordForwarder
 from agentstage.actors.heartbeat import WorkerMonitor
 from agentstage.actors.messages import TaskReleased, to_wire
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.reaper import Reaper
+from agentstage.actors.sink import TaskStreamSink
 from agentstage.actors.store import StoreActor
 from agentstage.actors.supervision import Slot
 from agentstage.actors.worker import Claimed, Finished, WorkerActor, WorkerState
@@ -212,7 +212,7 @@ class CoordinatorNode:
 
 
 class WorkerNode:
-    """A worker process: bridge, agent pools writing through a forwarder, WorkerActor, reader, monitor."""
+    """A worker process: bridge, agent pools writing to a task-stream sink, WorkerActor, reader, monitor."""
 
     def __init__(self, config: Config, worker_id: str | None = None, concurrency: int | None = None,
                  setup: WorkerSetup | None = None, *, transport: StreamTransport | None = None) -> None:
@@ -259,8 +259,8 @@ class WorkerNode:
         assert transport is not None
         self.io.start()
         self.bridge = Slot("bridge", lambda slot: BridgeActor.start(transport, slot))
-        self.forwarder = RecordForwarder(state, layout, self.bridge, lambda run_id: self.worker.tell(Finished(run_id)))
-        self.journal = RedisJournal(transport, layout, self.forwarder.forward_effect)
+        self.sink = TaskStreamSink(state, layout, self.bridge, lambda run_id: self.worker.tell(Finished(run_id)))
+        self.journal = RedisJournal(transport, layout, self.sink.effect)
         tools = (self.setup.tools if self.setup.tools is not None
                  else builtin_registry(ToolContext.from_config(self.config)))
         specs = {spec.name: spec for spec in self.setup.agents}
@@ -271,11 +271,11 @@ class WorkerNode:
             self._start_pool(spec, tools)
         self.workflows = self.setup.workflows or default_registry()
         self.workflows.load_dir(workflow_dir(self.config))
-        self.graphs = GraphRuns(self.config, self.forwarder, _NoHistory, tools, self.journal, self.pools.get,
+        self.graphs = GraphRuns(self.config, self.sink, _NoHistory, tools, self.journal, self.pools.get,
                                 self.workflows, state.is_cancelled, self.io)
         self.worker = Slot("worker", lambda slot: WorkerActor.start(
             state, layout, transport, self.bridge, self.pools, self.config.task_lease * 20, self._wake,
-            self.graphs, self.forwarder.graph_done, slot))
+            self.graphs, self.sink.ended, slot))
 
     def _claim(self) -> None:
         transport, layout, state = self.transport, self.layout, self.state
@@ -299,7 +299,7 @@ class WorkerNode:
             selected = tools.select(spec.tools)
         except NotFound as exc:
             raise ConfigError("AGENTSTAGE_TOOLS", exc.key, f"agent {spec.name!r} asks for an unknown tool") from None
-        member = AgentActor.member(spec, provider, selected, self.forwarder, self.journal, self.io,
+        member = AgentActor.member(spec, provider, selected, self.sink, self.journal, self.io,
                                    cancelled=self.state.is_cancelled, tool_threads=self.config.tool_threads)
         # NOTE: the reader claims only as many tasks as the worker has free slots, so the limit is never hit.
         self.pools[spec.name] = AgentPool(f"agent:{spec.name}", spec.pool_size, member, limit=self.concurrency)

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from agentstage.actors.heartbeat import read_workers, unserved_reason
-from agentstage.actors.messages import Cancel, Enqueue, Requeue, Task, from_wire, to_wire
+from agentstage.actors.messages import Cancel, Enqueue, Requeue, RequeueAnswer, RunOutcome, Task, from_wire, to_wire
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import DecodeError, NotFound, RunAborted, StoreError
@@ -81,10 +81,25 @@ class RuntimeOps:
         self._call(self.transport.append, self.layout.admit, to_wire(message))
         return {"run_id": message.run_id, "session_id": message.session_id}
 
-    def outcome(self, run_id: str) -> dict[str, Any] | None:
-        """How a run ended ({status, output, error}), or None while it has not."""
+    def ended(self, run_id: str) -> RunOutcome | None:
+        """How a run ended, or None while it has not."""
         raw = self._call(self.transport.get, self.layout.done_key(run_id))
-        return None if raw is None else json.loads(raw)
+        if raw is None:
+            return None
+        try:
+            found = from_wire(raw, self.config.max_entry_bytes)
+        except DecodeError:
+            # NOTE: done keys live for KEY_TTL; those written before outcomes were wire messages are plain JSON.
+            legacy = json.loads(raw)
+            return RunOutcome(run_id, legacy["status"], legacy.get("output"), legacy.get("error"))
+        if not isinstance(found, RunOutcome):
+            raise StoreError(self.config.redis_url, f"done key of run {run_id} holds a {found.TYPE}, not an outcome")
+        return found
+
+    def outcome(self, run_id: str) -> dict[str, Any] | None:
+        """How a run ended ({status, output, error}, see `RunOutcome.view`), or None while it has not."""
+        ended = self.ended(run_id)
+        return None if ended is None else ended.view()
 
     def wait(self, run_id: str, timeout: float, poll: float = 0.05) -> dict[str, Any] | None:
         """Wait up to `timeout` s for a run to end; returns `outcome` (None on timeout)."""
@@ -127,10 +142,15 @@ class RuntimeOps:
                                                         f"within {wait:g}s")
             time.sleep(poll)
         self._call(self.transport.delete, key)
-        reply = json.loads(raw)
-        if not reply["requeued"]:
-            raise NotFound("requeueable run", f"{run_id} ({reply['reason']})")
-        return {**result, "attempt": reply["attempt"]}
+        try:
+            answer = from_wire(raw, self.config.max_entry_bytes)
+        except DecodeError as exc:
+            raise StoreError(self.config.redis_url,
+                             f"unreadable answer to the requeue of run {run_id}: {exc}") from None
+        if not isinstance(answer, RequeueAnswer) or not answer.requeued:
+            reason = answer.reason if isinstance(answer, RequeueAnswer) else "unexpected answer"
+            raise NotFound("requeueable run", f"{run_id} ({reason})")
+        return {**result, "attempt": answer.attempt}
 
     def workers(self, *, history: bool = False) -> list[dict[str, Any]]:
         """Live workers (running, draining, or lost a short while ago) with `alive` from their last heartbeat;

@@ -8,11 +8,10 @@ admission or requeue for it waits in the admit or control stream; everything els
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from agentstage.actors.coordination import Batch
-from agentstage.actors.messages import Enqueue, Requeue, Task, from_wire
+from agentstage.actors.messages import Enqueue, Requeue, RunOutcome, Task, from_wire, to_wire
 from agentstage.runtime.clock import utc_now
 from agentstage.runtime.errors import DecodeError, NotFound
 from agentstage.runtime.owner import RunOwner
@@ -45,10 +44,11 @@ def lost_runs(reader: SQLiteReader, transport: StreamTransport, layout: StreamLa
         seq = row.last_seq
         while events := reader.events(row.run_id, after_seq=seq, limit=_PAGE):
             seq = events[-1]["seq"]
-        batch.records.append(Event(row.run_id, seq + 1, "run.failed", utc_now(), row.session_id,
+        now = utc_now()
+        batch.records.append(Event(row.run_id, seq + 1, "run.failed", now, row.session_id,
                                    {"error_type": "Interrupted", "previous_status": row.status}, error=_LOST))
-        batch.ops.append(("set", layout.done_key(row.run_id),
-                          json.dumps({"status": "failed", "output": None, "error": _LOST}), KEY_TTL))
+        outcome = RunOutcome(row.run_id, "failed", None, _LOST, "Interrupted", ended_at=now)
+        batch.ops.append(("set", layout.done_key(row.run_id), to_wire(outcome), KEY_TTL))
     return batch
 
 

@@ -14,7 +14,15 @@ import pytest
 from agentstage.actors.messages import Task, to_wire
 from agentstage.runtime.distributed.ops import RuntimeOps
 from agentstage.runtime.transport import MemoryTransport
-from tests.runtime.distributed.harness import coordinator, distributed_config, peek, queue_kinds, reader, wait_for, worker
+from tests.runtime.distributed.harness import (
+    coordinator,
+    distributed_config,
+    peek,
+    queue_kinds,
+    reader,
+    wait_for,
+    worker,
+)
 
 _NOWHERE = "redis://127.0.0.1:9/0"
 
@@ -99,7 +107,8 @@ def test_lease_of_a_silent_worker_expires_and_another_worker_completes_the_run(c
         with worker(config, "w1", transport=transport) as first:
             run_id = ops.enqueue("nap 1500", agent="napper")["run_id"]
             wait_for(lambda: _status(config, run_id) == "running")
-            # NOTE: as a crash would: the worker stops extending its lease and never reports back.
+            # NOTE: as a crash would: the worker stops claiming, extending its lease and reporting back.
+            first.reader.stop()
             first.monitor.stop("lost")
             first.state.abandon(run_id)
             with worker(config, "w2", transport=transport):
@@ -107,6 +116,18 @@ def test_lease_of_a_silent_worker_expires_and_another_worker_completes_the_run(c
     assert outcome["status"] == "completed"
     attempts = reader(config).attempts(run_id)
     assert [(a["worker_id"], a["status"]) for a in attempts][-1] == ("w2", "completed")
+    assert "lease expired" in attempts[0]["error"]
+
+
+def test_a_worker_that_lost_a_lease_runs_the_retry_once_its_old_attempt_stopped(config, transport, ops):
+    with coordinator(config, transport), worker(config, "w1", transport=transport) as node:
+        run_id = ops.enqueue("nap 300", agent="napper")["run_id"]
+        wait_for(lambda: _status(config, run_id) == "running")
+        node.state.abandon(run_id)
+        outcome = ops.wait(run_id, 30)
+    assert outcome["status"] == "completed"
+    attempts = reader(config).attempts(run_id)
+    assert [(a["worker_id"], a["status"]) for a in attempts][-1] == ("w1", "completed")
     assert "lease expired" in attempts[0]["error"]
 
 

@@ -1,0 +1,99 @@
+"""Run sinks: where an executing run's records go, and how its ending travels back.
+
+An agent or graph writes its records with `tell(Write)` and is answered once they are durable.
+In one process the sink is the StoreActor; on a worker it is `TaskStreamSink`, which sends each
+`Write` to the coordinator as `TaskRecords` on the results stream, and the last one of a task's
+run as `TaskDone` carrying the run's `RunOutcome`. Either way the caller's reply is settled
+only when the records are safe (committed, or accepted by the transport).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from agentstage.actors.bridge import Send
+from agentstage.actors.messages import RunOutcome, RunResult, TaskDone, TaskRecords, to_wire
+from agentstage.actors.store import Write
+from agentstage.actors.supervision import Slot
+from agentstage.actors.worker import WorkerState
+from agentstage.runtime.clock import utc_now
+from agentstage.runtime.errors import retryable
+from agentstage.runtime.state.records import Checkpoint, Event, ToolEffect
+from agentstage.runtime.streams import StreamLayout
+
+__all__ = ["RunSink", "TaskStreamSink", "run_outcome"]
+
+
+class RunSink(Protocol):
+    """Takes a run's records; `Write.reply` is settled (with `Write.result`) once they are durable."""
+
+    def tell(self, message: Write) -> None: ...
+
+
+def run_outcome(result: RunResult, ended_at: str = "") -> RunOutcome:
+    """The outcome of an agent run; a failure is retryable when its error type says so."""
+    error_type = next((str(e.data.get("error_type", "")) for e in reversed(result.events) if e.type == "run.failed"),
+                      "")
+    failed = result.status == "failed"
+    return RunOutcome(result.run_id, result.status, result.output if result.status == "completed" else None,
+                      result.error, error_type, failed and retryable(error_type), ended_at or utc_now())
+
+
+class TaskStreamSink:
+    """A worker's run sink: records and endings go to the coordinator over the results stream."""
+
+    def __init__(self, state: WorkerState, layout: StreamLayout, bridge: Slot,
+                 on_done: Callable[[str], None]) -> None:
+        self.state = state
+        self.layout = layout
+        self.bridge = bridge
+        self.on_done = on_done
+
+    def tell(self, message: Write) -> None:
+        records = message.records
+        result = message.result if isinstance(message.result, RunResult) else None
+        run_id = records[0].run_id if records else result.run_id if result else ""
+        flight = self.state.get(run_id)
+        events = tuple(r for r in records if isinstance(r, Event))
+        effects = tuple(r for r in records if isinstance(r, ToolEffect))
+        checkpoints = tuple(r for r in records if isinstance(r, Checkpoint))
+        reply, value = message.reply, message.result
+        if flight is None and result is not None:
+            self.state.stopped(run_id)
+        if flight is None or result is None or flight.task.mode != "run":
+            # NOTE: records of a run not held as a task (a graph's child agent run, a released run) go as
+            # attempt 0: the coordinator keeps them unless the run has moved on to a newer attempt.
+            task_id, attempt = (flight.task.task_id, flight.task.attempt) if flight is not None else ("", 0)
+            wire = TaskRecords(task_id, run_id, attempt, self.state.worker_id, events, effects, checkpoints)
+            self._send(wire, None if reply is None else lambda: reply.set(value))
+            return
+        task = flight.task
+        done = TaskDone(task.task_id, run_id, task.attempt, self.state.worker_id, flight.entry_id,
+                        run_outcome(result), events, effects, checkpoints)
+
+        def settled() -> None:
+            if reply is not None:
+                reply.set(value)
+            self.on_done(run_id)
+
+        self._send(done, settled)
+
+    def effect(self, effect: ToolEffect) -> None:
+        """Send a journalled tool effect to the coordinator's store as well."""
+        flight = self.state.get(effect.run_id)
+        task_id, attempt = (flight.task.task_id, flight.task.attempt) if flight is not None else ("", 0)
+        self._send(TaskRecords(task_id, effect.run_id, attempt, self.state.worker_id, effects=(effect,)))
+
+    def ended(self, outcome: RunOutcome) -> None:
+        """A graph run held as a task ended (completed, failed or waiting for input): report it."""
+        flight = self.state.get(outcome.run_id)
+        if flight is None:
+            self.state.stopped(outcome.run_id)
+            return
+        task = flight.task
+        done = TaskDone(task.task_id, outcome.run_id, task.attempt, self.state.worker_id, flight.entry_id, outcome)
+        self._send(done, lambda: self.on_done(outcome.run_id))
+
+    def _send(self, message: Any, then: Callable[[], None] | None = None) -> None:
+        self.bridge.tell(Send((("xadd", self.layout.results, to_wire(message), None),), then))
