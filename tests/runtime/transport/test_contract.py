@@ -51,8 +51,10 @@ def test_pending_entry_deleted_reads_as_none_and_entry_without_payload_as_empty(
 
 def test_blocking_read_returns_as_soon_as_an_entry_arrives(transport):
     transport.ensure_group("s", "g")
-    threading.Timer(0.1, lambda: transport.append("s", b"late")).start()
+    late = threading.Timer(0.1, lambda: transport.append("s", b"late"))
+    late.start()
     [(_, _, payload)] = transport.read_group("g", "c", {"s": ">"}, 10, 2000)
+    late.join()
     assert payload == b"late"
 
 
