@@ -17,6 +17,10 @@ def __getattr__(name: str) -> object:
         from agentstage.runtime import system
 
         return getattr(system, name)
+    if name == "tool":
+        from agentstage.runtime.tools.function import tool
+
+        return tool
     raise AttributeError(f"module 'agentstage.runtime' has no attribute {name!r}")
 
 __all__ = [
@@ -28,4 +32,5 @@ __all__ = [
     "RunHandle",
     "System",
     "ToolOutcome",
+    "tool",
 ]

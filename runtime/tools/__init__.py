@@ -1,6 +1,7 @@
-"""Tools: the registry agents select from, and the built-in offline tools."""
+"""Tools: the registry agents select from, the built-in offline tools, and `@tool` for your own."""
 
 from agentstage.runtime.tools.builtin import builtin_tools
+from agentstage.runtime.tools.function import tool
 from agentstage.runtime.tools.registry import Tool, ToolRegistry
 
-__all__ = ["Tool", "ToolRegistry", "builtin_tools"]
+__all__ = ["Tool", "ToolRegistry", "builtin_tools", "tool"]

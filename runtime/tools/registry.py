@@ -88,9 +88,16 @@ class ToolRegistry:
         for tool in tools:
             self.register(tool)
 
-    def register(self, tool: Tool) -> None:
+    def register(self, tool: Tool | Callable[..., Any]) -> Tool:
+        """Add or replace a tool; a plain function becomes one as with `@tool`. Returns the Tool."""
+        if not isinstance(tool, Tool):
+            # NOTE: `function` builds Tools, so it imports this module; importing it here avoids the cycle.
+            from agentstage.runtime.tools.function import tool as make_tool
+
+            tool = make_tool(tool)
         with self._lock:
             self._tools[tool.name] = tool
+        return tool
 
     def unregister(self, name: str) -> None:
         with self._lock:
