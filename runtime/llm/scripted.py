@@ -11,6 +11,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +144,38 @@ def _describe_tool_result(tool: str, content: str) -> str:
         return f"The {tool} tool failed: {payload['error']}"
     if tool == "calculator" and isinstance(payload, dict) and "result" in payload:
         return f"{payload.get('expression', '').strip()} = {payload['result']}"
+    if tool == "current_time" and isinstance(payload, dict) and "iso" in payload:
+        return _describe_time(payload)
+    if tool == "text_stats" and isinstance(payload, dict) and "words" in payload:
+        return _describe_text_stats(payload)
+    if isinstance(payload, dict) and payload and all(_scalar(v) for v in payload.values()):
+        return f"{tool} returned " + ", ".join(f"{k} {_plain(v)}" for k, v in payload.items()) + "."
+    if _scalar(payload):
+        return f"{tool} returned {_plain(payload)}."
     return f"{tool} returned: {json.dumps(payload, sort_keys=True)}"
+
+
+def _describe_time(payload: dict[str, Any]) -> str:
+    try:
+        now = datetime.fromisoformat(payload["iso"])
+    except (TypeError, ValueError):
+        return f"The current time is {payload['iso']}."
+    return f"It is {now:%H:%M} on {now:%A %d %B %Y} ({payload.get('timezone', 'UTC')}, {payload['iso']})."
+
+
+def _describe_text_stats(payload: dict[str, Any]) -> str:
+    counts = ", ".join(f"{payload[k]} {k if payload[k] != 1 else k[:-1]}"
+                       for k in ("words", "characters", "lines", "sentences") if isinstance(payload.get(k), int))
+    top = [f"{w['word']} ({w['count']})" for w in payload.get("top_words", []) if isinstance(w, dict) and "word" in w]
+    return f"The text has {counts}" + (f"; most frequent: {', '.join(top[:3])}." if top else ".")
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _plain(value: Any) -> str:
+    return json.dumps(value) if value is None or isinstance(value, bool) else str(value)
 
 
 def _usage(request: LLMRequest, output: str) -> Usage:

@@ -28,6 +28,26 @@ def test_summarises_tool_results_into_an_answer() -> None:
     assert response.content == "2+2 = 4" and not response.tool_calls
 
 
+def summary(tool: str, result: object) -> str:
+    return ask(ScriptedProvider(), ChatMessage("user", "go"),
+               ChatMessage("tool", json.dumps(result), tool_call_id="c", name=tool)).content
+
+
+def test_time_and_text_stats_results_read_as_sentences() -> None:
+    assert summary("current_time", {"timezone": "UTC", "iso": "2026-12-02T06:26:59+00:00", "weekday": "Wednesday"}) \
+        == "It is 06:26 on Wednesday 02 December 2026 (UTC, 2026-12-02T06:26:59+00:00)."
+    assert summary("text_stats", {"characters": 9, "lines": 1, "sentences": 1, "words": 2,
+                                  "top_words": [{"word": "one", "count": 1}]}) \
+        == "The text has 2 words, 9 characters, 1 line, 1 sentence; most frequent: one (1)."
+
+
+def test_other_results_read_as_key_value_pairs_or_json() -> None:
+    assert summary("count", {"count": 6, "unit": "words"}) == "count returned count 6, unit words."
+    assert summary("shout", "HI") == "shout returned HI."
+    assert summary("lookup", {"items": [1]}) == 'lookup returned: {"items": [1]}'
+    assert summary("lookup", {"error": "boom"}) == "The lookup tool failed: boom"
+
+
 def test_says_when_a_tool_is_not_enabled() -> None:
     response = ask(ScriptedProvider(), ChatMessage("user", "calculate 2+2"), tools=())
     assert "not enabled" in response.content
