@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -36,7 +37,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "worker-start", help="run a worker: claim tasks from Redis and run them on local agents",
         description="Run a worker until SIGTERM/SIGINT, then drain: stop claiming, finish or release what is "
                     "in hand, exit 0.",
-        epilog="example: agentstage worker-start --worker-id=w1 --concurrency=8",
+        epilog="examples:\n  agentstage worker-start --worker-id=w1 --concurrency=8\n"
+               "  cd examples && agentstage worker-start --app worker_app   # worker_app.py: setup()",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_config_flags(worker, *REDIS_FLAGS, "provider", "model", "heartbeat_interval", "task_lease",
                      "startup_timeout", "log_level")
@@ -48,7 +51,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
                         help="seconds to let in-flight tasks finish on shutdown before releasing them, so the "
                              "worker exits within honcho's 5 s (default: 3)")
     worker.add_argument("--app", default=None, metavar="MODULE:FUNCTION",
-                        help="a function returning a WorkerSetup (extra agents, tools, providers)")
+                        help="a module (found in the current directory too) and its function returning a WorkerSetup "
+                             "(extra agents, tools, providers; default function: setup)")
     worker.set_defaults(handler=worker_start)
 
     enqueue = verbs.add_parser(
@@ -91,6 +95,9 @@ def runtime_start(args: argparse.Namespace) -> int:
 
 def worker_start(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    if args.app and os.getcwd() not in sys.path:
+        # NOTE: as Celery's -A does; the console script's sys.path has its own directory, not the caller's.
+        sys.path.insert(0, os.getcwd())
     setup = load_setup(args.app) if args.app else None
     if args.concurrency is not None and args.concurrency < 1:
         return fail("--concurrency must be at least 1", ExitCode.USAGE)

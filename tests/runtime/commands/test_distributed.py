@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -124,3 +125,31 @@ def test_empty_input_and_bad_concurrency_are_usage_errors(tmp_path):
     assert cli(config, "runtime-enqueue", "--", " ").returncode == 2
     assert cli(config, "runtime-enqueue", "--mode=graph", "--", "x").returncode == 2
     assert cli(config, "worker-start", "--concurrency=0").returncode == 2
+
+
+def test_worker_app_module_is_found_in_the_current_directory(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[3] / "examples" / "worker_app.py", app_dir)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTSTAGE_")}
+    env.update({"AGENTSTAGE_HOME": config.home, "AGENTSTAGE_REDIS_URL": config.redis_url,
+                "AGENTSTAGE_STREAM_PREFIX": config.stream_prefix})
+    with coordinator(config):
+        process = subprocess.Popen([AGENTSTAGE, "worker-start", "--app", "worker_app", "--worker-id", "app-w"],
+                                   cwd=app_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            done = cli(config, "runtime-enqueue", "--wait", "--json", "--agent=counter", "--", "count to be or not")
+        finally:
+            process.terminate()
+            _, err = process.communicate(timeout=30)
+    assert done.returncode == 0, (done.stderr, err)
+    assert json.loads(done.stdout)["output"] == "count returned count 4, unit words."
+    assert process.returncode == 0, err
+
+
+def test_worker_app_that_does_not_load_is_one_line_exit_2(tmp_path):
+    config = distributed_config(tmp_path, f"redis://127.0.0.1:{free_port()}/0")
+    done = cli(config, "worker-start", "--app", "no_such_app_module")
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+    assert "cannot load the worker setup: No module named 'no_such_app_module'" in done.stderr
