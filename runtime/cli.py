@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from agentstage.runtime.commands import COMMANDS
-from agentstage.runtime.commands.common import ExitCode, fail
+from agentstage.runtime.commands.common import ExitCode, fail, note_new_state_file
 from agentstage.runtime.errors import AgentstageError, ConfigError, NotFound, StoreError
 
 __all__ = ["build_parser", "main"]
@@ -58,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ExitCode.OK
+    finally:
+        note_new_state_file(args)
 
 
 if __name__ == "__main__":

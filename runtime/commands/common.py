@@ -13,7 +13,7 @@ from typing import Any
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import ConfigError
 
-__all__ = ["ExitCode", "add_config_flags", "config_from_args", "emit_json", "fail"]
+__all__ = ["ExitCode", "add_config_flags", "config_from_args", "emit_json", "fail", "note_new_state_file"]
 
 
 class ExitCode(enum.IntEnum):
@@ -61,7 +61,16 @@ def config_from_args(args: argparse.Namespace) -> Config:
     config = Config.from_env(os.environ, dotenv=dotenv, **overrides)
     if config.max_iterations < 1:
         raise ConfigError("--max-iterations/AGENTSTAGE_MAX_ITERATIONS", config.max_iterations, "must be at least 1")
+    if config.db_path and not config.state_path.parent.exists():
+        args.new_state_file = config.state_path
     return config
+
+
+def note_new_state_file(args: argparse.Namespace) -> None:
+    """Say so when the command created the state file `--db`/AGENTSTAGE_DB named in a directory that was missing."""
+    path = getattr(args, "new_state_file", None)
+    if path is not None and path.exists():
+        print(f"agentstage: created the state file {path} (its directory did not exist)", file=sys.stderr)
 
 
 def emit_json(value: Any) -> None:

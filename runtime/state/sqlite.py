@@ -73,8 +73,23 @@ def open_connection(path: str | os.PathLike[str], *, readonly: bool = False, bus
             connection.pragma("query_only", True)
             connection.execute("SELECT count(*) FROM sqlite_schema").get
     except (apsw.Error, OSError, RuntimeError) as exc:
-        raise _translate(str(path), exc) from None
+        reason = _unusable(path, readonly)
+        raise (StoreError(str(path), reason) if reason else _translate(str(path), exc)) from None
     return connection
+
+
+def _unusable(path: Path, readonly: bool) -> str | None:
+    """Why `path` cannot be opened, when the file system says so plainly (a directory, read-only, no write access)."""
+    if path.is_dir():
+        return f"is a directory, not a database file (name a file in it, such as {path / 'agentstage.db'})"
+    folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
+    if folder is None or readonly:
+        return None
+    if os.statvfs(folder).f_flag & os.ST_RDONLY:
+        return f"{folder} is on a read-only file system"
+    if not os.access(folder, os.W_OK):
+        return f"no permission to write in {folder}"
+    return None
 
 
 def _enable_wal(connection: apsw.Connection, busy_timeout_ms: int) -> None:
