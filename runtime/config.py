@@ -113,6 +113,8 @@ class Config:
                                  "workflow JSON files loaded at start (default: $AGENTSTAGE_HOME/workflows)")
     graph_node_pool: int = _setting(4, "AGENTSTAGE_GRAPH_NODE_POOL", "tool-node actors shared by all graph runs")
     log_level: str = _setting("INFO", "AGENTSTAGE_LOG_LEVEL", "log level of CLI and service processes")
+    log_format: str = _setting("auto", "AGENTSTAGE_LOG_FORMAT",
+                               "log lines on stderr: text, json, or auto (text on a terminal, else JSON)")
     redis_url: str = _setting("redis://127.0.0.1:6379/0", "AGENTSTAGE_REDIS_URL",
                               "Redis of the distributed runtime (coordinator, workers, operations commands)")
     stream_prefix: str = _setting("agentstage", "AGENTSTAGE_STREAM_PREFIX", "prefix of every Redis key and stream")

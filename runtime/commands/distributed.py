@@ -30,7 +30,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         epilog="example: AGENTSTAGE_REDIS_URL=redis://127.0.0.1:6379/0 agentstage runtime-start",
     )
     add_config_flags(start, *REDIS_FLAGS, "task_lease", "task_max_attempts", "task_backoff", "max_queued",
-                     "startup_timeout", "log_level")
+                     "startup_timeout", "log_level", "log_format")
     start.set_defaults(handler=runtime_start)
 
     worker = verbs.add_parser(
@@ -42,7 +42,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_config_flags(worker, *REDIS_FLAGS, "provider", "model", "heartbeat_interval", "task_lease",
-                     "startup_timeout", "log_level")
+                     "startup_timeout", "log_level", "log_format")
     worker.add_argument("--worker-id", default=None,
                         help="stable consumer name (default: HOST:$HONCHO_PROCESS_NAME, else HOST:PID)")
     worker.add_argument("--concurrency", type=int, default=None,
@@ -72,7 +72,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 def _serve(node: Any, config: Config, drain: Any = None) -> int:
     """Run `node` until SIGTERM/SIGINT; a signal while it waits for Redis at start ends it at once."""
-    configure_logging(config.log_level)
+    configure_logging(config.log_level, log_format=config.log_format)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

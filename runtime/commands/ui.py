@@ -39,7 +39,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     )
     add_config_flags(api, "ui_addr", "api_threads", "api_header_timeout", "api_keepalive_timeout",
                      "api_max_connections", "api_streams_per_key", "api_streams_total", "provider", "redis_url",
-                     "stream_prefix")
+                     "stream_prefix", "log_level", "log_format")
     api.add_argument("--port", type=int, default=None, help="listen on this port (overrides the port of --ui-addr)")
     api.add_argument("--distributed", action="store_true",
                      help="enqueue runs on the Redis runtime (runtime-start/worker-start) and serve its queues, "
@@ -51,7 +51,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         description="Run the embedded runtime and the API in one process and print a local login URL.",
         epilog="example: agentstage ui --ui-open",
     )
-    add_config_flags(ui, "ui_addr", "provider")
+    add_config_flags(ui, "ui_addr", "provider", "log_level", "log_format")
     ui.add_argument("--ui-open", action="store_true", help="open the login URL in a browser")
     ui.add_argument("--ui-allow-local-admin", action="store_true",
                     help="let requests from this machine in as admin without a key (off by default)")
@@ -139,7 +139,7 @@ def _serve(server: ApiServer) -> int:
     (exit 3)."""
     from agentstage.api.serve import ListenError
 
-    configure_logging(server.config.log_level)
+    configure_logging(server.config.log_level, log_format=server.config.log_format)
     try:
         server.run()
     except ListenError as exc:

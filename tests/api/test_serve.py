@@ -210,6 +210,6 @@ def test_ui_api_logs_every_5xx_with_its_request_id(tmp_path: Path) -> None:
         assert httpx.get(f"{url}/api/v1/runtime/queues", headers=headers, timeout=30).status_code == 503
     logged = (tmp_path / "ui-api.stderr").read_text()
     lines = [json.loads(line) for line in logged.splitlines() if line.startswith("{")]
-    answered = [line["record"]["message"] for line in lines if "answered 503" in line["record"]["message"]]
+    answered = [line["message"] for line in lines if "answered 503" in line["message"]]
     assert answered and "five-hundred-check-1" in answered[0]
     assert "GET /api/v1/runtime/queues" in answered[0]
