@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from agentstage.runtime.commands import COMMANDS
-from agentstage.runtime.commands.common import ExitCode, fail, note_new_state_file
+from agentstage.runtime.commands.common import ExitCode, fail, finish_help, note_new_state_file
 from agentstage.runtime.errors import AgentstageError, ConfigError, NotFound, StoreError
 
 __all__ = ["build_parser", "main"]
@@ -30,11 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, every verb registered by a module of `runtime.commands`."""
     parser = argparse.ArgumentParser(
         prog="agentstage", description="agentstage: an actor runtime for AI agents.", epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     for register in COMMANDS:
         register(verbs)
+    finish_help(parser)
     return parser
 
 

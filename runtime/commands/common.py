@@ -7,13 +7,15 @@ import enum
 import json
 import os
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import ConfigError
 
-__all__ = ["ExitCode", "add_config_flags", "config_from_args", "emit_json", "fail", "note_new_state_file"]
+__all__ = ["ExitCode", "HelpFormatter", "add_config_flags", "config_from_args", "emit_json", "fail", "finish_help",
+           "note_new_state_file"]
 
 
 class ExitCode(enum.IntEnum):
@@ -30,6 +32,34 @@ def fail(message: str, code: int = ExitCode.USAGE) -> int:
     return code
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps prose at spaces only (never a word or a flag at its hyphen) and leaves indented lines,
+    the example commands, whole so they can be copied."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n".join(indent + line if line[:1].isspace() else
+                         textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent,
+                                       break_on_hyphens=False, break_long_words=False)
+                         for line in text.splitlines())
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False, break_long_words=False)
+
+
+def finish_help(parser: argparse.ArgumentParser) -> None:
+    """Give `parser` and every verb and action under it the HelpFormatter, and a description (its help line)."""
+    parser.formatter_class = HelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                if not sub.description and helps.get(name):
+                    sub.description = helps[name][0].upper() + helps[name][1:] + "."
+                if sub.epilog and sub.epilog.startswith("example: "):
+                    sub.epilog = "example:\n  " + sub.epilog.removeprefix("example: ")
+                finish_help(sub)
+
+
 def add_config_flags(parser: argparse.ArgumentParser, *names: str) -> None:
     """Add `--env-file`, `--home`/`--db` and the named Config settings as flags showing default and variable."""
     from agentstage.runtime.config import setting_fields
@@ -43,8 +73,10 @@ def add_config_flags(parser: argparse.ArgumentParser, *names: str) -> None:
         f = fields[name]
         flag = "--db" if name == "db_path" else "--" + name.replace("_", "-")
         kind = {"int": int, "float": float}.get(str(f.type), str)
+        says_default = "default" in f.metadata["help"] or f.default in ("", None)
+        shown = f"env {f.metadata['env']}" if says_default else f"default: {f.default!r}; env {f.metadata['env']}"
         parser.add_argument(flag, dest=f"cfg_{name}", type=kind, default=None, metavar=name.split("_")[-1].upper(),
-                            help=f"{f.metadata['help']} (default: {f.default!r}; env {f.metadata['env']})")
+                            help=f"{f.metadata['help']} ({shown})")
 
 
 def config_from_args(args: argparse.Namespace) -> Config:

@@ -39,7 +39,6 @@ def register(verbs: argparse._SubParsersAction) -> None:
                     "in hand, exit 0.",
         epilog="examples:\n  agentstage worker-start --worker-id=w1 --concurrency=8\n"
                "  cd examples && agentstage worker-start --app worker_app   # worker_app.py: setup()",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_config_flags(worker, *REDIS_FLAGS, "provider", "model", "heartbeat_interval", "task_lease",
                      "startup_timeout", "log_level", "log_format")

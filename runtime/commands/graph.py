@@ -26,8 +26,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         description="Run a registered workflow, or a workflow JSON file, on INPUT.",
         epilog="examples:\n  agentstage graph-run --workflow triage -- \"calculate 6 * 7\"\n"
                "  agentstage graph-run --workflow secops --input-file examples/secops/trivy-shop-api.json\n"
-               "  agentstage graph-run --workflow ./examples/review.json --json -- \"draft a release note\"",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+               "  agentstage graph-run --workflow ./examples/review.json --json -- \"draft a release note\"")
     _common(run)
     run.add_argument("--workflow", default="basic", help="workflow name or path to a workflow JSON file (default: basic)")
     run.add_argument("--session", help="session id (default: a new session)")

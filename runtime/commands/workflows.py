@@ -21,8 +21,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "workflows", help="list workflows or show one as a Mermaid diagram",
         description="Built-in workflows plus the JSON files of the workflow directory (AGENTSTAGE_WORKFLOW_DIR).",
         epilog="examples:\n  agentstage workflows list\n  agentstage workflows show triage\n"
-               "  agentstage workflows show ./examples/review.json --json",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+               "  agentstage workflows show ./examples/review.json --json")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="every workflow with its source and node count")
     add_config_flags(listing, "workflow_dir")

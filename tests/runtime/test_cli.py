@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,3 +91,23 @@ def test_every_verb_has_help() -> None:
     assert "AGENTSTAGE_PROVIDER" in verbs["run"].format_help()
     done = subprocess.run([AGENTSTAGE, "--help"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0 and "exit codes" in done.stdout
+
+
+def _parsers(parser, path=("agentstage",)):
+    yield " ".join(path), parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _parsers(sub, (*path, name))
+
+
+def test_every_verb_and_action_has_a_description_and_shows_each_default_once(monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    for path, parser in _parsers(build_parser()):
+        assert parser.description, path
+        text = parser.format_help()
+        for option in re.split(r"\n  (?=-)", text.split("options:")[-1]):
+            assert option.count("(default") <= 1, (path, option)
+        assert not re.search(r"\w-\n", text), (path, text)
+        commands = [line for line in text.splitlines() if line.startswith("  agentstage ")]
+        assert all(line.count('"') % 2 == 0 for line in commands), (path, commands)
