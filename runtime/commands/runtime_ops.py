@@ -120,7 +120,7 @@ def dlq_command(args: argparse.Namespace) -> int:
                 emit_json(row)
             else:
                 for key, value in row.items():
-                    print(f"{key:>10}: {value}")
+                    print(f"{key:>10}: {_when(value) if key == 'ts' else value}")
             return ExitCode.OK
         if args.action == "requeue":
             try:

@@ -103,8 +103,12 @@ def serve_api(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail(f"--ui-addr/--port: {exc}", ExitCode.USAGE)
 
+    host, port = parse_addr(config.ui_addr)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{port}"
+
     def ready() -> None:
-        print(f"agentstage: API on http://{config.ui_addr}/api/v1 (API keys required; "
+        print(f"agentstage: API on {base}/api/v1, web page at {base}/ui/ (API keys required; "
               "create one with: agentstage ui-admin create-key --role admin)", file=sys.stderr, flush=True)
 
     return _serve(ApiServer(config, distributed=args.distributed, on_ready=ready))
@@ -128,8 +132,9 @@ def serve_ui(args: argparse.Namespace) -> int:
     def ready() -> None:
         print(f"agentstage: DevUI at {url}\n  (one-time login link; the page exchanges it at POST /api/v1/auth/login"
               " for a 12-hour admin key)", file=sys.stderr, flush=True)
-        if args.ui_open:
-            webbrowser.open(url)
+        if args.ui_open and not webbrowser.open(url):
+            print("agentstage: --ui-open found no browser to start here; open the link above yourself",
+                  file=sys.stderr, flush=True)
 
     return _serve(ApiServer(config, local_admin=args.ui_allow_local_admin, login_tokens=[token], on_ready=ready))
 
@@ -185,10 +190,13 @@ def list_keys(args: argparse.Namespace) -> int:
     if not rows:
         print("no API keys yet")
         return ExitCode.OK
-    print(f"{'ID':<32}  {'PREFIX':<12}  {'ROLE':<8}  {'STATE':<8}  {'NAME'}")
+    now = utc_now()
+    print(f"{'ID':<32}  {'PREFIX':<12}  {'ROLE':<8}  {'STATE':<8}  {'EXPIRES':<20}  {'NAME'}")
     for row in rows:
-        state = "revoked" if row["revoked_at"] else ("expires" if row["expires_at"] else "active")
-        print(f"{row['id']:<32}  {row['prefix']:<12}  {row['role']:<8}  {state:<8}  {row['name']}")
+        expires = row["expires_at"]
+        state = "revoked" if row["revoked_at"] else "expired" if expires and expires <= now else "active"
+        shown = f"{expires[:16].replace('T', ' ')} UTC" if expires else "never"
+        print(f"{row['id']:<32}  {row['prefix']:<12}  {row['role']:<8}  {state:<8}  {shown:<20}  {row['name']}")
     return ExitCode.OK
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -66,6 +67,10 @@ def test_dlq_list_show_requeue_and_purge(deployment):
     assert "unknown message type" in entry["reason"]
     shown = json.loads(cli(deployment, "runtime-dlq", "show", entry["id"], "--json").stdout)
     assert shown["payload"] == '{"type":"nope","v":1,"body":{}}'
+    plain = cli(deployment, "runtime-dlq", "show", entry["id"]).stdout
+    assert re.search(r"^\s+ts: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", plain, re.MULTILINE), plain
+    listed = cli(deployment, "runtime-dlq", "list").stdout
+    assert re.match(rf"{entry['id']}\s+\d{{4}}-\d\d-\d\dT", listed), listed
     requeue = cli(deployment, "runtime-dlq", "requeue", entry["id"])
     assert requeue.returncode == 2 and "can only be purged" in requeue.stderr
     missing = cli(deployment, "runtime-dlq", "show", "1-1")

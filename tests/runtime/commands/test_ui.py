@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -67,3 +72,56 @@ def test_parse_duration(text: str, seconds: int) -> None:
 def test_parse_duration_refuses_nonsense(text: str) -> None:
     with pytest.raises(Exception, match="duration"):
         parse_duration(text)
+
+
+def test_list_keys_shows_expiry_dates_and_expired_keys(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ui-admin", "create-key", "--name", "month", "--expires-in", "30d", "--json"]) == 0
+    expires = json.loads(capsys.readouterr().out)["expires_at"]
+    assert main(["ui-admin", "create-key", "--name", "brief", "--expires-in", "1s"]) == 0
+    assert main(["ui-admin", "create-key", "--name", "forever"]) == 0
+    time.sleep(1.1)
+    capsys.readouterr()
+    assert main(["ui-admin", "list-keys"]) == 0
+    rows = {line.split()[-1]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert f"active    {expires[:10]} {expires[11:16]} UTC" in rows["month"]
+    assert "  expired  " in rows["brief"] and "  never  " in rows["forever"]
+
+
+AGENTSTAGE = str(Path(sys.executable).parent / "agentstage")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _first_lines(tmp_path: Path, args: list[str], until: str, **env: str) -> list[str]:
+    """Start a real server verb, read its stderr until a line containing `until`, stop it with SIGTERM."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AGENTSTAGE_")}
+    environ.update(AGENTSTAGE_HOME=str(tmp_path / "home"), AGENTSTAGE_PROVIDER="scripted",
+                   AGENTSTAGE_LOG_LEVEL="WARNING", **env)
+    server = subprocess.Popen([AGENTSTAGE, *args], env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True)
+    lines: list[str] = []
+    try:
+        while not lines or until not in lines[-1]:
+            lines.append(server.stderr.readline())
+            assert lines[-1], f"the server exited: {lines}"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    return lines
+
+
+def test_ui_api_start_line_names_the_web_page(tmp_path: Path) -> None:
+    port = _free_port()
+    lines = _first_lines(tmp_path, ["ui-api", "--ui-addr", f"0.0.0.0:{port}"], "API on")
+    assert f"API on http://127.0.0.1:{port}/api/v1, web page at http://127.0.0.1:{port}/ui/" in lines[-1]
+
+
+def test_ui_open_without_a_browser_says_so(tmp_path: Path) -> None:
+    port = _free_port()
+    lines = _first_lines(tmp_path, ["ui", "--ui-open", "--ui-addr", f"127.0.0.1:{port}"], "no browser",
+                         BROWSER="false")
+    assert lines[-1] == "agentstage: --ui-open found no browser to start here; open the link above yourself\n"
