@@ -6,11 +6,13 @@ import argparse
 import json
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from agentstage.runtime.clock import new_id
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.commands.progress import TICK, LiveLine
 from agentstage.runtime.graph.builder import GraphError
 from agentstage.runtime.graph.result import GraphResult
 from agentstage.runtime.system import System
@@ -108,17 +110,27 @@ def _follow(system: System, run_id: str) -> threading.Thread:
     """Print the run's node transitions on stderr as they commit, until the run ends or waits."""
     subscription = system.subscribe(run_id, _SHOWN)
 
+    line = LiveLine()
+
     def follow() -> None:
+        idle_until = time.monotonic() + system.config.run_timeout
         with subscription:
-            while (event := subscription.get(timeout=system.config.run_timeout)) is not None:
+            while time.monotonic() < idle_until:
+                if (event := subscription.get(timeout=TICK)) is None:
+                    line.tick()
+                    continue
+                idle_until = time.monotonic() + system.config.run_timeout
                 step = event.data.get("step")
                 if event.type == "node.entered":
-                    print(f"  step {step}: {event.node} ...", file=sys.stderr, flush=True)
+                    line.print(f"  step {step}: {event.node} ...")
+                    line.start(f"step {step}: {event.node}")
                 elif event.type == "node.exited":
                     outcome = f"failed: {event.error}" if event.error else f"-> {event.data.get('next_node') or 'end'}"
-                    print(f"  step {step}: {event.node} {outcome}", file=sys.stderr, flush=True)
+                    elapsed = line.stop()
+                    line.print(f"  step {step}: {event.node} {outcome}" + (f"  ({elapsed:.2f}s)" if elapsed is not None else ""))
                 else:
-                    print(f"  {event.type}", file=sys.stderr, flush=True)
+                    line.stop()
+                    line.print(f"  {event.type}")
                     return
 
     thread = threading.Thread(target=follow, name="graph-progress", daemon=True)

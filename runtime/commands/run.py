@@ -6,12 +6,14 @@ import argparse
 import json
 import sys
 import threading
+import time
 from typing import Any
 
 import pykka
 
 from agentstage.runtime.clock import new_id
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.commands.progress import TICK, LiveLine
 from agentstage.runtime.llm.factory import explain_choice, resolve_provider_name
 from agentstage.runtime.system import RunHandle, System
 
@@ -91,18 +93,31 @@ def _interrupted(system: System, handle: RunHandle) -> int:
     return ExitCode.INTERRUPTED
 
 
+_PENDING = {"llm.request": "waiting for the model", "tool.call": "running {tool}"}
+_ENDS_PENDING = frozenset({"llm.response", "tool.result", "run.failed", "run.cancelled"})
+
+
 def _start_progress(system: System, run_id: str) -> threading.Thread:
     subscription = system.subscribe(run_id)
+    line = LiveLine()
 
     def follow() -> None:
         streaming = False
+        idle_until = time.monotonic() + system.config.run_timeout
         with subscription:
             while True:
-                event = subscription.get(timeout=system.config.run_timeout)
+                event = subscription.get(timeout=TICK)
                 if event is None:
-                    return
+                    if time.monotonic() > idle_until:
+                        return
+                    if not streaming:
+                        line.tick()
+                    continue
+                idle_until = time.monotonic() + system.config.run_timeout
                 if event.type == "llm.delta":
                     # NOTE: live tokens of a streamed answer; they are printed as they come, not stored.
+                    if not streaming:
+                        line.clear()
                     print(event.data["text"] if streaming else f"  [...] {event.data['text']}",
                           end="", file=sys.stderr, flush=True)
                     streaming = True
@@ -110,7 +125,11 @@ def _start_progress(system: System, run_id: str) -> threading.Thread:
                 if streaming:
                     print(file=sys.stderr)
                     streaming = False
-                print(f"  [{event.seq:>3}] {describe(event)}", file=sys.stderr, flush=True)
+                elapsed = line.stop() if event.type in _ENDS_PENDING else None
+                took = f"  ({elapsed:.2f}s)" if elapsed is not None else ""
+                line.print(f"  [{event.seq:>3}] {describe(event)}{took}")
+                if event.type in _PENDING:
+                    line.start(_PENDING[event.type].format(tool=event.tool))
                 if event.type in ("run.completed", "run.failed", "run.cancelled"):
                     return
 

@@ -48,6 +48,9 @@ def test_progress_goes_to_stderr_step_by_step(tmp_path: Path) -> None:
     done = cli(tmp_path, "run", "--progress", "--", "calculate 2*21")
     assert done.stdout == "2*21 = 42\n"
     assert "tool.call     calculator" in done.stderr and "run.completed" in done.stderr
+    assert re.search(r"llm\.response  asks for calculator  \(\d+\.\d\ds\)\n", done.stderr), done.stderr
+    assert re.search(r"tool\.result   calculator -> .*  \(\d+\.\d\ds\)\n", done.stderr), done.stderr
+    assert "\r" not in done.stderr
 
 
 def test_failed_run_exits_1_with_one_line(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 REVIEW = {"name": "review", "entry": "ask", "nodes": [
@@ -14,7 +15,8 @@ REVIEW = {"name": "review", "entry": "ask", "nodes": [
 def test_graph_run_prints_the_answer_and_json(cli) -> None:
     code, out, err = cli("graph-run", "--workflow", "triage", "--progress", "--", "calculate", "2 + 3")
     assert (code, out) == (0, "2 + 3 = 5\n") and "run_id: " in err
-    assert "  step 2: route -> solve\n" in err and "  step 3: solve -> end\n  run.completed\n" in err
+    assert re.search(r"  step 2: route -> solve  \(\d+\.\d\ds\)\n", err), err
+    assert re.search(r"  step 3: solve -> end  \(\d+\.\d\ds\)\n  run.completed\n", err), err
     code, out, _ = cli("graph-run", "--workflow", "triage", "--json", "--", "hello")
     result = json.loads(out)
     assert code == 0 and result["status"] == "completed" and result["trace"] == ["measure", "route", "chat"]
