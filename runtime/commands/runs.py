@@ -69,15 +69,26 @@ def show_run(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"run": dataclasses.asdict(run), "events": events})
         return ExitCode.OK
-    print(f"run {run.run_id}  status={run.status}  session={run.session_id}  tokens={run.total_tokens}")
+    what = f"workflow={run.workflow}" if run.workflow else f"agent={run.agent}" if run.agent else ""
+    print(f"run {run.run_id}  status={run.status}  {what}  session={run.session_id}  tokens={run.total_tokens}"
+          f"  seconds={_seconds(run)}")
+    if run.parent_run_id:
+        node = run.metadata.get("graph_node")
+        at = f" at node {node}" + (f" (step {run.metadata['graph_step']})" if "graph_step" in run.metadata else "")
+        print(f"part of graph run {run.parent_run_id}{at if node else ''}")
     print(f"input:  {run.input}")
     if run.output:
         print(f"output: {run.output}")
     if run.error:
         print(f"error:  {run.error}")
     for event in events:
-        print(f"  [{event['seq']:>3}] {event['ts']}  {describe(event)}")
+        took = f"  ({_duration(event['duration_ms'])})" if event.get("duration_ms") is not None else ""
+        print(f"  [{event['seq']:>3}] {event['ts']}  {describe(event)}{took}")
     return ExitCode.OK
+
+
+def _duration(ms: float) -> str:
+    return f"{ms:.1f} ms" if ms < 1000 else f"{ms / 1000:.2f} s"
 
 
 def _seconds(row) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 
 def _run_id(err: str) -> str:
@@ -41,3 +42,16 @@ def test_runs_show_says_where_a_graph_run_waits(cli) -> None:
     code, _, err = cli("graph-run", "--workflow", "ask", "--", "start")
     code, out, _ = cli("runs", "show", _run_id(err))
     assert code == 0 and "run.waiting   step 1 at ask: which expression should I calculate?" in out
+
+
+def test_runs_show_of_a_child_run_names_its_graph_run_and_node_and_call_durations(cli) -> None:
+    code, _, err = cli("graph-run", "--workflow", "triage", "--", "calculate 2 + 3")
+    graph_run = _run_id(err)
+    code, out, _ = cli("runs", "show", f"{graph_run}.3")
+    lines = out.splitlines()
+    assert code == 0 and "agent=default" in lines[0] and "seconds=" in lines[0]
+    assert lines[1] == f"part of graph run {graph_run} at node solve (step 3)"
+    assert re.search(r"llm\.response  asks for calculator  \(\d+\.\d ms\)$", out, re.MULTILINE), out
+    assert re.search(r"tool\.result   calculator -> .*  \(\d+\.\d ms\)$", out, re.MULTILINE), out
+    code, out, _ = cli("runs", "show", graph_run)
+    assert "workflow=triage" in out.splitlines()[0] and "part of" not in out
