@@ -73,7 +73,7 @@ def add_config_flags(parser: argparse.ArgumentParser, *names: str) -> None:
         f = fields[name]
         flag = "--db" if name == "db_path" else "--" + name.replace("_", "-")
         kind = {"int": int, "float": float}.get(str(f.type), str)
-        says_default = "default" in f.metadata["help"] or f.default in ("", None)
+        says_default = "(default:" in f.metadata["help"] or f.default in ("", None)
         shown = f"env {f.metadata['env']}" if says_default else f"default: {f.default!r}; env {f.metadata['env']}"
         parser.add_argument(flag, dest=f"cfg_{name}", type=kind, default=None, metavar=name.split("_")[-1].upper(),
                             help=f"{f.metadata['help']} ({shown})")
