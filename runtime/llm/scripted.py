@@ -47,9 +47,21 @@ _ZERO_TRUST = """Zero trust in 5 bullets:
 - Inspect and log everything: monitor continuously and feed signals back into access decisions."""
 
 
+_TRIVY = (r"triaging a Trivy vulnerability report\.\nArtifact: ([^\n]*)\nCounts: critical=(\d+) high=(\d+) "
+          r"medium=(\d+) low=(\d+) total=(\d+)\nCritical and high findings:\n(.*?)\nAnswer with")
+_LOGS = (r"reviewing application logs; secrets are already redacted\.\nCounts: errors=(\d+) warnings=(\d+) "
+         r"info=(\d+) rejected=(\d+)")
+
+
 def default_rules() -> list[Rule]:
-    """The rule table used when none is configured."""
+    """The rule table used when none is configured (the secops prompts first: they contain 'what is'-like text)."""
     return [
+        Rule("trivy-triage", _TRIVY,
+             reply="Offline summary of {1}: {2} critical, {3} high, {4} medium and {5} low findings ({6} in all). "
+                   "Critical and high, each with the version that fixes it (upgrade, then rebuild the image):\n{7}"),
+        Rule("log-review", _LOGS,
+             reply="Offline summary: {1} errors, {2} warnings and {3} info lines ({4} malformed lines rejected); "
+                   "secrets were redacted before this review. Read the error lines first."),
         Rule("calculate", r"\b(?:calculate|compute|evaluate|what is|what's)\s+([-+*/%^().\d\s]*\d[-+*/%^().\d\s]*)",
              tool="calculator", arguments={"expression": "{1}"}),
         Rule("time", r"\b(?:what time|current time|time is it|today's date|current date)\b",

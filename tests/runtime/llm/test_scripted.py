@@ -48,6 +48,22 @@ def test_other_results_read_as_key_value_pairs_or_json() -> None:
     assert summary("lookup", {"error": "boom"}) == "The lookup tool failed: boom"
 
 
+def test_secops_prompts_get_an_offline_summary_of_their_counts() -> None:
+    from agentstage.runtime.secops.domain import build_logs_prompt, build_trivy_prompt
+
+    finding = {"Severity": "CRITICAL", "VulnerabilityID": "CVE-1", "PkgName": "curl", "InstalledVersion": "8.3",
+               "FixedVersion": "8.4", "Title": "overflow"}
+    trivy = build_trivy_prompt({"artifactName": "shop/api:1", "critical": [finding], "high": [], "mediumCount": 2,
+                                "lowCount": 0, "totalCount": 3})
+    answer = ask(ScriptedProvider(), ChatMessage("user", trivy), tools=())
+    assert answer.metadata["rule"] == "trivy-triage"
+    assert answer.content.startswith("Offline summary of shop/api:1: 1 critical, 0 high, 2 medium and 0 low findings")
+    assert answer.content.endswith("\n- [CRITICAL] CVE-1 in curl 8.3 (fixed in 8.4): overflow")
+    logs = build_logs_prompt("ERROR boom", {"errors": 1, "warnings": 0, "info": 0, "rejects": []})
+    answer = ask(ScriptedProvider(), ChatMessage("user", logs), tools=())
+    assert answer.content.startswith("Offline summary: 1 errors, 0 warnings and 0 info lines (0 malformed")
+
+
 def test_says_when_a_tool_is_not_enabled() -> None:
     response = ask(ScriptedProvider(), ChatMessage("user", "calculate 2+2"), tools=())
     assert "not enabled" in response.content
