@@ -23,7 +23,8 @@ from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.clock import utc_now
 from agentstage.runtime.errors import RunError
 from agentstage.runtime.graph.compiled import CompiledGraph
-from agentstage.runtime.graph.nodes import END, HumanNode, RouterNode
+from agentstage.runtime.graph.fanout import FANOUT_KEY, FanOut
+from agentstage.runtime.graph.nodes import END, HumanNode, MapNode, ParallelNode, RouterNode
 from agentstage.runtime.graph.result import GraphResult
 from agentstage.runtime.state.records import Checkpoint, Event, Record
 
@@ -80,6 +81,7 @@ class _Run:
     token: int = 0
     entered: bool = False
     outcome: GraphResult | None = None
+    fan: FanOut | None = None
 
 
 class RunTable(dict[str, _Run]):
@@ -148,11 +150,18 @@ class GraphActor(SupervisedActor):
             self._complete(run)
             self._commit(run)
             return
+        node = self.graph.node(name)
+        fan = None
+        if isinstance(node, (ParallelNode, MapNode)):
+            try:
+                fan = FanOut.begin(node, run.state, run.step + 1)
+            except ValueError as exc:
+                self._fail(run, f"node {name!r} failed: {exc}", name)
+                return
         limit = self.graph.max_steps
-        if limit is not None and run.step + 1 > limit:
+        if limit is not None and run.step + (max(fan.remaining, 1) if fan else 1) > limit:
             self._fail(run, f"max_steps ({limit}) reached before node {name!r}", None)
             return
-        node = self.graph.node(name)
         run.current = name
         if not run.entered:
             self._emit(run, "node.entered", node=name, data={"step": run.step + 1, "kind": node.kind})
@@ -165,10 +174,78 @@ class GraphActor(SupervisedActor):
             self._on_output(NodeOutput(run.run_id, run.step + 1, name, update, data={"human": True}))
             return
         self._flush(run)
+        if fan is not None:
+            run.fan = fan
+            if fan.complete:
+                self._join(run)
+            else:
+                self._start_branches(run)
+            return
         self.nodes(node.kind)(NodeInput(run.run_id, run.session_id, run.step + 1, node, dict(run.state), self.slot))
+
+    def _start_branches(self, run: _Run) -> None:
+        """Send the fan-out's next branches to their node actors (all step at the node's first step)."""
+        fan = run.fan
+        assert fan is not None
+        for branch in fan.start():
+            self.nodes(branch.node.kind)(NodeInput(run.run_id, run.session_id, fan.step, branch.node,
+                                                   dict(branch.state), self.slot, branch.index))
+
+    def _on_branch(self, run: _Run, output: NodeOutput) -> None:
+        """A branch finished: checkpoint its result (a step of its own), then start more or join."""
+        fan = run.fan
+        assert fan is not None
+        branch = fan.branch(output.node)
+        if branch is None or output.step != fan.step or run.outcome is not None:
+            logger.debug("stale output of branch {} in run {}", output.node, output.run_id)
+            return
+        if output.error is not None:
+            run.fan = None
+            self._fail(run, f"branch {output.node!r} of node {fan.node.name!r} failed: {output.error}", fan.node.name)
+            return
+        fan.finish(output.node, json.loads(json.dumps(output.update.get(branch.node.key), default=str)))
+        self._emit(run, "branch.completed", node=fan.node.name, data={
+            "branch": output.node, "index": branch.index, "step": run.step + 1, "remaining": fan.remaining,
+            **output.data})
+        if fan.complete:
+            self._join(run)
+            return
+        run.step += 1
+        run.state[FANOUT_KEY] = fan.progress()
+        if run.durable:
+            cp = Checkpoint(run.run_id, run.step, fan.node.name, fan.node.name, dict(run.state), utc_now())
+            run.events.append(cp)
+            self._emit(run, "checkpoint.saved", node=fan.node.name, data=self._saved(cp))
+        if self.cancelled is not None and self.cancelled(run.run_id):
+            run.fan = None
+            self._cancel(run)
+            return
+        if run.durable:
+            self._commit(run)
+        else:
+            self._flush(run)
+        self._start_branches(run)
+
+    def _join(self, run: _Run) -> None:
+        """Every branch finished: the node's output is the reduced results, as one ordinary node step."""
+        fan = run.fan
+        assert fan is not None
+        run.fan = None
+        run.state.pop(FANOUT_KEY, None)
+        try:
+            update = fan.joined()
+        except ValueError as exc:
+            self._fail(run, f"node {fan.node.name!r} failed: {exc}", fan.node.name)
+            return
+        self._on_output(NodeOutput(run.run_id, run.step + 1, fan.node.name, update,
+                                   data={"branches": len(fan.branches)}))
 
     def _on_output(self, output: NodeOutput) -> None:
         run = self.runs.get(output.run_id)
+        if run is not None and run.fan is not None and output.node != run.fan.node.name:
+            with logger.contextualize(run_id=run.run_id, session_id=run.session_id):
+                self._on_branch(run, output)
+            return
         if run is None or run.current != output.node or output.step != run.step + 1:
             logger.debug("stale output of node {} in run {}", output.node, output.run_id)
             return
@@ -213,7 +290,8 @@ class GraphActor(SupervisedActor):
                 return
             if run.outcome is not None:
                 self._settle(run)
-            else:
+            elif run.fan is None:
+                # NOTE: during a fan-out, branch checkpoints commit while other branches run; nothing to advance.
                 self._advance(run)
 
     def _announce(self, run: _Run) -> None:

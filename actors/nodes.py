@@ -34,7 +34,10 @@ __all__ = ["AgentNodeActor", "ForwardingFuture", "NodeInput", "NodeOutput", "Rou
 
 @dataclass(frozen=True, slots=True)
 class NodeInput:
-    """Execute `node` as step `step` of run `run_id` on `state`; answer `reply_to` with a NodeOutput."""
+    """Execute `node` as step `step` of run `run_id` on `state`; answer `reply_to` with a NodeOutput.
+
+    `branch` is the branch index when the node is one branch of a parallel or map node.
+    """
 
     run_id: str
     session_id: str
@@ -42,6 +45,7 @@ class NodeInput:
     node: Node
     state: Mapping[str, Any]
     reply_to: Any
+    branch: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +94,10 @@ def _failed(message: NodeInput, error: str) -> NodeOutput:
     return NodeOutput(message.run_id, message.step, message.node.name, error=error)
 
 
-def child_run_id(run_id: str, step: int) -> str:
-    """The run id of the agent run an agent node starts at `step`; stable across resumes."""
-    return f"{run_id}.{step}"
+def child_run_id(run_id: str, step: int, branch: int | None = None) -> str:
+    """The run id of the agent run an agent node (or branch `branch` of a fan-out) starts at `step`;
+    stable across resumes."""
+    return f"{run_id}.{step}" if branch is None else f"{run_id}.{step}.{branch + 1}"
 
 
 class _NodeActor(SupervisedActor):
@@ -255,7 +260,7 @@ class AgentNodeActor(_NodeActor):
     def execute(self, message: NodeInput) -> None:
         node = message.node
         assert isinstance(node, AgentNode)
-        child = child_run_id(message.run_id, message.step)
+        child = child_run_id(message.run_id, message.step, message.branch)
         pool = self.pools(node.agent)
         if pool is None:
             return NodeOutput(message.run_id, message.step, node.name, error=f"unknown agent {node.agent!r}")

@@ -102,7 +102,7 @@ class GraphRuns:
         """The compiled workflow, checked against this System's tools and agents; raises NotFound/GraphError."""
         graph = self.workflows.get(workflow)
         problems = []
-        for node in graph.nodes.values():
+        for node in graph.runnable_nodes():
             if isinstance(node, ToolNode) and node.tool not in self.tools:
                 problems.append(f"node {node.name!r} uses unknown tool {node.tool!r}")
             if isinstance(node, AgentNode) and self.pools(node.agent) is None:

@@ -13,11 +13,21 @@ from collections.abc import Iterable
 
 from agentstage.runtime.errors import AgentstageError
 from agentstage.runtime.graph.compiled import CompiledGraph
-from agentstage.runtime.graph.nodes import END, AgentNode, HumanNode, Node, RouterNode, ToolNode
+from agentstage.runtime.graph.nodes import (
+    END,
+    REDUCERS,
+    AgentNode,
+    HumanNode,
+    MapNode,
+    Node,
+    ParallelNode,
+    RouterNode,
+    ToolNode,
+)
 
 __all__ = ["Graph", "GraphError"]
 
-_KINDS = (AgentNode, ToolNode, RouterNode, HumanNode)
+_KINDS = (AgentNode, ToolNode, RouterNode, HumanNode, ParallelNode, MapNode)
 
 
 class GraphError(AgentstageError):
@@ -49,7 +59,8 @@ class Graph:
         """Add nodes; a duplicate name is reported at compile time."""
         for node in nodes:
             if not isinstance(node, _KINDS):
-                self._problems.append(f"{node!r} is not a node (AgentNode, ToolNode, RouterNode, HumanNode)")
+                self._problems.append(f"{node!r} is not a node (AgentNode, ToolNode, RouterNode, HumanNode, "
+                                     "ParallelNode, MapNode)")
             elif node.name in self._nodes:
                 self._problems.append(f"duplicate node name {node.name!r}")
             else:
@@ -128,6 +139,33 @@ def _node_problems(node: Node, nodes: dict[str, Node]) -> list[str]:
         for target in node.targets:
             if target not in nodes and target != END:
                 problems.append(f"router {node.name!r} routes to unknown node {target!r}")
+    if isinstance(node, (ParallelNode, MapNode)):
+        problems.extend(_fan_out_problems(node, nodes))
+    return problems
+
+
+def _fan_out_problems(node: ParallelNode | MapNode, nodes: dict[str, Node]) -> list[str]:
+    problems = []
+    inner = node.branches if isinstance(node, ParallelNode) else (node.node,)
+    if isinstance(node, ParallelNode) and not inner:
+        problems.append(f"parallel node {node.name!r} has no branches")
+    if isinstance(node, MapNode) and not node.items:
+        problems.append(f"map node {node.name!r} names no state key for its items")
+    if not callable(node.reducer) and node.reducer not in REDUCERS:
+        problems.append(f"{node.kind} node {node.name!r}: reducer must be one of {', '.join(REDUCERS)}, "
+                        f"got {node.reducer!r}")
+    if node.max_concurrency is not None and (not isinstance(node.max_concurrency, int) or node.max_concurrency < 1):
+        problems.append(f"{node.kind} node {node.name!r}: max_concurrency must be a positive integer")
+    seen: set[str] = set()
+    for branch in inner:
+        if not isinstance(branch, (AgentNode, ToolNode)):
+            problems.append(f"{node.kind} node {node.name!r}: a branch must be an agent or tool node, "
+                            f"got {type(branch).__name__}")
+            continue
+        problems.extend(_node_problems(branch, nodes))
+        if isinstance(node, ParallelNode) and (branch.name in nodes or branch.name in seen):
+            problems.append(f"parallel node {node.name!r}: branch name {branch.name!r} is already used")
+        seen.add(branch.name)
     return problems
 
 

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agentstage.runtime.graph.nodes import END, AgentNode, HumanNode, Node, RouterNode, ToolNode
+from agentstage.runtime.graph.nodes import (
+    END,
+    AgentNode,
+    BranchNode,
+    HumanNode,
+    MapNode,
+    Node,
+    ParallelNode,
+    RouterNode,
+    ToolNode,
+)
 
 __all__ = ["CompiledGraph"]
 
@@ -25,6 +35,15 @@ class CompiledGraph:
 
     def node(self, name: str) -> Node:
         return self.nodes[name]
+
+    def runnable_nodes(self) -> Iterator[Node | BranchNode]:
+        """Every node, and the branches inside parallel and map nodes (what needs tools and agents)."""
+        for node in self.nodes.values():
+            yield node
+            if isinstance(node, ParallelNode):
+                yield from node.branches
+            elif isinstance(node, MapNode):
+                yield node.node
 
     def successor(self, name: str) -> str | None:
         """The node after non-router `name`, or None when the run ends there."""
@@ -84,4 +103,9 @@ def _shape(node: Node) -> str:
         return "[" + _quote(f"{node.name}: tool {node.tool}") + "]"
     if isinstance(node, AgentNode):
         return "[" + _quote(f"{node.name}: agent {node.agent}") + "]"
+    if isinstance(node, ParallelNode):
+        names = ", ".join(b.name for b in node.branches)
+        return "[[" + _quote(f"{node.name}: parallel {names}") + "]]"
+    if isinstance(node, MapNode):
+        return "[[" + _quote(f"{node.name}: map {node.node.kind} over {node.items}") + "]]"
     return "[" + _quote(node.name) + "]"

@@ -6,13 +6,15 @@ State is one JSON object: `input` holds the run's input, each node writes its re
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["END", "AgentNode", "HumanNode", "Node", "RouterNode", "ToolNode", "render"]
+__all__ = ["END", "REDUCERS", "AgentNode", "BranchNode", "HumanNode", "MapNode", "Node", "ParallelNode", "RouterNode",
+           "ToolNode", "reduce_branches", "render"]
 
 END = "__end__"
 """A router target that ends the run."""
@@ -136,4 +138,100 @@ class HumanNode:
         return self.output_key or self.name
 
 
-Node = AgentNode | ToolNode | RouterNode | HumanNode
+BranchNode = AgentNode | ToolNode
+"""What runs in one branch of a parallel or map node."""
+
+REDUCERS = ("list", "dict", "concat", "merge")
+"""How branch results are joined: a list in branch order, a dict by branch name, strings joined by a
+blank line, or dicts merged in branch order."""
+
+
+def reduce_branches(reducer: str | Callable[[list[Any]], Any], names: list[str], values: list[Any]) -> Any:
+    """Join branch results (in branch order); raises ValueError when `merge` meets a non-object."""
+    if callable(reducer):
+        return reducer(values)
+    if reducer == "list":
+        return values
+    if reducer == "dict":
+        return dict(zip(names, values))
+    if reducer == "concat":
+        return "\n\n".join(v if isinstance(v, str) else json.dumps(v, sort_keys=True, default=str) for v in values)
+    merged: dict[str, Any] = {}
+    for name, value in zip(names, values):
+        if not isinstance(value, dict):
+            raise ValueError(f"reducer merge needs objects, branch {name!r} gave {type(value).__name__}")
+        merged.update(value)
+    return merged
+
+
+@dataclass(frozen=True)
+class ParallelNode:
+    """Run `branches` (agent or tool nodes) at the same time; each writes its own key, and the joined
+    results go to `output_key` (a dict by branch name unless `reducer` says otherwise).
+
+    At most `max_concurrency` branches run at once (None: all). Each finished branch is checkpointed,
+    so a resumed run re-runs only the branches that had not finished.
+    """
+
+    name: str
+    branches: tuple[BranchNode, ...] = ()
+    reducer: str | Callable[[list[Any]], Any] = field(default="dict", compare=False)
+    max_concurrency: int | None = None
+    output_key: str | None = None
+
+    kind = "parallel"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "branches", tuple(self.branches))
+
+    @property
+    def key(self) -> str:
+        return self.output_key or self.name
+
+    def expand(self, state: Mapping[str, Any]) -> list[tuple[BranchNode, Mapping[str, Any]]]:
+        """Each branch with the state it runs on."""
+        return [(branch, state) for branch in self.branches]
+
+
+@dataclass(frozen=True)
+class MapNode:
+    """Run `node` once per item of the list in `state[items]` (`{item}` and `{index}` are in its state);
+    the results go to `output_key` as a list in item order unless `reducer` says otherwise.
+
+    A string item list may be a JSON array or one item per line. Concurrency and checkpoints as for
+    ParallelNode.
+    """
+
+    name: str
+    items: str = "items"
+    node: BranchNode = field(default_factory=lambda: AgentNode("item", prompt="{item}"))
+    reducer: str | Callable[[list[Any]], Any] = field(default="list", compare=False)
+    max_concurrency: int | None = None
+    output_key: str | None = None
+
+    kind = "map"
+
+    @property
+    def key(self) -> str:
+        return self.output_key or self.name
+
+    def expand(self, state: Mapping[str, Any]) -> list[tuple[BranchNode, Mapping[str, Any]]]:
+        """One branch per item, named `name[i]`; raises ValueError when `state[items]` is not a list."""
+        values = _items(state.get(self.items), self.items)
+        return [(replace(self.node, name=f"{self.name}[{index}]"), {**state, "item": item, "index": index})
+                for index, item in enumerate(values)]
+
+
+def _items(value: Any, key: str) -> list[Any]:
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        value = parsed if isinstance(parsed, list) else [line for line in value.splitlines() if line.strip()]
+    if not isinstance(value, list):
+        raise ValueError(f"state key {key!r} is not a list (got {type(value).__name__})")
+    return value
+
+
+Node = AgentNode | ToolNode | RouterNode | HumanNode | ParallelNode | MapNode

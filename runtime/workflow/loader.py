@@ -20,7 +20,16 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from agentstage.runtime.graph.builder import Graph, GraphError
 from agentstage.runtime.graph.compiled import CompiledGraph
-from agentstage.runtime.graph.nodes import AgentNode, HumanNode, Node, RouterNode, ToolNode
+from agentstage.runtime.graph.nodes import (
+    REDUCERS,
+    AgentNode,
+    HumanNode,
+    MapNode,
+    Node,
+    ParallelNode,
+    RouterNode,
+    ToolNode,
+)
 
 __all__ = ["WorkflowFileError", "dump_workflow", "load_workflow", "load_workflow_file"]
 
@@ -29,8 +38,11 @@ _KIND_FIELDS = {
     "tool": {"tool", "args", "args_from", "output_key"},
     "router": {"key", "match", "routes", "default"},
     "human": {"prompt", "output_key"},
+    "parallel": {"branches", "reducer", "max_concurrency", "output_key"},
+    "map": {"items", "node", "reducer", "max_concurrency", "output_key"},
 }
-_REQUIRED = {"tool": ("tool",), "router": ("routes", "default")}
+_REQUIRED = {"tool": ("tool",), "router": ("routes", "default"), "parallel": ("branches",), "map": ("items", "node")}
+_BRANCH_KINDS = ("agent", "tool")
 
 
 class WorkflowFileError(GraphError):
@@ -56,6 +68,17 @@ class NodeSchema(Schema):
     routes = fields.Dict(keys=fields.String(), values=fields.String(), validate=validate.Length(min=1),
                          metadata={"description": "route label -> node name"})
     default = fields.String(validate=validate.Length(min=1), metadata={"description": "node when no route matches"})
+    branches = fields.List(fields.Nested(lambda: NodeSchema()), validate=validate.Length(min=1),
+                           metadata={"description": "agent or tool nodes run at the same time (parallel nodes)"})
+    items = fields.String(validate=validate.Length(min=1),
+                          metadata={"description": "state key of the list a map node runs its node over"})
+    node = fields.Nested(lambda: NodeSchema(partial=("name",)),
+                         metadata={"description": "the agent or tool node run per item (map nodes); "
+                                                  "{item} and {index} are in its state"})
+    reducer = fields.String(validate=validate.OneOf(REDUCERS),
+                            metadata={"description": "how branch results join: list, dict, concat or merge"})
+    max_concurrency = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1),
+                                     metadata={"description": "branches running at once (default: all)"})
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def check_kind(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
@@ -70,6 +93,13 @@ class NodeSchema(Schema):
         for name in _REQUIRED.get(kind, ()):
             if name not in given:
                 errors[name] = [f"required for {kind} nodes"]
+        inner = data.get("branches") or ([data["node"]] if isinstance(data.get("node"), dict) else [])
+        for index, branch in enumerate(inner):
+            if branch.get("kind") not in _BRANCH_KINDS:
+                path = "node" if kind == "map" else "branches"
+                errors.setdefault(path, {})[index if kind == "parallel" else "kind"] = (
+                    {"kind": ["a branch must be an agent or tool node"]} if kind == "parallel"
+                    else ["a branch must be an agent or tool node"])
         if errors:
             raise ValidationError(errors)
 
@@ -153,6 +183,13 @@ def _node(spec: dict[str, Any]) -> Node:
     if kind == "router":
         return RouterNode(name, spec["routes"], spec["default"], spec.get("key", "route"), None,
                           spec.get("match", "equals"))
+    if kind == "parallel":
+        return ParallelNode(name, tuple(_node(branch) for branch in spec["branches"]), spec.get("reducer", "dict"),
+                            spec.get("max_concurrency"), spec.get("output_key"))
+    if kind == "map":
+        template = _node({"name": name, **spec["node"]})
+        return MapNode(name, spec["items"], template, spec.get("reducer", "list"), spec.get("max_concurrency"),
+                       spec.get("output_key"))
     return HumanNode(name, spec.get("prompt", ""), spec.get("output_key"))
 
 
@@ -165,6 +202,14 @@ def _dump_node(graph: str, node: Node) -> dict[str, Any]:
         if node.func is not None:
             raise GraphError(graph, [f"router {node.name!r} uses a Python function; it has no JSON form"])
         out = {"key": node.key, "match": node.match, "routes": dict(node.routes), "default": node.default}
+    elif isinstance(node, (ParallelNode, MapNode)):
+        if callable(node.reducer):
+            raise GraphError(graph, [f"{node.kind} node {node.name!r} uses a Python reducer; it has no JSON form"])
+        out = {"reducer": node.reducer, "max_concurrency": node.max_concurrency}
+        if isinstance(node, ParallelNode):
+            out["branches"] = [_dump_node(graph, branch) for branch in node.branches]
+        else:
+            out.update(items=node.items, node=_dump_node(graph, node.node))
     else:
         out = {"prompt": node.prompt}
     if getattr(node, "output_key", None):

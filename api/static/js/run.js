@@ -65,6 +65,7 @@ function detailOf(event) {
     case "tool.result": return d.status === "completed" || !d.status ? JSON.stringify(d.result ?? "") : `${d.status}: ${event.error || ""}`;
     case "node.entered": return `step ${d.step} (${d.kind})`;
     case "node.exited": return d.next_node ? `then ${d.next_node}` : "last node";
+    case "branch.completed": return `${d.branch} done, ${d.remaining} left`;
     case "checkpoint.saved": return `step ${d.step}, ${d.state_bytes} bytes`;
     case "run.completed": return d.output ?? "";
     case "guardrail.blocked": case "guardrail.warned": case "guardrail.redacted":

@@ -87,3 +87,23 @@ def test_mermaid_draws_nodes_routes_and_ends() -> None:
     assert text.splitlines()[0] == "flowchart TD"
     assert 'n0["measure: tool text_stats"]' in text and 'n1{"route: route"}' in text
     assert 'n1 -- "calc" --> n2' in text and "n1 -. default .-> finish" in text and "n2 --> finish" in text
+
+
+def test_parallel_and_map_nodes_are_checked_like_nodes() -> None:
+    from agentstage.runtime.graph import MapNode, ParallelNode
+
+    graph = Graph("fan")
+    graph.add(ParallelNode("p", branches=(ToolNode("a", ""), HumanNode("h"), ToolNode("p", "calculator")),
+                           reducer="sum", max_concurrency=0),
+              MapNode("m", items="", node=RouterNode("r", routes={"x": "p"}, default="p")),
+              ParallelNode("empty"))
+    graph.chain("p", "m", "empty").entry("p")
+    found = problems(graph)
+    assert "tool node 'a' names no tool" in found
+    assert "parallel node 'p': a branch must be an agent or tool node, got HumanNode" in found
+    assert "parallel node 'p': branch name 'p' is already used" in found
+    assert "parallel node 'p': reducer must be one of list, dict, concat, merge, got 'sum'" in found
+    assert "parallel node 'p': max_concurrency must be a positive integer" in found
+    assert "map node 'm' names no state key for its items" in found
+    assert "map node 'm': a branch must be an agent or tool node, got RouterNode" in found
+    assert "parallel node 'empty' has no branches" in found

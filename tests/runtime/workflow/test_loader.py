@@ -49,7 +49,7 @@ def test_every_schema_problem_is_listed_with_its_path() -> None:
         "surprise: Unknown field.",
         "nodes[0].tool: required for tool nodes",
         "nodes[0].routes: not a field of tool nodes",
-        "nodes[1].kind: Must be one of: agent, human, router, tool.",
+        "nodes[1].kind: Must be one of: agent, human, map, parallel, router, tool.",
         "nodes[1].name: duplicate node name 'a'",
         "nodes[2].default: required for router nodes",
         "edges[0].to: Missing data for required field.",
@@ -75,3 +75,41 @@ def test_file_errors_name_the_file_and_name_defaults_to_the_stem(tmp_path: Path)
     assert load_workflow_file(tmp_path / "my-flow.json").name == "my-flow"
     with pytest.raises(WorkflowFileError, match="must be a JSON object"):
         load_workflow([1, 2])
+
+
+FAN = {
+    "name": "fan", "entry": "split",
+    "nodes": [
+        {"name": "split", "kind": "agent", "prompt": "List the parts of: {input}", "output_key": "parts"},
+        {"name": "each", "kind": "map", "items": "parts", "max_concurrency": 3, "output_key": "answers",
+         "node": {"kind": "agent", "prompt": "Answer: {item}"}},
+        {"name": "both", "kind": "parallel", "reducer": "concat",
+         "branches": [{"name": "left", "kind": "agent"}, {"name": "right", "kind": "tool", "tool": "text_stats",
+                                                          "args_from": {"text": "input"}}]},
+    ],
+    "edges": [{"from": "split", "to": "each"}, {"from": "each", "to": "both"}],
+}
+
+
+def test_parallel_and_map_nodes_round_trip() -> None:
+    graph = load_workflow(FAN)
+    dumped = dump_workflow(graph)
+    assert dump_workflow(load_workflow(dumped)) == dumped
+    each = dumped["nodes"][1]
+    assert (each["items"], each["max_concurrency"], each["reducer"]) == ("parts", 3, "list")
+    assert each["node"] == {"name": "each", "kind": "agent", "agent": "default", "prompt": "Answer: {item}"}
+    assert [b["name"] for b in dumped["nodes"][2]["branches"]] == ["left", "right"]
+
+
+def test_fan_out_problems_have_paths() -> None:
+    bad = {"name": "bad", "entry": "p", "nodes": [
+        {"name": "p", "kind": "parallel", "branches": [{"name": "h", "kind": "human"}], "reducer": "sum"},
+        {"name": "m", "kind": "map", "node": {"kind": "router", "routes": {"a": "p"}, "default": "p"}}]}
+    with pytest.raises(WorkflowFileError) as caught:
+        load_workflow(bad)
+    assert set(caught.value.problems) == {
+        "nodes[0].branches[0].kind: a branch must be an agent or tool node",
+        "nodes[0].reducer: Must be one of: list, dict, concat, merge.",
+        "nodes[1].items: required for map nodes",
+        "nodes[1].node.kind: a branch must be an agent or tool node",
+    }
