@@ -23,9 +23,12 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def render(template: str, state: Mapping[str, Any]) -> str:
-    """Fill `{key}` placeholders from state (missing keys become empty; non-strings are str()'d)."""
+    """Fill `{key}` placeholders from state (missing keys become empty; lists and objects become JSON,
+    other non-strings are str()'d)."""
     def value(match: re.Match[str]) -> str:
         found = state.get(match.group(1), "")
+        if isinstance(found, (list, dict)):
+            return json.dumps(found, ensure_ascii=False, default=str)
         return found if isinstance(found, str) else "" if found is None else str(found)
 
     return _PLACEHOLDER.sub(value, template)

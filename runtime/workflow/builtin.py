@@ -1,14 +1,17 @@
 """Built-in workflows: `basic` (one agent), `triage` (a tool node, a router and two agent nodes), `ask`
-(a human node, then a tool node) and `secops` (Trivy reports or logs to the secops agent, see
+(a human node, then a tool node), the prompt patterns `chain`, `map-reduce` (a real fan-out), `router`
+and `summary-memory`, and `secops` (Trivy reports or logs to the secops agent, see
 `runtime.secops.workflow`)."""
 
 from __future__ import annotations
 
 from agentstage.runtime.graph.builder import Graph
-from agentstage.runtime.graph.nodes import AgentNode, HumanNode, RouterNode, ToolNode
+from agentstage.runtime.graph.nodes import AgentNode, HumanNode, MapNode, RouterNode, ToolNode
 from agentstage.runtime.workflow.registry import WorkflowRegistry
 
-__all__ = ["ask", "basic", "default_registry", "triage"]
+__all__ = ["ask", "basic", "chain", "default_registry", "map_reduce", "router", "summary_memory", "triage"]
+
+ROUTER_CATEGORIES = ("code", "data", "writing", "ops")
 
 
 def basic() -> Graph:
@@ -37,6 +40,56 @@ def ask() -> Graph:
     return graph.chain("ask", "solve").entry("ask")
 
 
+def chain() -> Graph:
+    """Analyze the task, plan it, then carry the plan out: each agent reads what the one before wrote."""
+    graph = Graph("chain", description="analyze -> plan -> execute, each step reading the last")
+    graph.add(AgentNode("analyze", prompt="Analyze this task; list what it needs and any risks:\n{input}",
+                        output_key="analysis"),
+              AgentNode("plan", prompt="Task: {input}\nAnalysis: {analysis}\nWrite a short numbered plan.",
+                        output_key="plan"),
+              AgentNode("execute", prompt="Task: {input}\nPlan: {plan}\nCarry out the plan; give the result.",
+                        output_key="execution"))
+    return graph.chain("analyze", "plan", "execute").entry("analyze")
+
+
+def map_reduce() -> Graph:
+    """Split the task into subtasks, answer every subtask at once (up to 4 in parallel), combine the answers."""
+    graph = Graph("map-reduce", description="split into subtasks, answer them in parallel, combine the answers")
+    graph.add(AgentNode("split", prompt="Split this task into independent subtasks, one per line, nothing else:"
+                                        "\n{input}", output_key="subtasks"),
+              MapNode("map", items="subtasks", max_concurrency=4, output_key="mapped_results",
+                      node=AgentNode("map", prompt="Overall task: {input}\nDo this subtask: {item}")),
+              AgentNode("reduce", prompt="Task: {input}\nCombine these subtask results into one answer: "
+                                         "{mapped_results}", output_key="final_output"))
+    return graph.chain("split", "map", "reduce").entry("split")
+
+
+def router() -> Graph:
+    """Classify the input as code, data, writing or ops (anything else: general) and hand it to that specialist."""
+    graph = Graph("router", description="classify as code/data/writing/ops/general, then a specialist answers")
+    handlers = {category: f"handle_{category}" for category in (*ROUTER_CATEGORIES, "general")}
+    graph.add(AgentNode("classify", prompt="Answer with one word, the category of this request (code, data, "
+                                           "writing, ops or general):\n{input}", output_key="category"),
+              RouterNode("route", key="category", match="contains",
+                         routes={c: handlers[c] for c in ROUTER_CATEGORIES}, default=handlers["general"]),
+              *(AgentNode(name, prompt=f"As a {category} specialist, answer:\n{{input}}", output_key="handler_output")
+                for category, name in handlers.items()))
+    return graph.chain("classify", "route").entry("classify")
+
+
+def summary_memory() -> Graph:
+    """Draft an answer with the memory given in state (`memory`), summarize it as the next memory, refine."""
+    graph = Graph("summary-memory", description="draft with the given memory, summarize it as the next memory, "
+                                                "refine the draft")
+    graph.add(AgentNode("draft", prompt="Memory of the conversation so far: {memory}\nAnswer: {input}",
+                        output_key="draft_output"),
+              AgentNode("summarize", prompt="Summarize in at most 120 words what the next turn must remember:\n"
+                                            "{memory}\n{input}\n{draft_output}", output_key="memory_summary"),
+              AgentNode("refine", prompt="Improve this answer to '{input}' without changing its meaning:\n"
+                                         "{draft_output}", output_key="refined_output"))
+    return graph.chain("draft", "summarize", "refine").entry("draft")
+
+
 def _secops() -> Graph:
     # NOTE: imported on first use: the secops package imports the tools package, whose built-ins import
     # secops; importing it here at module level breaks `import agentstage.runtime.workflow` run first.
@@ -51,5 +104,9 @@ def default_registry() -> WorkflowRegistry:
     registry.register("basic", basic)
     registry.register("triage", triage)
     registry.register("ask", ask)
+    registry.register("chain", chain)
+    registry.register("map-reduce", map_reduce)
+    registry.register("router", router)
+    registry.register("summary-memory", summary_memory)
     registry.register("secops", _secops)
     return registry

@@ -84,8 +84,9 @@ def test_workflows_list_and_show(cli, tmp_path: Path) -> None:
     (tmp_path / "home" / "workflows" / "bad.json").write_text("{")
     code, out, _ = cli("workflows", "list")
     lines = out.splitlines()
-    assert code == 0 and [line.split()[0] for line in lines] == ["ask", "basic", "review", "secops", "triage", "bad"]
-    assert "INVALID" in lines[5] and "not JSON" in lines[5]
+    assert code == 0 and [line.split()[0] for line in lines] == [
+        "ask", "basic", "chain", "map-reduce", "review", "router", "secops", "summary-memory", "triage", "bad"]
+    assert "INVALID" in lines[9] and "not JSON" in lines[9]
     code, out, _ = cli("workflows", "show", "review")
     assert code == 0 and out.startswith("flowchart TD") and '(\"ask: wait for input\")' in out
     code, out, _ = cli("workflows", "show", "review", "--json")
