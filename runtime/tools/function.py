@@ -28,18 +28,19 @@ def tool(func: Callable[..., Any], /) -> Tool: ...
 
 
 @overload
-def tool(*, name: str | None = None, description: str | None = None,
-         side_effects: bool = False) -> Callable[[Callable[..., Any]], Tool]: ...
+def tool(*, name: str | None = None, description: str | None = None, side_effects: bool = False,
+         inline: bool = False) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
 def tool(func: Callable[..., Any] | None = None, /, *, name: str | None = None, description: str | None = None,
-         side_effects: bool = False) -> Tool | Callable[[Callable[..., Any]], Tool]:
-    """Make `func` a Tool: `@tool` or `@tool(name=..., description=..., side_effects=True)`.
+         side_effects: bool = False, inline: bool = False) -> Tool | Callable[[Callable[..., Any]], Tool]:
+    """Make `func` a Tool: `@tool` or `@tool(name=..., description=..., side_effects=True, inline=True)`.
 
     The name is the function's, the description its docstring without the parameter section,
     and each parameter's schema comes from its type hint (a default makes it optional) with the
     docstring's text for it (Google, NumPy, reST or Epydoc style). An `async def` runs on the I/O loop.
-    A `session_id` parameter receives the run's session. Raises TypeError for a hint JSON cannot carry.
+    A `session_id` parameter receives the run's session; `inline=True` (a pure, quick, CPU-only
+    function) runs on the agent's thread. Raises TypeError for a hint JSON cannot carry.
     """
 
     def build(f: Callable[..., Any]) -> Tool:
@@ -49,7 +50,7 @@ def tool(func: Callable[..., Any] | None = None, /, *, name: str | None = None, 
         summary, parameters = function_schema(f)
         needs_session = SESSION_PARAM in inspect.signature(f).parameters
         return Tool(tool_name, description if description is not None else summary, parameters,
-                    _with_conversions(f), side_effects=side_effects, needs_session=needs_session)
+                    _with_conversions(f), side_effects=side_effects, needs_session=needs_session, inline=inline)
 
     return build if func is None else build(func)
 
@@ -58,7 +59,7 @@ def function_schema(func: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
     """(description, JSON schema of the arguments) of `func`, read from its docstring and type hints."""
     doc = docstring_parser.parse(inspect.getdoc(func) or "")
     notes = {p.arg_name: " ".join((p.description or "").split()) for p in doc.params}
-    hints = typing.get_type_hints(func, include_extras=True)
+    hints = _hints(func)
     properties: dict[str, Any] = {}
     required: list[str] = []
     extra = False
@@ -86,9 +87,18 @@ def function_schema(func: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
                          "additionalProperties": extra}
 
 
+def _hints(func: Callable[..., Any]) -> dict[str, Any]:
+    """`func`'s type hints resolved; a TypeError naming the tool when a name in them is not defined where it is."""
+    try:
+        return typing.get_type_hints(func, include_extras=True)
+    except NameError as exc:
+        raise TypeError(f"tool {func.__name__}: cannot resolve its type hints ({exc}); "
+                        "define the types they name at module level") from None
+
+
 def _with_conversions(func: Callable[..., Any]) -> Callable[..., Any]:
     """`func` taking JSON arguments: Enum, tuple and set parameters get their annotated type."""
-    hints = typing.get_type_hints(func, include_extras=True)
+    hints = _hints(func)
     converters = {name: c for name, hint in hints.items() if name != "return" and (c := converter_for(hint))}
     if not converters:
         return func

@@ -74,6 +74,7 @@ def test_numpy_docstring_optional_and_literal() -> None:
 
     made = tool(name="scale_numbers", side_effects=True)(scale)
     assert made.name == "scale_numbers" and made.side_effects and made.description == "Scale numbers."
+    assert tool(inline=True)(scale).inline and not made.inline
     assert made.parameters["properties"] == {
         "values": {"type": "array", "items": {"type": "number"}, "description": "the numbers."},
         "factor": {"type": ["number", "null"], "description": "multiplier (default 2).", "default": None},
@@ -111,6 +112,14 @@ def test_unsupported_hint_and_bad_name_are_refused_at_definition() -> None:
         tool(raw)
     with pytest.raises(ValueError, match="tool name"):
         tool(name="has space")(raw)
+
+
+def test_hints_naming_an_undefined_type_are_refused_with_the_tool_name() -> None:
+    def later(value: Missing) -> None:  # noqa: F821
+        """Take a value of a type defined nowhere."""
+
+    with pytest.raises(TypeError, match="tool later: cannot resolve its type hints"):
+        tool(later)
 
 
 def test_registry_registers_a_plain_function() -> None:
