@@ -175,7 +175,10 @@ class CoordinatorActor(SupervisedActor):
         if run is None or run.claimed or self._held_by_worker(run.task):
             return
         # NOTE: the cancel key was set before this message was sent, so a worker claiming the task from now
-        # on ends it unstarted, with this same seq (its task's first_seq).
+        # on ends it unstarted, with this same seq (its task's first_seq). Taking the attempt's claim as well
+        # keeps its entry from ever starting once a requeue has removed the cancel key.
+        batch.ops.append(("setnx", self.layout.claim_key(run.task.task_id, run.task.attempt), "coordinator",
+                          KEY_TTL))
         batch.records.append(Event(m.run_id, run.task.first_seq, "run.cancelled", now, run.task.session_id,
                                    {"reason": m.reason or "cancelled while queued", "attempt": run.task.attempt}))
         batch.records.append(RunAttempt(m.run_id, attempt, "cancelled", now, task_id, "", now, None))

@@ -9,6 +9,7 @@ follows the control stream (plain XREAD) for `Cancel`s of runs it holds. `read_w
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -41,7 +42,9 @@ def read_workers(transport: StreamTransport, layout: StreamLayout, *,
     now = time.time()
     rows = []
     for value in transport.hash_values(layout.workers):
-        row = json.loads(value)
+        row = _row(value)
+        if row is None:
+            continue
         age = now - parse_ts(row["last_seen"]).timestamp()
         row["age_s"] = round(age, 3)
         row["alive"] = row["status"] != "stopped" and age <= 3 * float(row.get("interval") or 5)
@@ -51,6 +54,24 @@ def read_workers(transport: StreamTransport, layout: StreamLayout, *,
         if live or history:
             rows.append(row)
     return sorted(rows, key=lambda r: r["worker_id"])
+
+
+def _row(value: bytes) -> dict[str, Any] | None:
+    """A workers-hash value as a row; None for one that is not a heartbeat."""
+    try:
+        heartbeat = from_wire(value)
+    except DecodeError:
+        # NOTE: rows written before heartbeats were wire messages are plain JSON (they are rewritten at each beat).
+        try:
+            legacy = json.loads(value)
+        except ValueError:
+            return None
+        return legacy if isinstance(legacy, dict) and "last_seen" in legacy else None
+    if not isinstance(heartbeat, Heartbeat):
+        return None
+    row = dataclasses.asdict(heartbeat)
+    row["agents"], row["workflows"] = list(heartbeat.agents), list(heartbeat.workflows)
+    return row
 
 
 def unserved_reason(workers: list[dict[str, Any]], mode: str, agent: str, workflow: str) -> str | None:
@@ -73,7 +94,7 @@ class WorkerMonitor(threading.Thread):
     def __init__(self, transport: StreamTransport, layout: StreamLayout, state: WorkerState, interval: float,
                  agents: list[str] | None = None, workflows: list[str] | None = None) -> None:
         super().__init__(name=f"monitor-{state.worker_id}", daemon=True)
-        self.serves = {"agents": sorted(agents or ()), "workflows": sorted(workflows or ())}
+        self.agents, self.workflows = tuple(sorted(agents or ())), tuple(sorted(workflows or ()))
         self.transport = transport
         self.layout = layout
         self.state = state
@@ -122,14 +143,11 @@ class WorkerMonitor(threading.Thread):
                     logger.warning("lease of run {} was lost; stopping it here", flight.task.run_id)
                     self.state.abandon(flight.task.run_id)
         now = utc_now()
-        heartbeat = Heartbeat(self.state.worker_id, self.host, os.getpid(), self.started_at, now,
-                              len(flights), self.state.concurrency, status)
-        row = json.dumps({
-            "worker_id": heartbeat.worker_id, "host": heartbeat.host, "pid": heartbeat.pid,
-            "started_at": heartbeat.started_at, "last_seen": now, "in_flight": heartbeat.in_flight,
-            "concurrency": heartbeat.concurrency, "status": status, "interval": self.interval, **self.serves})
-        self.transport.apply([("hset", self.layout.workers, self.state.worker_id, row),
-                              ("xadd", self.layout.results, to_wire(heartbeat), None)])
+        heartbeat = to_wire(Heartbeat(self.state.worker_id, self.host, os.getpid(), self.started_at, now,
+                                      len(flights), self.state.concurrency, status, self.interval, self.agents,
+                                      self.workflows))
+        self.transport.apply([("hset", self.layout.workers, self.state.worker_id, heartbeat),
+                              ("xadd", self.layout.results, heartbeat, None)])
 
     def _follow_control(self, block_ms: int) -> None:
         for _, entry_id, payload in self.transport.read({self.layout.control: self._control}, 100, block_ms):

@@ -218,7 +218,11 @@ class TaskReleased(Message):
 
 @dataclass(frozen=True, slots=True)
 class Heartbeat(Message):
-    """A worker's liveness report; `in_flight` tasks have had their leases extended."""
+    """A worker's liveness report; `in_flight` tasks have had their leases extended.
+
+    Also the worker's row in the workers hash: `interval` says when it is overdue, `agents` and
+    `workflows` what it serves.
+    """
 
     TYPE: ClassVar[str] = "heartbeat"
 
@@ -230,6 +234,9 @@ class Heartbeat(Message):
     in_flight: int = 0
     concurrency: int = 0
     status: str = "running"
+    interval: float = 0.0
+    agents: tuple[str, ...] = ()
+    workflows: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

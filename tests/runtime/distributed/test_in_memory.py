@@ -178,6 +178,32 @@ def test_requeue_of_a_cancelled_run_runs_it_again_and_a_refusal_says_why(config,
     assert ops.outcome(run_id) == {"status": "completed", "output": "3 + 4 = 7", "error": None}
 
 
+def test_a_run_cancelled_while_queued_and_requeued_runs_only_its_new_attempt(config, transport, ops):
+    with coordinator(config, transport):
+        run_id = ops.enqueue("what is 3 + 4")["run_id"]
+        wait_for(lambda: _status(config, run_id) == "queued")
+        ops.cancel(run_id)
+        assert ops.wait(run_id, 30)["status"] == "cancelled"
+        assert ops.requeue(run_id, wait=30)["attempt"] == 2
+        with worker(config, transport=transport):
+            wait_for(lambda: (ops.outcome(run_id) or {}).get("status") == "completed")
+            wait_for(lambda: transport.group_info(ops.layout.tasks, "workers").pending == 0)
+    db = reader(config)
+    assert db.get_run(run_id).attempt == 2
+    assert [a["status"] for a in db.attempts(run_id)] == ["cancelled", "completed"]
+    assert [e["type"] for e in db.events(run_id)].count("run.started") == 1
+
+
+def test_heartbeat_row_says_what_the_worker_serves_and_stays_in_history_once_stopped(config, transport, ops):
+    with worker(config, "w9", concurrency=3, transport=transport):
+        [row] = wait_for(ops.workers)
+        assert (row["worker_id"], row["concurrency"], row["alive"]) == ("w9", 3, True)
+        assert {"slow", "tally", "flaky"} <= set(row["agents"]) and "relay" in row["workflows"]
+    assert ops.workers() == []
+    [row] = ops.workers(history=True)
+    assert (row["status"], row["alive"]) == ("stopped", False)
+
+
 def test_outage_of_the_transport_is_waited_out(config, transport, ops):
     with coordinator(config, transport), worker(config, transport=transport):
         first = ops.enqueue("what is 1 + 1")["run_id"]
