@@ -88,6 +88,14 @@ class Config:
                                "guardrails of the default agent, in the order they run: name[:action][=value], "
                                "comma-separated, e.g. secret_guard,prompt_injection,max_length=8000 "
                                "(`agentstage tools guardrails` lists them)")
+    docs_db: str = _setting("", "AGENTSTAGE_DOCS_DB",
+                            "document collections file for retrieval (default: $AGENTSTAGE_HOME/docs.db)")
+    embedder: str = _setting("hash", "AGENTSTAGE_EMBEDDER",
+                             "embedder of document collections: hash (offline, deterministic), openai, ollama or "
+                             "gemini (vendor URL and key as for the LLM providers)")
+    embed_model: str = _setting("", "AGENTSTAGE_EMBED_MODEL", "embedding model of a vendor embedder")
+    embed_dimensions: int = _setting(0, "AGENTSTAGE_EMBED_DIMENSIONS",
+                                     "vector size of the embedder (0: 256 for hash; required for vendors)")
     stream: bool = _setting(False, "AGENTSTAGE_STREAM", "stream LLM answers: text deltas become live llm.delta events")
     busy_timeout_ms: int = _setting(5000, "AGENTSTAGE_BUSY_TIMEOUT_MS", "SQLite busy timeout, milliseconds")
     run_timeout: float = _setting(600.0, "AGENTSTAGE_RUN_TIMEOUT", "seconds a blocking run call waits")

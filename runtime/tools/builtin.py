@@ -17,6 +17,7 @@ from agentstage.runtime.tools.bundles import bundle_map
 from agentstage.runtime.tools.code import code_tools
 from agentstage.runtime.tools.context import ToolContext
 from agentstage.runtime.tools.docs import docs_tools
+from agentstage.runtime.tools.documents import search_documents_tool
 from agentstage.runtime.tools.encoding import encoding_tools, json_query
 from agentstage.runtime.tools.files import file_tools
 from agentstage.runtime.tools.host import host_tools
@@ -159,7 +160,7 @@ def builtin_tools(context: ToolContext | None = None) -> list[Tool]:
     context = context if context is not None else ToolContext()
     return [*_basic_tools(), *encoding_tools(), *text_tools(), *redaction_tools(), *docs_tools(context),
             *code_tools(context), *network_tools(context), *file_tools(context), *host_tools(context),
-            *session_tools(context), *service_tools()]
+            *session_tools(context), *service_tools(), search_documents_tool(context.documents)]
 
 
 def builtin_registry(context: ToolContext | None = None) -> ToolRegistry:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from agentstage.runtime.retrieval.context import Retrieval
 from agentstage.runtime.tools.hosts import HostPolicy
 
 __all__ = ["SessionItems", "ToolContext"]
@@ -37,14 +38,22 @@ class ToolContext:
     http_timeout: float = 30.0
     max_response_bytes: int = 2 * 1024 * 1024
     items: SessionItems | None = None
+    retrieval: Retrieval | None = None
+    """Document collections for search_documents (default: docs.db beside the sandbox, hash embedder)."""
 
     @classmethod
     def from_config(cls, config: Any, items: SessionItems | None = None) -> ToolContext:
-        """The context described by a `Config` (sandbox, allow-list, shell switch)."""
+        """The context described by a `Config` (sandbox, allow-list, shell switch, document collections)."""
         sandbox = Path(config.tool_sandbox) if config.tool_sandbox else Path(config.home) / "sandbox"
         hosts = tuple(h.strip().lower() for h in config.tool_allow_hosts.split(",") if h.strip())
         programs = tuple(p.strip() for p in config.tool_shell_programs.split(",") if p.strip())
-        return cls(sandbox.resolve(), hosts, config.tool_shell, programs, items=items)
+        return cls(sandbox.resolve(), hosts, config.tool_shell, programs, items=items,
+                   retrieval=Retrieval.from_config(config))
+
+    @property
+    def documents(self) -> Retrieval:
+        """The document collections tools search."""
+        return self.retrieval if self.retrieval is not None else Retrieval(self.sandbox.parent / "docs.db")
 
     @property
     def storage_dir(self) -> Path:
