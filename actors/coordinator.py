@@ -22,10 +22,12 @@ from agentstage.actors.heartbeat import read_workers, unserved_reason
 from agentstage.actors.messages import (
     Cancel,
     Enqueue,
+    Fork,
     Heartbeat,
     Requeue,
     RequeueAnswer,
     RunOutcome,
+    Resume,
     Task,
     TaskDone,
     TaskRecords,
@@ -33,6 +35,7 @@ from agentstage.actors.messages import (
     from_wire,
     to_wire,
 )
+from agentstage.actors.steering import Steering
 from agentstage.actors.store import write_until_durable
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.clock import new_id, utc_now
@@ -54,7 +57,7 @@ from agentstage.runtime.transport import UNAVAILABLE, Refused
 __all__ = ["CoordinatorActor"]
 
 
-class CoordinatorActor(SupervisedActor):
+class CoordinatorActor(SupervisedActor, Steering):
     """Schedules runs over Redis Streams and records them in the local store."""
 
     def __init__(self, config: Config, layout: StreamLayout, store: Slot, bridge: Slot,
@@ -130,6 +133,10 @@ class CoordinatorActor(SupervisedActor):
             self._cancel(message, batch)
         elif isinstance(message, Requeue):
             self._requeue(message, batch)
+        elif isinstance(message, Resume):
+            self._resume(message, batch)
+        elif isinstance(message, Fork):
+            self._fork(message, batch)
         else:
             logger.warning("coordinator ignores {} on {}", type(message).__name__, entry.stream)
 
@@ -172,7 +179,10 @@ class CoordinatorActor(SupervisedActor):
         task_id, attempt = (run.task.task_id, run.task.attempt) if run else (m.run_id, 0)
         now = utc_now()
         batch.records.append(QueueEvent(task_id, attempt, "cancelled", now, m.run_id, {"reason": m.reason}))
-        if run is None or run.claimed or self._held_by_worker(run.task):
+        if run is None:
+            self._cancel_waiting(m, batch)
+            return
+        if run.claimed or self._held_by_worker(run.task):
             return
         # NOTE: the cancel key was set before this message was sent, so a worker claiming the task from now
         # on ends it unstarted, with this same seq (its task's first_seq). Taking the attempt's claim as well
@@ -286,8 +296,11 @@ class CoordinatorActor(SupervisedActor):
         delay = retry_delay(task.attempt, self.config.task_backoff, self.config.task_max_backoff,
                             self.config.task_jitter)
         checkpoint = run.checkpoint if run is not None and run.checkpoint is not None else task.checkpoint
+        # NOTE: a resumed run's answer belongs to the checkpoint it came with; past it, the node has its input.
+        moved = (checkpoint or {}).get("step") != (task.checkpoint or {}).get("step")
         following = dataclasses.replace(task, attempt=task.attempt + 1, first_seq=seq + 1,
-                                        checkpoint=checkpoint if task.mode == "graph" else None)
+                                        checkpoint=checkpoint if task.mode == "graph" else None,
+                                        answer=None if moved else task.answer)
         batch.records.append(Event(task.run_id, seq, "run.queued", now, task.session_id,
                                    {"attempt": following.attempt, "retry_of": task.attempt, "delay_s": round(delay, 3),
                                     "reason": reason}, error=reason))

@@ -26,14 +26,17 @@ from agentstage.runtime.state.records import Event
 __all__ = [
     "Cancel",
     "Enqueue",
+    "Fork",
     "MAX_DEPTH",
     "Heartbeat",
     "Message",
     "Requeue",
     "RequeueAnswer",
+    "Resume",
     "RunAgent",
     "RunOutcome",
     "RunResult",
+    "SteerAnswer",
     "Task",
     "TaskDone",
     "TaskRecords",
@@ -167,6 +170,8 @@ class Task(Message):
     metadata: dict[str, Any] = field(default_factory=dict)
     checkpoint: dict[str, Any] | None = None
     enqueued_at: str = ""
+    answer: str | None = None
+    """The input a waiting human node at `checkpoint` receives (a resumed run)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +278,50 @@ class RequeueAnswer(Message):
 
     run_id: str
     requeued: bool
+    reason: str | None = None
+    attempt: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Resume(Message):
+    """Continue a waiting graph run with `input` (the answer to its human node), or a failed one without.
+
+    `reply_to` as in `Requeue`.
+    """
+
+    TYPE: ClassVar[str] = "resume"
+
+    run_id: str
+    input: str | None = None
+    requested_at: str = ""
+    reply_to: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Fork(Message):
+    """Start graph run `new_run_id` from checkpoint `step` of `run_id`, its state updated with `state_patch`.
+
+    `reply_to` as in `Requeue`.
+    """
+
+    TYPE: ClassVar[str] = "fork"
+
+    run_id: str
+    step: int
+    new_run_id: str
+    state_patch: dict[str, Any] = field(default_factory=dict)
+    requested_at: str = ""
+    reply_to: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SteerAnswer(Message):
+    """The coordinator's answer to a `Resume` or `Fork` with `reply_to`: done, or refused with `reason`."""
+
+    TYPE: ClassVar[str] = "steer_answer"
+
+    run_id: str
+    ok: bool
     reason: str | None = None
     attempt: int = 0
 

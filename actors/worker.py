@@ -249,7 +249,8 @@ class WorkerActor(SupervisedActor):
             done = ForwardingFuture(_Call(lambda outcome: self._graph_done(task.run_id, *outcome)),
                                     lambda value, error: (value, error))
             self.graphs.continue_from(task.workflow, task.run_id, task.session_id, checkpoint,
-                                      first_seq=task.first_seq + 1, opening_data=opening, reply=done)
+                                      first_seq=task.first_seq + 1, input=task.answer, opening_data=opening,
+                                      reply=done)
         except AgentstageError as exc:
             self.state.finish(task.run_id)
             self._end_unstarted(entry, task, "failed", str(exc))

@@ -40,16 +40,7 @@ from agentstage.api.resources.catalog import (
     RegistryResource,
     TemplatesResource,
 )
-from agentstage.api.resources.distributed import (
-    CancelResource,
-    DetailsResource,
-    DlqEntryResource,
-    DlqRequeueResource,
-    DlqResource,
-    LiveWorkersResource,
-    QueuesResource,
-    RequeueResource,
-)
+from agentstage.api.resources.dlq import DlqEntryResource, DlqRequeueResource, DlqResource
 from agentstage.api.resources.events import EventsResource, EventStreamResource, RunStreamResource
 from agentstage.api.resources.meta import (
     HealthResource,
@@ -64,12 +55,14 @@ from agentstage.api.resources.runs import (
     RunResource,
     RunsResource,
 )
-from agentstage.api.resources.runtime import AttemptsResource, WorkersResource
+from agentstage.api.resources.runtime import AttemptsResource, DetailsResource, QueuesResource, WorkersResource
 from agentstage.api.resources.sessions import SessionRunsResource, SessionsResource
-from agentstage.api.resources.workflows import RunForkResource, RunResumeResource, WorkflowResource, WorkflowsResource
+from agentstage.api.resources.steering import CancelResource, RequeueResource, RunForkResource, RunResumeResource
+from agentstage.api.resources.workflows import WorkflowResource, WorkflowsResource
 from agentstage.api.ui import UI_PREFIX, mount_ui
 from agentstage.api.validation import loads
 from agentstage.runtime import Config, System
+from agentstage.runtime.control import LocalControl, QueuedControl, RunControl
 from agentstage.runtime.distributed.ops import RuntimeOps
 
 __all__ = ["create_app", "get_app"]
@@ -77,8 +70,8 @@ __all__ = ["create_app", "get_app"]
 V1 = "/api/v1"
 
 
-def _routes(backend: Backend, ops: RuntimeOps | None) -> dict[str, Resource]:
-    routes = {
+def _routes(backend: Backend) -> dict[str, Resource]:
+    return {
         "/healthz": HealthResource(backend),
         "/readyz": ReadyResource(backend),
         f"{V1}/auth/login": LoginResource(backend),
@@ -92,12 +85,21 @@ def _routes(backend: Backend, ops: RuntimeOps | None) -> dict[str, Resource]:
         f"{V1}/runs/{{run_id}}/events/stream": RunStreamResource(backend),
         f"{V1}/runs/{{run_id}}/checkpoints": RunCheckpointsResource(backend),
         f"{V1}/runs/{{run_id}}/checkpoints/{{step:int}}": RunCheckpointResource(backend),
+        f"{V1}/runs/{{run_id}}/resume": RunResumeResource(backend),
+        f"{V1}/runs/{{run_id}}/fork": RunForkResource(backend),
         f"{V1}/sessions": SessionsResource(backend),
         f"{V1}/sessions/{{session_id}}/runs": SessionRunsResource(backend),
         f"{V1}/events": EventsResource(backend),
         f"{V1}/stream/events": EventStreamResource(backend),
         f"{V1}/metrics/summary": MetricsResource(backend),
         f"{V1}/runtime/workers": WorkersResource(backend),
+        f"{V1}/runtime/queues": QueuesResource(backend),
+        f"{V1}/runtime/details": DetailsResource(backend),
+        f"{V1}/runtime/dlq": DlqResource(backend),
+        f"{V1}/runtime/dlq/{{dlq_id}}": DlqEntryResource(backend),
+        f"{V1}/runtime/dlq/{{dlq_id}}/requeue": DlqRequeueResource(backend),
+        f"{V1}/runtime/runs/{{run_id}}/cancel": CancelResource(backend),
+        f"{V1}/runtime/runs/{{run_id}}/requeue": RequeueResource(backend),
         f"{V1}/runtime/runs/{{run_id}}/attempts": AttemptsResource(backend),
         f"{V1}/tools/registry": RegistryResource(backend),
         f"{V1}/tools/bundles": BundlesResource(backend),
@@ -111,21 +113,6 @@ def _routes(backend: Backend, ops: RuntimeOps | None) -> dict[str, Resource]:
         f"{V1}/workflows": WorkflowsResource(backend),
         f"{V1}/workflows/{{name}}": WorkflowResource(backend),
     }
-    if ops is None:
-        routes[f"{V1}/runs/{{run_id}}/resume"] = RunResumeResource(backend)
-        routes[f"{V1}/runs/{{run_id}}/fork"] = RunForkResource(backend)
-    if ops is not None:
-        routes.update({
-            f"{V1}/runtime/workers": LiveWorkersResource(backend, ops),
-            f"{V1}/runtime/queues": QueuesResource(backend, ops),
-            f"{V1}/runtime/dlq": DlqResource(backend, ops),
-            f"{V1}/runtime/details": DetailsResource(backend, ops),
-            f"{V1}/runtime/runs/{{run_id}}/cancel": CancelResource(backend, ops),
-            f"{V1}/runtime/runs/{{run_id}}/requeue": RequeueResource(backend, ops),
-            f"{V1}/runtime/dlq/{{dlq_id}}/requeue": DlqRequeueResource(backend, ops),
-            f"{V1}/runtime/dlq/{{dlq_id}}": DlqEntryResource(backend, ops),
-        })
-    return routes
 
 
 def create_app(
@@ -134,6 +121,7 @@ def create_app(
     *,
     local_admin: bool = False,
     login_tokens: Iterable[str] = (),
+    control: RunControl | None = None,
     ops: RuntimeOps | None = None,
 ) -> App:
     """An ASGI app (`falcon.asgi.App`) serving the DevUI API over a started `system`; `app.backend` is
@@ -144,10 +132,15 @@ def create_app(
         config: API settings (default: the system's config).
         local_admin: let loopback requests without a key in as admin (opt-in, for `agentstage ui`).
         login_tokens: one-time tokens `POST /api/v1/auth/login` exchanges for an admin key.
-        ops: the distributed runtime's operations; when given, runs are enqueued on it and its
-            queues, DLQ (list, requeue, delete), details, cancel and requeue routes are served.
+        control: how runs start and are steered (default: `LocalControl(system)`, in this process).
+        ops: the distributed runtime's operations, for `control=QueuedControl(system, ops)`: runs go to
+            its coordinator and workers.
+
+    Every route is served in both modes; one that cannot apply (the DLQ in local mode) answers 409.
     """
-    backend = Backend(system, config, ops)
+    if control is None:
+        control = QueuedControl(system, ops) if ops is not None else LocalControl(system)
+    backend = Backend(system, control, config)
     backend.login_tokens.update(login_tokens)
     settings = backend.config
     origins = [o.strip() for o in settings.api_cors_origins.split(",") if o.strip()]
@@ -162,12 +155,12 @@ def create_app(
     # NOTE: JSON only: Falcon would otherwise parse form and multipart bodies into the same dicts.
     app.req_options.media_handlers = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler(loads=loads)})
     install_error_handling(app)
-    resources = _routes(backend, ops)
+    resources = _routes(backend)
     openapi = OpenApiResource(backend, {})
     resources[f"{V1}/openapi.json"] = openapi
     for template, resource in resources.items():
         app.add_route(template, resource)
-    openapi.document = build_openapi(app, resources)
+    openapi.document = build_openapi(app, resources, control.capabilities())
     mount_ui(app)
     return app
 

@@ -1,4 +1,5 @@
-"""What the resources talk to: the System facade, store readers on a bounded thread pool, audited writes.
+"""What the resources talk to: the System facade and its run control, store readers on a bounded thread pool,
+audited writes.
 
 The API runs on one asyncio event loop; every call that blocks (a store read, a write that waits
 until it is durable, a Redis operation) goes through `call`/`read`, which run it on a pool of
@@ -22,7 +23,7 @@ import falcon
 from agentstage.api.limits import StreamLimits
 from agentstage.runtime import Config, System
 from agentstage.runtime.clock import new_id, utc_now
-from agentstage.runtime.distributed.ops import RuntimeOps
+from agentstage.runtime.control import RunControl
 from agentstage.runtime.state import AuditEntry
 from agentstage.runtime.state.admin import AdminReader
 from agentstage.runtime.state.records import Record
@@ -42,15 +43,15 @@ class Principal:
 
 
 class Backend:
-    """The running System (and the distributed runtime's `ops`, when used) plus what the API adds:
+    """The running System and the run control chosen for it (local or queued) plus what the API adds:
     a bounded pool for blocking calls with a reader per pool thread, audited writes, live streams."""
 
-    def __init__(self, system: System, config: Config | None = None, ops: RuntimeOps | None = None) -> None:
+    def __init__(self, system: System, control: RunControl, config: Config | None = None) -> None:
         if not system.running:
             raise RuntimeError("create_app needs a started System")
         self.system = system
+        self.control = control
         self.config = config if config is not None else system.config
-        self.ops = ops
         self.streams = StreamLimits(self.config.api_streams_per_key, self.config.api_streams_total)
         self._pool = ThreadPoolExecutor(max_workers=max(2, self.config.api_threads), thread_name_prefix="api")
         self._local = threading.local()
@@ -114,6 +115,16 @@ class Backend:
         entry = self.audit_entry(req, action, target, "ok", detail)
         await self.call(self.system.write, (*records, entry))
         req.context.audited = True
+
+    def auditor(self, req: falcon.Request, action: str, target: str,
+                detail: dict[str, Any] | None = None) -> Callable[[], None]:
+        """A blocking call (for the pool) that makes this mutation's audit row durable: the `before` hook of
+        the run control, so a request is audited once it passed its checks and before it is carried out."""
+        def audit() -> None:
+            self.system.write((self.audit_entry(req, action, target, "ok", detail),))
+            req.context.audited = True
+
+        return audit
 
     def record_async(self, records: Iterable[Record]) -> None:
         """Queue records for the store without waiting (denial audits, key last-used times)."""

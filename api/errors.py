@@ -1,6 +1,7 @@
 """JSON errors everywhere: `{"title", "description", "errors": {field: [messages]}}`.
 
-Validation failures are 422 naming each field, unknown ids 404, malformed JSON stays Falcon's
+Validation failures are 422 naming each field, unknown ids 404, a run that cannot be steered that
+way (or an operation the run-control mode lacks) 409 with the reason, malformed JSON stays Falcon's
 400, and anything unexpected is logged with the request id and answered with a bare 500.
 Handlers are coroutines, as the ASGI app requires.
 """
@@ -13,7 +14,7 @@ import falcon
 import marshmallow
 from loguru import logger
 
-from agentstage.runtime.errors import NotFound, StoreError
+from agentstage.runtime.errors import InvalidArgument, NotApplicable, NotFound, Refused, StoreError
 from agentstage.runtime.integrations.catalog import Conflict
 from agentstage.runtime.tools.custom import DefinitionError
 
@@ -43,6 +44,17 @@ async def _validation(req: falcon.Request, resp: falcon.Response, exc: marshmall
 
 async def _not_found(req: falcon.Request, resp: falcon.Response, exc: NotFound, params: dict) -> None:
     raise FieldError(404, title="Not found", description=f"unknown {exc.kind}: {exc.key}")
+
+
+async def _invalid(req: falcon.Request, resp: falcon.Response, exc: InvalidArgument, params: dict) -> None:
+    raise FieldError(422, title="Invalid request", description="some fields are invalid",
+                     errors={exc.field: [exc.reason]})
+
+
+async def _refused(req: falcon.Request, resp: falcon.Response, exc: Refused, params: dict) -> None:
+    title = "Not applicable" if isinstance(exc, NotApplicable) else "Conflict"
+    raise FieldError(409, title=title, description=exc.reason,
+                     errors={exc.field: [exc.reason]} if exc.field else None)
 
 
 async def _definition(req: falcon.Request, resp: falcon.Response, exc: DefinitionError, params: dict) -> None:
@@ -76,3 +88,5 @@ def install_error_handling(app: falcon.App) -> None:
     app.add_error_handler(StoreError, _store)
     app.add_error_handler(DefinitionError, _definition)
     app.add_error_handler(Conflict, _conflict)
+    app.add_error_handler(InvalidArgument, _invalid)
+    app.add_error_handler(Refused, _refused)

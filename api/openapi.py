@@ -48,8 +48,13 @@ def routed_operations(app: falcon.App) -> list[tuple[str, str]]:
                   for m in route.methods if not m.internal)
 
 
-def build_openapi(app: falcon.App, resources: dict[str, Resource]) -> dict[str, Any]:
-    """The OpenAPI 3.0 document of `app`; `resources` maps each URI template to its resource."""
+def build_openapi(app: falcon.App, resources: dict[str, Resource],
+                  capabilities: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.0 document of `app`; `resources` maps each URI template to its resource.
+
+    `capabilities` (the run control's: mode, queues, dlq) go in `info.x-capabilities`, so a client
+    knows which routes answer 409 here without asking each.
+    """
     try:
         app_version = version("agentstage")
     except PackageNotFoundError:
@@ -58,7 +63,8 @@ def build_openapi(app: falcon.App, resources: dict[str, Resource]) -> dict[str, 
         title="agentstage API", version=app_version, openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
         info={"description": "Runs, sessions, events, checkpoints and runtime operations of agentstage. "
                              "Send an API key as `Authorization: Bearer <key>` or `X-API-Key`; "
-                             "each operation's `x-min-role` is the least role that may call it."},
+                             "each operation's `x-min-role` is the least role that may call it.",
+              "x-capabilities": dict(capabilities or {})},
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.security_scheme("apiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"})

@@ -123,7 +123,7 @@ class ApiServer:
         local_admin: loopback requests without a key are admin (`ui --ui-allow-local-admin`).
         login_tokens: one-time admin login tokens (`ui`).
         on_ready: called once the socket listens and the runtime runs.
-        distributed: enqueue runs on the Redis runtime and serve its operations routes.
+        distributed: queued run control: runs go to the coordinator and workers on Redis.
     """
 
     def __init__(self, config: Config, *, local_admin: bool = False, login_tokens: Iterable[str] = (),
@@ -137,15 +137,15 @@ class ApiServer:
     def run(self) -> None:
         """Serve until SIGTERM/SIGINT; raises ListenError, or StoreError/ConfigError when the runtime cannot start."""
         from agentstage.api.app import create_app
-        from agentstage.runtime.distributed.ops import RuntimeOps
+        from agentstage.runtime.control import run_control
 
         _raise_open_files(self.config.api_max_connections + 256)
         sock = listen(*parse_addr(self.config.ui_addr))
         try:
             with System(self.config) as system:
-                ops = RuntimeOps(self.config) if self.distributed else None
+                control = run_control(system, distributed=self.distributed)
                 app = create_app(system, self.config, local_admin=self.local_admin, login_tokens=self.login_tokens,
-                                 ops=ops)
+                                 control=control)
                 server = uvicorn_server(app, self.config)
                 if self.on_ready is not None:
                     self.on_ready()
@@ -153,8 +153,7 @@ class ApiServer:
                     server.run(sockets=[sock])
                 finally:
                     app.backend.streams.end_all()
-                    if ops is not None:
-                        ops.close()
+                    control.close()
                 app.backend.close()
         finally:
             sock.close()

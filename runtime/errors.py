@@ -14,12 +14,15 @@
     ├── RunError(run_id)                        a run ended without an answer
     │   ├── MaxIterationsExceeded(limit)
     │   └── RunAborted(reason)                  a middleware stopped the run on purpose
-    └── NotFound(kind, key)                     an unknown run, session, agent or tool
+    ├── NotFound(kind, key)                     an unknown run, session, agent or tool
+    ├── InvalidArgument(field, reason)          a value a run-control call cannot use (the API's 422)
+    └── Refused(subject, reason)                a run cannot be steered that way now (the API's 409)
+        └── NotApplicable(operation)            the run-control mode has no such thing (no DLQ locally)
 
 Each type says whether another attempt may succeed (`retryable`, a class attribute): the agent's
 retry policy and the outcome of a run on a worker both read it (`retryable(error)`). Final:
 ConfigError, DecodeError, FatalError, ToolArgumentsError, MaxIterationsExceeded, RunAborted,
-NotFound; every other failure, an unexpected crash included, is worth another attempt.
+NotFound, InvalidArgument, Refused; every other failure, an unexpected crash included, is worth another attempt.
 """
 
 from __future__ import annotations
@@ -31,10 +34,13 @@ __all__ = [
     "ConfigError",
     "DecodeError",
     "FatalError",
+    "InvalidArgument",
     "MaxIterationsExceeded",
+    "NotApplicable",
     "NotFound",
     "ProviderError",
     "RateLimited",
+    "Refused",
     "RunAborted",
     "RunError",
     "StoreError",
@@ -203,3 +209,34 @@ def _error_types() -> dict[str, type[AgentstageError]]:
         found.setdefault(cls.__name__, cls)
         stack.extend(cls.__subclasses__())
     return found
+
+
+class InvalidArgument(AgentstageError):
+    """A run-control call got a value it cannot use; `field` names the argument."""
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class Refused(AgentstageError):
+    """A run cannot be steered that way in its current state (it ended, it is not a graph run...)."""
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, subject: str, reason: str, *, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.subject = subject
+        self.reason = reason
+        self.field = field
+
+
+class NotApplicable(Refused):
+    """The run-control mode has no such operation (queues and a DLQ exist only with a coordinator)."""
+
+    def __init__(self, operation: str, reason: str) -> None:
+        super().__init__(operation, reason)
+        self.operation = operation

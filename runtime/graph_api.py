@@ -71,14 +71,22 @@ class GraphMethods:
         """Run `workflow` until it completes, fails or waits for input."""
         return self.graph_run_async(workflow, input, **options).result(self._timeout(timeout))
 
+    def graph_resume_async(self, run_id: str, *, input: str | None = None) -> GraphHandle:
+        """Continue a run from its latest checkpoint (with `input` when it waits for one) and return at once."""
+        return self._running_graphs().resume_async(run_id, input=input)
+
     def graph_resume(self, run_id: str, *, input: str | None = None, timeout: float | None = None) -> GraphResult:
         """Continue a run from its latest checkpoint (with `input` when it waits for one)."""
-        return self._running_graphs().resume_async(run_id, input=input).result(self._timeout(timeout))
+        return self.graph_resume_async(run_id, input=input).result(self._timeout(timeout))
+
+    def graph_fork_async(self, run_id: str, step: int, state_patch: Mapping[str, Any] | None = None) -> GraphHandle:
+        """Start a new run from checkpoint `step` of `run_id`, its state updated with `state_patch`; return at once."""
+        return self._running_graphs().fork_async(run_id, step, state_patch)
 
     def graph_fork(self, run_id: str, step: int, state_patch: Mapping[str, Any] | None = None, *,
                    timeout: float | None = None) -> GraphResult:
         """Run a new run from checkpoint `step` of `run_id`, its state updated with `state_patch`."""
-        return self._running_graphs().fork_async(run_id, step, state_patch).result(self._timeout(timeout))
+        return self.graph_fork_async(run_id, step, state_patch).result(self._timeout(timeout))
 
     def _timeout(self, timeout: float | None) -> float:
         return timeout if timeout is not None else self.config.run_timeout

@@ -167,6 +167,19 @@ class GraphRuns:
         return self._execute(row.workflow, ExecuteGraph(fork_id, row.session_id, state, next_node, step, 1,
                                                         pykka.ThreadingFuture(), "run.started", opening, checkpoint))
 
+    def requeue_async(self, row: RunRow, attempt: int, first_seq: int) -> GraphHandle:
+        """Run failed or cancelled graph run `row` again as `attempt` from its latest checkpoint."""
+        self._graph_run(row.run_id)
+        try:
+            checkpoint = self.reader().checkpoint(row.run_id)
+        except NotFound:
+            checkpoint = {"step": 0, "node": START, "next_node": self.graph(row.workflow).entry,
+                          "state": {"input": row.input}}
+        data = {"step": checkpoint["step"], "node": checkpoint["next_node"], "attempt": attempt,
+                "previous_status": row.status}
+        return self.continue_from(row.workflow, row.run_id, row.session_id, checkpoint, first_seq=first_seq,
+                                  opening_data=data)
+
     def continue_from(self, workflow: str, run_id: str, session_id: str, checkpoint: Mapping[str, Any], *,
                       first_seq: int | None = None, input: str | None = None,
                       opening_data: Mapping[str, Any] | None = None,

@@ -32,9 +32,10 @@ from agentstage.runtime.agents import AgentSpec
 from agentstage.runtime.aio import IOLoop
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
-from agentstage.runtime.errors import ConfigError, NotFound, RunAborted
+from agentstage.runtime.errors import ConfigError, NotFound, Refused, RunAborted
 from agentstage.runtime.futures import Reply
 from agentstage.runtime.graph_api import GraphMethods
+from agentstage.runtime.graph_runs import GraphHandle, last_seq
 from agentstage.runtime.interrupted import interrupted_runs
 from agentstage.runtime.llm.factory import create_provider
 from agentstage.runtime.llm.types import Provider
@@ -251,6 +252,29 @@ class System(GraphMethods):
             if pool.admit_now(lambda m: isinstance(m, StartRun) and m.request.run_id == run_id):
                 return
             pool.broadcast(CancelRun(run_id))
+
+    def requeue(self, run_id: str) -> RunHandle | GraphHandle:
+        """Run a failed or cancelled run again as its next attempt (a graph run from its latest checkpoint).
+
+        Raises NotFound for an unknown run and Refused when the run is neither failed nor cancelled.
+        """
+        row = self.reader().get_run(run_id)
+        if row.status not in ("failed", "cancelled"):
+            raise Refused(run_id, f"run {run_id} is {row.status}; only failed or cancelled runs are requeued")
+        self._cancelled.discard(run_id)
+        seq, attempt = last_seq(self.reader(), run_id) + 1, row.attempt + 1
+        self.write((Event(run_id, seq, "run.queued", utc_now(), row.session_id,
+                          {"attempt": attempt, "reason": "requeued", "owner": self._owner}),))
+        if row.kind == "graph":
+            return self._running_graphs().requeue_async(row, attempt, seq + 1)
+        pool = self._pools.get(row.agent or "default")
+        if pool is None:
+            raise NotFound("agent", row.agent or "default")
+        request = RunAgent(run_id, row.session_id, row.input, row.agent or "default",
+                           self.reader().session_history(row.session_id), attempt, seq + 1, dict(row.metadata))
+        reply: Reply[RunResult] = Reply()
+        pool.dispatch(StartRun(request, reply))
+        return RunHandle(run_id, row.session_id, reply)
 
     def subscribe(self, run_id: str | None = None, types: Iterable[str] | None = None) -> Subscription:
         """Live feed of durable events (of one run when `run_id` is given); close it when done."""

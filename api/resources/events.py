@@ -80,7 +80,7 @@ class EventStreamResource(Resource):
         resp.stream = LiveStream(all_events_stream(self.backend, subscription, run_id=q["run_id"], types=q["type"],
                                                    backlog=q["backlog"], heartbeat=self.backend.config.sse_heartbeat,
                                                    max_events=q["max_events"], timeout=q["timeout"],
-                                                   poll_store=self.backend.ops is not None), release)
+                                                   poll_store=self.backend.control.remote), release)
 
 
 def _open_stream(backend: Backend, req: falcon.asgi.Request, run_id: str | None,
@@ -88,7 +88,7 @@ def _open_stream(backend: Backend, req: falcon.asgi.Request, run_id: str | None,
     """Take a stream slot of the caller's key (429 past a limit) and subscribe; returns the feed and its release."""
     lease = backend.streams.acquire(req.context.principal.key_id)
     try:
-        subscription = backend.system.subscribe_async(run_id, types)
+        subscription = backend.control.stream(run_id, types)
     except BaseException:
         lease.release()
         raise

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import falcon.asgi
 
+from agentstage.api.backend import Backend
 from agentstage.api.resources.base import Op, Resource, dump, load_query
 from agentstage.api.schemas.admin import HealthSchema, MetricsQuery, MetricsSchema, ReadySchema
 from agentstage.api.schemas.common import to_ts
-from agentstage.runtime.streams import REDIS_DOWN
 
 __all__ = ["HealthResource", "MetricsResource", "OpenApiResource", "ReadyResource"]
 
@@ -20,7 +20,7 @@ class HealthResource(Resource):
 
 
 class ReadyResource(Resource):
-    OPS = {"GET": Op("The runtime, its store and (distributed) Redis can serve (503 when one is down)", "health",
+    OPS = {"GET": Op("The runtime, its store and (queued mode) Redis can serve (503 when one is down)", "health",
                      ReadySchema, errors=(503,),
                      description="A check reads `ok`, `degraded: reason` (still serving) or `down: reason`.")}
 
@@ -30,24 +30,17 @@ class ReadyResource(Resource):
         dump(resp, ReadySchema, {"status": "ready" if ready else "unavailable", "checks": checks},
              status=200 if ready else 503)
 
-
     def _checks(self) -> dict[str, str]:
         checks = {"runtime": "ok" if self.backend.system.running else "down: stopped"}
         for name, health in (("store", self.backend.system.health()), ("reads", self.backend.reader().health())):
             checks[name] = "ok" if health.ok else f"{health.status}: {health.reason}"
-        if self.backend.ops is not None:
-            try:
-                self.backend.ops.client.ping()
-                checks["redis"] = "ok"
-            except REDIS_DOWN as exc:
-                checks["redis"] = f"down: {exc}"
-        return checks
+        return {**checks, **self.backend.control.checks()}
 
 
 class OpenApiResource(Resource):
     OPS = {"GET": Op("This document", "health", extra={"schema": {"type": "object"}})}
 
-    def __init__(self, backend, document: dict) -> None:
+    def __init__(self, backend: Backend, document: dict) -> None:
         super().__init__(backend)
         self.document = document
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import falcon.asgi
 
 from agentstage.api.errors import FieldError
@@ -21,11 +19,8 @@ from agentstage.api.schemas.runs import (
     RunStartedSchema,
 )
 from agentstage.runtime.clock import new_id
-from agentstage.runtime.errors import NotFound
-from agentstage.runtime.graph.builder import GraphError
 from agentstage.runtime.state.admin import AdminReader
 
-_VISIBLE_WAIT = 5.0
 _MAX_STEP = 2**63 - 1
 
 __all__ = ["RunCheckpointResource", "RunCheckpointsResource", "RunEventsResource", "RunResource", "RunsResource"]
@@ -38,7 +33,7 @@ class RunsResource(Resource):
         "POST": Op("Start a run of an agent or a workflow", "runs", RunStartedSchema, status=202, body=RunCreateSchema,
                    errors=(409, 422), description="status is `started` once the run is stored (readable at once), "
                    "`accepted` while it still waits for a free agent, `queued` when it went to the "
-                   "distributed runtime's queue."),
+                   "coordinator's queue (queued mode)."),
     }
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
@@ -55,69 +50,14 @@ class RunsResource(Resource):
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         body = await load_body(req, RunCreateSchema)
-        if self.backend.ops is not None:
-            await self._enqueue(req, resp, body)
-            return
-        await self.backend.call(self._check, body)
-        run_id = body["run_id"] or new_id()
-        session_id = body["session_id"] or new_id()
-        workflow = body["workflow"]
+        run_id, workflow = body["run_id"] or new_id(), body["workflow"]
+        target = {"workflow": workflow} if workflow is not None else {"agent": body["agent"]}
         # NOTE: the audit row is durable before the run exists, so no run starts unaudited.
-        target = {"workflow": workflow} if workflow is not None else {"agent": body["agent"]}
-        await self.backend.commit(req, "run.start", run_id, detail={**target, "session_id": session_id})
-        subscription = self.backend.system.subscribe_async(run_id)
-        try:
-            handle = await self.backend.call(self._start, body, run_id, session_id)
-            # NOTE: wait briefly for the run's first durable event, so a client can read it right away.
-            visible = await subscription.get(timeout=_VISIBLE_WAIT) not in (None, subscription.ENDED)
-        finally:
-            subscription.close()
-        dump(resp, RunStartedSchema, {"run_id": handle.run_id, "session_id": handle.session_id,
-                                      "status": "started" if visible else "accepted"}, status=202)
-
-    def _check(self, body: dict) -> None:
-        """Refuse an unknown agent or workflow, or a run id in use (on the pool: reads the store)."""
-        system = self.backend.system
-        workflow = body["workflow"]
-        if workflow is not None:
-            try:
-                system.graphs.graph(workflow)
-            except NotFound:
-                raise FieldError(422, title="Invalid request",
-                                 errors={"workflow": [f"unknown workflow {workflow!r}"]}) from None
-            except GraphError as exc:
-                raise FieldError(422, title="Invalid request", errors={"workflow": exc.problems}) from None
-        elif body["agent"] not in {spec.name for spec in system.agents()}:
-            raise FieldError(422, title="Invalid request", errors={"agent": [f"unknown agent {body['agent']!r}"]})
-        if body["run_id"] is not None:
-            try:
-                self.backend.reader().get_run(body["run_id"])
-            except NotFound:
-                pass
-            else:
-                raise FieldError(409, title="Conflict", description="a run with this id exists",
-                                 errors={"run_id": ["already exists"]})
-
-    def _start(self, body: dict, run_id: str, session_id: str) -> Any:
-        system = self.backend.system
-        if body["workflow"] is not None:
-            return system.graph_run_async(body["workflow"], body["input"], session=session_id, run_id=run_id,
-                                          metadata=body["metadata"])
-        return system.run_async(body["input"], agent=body["agent"], session=session_id, metadata=body["metadata"],
-                                run_id=run_id)
-
-    async def _enqueue(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, body: dict) -> None:
-        if body["run_id"] is not None:
-            raise FieldError(422, title="Invalid request",
-                             errors={"run_id": ["cannot be chosen when runs go through the distributed queue"]})
-        workflow = body["workflow"]
-        admitted = await self.backend.call(self.backend.ops.enqueue, body["input"], mode="graph" if workflow else "run",
-                                           agent=body["agent"], workflow=workflow or "", session=body["session_id"],
-                                           metadata=body["metadata"])
-        target = {"workflow": workflow} if workflow is not None else {"agent": body["agent"]}
-        await self.backend.commit(req, "run.enqueue", admitted["run_id"],
-                                  detail={**target, "session_id": admitted["session_id"]})
-        dump(resp, RunStartedSchema, {**admitted, "status": "queued"}, status=202)
+        audit = self.backend.auditor(req, "run.start", run_id, {**target, "session_id": body["session_id"]})
+        started = await self.backend.call(self.backend.control.start, body["input"], agent=body["agent"],
+                                          workflow=workflow, session=body["session_id"], metadata=body["metadata"],
+                                          run_id=run_id, before=audit)
+        dump(resp, RunStartedSchema, started, status=202)
 
 
 class RunResource(Resource):

@@ -67,8 +67,9 @@ class CancelSchema(Schema):
 
 class RuntimeActionSchema(Schema):
     run_id = fields.String(required=True)
-    status = fields.String(required=True, metadata={"enum": ["cancelling", "requeued"]})
+    status = fields.String(required=True, metadata={"enum": ["cancelling", "cancelled", "requeued"]})
     dlq_id = fields.String(allow_none=True)
+    attempt = fields.Integer(allow_none=True, metadata={"description": "the new attempt, when already known"})
 
 
 class PurgedSchema(Schema):

@@ -42,8 +42,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
                      "stream_prefix", "log_level", "log_format")
     api.add_argument("--port", type=int, default=None, help="listen on this port (overrides the port of --ui-addr)")
     api.add_argument("--distributed", action="store_true",
-                     help="enqueue runs on the Redis runtime (runtime-start/worker-start) and serve its queues, "
-                          "DLQ, cancel and requeue routes")
+                     help="queued run control: runs start, are steered and run on the coordinator and workers "
+                          "(runtime-start/worker-start) over Redis, with queues and a DLQ")
     api.set_defaults(handler=serve_api)
 
     ui = verbs.add_parser(

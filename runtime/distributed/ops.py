@@ -1,4 +1,4 @@
-"""Operations on a running distributed runtime: enqueue, wait, workers, queues, DLQ, cancel, requeue.
+"""Operations on a running distributed runtime: enqueue, wait, workers, queues, DLQ, cancel, requeue, resume, fork.
 
 Used by the CLI verbs and the HTTP API alike. Only Redis is needed; what needs the coordinator's
 SQLite file (recording, requeue) is sent to the coordinator as a control message.
@@ -11,7 +11,20 @@ import time
 from typing import Any
 
 from agentstage.actors.heartbeat import read_workers, unserved_reason
-from agentstage.actors.messages import Cancel, Enqueue, Requeue, RequeueAnswer, RunOutcome, Task, from_wire, to_wire
+from agentstage.actors.messages import (
+    Cancel,
+    Enqueue,
+    Fork,
+    Message,
+    Requeue,
+    RequeueAnswer,
+    Resume,
+    RunOutcome,
+    SteerAnswer,
+    Task,
+    from_wire,
+    to_wire,
+)
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import DecodeError, NotFound, RunAborted, StoreError
@@ -68,15 +81,17 @@ class RuntimeOps:
             raise StoreError(self.config.redis_url, f"cannot reach Redis: {exc}") from None
 
     def enqueue(self, text: str, *, mode: str = "run", agent: str = "default", workflow: str = "",
-                session: str | None = None, metadata: dict[str, Any] | None = None) -> dict[str, str]:
-        """Admit a run; returns its `run_id` and `session_id`. Raises RunAborted for empty input."""
+                session: str | None = None, metadata: dict[str, Any] | None = None,
+                run_id: str | None = None) -> dict[str, str]:
+        """Admit a run (with id `run_id`, default a new one); returns its `run_id` and `session_id`.
+        Raises RunAborted for empty input."""
         if not isinstance(text, str) or not text.strip():
             raise RunAborted("the input is empty")
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {', '.join(_MODES)}")
         if mode == "graph" and not workflow:
             raise ValueError("a graph run needs a workflow name")
-        message = Enqueue(new_id(), session or new_id(), text, mode, agent, workflow, dict(metadata or {}), utc_now(),
+        message = Enqueue(run_id or new_id(), session or new_id(), text, mode, agent, workflow, dict(metadata or {}), utc_now(),
                           continue_session=session is not None)
         self._call(self.transport.append, self.layout.admit, to_wire(message))
         return {"run_id": message.run_id, "session_id": message.session_id}
@@ -111,9 +126,9 @@ class RuntimeOps:
             time.sleep(poll)
 
     def cancel(self, run_id: str, reason: str = "") -> dict[str, Any]:
-        """Ask for a run to stop; raises NotFound when it already ended (or never existed)."""
+        """Ask for a run to stop (a graph run waiting for input too); raises NotFound when it already ended."""
         ended = self.outcome(run_id)
-        if ended is not None:
+        if ended is not None and ended["status"] != "waiting":
             raise NotFound("active run", f"{run_id} (already {ended['status']})")
         message = Cancel(run_id, reason, utc_now())
         self._call(self.transport.apply, [("set", self.layout.cancel_key(run_id), reason or "cancelled", KEY_TTL),
@@ -129,28 +144,61 @@ class RuntimeOps:
         coordinator answers within `wait` seconds. Without, return once the request is sent.
         """
         token = new_id() if wait is not None else ""
-        message = Requeue(run_id, dlq_id, utc_now(), token)
-        self._call(self.transport.append, self.layout.control, to_wire(message), maxlen=CONTROL_MAXLEN)
+        self._send(Requeue(run_id, dlq_id, utc_now(), token))
         result: dict[str, Any] = {"run_id": run_id, "status": "requeued", "dlq_id": dlq_id or None}
         if wait is None:
             return result
-        deadline = time.monotonic() + wait
-        key = self.layout.reply_key(token)
-        while (raw := self._call(self.transport.get, key)) is None:
-            if time.monotonic() >= deadline:
-                raise StoreError(self.config.redis_url, f"no coordinator answered the requeue of run {run_id} "
-                                                        f"within {wait:g}s")
-            time.sleep(poll)
-        self._call(self.transport.delete, key)
-        try:
-            answer = from_wire(raw, self.config.max_entry_bytes)
-        except DecodeError as exc:
-            raise StoreError(self.config.redis_url,
-                             f"unreadable answer to the requeue of run {run_id}: {exc}") from None
+        answer = self._answer(token, wait, poll, f"the requeue of run {run_id}")
         if not isinstance(answer, RequeueAnswer) or not answer.requeued:
             reason = answer.reason if isinstance(answer, RequeueAnswer) else "unexpected answer"
             raise NotFound("requeueable run", f"{run_id} ({reason})")
         return {**result, "attempt": answer.attempt}
+
+    def resume(self, run_id: str, input: str | None = None, *, wait: float | None = None,
+               poll: float = 0.05) -> dict[str, Any]:
+        """Ask the coordinator to continue a waiting graph run with `input` (or a failed one without) on a worker.
+
+        `wait` as in `requeue`; a refusal raises NotFound with the coordinator's reason.
+        """
+        token = new_id() if wait is not None else ""
+        self._send(Resume(run_id, input, utc_now(), token))
+        if wait is not None:
+            self._granted(self._answer(token, wait, poll, f"the resume of run {run_id}"), run_id)
+        return {"run_id": run_id, "status": "resumed"}
+
+    def fork(self, run_id: str, step: int, state_patch: dict[str, Any] | None = None, *,
+             new_run_id: str | None = None, wait: float | None = None, poll: float = 0.05) -> dict[str, Any]:
+        """Ask the coordinator to start a new graph run from checkpoint `step` of `run_id` (its state updated
+        with `state_patch`); returns the new `run_id`. `wait` as in `resume`."""
+        token = new_id() if wait is not None else ""
+        fork_id = new_run_id or new_id()
+        self._send(Fork(run_id, step, fork_id, dict(state_patch or {}), utc_now(), token))
+        if wait is not None:
+            self._granted(self._answer(token, wait, poll, f"the fork of run {run_id}"), run_id)
+        return {"run_id": fork_id, "status": "forked"}
+
+    def _send(self, message: Message) -> None:
+        self._call(self.transport.append, self.layout.control, to_wire(message), maxlen=CONTROL_MAXLEN)
+
+    def _answer(self, token: str, wait: float, poll: float, what: str) -> Message:
+        """The coordinator's answer under reply key `token`; StoreError when none comes within `wait` s."""
+        deadline = time.monotonic() + wait
+        key = self.layout.reply_key(token)
+        while (raw := self._call(self.transport.get, key)) is None:
+            if time.monotonic() >= deadline:
+                raise StoreError(self.config.redis_url, f"no coordinator answered {what} within {wait:g}s")
+            time.sleep(poll)
+        self._call(self.transport.delete, key)
+        try:
+            return from_wire(raw, self.config.max_entry_bytes)
+        except DecodeError as exc:
+            raise StoreError(self.config.redis_url, f"unreadable answer to {what}: {exc}") from None
+
+    @staticmethod
+    def _granted(answer: Message, run_id: str) -> None:
+        if not isinstance(answer, SteerAnswer) or not answer.ok:
+            reason = answer.reason if isinstance(answer, SteerAnswer) else "unexpected answer"
+            raise NotFound("steerable run", f"{run_id} ({reason})")
 
     def workers(self, *, history: bool = False) -> list[dict[str, Any]]:
         """Live workers (running, draining, or lost a short while ago) with `alive` from their last heartbeat;
@@ -244,6 +292,15 @@ class RuntimeOps:
         if not entry["run_id"]:
             raise ValueError(f"DLQ entry {dlq_id} is not a run's task ({entry['reason']}); it can only be purged")
         return self.requeue(entry["run_id"], dlq_id, wait=wait)
+
+    def dlq_delete(self, dlq_id: str) -> None:
+        """Delete one DLQ entry (its run is not requeued); raises NotFound."""
+        self.dlq_show(dlq_id)
+        self._call(self.transport.apply, [("xdel", self.layout.dlq, dlq_id)])
+
+    def ping(self) -> None:
+        """Raise StoreError unless the stream server answers."""
+        self._call(self.transport.ping)
 
     def dlq_purge(self) -> int:
         """Delete every DLQ entry; returns how many there were."""

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
-from datetime import timedelta
 
 import falcon
 import pytest
 from falcon import testing
 
 from agentstage.api import create_app
-from agentstage.api.auth import new_api_key
 from agentstage.runtime import Config, System
-from agentstage.runtime.clock import utc_now
 from agentstage.runtime.distributed.ops import RuntimeOps
 from agentstage.runtime.llm.scripted import Rule, ScriptedProvider, default_rules
 from agentstage.runtime.tools.registry import Tool
-from tests.api.helpers import LOGIN_TOKENS, Gate, Keys, review_workflow
+from tests.api.helpers import LOGIN_TOKENS, Gate, Keys, issue_keys, review_workflow
 
 
 @pytest.fixture
@@ -60,15 +56,4 @@ def client(app: falcon.App) -> testing.TestClient:
 
 @pytest.fixture
 def keys(api_system: System) -> Keys:
-    records, secrets = [], {}
-    for role in ("viewer", "operator", "admin"):
-        record, secrets[role] = new_api_key(role, f"{role} key")
-        records.append(record)
-    expired, secrets["expired"] = new_api_key("admin", "expired key", timedelta(seconds=60))
-    expired = replace(expired, expires_at="2000-01-01T00:00:00.000Z")
-    revoked, secrets["revoked"] = new_api_key("admin", "revoked key")
-    revoked = replace(revoked, revoked_at=utc_now())
-    records += [expired, revoked]
-    api_system.write(records)
-    ids = {name: record.id for name, record in zip(("viewer", "operator", "admin", "expired", "revoked"), records)}
-    return Keys(**secrets, ids=ids)
+    return issue_keys(api_system)

@@ -6,17 +6,21 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from falcon import testing
 
 from agentstage.api import rbac
+from agentstage.api.auth import new_api_key
 from agentstage.api.openapi import routed_operations
 from agentstage.runtime import System
+from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.errors import NotFound
 from agentstage.runtime.graph.builder import Graph
 from agentstage.runtime.graph.nodes import END, HumanNode, RouterNode, ToolNode
+from agentstage.runtime.state import Event
 
 GATE_PROMPT = "wait for the gate"
 LOGIN_TOKENS = tuple(f"one-time-login-token-{n:04d}" for n in range(20))
@@ -35,6 +39,14 @@ def waiting_graph_run(client: testing.TestClient, keys: Keys, system: System) ->
     """A fresh run of the review workflow, paused at its human step."""
     run_id = start_run(client, keys, "review this", workflow="review")
     wait_for(lambda: status(system, run_id) == "waiting")
+    return run_id
+
+
+def failed_run(system: System) -> str:
+    """A failed run of the default agent, as its events record it."""
+    run_id, now = new_id(), utc_now()
+    system.write([Event(run_id, 1, "run.started", now, new_id(), {"input": "calculate 1 + 1", "agent": "default"}),
+                  Event(run_id, 2, "run.failed", now, "", error="boom")])
     return run_id
 
 
@@ -63,6 +75,22 @@ class Keys:
 
     def headers(self, name: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {getattr(self, name)}"} if name else {}
+
+
+def issue_keys(system: System) -> Keys:
+    """One key per role, an expired and a revoked admin key, stored in `system`."""
+    records, secrets = [], {}
+    for role in ("viewer", "operator", "admin"):
+        record, secrets[role] = new_api_key(role, f"{role} key")
+        records.append(record)
+    expired, secrets["expired"] = new_api_key("admin", "expired key", timedelta(seconds=60))
+    expired = replace(expired, expires_at="2000-01-01T00:00:00.000Z")
+    revoked, secrets["revoked"] = new_api_key("admin", "revoked key")
+    revoked = replace(revoked, revoked_at=utc_now())
+    records += [expired, revoked]
+    system.write(records)
+    ids = {name: record.id for name, record in zip(("viewer", "operator", "admin", "expired", "revoked"), records)}
+    return Keys(**secrets, ids=ids)
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 20.0) -> Any:
@@ -101,20 +129,21 @@ def status(system: System, run_id: str) -> str | None:
 CALLERS = (None, "expired", "revoked", "viewer", "operator", "admin")
 
 
-def expected_outcome(required: str, caller: str | None) -> str:
+def expected_outcome(required: str, caller: str | None, allowed: str = "2xx") -> str:
     if required == rbac.PUBLIC:
-        return "2xx"
+        return allowed
     if caller in (None, "expired", "revoked"):
         return "401"
-    return "2xx" if rbac.allows(caller, required) else "403"
+    return allowed if rbac.allows(caller, required) else "403"
 
 
 def route_matrix(app, client, keys, values: dict[str, Any], bodies: dict, only: str = "",
-                 skip: str | tuple[str, ...] = ()) -> list[str]:
+                 skip: str | tuple[str, ...] = (), allowed: str = "2xx") -> list[str]:
     """Call every routed operation (whose template contains `only`, none of `skip`) as every caller; returns
     the calls whose outcome is not the expected one.
 
     `values` maps a path parameter (or `template:parameter`) to its value; a callable gives a fresh one per call.
+    `allowed` is what a caller whose role suffices gets (`409` for an operation the run-control mode lacks).
     """
     mismatches = []
     for method, template in routed_operations(app):
@@ -128,7 +157,7 @@ def route_matrix(app, client, keys, values: dict[str, Any], bodies: dict, only: 
             body = bodies[template]() if template in bodies else None
             path = path_of()
             result = client.simulate_request(method, path, query_string=query, json=body, headers=keys.headers(caller))
-            expected = expected_outcome(rbac.required_role(method, template), caller)
+            expected = expected_outcome(rbac.required_role(method, template), caller, allowed)
             got = "2xx" if 200 <= result.status_code < 300 else str(result.status_code)
             if got != expected:
                 mismatches.append(f"{method} {template} as {caller}: expected {expected}, "

@@ -44,12 +44,10 @@ def _control(r: redis.Redis) -> list:
     return [from_wire(fields[b"m"]) for _, fields in r.xrange(StreamLayout(PREFIX).control)]
 
 
-def test_every_declared_route_is_served_in_one_mode_or_the_other(api_system, ops) -> None:
-    distributed = set(routed_operations(create_app(api_system, ops=ops)))
-    embedded = set(routed_operations(create_app(api_system)))
-    assert distributed | embedded == set(rbac.ROUTE_ROLES)
-    assert embedded - distributed == {("POST", "/api/v1/runs/{run_id}/resume"),
-                                          ("POST", "/api/v1/runs/{run_id}/fork")}
+def test_both_modes_serve_every_declared_route(api_system, ops) -> None:
+    queued = set(routed_operations(create_app(api_system, ops=ops)))
+    local = set(routed_operations(create_app(api_system)))
+    assert queued == local == set(rbac.ROUTE_ROLES)
 
 
 def test_route_by_role_matrix_of_the_runtime_routes(api_system, ops, client, keys, gate, r) -> None:
@@ -97,7 +95,8 @@ def test_dlq_requeue_sends_a_control_message_and_is_audited(dclient, keys, r) ->
     listed = dclient.simulate_get("/api/v1/runtime/dlq", headers=keys.headers("viewer")).json
     assert [e["id"] for e in listed] == [entry]
     result = dclient.simulate_post(f"/api/v1/runtime/dlq/{entry}/requeue", headers=keys.headers("operator"))
-    assert result.status_code == 202 and result.json == {"run_id": "run-x", "status": "requeued", "dlq_id": entry}
+    assert result.status_code == 202
+    assert result.json == {"run_id": "run-x", "status": "requeued", "dlq_id": entry, "attempt": None}
     message = _control(r)[-1]
     assert (message.run_id, message.dlq_id) == ("run-x", entry)
     audit = dclient.simulate_get("/api/v1/audit", params={"action": "runtime.dlq.requeue"},
@@ -146,7 +145,7 @@ def test_requeue_only_failed_or_cancelled_runs(dclient, client, keys, api_system
                                  headers=keys.headers("operator")).status_code == 409
 
 
-def test_runs_are_enqueued_on_the_distributed_runtime(dclient, keys, r) -> None:
+def test_runs_are_enqueued_on_the_distributed_runtime(dclient, keys, r, api_system) -> None:
     result = dclient.simulate_post("/api/v1/runs", json={"input": "calculate 1 + 1", "session_id": "sess"},
                                    headers=keys.headers("operator"))
     assert result.status_code == 202 and result.json["status"] == "queued"
@@ -155,7 +154,12 @@ def test_runs_are_enqueued_on_the_distributed_runtime(dclient, keys, r) -> None:
     assert (message.run_id, message.session_id) == (result.json["run_id"], "sess")
     chosen = dclient.simulate_post("/api/v1/runs", json={"input": "x", "run_id": "mine"},
                                    headers=keys.headers("operator"))
-    assert chosen.status_code == 422 and "run_id" in chosen.json["errors"]
+    assert chosen.status_code == 202 and chosen.json["run_id"] == "mine"
+    assert from_wire(r.xrange(StreamLayout(PREFIX).admit)[-1][1][b"m"]).run_id == "mine"
+    api_system.write([Event("taken", 1, "run.queued", utc_now(), "s", {"input": "x"})])
+    taken = dclient.simulate_post("/api/v1/runs", json={"input": "x", "run_id": "taken"},
+                                  headers=keys.headers("operator"))
+    assert taken.status_code == 409 and taken.json["errors"] == {"run_id": ["a run with this id exists"]}
 
 
 def test_readiness_checks_redis(dclient, api_system) -> None:

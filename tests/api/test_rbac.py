@@ -8,14 +8,14 @@ from agentstage.api import rbac
 from agentstage.api.auth import new_api_key
 from agentstage.api.openapi import routed_operations
 from agentstage.runtime.state import Checkpoint
-from tests.api.helpers import LOGIN_TOKENS, finished_run, route_matrix, waiting_graph_run
+from tests.api.helpers import GATE_PROMPT, LOGIN_TOKENS, failed_run, finished_run, route_matrix, waiting_graph_run
 
 
 def test_every_routed_operation_is_declared_in_the_rbac_table(app) -> None:
     assert set(routed_operations(app)) <= set(rbac.ROUTE_ROLES)
 
 
-def test_route_by_role_matrix(app, client, keys, api_system) -> None:
+def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
     run_id = finished_run(client, keys, api_system)
     run = api_system.reader().get_run(run_id)
     api_system.write([Checkpoint(run_id, 1, "start", "end", {"n": 1}, run.created_at)])
@@ -41,7 +41,15 @@ def test_route_by_role_matrix(app, client, keys, api_system) -> None:
         "/api/v1/tools/instances": lambda: {**hook, "name": next(hooks)},
         "/api/v1/tools/instances/{name}": lambda: hook,
     }
-    mismatches = route_matrix(app, client, keys, values, bodies, skip=("/resume", "/fork"))
+    mismatches = route_matrix(app, client, keys, values, bodies,
+                              skip=("/resume", "/fork", "/cancel", "/requeue", "/runtime/dlq", "/queues", "/details"))
+    for template in ("/runtime/dlq", "/runtime/queues", "/runtime/details"):
+        mismatches += route_matrix(app, client, keys, {"dlq_id": "1-0"}, bodies, only=template, allowed="409")
+    bodies["/api/v1/runtime/runs/{run_id}/cancel"] = lambda: {"reason": "matrix"}
+    mismatches += route_matrix(app, client, keys, {"run_id": lambda: api_system.run_async(GATE_PROMPT).run_id},
+                               bodies, only="/cancel")
+    mismatches += route_matrix(app, client, keys, {"run_id": lambda: failed_run(api_system)}, bodies,
+                               only="/requeue", skip="/dlq")
     values["run_id"] = lambda: waiting_graph_run(client, keys, api_system)
     bodies["/api/v1/runs/{run_id}/resume"] = lambda: {"input": "yes"}
     bodies["/api/v1/runs/{run_id}/fork"] = lambda: {"step": 0}

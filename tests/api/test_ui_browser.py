@@ -7,6 +7,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import redis
@@ -14,14 +16,17 @@ import redis
 from agentstage.actors.messages import Requeue, from_wire
 from agentstage.api import create_app
 from agentstage.runtime import System
-from agentstage.runtime.clock import utc_now
+from agentstage.runtime.clock import new_id, utc_now
+from agentstage.runtime.control import QueuedControl, RunControl
 from agentstage.runtime.distributed.ops import RuntimeOps
+from agentstage.runtime.errors import NotFound
 from agentstage.runtime.graph.builder import Graph
-from agentstage.runtime.graph.nodes import HumanNode, ToolNode
+from agentstage.runtime.graph.nodes import ToolNode
 from agentstage.runtime.state import Event
 from agentstage.runtime.streams import StreamLayout, apply_ops, dlq_fields
 from tests.api.browser import chromium, require_chromium, served, shot
-from tests.api.helpers import GATE_PROMPT, LOGIN_TOKENS, Gate, Keys
+from tests.api.helpers import GATE_PROMPT, LOGIN_TOKENS, Gate, Keys, issue_keys, wait_for
+from tests.runtime.distributed.harness import Cluster, distributed_config, live_workers
 
 TIMEOUT_MS = 20_000
 PHONE = {"width": 375, "height": 740}
@@ -157,21 +162,69 @@ def test_operator_starts_a_run_and_reads_api_errors_in_words(browser, url, keys:
         page.wait_for_selector(".status-line .error:has-text('No run has the id no-such-run')")
 
 
-def test_operator_answers_a_waiting_graph_run(browser, url, keys: Keys, api_system: System) -> None:
-    graph = Graph("asking", description="compute, then ask a human")
-    graph.add(ToolNode("calc", "calculator", {"expression": "6 * 7"}, output_key="answer"),
-              HumanNode("approve", prompt="ship it?", output_key="verdict"))
-    api_system.register_workflow("asking", graph.chain("calc", "approve").entry("calc"))
-    handle = api_system.graph_run_async("asking", "go")
-    assert handle.result(timeout=30).status == "waiting"
-    with opened(browser, url, keys.operator, path=f"/ui/#/runs/{handle.run_id}") as page:
+@dataclass
+class Deployment:
+    """The page's server in one mode: its URL, the System it reads, keys in its store, its run control."""
+
+    base: str
+    system: System
+    keys: Keys
+    control: RunControl
+
+
+@pytest.fixture(params=["ui", "ui-api --distributed"])
+def deployment(request, api_system: System, keys: Keys, tmp_path: Path, redis_url: str) -> Iterator[Deployment]:
+    """`ui` (the embedded runtime), or `ui-api --distributed` with a coordinator and a worker (subprocesses)."""
+    if request.param == "ui":
+        app = create_app(api_system, login_tokens=LOGIN_TOKENS)
+        with served(app) as base:
+            yield Deployment(base, api_system, keys, app.backend.control)
+        return
+    home = tmp_path / "cluster"
+    home.mkdir()
+    cluster = Cluster(distributed_config(home, redis_url, stream_prefix=f"ui{new_id()[:10]}"), home)
+    cluster.coordinator()
+    cluster.worker("w1")
+    try:
+        with System(cluster.config) as system, RuntimeOps(cluster.config) as ops:
+            wait_for(lambda: live_workers(ops, "w1"))
+            app = create_app(system, control=QueuedControl(system, ops))
+            with served(app) as base:
+                yield Deployment(base, system, issue_keys(system), app.backend.control)
+    finally:
+        cluster.stop()
+
+
+def _stored_status(system: System, run_id: str) -> str | None:
+    try:
+        return system.reader().get_run(run_id).status
+    except NotFound:
+        return None
+
+
+def test_operator_answers_a_waiting_graph_run_then_forks_it(browser, deployment: Deployment) -> None:
+    d = deployment
+    run_id = d.control.start("calculate", workflow="ask").run_id
+    wait_for(lambda: _stored_status(d.system, run_id) == "waiting")
+    with opened(browser, d.base, d.keys.operator, path=f"/ui/#/runs/{run_id}") as page:
+        screens = {a.get_attribute("data-screen") for a in page.query_selector_all("#nav a")}
+        assert ("dlq" in screens) is (d.control.mode == "queued")
         page.wait_for_selector("#timeline li[data-type='run.waiting']")
-        page.wait_for_selector("#run-actions .prompt:has-text('ship it?')")
-        page.fill("#run-actions input", "yes")
+        page.wait_for_selector("#run-actions .prompt:has-text('which expression')")
+        page.fill("#run-actions input", "6 * 7")
         page.click("#run-actions button:has-text('Answer and resume')")
         page.wait_for_selector("#timeline li[data-type='run.completed']")
         page.wait_for_selector("#run-summary .badge:text-is('completed')")
-    assert api_system.reader().checkpoints(handle.run_id)[-1]["step"] >= 2
+        assert json.loads(page.inner_text("#run-output"))["result"] == 42
+        step = max(c["step"] for c in d.system.reader().checkpoints(run_id) if c["next_node"] == "solve")
+        page.locator(f"#checkpoints button[data-step='{step}']").click()
+        page.click(f"#checkpoint-detail button:has-text('Fork from step {step}')")
+        page.wait_for_url(lambda url: "#/runs/" in url and run_id not in url)
+        page.wait_for_selector("#timeline li[data-type='run.completed']")
+        forked = page.url.split("/")[-1]
+    row = d.system.reader().get_run(forked)
+    assert row.metadata["forked_from"] == run_id and json.loads(row.output)["result"] == 42
+    assert d.system.reader().checkpoints(run_id)[-1]["step"] >= 2
 
 
 @pytest.fixture

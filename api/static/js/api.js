@@ -94,6 +94,11 @@ export function can(method, template) {
   return needed === "public" || rank(session.me.role) >= rank(needed);
 }
 
+// What the server's run control offers (`info.x-capabilities` of the OpenAPI document): e.g. "queues", "dlq".
+export function has(capability) {
+  return Boolean(session.spec?.info?.["x-capabilities"]?.[capability]);
+}
+
 function parseBlock(block) {
   const message = { id: null, event: "message", data: [], retry: null };
   for (const line of block.split("\n")) {

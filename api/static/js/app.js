@@ -1,7 +1,7 @@
 // The page: sign in, the navigation the role may see, and a hash router that gives each screen an
 // AbortSignal so leaving it stops its streams and timers.
 
-import { can, forgetKey, keepKey, loadSession, post, session, storedKey } from "./api.js";
+import { can, forgetKey, has, keepKey, loadSession, post, session, storedKey } from "./api.js";
 import { clear, failure, h } from "./dom.js";
 import { auditView, keysView } from "./admin.js";
 import { graphView, graphsView } from "./graph.js";
@@ -14,7 +14,7 @@ const SCREENS = [
   { path: "runs", label: "Runs", needs: ["GET", "/runs"], view: runsView },
   { path: "graphs", label: "Graphs", needs: ["GET", "/workflows"], view: graphsView },
   { path: "workers", label: "Workers & queues", needs: ["GET", "/runtime/workers"], view: workersView },
-  { path: "dlq", label: "DLQ", needs: ["GET", "/runtime/dlq"], view: dlqView },
+  { path: "dlq", label: "DLQ", needs: ["GET", "/runtime/dlq"], offers: "dlq", view: dlqView },
   { path: "sessions", label: "Sessions", needs: ["GET", "/sessions"], view: sessionsView },
   { path: "tools", label: "Tools", needs: ["GET", "/tools/registry"], view: toolsView },
   { path: "audit", label: "Audit log", needs: ["GET", "/audit"], view: auditView },
@@ -23,6 +23,8 @@ const SCREENS = [
 const DETAILS = { runs: runView, graphs: graphView, sessions: sessionView };
 
 const $ = (id) => document.getElementById(id);
+// A screen is offered when our role may call its route and the server's run control has what it shows.
+const shown = (screen) => can(...screen.needs) && (!screen.offers || has(screen.offers));
 let current = null;
 
 function showSignIn(message = "") {
@@ -38,7 +40,7 @@ function showSignIn(message = "") {
 }
 
 function buildNav() {
-  const items = SCREENS.filter((s) => can(...s.needs));
+  const items = SCREENS.filter(shown);
   clear($("nav"), items.map((s) => h("a", { href: `#/${s.path}`, "data-screen": s.path }, s.label)));
   $("who-role").textContent = `${session.me.name || session.me.key_id} · ${session.me.role}`;
   $("nav").hidden = false;
@@ -51,7 +53,7 @@ function route() {
   if (!session.me) return;
   const [rawPath, rawQuery = ""] = location.hash.replace(/^#\/?/, "").split("?");
   const parts = rawPath.split("/").filter(Boolean).map(decodeURIComponent);
-  const screen = SCREENS.find((s) => s.path === parts[0] && can(...s.needs));
+  const screen = SCREENS.find((s) => s.path === parts[0] && shown(s));
   if (!screen) {
     location.replace("#/runs");
     return;

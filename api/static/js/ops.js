@@ -1,7 +1,7 @@
 // Workers & queues (refreshing every few seconds) and the dead-letter queue with requeue and purge.
 
 import { actionButton, badge, clear, duration, empty, failure, h, loading, short, table, time } from "./dom.js";
-import { can, del, get, post } from "./api.js";
+import { can, del, get, has, post } from "./api.js";
 
 const EVERY_MS = 3000;
 
@@ -37,8 +37,9 @@ export async function workersView(container, params, signal) {
   const metrics = h("section", { class: "panel" }, h("h2", {}, "Throughput"), loading());
   const workers = h("section", { class: "panel" }, h("h2", {}, "Workers"), loading());
   const queues = h("section", { class: "panel" }, h("h2", {}, "Queues"));
+  const queued = has("queues") && can("GET", "/runtime/queues");
   container.append(h("div", { class: "heading" }, h("h1", {}, "Workers & queues"), h("span", { class: "muted" }, "refreshes every 3 s")),
-    health, metrics, workers, can("GET", "/runtime/queues") ? queues : null);
+    health, metrics, workers, queued ? queues : null);
   await every(signal, async () => {
     const since = new Date(Date.now() - 5 * 60000).toISOString();
     const jobs = [
@@ -52,8 +53,8 @@ export async function workersView(container, params, signal) {
         ["Started", (w) => time(w.started_at)],
       ], rows, { rowAttrs: (w) => ({ "data-worker": w.worker_id }) }) : empty("No worker has reported a heartbeat."))),
     ];
-    if (can("GET", "/runtime/details")) jobs.push(get("/runtime/details").then((d) => clear(health, healthBanner(d))));
-    if (can("GET", "/runtime/queues")) {
+    if (queued && can("GET", "/runtime/details")) jobs.push(get("/runtime/details").then((d) => clear(health, healthBanner(d))));
+    if (queued) {
       jobs.push(get("/runtime/queues").then((rows) => clear(queues, h("h2", {}, "Queues"), table([
         ["Stream", (q) => h("span", { class: "mono" }, q.stream)], ["Kind", (q) => q.kind],
         ["Length", (q) => String(q.length)], ["In flight", (q) => String(q.pending)], ["Lag", (q) => String(q.lag)],

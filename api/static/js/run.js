@@ -32,9 +32,9 @@ function actions(run, status, reload, prompt) {
   const buttons = [];
   if (!ENDED.has(run.status) && can("POST", "/runtime/runs/{run_id}/cancel")) {
     buttons.push(actionButton("Cancel", async () => {
-      await post(`/runtime/runs/${id}/cancel`, { reason: "cancelled from the DevUI" });
+      const answer = await post(`/runtime/runs/${id}/cancel`, { reason: "cancelled from the DevUI" });
       reload();
-      return "Cancelling: the run stops at its next step.";
+      return answer.status === "cancelled" ? "Cancelled." : "Cancelling: the run stops at its next step.";
     }, { status, danger: true, confirmText: "Cancel this run?" }));
   }
   if ((run.status === "failed" || run.status === "cancelled") && can("POST", "/runtime/runs/{run_id}/requeue")) {
