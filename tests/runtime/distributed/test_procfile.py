@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -9,10 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from agentstage.runtime.distributed.ops import RuntimeOps
-from tests.redis_server import in_ci
+from tests.redis_server import free_port, in_ci
 from tests.runtime.distributed.harness import ROOT, distributed_config, wait_for
 
 HONCHO = Path(sys.executable).parent / "honcho"
@@ -22,22 +24,35 @@ def test_procfile_declares_api_coordinator_and_worker():
     processes = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
     assert set(processes) == {"api", "coordinator", "worker"}
     assert "runtime-start" in processes["coordinator"] and "worker-start" in processes["worker"]
-    assert "ui-api --ui-addr" in processes["api"] and "$" in processes["api"]
+    assert "ui-api --distributed --ui-addr" in processes["api"] and "$" in processes["api"]
 
 
-def test_honcho_starts_scaled_workers_and_stops_them_on_sigterm(tmp_path, redis_url):
+def _require_honcho() -> None:
     if not HONCHO.exists() and shutil.which("honcho") is None:
         if in_ci():
             pytest.fail("honcho is required in CI (dev extra)")
         pytest.skip("honcho is not installed")
-    config = distributed_config(tmp_path, redis_url)
+
+
+def _env(config) -> dict[str, str]:
+    """What the README's steps give honcho: the deployment's settings and the venv's `bin` on PATH."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTSTAGE_")}
     env.update({"AGENTSTAGE_HOME": config.home, "AGENTSTAGE_REDIS_URL": config.redis_url,
                 "AGENTSTAGE_STREAM_PREFIX": config.stream_prefix, "AGENTSTAGE_HEARTBEAT_INTERVAL": "0.3",
                 "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"})
-    honcho = subprocess.Popen([str(HONCHO if HONCHO.exists() else "honcho"), "-f", str(ROOT / "Procfile"),
-                               "-d", str(tmp_path), "start", "-c", "worker=2", "coordinator", "worker"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    return env
+
+
+def _honcho(tmp_path, env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([str(HONCHO if HONCHO.exists() else "honcho"), "-f", str(ROOT / "Procfile"),
+                             "-d", str(tmp_path), "start", *args],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def test_honcho_starts_scaled_workers_and_stops_them_on_sigterm(tmp_path, redis_url):
+    _require_honcho()
+    config = distributed_config(tmp_path, redis_url)
+    honcho = _honcho(tmp_path, _env(config), "-c", "worker=2", "coordinator", "worker")
     try:
         with RuntimeOps(config) as ops:
             workers = wait_for(lambda: _alive(ops) if len(_alive(ops)) == 2 else None)
@@ -55,3 +70,44 @@ def test_honcho_starts_scaled_workers_and_stops_them_on_sigterm(tmp_path, redis_
 
 def _alive(ops: RuntimeOps) -> list[str]:
     return [w["worker_id"] for w in ops.workers() if w["alive"]]
+
+
+def test_ctrl_c_with_runs_in_flight_stops_api_coordinator_and_worker_without_sigkill(tmp_path, redis_url):
+    _require_honcho()
+    config = distributed_config(tmp_path, redis_url)
+    env = _env(config)
+    created = subprocess.run([str(Path(sys.executable).parent / "agentstage"), "ui-admin", "create-key", "--role",
+                              "operator", "--json"], env=env, cwd=tmp_path, capture_output=True, check=True)
+    headers = {"Authorization": f"Bearer {json.loads(created.stdout)['secret']}"}
+    port = free_port()
+    honcho = _honcho(tmp_path, env, "-p", str(port))
+    try:
+        with RuntimeOps(config) as ops:
+            wait_for(lambda: _alive(ops) or None)
+            api = f"http://127.0.0.1:{port}/api/v1"
+            started = wait_for(lambda: _post(f"{api}/runs", {"input": "calculate 6 * 7"}, headers))
+            assert started["status"] == "queued", "the Procfile's api hands runs to the coordinator"
+            assert ops.wait(started["run_id"], 60)["output"] == "6 * 7 = 42"
+            for n in range(300):
+                ops.enqueue(f"calculate {n} + 1")
+            wait_for(lambda: any(w["in_flight"] for w in ops.workers()))
+        honcho.send_signal(signal.SIGINT)
+        output = honcho.communicate(timeout=30)[0].decode(errors="replace")
+    finally:
+        if honcho.poll() is None:
+            os.killpg(honcho.pid, signal.SIGKILL)
+            honcho.wait()
+    assert "SIGINT received" in output and "SIGKILL" not in output, output[-3000:]
+    assert {name for name in ("api.1", "coordinator.1", "worker.1") if f"{name} stopped (rc=" in output} == {
+        "api.1", "coordinator.1", "worker.1"}, output[-3000:]
+    assert "Traceback" not in output
+
+
+def _post(url: str, body: dict, headers: dict[str, str]) -> dict | None:
+    """The JSON answer of a POST, or None while the server does not answer yet."""
+    try:
+        answer = httpx.post(url, json=body, headers=headers, timeout=10)
+    except httpx.TransportError:
+        return None
+    assert answer.status_code == 202, answer.text
+    return answer.json()
