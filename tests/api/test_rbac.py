@@ -8,7 +8,15 @@ from agentstage.api import rbac
 from agentstage.api.auth import new_api_key
 from agentstage.api.openapi import routed_operations
 from agentstage.runtime.state import Checkpoint
-from tests.api.helpers import GATE_PROMPT, LOGIN_TOKENS, failed_run, finished_run, route_matrix, waiting_graph_run
+from tests.api.helpers import (
+    GATE_PROMPT,
+    LOGIN_TOKENS,
+    failed_run,
+    finished_run,
+    route_matrix,
+    start_run,
+    waiting_graph_run,
+)
 
 
 def test_every_routed_operation_is_declared_in_the_rbac_table(app) -> None:
@@ -46,7 +54,7 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
     for template in ("/runtime/dlq", "/runtime/queues", "/runtime/details"):
         mismatches += route_matrix(app, client, keys, {"dlq_id": "1-0"}, bodies, only=template, allowed="409")
     bodies["/api/v1/runtime/runs/{run_id}/cancel"] = lambda: {"reason": "matrix"}
-    mismatches += route_matrix(app, client, keys, {"run_id": lambda: api_system.run_async(GATE_PROMPT).run_id},
+    mismatches += route_matrix(app, client, keys, {"run_id": lambda: start_run(client, keys, GATE_PROMPT)},
                                bodies, only="/cancel")
     mismatches += route_matrix(app, client, keys, {"run_id": lambda: failed_run(api_system)}, bodies,
                                only="/requeue", skip="/dlq")
