@@ -281,7 +281,7 @@ class CoordinatorActor(SupervisedActor, Steering):
         if not recorded:
             batch.records.append(RunAttempt(task.run_id, task.attempt, "failed", now, task.task_id, worker_id, now,
                                             reason))
-        if task.attempt >= self.config.task_max_attempts:
+        if self._tries(task) >= self.config.task_max_attempts:
             error = f"dead-lettered after {task.attempt} attempts: {reason}"
             batch.records.append(Event(task.run_id, seq, "run.failed", now, task.session_id,
                                        {"error_type": "MaxAttempts", "attempt": task.attempt}, error=error))

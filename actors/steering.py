@@ -13,7 +13,7 @@ from typing import Any
 from loguru import logger
 
 from agentstage.actors.coordination import ActiveRun, Batch
-from agentstage.actors.messages import Cancel, Fork, Resume, SteerAnswer, Task, to_wire
+from agentstage.actors.messages import Cancel, Fork, Resume, RunOutcome, SteerAnswer, Task, to_wire
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.errors import NotFound, StoreError
 from agentstage.runtime.state.records import Checkpoint, Event, QueueEvent
@@ -39,6 +39,16 @@ class Steering:
     _finish: Any
     _latest_checkpoint: Any
     _stored_last_seq: Any
+
+    def _tries(self, task: Task) -> int:
+        """How often this task has run: a resumed or requeued run's new task starts its own count of retries."""
+        if task.task_id == task.run_id:
+            return task.attempt
+        try:
+            first = min((e["attempt"] for e in self.reader().queue_events(task.task_id)), default=task.attempt)
+        except StoreError:
+            return task.attempt
+        return task.attempt - first + 1
 
     def _steered_row(self, run_id: str, key: str, batch: Batch) -> Any:
         """The stored graph run `run_id` that no worker holds, or None after refusing the request."""
@@ -123,4 +133,4 @@ class Steering:
         batch.records.append(Event(m.run_id, self._stored_last_seq(m.run_id) + 1, "run.cancelled", now,
                                    row.session_id, {"reason": m.reason or "cancelled while waiting for input",
                                                     "attempt": row.attempt}))
-        self._finish(m.run_id, "cancelled", None, None, batch)
+        self._finish(RunOutcome(m.run_id, "cancelled", ended_at=now), batch)

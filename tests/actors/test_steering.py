@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from agentstage.actors.messages import Task
+from agentstage.actors.steering import Steering
 from agentstage.runtime.distributed.ops import RuntimeOps
 from agentstage.runtime.errors import NotFound
 from tests.runtime.distributed.harness import coordinator, distributed_config, peek, worker
@@ -34,3 +36,18 @@ def test_coordinator_answers_steering_requests_and_refuses_what_does_not_apply(t
         assert ops.wait("the-fork", 30)["status"] == "completed"
         with pytest.raises(NotFound, match="the-fork exists"):
             ops.fork(graph, step, new_run_id="the-fork", wait=10)
+
+
+class _Reader:
+    def __init__(self, attempts: list[int]) -> None:
+        self.attempts = attempts
+
+    def queue_events(self, task_id: str) -> list[dict]:
+        return [{"attempt": a} for a in self.attempts]
+
+
+def test_a_resumed_or_requeued_task_counts_its_own_tries():
+    steering = Steering()
+    steering.reader = lambda: _Reader([3, 4])
+    assert steering._tries(Task("t2", "run", "s", "x", attempt=4)) == 2
+    assert steering._tries(Task("run", "run", "s", "x", attempt=4)) == 4

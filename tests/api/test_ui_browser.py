@@ -148,20 +148,6 @@ def test_timeline_streams_live_and_a_checkpoint_shows_state_and_diff(browser, ur
         shot(page, "run-detail")
 
 
-def test_operator_starts_a_run_and_reads_api_errors_in_words(browser, url, keys: Keys) -> None:
-    with opened(browser, url, keys.operator) as page:
-        page.fill("#start-run input[name=input]", "   ")
-        page.click("#start-run button[type=submit]")
-        page.wait_for_selector(".status-line .error:has-text('input: must not be blank')")
-        page.fill("#start-run input[name=input]", "calculate 2 + 3")
-        page.click("#start-run button[type=submit]")
-        started = page.wait_for_selector(".status-line a").get_attribute("href")
-        page.wait_for_selector(f"#runs-list tr a[href='{started}']")
-        page.fill("form[role=search] input[name=id]", "no-such-run")
-        page.click("form[role=search] button[type=submit]")
-        page.wait_for_selector(".status-line .error:has-text('No run has the id no-such-run')")
-
-
 @dataclass
 class Deployment:
     """The page's server in one mode: its URL, the System it reads, keys in its store, its run control."""
@@ -200,6 +186,22 @@ def _stored_status(system: System, run_id: str) -> str | None:
         return system.reader().get_run(run_id).status
     except NotFound:
         return None
+
+
+def test_operator_starts_a_run_and_reads_api_errors_in_words(browser, deployment: Deployment) -> None:
+    with opened(browser, deployment.base, deployment.keys.operator) as page:
+        page.fill("#start-run input[name=input]", "   ")
+        page.click("#start-run button[type=submit]")
+        page.wait_for_selector(".status-line .error:has-text('input: must not be blank')")
+        page.fill("#start-run input[name=input]", "calculate 2 + 3")
+        page.click("#start-run button[type=submit]")
+        started = page.wait_for_selector(".status-line a").get_attribute("href")
+        page.wait_for_selector(f"#runs-list tr a[href='{started}']")
+        page.fill("form[role=search] input[name=id]", "no-such-run")
+        page.click("form[role=search] button[type=submit]")
+        page.wait_for_selector(".status-line .error:has-text('No run has the id no-such-run')")
+        page.click(f"#runs-list tr a[href='{started}']")
+        page.wait_for_selector("#run-summary .badge:text-is('completed')")
 
 
 def test_operator_answers_a_waiting_graph_run_then_forks_it(browser, deployment: Deployment) -> None:
