@@ -99,10 +99,14 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def note_new_state_file(args: argparse.Namespace) -> None:
-    """Say so when the command created the state file `--db`/AGENTSTAGE_DB named in a directory that was missing."""
+    """Say so (once) when the command created the state file `--db`/AGENTSTAGE_DB named in a missing directory.
+
+    Called when the command ends, and by serving verbs as soon as they are up.
+    """
     path = getattr(args, "new_state_file", None)
     if path is not None and path.exists():
-        print(f"agentstage: created the state file {path} (its directory did not exist)", file=sys.stderr)
+        args.new_state_file = None
+        print(f"agentstage: created the state file {path} (its directory did not exist)", file=sys.stderr, flush=True)
 
 
 def emit_json(value: Any) -> None:

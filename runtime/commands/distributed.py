@@ -11,7 +11,8 @@ from typing import Any
 
 from loguru import logger
 
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.commands.common import (ExitCode, add_config_flags, config_from_args, emit_json, fail,
+                                                note_new_state_file)
 from agentstage.runtime.config import Config
 from agentstage.runtime.distributed.node import CoordinatorNode, WorkerNode, default_worker_id, load_setup
 from agentstage.runtime.distributed.ops import RuntimeOps
@@ -69,8 +70,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
     enqueue.set_defaults(handler=runtime_enqueue)
 
 
-def _serve(node: Any, config: Config, drain: Any = None) -> int:
-    """Run `node` until SIGTERM/SIGINT; a signal while it waits for Redis at start ends it at once."""
+def _serve(node: Any, config: Config, drain: Any = None, started: Any = None) -> int:
+    """Run `node` until SIGTERM/SIGINT (`started()` once it is up); a signal while it waits for Redis at start
+    ends it at once."""
     configure_logging(config.log_level, log_format=config.log_format)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -78,6 +80,8 @@ def _serve(node: Any, config: Config, drain: Any = None) -> int:
     node.start(stop)
     if not stop.is_set():
         logger.info("{} started (redis {}, prefix {})", type(node).__name__, config.redis_url, config.stream_prefix)
+        if started is not None:
+            started()
     while not stop.wait(0.5):
         pass
     logger.info("{} stopping", type(node).__name__)
@@ -89,7 +93,7 @@ def _serve(node: Any, config: Config, drain: Any = None) -> int:
 
 def runtime_start(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    return _serve(CoordinatorNode(config), config)
+    return _serve(CoordinatorNode(config), config, started=lambda: note_new_state_file(args))
 
 
 def worker_start(args: argparse.Namespace) -> int:

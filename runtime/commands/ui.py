@@ -16,7 +16,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from agentstage.runtime.clock import new_id, utc_now
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.commands.common import (ExitCode, add_config_flags, config_from_args, emit_json, fail,
+                                                note_new_state_file)
 from agentstage.runtime.logs import configure_logging
 from agentstage.runtime.state import ApiKey, AuditEntry, SQLiteWriter
 from agentstage.runtime.state.admin import AdminReader
@@ -108,6 +109,7 @@ def serve_api(args: argparse.Namespace) -> int:
     base = f"http://{shown}:{port}"
 
     def ready() -> None:
+        note_new_state_file(args)
         print(f"agentstage: API on {base}/api/v1, web page at {base}/ui/ (API keys required; "
               "create one with: agentstage ui-admin create-key --role admin)", file=sys.stderr, flush=True)
 
@@ -130,6 +132,7 @@ def serve_ui(args: argparse.Namespace) -> int:
               "(--ui-allow-local-admin)", file=sys.stderr)
 
     def ready() -> None:
+        note_new_state_file(args)
         print(f"agentstage: DevUI at {url}\n  (one-time login link; the page exchanges it at POST /api/v1/auth/login"
               " for a 12-hour admin key)", file=sys.stderr, flush=True)
         if args.ui_open and not webbrowser.open(url):

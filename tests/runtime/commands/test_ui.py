@@ -101,8 +101,8 @@ def _first_lines(tmp_path: Path, args: list[str], until: str, **env: str) -> lis
     environ = {k: v for k, v in os.environ.items() if not k.startswith("AGENTSTAGE_")}
     environ.update(AGENTSTAGE_HOME=str(tmp_path / "home"), AGENTSTAGE_PROVIDER="scripted",
                    AGENTSTAGE_LOG_LEVEL="WARNING", **env)
-    server = subprocess.Popen([AGENTSTAGE, *args], env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True)
+    server = subprocess.Popen([AGENTSTAGE, *args], env=environ, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     try:
         while not lines or until not in lines[-1]:
@@ -125,3 +125,10 @@ def test_ui_open_without_a_browser_says_so(tmp_path: Path) -> None:
     lines = _first_lines(tmp_path, ["ui", "--ui-open", "--ui-addr", f"127.0.0.1:{port}"], "no browser",
                          BROWSER="false")
     assert lines[-1] == "agentstage: --ui-open found no browser to start here; open the link above yourself\n"
+
+
+def test_ui_api_with_a_db_in_a_missing_directory_says_so_when_it_is_up(tmp_path: Path) -> None:
+    port = _free_port()
+    lines = _first_lines(tmp_path, ["ui-api", "--port", str(port), "--db", "fresh/dir/state.db"], "API on")
+    assert lines[-2] == "agentstage: created the state file fresh/dir/state.db (its directory did not exist)\n"
+    assert (tmp_path / "fresh" / "dir" / "state.db").is_file()
