@@ -226,6 +226,8 @@ class AgentActor(SupervisedActor):
                                           "model": self.spec.model or getattr(self.provider, "model", ""),
                                           "attempt": request.attempt, "metadata": request.metadata,
                                           "worker_id": request.metadata.get("worker_id"),
+                                          **({"parent_run_id": parent} if (parent := request.metadata.get(
+                                              "parent_run_id")) else {}),
                                           **({"owner": self.owner} if self.owner is not None else {})})
         self._iterate(run)
 

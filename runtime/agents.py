@@ -34,6 +34,10 @@ class AgentSpec:
     """`auto`, `required`, `none` or a tool name (None: the provider default); a forced one lasts until a tool call."""
     max_output_tokens: int | None = None
     """Output tokens per model call (None: the provider default)."""
+    delegates: Sequence[str] = ()
+    """Agents this one may ask to do a task (`ask_<agent>` tools); each call is a child run."""
+    handoffs: Sequence[str] = ()
+    """Agents this one may hand the conversation to (`transfer_to_<agent>`); the callee's answer ends the run."""
     guardrails: Sequence[str] = ()
     """Guardrail settings, `name[:action][=value]`, run before the middleware (see agentstage.runtime.guardrails)."""
     middleware: Sequence[Middleware] = field(default=(), compare=False)

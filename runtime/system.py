@@ -15,7 +15,7 @@ import asyncio
 import dataclasses
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ import pykka
 from loguru import logger
 
 from agentstage.actors.agent import AgentActor, CancelRun, StartRun
+from agentstage.actors.nodes import ForwardingFuture
 from agentstage.actors.messages import RunAgent, RunResult
 from agentstage.actors.observer import AsyncSubscription, ObserverActor, Subscribe, Subscription, Unsubscribe
 from agentstage.actors.pool import AgentPool
@@ -32,6 +33,7 @@ from agentstage.runtime.agents import AgentSpec
 from agentstage.runtime.aio import IOLoop
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
+from agentstage.runtime.delegation import with_delegation
 from agentstage.runtime.errors import ConfigError, NotFound, Refused, RunAborted
 from agentstage.runtime.futures import Reply
 from agentstage.runtime.graph_api import GraphMethods
@@ -180,6 +182,12 @@ class System(GraphMethods):
     def _start_pool(self, spec: AgentSpec) -> None:
         provider = self._provider_overrides.get(spec.name) or create_provider(self.config, spec.provider)
         self._providers.append(provider)
+        unknown = [a for a in (*spec.delegates, *spec.handoffs) if a not in self._specs]
+        if unknown:
+            raise ConfigError("AgentSpec.delegates/handoffs", unknown[0], f"agent {spec.name!r} names an unknown agent")
+        spec, agent_tools = with_delegation(spec, self._start_child)
+        for tool in agent_tools:
+            self.tools.register(tool)
         try:
             tools = self.tools.select(self.catalog.selection_for(spec.name, spec.tools))
         except NotFound as exc:
@@ -192,6 +200,17 @@ class System(GraphMethods):
                                    owner=self._owner)
         self._pools[spec.name] = AgentPool(f"agent:{spec.name}", spec.pool_size, member,
                                            limit=self.config.max_runs, on_queued=self._queued)
+
+    def _start_child(self, agent: str, prompt: str, parent_run_id: str,
+                     done: Callable[[Any, BaseException | None], None]) -> str:
+        """Start agent `agent` on `prompt` as a child run of `parent_run_id` (own session); `done` gets its result."""
+        pool = self._pools.get(agent)
+        if pool is None:
+            raise NotFound("agent", agent)
+        request = RunAgent(f"{parent_run_id}.{agent}.{new_id()[:8]}", new_id(), prompt, agent,
+                           metadata={"parent_run_id": parent_run_id})
+        pool.dispatch(StartRun(request, ForwardingFuture(_Notify(done), lambda value, error: (value, error))))
+        return request.run_id
 
     def _queued(self, start: StartRun) -> StartRun:
         """A run waits for admission: `run.queued` records it now; its own events follow that one."""
@@ -371,3 +390,13 @@ class System(GraphMethods):
         if self._state is not None:
             self._state.close()
             self._state = None
+
+
+class _Notify:
+    """Something with `tell` that hands a forwarded (result, error) pair to a function."""
+
+    def __init__(self, done: Callable[[Any, BaseException | None], None]) -> None:
+        self.done = done
+
+    def tell(self, outcome: tuple[Any, BaseException | None]) -> None:
+        self.done(*outcome)

@@ -13,10 +13,12 @@ from agentstage.runtime.errors import NotFound, ToolArgumentsError, ToolError
 from agentstage.runtime.llm.types import ToolSpec
 from agentstage.runtime.tools.selection import build_selection
 
-__all__ = ["SESSION_ARG", "Tool", "ToolRegistry"]
+__all__ = ["RUN_ARG", "SESSION_ARG", "Tool", "ToolRegistry"]
 
 SESSION_ARG = "_session_id"
 """Argument the runtime (never the model) sets on calls of session-scoped tools."""
+RUN_ARG = "_run_id"
+"""Argument the runtime (never the model) sets on calls of tools that need the calling run's id."""
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,8 @@ class Tool:
 
     `side_effects=True` tools are journalled under an idempotency key so a retried run
     does not repeat a completed call. `needs_session=True` tools receive `session_id=` from
-    the run (see `SessionBinding`). `available=False` marks a tool whose service is missing here.
+    the run (see `SessionBinding`), `needs_run=True` tools receive the calling run's `run_id=` (agents
+    calling agents). `available=False` marks a tool whose service is missing here.
     `inline=True` marks a pure, bounded, CPU-only tool (no I/O, no effects) that the agent calls on
     its own thread instead of handing it to a tool thread; it has no timeout, so it must not block.
     """
@@ -36,6 +39,7 @@ class Tool:
     func: Callable[..., Any]
     side_effects: bool = False
     needs_session: bool = False
+    needs_run: bool = False
     available: bool = True
     inline: bool = False
     _validator: Any = field(default=None, repr=False, compare=False)
@@ -62,15 +66,20 @@ class Tool:
         return arguments
 
     def __call__(self, arguments: dict[str, Any]) -> Any:
-        session = None
-        if isinstance(arguments, dict) and SESSION_ARG in arguments:
-            session = arguments[SESSION_ARG]
-            arguments = {k: v for k, v in arguments.items() if k != SESSION_ARG}
-        if not self.needs_session:
-            return self.func(**self.validate(arguments))
-        if not isinstance(session, str) or not session:
-            raise ToolError(self.name, f"{self.name} keeps its state per session and was called outside a run")
-        return self.func(session_id=session, **self.validate(arguments))
+        session = run = None
+        if isinstance(arguments, dict) and (SESSION_ARG in arguments or RUN_ARG in arguments):
+            session, run = arguments.get(SESSION_ARG), arguments.get(RUN_ARG)
+            arguments = {k: v for k, v in arguments.items() if k not in (SESSION_ARG, RUN_ARG)}
+        bound: dict[str, Any] = {}
+        if self.needs_session:
+            if not isinstance(session, str) or not session:
+                raise ToolError(self.name, f"{self.name} keeps its state per session and was called outside a run")
+            bound["session_id"] = session
+        if self.needs_run:
+            if not isinstance(run, str) or not run:
+                raise ToolError(self.name, f"{self.name} needs the calling run and was called outside a run")
+            bound["run_id"] = run
+        return self.func(**bound, **self.validate(arguments))
 
     def catalog_entry(self) -> dict[str, Any]:
         """Name, description, schema and availability, as listed by the API and the CLI."""

@@ -13,7 +13,7 @@ from agentstage.runtime.llm.types import ToolCall
 from agentstage.runtime.middleware import Middleware, RunContext
 from agentstage.runtime.tools._kit import op_tool, require
 from agentstage.runtime.tools.context import SessionItems, ToolContext
-from agentstage.runtime.tools.registry import SESSION_ARG, Tool, ToolRegistry
+from agentstage.runtime.tools.registry import RUN_ARG, SESSION_ARG, Tool, ToolRegistry
 
 __all__ = ["SessionBinding", "session_tools"]
 
@@ -23,15 +23,19 @@ _PRIORITIES = ["low", "medium", "high", "critical"]
 
 
 class SessionBinding(Middleware):
-    """Sets the run's session on calls of session-scoped tools, overriding anything the model sent."""
+    """Sets the run's session (and, for tools that need it, the run's id) on tool calls, overriding
+    anything the model sent."""
 
     def __init__(self, tools: ToolRegistry) -> None:
         self.tools = tools
 
     def before_tool(self, ctx: RunContext, call: ToolCall) -> ToolCall | None:
-        if call.name in self.tools and self.tools.get(call.name).needs_session:
-            return dataclasses.replace(call, arguments={**call.arguments, SESSION_ARG: ctx.session_id})
-        return None
+        if call.name not in self.tools:
+            return None
+        tool = self.tools.get(call.name)
+        bound = {**({SESSION_ARG: ctx.session_id} if tool.needs_session else {}),
+                 **({RUN_ARG: ctx.run_id} if tool.needs_run else {})}
+        return dataclasses.replace(call, arguments={**call.arguments, **bound}) if bound else None
 
 
 def _store(context: ToolContext, tool: str) -> SessionItems:
