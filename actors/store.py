@@ -77,7 +77,11 @@ def write_until_durable(store: Slot, records: tuple[Record, ...], then: Callable
     def settled(error: BaseException | None) -> None:
         if error is None:
             if then is not None:
-                then()
+                try:
+                    then()
+                except pykka.ActorDeadError:
+                    # NOTE: the process is stopping; what `then` would tell has no one left to hear it.
+                    logger.debug("durable write settled after its follower stopped")
             return
         logger.warning("store write of {} records failed ({}); retrying in {:.1f}s", len(records), error, delay)
         timer = threading.Timer(delay, write_until_durable, (store, records, then, min(delay * 2, maximum), maximum))
