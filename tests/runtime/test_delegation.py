@@ -7,19 +7,8 @@ import pytest
 
 from agentstage.runtime import AgentSpec, Config, System
 from agentstage.runtime.errors import ConfigError
-from agentstage.runtime.llm.types import LLMRequest, LLMResponse, Provider, ToolCall, Usage
-
-
-class Queue(Provider):
-    name = "queue"
-
-    def __init__(self, *steps: LLMResponse) -> None:
-        self.steps = list(steps)
-        self.requests: list[LLMRequest] = []
-
-    def generate(self, request: LLMRequest) -> LLMResponse:
-        self.requests.append(request)
-        return self.steps.pop(0)
+from agentstage.runtime.llm.types import LLMResponse, Provider, ToolCall, Usage
+from tests.queued_provider import QueuedProvider
 
 
 def ask(tool: str, task: str) -> LLMResponse:
@@ -33,8 +22,8 @@ def start(config: Config, alice: Provider, bob: Provider, **alice_spec: object) 
 
 
 def test_delegation_returns_the_callees_answer_and_links_the_child_run(config: Config) -> None:
-    alice = Queue(ask("ask_bob", "what is 2 + 2?"), LLMResponse(content="bob says 4", usage=Usage(20, 3)))
-    bob = Queue(LLMResponse(content="4", usage=Usage(5, 1)))
+    alice = QueuedProvider(ask("ask_bob", "what is 2 + 2?"), LLMResponse(content="bob says 4", usage=Usage(20, 3)))
+    bob = QueuedProvider(LLMResponse(content="4", usage=Usage(5, 1)))
     with start(config, alice, bob, delegates=("bob",)) as system:
         result = system.run("ask bob", agent="alice")
         [child] = [r for r in system.list_runs(limit=10).items if r.parent_run_id == result.run_id]
@@ -49,8 +38,8 @@ def test_delegation_returns_the_callees_answer_and_links_the_child_run(config: C
 
 
 def test_a_handoff_ends_the_run_with_the_other_agents_answer(config: Config) -> None:
-    alice = Queue(ask("transfer_to_bob", "the customer wants a refund"))
-    bob = Queue(LLMResponse(content="Refund issued."))
+    alice = QueuedProvider(ask("transfer_to_bob", "the customer wants a refund"))
+    bob = QueuedProvider(LLMResponse(content="Refund issued."))
     with start(config, alice, bob, handoffs=("bob",)) as system:
         result = system.run("I want my money back", agent="alice")
         events = system.events(result.run_id)
@@ -61,8 +50,8 @@ def test_a_handoff_ends_the_run_with_the_other_agents_answer(config: Config) -> 
 
 
 def test_a_failed_callee_is_a_tool_error_the_caller_reads(config: Config) -> None:
-    alice = Queue(ask("ask_bob", "x"), LLMResponse(content="bob could not"))
-    bob = Queue()
+    alice = QueuedProvider(ask("ask_bob", "x"), LLMResponse(content="bob could not"))
+    bob = QueuedProvider()
     with start(config, alice, bob, delegates=("bob",)) as system:
         result = system.run("go", agent="alice")
     assert result.output == "bob could not"
@@ -70,7 +59,7 @@ def test_a_failed_callee_is_a_tool_error_the_caller_reads(config: Config) -> Non
 
 
 def test_an_unknown_callee_is_a_config_error_at_start(config: Config) -> None:
-    system = start(config, Queue(), Queue(), delegates=("carol",))
+    system = start(config, QueuedProvider(), QueuedProvider(), delegates=("carol",))
     with pytest.raises(ConfigError, match="names an unknown agent"):
         system.start()
     system.stop()

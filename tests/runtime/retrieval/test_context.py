@@ -4,21 +4,10 @@ collection is an event, never a failed run."""
 from __future__ import annotations
 
 from agentstage.runtime import AgentSpec, Config, System
-from agentstage.runtime.llm.types import LLMRequest, LLMResponse, Provider
+from agentstage.runtime.llm.types import LLMResponse
 from agentstage.runtime.retrieval import DocumentContext, HashEmbedder, Retrieval
+from tests.queued_provider import QueuedProvider
 from tests.runtime.retrieval.test_store import CORPUS
-
-
-class Recording(Provider):
-    name = "recording"
-
-    def __init__(self, *steps: LLMResponse) -> None:
-        self.steps = list(steps)
-        self.requests: list[LLMRequest] = []
-
-    def generate(self, request: LLMRequest) -> LLMResponse:
-        self.requests.append(request)
-        return self.steps.pop(0)
 
 
 def _retrieval(config: Config) -> Retrieval:
@@ -29,7 +18,7 @@ def _retrieval(config: Config) -> Retrieval:
 
 def test_context_middleware_puts_the_best_passages_before_the_system_prompt(config: Config) -> None:
     retrieval = _retrieval(config)
-    provider = Recording(LLMResponse(content="they claim tasks"))
+    provider = QueuedProvider(LLMResponse(content="they claim tasks"))
     agent = AgentSpec.from_config(config, system_prompt="Be brief.", pool_size=1,
                                   middleware=(DocumentContext(retrieval, "kb", k=2),))
     with System(config, agents=[agent], providers={"default": provider}) as system:
@@ -44,7 +33,7 @@ def test_context_middleware_puts_the_best_passages_before_the_system_prompt(conf
 
 
 def test_a_missing_collection_is_an_event_and_the_run_goes_on(config: Config) -> None:
-    provider = Recording(LLMResponse(content="fine"))
+    provider = QueuedProvider(LLMResponse(content="fine"))
     agent = AgentSpec.from_config(config, pool_size=1,
                                   middleware=(DocumentContext(Retrieval.from_config(config), "nope"),))
     with System(config, agents=[agent], providers={"default": provider}) as system:
