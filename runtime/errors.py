@@ -15,6 +15,7 @@
     │   ├── MaxIterationsExceeded(limit)
     │   └── RunAborted(reason)                  a middleware stopped the run on purpose
     ├── NotFound(kind, key)                     an unknown run, session, agent or tool
+    ├── DatasetError(path, line, field)         an eval dataset line that cannot be used
     ├── InvalidArgument(field, reason)          a value a run-control call cannot use (the API's 422)
     └── Refused(subject, reason)                a run cannot be steered that way now (the API's 409)
         └── NotApplicable(operation)            the run-control mode has no such thing (no DLQ locally)
@@ -22,7 +23,7 @@
 Each type says whether another attempt may succeed (`retryable`, a class attribute): the agent's
 retry policy and the outcome of a run on a worker both read it (`retryable(error)`). Final:
 ConfigError, DecodeError, FatalError, ToolArgumentsError, MaxIterationsExceeded, RunAborted,
-NotFound, InvalidArgument, Refused; every other failure, an unexpected crash included, is worth another attempt.
+NotFound, DatasetError, InvalidArgument, Refused; every other failure, an unexpected crash included, is worth another attempt.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import ClassVar
 __all__ = [
     "AgentstageError",
     "ConfigError",
+    "DatasetError",
     "DecodeError",
     "FatalError",
     "InvalidArgument",
@@ -187,6 +189,20 @@ class NotFound(AgentstageError):
         super().__init__(f"unknown {kind}: {key}")
         self.kind = kind
         self.key = key
+
+
+class DatasetError(AgentstageError):
+    """A line of an eval dataset cannot be used; `field` names the offending key (`line` counts from 1)."""
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, path: str, line: int, field: str, reason: str) -> None:
+        where = f"{path} line {line}" if line else path
+        super().__init__(f"{where}: field {field!r}: {reason}" if field else f"{where}: {reason}")
+        self.path = path
+        self.line = line
+        self.field = field
+        self.reason = reason
 
 
 def retryable(error: BaseException | str) -> bool:

@@ -39,7 +39,7 @@ from agentstage.runtime.futures import Reply
 from agentstage.runtime.graph_api import GraphMethods
 from agentstage.runtime.graph_runs import GraphHandle, last_seq
 from agentstage.runtime.interrupted import interrupted_runs
-from agentstage.runtime.llm.factory import create_provider
+from agentstage.runtime.llm.factory import create_provider, resolve_provider_name
 from agentstage.runtime.llm.types import Provider
 from agentstage.runtime.owner import RunOwner
 from agentstage.runtime.state.base import StoreReader, StoreWriter
@@ -232,6 +232,16 @@ class System(GraphMethods):
 
     def agents(self) -> list[AgentSpec]:
         return list(self._specs.values())
+
+    def provider_name(self, agent: str) -> str:
+        """The name of the provider agent `agent` calls (its override's, else the configured one's)."""
+        override = self._provider_overrides.get(agent)
+        if override is not None:
+            return override.name
+        spec = self._specs.get(agent)
+        if spec is None:
+            raise NotFound("agent", agent)
+        return resolve_provider_name(self.config, spec.provider)
 
     def run_async(
         self,

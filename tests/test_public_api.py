@@ -7,7 +7,7 @@ import pytest
 
 @pytest.mark.parametrize("module", ["agentstage.runtime", "agentstage.actors", "agentstage.runtime.llm",
                                     "agentstage.runtime.tools", "agentstage.runtime.transport",
-                                    "agentstage.api"])
+                                    "agentstage.runtime.evals", "agentstage.api"])
 def test_all_lists_the_public_names(module: str) -> None:
     mod = importlib.import_module(module)
     public = {name for name in vars(mod) if not name.startswith("_")}

@@ -106,3 +106,10 @@ def test_scripted_rule_file_steps_run_as_written(cli, monkeypatch: pytest.Monkey
     result = json.loads(out)
     assert code == 0 and result["tool_calls"][0]["tool"] == "text_stats"
     assert result["tool_calls"][0]["result"]["words"] == 3
+
+
+def test_eval_steps_run_as_written(cli) -> None:
+    for args in _commands("eval examples/eval.jsonl"):
+        code, out, err = cli(args)
+        assert code == 0 and "Traceback" not in err, (args, err)
+        assert "5/5 passed" in out

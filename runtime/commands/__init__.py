@@ -2,9 +2,9 @@
 
 from agentstage.runtime.commands import distributed, runtime_ops, ui
 from agentstage.runtime.commands import graph, workflows
-from agentstage.runtime.commands import docs, run, runs, state, tools
+from agentstage.runtime.commands import docs, evals, run, runs, state, tools
 
 COMMANDS = [run.register, runs.register, graph.register, workflows.register, distributed.register, runtime_ops.register, ui.register, state.register, tools.register,
-            docs.register]
+            docs.register, evals.register]
 
 __all__ = ["COMMANDS"]

@@ -1,0 +1,162 @@
+"""The eval runner: each case a real recorded run on a System, checked, retried and optionally judged."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pykka
+
+from agentstage.runtime.clock import new_id, utc_now
+from agentstage.runtime.errors import DatasetError, InvalidArgument
+from agentstage.runtime.evals.assertions import Check, check_case
+from agentstage.runtime.evals.dataset import EvalCase
+from agentstage.runtime.evals.judge import DEFAULT_RUBRIC, judge_prompt, parse_verdict, refuse_unable_judge
+from agentstage.runtime.evals.report import CaseResult, EvalReport
+from agentstage.runtime.state.base import StoreReader
+
+__all__ = ["EvalOptions", "run_eval", "tools_used"]
+
+
+@dataclass(frozen=True, slots=True)
+class EvalOptions:
+    """How to run a dataset.
+
+    `timeout` bounds each attempt in seconds (None: the config's run timeout); a case whose run fails
+    or times out is tried again up to `retries` times, a case whose checks fail is not. `judge`
+    names the agent grading every answer (None: cases are not judged).
+    """
+
+    agent: str = "default"
+    workers: int = 4
+    timeout: float | None = None
+    retries: int = 1
+    fail_under: float = 1.0
+    judge: str | None = None
+    judge_rubric: str = ""
+    judge_min_score: float = 0.7
+    eval_id: str = field(default_factory=new_id)
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise InvalidArgument("workers", "must be at least 1")
+        if self.retries < 0:
+            raise InvalidArgument("retries", "must be 0 or more")
+        if self.timeout is not None and self.timeout <= 0:
+            raise InvalidArgument("timeout", "must be more than 0 seconds")
+        if not 0 <= self.fail_under <= 1:
+            raise InvalidArgument("fail_under", "expected a fraction from 0 to 1 (0.8 for 80%)")
+        if not 0 <= self.judge_min_score <= 1:
+            raise InvalidArgument("judge_min_score", "expected a number from 0 to 1")
+
+
+def run_eval(system: Any, cases: Sequence[EvalCase], options: EvalOptions = EvalOptions(), *, dataset: str = "",
+             on_result: Callable[[CaseResult], None] | None = None) -> EvalReport:
+    """Run every case on `system` (a started System), `options.workers` at a time; results in dataset order.
+
+    Raises DatasetError for a case naming an unknown agent and ConfigError when a judge is asked for
+    but its provider cannot judge (the offline scripted one), before any case runs.
+    """
+    agents = {spec.name for spec in system.agents()}
+    for case in cases:
+        if (case.agent or options.agent) not in agents:
+            raise DatasetError(dataset or "<cases>", case.line, "agent" if case.agent else "",
+                               f"unknown agent {case.agent or options.agent!r} (agents: {', '.join(sorted(agents))})")
+        if case.judge is not None and options.judge is None:
+            raise DatasetError(dataset or "<cases>", case.line, "judge", "the case asks for a judge; run with a judge "
+                                                                         "(agentstage eval --judge)")
+    if options.judge is not None:
+        if options.judge not in agents:
+            raise InvalidArgument("judge", f"unknown agent {options.judge!r}")
+        refuse_unable_judge(system.provider_name(options.judge))
+    started = utc_now()
+
+    def one(case: EvalCase) -> CaseResult:
+        result = _run_case(system, case, options)
+        if on_result is not None:
+            on_result(result)
+        return result
+
+    with ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="eval") as pool:
+        results = list(pool.map(one, cases))
+    return EvalReport(options.eval_id, dataset, options.agent, started, utc_now(), tuple(results), options.fail_under)
+
+
+def _run_case(system: Any, case: EvalCase, options: EvalOptions) -> CaseResult:
+    began = time.monotonic()
+    timeout = options.timeout if options.timeout is not None else system.config.run_timeout
+    agent = case.agent or options.agent
+    metadata = {"eval_id": options.eval_id, "eval_case": case.id}
+    run_ids: list[str] = []
+    output, error, tokens = "", None, 0
+    for attempt in range(1, options.retries + 2):
+        handle = system.run_async(case.input, agent=agent, metadata={**metadata, "eval_attempt": attempt})
+        run_ids.append(handle.run_id)
+        try:
+            result = handle.result(timeout)
+        except pykka.Timeout:
+            system.cancel(handle.run_id)
+            output, error = "", f"timed out after {timeout:g}s"
+            continue
+        output, tokens = result.output, tokens + result.usage.total_tokens
+        error = None if result.ok else f"run {result.status}: {result.error}"
+        if result.ok:
+            break
+    used = tools_used(system.reader(), run_ids[-1])
+    checks = check_case(case, output, used) if error is None else []
+    judge = None
+    if error is None and (options.judge is not None):
+        judge, check = _judge(system, case, output, options, metadata, timeout)
+        checks.append(check)
+    passed = error is None and all(c.passed for c in checks)
+    return CaseResult(case.id, "passed" if passed else "error" if error else "failed", run_ids[-1], tuple(run_ids),
+                      output, error, tuple(checks), tuple(used), judge, round(time.monotonic() - began, 3), tokens,
+                      agent, case.line)
+
+
+def _judge(system: Any, case: EvalCase, output: str, options: EvalOptions, metadata: dict[str, Any],
+           timeout: float) -> tuple[dict[str, Any], Check]:
+    rubric = case.judge.rubric if case.judge else options.judge_rubric or DEFAULT_RUBRIC
+    minimum = case.judge.min_score if case.judge else options.judge_min_score
+    name = f"judge score >= {minimum:g}"
+    handle = system.run_async(judge_prompt(case.input, output, rubric), agent=options.judge,
+                              metadata={**metadata, "eval_judge": True})
+    judged: dict[str, Any] = {"run_id": handle.run_id, "rubric": rubric, "min_score": minimum, "score": None,
+                              "reason": ""}
+    try:
+        result = handle.result(timeout)
+    except pykka.Timeout:
+        system.cancel(handle.run_id)
+        return judged, Check(name, False, f"the judge timed out after {timeout:g}s")
+    if not result.ok:
+        return judged, Check(name, False, f"the judge's run {result.status}: {result.error}")
+    try:
+        verdict = parse_verdict(result.output)
+    except ValueError as exc:
+        return judged, Check(name, False, str(exc))
+    judged.update(score=verdict.score, reason=verdict.reason)
+    passed = verdict.score >= minimum
+    return judged, Check(name, passed, "" if passed else f"scored {verdict.score:g}: {verdict.reason}")
+
+
+def tools_used(reader: StoreReader, run_id: str) -> list[str]:
+    """Names of the tools called by a run and, recursively, by its child runs, in call order, each once."""
+    names: list[str] = []
+    pending = [run_id]
+    while pending:
+        current = pending.pop(0)
+        names += [e["tool"] for e in reader.events(current, limit=100_000) if e["type"] == "tool.call" and e["tool"]]
+        pending += _children(reader, current)
+    return list(dict.fromkeys(names))
+
+
+def _children(reader: StoreReader, run_id: str) -> list[str]:
+    connection = getattr(reader, "connection", None)
+    if connection is None:  # NOTE: the Redis store keeps no parent index; delegations name their children
+        return [e["data"]["child_run_id"] for e in reader.events(run_id, limit=100_000)
+                if isinstance(e.get("data"), dict) and e["data"].get("child_run_id")]
+    return [row[0] for row in connection.execute(
+        "SELECT run_id FROM runs WHERE parent_run_id = ? ORDER BY created_at, run_id", (run_id,))]

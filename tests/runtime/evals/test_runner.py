@@ -1,0 +1,134 @@
+"""The runner on a real System: each case a recorded run linked to the eval, child-run tools counted,
+failed runs retried, slow runs timed out, answers graded by a judge agent."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from agentstage.runtime import AgentSpec, Config, System
+from agentstage.runtime.errors import ConfigError, DatasetError, FatalError
+from agentstage.runtime.evals.dataset import Assertion, EvalCase, JudgeSpec
+from agentstage.runtime.evals.judge import JUDGE_AGENT, judge_spec
+from agentstage.runtime.evals.runner import EvalOptions, run_eval
+from agentstage.runtime.llm.types import LLMRequest, LLMResponse, Provider, ToolCall
+from tests.queued_provider import QueuedProvider
+
+
+class ByPrompt(Provider):
+    """Answers each prompt from a table (safe with several cases at once); raises what the table holds."""
+
+    name = "by-prompt"
+
+    def __init__(self, answers: dict[str, object]) -> None:
+        self.answers = answers
+        self.calls: list[str] = []
+
+    def generate(self, request: LLMRequest) -> LLMResponse:
+        prompt = [m.content for m in request.messages if m.role == "user"][-1]
+        self.calls.append(prompt)
+        answer = self.answers[prompt]
+        if isinstance(answer, list):
+            answer = answer.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer if isinstance(answer, LLMResponse) else LLMResponse(content=str(answer))
+
+
+def test_cases_run_as_recorded_runs_linked_to_the_eval(system: System) -> None:
+    cases = [EvalCase("math", "What is 6 * 7?", 1, assertions=(Assertion("contains", value="42"),),
+                      required_tools=("calculator",)),
+             EvalCase("greet", "hello", 2, assertions=(Assertion("equals", value="bye"),),
+                      forbidden_tools=("calculator",))]
+    report = run_eval(system, cases, EvalOptions(workers=2, fail_under=0.5), dataset="d.jsonl")
+    math, greet = report.results
+    assert (math.status, greet.status) == ("passed", "failed")
+    assert math.tools == ("calculator",) and "equals 'bye'" in greet.reason()
+    run = system.get_run(math.run_id)
+    assert run.metadata["eval_id"] == report.eval_id and run.metadata["eval_case"] == "math"
+    assert (report.passed, report.pass_rate, report.ok) == (1, 0.5, True)
+
+
+def test_tools_called_by_child_runs_count_for_required_and_forbidden(config: Config) -> None:
+    alice = QueuedProvider(LLMResponse(tool_calls=(ToolCall("c1", "ask_bob", {"task": "6*7"}),)),
+                           LLMResponse(content="bob says 42"))
+    bob = QueuedProvider(LLMResponse(tool_calls=(ToolCall("c2", "calculator", {"expression": "6*7"}),)),
+                         LLMResponse(content="42"))
+    agents = [AgentSpec.from_config(config, name="alice", delegates=("bob",), tools=()),
+              AgentSpec.from_config(config, name="bob", tools=("calculator",))]
+    case = EvalCase("d", "ask bob", 1, agent="alice", required_tools=("calculator",), forbidden_tools=("ask_bob",))
+    with System(config, agents=agents, providers={"alice": alice, "bob": bob}) as system:
+        [result] = run_eval(system, [case]).results
+    assert result.tools == ("ask_bob", "calculator")
+    assert [(c.name, c.passed) for c in result.checks] == [("required tool calculator", True),
+                                                            ("forbidden tool ask_bob", False)]
+
+
+def test_a_failed_run_is_retried_as_a_new_run_and_a_failed_check_is_not(config: Config) -> None:
+    provider = ByPrompt({"flaky": [FatalError("p", "down"), LLMResponse(content="ok")], "wrong": "nope"})
+    cases = [EvalCase("flaky", "flaky", 1, assertions=(Assertion("contains", value="ok"),)),
+             EvalCase("wrong", "wrong", 2, assertions=(Assertion("contains", value="ok"),))]
+    with System(config, providers={"default": provider}) as system:
+        flaky, wrong = run_eval(system, cases, EvalOptions(retries=2, workers=1)).results
+        first = system.get_run(flaky.run_ids[0])
+    assert flaky.passed and len(flaky.run_ids) == 2 and first.status == "failed"
+    assert wrong.status == "failed" and len(wrong.run_ids) == 1 and provider.calls.count("wrong") == 1
+
+
+def test_a_run_past_the_timeout_is_cancelled_and_the_case_is_an_error(config: Config) -> None:
+    release = threading.Event()
+
+    class Stuck(Provider):
+        name = "stuck"
+
+        def generate(self, request: LLMRequest) -> LLMResponse:
+            release.wait(30)
+            return LLMResponse(content="late")
+
+    with System(config, providers={"default": Stuck()}) as system:
+        try:
+            [result] = run_eval(system, [EvalCase("slow", "q", 1)], EvalOptions(timeout=0.3, retries=0)).results
+        finally:
+            release.set()
+    assert result.status == "error" and result.error == "timed out after 0.3s"
+
+
+def judged(config: Config, judge: Provider, case: EvalCase, **options: object):
+    agent = ByPrompt({case.input: "Paris"})
+    with System(config, agents=[judge_spec(config)], providers={"default": agent, JUDGE_AGENT: judge}) as system:
+        [result] = run_eval(system, [case], EvalOptions(judge=JUDGE_AGENT, **options)).results
+        judge_run = system.get_run(result.judge["run_id"])
+    return result, judge_run
+
+
+def test_the_judge_grades_the_answer_in_its_own_recorded_run(config: Config) -> None:
+    judge = QueuedProvider(LLMResponse(content='{"score": 0.9, "reason": "correct capital"}'))
+    case = EvalCase("capital", "Capital of France?", 1, judge=JudgeSpec("names the capital", 0.8))
+    result, judge_run = judged(config, judge, case)
+    assert result.passed and result.judge["score"] == 0.9 and result.judge["reason"] == "correct capital"
+    assert judge_run.metadata["eval_judge"] is True and judge_run.status == "completed"
+    sent = judge.requests[0].messages[-1].content
+    assert "names the capital" in sent and "Paris" in sent and not judge.requests[0].tools
+
+
+@pytest.mark.parametrize(("answer", "detail"), [('{"score": 0.2, "reason": "vague"}', "scored 0.2: vague"),
+                                                ("I think it is fine", "no JSON object"),
+                                                ('{"score": "high"}', "not a number from 0 to 1")])
+def test_a_low_score_or_an_answer_that_is_no_verdict_fails_the_case(config: Config, answer: str, detail: str) -> None:
+    result, _ = judged(config, QueuedProvider(LLMResponse(content=answer)), EvalCase("c", "Capital of France?", 1))
+    assert result.status == "failed" and detail in result.reason()
+
+
+def test_the_scripted_provider_cannot_judge(config: Config) -> None:
+    with System(config, agents=[judge_spec(config, provider="scripted")]) as system:
+        with pytest.raises(ConfigError, match="scripted provider cannot judge"):
+            run_eval(system, [EvalCase("c", "hello", 1)], EvalOptions(judge=JUDGE_AGENT))
+
+
+def test_cases_asking_for_a_judge_or_an_unknown_agent_are_refused_before_running(system: System) -> None:
+    with pytest.raises(DatasetError, match="line 3: field 'judge'"):
+        run_eval(system, [EvalCase("c", "hello", 3, judge=JudgeSpec("r"))], dataset="d.jsonl")
+    with pytest.raises(DatasetError, match="line 4: field 'agent': unknown agent 'ghost'"):
+        run_eval(system, [EvalCase("c", "hello", 4, agent="ghost")], dataset="d.jsonl")
+    assert system.list_runs().items == []
