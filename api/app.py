@@ -41,6 +41,7 @@ from agentstage.api.resources.catalog import (
     TemplatesResource,
 )
 from agentstage.api.resources.dlq import DlqEntryResource, DlqRequeueResource, DlqResource
+from agentstage.api.resources.evals import EvalCompareResource, EvalResource, EvalsResource
 from agentstage.api.resources.events import EventsResource, EventStreamResource, RunStreamResource
 from agentstage.api.resources.meta import (
     HealthResource,
@@ -110,6 +111,9 @@ def _routes(backend: Backend) -> dict[str, Resource]:
         f"{V1}/guardrails": GuardrailsResource(backend),
         f"{V1}/integrations/providers": ProvidersResource(backend),
         f"{V1}/integrations/credentials": CredentialsResource(backend),
+        f"{V1}/evals": EvalsResource(backend),
+        f"{V1}/evals/compare": EvalCompareResource(backend),
+        f"{V1}/evals/{{eval_id}}": EvalResource(backend),
         f"{V1}/workflows": WorkflowsResource(backend),
         f"{V1}/workflows/{{name}}": WorkflowResource(backend),
     }

@@ -37,7 +37,8 @@ class CaseResult:
         return {"case_id": self.case_id, "status": self.status, "passed": self.passed, "run_id": self.run_id,
                 "run_ids": list(self.run_ids), "attempts": len(self.run_ids), "agent": self.agent, "line": self.line,
                 "output": self.output, "error": self.error, "checks": [c.to_dict() for c in self.checks],
-                "tools": list(self.tools), "judge": self.judge, "seconds": self.seconds, "tokens": self.tokens}
+                "tools": list(self.tools), "judge": self.judge, "seconds": self.seconds, "tokens": self.tokens,
+                "reason": self.reason()}
 
     def reason(self) -> str:
         """Why the case did not pass (empty when it did)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -9,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pykka
+from loguru import logger
 
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.errors import DatasetError, InvalidArgument
@@ -17,8 +20,9 @@ from agentstage.runtime.evals.dataset import EvalCase
 from agentstage.runtime.evals.judge import DEFAULT_RUBRIC, judge_prompt, parse_verdict, refuse_unable_judge
 from agentstage.runtime.evals.report import CaseResult, EvalReport
 from agentstage.runtime.state.base import StoreReader
+from agentstage.runtime.state.records import EvalCaseResult, EvalRun
 
-__all__ = ["EvalOptions", "run_eval", "tools_used"]
+__all__ = ["EvalOptions", "run_eval", "start_eval", "tools_used"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +56,46 @@ class EvalOptions:
         if not 0 <= self.judge_min_score <= 1:
             raise InvalidArgument("judge_min_score", "expected a number from 0 to 1")
 
+    def settings(self) -> dict[str, Any]:
+        """The options as stored with the eval record (its id aside)."""
+        return {"agent": self.agent, "workers": self.workers, "timeout": self.timeout, "retries": self.retries,
+                "fail_under": self.fail_under, "judge": self.judge, "judge_rubric": self.judge_rubric,
+                "judge_min_score": self.judge_min_score}
+
 
 def run_eval(system: Any, cases: Sequence[EvalCase], options: EvalOptions = EvalOptions(), *, dataset: str = "",
              on_result: Callable[[CaseResult], None] | None = None) -> EvalReport:
     """Run every case on `system` (a started System), `options.workers` at a time; results in dataset order.
 
-    Raises DatasetError for a case naming an unknown agent and ConfigError when a judge is asked for
-    but its provider cannot judge (the offline scripted one), before any case runs.
+    The eval is stored as it goes: its record (`running`), each case's result once it ends, then the
+    totals (`completed`; `failed` when the runner itself broke off).
+
+    Raises DatasetError for a case naming an unknown agent or asking for a judge when none is given,
+    and ConfigError when the judge's provider cannot judge (the offline scripted one), before any case runs.
     """
+    return _execute(system, cases, options, _begin(system, cases, options, dataset), on_result)
+
+
+def start_eval(system: Any, cases: Sequence[EvalCase], options: EvalOptions = EvalOptions(), *,
+               dataset: str = "") -> threading.Thread:
+    """Check the cases and store the eval as `running` now, then run it on a background thread (returned).
+
+    Raises what `run_eval` raises before any case runs; later failures end up in the eval record.
+    """
+    record = _begin(system, cases, options, dataset)
+
+    def work() -> None:
+        try:
+            _execute(system, cases, options, record, None)
+        except Exception as exc:  # NOTE: the eval record says it failed; the thread must not die noisily
+            logger.warning("eval {} broke off: {!r}", options.eval_id, exc)
+
+    thread = threading.Thread(target=work, name=f"eval:{options.eval_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def _begin(system: Any, cases: Sequence[EvalCase], options: EvalOptions, dataset: str) -> EvalRun:
     agents = {spec.name for spec in system.agents()}
     for case in cases:
         if (case.agent or options.agent) not in agents:
@@ -71,18 +107,38 @@ def run_eval(system: Any, cases: Sequence[EvalCase], options: EvalOptions = Eval
     if options.judge is not None:
         if options.judge not in agents:
             raise InvalidArgument("judge", f"unknown agent {options.judge!r}")
-        refuse_unable_judge(system.provider_name(options.judge))
-    started = utc_now()
+        refuse_unable_judge(system.provider_name(options.judge), "judge")
+    record = EvalRun(options.eval_id, options.agent, "running", utc_now(), options.fail_under, dataset,
+                     cases=len(cases), options=options.settings())
+    system.write((record,))
+    return record
+
+
+def _execute(system: Any, cases: Sequence[EvalCase], options: EvalOptions, record: EvalRun,
+             on_result: Callable[[CaseResult], None] | None) -> EvalReport:
+    positions = {case.id: n for n, case in enumerate(cases)}
 
     def one(case: EvalCase) -> CaseResult:
         result = _run_case(system, case, options)
+        system.write((EvalCaseResult(options.eval_id, case.id, positions[case.id], result.status, result.run_id,
+                                     result.to_dict(), utc_now()),))
         if on_result is not None:
             on_result(result)
         return result
 
-    with ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="eval") as pool:
-        results = list(pool.map(one, cases))
-    return EvalReport(options.eval_id, dataset, options.agent, started, utc_now(), tuple(results), options.fail_under)
+    try:
+        with ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="eval") as pool:
+            results = list(pool.map(one, cases))
+    except BaseException as exc:
+        if system.running:
+            system.write((dataclasses.replace(record, status="failed", ended_at=utc_now(),
+                                              error=f"{type(exc).__name__}: {exc}"),))
+        raise
+    report = EvalReport(options.eval_id, record.dataset, options.agent, record.started_at, utc_now(), tuple(results),
+                        options.fail_under)
+    system.write((dataclasses.replace(record, status="completed", ended_at=report.ended_at, passed=report.passed,
+                                      pass_rate=round(report.pass_rate, 4), summary=report.summary()),))
+    return report
 
 
 def _run_case(system: Any, case: EvalCase, options: EvalOptions) -> CaseResult:

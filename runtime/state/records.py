@@ -11,6 +11,8 @@ __all__ = [
     "CatalogEntry",
     "Checkpoint",
     "EffectIntent",
+    "EvalCaseResult",
+    "EvalRun",
     "Event",
     "QueueEvent",
     "Record",
@@ -178,5 +180,37 @@ class CatalogEntry:
     ts: str
 
 
+@dataclass(frozen=True, slots=True)
+class EvalRun:
+    """An evaluation of a dataset; key `eval_id`. Later writes move it on until it ended (`ended_at` set)."""
+
+    eval_id: str
+    agent: str
+    status: str
+    started_at: str
+    fail_under: float
+    dataset: str = ""
+    ended_at: str | None = None
+    cases: int = 0
+    passed: int = 0
+    pass_rate: float | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvalCaseResult:
+    """How one case of an evaluation went, linked to its run; key `(eval_id, case_id)`; the latest write wins."""
+
+    eval_id: str
+    case_id: str
+    position: int
+    status: str
+    run_id: str
+    result: dict[str, Any]
+    ts: str
+
+
 Record = (Event | Checkpoint | RunAttempt | WorkerHeartbeat | QueueEvent | ToolEffect | EffectIntent | ApiKey
-          | AuditEntry | SessionItem | CatalogEntry)
+          | AuditEntry | SessionItem | CatalogEntry | EvalRun | EvalCaseResult)

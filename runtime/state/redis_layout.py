@@ -170,6 +170,12 @@ class RedisLayout:
     def catalog(self, kind: str) -> str:
         return f"{self.p}:catalog:{kind}"
 
+    def evals(self) -> str:
+        return f"{self.p}:evals"
+
+    def eval_cases(self, eval_id: str) -> str:
+        return f"{self.p}:eval:{eval_id}:cases"
+
     def audit(self, entry_id: str | None = None) -> str:
         return f"{self.p}:audit" if entry_id is None else f"{self.p}:audit:{entry_id}"
 

@@ -219,6 +219,20 @@ class RedisReader:
         return {name: {**entry["body"], "created_at": entry["created_at"], "updated_at": entry["updated_at"]}
                 for name, entry in ((n, json.loads(t)) for n, t in sorted(found.items()))}
 
+    def eval_runs(self) -> list[dict[str, Any]]:
+        """Every evaluation as stored (EvalRun fields), in no particular order."""
+        with redis_errors(self.where):
+            return [json.loads(v) for v in self.client.hvals(self.layout.evals())]
+
+    def eval_run(self, eval_id: str) -> dict[str, Any] | None:
+        with redis_errors(self.where):
+            found = self.client.hget(self.layout.evals(), eval_id)
+        return None if found is None else json.loads(found)
+
+    def eval_cases(self, eval_id: str) -> list[dict[str, Any]]:
+        """One evaluation's case results (EvalCaseResult fields) in dataset order."""
+        return self._hash_values(self.layout.eval_cases(eval_id), lambda c: c["position"])
+
     def _hash_values(self, key: str, order: Callable[[dict[str, Any]], Any]) -> list[dict[str, Any]]:
         with redis_errors(self.where):
             values = self.client.hvals(key)

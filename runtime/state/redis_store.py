@@ -23,6 +23,8 @@ score 0, so `ZREVRANGEBYLEX` gives keyset pages newest first; "T" = expires afte
     P:audit:<id>                   str   AuditEntry JSON;  P:audit  lex `ts|id`
     P:items:<session_id>:<ns>      hash  key -> {value, expires_at} (tool session items)             T
     P:catalog:<kind>               hash  name -> {body, created_at, updated_at} (runtime catalog)
+    P:evals                        hash  eval_id -> EvalRun JSON
+    P:eval:<eval_id>:cases         hash  case_id -> EvalCaseResult JSON
 
 Index members whose row expired are removed when a listing meets them. `version` (events +
 checkpoints applied) lets a snapshot write refuse an older snapshot. Events and checkpoints are
@@ -46,6 +48,8 @@ from agentstage.runtime.state.records import (
     CatalogEntry,
     Checkpoint,
     EffectIntent,
+    EvalCaseResult,
+    EvalRun,
     Event,
     QueueEvent,
     Record,
@@ -65,7 +69,7 @@ from agentstage.runtime.state.redis_layout import (
 __all__ = ["RedisWriter"]
 
 _KINDS = (Event, Checkpoint, RunAttempt, WorkerHeartbeat, QueueEvent, ToolEffect, EffectIntent, ApiKey, AuditEntry,
-          SessionItem, CatalogEntry)
+          SessionItem, CatalogEntry, EvalRun, EvalCaseResult)
 
 
 class RedisWriter:
@@ -151,6 +155,8 @@ class RedisWriter:
                 probes.append((f"apikey:{r.id}", ("get", lay.api_key(r.id))))
             elif isinstance(r, CatalogEntry):
                 probes.append((f"catalog:{r.kind}:{r.name}", ("hget", lay.catalog(r.kind), r.name)))
+            elif isinstance(r, EvalRun):
+                probes.append((f"eval:{r.eval_id}", ("hget", lay.evals(), r.eval_id)))
         unique = dict(probes)
 
         def build(pipe: Any) -> None:
@@ -236,6 +242,14 @@ class RedisWriter:
                     created = old["created_at"] if old else r.ts
                     state[key] = dumps({"body": r.body, "created_at": created, "updated_at": r.ts})
                     plain.append(("hset_keep", (lay.catalog(r.kind), r.name, state[key])))
+            elif isinstance(r, EvalRun):
+                key = f"eval:{r.eval_id}"
+                old = _loads(state.get(key))
+                if old is None or old["ended_at"] is None:
+                    state[key] = dumps(dataclasses.asdict(r))
+                    plain.append(("hset_keep", (lay.evals(), r.eval_id, state[key])))
+            elif isinstance(r, EvalCaseResult):
+                plain.append(("hset_keep", (lay.eval_cases(r.eval_id), r.case_id, dumps(dataclasses.asdict(r)))))
             else:
                 plain += [("setnx", (lay.audit(r.id), dumps(dataclasses.asdict(r)))),
                           ("zadd_lex", (lay.audit(), f"{r.ts}|{r.id}"))]

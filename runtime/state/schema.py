@@ -175,6 +175,36 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX effect_intents_run ON effect_intents(run_id);
     """,
+    """
+    CREATE TABLE eval_runs (
+        eval_id TEXT PRIMARY KEY,
+        dataset TEXT NOT NULL DEFAULT '',
+        agent TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        cases INTEGER NOT NULL DEFAULT 0,
+        passed INTEGER NOT NULL DEFAULT 0,
+        pass_rate REAL,
+        fail_under REAL NOT NULL,
+        options TEXT NOT NULL DEFAULT '{}',
+        summary TEXT NOT NULL DEFAULT '{}',
+        error TEXT
+    );
+    CREATE INDEX eval_runs_started ON eval_runs(started_at DESC, eval_id DESC);
+
+    CREATE TABLE eval_cases (
+        eval_id TEXT NOT NULL,
+        case_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        run_id TEXT NOT NULL DEFAULT '',
+        result TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (eval_id, case_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX eval_cases_run ON eval_cases(run_id);
+    """,
 )
 
 

@@ -23,6 +23,8 @@ from agentstage.runtime.state.records import (
     CatalogEntry,
     Checkpoint,
     EffectIntent,
+    EvalCaseResult,
+    EvalRun,
     Event,
     QueueEvent,
     Record,
@@ -380,6 +382,30 @@ class SQLiteWriter:
         )
         return False
 
+    def _eval_run(self, cursor: apsw.Cursor, run: EvalRun) -> bool:
+        cursor.execute(
+            "INSERT INTO eval_runs(eval_id, dataset, agent, status, started_at, ended_at, cases, passed, pass_rate,"
+            " fail_under, options, summary, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(eval_id) DO UPDATE SET status = excluded.status, ended_at = excluded.ended_at,"
+            "  cases = excluded.cases, passed = excluded.passed, pass_rate = excluded.pass_rate,"
+            "  summary = excluded.summary, error = excluded.error WHERE eval_runs.ended_at IS NULL",
+            (run.eval_id, run.dataset, run.agent, run.status, run.started_at, run.ended_at, run.cases, run.passed,
+             run.pass_rate, run.fail_under, json.dumps(run.options, default=str), json.dumps(run.summary, default=str),
+             run.error),
+        )
+        return False
+
+    def _eval_case(self, cursor: apsw.Cursor, case: EvalCaseResult) -> bool:
+        cursor.execute(
+            "INSERT INTO eval_cases(eval_id, case_id, position, status, run_id, result, updated_at)"
+            " VALUES (?,?,?,?,?,?,?) ON CONFLICT(eval_id, case_id) DO UPDATE SET position = excluded.position,"
+            "  status = excluded.status, run_id = excluded.run_id, result = excluded.result,"
+            "  updated_at = excluded.updated_at",
+            (case.eval_id, case.case_id, case.position, case.status, case.run_id,
+             json.dumps(case.result, default=str), case.ts),
+        )
+        return False
+
 
 _HANDLERS = {
     Event: SQLiteWriter._event,
@@ -393,4 +419,6 @@ _HANDLERS = {
     AuditEntry: SQLiteWriter._audit,
     SessionItem: SQLiteWriter._session_item,
     CatalogEntry: SQLiteWriter._catalog_entry,
+    EvalRun: SQLiteWriter._eval_run,
+    EvalCaseResult: SQLiteWriter._eval_case,
 }

@@ -138,12 +138,14 @@ def expected_outcome(required: str, caller: str | None, allowed: str = "2xx") ->
 
 
 def route_matrix(app, client, keys, values: dict[str, Any], bodies: dict, only: str = "",
-                 skip: str | tuple[str, ...] = (), allowed: str = "2xx") -> list[str]:
+                 skip: str | tuple[str, ...] = (), allowed: str = "2xx", queries: dict[str, str] | None = None
+                 ) -> list[str]:
     """Call every routed operation (whose template contains `only`, none of `skip`) as every caller; returns
     the calls whose outcome is not the expected one.
 
     `values` maps a path parameter (or `template:parameter`) to its value; a callable gives a fresh one per call.
     `allowed` is what a caller whose role suffices gets (`409` for an operation the run-control mode lacks).
+    `queries` maps a template to the query string its calls carry.
     """
     mismatches = []
     for method, template in routed_operations(app):
@@ -153,6 +155,7 @@ def route_matrix(app, client, keys, values: dict[str, Any], bodies: dict, only: 
         path_of = lambda: re.sub(r"\{(\w+)(?::\w+)?\}",  # noqa: E731
                                  lambda m: _value(values, template, m.group(1)), template)
         query = "timeout=0.3" if template.endswith("stream") or template.endswith("stream/events") else None
+        query = (queries or {}).get(template, query)
         for caller in CALLERS:
             body = bodies[template]() if template in bodies else None
             path = path_of()

@@ -7,6 +7,7 @@ import pytest
 from agentstage.api import rbac
 from agentstage.api.auth import new_api_key
 from agentstage.api.openapi import routed_operations
+from agentstage.runtime.evals import EvalCase, run_eval
 from agentstage.runtime.state import Checkpoint
 from tests.api.helpers import (
     GATE_PROMPT,
@@ -29,8 +30,9 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
     api_system.write([Checkpoint(run_id, 1, "start", "end", {"n": 1}, run.created_at)])
     throwaway, _ = new_api_key("viewer", "to revoke")
     api_system.write([throwaway])
+    eval_id = run_eval(api_system, [EvalCase("c", "hello", 1)]).eval_id
     values = {"run_id": run_id, "session_id": run.session_id, "step": "1", "key_id": throwaway.id, "name": "review",
-              "tool": "text_stats"}
+              "tool": "text_stats", "eval_id": eval_id}
     catalog = api_system.catalog
     catalog.bind("review", "text_stats")
     hooks = (f"hook{n}" for n in range(100))
@@ -48,9 +50,11 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
         "/api/v1/auth/login": lambda: {"token": next(tokens)},
         "/api/v1/tools/instances": lambda: {**hook, "name": next(hooks)},
         "/api/v1/tools/instances/{name}": lambda: hook,
+        "/api/v1/evals": lambda: {"cases": [{"input": "hello"}], "workers": 1},
     }
     mismatches = route_matrix(app, client, keys, values, bodies,
-                              skip=("/resume", "/fork", "/cancel", "/requeue", "/runtime/dlq", "/queues", "/details"))
+                              skip=("/resume", "/fork", "/cancel", "/requeue", "/runtime/dlq", "/queues", "/details"),
+                              queries={"/api/v1/evals/compare": f"base={eval_id}&head={eval_id}"})
     for template in ("/runtime/dlq", "/runtime/queues", "/runtime/details"):
         mismatches += route_matrix(app, client, keys, {"dlq_id": "1-0"}, bodies, only=template, allowed="409")
     bodies["/api/v1/runtime/runs/{run_id}/cancel"] = lambda: {"reason": "matrix"}

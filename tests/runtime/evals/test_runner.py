@@ -13,6 +13,7 @@ from agentstage.runtime.evals.dataset import Assertion, EvalCase, JudgeSpec
 from agentstage.runtime.evals.judge import JUDGE_AGENT, judge_spec
 from agentstage.runtime.evals.runner import EvalOptions, run_eval
 from agentstage.runtime.llm.types import LLMRequest, LLMResponse, Provider, ToolCall
+from agentstage.runtime.state.evals import get_eval
 from tests.queued_provider import QueuedProvider
 
 
@@ -48,6 +49,21 @@ def test_cases_run_as_recorded_runs_linked_to_the_eval(system: System) -> None:
     run = system.get_run(math.run_id)
     assert run.metadata["eval_id"] == report.eval_id and run.metadata["eval_case"] == "math"
     assert (report.passed, report.pass_rate, report.ok) == (1, 0.5, True)
+    record = get_eval(system.reader(), report.eval_id)
+    assert (record["status"], record["dataset"], record["passed"], record["cases"]) == ("completed", "d.jsonl", 1, 2)
+    assert [(c["case_id"], c["status"], c["run_id"]) for c in record["results"]] == [
+        ("math", "passed", math.run_id), ("greet", "failed", greet.run_id)]
+
+
+def test_an_eval_that_breaks_off_is_recorded_failed(system: System) -> None:
+    def interrupt(result) -> None:
+        raise KeyboardInterrupt
+
+    options = EvalOptions()
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(system, [EvalCase("c", "hello", 1)], options, on_result=interrupt)
+    record = get_eval(system.reader(), options.eval_id)
+    assert (record["status"], record["error"], len(record["results"])) == ("failed", "KeyboardInterrupt: ", 1)
 
 
 def test_tools_called_by_child_runs_count_for_required_and_forbidden(config: Config) -> None:
