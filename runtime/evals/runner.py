@@ -63,7 +63,7 @@ class EvalOptions:
                 "judge_min_score": self.judge_min_score}
 
 
-def run_eval(system: Any, cases: Sequence[EvalCase], options: EvalOptions = EvalOptions(), *, dataset: str = "",
+def run_eval(system: Any, cases: Sequence[EvalCase], options: EvalOptions | None = None, *, dataset: str = "",
              on_result: Callable[[CaseResult], None] | None = None) -> EvalReport:
     """Run every case on `system` (a started System), `options.workers` at a time; results in dataset order.
 
@@ -73,11 +73,11 @@ def run_eval(system: Any, cases: Sequence[EvalCase], options: EvalOptions = Eval
     Raises DatasetError for a case naming an unknown agent or asking for a judge when none is given,
     and ConfigError when the judge's provider cannot judge (the offline scripted one), before any case runs.
     """
+    options = options if options is not None else EvalOptions()
     return _execute(system, cases, options, _begin(system, cases, options, dataset), on_result)
 
 
-def start_eval(system: Any, cases: Sequence[EvalCase], options: EvalOptions = EvalOptions(), *,
-               dataset: str = "") -> threading.Thread:
+def start_eval(system: Any, cases: Sequence[EvalCase], options: EvalOptions, *, dataset: str = "") -> threading.Thread:
     """Check the cases and store the eval as `running` now, then run it on a background thread (returned).
 
     Raises what `run_eval` raises before any case runs; later failures end up in the eval record.

@@ -20,6 +20,7 @@ from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.control import QueuedControl, RunControl
 from agentstage.runtime.distributed.ops import RuntimeOps
 from agentstage.runtime.errors import NotFound
+from agentstage.runtime.evals import Assertion, EvalCase, run_eval
 from agentstage.runtime.graph.builder import Graph
 from agentstage.runtime.graph.nodes import ToolNode
 from agentstage.runtime.state import Event
@@ -347,18 +348,79 @@ def test_admin_binds_and_unbinds_a_tool_of_a_workflow(browser, url, keys: Keys, 
         page.wait_for_selector("#binding-status .error")
 
 
+def seeded_evals(system: System) -> tuple[str, str]:
+    """Two evals of the same cases: in the newer one `math` regressed and `greet` improved."""
+    math = EvalCase("math", "What is 6 * 7?", 1, assertions=(Assertion("contains", value="42"),),
+                    required_tools=("calculator",))
+    base = run_eval(system, [math, EvalCase("greet", "hello", 2, assertions=(Assertion("contains", value="bye"),))],
+                    dataset="smoke.jsonl")
+    head = run_eval(system, [EvalCase("math", "What is 6 * 7?", 1, assertions=(Assertion("contains", value="43"),)),
+                             EvalCase("greet", "hello", 2, assertions=(Assertion("contains", value="hello"),))],
+                    dataset="smoke.jsonl")
+    return base.eval_id, head.eval_id
+
+
+def test_evaluations_list_detail_with_run_links_and_compare(browser, url, keys: Keys, api_system: System) -> None:
+    base, head = seeded_evals(api_system)
+    with opened(browser, url, keys.viewer) as page:
+        page.click("nav a[data-screen=evals]")
+        page.wait_for_selector(f"#evals-list tr[data-eval='{head}']")
+        assert page.query_selector("#start-eval") is None, "viewers get no start form"
+        shot(page, "evals")
+        page.click(f"#evals-list tr[data-eval='{base}'] a")
+        page.wait_for_selector("#eval-facts[data-status=completed]")
+        row = page.wait_for_selector("tr[data-case=greet][data-status=failed]")
+        assert "contains 'bye': not in the answer" in row.inner_text()
+        assert page.inner_text("tr[data-case=math] td[data-label=Tools]") == "calculator"
+        shot(page, "eval-detail")
+        page.click("tr[data-case=math] a.mono")
+        page.wait_for_selector("#timeline li[data-type='run.completed']")
+        page.go_back()
+        page.wait_for_selector("#eval-facts")
+        page.click("nav a[data-screen=evals]")
+        page.check(f"#evals-list tr[data-eval='{base}'] input[type=checkbox]")
+        assert page.is_disabled("#compare-evals"), "a comparison needs two evals"
+        page.check(f"#evals-list tr[data-eval='{head}'] input[type=checkbox]")
+        page.click("#compare-evals")
+        page.wait_for_selector("#eval-compare section[data-group=regressed] tr[data-case=math]")
+        assert page.query_selector("section[data-group=improved] tr[data-case=greet]") is not None
+        assert f"base={base}" in page.url and f"head={head}" in page.url
+        assert "contains '43'" in page.inner_text("section[data-group=regressed]")
+        shot(page, "eval-compare")
+
+
+def test_operator_starts_an_eval_and_reads_a_bad_case_in_words(browser, url, keys: Keys) -> None:
+    with opened(browser, url, keys.operator, path="/ui/#/evals") as page:
+        page.fill("#start-eval textarea", '{"input": "hello", "assertions": [{"type": "fuzzy"}]}')
+        page.click("#start-eval button[type=submit]")
+        page.wait_for_selector(".status-line .error:has-text('cases[0].assertions[0].type')")
+        page.fill("#start-eval textarea", "not json")
+        page.click("#start-eval button[type=submit]")
+        page.wait_for_selector(".status-line .error:has-text('Line 1 is not JSON')")
+        page.fill("#start-eval textarea", '{"id": "hi", "input": "hello", "expected_output": "hello"}\n'
+                                          '{"id": "sum", "input": "calculate 2 + 3", "expected_output": "5"}')
+        page.click("#start-eval button[type=submit]")
+        page.click(".status-line a")
+        page.wait_for_selector("#eval-facts[data-status=completed]")
+        assert page.query_selector("tr[data-case=sum][data-status=passed]") is not None
+        assert "2/2" in page.inner_text("#eval-facts")
+
+
 def test_every_screen_fits_a_phone_width(browser, url, keys: Keys, api_system: System) -> None:
     run_id = api_system.graph_run_async("triage", "calculate 2 + 3").result(timeout=30).run_id
+    base, head = seeded_evals(api_system)
     with opened(browser, url, keys.admin, viewport=PHONE) as page:
         screens = {"runs": "#runs-list table", f"runs/{run_id}": "#checkpoints table",
                    f"graphs/triage?run={run_id}": "svg.graph", "graphs": "table", "workers": "#throughput",
                    "sessions": "#sessions-list table", "tools": "#tools table", "audit": "#audit-list :is(table, .empty)",
-                   "keys": "#keys-list table"}
+                   "keys": "#keys-list table", "evals": "#evals-list table",
+                   f"evals/{base}": "#eval-detail table",
+                   f"evals/compare?base={base}&head={head}": "#eval-compare table"}
         for screen, ready in screens.items():
             page.goto(f"{url}/ui/#/{screen}")
             page.wait_for_selector(ready)
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"{screen} scrolls sideways by {overflow}px"
-            shot(page, "phone-" + screen.split("?")[0].replace("/", "-").replace(run_id, "run"))
+            shot(page, "phone-" + screen.split("?")[0].replace("/", "-").replace(run_id, "run").replace(base, "eval"))
         page.click("#menu-toggle")
         assert page.is_visible("#nav a[data-screen=keys]")

@@ -5,6 +5,7 @@ import { can, forgetKey, has, keepKey, loadSession, post, session, storedKey } f
 import { clear, failure, h } from "./dom.js";
 import { auditView, keysView } from "./admin.js";
 import { graphView, graphsView } from "./graph.js";
+import { evalView, evalsView } from "./evals.js";
 import { dlqView, workersView } from "./ops.js";
 import { runView } from "./run.js";
 import { runsView } from "./runs.js";
@@ -16,11 +17,12 @@ const SCREENS = [
   { path: "workers", label: "Workers & queues", needs: ["GET", "/runtime/workers"], view: workersView },
   { path: "dlq", label: "DLQ", needs: ["GET", "/runtime/dlq"], offers: "dlq", view: dlqView },
   { path: "sessions", label: "Sessions", needs: ["GET", "/sessions"], view: sessionsView },
+  { path: "evals", label: "Evaluations", needs: ["GET", "/evals"], view: evalsView },
   { path: "tools", label: "Tools", needs: ["GET", "/tools/registry"], view: toolsView },
   { path: "audit", label: "Audit log", needs: ["GET", "/audit"], view: auditView },
   { path: "keys", label: "API keys", needs: ["GET", "/auth/keys"], view: keysView },
 ];
-const DETAILS = { runs: runView, graphs: graphView, sessions: sessionView };
+const DETAILS = { runs: runView, graphs: graphView, sessions: sessionView, evals: evalView };
 
 const $ = (id) => document.getElementById(id);
 // A screen is offered when our role may call its route and the server's run control has what it shows.

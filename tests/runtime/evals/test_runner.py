@@ -55,6 +55,11 @@ def test_cases_run_as_recorded_runs_linked_to_the_eval(system: System) -> None:
         ("math", "passed", math.run_id), ("greet", "failed", greet.run_id)]
 
 
+def test_each_eval_gets_its_own_id(system: System) -> None:
+    first, second = (run_eval(system, [EvalCase("c", "hello", 1)]) for _ in range(2))
+    assert first.eval_id != second.eval_id
+
+
 def test_an_eval_that_breaks_off_is_recorded_failed(system: System) -> None:
     def interrupt(result) -> None:
         raise KeyboardInterrupt
