@@ -42,7 +42,7 @@ class EvalsResource(Resource):
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         body = await load_body(req, EvalCreateSchema)
         cases = _cases(body["cases"])
-        options = EvalOptions(agent=body["agent"], workers=body["workers"], timeout=body["timeout"],
+        options = EvalOptions(agent=body["agent"], workflow=body["workflow"], workers=body["workers"], timeout=body["timeout"],
                               retries=body["retries"], fail_under=body["fail_under"], judge=body["judge"],
                               judge_rubric=body["judge_rubric"], judge_min_score=body["judge_min_score"])
         system = self.backend.system
@@ -95,8 +95,11 @@ def _check(system: Any, cases: list[EvalCase], options: EvalOptions) -> None:
     """What `start_eval` would refuse, as 422s naming the field: unknown agents, a judge asked for but not
     given, a judge that is unknown or cannot judge."""
     agents = {spec.name for spec in system.agents()}
+    workflows = set(system.workflows.names())
     if options.agent not in agents:
         raise FieldError(422, title="Invalid request", errors={"agent": [f"unknown agent {options.agent!r}"]})
+    if options.workflow is not None and options.workflow not in workflows:
+        raise FieldError(422, title="Invalid request", errors={"workflow": [f"unknown workflow {options.workflow!r}"]})
     if options.judge is not None:
         if options.judge not in agents:
             raise FieldError(422, title="Invalid request", errors={"judge": [f"unknown agent {options.judge!r}"]})
@@ -107,6 +110,8 @@ def _check(system: Any, cases: list[EvalCase], options: EvalOptions) -> None:
     for index, case in enumerate(cases):
         if case.agent is not None and case.agent not in agents:
             raise _field_error(index, "agent", f"unknown agent {case.agent!r}")
+        if case.workflow is not None and case.workflow not in workflows:
+            raise _field_error(index, "workflow", f"unknown workflow {case.workflow!r}")
         if case.judge is not None and options.judge is None:
             raise _field_error(index, "judge", "the case asks for a judge; name the judge agent in 'judge'")
 

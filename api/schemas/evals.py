@@ -31,6 +31,8 @@ class EvalCreateSchema(Schema):
                             metadata={"description": "a label naming the dataset"})
     agent = fields.String(load_default="default", validate=validate.Length(1, 200),
                           metadata={"description": "agent for cases that name none"})
+    workflow = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200),
+                             metadata={"description": "workflow for cases that name no agent or workflow (instead of agent)"})
     workers = fields.Integer(load_default=4, validate=validate.Range(1, 32))
     timeout = fields.Float(load_default=None, allow_none=True, validate=validate.Range(0, 3600, min_inclusive=False),
                            metadata={"description": "seconds each attempt may take (default: the run timeout)"})

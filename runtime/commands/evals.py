@@ -25,7 +25,10 @@ def register(verbs: argparse._SubParsersAction) -> None:
     )
     add_config_flags(parser, "provider", "model", "max_iterations", "tools", "tool_choice", "max_output_tokens")
     parser.add_argument("dataset", help="the JSONL file: one case a line ({input, assertions, ...})")
-    parser.add_argument("--agent", default="default", help="agent running cases that name none (default: default)")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--agent", default="default", help="agent running cases that name none (default: default)")
+    target.add_argument("--workflow", default=None,
+                        help="workflow running cases that name no agent or workflow (default: none; --agent runs them)")
     parser.add_argument("--workers", type=int, default=4, help="cases run at once (default: 4)")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds each attempt may take (default: AGENTSTAGE_RUN_TIMEOUT)")
@@ -54,7 +57,7 @@ def eval_command(args: argparse.Namespace) -> int:
             if args.max_cases < 1:
                 raise InvalidArgument("--max-cases", "must be at least 1")
             cases = cases[: args.max_cases]
-        options = EvalOptions(agent=args.agent, workers=args.workers, timeout=args.timeout, retries=args.retries,
+        options = EvalOptions(agent=args.agent, workflow=args.workflow, workers=args.workers, timeout=args.timeout, retries=args.retries,
                               fail_under=args.fail_under, judge=JUDGE_AGENT if args.judge else None,
                               judge_rubric=args.judge_rubric, judge_min_score=args.judge_min_score)
     except InvalidArgument as exc:

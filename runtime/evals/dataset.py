@@ -20,8 +20,8 @@ ASSERTION_TYPES = ("contains", "not_contains", "regex", "equals", "json_valid", 
 # NOTE: the camelCase names are the reference runner's; datasets written for it load unchanged.
 _ALIASES = {"expectedOutput": "expected_output", "requiredTools": "required_tools", "forbiddenTools": "forbidden_tools",
             "judgeRubric": "judge_rubric", "minJudgeScore": "min_judge_score"}
-_CASE_KEYS = frozenset({"id", "input", "agent", "expected_output", "assertions", "required_tools", "forbidden_tools",
-                        "judge", "judge_rubric", "min_judge_score", "tags", "metadata"})
+_CASE_KEYS = frozenset({"id", "input", "agent", "workflow", "expected_output", "assertions", "required_tools",
+                        "forbidden_tools", "judge", "judge_rubric", "min_judge_score", "tags", "metadata"})
 _ASSERTION_KEYS = {"contains": {"value", "case_sensitive"}, "not_contains": {"value", "case_sensitive"},
                    "regex": {"pattern", "case_sensitive"}, "equals": {"value"}, "json_valid": set(),
                    "json_schema": {"schema"}}
@@ -64,6 +64,7 @@ class EvalCase:
     judge: JudgeSpec | None = None
     tags: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
+    workflow: str | None = None
 
 
 def load_dataset(path: str | Path) -> list[EvalCase]:
@@ -113,9 +114,13 @@ def parse_case(raw: Any, line: int = 0, path: str = "<case>") -> EvalCase:
     case_id = data.get("id", f"line-{line}")
     if not isinstance(case_id, (str, int)) or isinstance(case_id, bool) or not str(case_id).strip():
         raise bad("id", "expected a non-empty string")
-    agent = data.get("agent")
+    agent, workflow = data.get("agent"), data.get("workflow")
     if agent is not None and (not isinstance(agent, str) or not agent.strip()):
         raise bad("agent", "expected an agent name")
+    if workflow is not None and (not isinstance(workflow, str) or not workflow.strip()):
+        raise bad("workflow", "expected a workflow name")
+    if agent is not None and workflow is not None:
+        raise bad("workflow", "a case runs an agent or a workflow, not both")
     assertions = [_assertion(a, f"assertions[{i}]", bad) for i, a in enumerate(_list(data, "assertions", bad))]
     expected = data.get("expected_output")
     if expected is not None:
@@ -126,7 +131,8 @@ def parse_case(raw: Any, line: int = 0, path: str = "<case>") -> EvalCase:
     if not isinstance(metadata, Mapping):
         raise bad("metadata", "expected an object")
     return EvalCase(str(case_id), prompt, line, agent, tuple(assertions), _names(data, "required_tools", bad),
-                    _names(data, "forbidden_tools", bad), _judge(data, bad), _names(data, "tags", bad), dict(metadata))
+                    _names(data, "forbidden_tools", bad), _judge(data, bad), _names(data, "tags", bad), dict(metadata),
+                    workflow)
 
 
 def _list(data: Mapping[str, Any], key: str, bad: Any) -> list[Any]:

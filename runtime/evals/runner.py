@@ -31,10 +31,12 @@ class EvalOptions:
 
     `timeout` bounds each attempt in seconds (None: the config's run timeout); a case whose run fails
     or times out is tried again up to `retries` times, a case whose checks fail is not. `judge`
-    names the agent grading every answer (None: cases are not judged).
+    names the agent grading every answer (None: cases are not judged). Cases naming neither an agent
+    nor a workflow run `workflow` when it is set, else `agent`.
     """
 
     agent: str = "default"
+    workflow: str | None = None
     workers: int = 4
     timeout: float | None = None
     retries: int = 1
@@ -56,9 +58,14 @@ class EvalOptions:
         if not 0 <= self.judge_min_score <= 1:
             raise InvalidArgument("judge_min_score", "expected a number from 0 to 1")
 
+    @property
+    def target(self) -> str:
+        """What cases naming no agent or workflow run: `agent` or `workflow:<name>`."""
+        return f"workflow:{self.workflow}" if self.workflow else self.agent
+
     def settings(self) -> dict[str, Any]:
         """The options as stored with the eval record (its id aside)."""
-        return {"agent": self.agent, "workers": self.workers, "timeout": self.timeout, "retries": self.retries,
+        return {"agent": self.agent, "workflow": self.workflow, "workers": self.workers, "timeout": self.timeout, "retries": self.retries,
                 "fail_under": self.fail_under, "judge": self.judge, "judge_rubric": self.judge_rubric,
                 "judge_min_score": self.judge_min_score}
 
@@ -98,9 +105,11 @@ def start_eval(system: Any, cases: Sequence[EvalCase], options: EvalOptions, *, 
 def _begin(system: Any, cases: Sequence[EvalCase], options: EvalOptions, dataset: str) -> EvalRun:
     agents = {spec.name for spec in system.agents()}
     for case in cases:
-        if (case.agent or options.agent) not in agents:
-            raise DatasetError(dataset or "<cases>", case.line, "agent" if case.agent else "",
-                               f"unknown agent {case.agent or options.agent!r} (agents: {', '.join(sorted(agents))})")
+        kind, name = _target(case, options)
+        known = agents if kind == "agent" else set(system.workflows.names())
+        if name not in known:
+            raise DatasetError(dataset or "<cases>", case.line, kind if (case.agent or case.workflow) else "",
+                               f"unknown {kind} {name!r} ({kind}s: {', '.join(sorted(known))})")
         if case.judge is not None and options.judge is None:
             raise DatasetError(dataset or "<cases>", case.line, "judge", "the case asks for a judge; run with a judge "
                                                                          "(agentstage eval --judge)")
@@ -108,7 +117,7 @@ def _begin(system: Any, cases: Sequence[EvalCase], options: EvalOptions, dataset
         if options.judge not in agents:
             raise InvalidArgument("judge", f"unknown agent {options.judge!r}")
         refuse_unable_judge(system.provider_name(options.judge), "judge")
-    record = EvalRun(options.eval_id, options.agent, "running", utc_now(), options.fail_under, dataset,
+    record = EvalRun(options.eval_id, options.target, "running", utc_now(), options.fail_under, dataset,
                      cases=len(cases), options=options.settings())
     system.write((record,))
     return record
@@ -134,7 +143,7 @@ def _execute(system: Any, cases: Sequence[EvalCase], options: EvalOptions, recor
             system.write((dataclasses.replace(record, status="failed", ended_at=utc_now(),
                                               error=f"{type(exc).__name__}: {exc}"),))
         raise
-    report = EvalReport(options.eval_id, record.dataset, options.agent, record.started_at, utc_now(), tuple(results),
+    report = EvalReport(options.eval_id, record.dataset, options.target, record.started_at, utc_now(), tuple(results),
                         options.fail_under)
     system.write((dataclasses.replace(record, status="completed", ended_at=report.ended_at, passed=report.passed,
                                       pass_rate=round(report.pass_rate, 4), summary=report.summary()),))
@@ -144,12 +153,14 @@ def _execute(system: Any, cases: Sequence[EvalCase], options: EvalOptions, recor
 def _run_case(system: Any, case: EvalCase, options: EvalOptions) -> CaseResult:
     began = time.monotonic()
     timeout = options.timeout if options.timeout is not None else system.config.run_timeout
-    agent = case.agent or options.agent
+    kind, name = _target(case, options)
     metadata = {"eval_id": options.eval_id, "eval_case": case.id}
     run_ids: list[str] = []
     output, error, tokens = "", None, 0
     for attempt in range(1, options.retries + 2):
-        handle = system.run_async(case.input, agent=agent, metadata={**metadata, "eval_attempt": attempt})
+        attempt_metadata = {**metadata, "eval_attempt": attempt}
+        handle = (system.graph_run_async(name, case.input, metadata=attempt_metadata) if kind == "workflow" else
+                  system.run_async(case.input, agent=name, metadata=attempt_metadata))
         run_ids.append(handle.run_id)
         try:
             result = handle.result(timeout)
@@ -157,10 +168,13 @@ def _run_case(system: Any, case: EvalCase, options: EvalOptions) -> CaseResult:
             system.cancel(handle.run_id)
             output, error = "", f"timed out after {timeout:g}s"
             continue
-        output, tokens = result.output, tokens + result.usage.total_tokens
-        error = None if result.ok else f"run {result.status}: {result.error}"
-        if result.ok:
+        output = result.output
+        tokens += (result.usage.total_tokens if kind == "agent" else system.get_run(handle.run_id).total_tokens)
+        if result.status == "completed":
+            error = None
             break
+        error = (f"run waiting for input at node {result.waiting_for!r}" if result.status == "waiting" else
+                 f"run {result.status}: {result.error}")
     used = tools_used(system.reader(), run_ids[-1])
     checks = check_case(case, output, used) if error is None else []
     judge = None
@@ -170,7 +184,16 @@ def _run_case(system: Any, case: EvalCase, options: EvalOptions) -> CaseResult:
     passed = error is None and all(c.passed for c in checks)
     return CaseResult(case.id, "passed" if passed else "error" if error else "failed", run_ids[-1], tuple(run_ids),
                       output, error, tuple(checks), tuple(used), judge, round(time.monotonic() - began, 3), tokens,
-                      agent, case.line)
+                      name if kind == "agent" else f"workflow:{name}", case.line)
+
+
+def _target(case: EvalCase, options: EvalOptions) -> tuple[str, str]:
+    """("agent" | "workflow", name) that runs `case`."""
+    if case.workflow:
+        return "workflow", case.workflow
+    if case.agent:
+        return "agent", case.agent
+    return ("workflow", options.workflow) if options.workflow else ("agent", options.agent)
 
 
 def _judge(system: Any, case: EvalCase, output: str, options: EvalOptions, metadata: dict[str, Any],

@@ -68,6 +68,8 @@ def test_compare_names_the_cases_that_regressed_and_improved(client, keys) -> No
     ({"cases": [{"input": "x"}], "fail_under": 80}, "fail_under"),
     ({"cases": [{"input": "x"}], "workers": 0}, "workers"),
     ({"cases": [{"input": "x"}], "agent": "ghost"}, "agent"),
+    ({"cases": [{"input": "x"}], "workflow": "ghost"}, "workflow"),
+    ({"cases": [{"input": "x", "workflow": "ghost"}]}, "cases[0].workflow"),
     ({"cases": [{"input": "x"}], "surprise": 1}, "surprise"),
 ])
 def test_bad_input_is_a_422_naming_the_field(client, keys, body: dict, field: str) -> None:

@@ -44,3 +44,11 @@ def test_bad_input_is_one_line_and_exit_2(cli, tmp_path: Path, lines: list[str],
     assert code == 2 and out == ""
     [line] = [x for x in err.splitlines() if "scripted provider (" not in x]
     assert message in line and "Traceback" not in err
+
+
+def test_workflow_runs_cases_that_name_no_agent(cli, tmp_path: Path) -> None:
+    dataset = tmp_path / "d.jsonl"
+    dataset.write_text('{"id": "sum", "input": "calculate 2 + 3", "expected_output": "5", "required_tools": ["calculator"]}\n')
+    code, out, _ = cli("eval", str(dataset), "--workflow", "triage", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["agent"] == "workflow:triage" and report["cases"][0]["agent"] == "workflow:triage"

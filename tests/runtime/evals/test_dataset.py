@@ -44,6 +44,7 @@ def test_reference_camel_case_fields_load_and_expected_output_is_a_contains_chec
     ({"input": "x", "judge": {"rubric": "r", "min_score": 2}}, "judge.min_score"),
     ({"input": "x", "judge": {"rubrik": "r"}}, "judge.rubrik"),
     ({"input": "x", "agent": 7}, "agent"),
+    ({"input": "x", "agent": "a", "workflow": "w"}, "workflow"),
 ])
 def test_a_bad_field_is_named_with_its_line(tmp_path: Path, raw: dict, field: str) -> None:
     path = write(tmp_path, {"input": "fine"}, raw)

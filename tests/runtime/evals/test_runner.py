@@ -71,6 +71,21 @@ def test_an_eval_that_breaks_off_is_recorded_failed(system: System) -> None:
     assert (record["status"], record["error"], len(record["results"])) == ("failed", "KeyboardInterrupt: ", 1)
 
 
+def test_a_workflow_case_runs_the_graph_and_counts_its_nodes_tools(system: System) -> None:
+    cases = [EvalCase("solve", "calculate 2 + 3", 1, workflow="triage", assertions=(Assertion("contains", value="5"),),
+                      required_tools=("calculator",)),
+             EvalCase("chat", "hello", 2, assertions=(Assertion("contains", value="hello"),))]
+    solve, chat = run_eval(system, cases, EvalOptions(workflow="basic", workers=2)).results
+    assert solve.passed and "calculator" in solve.tools, solve.reason()
+    assert system.get_run(solve.run_id).workflow == "triage" and solve.agent == "workflow:triage"
+    assert chat.passed and system.get_run(chat.run_id).workflow == "basic"
+
+
+def test_a_graph_run_that_waits_for_input_is_an_error(system: System) -> None:
+    [result] = run_eval(system, [EvalCase("ask", "calculate", 1, workflow="ask")], EvalOptions(retries=0)).results
+    assert result.status == "error" and result.error == "run waiting for input at node 'ask'"
+
+
 def test_tools_called_by_child_runs_count_for_required_and_forbidden(config: Config) -> None:
     alice = QueuedProvider(LLMResponse(tool_calls=(ToolCall("c1", "ask_bob", {"task": "6*7"}),)),
                            LLMResponse(content="bob says 42"))
@@ -152,4 +167,6 @@ def test_cases_asking_for_a_judge_or_an_unknown_agent_are_refused_before_running
         run_eval(system, [EvalCase("c", "hello", 3, judge=JudgeSpec("r"))], dataset="d.jsonl")
     with pytest.raises(DatasetError, match="line 4: field 'agent': unknown agent 'ghost'"):
         run_eval(system, [EvalCase("c", "hello", 4, agent="ghost")], dataset="d.jsonl")
+    with pytest.raises(DatasetError, match="line 5: field 'workflow': unknown workflow 'ghost'"):
+        run_eval(system, [EvalCase("c", "hello", 5, workflow="ghost")], dataset="d.jsonl")
     assert system.list_runs().items == []
