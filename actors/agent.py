@@ -357,7 +357,7 @@ class AgentActor(SupervisedActor):
             "iteration": ctx.iteration, "model": response.model, "finish_reason": response.finish_reason,
             "content": response.content, "metadata": response.metadata,
             "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in response.tool_calls],
-            "usage": {"input_tokens": response.usage.input_tokens, "output_tokens": response.usage.output_tokens},
+            "usage": response.usage.call_view(),
             **({"parent_run_id": parent} if (parent := run.request.metadata.get("parent_run_id")) else {}),
         })
         run.messages.append(ChatMessage("assistant", response.content, response.tool_calls))
@@ -491,7 +491,7 @@ class AgentActor(SupervisedActor):
         log.emit(f"run.{status}", data={**({"output": output} if status == "completed" else {}), **(data or {}),
                                         "usage": log.usage_dict()})
         self._finish(run, RunResult(run.run_id, run.request.session_id, status, output, log.usage,
-                                    events=tuple(log.events)))
+                                    events=tuple(log.events), truncated=bool((data or {}).get("truncated"))))
 
     def _fail(self, run: AgentRun, error: BaseException, prefix: str = "") -> None:
         log = run.log
@@ -501,7 +501,7 @@ class AgentActor(SupervisedActor):
         self._notify_error(run, stage, error)
         log.emit("run.failed", error=text, data={"error_type": type(error).__name__, "usage": log.usage_dict()})
         self._finish(run, RunResult(run.run_id, run.request.session_id, "failed", usage=log.usage, error=text,
-                                    events=tuple(log.events)))
+                                    events=tuple(log.events), error_type=type(error).__name__))
 
     def _finish(self, run: AgentRun, result: RunResult) -> None:
         run.wait()

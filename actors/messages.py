@@ -89,7 +89,11 @@ class RunAgent(Message):
 
 @dataclass(frozen=True, slots=True)
 class RunResult(Message):
-    """How a run ended: `status` is completed, failed or cancelled."""
+    """How a run ended: `status` is completed, failed or cancelled.
+
+    `error_type` names a failure's type (see `runtime.errors`); `truncated` says the output token limit
+    cut the final answer.
+    """
 
     TYPE: ClassVar[str] = "run_result"
 
@@ -100,6 +104,8 @@ class RunResult(Message):
     usage: Usage = Usage()
     error: str | None = None
     events: tuple[Event, ...] = ()
+    error_type: str = ""
+    truncated: bool = False
 
     @property
     def ok(self) -> bool:

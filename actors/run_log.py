@@ -55,8 +55,7 @@ class RunLog:
         self.usage = self.usage + usage
 
     def usage_dict(self) -> dict[str, int]:
-        return {"input_tokens": self.usage.input_tokens, "output_tokens": self.usage.output_tokens,
-                "total_tokens": self.usage.total_tokens}
+        return self.usage.run_view()
 
     def flush(self, reply: pykka.Future[Any] | None = None, result: Any = None) -> None:
         if reply is not None:
@@ -89,4 +88,5 @@ class RunLog:
                        None, self.provider, None, text)
         kept = tuple(e for e in self.events if e.type not in _TERMINAL)
         write_until_durable(self.store, (*kept, failed))
-        reply.set(dataclasses.replace(result, status="failed", output="", error=text, events=(*kept, failed)))
+        reply.set(dataclasses.replace(result, status="failed", output="", error=text, events=(*kept, failed),
+                                      error_type=type(self.write_error).__name__, truncated=False))

@@ -59,11 +59,13 @@ def run_command(args: argparse.Namespace) -> int:
         calls = tool_calls(system.events(result.run_id)) if args.json else []
     if args.json:
         emit_json({"run_id": result.run_id, "session_id": result.session_id, "status": result.status,
-                   "output": result.output, "error": result.error, "tool_calls": calls,
-                   "usage": {"input_tokens": result.usage.input_tokens, "output_tokens": result.usage.output_tokens,
-                             "total_tokens": result.usage.total_tokens}})
+                   "output": result.output, "error": result.error, "error_type": result.error_type or None,
+                   "truncated": result.truncated, "tool_calls": calls, "usage": result.usage.run_view()})
     elif result.ok:
         print(result.output)
+        if result.truncated:
+            print(f"agentstage: warning: the answer was cut by the output token limit (run {result.run_id}); "
+                  "raise --max-output-tokens or AGENTSTAGE_MAX_OUTPUT_TOKENS", file=sys.stderr)
     if not result.ok:
         return fail(f"run {result.run_id} failed: {result.error}", ExitCode.RUN_FAILED) if not args.json else ExitCode.RUN_FAILED
     return ExitCode.OK

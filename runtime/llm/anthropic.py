@@ -15,7 +15,7 @@ from agentstage.runtime.errors import FatalError, TransientError
 from agentstage.runtime.llm._http import HttpCall, HttpOptions, HttpProvider, parse_arguments
 from agentstage.runtime.llm._sse import StreamParser
 from agentstage.runtime.llm.tool_choice import effective_choice
-from agentstage.runtime.llm.types import LLMRequest, LLMResponse, StreamDelta, ToolCall, Usage
+from agentstage.runtime.llm.types import LLMRequest, LLMResponse, StreamDelta, ToolCall, UNREPORTED, Usage
 
 __all__ = ["AnthropicProvider", "anthropic_messages"]
 
@@ -95,9 +95,10 @@ class AnthropicProvider(HttpProvider):
             text = "".join(b["text"] for b in payload["content"] if b["type"] == "text")
             calls = tuple(ToolCall(b["id"], b["name"], parse_arguments(self.name, b["name"], b.get("input")))
                           for b in payload["content"] if b["type"] == "tool_use")
-            usage = payload.get("usage") or {}
+            usage = payload.get("usage")
             return LLMResponse(content=text, tool_calls=calls,
-                               usage=Usage(int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)),
+                               usage=Usage(int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0))
+                               if isinstance(usage, dict) else UNREPORTED,
                                model=payload.get("model", self.model), finish_reason=payload.get("stop_reason") or "",
                                metadata={"id": payload.get("id")})
         except (KeyError, TypeError, AttributeError) as exc:

@@ -19,7 +19,7 @@ from agentstage.runtime.errors import FatalError, TransientError
 from agentstage.runtime.llm._http import HttpCall, HttpOptions, HttpProvider, parse_arguments
 from agentstage.runtime.llm._sse import StreamParser
 from agentstage.runtime.llm.tool_choice import effective_choice
-from agentstage.runtime.llm.types import LLMRequest, LLMResponse, StreamDelta, ToolCall, Usage
+from agentstage.runtime.llm.types import LLMRequest, LLMResponse, StreamDelta, ToolCall, UNREPORTED, Usage
 
 __all__ = ["GeminiProvider", "gemini_contents"]
 
@@ -115,7 +115,7 @@ class _Assembler(StreamParser):
         self.text: list[str] = []
         self.calls: list[ToolCall] = []
         self.finish_reason = ""
-        self.usage = Usage()
+        self.usage = UNREPORTED
 
     def feed(self, event: str, data: Any) -> list[StreamDelta]:
         text = self.add(data)

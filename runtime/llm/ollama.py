@@ -15,7 +15,7 @@ import httpx
 from agentstage.runtime.errors import FatalError, TransientError
 from agentstage.runtime.llm._http import HttpCall, HttpOptions, HttpProvider, parse_arguments
 from agentstage.runtime.llm._sse import StreamParser
-from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, StreamDelta, ToolCall, Usage
+from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, StreamDelta, ToolCall, UNREPORTED, Usage
 
 __all__ = ["OllamaProvider", "host_url"]
 
@@ -95,7 +95,7 @@ class _Assembler(StreamParser):
         self.calls: list[ToolCall] = []
         self.done = False
         self.finish_reason = ""
-        self.usage = Usage()
+        self.usage = UNREPORTED
 
     def feed(self, event: str, data: Any) -> list[StreamDelta]:
         text = self.add(data)
@@ -123,7 +123,8 @@ class _Assembler(StreamParser):
         if chunk.get("done"):
             self.done = True
             self.finish_reason = chunk.get("done_reason") or "stop"
-            self.usage = Usage(int(chunk.get("prompt_eval_count") or 0), int(chunk.get("eval_count") or 0))
+            if "eval_count" in chunk or "prompt_eval_count" in chunk:
+                self.usage = Usage(int(chunk.get("prompt_eval_count") or 0), int(chunk.get("eval_count") or 0))
         text = message.get("content") or ""
         if text:
             self.text.append(text)

@@ -16,7 +16,7 @@ from agentstage.runtime.errors import FatalError, TransientError
 from agentstage.runtime.llm._http import HttpCall, HttpOptions, HttpProvider, parse_arguments
 from agentstage.runtime.llm._sse import DONE, StreamParser
 from agentstage.runtime.llm.tool_choice import KEYWORDS, effective_choice
-from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, StreamDelta, ToolCall, Usage
+from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, StreamDelta, ToolCall, UNREPORTED, Usage
 
 __all__ = ["OpenAIProvider", "chat_body", "chat_messages"]
 
@@ -125,7 +125,7 @@ class _ChunkAssembler(StreamParser):
         self.text: list[str] = []
         self.calls: dict[int, dict[str, Any]] = {}
         self.finish_reason = ""
-        self.usage = Usage()
+        self.usage = UNREPORTED
         self.id = None
 
     def feed(self, event: str, data: Any) -> list[StreamDelta]:
@@ -173,5 +173,5 @@ class _ChunkAssembler(StreamParser):
 
 def _usage(raw: Any) -> Usage:
     if not isinstance(raw, dict):
-        return Usage()
+        return UNREPORTED
     return Usage(int(raw.get("prompt_tokens") or 0), int(raw.get("completion_tokens") or 0))

@@ -15,6 +15,7 @@ __all__ = [
     "StreamDelta",
     "ToolCall",
     "ToolSpec",
+    "UNREPORTED",
     "Usage",
 ]
 
@@ -28,13 +29,37 @@ class Usage:
 
     input_tokens: int = 0
     output_tokens: int = 0
+    unreported: int = 0
+    """How many of the counted calls' servers reported no usage: their tokens are unknown, not 0."""
 
     @property
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
 
+    @property
+    def reported(self) -> bool:
+        """Whether every counted call's usage was reported by its server."""
+        return self.unreported == 0
+
     def __add__(self, other: Usage) -> Usage:
-        return Usage(self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens)
+        return Usage(self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens,
+                     self.unreported + other.unreported)
+
+    def call_view(self) -> dict[str, int | None]:
+        """One call's usage as recorded on its event: null counts when the server reported none."""
+        if self.unreported and not self.total_tokens:
+            return {"input_tokens": None, "output_tokens": None}
+        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+
+    def run_view(self) -> dict[str, int]:
+        """A run's usage: the reported counts, and how many calls reported none (when any did)."""
+        view = {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+                "total_tokens": self.total_tokens}
+        return {**view, "unreported_calls": self.unreported} if self.unreported else view
+
+
+UNREPORTED = Usage(unreported=1)
+"""The usage of a call whose server sent no usage (a stream without a usage chunk, a bare body)."""
 
 
 @dataclass(frozen=True, slots=True)

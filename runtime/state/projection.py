@@ -78,8 +78,8 @@ def parent_of(e: Event) -> str | None:
 def add_usage(row: dict[str, Any], e: Event) -> dict[str, Any]:
     """`row` (a new dict) with the tokens of `llm.response` `e` added."""
     usage = e.data.get("usage") or {}
-    return {**row, "input_tokens": row["input_tokens"] + int(usage.get("input_tokens", 0)),
-            "output_tokens": row["output_tokens"] + int(usage.get("output_tokens", 0))}
+    return {**row, "input_tokens": row["input_tokens"] + int(usage.get("input_tokens") or 0),
+            "output_tokens": row["output_tokens"] + int(usage.get("output_tokens") or 0)}
 
 
 def project_session(row: dict[str, Any] | None, e: Event) -> dict[str, Any] | None:

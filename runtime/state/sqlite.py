@@ -266,7 +266,7 @@ class SQLiteWriter:
             cursor.execute(
                 "UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?"
                 " WHERE run_id IN (?, ?)",
-                (int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)), e.run_id,
+                (int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0), e.run_id,
                  parent_of(e) or e.run_id),
             )
         if status is None:

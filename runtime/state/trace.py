@@ -89,7 +89,7 @@ def classify(event: dict[str, Any]) -> TraceStep:
     usage = data.get("usage") if event["type"] == "llm.response" else None
     return TraceStep(event["seq"], event["type"], event["ts"], _KINDS.get(family, "other"), status, event.get("node"),
                      event.get("tool"), event.get("provider"), event.get("duration_ms"),
-                     int((usage or {}).get("input_tokens", 0)), int((usage or {}).get("output_tokens", 0)),
+                     int((usage or {}).get("input_tokens") or 0), int((usage or {}).get("output_tokens") or 0),
                      event.get("error"), data)
 
 
@@ -150,8 +150,8 @@ def tokens_per_provider(reader: StoreReader, *, since: str | None = None,
             usage = e["data"].get("usage") or {}
             acc = grouped.setdefault(e["provider"] or "", [0, 0, 0])
             acc[0] += 1
-            acc[1] += int(usage.get("input_tokens", 0))
-            acc[2] += int(usage.get("output_tokens", 0))
+            acc[1] += int(usage.get("input_tokens") or 0)
+            acc[2] += int(usage.get("output_tokens") or 0)
         rows = [(p, *v) for p, v in sorted(grouped.items())]
     for provider, calls, tokens_in, tokens_out in rows:
         totals[provider] = {"calls": calls, "input_tokens": int(tokens_in), "output_tokens": int(tokens_out),

@@ -424,3 +424,15 @@ def test_every_screen_fits_a_phone_width(browser, url, keys: Keys, api_system: S
             shot(page, "phone-" + screen.split("?")[0].replace("/", "-").replace(run_id, "run").replace(base, "eval"))
         page.click("#menu-toggle")
         assert page.is_visible("#nav a[data-screen=keys]")
+
+
+def test_a_run_cut_by_the_output_token_limit_is_marked_truncated(browser, url, keys: Keys, api_system: System) -> None:
+    run_id, session = new_id(), new_id()
+    api_system.write((
+        Event(run_id, 1, "run.started", utc_now(), session, {"input": "write a long essay", "agent": "default"}),
+        Event(run_id, 2, "llm.truncated", utc_now(), session, {"iteration": 1, "finish_reason": "length"}),
+        Event(run_id, 3, "run.completed", utc_now(), session, {"output": "It was a dark and", "truncated": True}),
+    ))
+    with opened(browser, url, keys.viewer, path=f"/ui/#/runs/{run_id}") as page:
+        page.wait_for_selector("#timeline li[data-type='run.completed']")
+        assert page.wait_for_selector("#run-truncated").inner_text() == "truncated"

@@ -7,9 +7,10 @@ import { checkpointsPanel } from "./checkpoints.js";
 const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled"]);
 const ENDED = new Set(["completed", "failed", "cancelled"]);
 
-function summary(run) {
+function summary(run, truncated) {
   const fields = [
-    ["Status", badge(run.status)],
+    ["Status", [badge(run.status), truncated ? [" ", h("span", { class: "badge s-truncated", id: "run-truncated",
+      title: "the output token limit cut the final answer" }, "truncated")] : null]],
     ["Kind", run.workflow ? h("span", {}, "workflow ", h("a", { href: `#/graphs/${encodeURIComponent(run.workflow)}?run=${run.run_id}` }, run.workflow)) : `agent ${run.agent || "—"}`],
     ["Model", [run.provider, run.model].filter(Boolean).join(" / ") || "—"],
     ["Tokens", `${run.total_tokens} (in ${run.input_tokens}, out ${run.output_tokens})`],
@@ -120,11 +121,12 @@ export async function runView(container, { id }, signal) {
 
   let run;
   let prompt = "";
+  let truncated = false;
   async function reload() {
     try {
       run = await get(`/runs/${encodeURIComponent(id)}`);
       if (signal.aborted) return;
-      clear(head, actions(run, status, reload, prompt), summary(run));
+      clear(head, actions(run, status, reload, prompt), summary(run, truncated));
       if (run.kind === "graph") checkpointsPanel(checkpoints, run);
     } catch (err) {
       if (!signal.aborted) clear(head, failure(err));
@@ -144,6 +146,7 @@ export async function runView(container, { id }, signal) {
       if (timeline.querySelector(`[data-seq="${event.seq}"]`)) return false;
       timeline.append(eventItem(event));
       if (type === "run.waiting") prompt = event.data?.prompt || "";
+      if (type === "llm.truncated" || (type === "run.completed" && event.data?.truncated)) truncated = true;
       if (type.startsWith("run.") || type === "checkpoint.saved") {
         clearTimeout(refresh);
         refresh = setTimeout(reload, TERMINAL.has(type) ? 0 : 300);

@@ -115,6 +115,24 @@ def test_streams_text_then_the_final_response(vendor: Vendor, wire: WireServer, 
     assert deltas[-1].final.content == "hi" and wire.requests[0].body.get("stream", True) is True
 
 
+def test_a_stream_without_usage_records_unknown_usage_not_zero(vendor: Vendor, wire: WireServer, http: Http) -> None:
+    wire.add(vendor.stream_whole)
+    final = list(adapter(vendor, wire.base, http).stream(ASK))[-1].final
+    assert final is not None
+    if vendor.name == "anthropic":
+        assert final.usage.reported, "Anthropic streams always carry usage (message_start, message_delta)"
+        return
+    assert not final.usage.reported and final.usage.call_view() == {"input_tokens": None, "output_tokens": None}
+
+
+def test_an_answer_without_usage_records_unknown_usage(vendor: Vendor, wire: WireServer, http: Http) -> None:
+    body = {k: v for k, v in vendor.answer.items()
+            if k not in ("usage", "usageMetadata", "prompt_eval_count", "eval_count")}
+    wire.add(Reply(json=body))
+    response = adapter(vendor, wire.base, http).generate(ASK)
+    assert response.content == "hi" and response.usage.unreported == 1
+
+
 @pytest.mark.parametrize("stream", [False, True], ids=["generate", "stream"])
 @pytest.mark.parametrize("status, kind", [(401, FatalError), (400, FatalError), (429, RateLimited),
                                           (503, TransientError)])
