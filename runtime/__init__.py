@@ -1,27 +1,20 @@
 """agentstage runtime: configuration, the embedding API (System), state, providers and tools."""
 
-from loguru import logger
+from agentstage.runtime.lazy import lazy_exports as _lazy_exports
 
-from agentstage.runtime.agents import AgentSpec
-from agentstage.runtime.config import Config
-from agentstage.runtime.middleware import Middleware, RunContext, ToolOutcome
-from agentstage.runtime.retry import RetryPolicy
-
-logger.disable("agentstage.runtime")
-
-
-def __getattr__(name: str) -> object:
-    # NOTE: System wires actors, and actors import runtime building blocks; importing it lazily
-    # lets `agentstage.actors` be imported first without a cycle.
-    if name in ("RunHandle", "System"):
-        from agentstage.runtime import system
-
-        return getattr(system, name)
-    if name == "tool":
-        from agentstage.runtime.tools.function import tool
-
-        return tool
-    raise AttributeError(f"module 'agentstage.runtime' has no attribute {name!r}")
+# NOTE: each name's module is imported when it is first read: the CLI's --help needs none of them, and
+# System wires actors, which import runtime building blocks, so `agentstage.actors` can be imported first.
+__getattr__ = _lazy_exports(__name__, {
+    "AgentSpec": "agentstage.runtime.agents",
+    "Config": "agentstage.runtime.config",
+    "Middleware": "agentstage.runtime.middleware",
+    "RetryPolicy": "agentstage.runtime.retry",
+    "RunContext": "agentstage.runtime.middleware",
+    "RunHandle": "agentstage.runtime.system",
+    "System": "agentstage.runtime.system",
+    "ToolOutcome": "agentstage.runtime.middleware",
+    "tool": "agentstage.runtime.tools.function",
+})
 
 __all__ = [
     "AgentSpec",

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from loguru import logger
+from agentstage.runtime._log import logger
 
 __all__ = ["Deadline", "IOCall", "IOLoop"]
 

@@ -8,7 +8,7 @@ import sys
 import traceback
 from typing import Any
 
-from loguru import logger
+from agentstage.runtime._log import logger
 
 from agentstage.runtime.errors import ConfigError
 

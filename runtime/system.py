@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pykka
-from loguru import logger
+from agentstage.runtime._log import logger
 
 from agentstage.actors.agent import AgentActor, CancelRun, StartRun
 from agentstage.actors.nodes import ForwardingFuture

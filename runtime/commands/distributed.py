@@ -9,14 +9,9 @@ import sys
 import threading
 from typing import Any
 
-from loguru import logger
-
 from agentstage.runtime.commands.common import (ExitCode, add_config_flags, config_from_args, emit_json, fail,
                                                 note_new_state_file)
 from agentstage.runtime.config import Config
-from agentstage.runtime.distributed.node import CoordinatorNode, WorkerNode, default_worker_id, load_setup
-from agentstage.runtime.distributed.ops import RuntimeOps
-from agentstage.runtime.logs import configure_logging
 
 __all__ = ["REDIS_FLAGS", "register"]
 
@@ -73,6 +68,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
 def _serve(node: Any, config: Config, drain: Any = None, started: Any = None) -> int:
     """Run `node` until SIGTERM/SIGINT (`started()` once it is up); a signal while it waits for Redis at start
     ends it at once."""
+    from agentstage.runtime._log import logger
+    from agentstage.runtime.logs import configure_logging
+
     configure_logging(config.log_level, log_format=config.log_format)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -92,11 +90,15 @@ def _serve(node: Any, config: Config, drain: Any = None, started: Any = None) ->
 
 
 def runtime_start(args: argparse.Namespace) -> int:
+    from agentstage.runtime.distributed.node import CoordinatorNode
+
     config = config_from_args(args)
     return _serve(CoordinatorNode(config), config, started=lambda: note_new_state_file(args))
 
 
 def worker_start(args: argparse.Namespace) -> int:
+    from agentstage.runtime.distributed.node import WorkerNode, default_worker_id, load_setup
+
     config = config_from_args(args)
     if args.app and os.getcwd() not in sys.path:
         # NOTE: as Celery's -A does; the console script's sys.path has its own directory, not the caller's.
@@ -114,6 +116,8 @@ def runtime_enqueue(args: argparse.Namespace) -> int:
         return fail('the input is empty: agentstage runtime-enqueue -- "your prompt"', ExitCode.USAGE)
     if args.mode == "graph" and not args.workflow:
         return fail("--mode=graph needs --workflow=NAME", ExitCode.USAGE)
+    from agentstage.runtime.distributed.ops import RuntimeOps
+
     config = config_from_args(args)
     with RuntimeOps(config) as ops:
         ids = ops.enqueue(text, mode=args.mode, agent=args.agent, workflow=args.workflow, session=args.session)

@@ -7,11 +7,6 @@ import sys
 
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
 from agentstage.runtime.errors import DatasetError, InvalidArgument
-from agentstage.runtime.evals.dataset import load_dataset
-from agentstage.runtime.evals.judge import JUDGE_AGENT, judge_spec, refuse_unable_judge
-from agentstage.runtime.evals.runner import EvalOptions, run_eval
-from agentstage.runtime.llm.factory import explain_choice, resolve_provider_name
-from agentstage.runtime.system import System
 
 __all__ = ["register"]
 
@@ -51,6 +46,12 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def eval_command(args: argparse.Namespace) -> int:
+    from agentstage.runtime.evals.dataset import load_dataset
+    from agentstage.runtime.evals.judge import JUDGE_AGENT, judge_spec, refuse_unable_judge
+    from agentstage.runtime.evals.runner import EvalOptions, run_eval
+    from agentstage.runtime.llm.factory import explain_choice, resolve_provider_name
+    from agentstage.runtime.system import System
+
     try:
         cases = load_dataset(args.dataset)
         if args.max_cases is not None:

@@ -8,14 +8,16 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentstage.runtime.clock import new_id
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
 from agentstage.runtime.commands.progress import TICK, LiveLine
-from agentstage.runtime.graph.builder import GraphError
-from agentstage.runtime.graph.result import GraphResult
-from agentstage.runtime.system import System
+
+if TYPE_CHECKING:
+    from agentstage.runtime.graph.builder import GraphError
+    from agentstage.runtime.graph.result import GraphResult
+    from agentstage.runtime.system import System
 
 __all__ = ["findings", "register", "report_graph_error"]
 
@@ -65,6 +67,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from agentstage.runtime.graph.builder import GraphError
+    from agentstage.runtime.system import System
+
     text = " ".join(args.input).strip()
     if args.input_file:
         if text:
@@ -91,6 +96,8 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def resume_command(args: argparse.Namespace) -> int:
+    from agentstage.runtime.system import System
+
     with System(config_from_args(args)) as system:
         follower = _follow(system, args.run_id) if _progress(args) else None
         result = system.graph_resume(args.run_id, input=args.input)
@@ -139,6 +146,8 @@ def _follow(system: System, run_id: str) -> threading.Thread:
 
 
 def fork_command(args: argparse.Namespace) -> int:
+    from agentstage.runtime.system import System
+
     patch: dict[str, Any] = {}
     for item in args.set:
         key, sep, value = item.partition("=")

@@ -7,15 +7,14 @@ import json
 import sys
 import threading
 import time
-from typing import Any
-
-import pykka
+from typing import TYPE_CHECKING, Any
 
 from agentstage.runtime.clock import new_id
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
 from agentstage.runtime.commands.progress import TICK, LiveLine
-from agentstage.runtime.llm.factory import explain_choice, resolve_provider_name
-from agentstage.runtime.system import RunHandle, System
+
+if TYPE_CHECKING:
+    from agentstage.runtime.system import RunHandle, System
 
 __all__ = ["register"]
 
@@ -37,6 +36,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from agentstage.runtime.llm.factory import explain_choice, resolve_provider_name
+    from agentstage.runtime.system import System
+
     prompt = " ".join(args.prompt).strip()
     if not prompt:
         return fail("the prompt is empty: agentstage run -- \"your prompt\"", ExitCode.USAGE)
@@ -86,6 +88,8 @@ def tool_calls(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _interrupted(system: System, handle: RunHandle) -> int:
     """Ctrl-C: say so at once, cancel the run, give it up to 2 s to record `cancelled`, exit 130."""
+    import pykka
+
     print(f"agentstage: interrupted; stopping run {handle.run_id}", file=sys.stderr, flush=True)
     system.cancel(handle.run_id)
     try:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from typing import TYPE_CHECKING
 
 from agentstage.runtime.clock import parse_ts
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json
 from agentstage.runtime.commands.run import describe
-from agentstage.runtime.state.base import StoreReader
-from agentstage.runtime.state.factory import StateBackend
-from agentstage.runtime.state.reader import SQLiteReader
+
+if TYPE_CHECKING:
+    from agentstage.runtime.state.base import StoreReader
 
 __all__ = ["register"]
 
@@ -34,6 +35,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def _reader(args: argparse.Namespace) -> StoreReader | None:
+    from agentstage.runtime.state.factory import StateBackend
+    from agentstage.runtime.state.reader import SQLiteReader
+
     config = config_from_args(args)
     if config.state == "redis":
         return StateBackend(config).reader()

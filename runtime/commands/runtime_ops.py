@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
 from agentstage.runtime.commands.distributed import REDIS_FLAGS
-from agentstage.runtime.distributed.ops import RuntimeOps
 
 __all__ = ["register"]
 
@@ -51,6 +50,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def workers(args: argparse.Namespace) -> int:
+    from agentstage.runtime.distributed.ops import RuntimeOps
+
     with RuntimeOps(config_from_args(args)) as ops:
         rows = ops.workers(history=args.all)
     if args.json:
@@ -67,6 +68,8 @@ def workers(args: argparse.Namespace) -> int:
 
 
 def queues(args: argparse.Namespace) -> int:
+    from agentstage.runtime.distributed.ops import RuntimeOps
+
     with RuntimeOps(config_from_args(args)) as ops:
         rows = ops.queues() + ops.unserved()
     if args.json:
@@ -85,6 +88,8 @@ def queues(args: argparse.Namespace) -> int:
 
 
 def cancel_run(args: argparse.Namespace) -> int:
+    from agentstage.runtime.distributed.ops import RuntimeOps
+
     with RuntimeOps(config_from_args(args)) as ops:
         result = ops.cancel(args.run_id, args.reason)
     emit_json(result) if args.json else print(f"cancelling {args.run_id}")
@@ -92,6 +97,8 @@ def cancel_run(args: argparse.Namespace) -> int:
 
 
 def requeue_run(args: argparse.Namespace) -> int:
+    from agentstage.runtime.distributed.ops import RuntimeOps
+
     with RuntimeOps(config_from_args(args)) as ops:
         result = ops.requeue(args.run_id, wait=max(args.timeout, 0.0))
     emit_json(result) if args.json else print(f"requeued {args.run_id} as attempt {result['attempt']}")
@@ -99,6 +106,8 @@ def requeue_run(args: argparse.Namespace) -> int:
 
 
 def dlq_command(args: argparse.Namespace) -> int:
+    from agentstage.runtime.distributed.ops import RuntimeOps
+
     if args.action in ("show", "requeue") and not args.id:
         return fail(f"runtime-dlq {args.action} needs an entry id", ExitCode.USAGE)
     if args.limit < 1:

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from loguru import logger
-
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
 from agentstage.runtime.config import Config
-from agentstage.runtime.state.redis_layout import RedisLayout, connect
-from agentstage.runtime.state.retention import prune, stats
-from agentstage.runtime.state.sqlite import open_connection
 
 __all__ = ["register"]
 
@@ -55,6 +50,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def prune_command(args: argparse.Namespace) -> int:
+    from agentstage.runtime.state.retention import prune
+    from agentstage.runtime.state.sqlite import open_connection
+
     if args.older_than_days is None and args.keep_checkpoints is None:
         return fail("nothing to prune: give --older-than-days N and/or --keep-checkpoints K")
     config = config_from_args(args)
@@ -80,6 +78,9 @@ def prune_command(args: argparse.Namespace) -> int:
 
 
 def stats_command(args: argparse.Namespace) -> int:
+    from agentstage.runtime.state.retention import stats
+    from agentstage.runtime.state.sqlite import open_connection
+
     config = config_from_args(args)
     path = config.state_path
     if not path.exists():
@@ -105,6 +106,9 @@ def stats_command(args: argparse.Namespace) -> int:
 
 def _forget_copies(config: Config):
     """Drop the Hybrid store's Redis copies of pruned runs (best effort: they expire anyway)."""
+    from agentstage.runtime._log import logger
+    from agentstage.runtime.state.redis_layout import RedisLayout, connect
+
     client = connect(config.redis_url)
     layout = RedisLayout(client, config.stream_prefix)
 

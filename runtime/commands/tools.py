@@ -9,8 +9,6 @@ from pathlib import Path
 
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
 from agentstage.runtime.errors import AgentstageError, NotFound
-from agentstage.runtime.guardrails import catalog as guardrail_catalog
-from agentstage.runtime.system import System
 
 __all__ = ["register"]
 
@@ -43,6 +41,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def list_tools(args: argparse.Namespace) -> int:
+    from agentstage.runtime.system import System
+
     with System(config_from_args(args)) as system:
         rows = system.catalog.tool_registry()
     if args.json:
@@ -55,6 +55,8 @@ def list_tools(args: argparse.Namespace) -> int:
 
 
 def list_bundles(args: argparse.Namespace) -> int:
+    from agentstage.runtime.system import System
+
     with System(config_from_args(args)) as system:
         rows = system.catalog.bundles()
     if args.json:
@@ -66,6 +68,8 @@ def list_bundles(args: argparse.Namespace) -> int:
 
 
 def list_guardrails(args: argparse.Namespace) -> int:
+    from agentstage.runtime.guardrails import catalog as guardrail_catalog
+
     rows = guardrail_catalog()
     if args.json:
         emit_json(rows)
@@ -77,6 +81,8 @@ def list_guardrails(args: argparse.Namespace) -> int:
 
 
 def list_providers(args: argparse.Namespace) -> int:
+    from agentstage.runtime.system import System
+
     with System(config_from_args(args)) as system:
         rows = system.catalog.providers()
     if args.json:
@@ -90,6 +96,8 @@ def list_providers(args: argparse.Namespace) -> int:
 
 
 def expand_selection(args: argparse.Namespace) -> int:
+    from agentstage.runtime.system import System
+
     with System(config_from_args(args)) as system:
         try:
             names = system.tools.expand(args.selection)
@@ -100,6 +108,8 @@ def expand_selection(args: argparse.Namespace) -> int:
 
 
 def add_http(args: argparse.Namespace) -> int:
+    from agentstage.runtime.system import System
+
     try:
         spec = json.loads(Path(args.spec).read_text())
     except (OSError, ValueError) as exc:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import re
-import secrets
 import sys
-import webbrowser
 from contextlib import closing
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -18,12 +16,10 @@ from typing import TYPE_CHECKING
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.commands.common import (ExitCode, add_config_flags, config_from_args, emit_json, fail,
                                                 note_new_state_file)
-from agentstage.runtime.logs import configure_logging
-from agentstage.runtime.state import ApiKey, AuditEntry, SQLiteWriter
-from agentstage.runtime.state.admin import AdminReader
 
 if TYPE_CHECKING:
     from agentstage.api.serve import ApiServer
+    from agentstage.runtime.state.records import AuditEntry
 
 __all__ = ["parse_duration", "register"]
 
@@ -117,6 +113,9 @@ def serve_api(args: argparse.Namespace) -> int:
 
 
 def serve_ui(args: argparse.Namespace) -> int:
+    import secrets
+    import webbrowser
+
     from agentstage.api.serve import ApiServer, parse_addr
 
     config = config_from_args(args)
@@ -146,6 +145,7 @@ def _serve(server: ApiServer) -> int:
     """Run `server` until SIGTERM/Ctrl-C, logging to stderr; a taken or unusable address is a one-line error
     (exit 3)."""
     from agentstage.api.serve import ListenError
+    from agentstage.runtime.logs import configure_logging
 
     configure_logging(server.config.log_level, log_format=server.config.log_format)
     try:
@@ -156,12 +156,15 @@ def _serve(server: ApiServer) -> int:
 
 
 def _cli_audit(action: str, target: str, detail: dict) -> AuditEntry:
+    from agentstage.runtime.state.records import AuditEntry
+
     return AuditEntry(id=new_id(), ts=utc_now(), action=action, outcome="ok", key_id=None, role="cli",
                       target=target, client="cli", detail=detail)
 
 
 def create_key(args: argparse.Namespace) -> int:
     from agentstage.api.auth import new_api_key
+    from agentstage.runtime.state.sqlite import SQLiteWriter
 
     config = config_from_args(args)
     record, secret = new_api_key(args.role, args.name, args.expires_in)
@@ -180,6 +183,8 @@ def create_key(args: argparse.Namespace) -> int:
 
 
 def list_keys(args: argparse.Namespace) -> int:
+    from agentstage.runtime.state.admin import AdminReader
+
     config = config_from_args(args)
     keys = []
     if config.state_path.exists():
@@ -204,10 +209,14 @@ def list_keys(args: argparse.Namespace) -> int:
 
 
 def revoke_key(args: argparse.Namespace) -> int:
+    from agentstage.api.auth import last_active_admin
+    from agentstage.runtime.state.admin import AdminReader
+    from agentstage.runtime.state.records import ApiKey
+    from agentstage.runtime.state.sqlite import SQLiteWriter
+
     config = config_from_args(args)
     if not config.state_path.exists():
         return fail(f"unknown api key: {args.key_id}", ExitCode.USAGE)
-    from agentstage.api.auth import last_active_admin
 
     with closing(AdminReader(config.state_path)) as reader:
         key = reader.api_key(args.key_id)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json
 from agentstage.runtime.commands.graph import report_graph_error
-from agentstage.runtime.graph.builder import GraphError
-from agentstage.runtime.graph_runs import workflow_dir
-from agentstage.runtime.workflow.builtin import default_registry
-from agentstage.runtime.workflow.loader import dump_workflow, load_workflow_file
-from agentstage.runtime.workflow.registry import WorkflowRegistry
+
+if TYPE_CHECKING:
+    from agentstage.runtime.workflow.registry import WorkflowRegistry
 
 __all__ = ["register"]
 
@@ -35,12 +34,17 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def _registry(args: argparse.Namespace) -> WorkflowRegistry:
+    from agentstage.runtime.graph_runs import workflow_dir
+    from agentstage.runtime.workflow.builtin import default_registry
+
     registry = default_registry()
     registry.load_dir(workflow_dir(config_from_args(args)))
     return registry
 
 
 def list_command(args: argparse.Namespace) -> int:
+    from agentstage.runtime.graph.builder import GraphError
+
     registry = _registry(args)
     rows = []
     for name in registry.names():
@@ -66,6 +70,9 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def show_command(args: argparse.Namespace) -> int:
+    from agentstage.runtime.graph.builder import GraphError
+    from agentstage.runtime.workflow.loader import dump_workflow, load_workflow_file
+
     try:
         if args.name.endswith(".json") or Path(args.name).is_file():
             graph = load_workflow_file(args.name)

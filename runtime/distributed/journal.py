@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from loguru import logger
+from agentstage.runtime._log import logger
 
 from agentstage.runtime.state.records import ToolEffect
 from agentstage.runtime.streams import StreamLayout

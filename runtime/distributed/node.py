@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from loguru import logger
+from agentstage.runtime._log import logger
 
 from agentstage.actors.agent import AgentActor
 from agentstage.actors.bridge import BridgeActor, Send, StreamReader

@@ -1,9 +1,19 @@
 """Integrations: the provider catalog, credential references, tool instances, workflow tool bindings."""
 
-from agentstage.runtime.integrations.catalog import Conflict, ToolCatalog
-from agentstage.runtime.integrations.credentials import CredentialError, CredentialResolver, parse_ref
-from agentstage.runtime.integrations.instances import ToolInstance, WorkflowBinding, merge_selection
-from agentstage.runtime.integrations.providers import PROVIDERS, IntegrationProvider
+from agentstage.runtime.lazy import lazy_exports as _lazy_exports
+
+__getattr__ = _lazy_exports(__name__, {
+    "Conflict": "agentstage.runtime.integrations.catalog",
+    "ToolCatalog": "agentstage.runtime.integrations.catalog",
+    "CredentialError": "agentstage.runtime.integrations.credentials",
+    "CredentialResolver": "agentstage.runtime.integrations.credentials",
+    "parse_ref": "agentstage.runtime.integrations.credentials",
+    "ToolInstance": "agentstage.runtime.integrations.instances",
+    "WorkflowBinding": "agentstage.runtime.integrations.instances",
+    "merge_selection": "agentstage.runtime.integrations.instances",
+    "PROVIDERS": "agentstage.runtime.integrations.providers",
+    "IntegrationProvider": "agentstage.runtime.integrations.providers",
+})
 
 __all__ = [
     "PROVIDERS",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from loguru import logger
+from agentstage.runtime._log import logger
 
 from agentstage.runtime.agents import AgentSpec
 from agentstage.runtime.errors import AgentstageError

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from loguru import logger
+from agentstage.runtime._log import logger
 
 from agentstage.runtime.clock import utc_now
 from agentstage.runtime.errors import AgentstageError, NotFound

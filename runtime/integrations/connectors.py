@@ -13,9 +13,6 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
-import httpx
-import redis
-
 from agentstage.runtime.errors import ToolError
 from agentstage.runtime.integrations.credentials import CredentialError, CredentialResolver
 from agentstage.runtime.integrations.instances import ToolInstance
@@ -63,6 +60,8 @@ class _Call:
 
     def http(self, method: str, url: str, *, json: Any = None, headers: dict[str, str] | None = None,
              auth: tuple[str, str] | None = None) -> dict[str, Any]:
+        import httpx
+
         if auth is not None:
             self.secrets.append(f"{auth[0]}:{auth[1]}")
         try:
@@ -128,6 +127,8 @@ def _pagerduty(call: _Call, summary: str, severity: str = "error", source: str =
 
 
 def _redis(call: _Call, args: list[str]) -> dict[str, Any]:
+    import redis
+
     if not args or str(args[0]).upper() in _BLOCKED_REDIS:
         raise ToolError(call.instance.name, f"redis command {args[0] if args else '(none)'!r} is not allowed")
     try:

@@ -1,22 +1,27 @@
 """LLM providers behind one interface, and the built-in offline `scripted` provider."""
 
-from agentstage.runtime.llm.anthropic import AnthropicProvider
-from agentstage.runtime.llm.azure import AzureOpenAIProvider
-from agentstage.runtime.llm.factory import PROVIDERS, create_provider, resolve_provider_name
-from agentstage.runtime.llm.gemini import GeminiProvider
-from agentstage.runtime.llm.ollama import OllamaProvider
-from agentstage.runtime.llm.openai import OpenAIProvider
-from agentstage.runtime.llm.scripted import Rule, ScriptedProvider
-from agentstage.runtime.llm.types import (
-    ChatMessage,
-    LLMRequest,
-    LLMResponse,
-    Provider,
-    StreamDelta,
-    ToolCall,
-    ToolSpec,
-    Usage,
-)
+from agentstage.runtime.lazy import lazy_exports as _lazy_exports
+
+__getattr__ = _lazy_exports(__name__, {
+    "AnthropicProvider": "agentstage.runtime.llm.anthropic",
+    "AzureOpenAIProvider": "agentstage.runtime.llm.azure",
+    "PROVIDERS": "agentstage.runtime.llm.factory",
+    "create_provider": "agentstage.runtime.llm.factory",
+    "resolve_provider_name": "agentstage.runtime.llm.factory",
+    "GeminiProvider": "agentstage.runtime.llm.gemini",
+    "OllamaProvider": "agentstage.runtime.llm.ollama",
+    "OpenAIProvider": "agentstage.runtime.llm.openai",
+    "Rule": "agentstage.runtime.llm.scripted",
+    "ScriptedProvider": "agentstage.runtime.llm.scripted",
+    "ChatMessage": "agentstage.runtime.llm.types",
+    "LLMRequest": "agentstage.runtime.llm.types",
+    "LLMResponse": "agentstage.runtime.llm.types",
+    "Provider": "agentstage.runtime.llm.types",
+    "StreamDelta": "agentstage.runtime.llm.types",
+    "ToolCall": "agentstage.runtime.llm.types",
+    "ToolSpec": "agentstage.runtime.llm.types",
+    "Usage": "agentstage.runtime.llm.types",
+})
 
 __all__ = [
     "PROVIDERS",

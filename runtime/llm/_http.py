@@ -25,7 +25,7 @@ from typing import Any, ClassVar, TypedDict
 
 import aiohttp
 import httpx
-from loguru import logger
+from agentstage.runtime._log import logger
 
 from agentstage.runtime.errors import FatalError, ProviderError, RateLimited, TransientError
 from agentstage.runtime.llm._clients import DEFAULT_LIMITS, AsyncClients, default_client

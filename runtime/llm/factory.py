@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import ConfigError
-from agentstage.runtime.llm.anthropic import DEFAULT_BASE_URL as ANTHROPIC_URL
-from agentstage.runtime.llm.anthropic import AnthropicProvider
-from agentstage.runtime.llm.azure import DEFAULT_API_VERSION as AZURE_API_VERSION
-from agentstage.runtime.llm.azure import AzureOpenAIProvider
-from agentstage.runtime.llm.gemini import DEFAULT_BASE_URL as GEMINI_URL
-from agentstage.runtime.llm.gemini import GeminiProvider
-from agentstage.runtime.llm.ollama import DEFAULT_HOST as OLLAMA_HOST
-from agentstage.runtime.llm.ollama import OllamaProvider
-from agentstage.runtime.llm.openai import DEFAULT_BASE_URL as OPENAI_URL
-from agentstage.runtime.llm.openai import OpenAIProvider
-from agentstage.runtime.llm.scripted import ScriptedProvider, load_rules
-from agentstage.runtime.llm.types import Provider
+
+if TYPE_CHECKING:
+    from agentstage.runtime.llm.types import Provider
 
 __all__ = ["AUTO_ORDER", "PROVIDERS", "create_provider", "explain_choice", "resolve_provider_name"]
 
+# NOTE: each factory imports its adapter, so the HTTP stack is loaded only when a vendor provider is built.
+
 
 def _scripted(config: Config) -> Provider:
+    from agentstage.runtime.llm.scripted import ScriptedProvider, load_rules
+
     rules = load_rules(config.scripted_rules) if config.scripted_rules else None
     return ScriptedProvider(rules, model=config.model)
 
@@ -40,6 +36,9 @@ def _timeouts(config: Config) -> dict[str, float]:
 
 
 def _openai(config: Config) -> Provider:
+    from agentstage.runtime.llm.openai import DEFAULT_BASE_URL as OPENAI_URL
+    from agentstage.runtime.llm.openai import OpenAIProvider
+
     base_url = config.env.get("OPENAI_BASE_URL", "").strip()
     # NOTE: OpenAI-compatible servers (vLLM, llama.cpp, LM Studio) usually need no key.
     key = config.env.get("OPENAI_API_KEY", "").strip() if base_url else _credential(config, "OPENAI_API_KEY", "openai")
@@ -48,6 +47,9 @@ def _openai(config: Config) -> Provider:
 
 
 def _azure(config: Config) -> Provider:
+    from agentstage.runtime.llm.azure import DEFAULT_API_VERSION as AZURE_API_VERSION
+    from agentstage.runtime.llm.azure import AzureOpenAIProvider
+
     return AzureOpenAIProvider(
         _credential(config, "AZURE_OPENAI_API_KEY", "azure"), _credential(config, "AZURE_OPENAI_ENDPOINT", "azure"),
         config.model or _credential(config, "AZURE_OPENAI_DEPLOYMENT", "azure"),
@@ -56,16 +58,25 @@ def _azure(config: Config) -> Provider:
 
 
 def _anthropic(config: Config) -> Provider:
+    from agentstage.runtime.llm.anthropic import DEFAULT_BASE_URL as ANTHROPIC_URL
+    from agentstage.runtime.llm.anthropic import AnthropicProvider
+
     return AnthropicProvider(_credential(config, "ANTHROPIC_API_KEY", "anthropic"), config.model,
                              config.env.get("ANTHROPIC_BASE_URL") or ANTHROPIC_URL, **_timeouts(config))
 
 
 def _gemini(config: Config) -> Provider:
+    from agentstage.runtime.llm.gemini import DEFAULT_BASE_URL as GEMINI_URL
+    from agentstage.runtime.llm.gemini import GeminiProvider
+
     return GeminiProvider(_credential(config, "GEMINI_API_KEY", "gemini"), config.model,
                           config.env.get("GEMINI_BASE_URL") or GEMINI_URL, **_timeouts(config))
 
 
 def _ollama(config: Config) -> Provider:
+    from agentstage.runtime.llm.ollama import DEFAULT_HOST as OLLAMA_HOST
+    from agentstage.runtime.llm.ollama import OllamaProvider
+
     return OllamaProvider(config.model, config.env.get("OLLAMA_HOST") or OLLAMA_HOST, **_timeouts(config))
 
 

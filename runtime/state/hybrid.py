@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import redis
-from loguru import logger
+from agentstage.runtime._log import logger
 
 from agentstage.runtime.errors import StoreError
 from agentstage.runtime.state.health import Health

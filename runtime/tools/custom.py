@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import jsonschema
 
 from agentstage.runtime.errors import AgentstageError, ToolError
@@ -132,6 +131,8 @@ def http_tool(spec: HttpToolSpec, context: ToolContext, resolve: Callable[[str],
     def send(headers: dict[str, str], arguments: dict[str, Any]) -> dict[str, Any]:
         url, body = spec.url, None
         if spec.method == "GET":
+            import httpx
+
             params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in arguments.items()}
             url = str(httpx.URL(spec.url).copy_merge_params(params))
         else:

@@ -4,24 +4,19 @@ Allow-list entries (AGENTSTAGE_TOOL_ALLOW_HOSTS): a host name or address, option
 (`api.example.com`, `db.internal:5432`, `127.0.0.1:8080`, `[::1]:9000`), `*.domain` (names under
 it) or `*` (any host). A host named exactly may resolve to any address; under `*` or `*.domain`
 every address the name resolves to must be public (see `is_public`). A name is resolved once, and
-`PinnedTransport` connects to the address that passed, so a rebinding DNS answer cannot switch it.
+`pinned.PinnedTransport` connects to the address that passed, so a rebinding DNS answer cannot switch it.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-import httpcore
-import httpx
 
 from agentstage.runtime.errors import ToolError
 
-__all__ = ["HostPolicy", "PinnedTransport", "is_public"]
+__all__ = ["HostPolicy", "is_public"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NON_PUBLIC = tuple(ipaddress.ip_network(n) for n in (
@@ -146,38 +141,3 @@ class HostPolicy:
             except OSError as exc:
                 error = exc
         raise error or OSError(f"cannot connect to {host}")
-
-
-class _PinnedBackend(httpcore.SyncBackend):
-    """Every connection httpcore opens (redirect hops included) goes through `HostPolicy.resolve`."""
-
-    def __init__(self, policy: HostPolicy, tool: str) -> None:
-        self.policy = policy
-        self.tool = tool
-
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        error: Exception | None = None
-        for address in self.policy.resolve(self.tool, host, port):
-            try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as exc:
-                error = exc
-        raise error or httpcore.ConnectError(f"cannot connect to {host}")
-
-    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
-        raise httpcore.ConnectError("unix sockets are not reachable from tools")
-
-
-class PinnedTransport(httpx.HTTPTransport):
-    """An httpx transport that connects only to addresses `policy` allowed, keeping Host and TLS SNI.
-
-    The host name stays in the request, so the Host header, SNI and certificate checks use the
-    name, while the TCP connection goes to the address that was checked.
-    """
-
-    def __init__(self, policy: HostPolicy, tool: str, ssl_context: ssl.SSLContext) -> None:
-        super().__init__(verify=ssl_context, trust_env=False)
-        # NOTE: httpx exposes no network backend option; the pool is rebuilt with one (same settings).
-        self._pool = httpcore.ConnectionPool(ssl_context=ssl_context, max_connections=10,
-                                             max_keepalive_connections=5, network_backend=_PinnedBackend(policy, tool))

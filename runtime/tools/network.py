@@ -15,12 +15,10 @@ import certifi
 import dns.exception
 import dns.resolver
 import dns.reversename
-import httpx
 
 from agentstage.runtime.errors import ToolError
 from agentstage.runtime.tools._kit import obj, op_tool, require, unavailable_tool
 from agentstage.runtime.tools.context import ToolContext
-from agentstage.runtime.tools.hosts import PinnedTransport
 from agentstage.runtime.tools.limits import check_depth
 from agentstage.runtime.tools.registry import Tool
 
@@ -36,9 +34,13 @@ def fetch(context: ToolContext, tool: str, method: str, url: str, *, headers: di
     """One HTTP request; the body is size-capped.
 
     With `check`, every connection (redirect hops included) goes to an address the allow-list
-    allowed, resolved once (see `hosts.PinnedTransport`). Returns {status, headers, body, truncated,
+    allowed, resolved once (see `pinned.PinnedTransport`). Returns {status, headers, body, truncated,
     url, elapsed_ms}; body is parsed JSON when it is JSON.
     """
+    import httpx
+
+    from agentstage.runtime.tools.pinned import PinnedTransport
+
     _scheme(tool, url)
     content = None if body is None or isinstance(body, str) else json.dumps(body).encode()
     headers = dict(headers or {})

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from loguru import logger
+from agentstage.runtime._log import logger
 
 from agentstage.runtime.transport._base import UNAVAILABLE
 

@@ -1,8 +1,16 @@
 """Workflows: a registry of named graphs, a JSON loader validated with marshmallow, built-ins."""
 
-from agentstage.runtime.workflow.builtin import default_registry
-from agentstage.runtime.workflow.loader import WorkflowFileError, dump_workflow, load_workflow, load_workflow_file
-from agentstage.runtime.workflow.registry import GraphSource, WorkflowRegistry
+from agentstage.runtime.lazy import lazy_exports as _lazy_exports
+
+__getattr__ = _lazy_exports(__name__, {
+    "default_registry": "agentstage.runtime.workflow.builtin",
+    "WorkflowFileError": "agentstage.runtime.workflow.loader",
+    "dump_workflow": "agentstage.runtime.workflow.loader",
+    "load_workflow": "agentstage.runtime.workflow.loader",
+    "load_workflow_file": "agentstage.runtime.workflow.loader",
+    "GraphSource": "agentstage.runtime.workflow.registry",
+    "WorkflowRegistry": "agentstage.runtime.workflow.registry",
+})
 
 __all__ = [
     "GraphSource",

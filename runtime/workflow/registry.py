@@ -6,12 +6,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from loguru import logger
+from agentstage.runtime._log import logger
 
 from agentstage.runtime.errors import NotFound
 from agentstage.runtime.graph.builder import Graph, GraphError
 from agentstage.runtime.graph.compiled import CompiledGraph
-from agentstage.runtime.workflow.loader import WorkflowFileError, load_workflow_file
 
 __all__ = ["GraphSource", "WorkflowRegistry"]
 
@@ -61,6 +60,8 @@ class WorkflowRegistry:
             return compiled
         if source is None:
             if name in self.invalid:
+                from agentstage.runtime.workflow.loader import WorkflowFileError
+
                 raise WorkflowFileError(self._files.get(name, name), self.invalid[name])
             raise NotFound("workflow", name)
         built = source()  # type: ignore[operator]
@@ -85,6 +86,8 @@ class WorkflowRegistry:
 
     def load_file(self, path: str | Path, *, replace: bool = False) -> CompiledGraph:
         """Load, validate and register one JSON workflow file (reloading a file replaces its workflow)."""
+        from agentstage.runtime.workflow.loader import load_workflow_file
+
         compiled = load_workflow_file(path)
         replace = replace or self._files.get(compiled.name) == str(path)
         self.register(compiled.name, compiled, replace=replace)

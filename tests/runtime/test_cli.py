@@ -114,3 +114,24 @@ def test_every_verb_and_action_has_a_description_and_shows_each_default_once(mon
         assert not re.search(r"\w-\n", text), (path, text)
         commands = [line for line in text.splitlines() if line.startswith("  agentstage ")]
         assert all(line.count('"') % 2 == 0 for line in commands), (path, commands)
+
+
+_HEAVY = ("aiohttp", "apsw", "falcon", "httpx", "loguru", "marshmallow", "pykka", "redis", "sqlite_vec", "uvicorn")
+_LOADED_AFTER = """
+import json, sys
+from agentstage.runtime.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+sys.stderr.write(json.dumps(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["worker-start", "--help"], ["ui-api", "--help"]])
+def test_help_imports_no_provider_transport_store_or_server_library(args: list[str]) -> None:
+    done = subprocess.run([sys.executable, "-c", _LOADED_AFTER, *args], capture_output=True, text=True, timeout=60)
+    loaded = set(json.loads(done.stderr))
+    assert "usage: agentstage" in done.stdout
+    assert sorted(name for name in _HEAVY if name in loaded) == []
+    assert "agentstage.runtime.system" not in loaded and "agentstage.actors" not in loaded
