@@ -9,7 +9,6 @@ import traceback
 from typing import Any
 
 from agentstage.runtime._log import logger
-
 from agentstage.runtime.errors import ConfigError
 
 __all__ = ["FORMATS", "configure_logging", "human_format"]

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pykka
-from agentstage.runtime._log import logger
 
+from agentstage.runtime._log import logger
 from agentstage.actors.agent import AgentActor, CancelRun, StartRun
 from agentstage.actors.nodes import ForwardingFuture
 from agentstage.actors.messages import RunAgent, RunResult

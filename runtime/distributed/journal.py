@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 from agentstage.runtime._log import logger
-
 from agentstage.runtime.state.records import ToolEffect
 from agentstage.runtime.streams import StreamLayout
 from agentstage.runtime.tools.journal import INTERRUPTED

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentstage.runtime._log import logger
-
 from agentstage.actors.agent import AgentActor
 from agentstage.actors.bridge import BridgeActor, Send, StreamReader
 from agentstage.actors.coordination import Delivered, Load, Tick

@@ -13,7 +13,6 @@ import dataclasses
 from collections.abc import Callable
 
 from agentstage.runtime._log import logger
-
 from agentstage.runtime.agents import AgentSpec
 from agentstage.runtime.errors import AgentstageError
 from agentstage.runtime.graph.compiled import CompiledGraph

@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from agentstage.runtime._log import logger
-
 from agentstage.runtime.clock import utc_now
 from agentstage.runtime.errors import AgentstageError, NotFound
 from agentstage.runtime.integrations.connectors import connector_tool

@@ -25,8 +25,8 @@ from typing import Any, ClassVar, TypedDict
 
 import aiohttp
 import httpx
-from agentstage.runtime._log import logger
 
+from agentstage.runtime._log import logger
 from agentstage.runtime.errors import FatalError, ProviderError, RateLimited, TransientError
 from agentstage.runtime.llm._clients import DEFAULT_LIMITS, AsyncClients, default_client
 from agentstage.runtime.llm._sse import StreamParser, aiter_ndjson, aiter_sse_json, iter_ndjson, iter_sse_json

@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import redis
-from agentstage.runtime._log import logger
 
+from agentstage.runtime._log import logger
 from agentstage.runtime.errors import StoreError
 from agentstage.runtime.state.health import Health
 from agentstage.runtime.state.mirror import RedisMirror

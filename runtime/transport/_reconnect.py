@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from agentstage.runtime._log import logger
-
 from agentstage.runtime.transport._base import UNAVAILABLE
 
 __all__ = ["ReconnectBackoff", "Stopped", "until_reachable"]

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agentstage.runtime._log import logger
-
 from agentstage.runtime.errors import NotFound
 from agentstage.runtime.graph.builder import Graph, GraphError
 from agentstage.runtime.graph.compiled import CompiledGraph
