@@ -56,6 +56,11 @@ from agentstage.runtime.transport import UNAVAILABLE, Refused
 
 __all__ = ["CoordinatorActor"]
 
+_SERVED_FOR = 1.0
+"""Seconds the heartbeat rows read for admission are reused while they show a worker for the run."""
+_UNSERVED_FOR = 0.1
+"""Seconds rows showing no worker for a run are reused: a worker that just started is seen almost at once."""
+
 
 class CoordinatorActor(SupervisedActor, Steering):
     """Schedules runs over Redis Streams and records them in the local store."""
@@ -161,17 +166,21 @@ class CoordinatorActor(SupervisedActor, Steering):
         self.active[m.run_id] = ActiveRun(task, task.first_seq - 1)
 
     def _unserved(self, m: Enqueue) -> str | None:
-        """Why no live worker would take this run now (their heartbeat rows, read at most once a second)."""
+        """Why no live worker would take this run now, from heartbeat rows read at most once a second,
+        or after a tenth of a second when the rows in hand show none for it."""
         if self.reaper is None:
             return None
         read_at, workers = self._workers
-        if time.monotonic() - read_at > 1.0:
+        age = time.monotonic() - read_at
+        reason = unserved_reason(workers, m.mode, m.agent, m.workflow)
+        if age > _SERVED_FOR or (reason is not None and age > _UNSERVED_FOR):
             try:
                 workers = read_workers(self.reaper.transport, self.layout)
             except UNAVAILABLE:
                 return None
             self._workers = (time.monotonic(), workers)
-        return unserved_reason(workers, m.mode, m.agent, m.workflow)
+            reason = unserved_reason(workers, m.mode, m.agent, m.workflow)
+        return reason
 
     def _cancel(self, m: Cancel, batch: Batch) -> None:
         """Record a cancel; a run no worker has claimed ends now (a worker that finds it later acks it)."""

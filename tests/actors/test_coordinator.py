@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 from loguru import logger
 
@@ -181,3 +182,22 @@ def test_commit_failing_on_a_lock_held_by_another_process_is_retried_until_it_la
         logger.disable("agentstage")
     assert outcome is not None and outcome["status"] == "completed"
     assert reader(config).get_run(run_id).status == "completed"
+
+
+def _types(config, run_id):
+    return [e["type"] for e in reader(config).events(run_id)]
+
+
+def test_a_worker_that_starts_right_after_a_run_found_none_serves_the_next_run_without_unserved(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    with coordinator(config), RuntimeOps(config) as ops:
+        early = ops.enqueue("what is 1 + 1")["run_id"]
+        wait_for(lambda: len(reader(config).events(early)) >= 2)
+        with worker(config):
+            wait_for(ops.workers)
+            time.sleep(0.2)
+            late = ops.enqueue("what is 2 + 2")["run_id"]
+            assert ops.wait(late, 30)["status"] == "completed"
+            assert ops.wait(early, 30)["status"] == "completed"
+    assert _types(config, early)[:2] == ["run.queued", "run.unserved"]
+    assert "run.unserved" not in _types(config, late)
