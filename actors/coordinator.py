@@ -83,8 +83,9 @@ class CoordinatorActor(SupervisedActor, Steering):
     def receive(self, message: Any) -> None:
         if isinstance(message, Delivered):
             batch = Batch()
+            cancelled = self._cancelled_before_admission(message.entries)
             for entry in message.entries:
-                self._handle(entry, batch)
+                self._handle(entry, batch, cancelled)
                 batch.ops.append(("xack", entry.stream, COORDINATOR_GROUP, entry.entry_id))
             self.submit(batch, len(message.entries))
             self.load.active = len(self.active)
@@ -115,10 +116,10 @@ class CoordinatorActor(SupervisedActor, Steering):
         if count:
             self.load.release(count)
 
-    def _handle(self, entry: Entry, batch: Batch) -> None:
+    def _handle(self, entry: Entry, batch: Batch, cancelled: set[str]) -> None:
         message = entry.message
         if isinstance(message, Enqueue):
-            self._admit(message, batch)
+            self._admit(message, batch, cancelled=message.run_id in cancelled)
         elif isinstance(message, TaskRecords):
             self._records(message, batch)
         elif isinstance(message, TaskDone):
@@ -145,7 +146,23 @@ class CoordinatorActor(SupervisedActor, Steering):
         else:
             logger.warning("coordinator ignores {} on {}", type(message).__name__, entry.stream)
 
-    def _admit(self, m: Enqueue, batch: Batch) -> None:
+    def _cancelled_before_admission(self, entries: tuple[Entry, ...]) -> set[str]:
+        """The runs of these Enqueue entries whose cancel key is already set, in one round trip.
+
+        A Cancel travels on the control stream and its Enqueue on the admit stream, read apart, so
+        the Cancel may come first and find no run to end; the run must then end at admission.
+        """
+        run_ids = [e.message.run_id for e in entries
+                   if isinstance(e.message, Enqueue) and e.message.run_id not in self.active]
+        if not run_ids or self.reaper is None:
+            return set()
+        try:
+            found = self.reaper.transport.apply([("exists", self.layout.cancel_key(r)) for r in run_ids], atomic=False)
+        except UNAVAILABLE:
+            return set()
+        return {run_id for run_id, hit in zip(run_ids, found) if hit}
+
+    def _admit(self, m: Enqueue, batch: Batch, *, cancelled: bool = False) -> None:
         if m.run_id in self.active:
             return
         history = self.reader().session_history(m.session_id) if m.continue_session else ()
@@ -155,6 +172,13 @@ class CoordinatorActor(SupervisedActor, Steering):
         batch.records.append(Event(m.run_id, 1, "run.queued", now, m.session_id, {
             "input": m.input, "kind": "agent" if m.mode == "run" else "graph", "agent": m.agent,
             "workflow": m.workflow or None, "metadata": m.metadata, "attempt": 1, "mode": m.mode}))
+        if cancelled:
+            # NOTE: its task is never published, so no entry of this attempt is left for a worker or the reaper.
+            batch.records.append(Event(m.run_id, 2, "run.cancelled", now, m.session_id,
+                                       {"reason": "cancelled before it was queued", "attempt": 1}))
+            batch.records.append(RunAttempt(m.run_id, 1, "cancelled", now, task.task_id, "", now, None))
+            self._finish(RunOutcome(m.run_id, "cancelled", ended_at=now), batch)
+            return
         reason = self._unserved(m)
         if reason is not None:
             # NOTE: the run waits all the same (a worker serving it may start); the event says why it may wait long.

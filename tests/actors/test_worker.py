@@ -54,6 +54,28 @@ def test_cancelled_run_can_be_requeued(tmp_path, redis_url):
     assert [a["status"] for a in db.attempts(run_id)] == ["cancelled", "completed"]
 
 
+
+def test_a_run_cancelled_before_its_admission_ends_cancelled_unpublished_and_requeues_as_attempt_2(tmp_path, redis_url):
+    import redis
+
+    from agentstage.runtime.clock import new_id
+    from agentstage.runtime.streams import StreamLayout
+
+    config = distributed_config(tmp_path, redis_url)
+    tasks = StreamLayout(config.stream_prefix).tasks
+    client = redis.Redis.from_url(redis_url)
+    with coordinator(config), RuntimeOps(config) as ops:
+        run_id = new_id()
+        ops.cancel(run_id)
+        wait_for(lambda: "cancelled" in queue_kinds(config, run_id))
+        ops.enqueue("what is 3 + 4", run_id=run_id)
+        assert ops.wait(run_id, 30)["status"] == "cancelled"
+        assert client.xlen(tasks) == 0
+        with worker(config):
+            assert ops.requeue(run_id, wait=30)["attempt"] == 2
+            assert ops.wait(run_id, 30)["status"] == "completed"
+    assert [a["status"] for a in reader(config).attempts(run_id)] == ["cancelled", "completed"]
+
 def test_drain_releases_unfinished_task_to_another_worker(tmp_path, redis_url):
     config = distributed_config(tmp_path, redis_url)
     with coordinator(config), RuntimeOps(config) as ops:
