@@ -7,9 +7,6 @@ from typing import Any
 
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json
 from agentstage.runtime.errors import NotFound
-from agentstage.runtime.state.evals import compare_evals, get_eval, list_evals
-from agentstage.runtime.state.factory import StateBackend
-from agentstage.runtime.state.reader import SQLiteReader
 
 __all__ = ["register"]
 
@@ -38,6 +35,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def _reader(args: argparse.Namespace) -> Any:
+    from agentstage.runtime.state.factory import StateBackend
+    from agentstage.runtime.state.reader import SQLiteReader
+
     config = config_from_args(args)
     if config.state == "redis":
         return StateBackend(config).reader()
@@ -45,6 +45,8 @@ def _reader(args: argparse.Namespace) -> Any:
 
 
 def list_command(args: argparse.Namespace) -> int:
+    from agentstage.runtime.state.evals import list_evals
+
     if args.limit < 1:
         raise SystemExit("agentstage: --limit must be at least 1")
     reader = _reader(args)
@@ -63,6 +65,8 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def show_command(args: argparse.Namespace) -> int:
+    from agentstage.runtime.state.evals import get_eval
+
     found = _get(args, lambda reader: get_eval(reader, args.eval_id), args.eval_id)
     if args.json:
         emit_json(found)
@@ -76,6 +80,8 @@ def show_command(args: argparse.Namespace) -> int:
 
 
 def compare_command(args: argparse.Namespace) -> int:
+    from agentstage.runtime.state.evals import compare_evals
+
     diff = _get(args, lambda reader: compare_evals(reader, args.base, args.head), args.base)
     if args.json:
         emit_json(diff)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pykka
-from loguru import logger
+from agentstage.runtime._log import logger
 
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.errors import DatasetError, InvalidArgument
