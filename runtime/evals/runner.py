@@ -65,8 +65,8 @@ class EvalOptions:
 
     def settings(self) -> dict[str, Any]:
         """The options as stored with the eval record (its id aside)."""
-        return {"agent": self.agent, "workflow": self.workflow, "workers": self.workers, "timeout": self.timeout, "retries": self.retries,
-                "fail_under": self.fail_under, "judge": self.judge, "judge_rubric": self.judge_rubric,
+        return {"agent": self.agent, "workflow": self.workflow, "workers": self.workers, "timeout": self.timeout,
+                "retries": self.retries, "fail_under": self.fail_under, "judge": self.judge, "judge_rubric": self.judge_rubric,
                 "judge_min_score": self.judge_min_score}
 
 
@@ -126,23 +126,29 @@ def _begin(system: Any, cases: Sequence[EvalCase], options: EvalOptions, dataset
 def _execute(system: Any, cases: Sequence[EvalCase], options: EvalOptions, record: EvalRun,
              on_result: Callable[[CaseResult], None] | None) -> EvalReport:
     positions = {case.id: n for n, case in enumerate(cases)}
+    in_flight: set[str] = set()
 
     def one(case: EvalCase) -> CaseResult:
-        result = _run_case(system, case, options)
+        result = _run_case(system, case, options, in_flight)
         system.write((EvalCaseResult(options.eval_id, case.id, positions[case.id], result.status, result.run_id,
                                      result.to_dict(), utc_now()),))
         if on_result is not None:
             on_result(result)
         return result
 
+    pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="eval")
     try:
-        with ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="eval") as pool:
-            results = list(pool.map(one, cases))
+        results = list(pool.map(one, cases))
     except BaseException as exc:
+        # NOTE: an interrupted eval (Ctrl-C) starts no more cases and stops the runs it has in flight.
+        pool.shutdown(wait=False, cancel_futures=True)
+        for run_id in list(in_flight):
+            system.cancel(run_id)
         if system.running:
-            system.write((dataclasses.replace(record, status="failed", ended_at=utc_now(),
-                                              error=f"{type(exc).__name__}: {exc}"),))
+            reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+            system.write((dataclasses.replace(record, status="failed", ended_at=utc_now(), error=reason),))
         raise
+    pool.shutdown()
     report = EvalReport(options.eval_id, record.dataset, options.target, record.started_at, utc_now(), tuple(results),
                         options.fail_under)
     system.write((dataclasses.replace(record, status="completed", ended_at=report.ended_at, passed=report.passed,
@@ -150,7 +156,7 @@ def _execute(system: Any, cases: Sequence[EvalCase], options: EvalOptions, recor
     return report
 
 
-def _run_case(system: Any, case: EvalCase, options: EvalOptions) -> CaseResult:
+def _run_case(system: Any, case: EvalCase, options: EvalOptions, in_flight: set[str]) -> CaseResult:
     began = time.monotonic()
     timeout = options.timeout if options.timeout is not None else system.config.run_timeout
     kind, name = _target(case, options)
@@ -162,12 +168,15 @@ def _run_case(system: Any, case: EvalCase, options: EvalOptions) -> CaseResult:
         handle = (system.graph_run_async(name, case.input, metadata=attempt_metadata) if kind == "workflow" else
                   system.run_async(case.input, agent=name, metadata=attempt_metadata))
         run_ids.append(handle.run_id)
+        in_flight.add(handle.run_id)
         try:
             result = handle.result(timeout)
         except pykka.Timeout:
             system.cancel(handle.run_id)
             output, error = "", f"timed out after {timeout:g}s"
             continue
+        finally:
+            in_flight.discard(handle.run_id)
         output = result.output
         tokens += (result.usage.total_tokens if kind == "agent" else system.get_run(handle.run_id).total_tokens)
         if result.status == "completed":

@@ -68,7 +68,7 @@ def test_an_eval_that_breaks_off_is_recorded_failed(system: System) -> None:
     with pytest.raises(KeyboardInterrupt):
         run_eval(system, [EvalCase("c", "hello", 1)], options, on_result=interrupt)
     record = get_eval(system.reader(), options.eval_id)
-    assert (record["status"], record["error"], len(record["results"])) == ("failed", "KeyboardInterrupt: ", 1)
+    assert (record["status"], record["error"], len(record["results"])) == ("failed", "interrupted", 1)
 
 
 def test_a_workflow_case_runs_the_graph_and_counts_its_nodes_tools(system: System) -> None:
@@ -128,6 +128,19 @@ def test_a_run_past_the_timeout_is_cancelled_and_the_case_is_an_error(config: Co
         finally:
             release.set()
     assert result.status == "error" and result.error == "timed out after 0.3s"
+
+
+def test_an_interrupted_eval_starts_no_more_cases(config: Config) -> None:
+    provider = ByPrompt({f"case {n}": "ok" for n in range(6)})
+
+    def interrupt(result) -> None:
+        raise KeyboardInterrupt
+
+    cases = [EvalCase(f"c{n}", f"case {n}", n + 1) for n in range(6)]
+    with System(config, providers={"default": provider}) as system:
+        with pytest.raises(KeyboardInterrupt):
+            run_eval(system, cases, EvalOptions(workers=1), on_result=interrupt)
+    assert len(provider.calls) <= 2, "the case in flight may end; no later case starts"
 
 
 def judged(config: Config, judge: Provider, case: EvalCase, **options: object):
