@@ -302,6 +302,7 @@ class CoordinatorActor(SupervisedActor, Steering):
         # still-pending task entry for a lost lease (a commit may be retried for a while).
         self.finishing.add(run_id)
         batch.ops.append(("set", self.layout.done_key(run_id), to_wire(outcome), KEY_TTL))
+        batch.ops.append(("publish", self.layout.ended, run_id))
         batch.after.append(lambda: self.finishing.discard(run_id))
 
     def retry(self, task: Task, entry_id: str, worker_id: str, reason: str, batch: Batch,

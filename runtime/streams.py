@@ -81,6 +81,11 @@ class StreamLayout:
         return f"{self.prefix}:delayed"
 
     @property
+    def ended(self) -> str:
+        """The channel the coordinator publishes a run's id on once its end is durable and its done key set."""
+        return f"{self.prefix}:ended"
+
+    @property
     def workers(self) -> str:
         return f"{self.prefix}:workers"
 
@@ -214,6 +219,8 @@ def apply_ops(client: redis.Redis, ops: Sequence[Op], *, atomic: bool = True) ->
             pipe.hget(op[1], op[2])
         elif kind == "hdel":
             pipe.hdel(op[1], op[2])
+        elif kind == "publish":
+            pipe.publish(op[1], op[2])
         elif kind == "dlq":
             _, dlq, fields = op
             pipe.xadd(dlq, fields, maxlen=DLQ_MAXLEN, approximate=True)

@@ -117,13 +117,31 @@ class RuntimeOps:
         return None if ended is None else ended.view()
 
     def wait(self, run_id: str, timeout: float, poll: float = 0.05) -> dict[str, Any] | None:
-        """Wait up to `timeout` s for a run to end; returns `outcome` (None on timeout)."""
+        """Wait up to `timeout` s for a run to end; returns `outcome` (None on timeout).
+
+        On Redis it sleeps on the coordinator's `ended` channel and reads the done key when its run's
+        id arrives (at least once a second, in case a notice was missed); other transports are read
+        every `poll` s.
+        """
         deadline = time.monotonic() + timeout
-        while True:
-            outcome = self.outcome(run_id)
-            if outcome is not None or time.monotonic() >= deadline:
-                return outcome
-            time.sleep(poll)
+        client = self.client
+        if client is None:
+            while True:
+                outcome = self.outcome(run_id)
+                if outcome is not None or time.monotonic() >= deadline:
+                    return outcome
+                time.sleep(poll)
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            self._call(pubsub.subscribe, self.layout.ended)
+            while True:
+                outcome = self.outcome(run_id)
+                remaining = deadline - time.monotonic()
+                if outcome is not None or remaining <= 0:
+                    return outcome
+                self._call(_await_notice, pubsub, run_id, min(remaining, 1.0))
+        finally:
+            pubsub.close()
 
     def cancel(self, run_id: str, reason: str = "") -> dict[str, Any]:
         """Ask for a run to stop (a graph run waiting for input too); raises NotFound when it already ended."""
@@ -319,3 +337,13 @@ class RuntimeOps:
             result["payload"] = body
         return result
 
+
+
+def _await_notice(pubsub: Any, run_id: str, timeout: float) -> None:
+    """Block until `run_id` is published on the subscribed channel or `timeout` s pass."""
+    expected = run_id.encode()
+    deadline = time.monotonic() + timeout
+    while (remaining := deadline - time.monotonic()) > 0:
+        notice = pubsub.get_message(timeout=remaining)
+        if notice is not None and notice.get("data") == expected:
+            return

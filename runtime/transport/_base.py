@@ -30,7 +30,8 @@ Op = tuple[Any, ...]
 ("xadd", stream, payload, maxlen|None), ("dlq", stream, fields), ("xack", stream, group, id), ("xdel", stream, id),
 ("xlen", stream), ("zadd", key, member, score), ("zrem", key, member), ("set", key, value, ttl|None),
 ("setnx", key, value, ttl) -> bool, ("get", key), ("exists", key) -> int, ("del", key),
-("hset", key, field, value), ("hsetnx", key, field, value), ("hget", key, field), ("hdel", key, field)."""
+("hset", key, field, value), ("hsetnx", key, field, value), ("hget", key, field), ("hdel", key, field),
+("publish", channel, message) -> receivers."""
 
 
 @dataclass(frozen=True, slots=True)

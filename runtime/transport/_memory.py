@@ -385,9 +385,13 @@ class MemoryTransport(StreamTransport):
     def _hdel(self, key: str, name: Any) -> int:
         return int(self._hashes.get(key, {}).pop(_bytes(name), None) is not None)
 
+    def _publish(self, channel: str, message: Any) -> int:
+        """Nobody subscribes in process: a waiter on this transport reads the done key instead."""
+        return 0
+
 
 _OPS = {kind: f"_{kind}" for kind in ("xadd", "dlq", "xack", "xdel", "xlen", "zadd", "zrem", "set", "setnx", "get",
-                                      "hset", "hsetnx", "hget", "hdel")}
+                                      "hset", "hsetnx", "hget", "hdel", "publish")}
 _OPS.update({"exists": "_exists", "del": "_delete"})
 
 

@@ -1,10 +1,15 @@
-"""No-op runs through the distributed runtime, end to end: enqueue -> recorded as done in SQLite.
+"""No-op runs through the distributed runtime against Dramatiq and Celery on the same Redis, in one run.
 
-Starts a private redis-server (or uses --redis-url), a coordinator and 1 or 2 worker processes
-(the CLI verbs), and measures runs/s under load and enqueue-to-done latency at low load (one run
-at a time). Each run has full bookkeeping: run events, attempt, queue events, SQLite commit.
-With the optional `bench` extra (Celery) installed, the same no-op workload runs through Celery
-on the same Redis for comparison. Prints `name: value unit` lines.
+Starts a private redis-server (or uses --redis-url), then for each system 2 worker processes
+(agentstage: a coordinator and `worker-start`s, the CLI verbs; Dramatiq: `dramatiq` processes;
+Celery: `celery worker`s with the thread pool), each with the same concurrency, and measures:
+throughput (a burst of --runs runs, runs/s to the last one done), burst latency (each run's
+enqueue-to-done within that burst, p50/p99) and low-load latency (one run at a time, p50/p99).
+An agentstage run has full bookkeeping (run events, attempt, queue events, SQLite commit) and
+is done when the coordinator publishes its id on the `ended` channel after the commit; a peer's
+no-op task publishes its id on a channel as its last step. One subscriber records arrivals, so
+nothing polls Redis. Dramatiq and Celery come from the `bench` extra (pip install -e '.[bench]');
+a peer that is not installed is skipped. Prints `name: value unit` lines and the target ratios.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import redis
@@ -51,8 +58,90 @@ def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.05)
 
 
+class Arrivals:
+    """Subscribes to one channel and records when each id arrives (perf_counter seconds)."""
+
+    def __init__(self, url: str, channel: str) -> None:
+        self.client = redis.Redis.from_url(url)
+        self.pubsub = self.client.pubsub()
+        self.pubsub.subscribe(channel)
+        while self.pubsub.get_message(timeout=1.0) is None:
+            pass
+        self.seen: dict[str, float] = {}
+        self.changed = threading.Condition()
+        self.thread = threading.Thread(target=self._listen, daemon=True)
+        self.thread.start()
+
+    def _listen(self) -> None:
+        try:
+            for notice in self.pubsub.listen():
+                if notice["type"] != "message":
+                    continue
+                with self.changed:
+                    self.seen.setdefault(notice["data"].decode(), time.perf_counter())
+                    self.changed.notify_all()
+        except (redis.ConnectionError, ValueError, AttributeError):
+            return
+
+    def wait(self, ids: list[str], timeout: float = 300.0) -> list[float]:
+        """Block until every id in `ids` arrived; returns their arrival times in order."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while not all(i in self.seen for i in ids):
+                if not self.changed.wait(max(deadline - time.monotonic(), 0)) and time.monotonic() > deadline:
+                    raise SystemExit(f"bench_distributed: {sum(i not in self.seen for i in ids)} runs never ended")
+            return [self.seen[i] for i in ids]
+
+    def close(self) -> None:
+        self.pubsub.close()
+        self.client.close()
+
+
+def measure(send: Callable[[int], str], arrivals: Arrivals, runs: int, samples: int) -> dict[str, float]:
+    """Burst of `runs` (throughput, per-run latency) then `samples` runs one at a time."""
+    sent: list[tuple[str, float]] = []
+    started = time.perf_counter()
+    for index in range(runs):
+        sent.append((send(index), time.perf_counter()))
+    ended = arrivals.wait([run_id for run_id, _ in sent])
+    burst = sorted((end - at) * 1000 for (_, at), end in zip(sent, ended))
+    low = []
+    for index in range(samples):
+        at = time.perf_counter()
+        run_id = send(runs + index)
+        low.append((arrivals.wait([run_id])[0] - at) * 1000)
+    low.sort()
+    return {"rate": runs / (max(ended) - started), "burst_p50": statistics.median(burst), "burst_p99": _p99(burst),
+            "low_p50": statistics.median(low), "low_p99": _p99(low)}
+
+
+def _p99(values: list[float]) -> float:
+    return values[min(len(values) - 1, int(len(values) * 0.99))]
+
+
+def report(name: str, figures: dict[str, float], runs: int, samples: int, workers: int, concurrency: int,
+           note: str) -> None:
+    print(f"{name}_runs_per_s: {figures['rate']:.0f} runs/s ({runs} no-op runs, {workers} workers x "
+          f"concurrency {concurrency}, {note})")
+    print(f"{name}_burst_p50: {figures['burst_p50']:.1f} ms (enqueue-to-done within the burst of {runs})")
+    print(f"{name}_burst_p99: {figures['burst_p99']:.1f} ms")
+    print(f"{name}_low_load_p50: {figures['low_p50']:.2f} ms (one run at a time, {samples} runs)")
+    print(f"{name}_low_load_p99: {figures['low_p99']:.2f} ms")
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class Deployment:
-    """A coordinator and `workers` worker processes on one prefix."""
+    """A coordinator and `workers` worker processes on one prefix, and a subscriber to its `ended` channel."""
 
     def __init__(self, home: Path, url: str, prefix: str, workers: int, concurrency: int,
                  env: dict[str, str] | None = None) -> None:
@@ -61,11 +150,12 @@ class Deployment:
                          "AGENTSTAGE_LOG_LEVEL": "WARNING", "AGENTSTAGE_PROVIDER": "scripted",
                          "AGENTSTAGE_HEARTBEAT_INTERVAL": "1", **(env or {})})
         self.config = Config.from_env(self.env, dotenv=None)
+        self.ops = RuntimeOps(self.config)
+        self.arrivals = Arrivals(url, self.ops.layout.ended)
         cli = [sys.executable, "-m", "agentstage.runtime.cli"]
         self.processes = [subprocess.Popen([*cli, "runtime-start"], env=self.env)]
         self.processes += [subprocess.Popen([*cli, "worker-start", f"--worker-id=bench-{i}",
                                              f"--concurrency={concurrency}"], env=self.env) for i in range(workers)]
-        self.ops = RuntimeOps(self.config)
         deadline = time.monotonic() + 60
         while len([w for w in self.ops.workers() if w["alive"]]) < workers:
             if time.monotonic() > deadline:
@@ -73,126 +163,126 @@ class Deployment:
             time.sleep(0.1)
         self.run_batch(20)
 
+    def send(self, index: int = 0) -> str:
+        """Enqueue one no-op run; returns its id."""
+        return self.ops.enqueue("hello")["run_id"]
+
     def run_batch(self, count: int) -> float:
-        """Enqueue `count` runs at once and wait until all are recorded; returns seconds."""
+        """Enqueue `count` runs at once and wait (subscribed, not polling) until all are recorded; returns seconds."""
         started = time.perf_counter()
-        ids = [self.ops.enqueue("hello")["run_id"] for _ in range(count)]
-        keys = [self.ops.layout.done_key(run_id) for run_id in ids]
-        while keys:
-            values = self.ops.client.mget(keys[:1000])
-            keys = [k for k, v in zip(keys[:1000], values) if v is None] + keys[1000:]
-            if keys:
-                time.sleep(0.002)
-        return time.perf_counter() - started
-
-    def run_batch_io(self, count: int, poll: float = 0.05) -> float:
-        """Like `run_batch` for runs that wait on a model: polls done keys every `poll` s."""
-        started = time.perf_counter()
-        ids = [self.ops.enqueue("hello")["run_id"] for _ in range(count)]
-        keys = [self.ops.layout.done_key(run_id) for run_id in ids]
-        while keys:
-            time.sleep(poll)
-            pending = []
-            for index in range(0, len(keys), 1000):
-                chunk = keys[index:index + 1000]
-                pending += [k for k, v in zip(chunk, self.ops.client.mget(chunk)) if v is None]
-            keys = pending
-        return time.perf_counter() - started
-
-    def latency(self, samples: int) -> list[float]:
-        """Enqueue-to-done of one run at a time, milliseconds."""
-        results = []
-        for _ in range(samples):
-            started = time.perf_counter()
-            run_id = self.ops.enqueue("hello")["run_id"]
-            key = self.ops.layout.done_key(run_id)
-            while self.ops.client.get(key) is None:
-                time.sleep(0.0002)
-            results.append((time.perf_counter() - started) * 1000)
-        return results
+        ids = [self.send() for _ in range(count)]
+        return max(self.arrivals.wait(ids)) - started
 
     def stop(self) -> None:
+        self.arrivals.close()
         self.ops.close()
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            process.wait(timeout=30)
+        _stop(self.processes)
 
 
-def bench_agentstage(base: Path, url: str, workers: int, concurrency: int, runs: int, samples: int) -> float:
+def bench_agentstage(base: Path, url: str, workers: int, concurrency: int, runs: int, samples: int) -> dict[str, float]:
     deployment = Deployment(base / f"home-{workers}", url, f"bench{workers}", workers, concurrency)
     try:
-        elapsed = deployment.run_batch(runs)
-        latencies = sorted(deployment.latency(samples))
+        figures = measure(deployment.send, deployment.arrivals, runs, samples)
     finally:
         deployment.stop()
-    rate = runs / elapsed
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    print(f"distributed_runs_per_s_{workers}w: {rate:.0f} runs/s ({runs} no-op runs, concurrency {concurrency}/worker)")
-    print(f"distributed_enqueue_to_done_p50_{workers}w: {statistics.median(latencies):.1f} ms (low load, {samples} runs)")
-    print(f"distributed_enqueue_to_done_p99_{workers}w: {p99:.1f} ms")
-    return rate
+    report("agentstage", figures, runs, samples, workers, concurrency, "full bookkeeping in SQLite")
+    return figures
 
 
-def bench_celery(base: Path, url: str, workers: int, concurrency: int, runs: int) -> float | None:
+_DRAMATIQ_APP = """import redis, dramatiq
+from dramatiq.brokers.redis import RedisBroker
+dramatiq.set_broker(RedisBroker(url={url!r}, namespace="bench-dramatiq"))
+signal = redis.Redis.from_url({url!r})
+@dramatiq.actor(max_retries=0)
+def noop(run_id):
+    signal.publish("bench-dramatiq:ended", run_id)
+"""
+
+_CELERY_APP = """import redis
+from celery import Celery
+app = Celery("bench", broker={url!r})
+app.conf.worker_prefetch_multiplier = 4
+app.conf.task_ignore_result = True
+signal = redis.Redis.from_url({url!r})
+@app.task
+def noop(run_id):
+    signal.publish("bench-celery:ended", run_id)
+"""
+
+
+def bench_peer(name: str, base: Path, url: str, workers: int, concurrency: int, runs: int,
+               samples: int) -> dict[str, float] | None:
+    """The same workload through Dramatiq or Celery (`name`), each worker a process with `concurrency` threads."""
     try:
-        import celery  # noqa: F401
+        __import__(name)
     except ImportError:
-        print("celery_runs_per_s: skipped (install the bench extra: pip install -e '.[bench]')")
+        print(f"{name}_runs_per_s: skipped (install the bench extra: pip install -e '.[bench]')")
         return None
-    app_dir = base / "celery_app"
+    module = f"bench_{name}_app"
+    app_dir = base / f"{name}_app"
     app_dir.mkdir(exist_ok=True)
-    (app_dir / "bench_celery_app.py").write_text(
-        "from celery import Celery\n"
-        f"app = Celery('bench', broker={url!r}, backend={url!r})\n"
-        "app.conf.worker_prefetch_multiplier = 4\n"
-        "@app.task\n"
-        "def noop(text):\n"
-        "    return text\n")
+    (app_dir / f"{module}.py").write_text((_DRAMATIQ_APP if name == "dramatiq" else _CELERY_APP).format(url=url))
+    if name == "dramatiq":
+        command = [[sys.executable, "-m", "dramatiq", module, "--processes", "1", "--threads", str(concurrency)]
+                   for _ in range(workers)]
+    else:
+        command = [[sys.executable, "-m", "celery", "-A", module, "worker", "--concurrency", str(concurrency),
+                    "--pool", "threads", "-n", f"w{i}@%h", "--loglevel", "WARNING"] for i in range(workers)]
     env = {**os.environ, "PYTHONPATH": str(app_dir)}
-    processes = [subprocess.Popen([sys.executable, "-m", "celery", "-A", "bench_celery_app", "worker",
-                                   "--concurrency", str(concurrency), "--pool", "threads", "-n", f"w{i}@%h",
-                                   "--loglevel", "WARNING"], env=env, cwd=app_dir, stdout=subprocess.DEVNULL)
-                 for i in range(workers)]
+    arrivals = Arrivals(url, f"bench-{name}:ended")
+    processes = [subprocess.Popen(argv, env=env, cwd=app_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for argv in command]
     sys.path.insert(0, str(app_dir))
     try:
-        from bench_celery_app import noop
+        noop = __import__(module).noop
+        send = noop.send if name == "dramatiq" else noop.delay
+        counter = iter(range(10**9))
 
-        noop.delay("warm").get(timeout=60)
-        started = time.perf_counter()
-        results = [noop.delay("hello") for _ in range(runs)]
-        for result in results:
-            result.get(timeout=120)
-        rate = runs / (time.perf_counter() - started)
+        def enqueue(index: int) -> str:
+            run_id = f"r{next(counter)}"
+            send(run_id)
+            return run_id
+
+        arrivals.wait([enqueue(0) for _ in range(20)], timeout=60)
+        figures = measure(enqueue, arrivals, runs, samples)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
-    print(f"celery_runs_per_s_{workers}w: {rate:.0f} runs/s (no-op task, result backend on the same Redis)")
-    return rate
+        arrivals.close()
+        _stop(processes)
+    report(name, figures, runs, samples, workers, concurrency, "no result backend")
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=2000, help="runs per throughput measurement (default: 2000)")
+    parser.add_argument("--runs", type=int, default=2000, help="runs per burst (default: 2000)")
     parser.add_argument("--samples", type=int, default=200, help="low-load latency samples (default: 200)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes per system (default: 2)")
     parser.add_argument("--concurrency", type=int, default=8, help="tasks per worker (default: 8)")
+    parser.add_argument("--peers", default="dramatiq,celery", help="peers to compare, comma-separated "
+                        "(default: dramatiq,celery; empty for none)")
     parser.add_argument("--redis-url", default=None, help="use this Redis instead of a private redis-server")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         server, url = (None, args.redis_url) if args.redis_url else start_redis(base)
         try:
-            for workers in (1, 2):
-                rate = bench_agentstage(base, url, workers, args.concurrency, args.runs, args.samples)
-                celery_rate = bench_celery(base, url, workers, args.concurrency, args.runs)
-                if celery_rate:
-                    print(f"agentstage_vs_celery_{workers}w: {rate / celery_rate:.2f} x")
+            ours = bench_agentstage(base, url, args.workers, args.concurrency, args.runs, args.samples)
+            peers = {name: bench_peer(name, base, url, args.workers, args.concurrency, args.runs, args.samples)
+                     for name in filter(None, args.peers.split(","))}
         finally:
             if server is not None:
                 server.terminate()
                 server.wait()
+    for name, theirs in peers.items():
+        if theirs is not None:
+            print(f"agentstage_vs_{name}_throughput: {ours['rate'] / theirs['rate']:.2f} x (higher is better)")
+            print(f"agentstage_vs_{name}_burst_p50: {ours['burst_p50'] / theirs['burst_p50']:.2f} x (lower is better)")
+    if peers.get("dramatiq"):
+        print(f"target_throughput_ge_1x_dramatiq: {'met' if ours['rate'] >= peers['dramatiq']['rate'] else 'missed'}")
+    if peers.get("celery"):
+        met = ours["burst_p50"] <= peers["celery"]["burst_p50"]
+        print(f"target_burst_p50_le_celery: {'met' if met else 'missed'}")
+    print(f"target_low_load_p50_le_3ms: {'met' if ours['low_p50'] <= 3.0 else 'missed'} ({ours['low_p50']:.2f} ms)")
 
 
 if __name__ == "__main__":

@@ -189,7 +189,7 @@ def distributed(url: str, runs: int, concurrency: int, workers: int = 2) -> floa
                "AGENTSTAGE_MODEL": "bench", "AGENTSTAGE_TOOLS": "", "AGENTSTAGE_MAX_QUEUED": str(max(runs * 2, 10000))}
         deployment = Deployment(base / "home", redis_url, "io", workers, concurrency, env)
         try:
-            elapsed = deployment.run_batch_io(runs)
+            elapsed = deployment.run_batch(runs)
         finally:
             deployment.stop()
             server.terminate()
