@@ -16,6 +16,7 @@ import re
 import types
 import typing
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from agentstage.runtime.errors import DecodeError
@@ -428,67 +429,124 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
+Decoder = Callable[[Any, str], Any]
+"""Checks and converts one JSON value against a field type; the `str` is the value's path, for errors."""
 
-
-def _hints(cls: type) -> dict[str, Any]:
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = typing.get_type_hints(cls)
-        _HINTS[cls] = hints
-    return hints
+_DECODERS: dict[Any, Decoder] = {}
 
 
 def _build(cls: type, body: Any, path: str) -> Any:
-    if not isinstance(body, dict):
-        raise DecodeError(path, f"expected an object for {cls.__name__}")
-    hints = _hints(cls)
-    kwargs = {}
-    for f in dataclasses.fields(cls):
-        where = f"{path}.{f.name}"
-        if f.name not in body:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise DecodeError(where, "required field is missing")
-            continue
-        kwargs[f.name] = _coerce(hints[f.name], body[f.name], where)
-    return cls(**kwargs)
+    return _decoder(cls)(body, path)
 
 
-def _coerce(hint: Any, value: Any, path: str) -> Any:
+def _decoder(hint: Any) -> Decoder:
+    """The decoder of type `hint`, generated once per type so decoding a value reflects on nothing."""
+    found = _DECODERS.get(hint)
+    if found is None:
+        found = _DECODERS[hint] = _generate(hint)
+    return found
+
+
+def _generate(hint: Any) -> Decoder:
     origin = typing.get_origin(hint)
     if hint is Any:
-        return value
+        return _any
     if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(hint)
-        if value is None and type(None) in options:
-            return None
-        errors = []
-        for option in options:
-            if option is type(None):
-                continue
-            try:
-                return _coerce(option, value, path)
-            except DecodeError as exc:
-                errors.append(exc.reason)
-        raise DecodeError(path, " or ".join(errors))
+        return _union(typing.get_args(hint))
     if origin is tuple or origin is list:
-        if not isinstance(value, list):
-            raise DecodeError(path, f"expected a list, got {type(value).__name__}")
-        (item_hint, *_) = typing.get_args(hint) or (Any,)
-        items = [_coerce(item_hint, v, f"{path}[{i}]") for i, v in enumerate(value)]
-        return tuple(items) if origin is tuple else items
+        return _sequence(origin, (typing.get_args(hint) or (Any,))[0])
     if origin is dict or hint is dict:
-        if not isinstance(value, dict):
-            raise DecodeError(path, f"expected an object, got {type(value).__name__}")
-        return value
+        return _object
     if dataclasses.is_dataclass(hint):
-        return _build(hint, value, path)
+        return _dataclass(hint)
     if hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise DecodeError(path, f"expected a number, got {type(value).__name__}")
+        return _number
     if hint in (str, int, bool):
+        return _scalar(hint)
+
+    def unsupported(value: Any, path: str) -> Any:
+        raise DecodeError(path, f"unsupported field type {hint!r}")
+
+    return unsupported
+
+
+def _any(value: Any, path: str) -> Any:
+    return value
+
+
+def _object(value: Any, path: str) -> Any:
+    if not isinstance(value, dict):
+        raise DecodeError(path, f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def _number(value: Any, path: str) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise DecodeError(path, f"expected a number, got {type(value).__name__}")
+
+
+def _scalar(hint: type) -> Decoder:
+    def decode(value: Any, path: str) -> Any:
         if type(value) is hint:
             return value
         raise DecodeError(path, f"expected {hint.__name__}, got {type(value).__name__}")
-    raise DecodeError(path, f"unsupported field type {hint!r}")
+
+    return decode
+
+
+def _union(options: tuple[Any, ...]) -> Decoder:
+    nullable = type(None) in options
+    choices = [_decoder(option) for option in options if option is not type(None)]
+
+    def decode(value: Any, path: str) -> Any:
+        if value is None and nullable:
+            return None
+        errors = []
+        for choice in choices:
+            try:
+                return choice(value, path)
+            except DecodeError as exc:
+                errors.append(exc.reason)
+        raise DecodeError(path, " or ".join(errors))
+
+    return decode
+
+
+def _sequence(origin: type, item_hint: Any) -> Decoder:
+    item = _decoder(item_hint)
+    plain = item_hint if item_hint in (str, int, bool) else None
+
+    def decode(value: Any, path: str) -> Any:
+        if not isinstance(value, list):
+            raise DecodeError(path, f"expected a list, got {type(value).__name__}")
+        if plain is not None and all(type(v) is plain for v in value):
+            items = value
+        else:
+            items = [item(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return tuple(items) if origin is tuple else items
+
+    return decode
+
+
+def _dataclass(cls: type) -> Decoder:
+    # NOTE: fields are planned on first use, so a dataclass that refers to itself does not recurse here.
+    plan: list[tuple[str, str, bool, Decoder]] | None = None
+
+    def decode(body: Any, path: str) -> Any:
+        nonlocal plan
+        if not isinstance(body, dict):
+            raise DecodeError(path, f"expected an object for {cls.__name__}")
+        if plan is None:
+            hints = typing.get_type_hints(cls)
+            plan = [(f.name, "." + f.name, f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+                     _decoder(hints[f.name])) for f in dataclasses.fields(cls)]
+        kwargs = {}
+        for name, suffix, required, decode_field in plan:
+            if name in body:
+                kwargs[name] = decode_field(body[name], path + suffix)
+            elif required:
+                raise DecodeError(path + suffix, "required field is missing")
+        return cls(**kwargs)
+
+    return decode
