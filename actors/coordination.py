@@ -14,6 +14,10 @@ from agentstage.runtime.streams import Entry, Op
 
 __all__ = ["ActiveRun", "Batch", "Delivered", "Load", "Tick"]
 
+_ADMIT_BATCH = 50
+"""New runs admitted per read: a burst's first tasks are published after a small commit, not one of 500
+(the store groups the commits of batches queued behind each other, so throughput does not pay for it)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Delivered:
@@ -62,7 +66,7 @@ class Load:
 
     def admit_room(self) -> int:
         """New runs to admit: bounded by `max_active` unfinished runs (backpressure on enqueuers)."""
-        return max(min(self.max_active - self.active - self.in_process, self.results_room(), 500), 0)
+        return max(min(self.max_active - self.active - self.in_process, self.results_room(), _ADMIT_BATCH), 0)
 
 
 @dataclass
