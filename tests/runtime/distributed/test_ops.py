@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import UTC, datetime
 
 import pytest
 
+from agentstage.actors.messages import RunOutcome, to_wire
 from agentstage.runtime.errors import NotFound, RunAborted
 from agentstage.runtime.distributed.ops import RuntimeOps
 from tests.runtime.distributed.harness import coordinator, distributed_config, wait_for
@@ -59,3 +61,25 @@ def test_bad_requests_are_refused_with_the_reason(tmp_path, redis_url):
         ops.client.set(ops.layout.done_key("r1"), json.dumps({"status": "completed", "output": "", "error": None}))
         with pytest.raises(NotFound, match="already completed"):
             ops.cancel("r1")
+
+
+def test_wait_wakes_on_the_ended_notice_and_ignores_other_runs(tmp_path, redis_url):
+    """`wait` sleeps on the ended channel: a notice for another run or before the done key exists ends nothing."""
+    config = distributed_config(tmp_path, redis_url)
+    with RuntimeOps(config) as ops:
+        layout = ops.layout
+
+        def finish() -> None:
+            time.sleep(0.3)
+            ops.client.publish(layout.ended, "some-other-run")
+            ops.client.publish(layout.ended, "the-run")
+            time.sleep(0.3)
+            ops.client.set(layout.done_key("the-run"), to_wire(RunOutcome("the-run", "completed", "ok")))
+            ops.client.publish(layout.ended, "the-run")
+
+        thread = threading.Thread(target=finish)
+        thread.start()
+        outcome = ops.wait("the-run", 30)
+        thread.join()
+        assert outcome["status"] == "completed" and outcome["output"] == "ok"
+        assert ops.wait("never-ends", 0.2) is None
