@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pykka
 from loguru import logger
 
 from agentstage.actors.messages import from_wire
@@ -85,6 +86,9 @@ class BridgeActor(SupervisedActor):
             if send.then is not None:
                 try:
                     send.then()
+                except pykka.ActorDeadError:
+                    # NOTE: the process is stopping; what `then` would tell has no one left to hear it.
+                    logger.debug("stream send settled after its follower stopped")
                 except Exception as exc:  # NOTE: a callback's bug must not lose the sends after it
                     logger.opt(exception=exc).error("stream send callback failed")
 
