@@ -21,7 +21,7 @@ from dataclasses import asdict
 from typing import Any
 
 from agentstage.api.backend import Backend
-from agentstage.runtime.clock import utc_now
+from agentstage.runtime.clock import utc_ago
 
 __all__ = ["LiveStream", "all_events_stream", "format_event", "run_event_stream"]
 
@@ -30,6 +30,9 @@ TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
 _PAGE = 500
 _POLL = 0.5
 _SEEN = 50_000
+_START_LOOKBACK = 2.0
+"""Seconds before its start a stream without backlog polls from: events stamped just before it but
+stored after it (a write in flight, the test's or a coordinator's) are not missed; `seen` drops repeats."""
 _RETRY = b"retry: 2000\n\n"
 _PING = b": ping\n\n"
 
@@ -153,7 +156,7 @@ async def all_events_stream(backend: Backend, subscription: Any, *, run_id: str 
     recent = (await backend.read(lambda reader: reader.recent_events(run_id=run_id, types=types, limit=backlog))
               if backlog else [])
     seen: OrderedDict[tuple[str, int], None] = OrderedDict(((e["run_id"], e["seq"]), None) for e in recent)
-    watermark = recent[-1]["ts"] if recent else utc_now()
+    watermark = recent[-1]["ts"] if recent else utc_ago(_START_LOOKBACK)
     sent = 0
 
     def fresh(key: tuple[str, int]) -> bool:

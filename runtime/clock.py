@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-__all__ = ["new_id", "parse_ts", "utc_now"]
+__all__ = ["new_id", "parse_ts", "utc_ago", "utc_now"]
 
 
 def utc_now() -> str:
     """The current UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`, which sorts as text."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def utc_ago(seconds: float) -> str:
+    """The UTC time `seconds` ago, in `utc_now`'s format."""
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_ts(value: str) -> datetime:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -239,3 +240,19 @@ def test_live_streams_are_limited_per_key_and_in_total(api_system, keys) -> None
         wait_for(lambda: app.backend.streams.open_count() == 0)
         with http.stream("GET", path, headers=keys.headers("admin")) as again:
             assert again.status_code == 200
+
+
+def test_all_events_stream_keeps_an_event_stamped_just_before_it_started_but_stored_after(api_system, ops,
+                                                                                          keys) -> None:
+    stamped = utc_now()
+    with served(create_app(api_system, ops=ops)) as url:
+        server = Served(url)
+        before = {id(s) for s in api_system._subscriptions}
+        thread, box = _in_thread(lambda: server.simulate_get(
+            "/api/v1/stream/events", params={"run_id": "late", "max_events": 1, "timeout": 30},
+            headers=keys.headers("viewer")))
+        wait_for(lambda: _new_subscription(api_system, before))
+        time.sleep(0.2)
+        _write_elsewhere(api_system, Event("late", 1, "run.started", stamped, "s", {"input": "x"}))
+        thread.join(timeout=30)
+    assert [(e["seq"], e["type"]) for e in _events(box["result"].text)] == [(1, "run.started")]
