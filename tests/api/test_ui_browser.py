@@ -279,6 +279,7 @@ def test_viewer_sees_no_mutation_buttons(browser, distributed, keys: Keys, api_s
         screens = {a.get_attribute("data-screen") for a in page.query_selector_all("#nav a")}
         assert {"runs", "workers", "dlq", "sessions"} <= screens and not {"audit", "keys"} & screens
         assert page.query_selector("#start-run") is None
+        assert "null" not in page.inner_text("#view"), "no stray text where the start form would be"
         page.click(f"#runs-list tr[data-run='{running}'] a")
         page.wait_for_selector("#run-summary .facts")
         assert page.query_selector("#run-actions") is None

@@ -85,6 +85,6 @@ export async function keysView(container) {
       }, { status, danger: true, confirmText: `Revoke the key ${k.name || k.prefix}? Clients using it are refused at once.` }) : null],
     ], keys, { rowAttrs: (k) => ({ "data-key": k.id, "data-name": k.name }) }) : empty("No API keys."));
   };
-  container.append(h("h1", {}, "API keys"), can("POST", "/auth/keys") ? createForm(status, reload) : null, status, list);
+  container.append(h("h1", {}, "API keys"), ...(can("POST", "/auth/keys") ? [createForm(status, reload)] : []), status, list);
   await reload();
 }

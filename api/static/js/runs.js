@@ -66,7 +66,7 @@ export async function runsView(container, { query }, signal) {
     location.hash = `#/runs${next.toString() ? `?${next}` : ""}`;
   });
   container.append(h("div", { class: "heading" }, h("h1", {}, "Runs"), live),
-    can("POST", "/runs") ? startForm(status, signal) : null, filters, status, list, more);
+    ...(can("POST", "/runs") ? [startForm(status, signal)] : []), filters, status, list, more);
 
   const params = new URLSearchParams();
   for (const name of ["status", "workflow"]) if (query.get(name)) params.set(name, query.get(name));
