@@ -9,13 +9,16 @@ import os
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import ConfigError
 
+if TYPE_CHECKING:
+    from agentstage.runtime.state.base import StoreReader
+
 __all__ = ["ExitCode", "HelpFormatter", "add_config_flags", "config_from_args", "emit_json", "fail", "finish_help",
-           "note_new_state_file"]
+           "note_new_state_file", "stored_reader"]
 
 
 class ExitCode(enum.IntEnum):
@@ -112,3 +115,14 @@ def note_new_state_file(args: argparse.Namespace) -> None:
 def emit_json(value: Any) -> None:
     """Print one JSON document on stdout."""
     print(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def stored_reader(args: argparse.Namespace) -> StoreReader | None:
+    """A reader of the configured store, or None when the SQLite file does not exist yet (nothing stored)."""
+    from agentstage.runtime.state.factory import StateBackend
+    from agentstage.runtime.state.reader import SQLiteReader
+
+    config = config_from_args(args)
+    if config.state == "redis":
+        return StateBackend(config).reader()
+    return SQLiteReader(config.state_path) if config.state_path.exists() else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json
+from agentstage.runtime.commands.common import ExitCode, add_config_flags, emit_json, stored_reader
 from agentstage.runtime.errors import NotFound
 
 __all__ = ["register"]
@@ -34,22 +34,12 @@ def register(verbs: argparse._SubParsersAction) -> None:
     compare.set_defaults(handler=compare_command)
 
 
-def _reader(args: argparse.Namespace) -> Any:
-    from agentstage.runtime.state.factory import StateBackend
-    from agentstage.runtime.state.reader import SQLiteReader
-
-    config = config_from_args(args)
-    if config.state == "redis":
-        return StateBackend(config).reader()
-    return SQLiteReader(config.state_path) if config.state_path.exists() else None
-
-
 def list_command(args: argparse.Namespace) -> int:
     from agentstage.runtime.state.evals import list_evals
 
     if args.limit < 1:
         raise SystemExit("agentstage: --limit must be at least 1")
-    reader = _reader(args)
+    reader = stored_reader(args)
     rows = list_evals(reader, limit=args.limit) if reader is not None else []
     if args.json:
         emit_json(rows)
@@ -97,7 +87,7 @@ def compare_command(args: argparse.Namespace) -> int:
 
 
 def _get(args: argparse.Namespace, read: Any, key: str) -> Any:
-    reader = _reader(args)
+    reader = stored_reader(args)
     if reader is None:
         raise NotFound("eval", key)
     return read(reader)

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from typing import TYPE_CHECKING
 
 from agentstage.runtime.clock import parse_ts
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json
+from agentstage.runtime.commands.common import ExitCode, add_config_flags, emit_json, stored_reader
 from agentstage.runtime.commands.run import describe
-
-if TYPE_CHECKING:
-    from agentstage.runtime.state.base import StoreReader
 
 __all__ = ["register"]
 
@@ -34,20 +30,10 @@ def register(verbs: argparse._SubParsersAction) -> None:
     show.set_defaults(handler=show_run)
 
 
-def _reader(args: argparse.Namespace) -> StoreReader | None:
-    from agentstage.runtime.state.factory import StateBackend
-    from agentstage.runtime.state.reader import SQLiteReader
-
-    config = config_from_args(args)
-    if config.state == "redis":
-        return StateBackend(config).reader()
-    return SQLiteReader(config.state_path) if config.state_path.exists() else None
-
-
 def list_runs(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise SystemExit("agentstage: --limit must be at least 1")
-    reader = _reader(args)
+    reader = stored_reader(args)
     rows = reader.list_runs(status=args.status, session_id=args.session, limit=args.limit).items if reader else []
     if args.json:
         emit_json([dataclasses.asdict(row) for row in rows])
@@ -63,7 +49,7 @@ def list_runs(args: argparse.Namespace) -> int:
 
 
 def show_run(args: argparse.Namespace) -> int:
-    reader = _reader(args)
+    reader = stored_reader(args)
     if reader is None:
         from agentstage.runtime.errors import NotFound
 
