@@ -33,11 +33,9 @@ class RunSink(Protocol):
 
 def run_outcome(result: RunResult, ended_at: str = "") -> RunOutcome:
     """The outcome of an agent run; a failure is retryable when its error type says so."""
-    error_type = result.error_type or next(
-        (str(e.data.get("error_type", "")) for e in reversed(result.events) if e.type == "run.failed"), "")
     failed = result.status == "failed"
     return RunOutcome(result.run_id, result.status, result.output if result.status == "completed" else None,
-                      result.error, error_type, failed and retryable(error_type), ended_at or utc_now())
+                      result.error, result.error_type, failed and retryable(result.error_type), ended_at or utc_now())
 
 
 class TaskStreamSink:

@@ -17,7 +17,7 @@ from agentstage.runtime.transport import MemoryTransport
 
 def _failed(error_type: str) -> RunResult:
     event = Event("r1", 3, "run.failed", "2026-01-01T00:00:00.000Z", "s1", {"error_type": error_type}, error="boom")
-    return RunResult("r1", "s1", "failed", error="boom", events=(event,))
+    return RunResult("r1", "s1", "failed", error="boom", events=(event,), error_type=error_type)
 
 
 def test_outcome_of_a_failed_run_is_retryable_as_its_error_type_says():
