@@ -56,7 +56,8 @@ def test_readme_python_examples_run(tmp_path, monkeypatch) -> None:
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
     assert blocks
     for block in blocks:
-        exec(compile(block.replace("/tmp/agentstage-example", str(tmp_path / "example")), "README.md", "exec"), {})
+        homed = re.sub(r'"/tmp/(agentstage-[\w-]+)"', lambda m: repr(str(tmp_path / m.group(1))), block)
+        exec(compile(homed, "README.md", "exec"), {})
 
 
 def test_readme_files_are_shipped() -> None:
