@@ -14,7 +14,7 @@ import falcon
 import marshmallow
 from loguru import logger
 
-from agentstage.runtime.errors import InvalidArgument, NotApplicable, NotFound, Refused, StoreError
+from agentstage.runtime.errors import InvalidArgument, NoCoordinator, NotApplicable, NotFound, Refused, StoreError
 from agentstage.runtime.integrations.catalog import Conflict
 from agentstage.runtime.tools.custom import DefinitionError
 
@@ -68,6 +68,8 @@ async def _conflict(req: falcon.Request, resp: falcon.Response, exc: Conflict, p
 async def _store(req: falcon.Request, resp: falcon.Response, exc: StoreError, params: dict) -> None:
     logger.error("store error on {} {} (request {}): {}", req.method, req.path,
                  getattr(req.context, "request_id", ""), exc.reason)
+    if isinstance(exc, NoCoordinator):
+        raise falcon.HTTPServiceUnavailable(title="No coordinator", description=exc.reason, retry_after=5)
     raise falcon.HTTPServiceUnavailable(title="Store unavailable", description="the state store cannot be used now")
 
 

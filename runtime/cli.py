@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from agentstage.runtime.commands import COMMANDS
 from agentstage.runtime.commands.common import ExitCode, fail, finish_help, note_new_state_file
-from agentstage.runtime.errors import AgentstageError, ConfigError, NotFound, StoreError
+from agentstage.runtime.errors import AgentstageError, ConfigError, NotFound, Refused, StoreError
 
 __all__ = ["build_parser", "main"]
 
@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.INTERRUPTED
     except ConfigError as exc:
         return fail(f"configuration error: {exc}", ExitCode.USAGE)
-    except NotFound as exc:
+    except (NotFound, Refused) as exc:
         return fail(str(exc), ExitCode.USAGE)
     except StoreError as exc:
         return fail(str(exc), ExitCode.UNAVAILABLE)

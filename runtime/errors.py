@@ -37,6 +37,7 @@ __all__ = [
     "DecodeError",
     "FatalError",
     "InvalidArgument",
+    "NoCoordinator",
     "MaxIterationsExceeded",
     "NotApplicable",
     "NotFound",
@@ -91,6 +92,10 @@ class StoreError(AgentstageError):
         super().__init__(f"state store {path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class NoCoordinator(StoreError):
+    """No coordinator answered a control request (requeue, resume, fork) in time: none is running, or it is stuck."""
 
 
 class StoreLockedError(StoreError):

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from agentstage.runtime.state.base import StoreReader
 
 __all__ = ["ExitCode", "HelpFormatter", "add_config_flags", "config_from_args", "emit_json", "fail", "finish_help",
-           "note_new_state_file", "stored_reader"]
+           "note_new_state_file", "state_patch", "stored_reader"]
 
 
 class ExitCode(enum.IntEnum):
@@ -126,3 +126,20 @@ def stored_reader(args: argparse.Namespace) -> StoreReader | None:
     if config.state == "redis":
         return StateBackend(config).reader()
     return SQLiteReader(config.state_path) if config.state_path.exists() else None
+
+
+def state_patch(assignments: list[str]) -> dict[str, Any]:
+    """The state changes of `--set KEY=VALUE` flags: VALUE is JSON when it parses, else text.
+
+    Raises ValueError naming the first assignment that has no `=` or no key.
+    """
+    patch: dict[str, Any] = {}
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            patch[key] = json.loads(value)
+        except ValueError:
+            patch[key] = value
+    return patch

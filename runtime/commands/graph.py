@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentstage.runtime.clock import new_id
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.commands.common import (ExitCode, add_config_flags, config_from_args, emit_json, fail,
+                                                state_patch)
 from agentstage.runtime.commands.progress import TICK, LiveLine
 
 if TYPE_CHECKING:
@@ -148,15 +149,10 @@ def _follow(system: System, run_id: str) -> threading.Thread:
 def fork_command(args: argparse.Namespace) -> int:
     from agentstage.runtime.system import System
 
-    patch: dict[str, Any] = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            return fail(f"--set expects KEY=VALUE, got {item!r}", ExitCode.USAGE)
-        try:
-            patch[key] = json.loads(value)
-        except ValueError:
-            patch[key] = value
+    try:
+        patch = state_patch(args.set)
+    except ValueError as exc:
+        return fail(str(exc), ExitCode.USAGE)
     with System(config_from_args(args)) as system:
         result = system.graph_fork(args.run_id, args.step, patch)
     return _report(result, args.json)

@@ -1,15 +1,22 @@
-"""`runtime-workers`, `runtime-queues`, `runtime-dlq`, `runtime-cancel`, `runtime-requeue`: operate the runtime."""
+"""`runtime-workers`, `-queues`, `-dlq`, `-cancel`, `-requeue`, `-resume`, `-fork`: operate the distributed runtime."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.commands.common import (ExitCode, add_config_flags, config_from_args, emit_json, fail,
+                                                state_patch)
 from agentstage.runtime.commands.distributed import REDIS_FLAGS
 
+if TYPE_CHECKING:
+    from agentstage.runtime.distributed.ops import RuntimeOps
+
 __all__ = ["register"]
+
+_FOLLOW_TIMEOUT = 3600.0
 
 
 def _parser(verbs: argparse._SubParsersAction, name: str, help: str, example: str) -> argparse.ArgumentParser:
@@ -38,6 +45,20 @@ def register(verbs: argparse._SubParsersAction) -> None:
     requeue.add_argument("--timeout", type=float, default=10.0,
                          help="seconds to wait for the coordinator's answer (default: 10; exit 3 without one)")
     requeue.set_defaults(handler=requeue_run)
+    resume = _parser(verbs, "runtime-resume", "continue a graph run on a worker: answer one waiting for input, or "
+                     "resume a failed one from its latest checkpoint", "agentstage runtime-resume RUN_ID --input approve")
+    resume.add_argument("run_id")
+    resume.add_argument("--input", help="answer for a run waiting for input")
+    _answer_flags(resume)
+    resume.set_defaults(handler=resume_run)
+    fork = _parser(verbs, "runtime-fork", "start a new graph run on a worker from a checkpoint of another run",
+                   "agentstage runtime-fork RUN_ID --step 1 --set input='\"hello\"'")
+    fork.add_argument("run_id")
+    fork.add_argument("--step", type=int, required=True, help="checkpoint step to start from (see runs show)")
+    fork.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="change a state key; VALUE is JSON when it parses, else text (repeatable)")
+    _answer_flags(fork)
+    fork.set_defaults(handler=fork_run)
     dlq = _parser(verbs, "runtime-dlq", "dead-lettered tasks: list, show ID, requeue ID, purge",
                   "agentstage runtime-dlq show 1732480000000-0")
     dlq.add_argument("action", nargs="?", choices=["list", "show", "requeue", "purge"], default="list")
@@ -103,6 +124,50 @@ def requeue_run(args: argparse.Namespace) -> int:
         result = ops.requeue(args.run_id, wait=max(args.timeout, 0.0))
     emit_json(result) if args.json else print(f"requeued {args.run_id} as attempt {result['attempt']}")
     return ExitCode.OK
+
+
+def _answer_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=float, default=10.0,
+                        help="seconds to wait for the coordinator's answer (default: 10; exit 3 without one)")
+    parser.add_argument("--wait", action="store_true", help="then follow the run to its end; exit 1 unless it completed")
+
+
+def _follow(ops: RuntimeOps, run_id: str, verb: str, args: argparse.Namespace) -> int:
+    """Print what the coordinator granted, or (with --wait) the run's outcome once it ends or waits again."""
+    if not args.wait:
+        emit_json({"run_id": run_id, "status": verb}) if args.json else print(f"{verb} {run_id}")
+        return ExitCode.OK
+    outcome = ops.wait(run_id, timeout=_FOLLOW_TIMEOUT)
+    if outcome is None:
+        return fail(f"run {run_id} did not end within {_FOLLOW_TIMEOUT:g}s (it goes on)", ExitCode.UNAVAILABLE)
+    if args.json:
+        emit_json({"run_id": run_id, **outcome})
+    elif outcome["status"] == "completed":
+        print(outcome.get("output") or "")
+    else:
+        print(f"run {run_id} {outcome['status']}" + (f": {outcome['error']}" if outcome.get("error") else ""),
+              file=sys.stderr)
+    return ExitCode.OK if outcome["status"] in ("completed", "waiting") else ExitCode.RUN_FAILED
+
+
+def resume_run(args: argparse.Namespace) -> int:
+    from agentstage.runtime.distributed.ops import RuntimeOps
+
+    with RuntimeOps(config_from_args(args)) as ops:
+        ops.resume(args.run_id, args.input, wait=max(args.timeout, 0.0))
+        return _follow(ops, args.run_id, "resumed", args)
+
+
+def fork_run(args: argparse.Namespace) -> int:
+    from agentstage.runtime.distributed.ops import RuntimeOps
+
+    try:
+        patch = state_patch(args.set)
+    except ValueError as exc:
+        return fail(str(exc), ExitCode.USAGE)
+    with RuntimeOps(config_from_args(args)) as ops:
+        forked = ops.fork(args.run_id, args.step, patch, wait=max(args.timeout, 0.0))
+        return _follow(ops, forked["run_id"], "forked", args)
 
 
 def dlq_command(args: argparse.Namespace) -> int:

@@ -2,8 +2,8 @@
 
 Requests are checked against the store first (the coordinator writes it), then sent as control
 messages; the coordinator checks again when it acts, so a request racing another one is refused
-there rather than carried out twice. Resume and fork wait for the coordinator's answer (up to
-`reply_wait` seconds), so the run they name is stored when they return, as in local mode.
+there rather than carried out twice. Requeue, resume and fork wait for the coordinator's answer (up
+to `reply_wait` seconds), so the run they name is stored when they return, as in local mode.
 """
 
 from __future__ import annotations
@@ -50,21 +50,15 @@ class QueuedControl(RunControl):
         return Steered(row.run_id, "cancelling")
 
     def _requeue(self, run_id: str, dlq_id: str) -> Steered:
-        self.ops.requeue(run_id, dlq_id)
-        return Steered(run_id, "requeued", dlq_id=dlq_id or None)
+        requeued = self.ops.requeue(run_id, dlq_id, wait=self.reply_wait)
+        return Steered(run_id, "requeued", dlq_id=dlq_id or None, attempt=requeued["attempt"])
 
     def _resume(self, row: RunRow, input: str | None) -> Started:
-        try:
-            self.ops.resume(row.run_id, input, wait=self.reply_wait)
-        except NotFound as exc:
-            raise Refused(row.run_id, f"the coordinator refused: {exc.key}") from None
+        self.ops.resume(row.run_id, input, wait=self.reply_wait)
         return Started(row.run_id, row.session_id, "resumed")
 
     def _fork(self, row: RunRow, step: int, state_patch: dict[str, Any]) -> Started:
-        try:
-            forked = self.ops.fork(row.run_id, step, state_patch, new_run_id=new_id(), wait=self.reply_wait)
-        except NotFound as exc:
-            raise Refused(row.run_id, f"the coordinator refused: {exc.key}") from None
+        forked = self.ops.fork(row.run_id, step, state_patch, new_run_id=new_id(), wait=self.reply_wait)
         return Started(forked["run_id"], row.session_id, "forked")
 
     def workers(self) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from agentstage.actors.messages import (
 )
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
-from agentstage.runtime.errors import DecodeError, NotFound, RunAborted, StoreError
+from agentstage.runtime.errors import DecodeError, NoCoordinator, NotFound, Refused, RunAborted, StoreError
 from agentstage.runtime.streams import (
     CONTROL_MAXLEN,
     COORDINATOR_GROUP,
@@ -36,7 +36,8 @@ from agentstage.runtime.streams import (
     StreamLayout,
     decode_fields,
 )
-from agentstage.runtime.transport import UNAVAILABLE, RedisTransport, Refused, StreamTransport
+from agentstage.runtime.transport import UNAVAILABLE, RedisTransport, StreamTransport
+from agentstage.runtime.transport import Refused as ServerRefused
 
 __all__ = ["RuntimeOps"]
 
@@ -158,7 +159,7 @@ class RuntimeOps:
         """Ask the coordinator to run a failed, cancelled or dead-lettered run again as a new attempt.
 
         With `wait`, return only once the coordinator has requeued it (the result carries the new
-        `attempt`); raises NotFound with the coordinator's reason when it refuses, StoreError when no
+        `attempt`); raises Refused with the coordinator's reason when it refuses, NoCoordinator when no
         coordinator answers within `wait` seconds. Without, return once the request is sent.
         """
         token = new_id() if wait is not None else ""
@@ -169,14 +170,14 @@ class RuntimeOps:
         answer = self._answer(token, wait, poll, f"the requeue of run {run_id}")
         if not isinstance(answer, RequeueAnswer) or not answer.requeued:
             reason = answer.reason if isinstance(answer, RequeueAnswer) else "unexpected answer"
-            raise NotFound("requeueable run", f"{run_id} ({reason})")
+            raise Refused(run_id, f"the coordinator refused: {reason}")
         return {**result, "attempt": answer.attempt}
 
     def resume(self, run_id: str, input: str | None = None, *, wait: float | None = None,
                poll: float = 0.05) -> dict[str, Any]:
         """Ask the coordinator to continue a waiting graph run with `input` (or a failed one without) on a worker.
 
-        `wait` as in `requeue`; a refusal raises NotFound with the coordinator's reason.
+        `wait` as in `requeue`; a refusal raises Refused with the coordinator's reason.
         """
         token = new_id() if wait is not None else ""
         self._send(Resume(run_id, input, utc_now(), token))
@@ -199,12 +200,12 @@ class RuntimeOps:
         self._call(self.transport.append, self.layout.control, to_wire(message), maxlen=CONTROL_MAXLEN)
 
     def _answer(self, token: str, wait: float, poll: float, what: str) -> Message:
-        """The coordinator's answer under reply key `token`; StoreError when none comes within `wait` s."""
+        """The coordinator's answer under reply key `token`; NoCoordinator when none comes within `wait` s."""
         deadline = time.monotonic() + wait
         key = self.layout.reply_key(token)
         while (raw := self._call(self.transport.get, key)) is None:
             if time.monotonic() >= deadline:
-                raise StoreError(self.config.redis_url, f"no coordinator answered {what} within {wait:g}s")
+                raise NoCoordinator(self.config.redis_url, f"no coordinator answered {what} within {wait:g}s")
             time.sleep(poll)
         self._call(self.transport.delete, key)
         try:
@@ -216,7 +217,7 @@ class RuntimeOps:
     def _granted(answer: Message, run_id: str) -> None:
         if not isinstance(answer, SteerAnswer) or not answer.ok:
             reason = answer.reason if isinstance(answer, SteerAnswer) else "unexpected answer"
-            raise NotFound("steerable run", f"{run_id} ({reason})")
+            raise Refused(run_id, f"the coordinator refused: {reason}")
 
     def workers(self, *, history: bool = False) -> list[dict[str, Any]]:
         """Live workers (running, draining, or lost a short while ago) with `alive` from their last heartbeat;
@@ -297,7 +298,7 @@ class RuntimeOps:
         """One DLQ entry with its original payload; raises NotFound."""
         try:
             found = self._call(self.transport.entries, self.layout.dlq, dlq_id, dlq_id, count=1)
-        except (Refused, ValueError):
+        except (ServerRefused, ValueError):
             raise NotFound("DLQ entry", dlq_id) from None
         if not found:
             raise NotFound("DLQ entry", dlq_id)

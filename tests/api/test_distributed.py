@@ -14,10 +14,12 @@ from agentstage.actors.messages import from_wire
 from agentstage.api import create_app, rbac
 from agentstage.api.openapi import routed_operations
 from agentstage.runtime.clock import utc_now
+from agentstage.runtime.control import QueuedControl
 from agentstage.runtime.distributed.ops import RuntimeOps
 from agentstage.runtime.state import Event
 from agentstage.runtime.streams import StreamLayout
-from tests.api.helpers import GATE_PROMPT, finished_run, route_matrix, start_run
+from tests.api.helpers import GATE_PROMPT, failed_run, finished_run, route_matrix, start_run
+from tests.runtime.distributed.harness import coordinator
 
 PREFIX = "apitest"
 
@@ -25,6 +27,13 @@ PREFIX = "apitest"
 @pytest.fixture
 def dclient(api_system, ops) -> testing.TestClient:
     return testing.TestClient(create_app(api_system, ops=ops))
+
+
+@pytest.fixture
+def running_coordinator(ops):
+    """A coordinator on the API's store and Redis prefix: requeues wait for its answer."""
+    with coordinator(ops.config) as node:
+        yield node
 
 
 @pytest.fixture
@@ -50,21 +59,18 @@ def test_both_modes_serve_every_declared_route(api_system, ops) -> None:
     assert queued == local == set(rbac.ROUTE_ROLES)
 
 
-def test_route_by_role_matrix_of_the_runtime_routes(api_system, ops, client, keys, gate, r) -> None:
+def test_route_by_role_matrix_of_the_runtime_routes(api_system, ops, client, keys, gate, r,
+                                                    running_coordinator) -> None:
     app = create_app(api_system, ops=ops)
     active = start_run(client, keys, GATE_PROMPT)
     assert gate.entered.wait(20)
-    now = utc_now()
-    api_system.write([Event("failed-run", 1, "run.started", now, "s", {"input": "x"}),
-                      Event("failed-run", 2, "run.failed", now, "s", error="boom")])
-    values = {"run_id": active, "dlq_id": _dead_letter(r, run_id="failed-run")}
+    values = {"run_id": active, "dlq_id": lambda: _dead_letter(r, run_id=failed_run(api_system))}
     bodies = {"/api/v1/runtime/runs/{run_id}/cancel": lambda: {"reason": "matrix"}}
     mismatches = []
     for template in ("/runtime/runs/{run_id}/cancel", "/runtime/runs/{run_id}/requeue"):
-        run_id = active if template.endswith("cancel") else "failed-run"
+        run_id = active if template.endswith("cancel") else lambda: failed_run(api_system)
         mismatches += route_matrix(app, testing.TestClient(app), keys, {"run_id": run_id}, bodies, only=template)
     mismatches += route_matrix(app, testing.TestClient(app), keys, values, bodies, only="/runtime/dlq/{dlq_id}/")
-    values["dlq_id"] = lambda: _dead_letter(r, run_id="failed-run")
     mismatches += route_matrix(app, testing.TestClient(app), keys, values, bodies, only="/runtime/dlq/{dlq_id}",
                                skip="requeue")
     mismatches += route_matrix(app, testing.TestClient(app), keys, values, bodies, only="/runtime/dlq", skip="{")
@@ -90,15 +96,17 @@ def test_queues_workers_and_details(dclient, keys, r) -> None:
     assert details["reasons"] == ["1 dead-lettered tasks"] and details["dlq"][0]["last_error"] == "boom"
 
 
-def test_dlq_requeue_sends_a_control_message_and_is_audited(dclient, keys, r) -> None:
-    entry = _dead_letter(r)
+def test_dlq_requeue_waits_for_the_coordinator_and_is_audited(dclient, keys, r, api_system,
+                                                               running_coordinator) -> None:
+    run_id = failed_run(api_system)
+    entry = _dead_letter(r, run_id=run_id)
     listed = dclient.simulate_get("/api/v1/runtime/dlq", headers=keys.headers("viewer")).json
     assert [e["id"] for e in listed] == [entry]
     result = dclient.simulate_post(f"/api/v1/runtime/dlq/{entry}/requeue", headers=keys.headers("operator"))
-    assert result.status_code == 202
-    assert result.json == {"run_id": "run-x", "status": "requeued", "dlq_id": entry, "attempt": None}
+    assert result.status_code == 202, result.json
+    assert result.json == {"run_id": run_id, "status": "requeued", "dlq_id": entry, "attempt": 2}
     message = _control(r)[-1]
-    assert (message.run_id, message.dlq_id) == ("run-x", entry)
+    assert (message.run_id, message.dlq_id) == (run_id, entry)
     audit = dclient.simulate_get("/api/v1/audit", params={"action": "runtime.dlq.requeue"},
                                  headers=keys.headers("admin")).json["items"]
     assert audit[0]["target"] == entry
@@ -106,6 +114,20 @@ def test_dlq_requeue_sends_a_control_message_and_is_audited(dclient, keys, r) ->
     poison = _dead_letter(r, run_id="", reason="undecodable")
     assert dclient.simulate_post(f"/api/v1/runtime/dlq/{poison}/requeue",
                                  headers=keys.headers("operator")).status_code == 409
+
+
+def test_a_requeue_the_coordinator_refuses_is_409_with_its_reason(dclient, keys, r, running_coordinator) -> None:
+    entry = _dead_letter(r, run_id="never-stored")
+    refused = dclient.simulate_post(f"/api/v1/runtime/dlq/{entry}/requeue", headers=keys.headers("operator"))
+    assert refused.status_code == 409
+    assert refused.json["description"] == "the coordinator refused: unknown run: never-stored"
+
+
+def test_a_requeue_no_coordinator_answers_is_503(api_system, ops, keys, r) -> None:
+    client = testing.TestClient(create_app(api_system, control=QueuedControl(api_system, ops, reply_wait=0.3)))
+    entry = _dead_letter(r, run_id=failed_run(api_system))
+    result = client.simulate_post(f"/api/v1/runtime/dlq/{entry}/requeue", headers=keys.headers("operator"))
+    assert result.status_code == 503 and "no coordinator answered" in result.json["description"]
 
 
 def test_a_dlq_entry_can_be_deleted(dclient, keys, r) -> None:
@@ -134,12 +156,10 @@ def test_cancel_only_active_runs(dclient, client, keys, api_system, gate, r) -> 
     assert unknown.status_code == 404
 
 
-def test_requeue_only_failed_or_cancelled_runs(dclient, client, keys, api_system, r) -> None:
-    now = utc_now()
-    api_system.write([Event("failed-run", 1, "run.started", now, "s", {"input": "x"}),
-                      Event("failed-run", 2, "run.failed", now, "s", error="boom")])
-    result = dclient.simulate_post("/api/v1/runtime/runs/failed-run/requeue", headers=keys.headers("operator"))
-    assert result.status_code == 202 and _control(r)[-1].run_id == "failed-run"
+def test_requeue_only_failed_or_cancelled_runs(dclient, client, keys, api_system, r, running_coordinator) -> None:
+    run_id = failed_run(api_system)
+    result = dclient.simulate_post(f"/api/v1/runtime/runs/{run_id}/requeue", headers=keys.headers("operator"))
+    assert result.status_code == 202 and result.json["attempt"] == 2 and _control(r)[-1].run_id == run_id
     done = finished_run(client, keys, api_system)
     assert dclient.simulate_post(f"/api/v1/runtime/runs/{done}/requeue",
                                  headers=keys.headers("operator")).status_code == 409

@@ -27,7 +27,7 @@ from agentstage.runtime.state import Event
 from agentstage.runtime.streams import StreamLayout, apply_ops, dlq_fields
 from tests.api.browser import chromium, require_chromium, served, shot
 from tests.api.helpers import GATE_PROMPT, LOGIN_TOKENS, Gate, Keys, issue_keys, wait_for
-from tests.runtime.distributed.harness import Cluster, distributed_config, live_workers
+from tests.runtime.distributed.harness import Cluster, coordinator, distributed_config, live_workers
 
 TIMEOUT_MS = 20_000
 PHONE = {"width": 375, "height": 740}
@@ -253,7 +253,7 @@ def _dead_letter(ops: RuntimeOps, api_system: System) -> tuple[str, str]:
 def test_operator_requeues_a_dead_lettered_run(browser, distributed, keys: Keys, api_system: System) -> None:
     base, ops = distributed
     run_id, entry = _dead_letter(ops, api_system)
-    with opened(browser, base, keys.operator) as page:
+    with coordinator(ops.config), opened(browser, base, keys.operator) as page:
         page.click("nav a[data-screen=workers]")
         page.wait_for_selector("#runtime-health:has-text('1 dead-lettered')")
         page.wait_for_selector("tr[data-kind=dlq] td[data-label=Length]:text-is('1')")
@@ -264,7 +264,6 @@ def test_operator_requeues_a_dead_lettered_run(browser, distributed, keys: Keys,
         shot(page, "dlq")
         page.locator(f"#dlq-list tr[data-entry='{entry}'] button:has-text('Requeue')").click()
         page.wait_for_selector("#dlq-status:has-text('requeued')")
-        ops.client.xdel(ops.layout.dlq, entry)  # what the coordinator does once it has requeued the run
         page.wait_for_selector("#dlq-list :text('The DLQ is empty')")
     control = [from_wire(fields[b"m"]) for _, fields in ops.client.xrange(StreamLayout("uitest").control)]
     assert [(m.run_id, m.dlq_id) for m in control if isinstance(m, Requeue)] == [(run_id, entry)]

@@ -158,3 +158,40 @@ def test_worker_app_that_does_not_load_is_one_line_exit_2(tmp_path):
     done = cli(config, "worker-start", "--app", "no_such_app_module")
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
     assert "cannot load the worker setup: No module named 'no_such_app_module'" in done.stderr
+
+
+def _waiting_ask_run(config) -> str:
+    run_id = cli(config, "runtime-enqueue", "--mode=graph", "--workflow=ask", "--", "start").stdout.strip()
+    with RuntimeOps(config) as ops:
+        assert ops.wait(run_id, 60)["status"] == "waiting"
+    return run_id
+
+
+def test_resume_answers_a_waiting_graph_run_on_a_worker(deployment):
+    run_id = _waiting_ask_run(deployment)
+    done = cli(deployment, "runtime-resume", run_id, "--input", "6 * 7", "--wait", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "completed" and "42" in json.loads(done.stdout)["output"]
+    again = cli(deployment, "runtime-resume", run_id, "--input", "1 + 1")
+    assert again.returncode == 2 and len(again.stderr.splitlines()) == 1
+    assert "the coordinator refused" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_fork_starts_a_new_run_from_a_checkpoint_with_changed_state(deployment):
+    run_id = _waiting_ask_run(deployment)
+    assert cli(deployment, "runtime-resume", run_id, "--input", "6 * 7", "--wait").returncode == 0
+    done = cli(deployment, "runtime-fork", run_id, "--step", "1", "--set", "expression=2 + 2", "--wait", "--json")
+    assert done.returncode == 0, done.stderr
+    forked = json.loads(done.stdout)
+    assert forked["run_id"] != run_id and forked["status"] == "completed" and "4" in forked["output"]
+    bad = cli(deployment, "runtime-fork", run_id, "--step", "1", "--set", "no-equals-sign")
+    assert bad.returncode == 2 and bad.stderr.strip() == "agentstage: --set expects KEY=VALUE, got 'no-equals-sign'"
+    unknown = cli(deployment, "runtime-fork", "no-such-run", "--step", "1")
+    assert unknown.returncode == 2 and "the coordinator refused" in unknown.stderr
+
+
+def test_resume_without_a_coordinator_exits_3(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    done = cli(config, "runtime-resume", "--timeout=0.5", "some-run")
+    assert done.returncode == 3
+    assert "no coordinator answered the resume of run some-run" in done.stderr and len(done.stderr.splitlines()) == 1
