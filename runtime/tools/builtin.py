@@ -24,7 +24,7 @@ from agentstage.runtime.tools.host import host_tools
 from agentstage.runtime.tools.limits import bounded
 from agentstage.runtime.tools.network import network_tools
 from agentstage.runtime.tools.redaction import redaction_tools
-from agentstage.runtime.tools.registry import Tool, ToolRegistry
+from agentstage.runtime.tools.registry import Tool, ToolRegistry, trusted_schemas
 from agentstage.runtime.tools.services import service_tools
 from agentstage.runtime.tools.session import session_tools
 from agentstage.runtime.tools.text import text_tools
@@ -158,13 +158,16 @@ def _basic_tools() -> list[Tool]:
 def builtin_tools(context: ToolContext | None = None) -> list[Tool]:
     """Fresh instances of every built-in tool, bound to `context` (default limits when None)."""
     context = context if context is not None else ToolContext()
-    return [*_basic_tools(), *encoding_tools(), *text_tools(), *redaction_tools(), *docs_tools(context),
-            *code_tools(context), *network_tools(context), *file_tools(context), *host_tools(context),
-            *session_tools(context), *service_tools(), search_documents_tool(context.documents)]
+    with trusted_schemas():
+        return [*_basic_tools(), *encoding_tools(), *text_tools(), *redaction_tools(), *docs_tools(context),
+                *code_tools(context), *network_tools(context), *file_tools(context), *host_tools(context),
+                *session_tools(context), *service_tools(), search_documents_tool(context.documents)]
 
 
 def builtin_registry(context: ToolContext | None = None) -> ToolRegistry:
     """A registry of every built-in tool and the secops workflow's tools, with the standard bundles
     (`@default`, `@security`, ..., `@all`)."""
     tools = builtin_tools(context)
-    return ToolRegistry([*tools, *secops_tools()], bundle_map(t.name for t in tools))
+    with trusted_schemas():
+        workflow_tools = secops_tools()
+    return ToolRegistry([*tools, *workflow_tools], bundle_map(t.name for t in tools))

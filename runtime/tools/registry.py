@@ -3,22 +3,39 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
-
-import jsonschema
 
 from agentstage.runtime.errors import NotFound, ToolArgumentsError, ToolError
 from agentstage.runtime.llm.types import ToolSpec
 from agentstage.runtime.tools.selection import build_selection
 
-__all__ = ["RUN_ARG", "SESSION_ARG", "Tool", "ToolRegistry"]
+__all__ = ["RUN_ARG", "SESSION_ARG", "Tool", "ToolRegistry", "trusted_schemas"]
 
 SESSION_ARG = "_session_id"
 """Argument the runtime (never the model) sets on calls of session-scoped tools."""
 RUN_ARG = "_run_id"
 """Argument the runtime (never the model) sets on calls of tools that need the calling run's id."""
+
+_SCHEMAS_CHECKED = ContextVar("agentstage_tool_schemas_checked", default=False)
+
+
+@contextmanager
+def trusted_schemas() -> Iterator[None]:
+    """Tools built inside skip the meta-schema check at construction: their schemas are the runtime's own.
+
+    PERF: checking a schema against JSON Schema 2020-12 costs milliseconds per tool, a quarter of a
+    second for the built-in set, paid by every `agentstage run`; the suite checks those schemas instead
+    (tests/runtime/tools/test_builtin.py). Tools built anywhere else are still checked when built.
+    """
+    token = _SCHEMAS_CHECKED.set(True)
+    try:
+        yield
+    finally:
+        _SCHEMAS_CHECKED.reset(token)
 
 
 @dataclass(frozen=True)
@@ -31,6 +48,8 @@ class Tool:
     calling agents). `available=False` marks a tool whose service is missing here.
     `inline=True` marks a pure, bounded, CPU-only tool (no I/O, no effects) that the agent calls on
     its own thread instead of handing it to a tool thread; it has no timeout, so it must not block.
+    A schema that is not valid JSON Schema raises jsonschema.SchemaError here; the validator of the
+    arguments is built on the first call.
     """
 
     name: str
@@ -47,8 +66,10 @@ class Tool:
     def __post_init__(self) -> None:
         if self.inline and self.side_effects:
             raise ValueError(f"tool {self.name!r}: a tool with side effects cannot run inline")
-        jsonschema.Draft202012Validator.check_schema(self.parameters)
-        object.__setattr__(self, "_validator", jsonschema.Draft202012Validator(self.parameters))
+        if not _SCHEMAS_CHECKED.get():
+            import jsonschema
+
+            jsonschema.Draft202012Validator.check_schema(self.parameters)
 
     @property
     def spec(self) -> ToolSpec:
@@ -58,7 +79,13 @@ class Tool:
         """Return the arguments if they match the schema; raise ToolArgumentsError listing every problem."""
         if not isinstance(arguments, dict):
             raise ToolArgumentsError(self.name, ["arguments must be a JSON object"])
-        errors = sorted(self._validator.iter_errors(arguments), key=lambda e: list(e.path))
+        validator = self._validator
+        if validator is None:
+            import jsonschema
+
+            validator = jsonschema.Draft202012Validator(self.parameters)
+            object.__setattr__(self, "_validator", validator)
+        errors = sorted(validator.iter_errors(arguments), key=lambda e: list(e.path))
         if errors:
             raise ToolArgumentsError(
                 self.name, [f"{'/'.join(map(str, e.path)) or '(root)'}: {e.message}" for e in errors]

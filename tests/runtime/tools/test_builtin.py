@@ -1,15 +1,36 @@
 """Built-in offline tools: happy paths and limits; argument validation in the registry."""
 
+import jsonschema
 import pytest
 
 from agentstage.runtime.errors import NotFound, ToolArgumentsError, ToolError
-from agentstage.runtime.tools import ToolRegistry, builtin_tools
+from agentstage.runtime.tools import Tool, ToolRegistry, builtin_tools
+from agentstage.runtime.tools.builtin import builtin_registry
+from agentstage.runtime.tools.registry import trusted_schemas
 
 registry = ToolRegistry(builtin_tools())
 
 
 def run(name: str, **arguments):
     return registry.get(name)(arguments)
+
+
+def test_every_builtin_and_workflow_tool_schema_is_valid_json_schema() -> None:
+    tools = list(builtin_registry())
+    assert len(tools) > 40
+    for tool in tools:
+        jsonschema.Draft202012Validator.check_schema(tool.parameters)
+
+
+def test_a_tool_built_outside_the_runtime_has_its_schema_checked_when_built() -> None:
+    bad = {"type": "object", "properties": {"n": {"type": "integer", "minimum": "zero"}}}
+    with pytest.raises(jsonschema.SchemaError):
+        Tool("bad", "a bad schema", bad, lambda n: n)
+    with trusted_schemas():
+        unchecked = Tool("bad", "a bad schema", bad, lambda n: n)
+    with pytest.raises(jsonschema.SchemaError):
+        Tool("bad", "a bad schema", bad, lambda n: n)
+    assert unchecked.name == "bad"
 
 
 def test_calculator_evaluates_without_eval() -> None:
