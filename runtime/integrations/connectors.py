@@ -8,9 +8,7 @@ credential cannot put it in run output, events or the effect journal.
 
 from __future__ import annotations
 
-import smtplib
 from collections.abc import Callable
-from email.message import EmailMessage
 from typing import Any
 
 from agentstage.runtime.errors import ToolError
@@ -140,6 +138,9 @@ def _redis(call: _Call, args: list[str]) -> dict[str, Any]:
 
 
 def _smtp(call: _Call, to: list[str], subject: str, body: str) -> dict[str, Any]:
+    import smtplib
+    from email.message import EmailMessage
+
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = call.config("sender"), ", ".join(to), subject
     message.set_content(body)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import apsw
-import sqlite_vec
 
 from agentstage.runtime.clock import utc_now
 from agentstage.runtime.errors import NotFound
@@ -62,6 +61,8 @@ class DocStore:
         self.path = str(path)
         self._lock = threading.RLock()
         self.db = apsw.Connection(self.path)
+        import sqlite_vec
+
         self.db.enable_load_extension(True)
         self.db.load_extension(sqlite_vec.loadable_path())
         self.db.enable_load_extension(False)

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import jsonschema
-
 from agentstage.runtime.errors import AgentstageError, ToolError
 from agentstage.runtime.tools.context import ToolContext
 from agentstage.runtime.tools.network import fetch
@@ -91,6 +89,8 @@ class HttpToolSpec:
         if not isinstance(timeout, int) or isinstance(timeout, bool):
             raise DefinitionError("timeoutMs", "an integer number of milliseconds")
         schema = raw.get("jsonSchema") or dict(_DEFAULT_SCHEMA)
+        import jsonschema
+
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
         except jsonschema.SchemaError as exc:

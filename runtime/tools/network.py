@@ -11,11 +11,6 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
-import certifi
-import dns.exception
-import dns.resolver
-import dns.reversename
-
 from agentstage.runtime.errors import ToolError
 from agentstage.runtime.tools._kit import obj, op_tool, require, unavailable_tool
 from agentstage.runtime.tools.context import ToolContext
@@ -98,6 +93,8 @@ def _insecure_context() -> ssl.SSLContext:
 def tls_context() -> ssl.SSLContext:
     """The certifi-backed TLS context httpx would build, made once per process."""
     # PERF: building it loads the CA bundle (~20 ms per client otherwise).
+    import certifi
+
     return ssl.create_default_context(cafile=certifi.where())
 
 
@@ -186,6 +183,10 @@ def _dns(context: ToolContext) -> Any:
             policy.check_name("dns_lookup", host)
         if not server and record_type in ("A", "AAAA", "PTR"):
             return _system_lookup(host, record_type)
+        import dns.exception
+        import dns.resolver
+        import dns.reversename
+
         resolver = dns.resolver.Resolver(configure=not server)
         if server:
             resolver.nameservers, resolver.port = [*policy.resolve("dns_lookup", server, port)[:1]], port

@@ -11,6 +11,7 @@ from typing import Any
 
 from agentstage.runtime.errors import NotFound, ToolArgumentsError, ToolError
 from agentstage.runtime.llm.types import ToolSpec
+from agentstage.runtime.tools.schema_fast import known_valid
 from agentstage.runtime.tools.selection import build_selection
 
 __all__ = ["RUN_ARG", "SESSION_ARG", "Tool", "ToolRegistry", "trusted_schemas"]
@@ -79,6 +80,8 @@ class Tool:
         """Return the arguments if they match the schema; raise ToolArgumentsError listing every problem."""
         if not isinstance(arguments, dict):
             raise ToolArgumentsError(self.name, ["arguments must be a JSON object"])
+        if known_valid(self.parameters, arguments):
+            return arguments
         validator = self._validator
         if validator is None:
             import jsonschema
