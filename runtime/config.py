@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dotenv import dotenv_values
-
 from agentstage.runtime.errors import ConfigError
 from agentstage.runtime.retry import RetryPolicy
 
@@ -164,6 +162,8 @@ class Config:
         """
         merged: dict[str, str] = {}
         if dotenv is not None and Path(dotenv).is_file():
+            from dotenv import dotenv_values
+
             merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
         merged.update(os.environ if environ is None else environ)
         values: dict[str, Any] = {}
