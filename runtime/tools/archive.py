@@ -3,7 +3,8 @@
 Extraction never hands an archive to `extractall`: each member is checked by this module (its
 resolved target inside the destination, links included; sym- and hard links must point inside),
 and member count, declared sizes and bytes actually written are bounded, so neither a crafted
-archive nor a zip bomb reaches outside the sandbox or fills the disk.
+archive nor a zip bomb reaches outside the sandbox or fills the disk. tarfile and zipfile load when
+the tool opens an archive, not when the built-in tools are built.
 """
 
 from __future__ import annotations
@@ -11,18 +12,20 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import tarfile
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from agentstage.runtime.errors import ToolError
 from agentstage.runtime.tools._kit import op_tool, require
 from agentstage.runtime.tools.context import ToolContext
 from agentstage.runtime.tools.paths import inside, sandbox_files, sandbox_path
 from agentstage.runtime.tools.registry import Tool
+
+if TYPE_CHECKING:
+    import tarfile
+    import zipfile
 
 __all__ = ["MAX_MEMBERS", "MAX_TOTAL", "archive_tool"]
 
@@ -83,6 +86,9 @@ def _refuse(name: str) -> IO[bytes]:
 
 
 def _opened(path: Path) -> Any:
+    import tarfile
+    import zipfile
+
     try:
         return zipfile.ZipFile(path) if _kind(path.name) == "zip" else tarfile.open(path)
     except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as exc:
@@ -91,6 +97,8 @@ def _opened(path: Path) -> Any:
 
 def _members(archive: Any) -> Iterator[_Member]:
     """Members in archive order, refusing the one past MAX_MEMBERS before reading further."""
+    import zipfile
+
     source = _zip_members(archive) if isinstance(archive, zipfile.ZipFile) else _tar_members(archive)
     if isinstance(archive, zipfile.ZipFile) and len(archive.infolist()) > MAX_MEMBERS:
         raise ToolError(_TOOL, f"archive holds more than {MAX_MEMBERS} members")
@@ -189,6 +197,9 @@ def _archive_ops(context: ToolContext) -> dict[str, Any]:
         target = path(a, "archive")
         entries = _sources(context, require(_TOOL, a, "sources")[0])
         target.parent.mkdir(parents=True, exist_ok=True)
+        import tarfile
+        import zipfile
+
         if _kind(target.name) == "zip":
             with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
                 for file, name in entries:

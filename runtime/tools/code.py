@@ -9,8 +9,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import re2
-
 from agentstage.runtime.errors import ToolError
 from agentstage.runtime.tools._kit import obj, op_tool, require
 from agentstage.runtime.tools.context import ToolContext
@@ -34,6 +32,8 @@ def _search(context: ToolContext) -> Any:
     def search(query: str, path: str = ".", mode: str = "text", context_lines: int = 0,
                file_pattern: str = "") -> dict[str, Any]:
         root = sandbox_path(context, "code_search", path, must_exist=True)
+        import re2
+
         literal = re2.escape(bounded("code_search", "query", query, MAX_PATTERN))
         pattern = compile_pattern("code_search", {"regex": query, "symbol": rf"\b{literal}\b",
                                                   "definition": _DEFINITION.format(name=literal)}.get(mode, literal))

@@ -7,7 +7,6 @@ import json
 import socket
 import ssl
 import time
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -123,45 +122,14 @@ def _curl(context: ToolContext) -> Any:
     return call
 
 
-class _Page(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.text: list[str] = []
-        self.links: list[str] = []
-        self.images: list[str] = []
-        self.headings: list[str] = []
-        self.meta: dict[str, str] = {}
-        self._stack: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {k: v or "" for k, v in attrs}
-        self._stack.append(tag)
-        if tag == "a" and values.get("href"):
-            self.links.append(values["href"])
-        elif tag == "img" and values.get("src"):
-            self.images.append(values["src"])
-        elif tag == "meta" and (values.get("name") or values.get("property")):
-            self.meta[values.get("name") or values["property"]] = values.get("content", "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._stack:
-            del self._stack[len(self._stack) - 1 - self._stack[::-1].index(tag):]
-
-    def handle_data(self, data: str) -> None:
-        if self._stack and self._stack[-1] in ("script", "style"):
-            return
-        if data.strip():
-            self.text.append(data.strip())
-            if self._stack and self._stack[-1] in ("h1", "h2", "h3", "h4", "h5", "h6"):
-                self.headings.append(data.strip())
-
-
 def _scraper(context: ToolContext) -> Any:
     def scrape(url: str, extract: str = "text") -> dict[str, Any]:
         response = fetch(context, "web_scraper", "GET", url, timeout=30)
         if response["status"] >= 400:
             raise ToolError("web_scraper", f"GET {url} returned HTTP {response['status']}")
-        page = _Page()
+        from agentstage.runtime.tools.html_page import Page
+
+        page = Page()
         page.feed(response["body"] if isinstance(response["body"], str) else json.dumps(response["body"]))
         parts = {"text": " ".join(page.text)[:100_000], "links": page.links, "headings": page.headings,
                  "images": page.images, "meta": page.meta}

@@ -6,10 +6,9 @@ RE2 syntax is Python's without backreferences and lookaround; flags are the lett
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
-
-import re2
 
 from agentstage.runtime.errors import ToolError
 from agentstage.runtime.tools.limits import MAX_TEXT
@@ -17,9 +16,17 @@ from agentstage.runtime.tools.limits import MAX_TEXT
 __all__ = ["MAX_PATTERN", "Pattern", "compile_pattern"]
 
 MAX_PATTERN = 1000
-_OPTIONS = re2.Options()
-_OPTIONS.log_errors = False
-_OPTIONS.max_mem = 8 << 20
+
+
+@functools.cache
+def _options() -> Any:
+    """RE2's options for caller patterns (quiet, 8 MiB per program); re2 loads with the first pattern."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = 8 << 20
+    return options
 
 
 class Pattern:
@@ -58,8 +65,10 @@ def compile_pattern(tool: str, pattern: str, flags: str = "") -> Pattern:
     if len(pattern) > MAX_PATTERN:
         raise ToolError(tool, f"pattern longer than {MAX_PATTERN} characters")
     letters = "".join(sorted(set(flags) & set("ims")))
+    import re2
+
     try:
-        return Pattern(tool, re2.compile(f"(?{letters}){pattern}" if letters else pattern, _OPTIONS))
+        return Pattern(tool, re2.compile(f"(?{letters}){pattern}" if letters else pattern, _options()))
     except re2.error as exc:
         reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         raise ToolError(tool, f"invalid pattern {pattern!r}: {reason} (RE2 syntax: no backreferences or "
