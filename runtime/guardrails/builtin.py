@@ -6,6 +6,7 @@ For example `pii_filter`, `prompt_injection:warn`, `max_length=8000`, `topic_fil
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -36,7 +37,7 @@ class MaxLength(Guard):
         return None
 
 
-_INJECTION = tuple(re.compile(p) for p in (
+_INJECTION_SOURCES = (
     r"\b(?:ignore|skip|bypass)\b.{0,20}\b(?:previous|prior|above|earlier|preceding|all|any|your)\b.{0,20}"
     r"\b(?:instructions?|prompts?|rules|directions|guidelines|messages)\b",
     r"\bdisregard\b.{0,30}\b(?:instructions?|rules|guidelines|programming|prompts?|policy|policies)\b",
@@ -54,7 +55,13 @@ _INJECTION = tuple(re.compile(p) for p in (
     r"<\|?\s*(?:im_start|system|endoftext)\s*\|?>|\[/?(?:system|inst)\]|^#{2,} ?system\b",
     r"\bfrom now on\b.{0,30}\b(?:ignore|not follow|no longer follow|have no)\b",
     r"\b(?:begin|start) of (?:the )?(?:system|admin|developer) (?:message|prompt|instructions)\b",
-))
+)
+
+
+@functools.cache
+def _injection() -> tuple[re.Pattern[str], ...]:
+    """The injection patterns, compiled when a guard first inspects a text (PERF: not at every start)."""
+    return tuple(re.compile(p) for p in _INJECTION_SOURCES)
 
 
 class PromptInjection(Guard):
@@ -65,7 +72,7 @@ class PromptInjection(Guard):
 
     def inspect(self, text: str) -> Finding | None:
         seen = normalize(text)
-        for pattern in _INJECTION:
+        for pattern in _injection():
             match = pattern.search(seen)
             if match:
                 return Finding(f"looks like a prompt injection: {match.group(0)[:80]!r}")
@@ -111,16 +118,21 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
-_PII: tuple[tuple[str, re.Pattern[str], Callable[[str], bool]], ...] = tuple(
-    (label, re.compile(pattern), check) for label, pattern, check in (
-        ("CREDIT_CARD", r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])",
-         lambda s: _luhn(re.sub(r"\D", "", s))),
-        ("SSN", r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])", lambda s: True),
-        ("EMAIL", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", lambda s: True),
-        ("PHONE", r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]?\d{3}[ .-]\d{4}(?!\d)", lambda s: True),
-        ("IP_ADDRESS", r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-                       r"(?![\d.])", lambda s: True),
-    ))
+_PII_SOURCES: tuple[tuple[str, str, Callable[[str], bool]], ...] = (
+    ("CREDIT_CARD", r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])",
+     lambda s: _luhn(re.sub(r"\D", "", s))),
+    ("SSN", r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])", lambda s: True),
+    ("EMAIL", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", lambda s: True),
+    ("PHONE", r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]?\d{3}[ .-]\d{4}(?!\d)", lambda s: True),
+    ("IP_ADDRESS", r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+                   r"(?![\d.])", lambda s: True),
+)
+
+
+@functools.cache
+def _pii() -> tuple[tuple[str, re.Pattern[str], Callable[[str], bool]], ...]:
+    """The personal-data patterns with their checks, compiled on first use."""
+    return tuple((label, re.compile(pattern), check) for label, pattern, check in _PII_SOURCES)
 
 
 class PiiFilter(Guard):
@@ -132,7 +144,7 @@ class PiiFilter(Guard):
 
     def inspect(self, text: str) -> Finding | None:
         found: list[str] = []
-        for label, pattern, check in _PII:
+        for label, pattern, check in _pii():
             def replace(match: re.Match[str], label: str = label, check: Callable[[str], bool] = check) -> str:
                 if not check(match.group(0)):
                     return match.group(0)

@@ -11,13 +11,22 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 from agentstage.runtime.errors import ToolError
-from agentstage.runtime.secret_patterns import SECRET_PATTERNS, redact_secrets
+from agentstage.runtime.secret_patterns import redact_secrets
 from agentstage.runtime.tools._kit import obj
 from agentstage.runtime.tools.registry import Tool
 
 __all__ = ["SECRET_PATTERNS", "redact", "redact_secrets", "redaction_tools", "secret_forms"]
 
 _MAX_TEXT = 1_000_000
+
+
+def __getattr__(name: str) -> object:
+    """`SECRET_PATTERNS`, re-exported from `runtime.secret_patterns`, which compiles them on first use."""
+    if name == "SECRET_PATTERNS":
+        from agentstage.runtime import secret_patterns
+
+        return secret_patterns.SECRET_PATTERNS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def secret_forms(values: Iterable[str | None]) -> list[str]:
