@@ -21,11 +21,13 @@ class AgentPool:
     `factory(slot, on_idle)` starts one member; the member calls `on_idle()` when it finishes
     a run, so the pool knows how busy each member is. With a `limit`, at most that many runs
     are in flight; the rest wait here in order, each passed through `on_queued` (which records
-    that it waits) and dispatched when a run ends.
+    that it waits) and dispatched when a run ends. The first `eager` members start now (so a member
+    that cannot start fails the pool's creation), the others with their first message.
     """
 
     def __init__(self, name: str, size: int, factory: Callable[[Slot, Callable[[], None]], pykka.ActorRef[Any]],
-                 *, limit: int | None = None, on_queued: Callable[[Any], Any] | None = None) -> None:
+                 *, limit: int | None = None, on_queued: Callable[[Any], Any] | None = None,
+                 eager: int = 1) -> None:
         self.name = name
         self.limit = limit
         self.on_queued = on_queued
@@ -33,7 +35,8 @@ class AgentPool:
         self._in_flight = [0] * size
         self._waiting: deque[Any] = deque()
         self.slots = [
-            Slot(f"{name}[{index}]", lambda slot, index=index: factory(slot, lambda: self._idle(index)))
+            Slot(f"{name}[{index}]", lambda slot, index=index: factory(slot, lambda: self._idle(index)),
+                 lazy=index >= eager)
             for index in range(size)
         ]
 
@@ -59,9 +62,10 @@ class AgentPool:
         return True
 
     def broadcast(self, message: Any) -> None:
-        """Send `message` to every member (e.g. a cancel for a run one of them holds)."""
+        """Send `message` to every started member (e.g. a cancel for a run one of them holds)."""
         for slot in self.slots:
-            slot.tell(message)
+            if slot.started:
+                slot.tell(message)
 
     @property
     def in_flight(self) -> int:

@@ -52,7 +52,9 @@ class SupervisedActor(pykka.ThreadingActor):
 class Slot:
     """A named place for one actor that a supervisor keeps filled.
 
-    `tell` always reaches the current actor, also while it is being replaced.
+    `tell` always reaches the current actor, also while it is being replaced. A `lazy` slot starts
+    its actor with the first message (or the first read of `ref`): a System starts pools and graph
+    node actors that a single run mostly leaves idle, and each is a thread.
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class Slot:
         initial_backoff: float = 0.05,
         max_backoff: float = 5.0,
         reset_after: float = 30.0,
+        lazy: bool = False,
     ) -> None:
         self.name = name
         self._factory = factory
@@ -74,7 +77,26 @@ class Slot:
         self._restarts_in_streak = 0
         self._last_crash = 0.0
         self._stopping = False
-        self.ref: pykka.ActorRef[Any] = factory(self)
+        self._start_lock = threading.Lock()
+        self._ref: pykka.ActorRef[Any] | None = None if lazy else factory(self)
+
+    @property
+    def ref(self) -> pykka.ActorRef[Any]:
+        """The current actor, started now when the slot is lazy and has none yet."""
+        ref = self._ref
+        if ref is None:
+            with self._start_lock:
+                if self._ref is None:
+                    if self._stopping:
+                        raise pykka.ActorDeadError(f"slot {self.name} is stopped")
+                    self._ref = self._factory(self)
+                ref = self._ref
+        return ref
+
+    @property
+    def started(self) -> bool:
+        """False for a lazy slot that has not started its actor yet."""
+        return self._ref is not None
 
     @property
     def restarts(self) -> int:
@@ -114,14 +136,16 @@ class Slot:
         with self._lock:
             if self._stopping:
                 return
-            old, self.ref = self.ref, self._factory(self)
+            old, self._ref = self.ref, self._factory(self)
         old.stop(block=False)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the current actor after it has handled what is queued; no further restarts."""
-        with self._lock:
+        with self._lock, self._start_lock:
             self._stopping = True
-            ref = self.ref
+            ref = self._ref
+        if ref is None:
+            return
         try:
             ref.stop(block=True, timeout=timeout)
         except pykka.Timeout:

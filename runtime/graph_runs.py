@@ -81,9 +81,11 @@ class GraphRuns:
         self._tables: dict[str, RunTable] = {}
         self._tool_pool = AgentPool("graph:tools", max(config.graph_node_pool, 1), lambda slot, on_idle:
                                     ToolNodeActor.start(tools, journal, slot, on_idle, config.tool_timeout, io,
-                                                        config.tool_threads))
-        self._router = Slot("graph:router", lambda slot: RouterNodeActor.start(slot))
-        self._agent = Slot("graph:agent", lambda slot: AgentNodeActor.start(pools, self._progress, store, slot))
+                                                        config.tool_threads), eager=0)
+        # PERF: the node actors start with a System but run only for graph runs: they start on first use.
+        self._router = Slot("graph:router", lambda slot: RouterNodeActor.start(slot), lazy=True)
+        self._agent = Slot("graph:agent", lambda slot: AgentNodeActor.start(pools, self._progress, store, slot),
+                           lazy=True)
         self._dispatch = {"tool": self._tool_pool.dispatch, "router": self._router.tell, "agent": self._agent.tell}
 
     def stop(self, timeout: float = 5.0) -> None:
