@@ -6,7 +6,9 @@ interpreter, in interleaved rounds (one of each command per round, so
 a burst of load on the machine hits all of them alike). Prints, per command, the median and p90 of
 wall time and of CPU time (user + system of the child), and each median's ratio to `python3 -c
 pass` measured in the same rounds. Prints `name: value unit` lines; the issue's targets are
-wall-time medians.
+wall-time medians (`--help` <= 0.25 s, offline run <= 0.5 s). PYTHONDONTWRITEBYTECODE is dropped
+from the children's environment, so the first (unmeasured) run leaves the bytecode caches an
+installed package has: without them every start compiles the project's modules again.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+TARGETS = {"help": 0.25, "offline_run": 0.5}
 COMMANDS = {
     "python_c_pass": ["{python}", "-c", "pass"],
     "help": ["{agentstage}", "--help"],
@@ -62,7 +65,8 @@ def main() -> None:
     args = parser.parse_args()
     agentstage = console_script()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("AGENTSTAGE_")}
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith("AGENTSTAGE_") and key != "PYTHONDONTWRITEBYTECODE"}
         env |= {"AGENTSTAGE_HOME": str(Path(tmp) / "home"), "AGENTSTAGE_PROVIDER": "scripted", "NO_COLOR": "1"}
         names = {"{agentstage}": agentstage, "{python}": sys.executable}
         commands = {name: [names.get(part, part) for part in argv] for name, argv in COMMANDS.items()}
@@ -81,8 +85,10 @@ def main() -> None:
           f"{os.cpu_count()} cpus; script {agentstage}")
     for name in commands:
         median_wall, median_cpu = statistics.median(wall[name]), statistics.median(cpu[name])
+        target = f", target <= {TARGETS[name]} s: {'met' if median_wall <= TARGETS[name] else 'NOT met'}" \
+            if name in TARGETS else ""
         print(f"{name}_wall: median {median_wall:.3f} s, p90 {p90(wall[name]):.3f} s, "
-              f"{median_wall / base_wall:.1f}x python -c pass")
+              f"{median_wall / base_wall:.1f}x python -c pass{target}")
         print(f"{name}_cpu: median {median_cpu:.3f} s, p90 {p90(cpu[name]):.3f} s, "
               f"{median_cpu / base_cpu:.1f}x python -c pass")
 

@@ -116,7 +116,13 @@ def test_every_verb_and_action_has_a_description_and_shows_each_default_once(mon
         assert all(line.count('"') % 2 == 0 for line in commands), (path, commands)
 
 
-_HEAVY = ("aiohttp", "apsw", "falcon", "httpx", "loguru", "marshmallow", "pykka", "redis", "sqlite_vec", "uvicorn")
+_HEAVY = ("aiohttp", "apsw", "asyncio", "dns", "dotenv", "falcon", "httpx", "jsonschema", "loguru", "marshmallow", "psutil",
+          "pykka", "re2", "redis", "sqlite_vec", "uvicorn")
+# Loaded by none of the verbs an offline run goes through: each loads where its feature is used.
+_NOT_ON_THE_RUN_PATH = ("aiohttp", "apispec", "apsw.bestpractice", "apsw.ext", "certifi", "dns", "docstring_parser",
+                        "dotenv", "falcon", "h11", "html.parser", "httpx", "jsonschema", "marshmallow", "psutil",
+                        "re2", "redis", "smtplib", "sqlite_vec", "tarfile", "uvicorn", "zipfile",
+                        "agentstage.api", "agentstage.runtime.distributed", "agentstage.runtime.evals")
 _LOADED_AFTER = """
 import json, sys
 from agentstage.runtime.cli import main
@@ -135,3 +141,15 @@ def test_help_imports_no_provider_transport_store_or_server_library(args: list[s
     assert "usage: agentstage" in done.stdout
     assert sorted(name for name in _HEAVY if name in loaded) == []
     assert "agentstage.runtime.system" not in loaded and "agentstage.actors" not in loaded
+
+
+def test_an_offline_run_imports_no_schema_validator_server_redis_or_host_library(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AGENTSTAGE_")}
+    environment.update({"AGENTSTAGE_HOME": str(tmp_path / "home"), "AGENTSTAGE_PROVIDER": "scripted"})
+    for _ in range(2):  # NOTE: the second run finds the home, its store and its migrations in place
+        done = subprocess.run([sys.executable, "-c", _LOADED_AFTER, "run", "--", "calculate 6 * 7"], capture_output=True,
+                              text=True, env=environment, cwd=tmp_path, timeout=60)
+        assert done.stdout == "6 * 7 = 42\n", done.stderr
+        loaded = set(json.loads(done.stderr.splitlines()[-1]))
+        assert sorted(name for name in _NOT_ON_THE_RUN_PATH if name in loaded) == []
+        assert "agentstage.runtime.system" in loaded
