@@ -62,7 +62,7 @@ class Tool:
     needs_run: bool = False
     available: bool = True
     inline: bool = False
-    _validator: Any = field(default=None, repr=False, compare=False)
+    _validator: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.inline and self.side_effects:

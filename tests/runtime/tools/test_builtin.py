@@ -91,3 +91,16 @@ def test_calculator_keeps_large_but_bounded_results() -> None:
 def test_text_stats_refuses_oversized_text() -> None:
     with pytest.raises(ToolError, match="longer than"):
         run("text_stats", text="a " * 600_000)
+
+
+def test_a_replaced_tool_validates_with_its_own_schema() -> None:
+    import dataclasses
+
+    loose = Tool("t", "any text", {"type": "object", "properties": {"s": {"type": "string"}}}, lambda s="": s)
+    assert loose.validate({"s": "x"}) == {"s": "x"}
+    with pytest.raises(ToolArgumentsError):
+        loose.validate({"s": 1})
+    strict = dataclasses.replace(loose, parameters={"type": "object", "properties": {"s": {"type": "integer"}}})
+    assert strict.validate({"s": 1}) == {"s": 1}
+    with pytest.raises(ToolArgumentsError):
+        strict.validate({"s": "x"})
