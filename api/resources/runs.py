@@ -37,13 +37,14 @@ class RunsResource(Resource):
     }
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
-        q = load_query(req, RunListQuery)
+        q = load_query(req, RunListQuery, lists=("parent_run_id",))
         filters = {"status": q["status"], "session_id": q["session_id"], "workflow": q["workflow"],
-                   "worker_id": q["worker"]}
+                   "agent": q["agent"], "worker_id": q["worker"]}
         try:
             page = await self.backend.read(lambda reader: reader.runs_page(
                 filters=filters, since=to_ts(q["since"]), until=to_ts(q["until"]), limit=q["limit"],
-                cursor=q["cursor"], order=q["sort"]))
+                cursor=q["cursor"], order=q["sort"], id_prefix=q["id_prefix"], text=q["q"],
+                top_level=q["top_level"], parents=q["parent_run_id"]))
         except ValueError:
             raise FieldError(422, title="Invalid request", errors={"cursor": ["malformed cursor"]}) from None
         dump(resp, RunPageSchema, page)

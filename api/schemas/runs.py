@@ -35,8 +35,17 @@ class RunListQuery(PageQuery):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     session_id = id_field("only runs of this session", load_default=None)
     workflow = fields.String(load_default=None, validate=validate.Length(1, 200))
+    agent = fields.String(load_default=None, validate=validate.Length(1, 200),
+                          metadata={"description": "only runs of this agent"})
     worker = fields.String(load_default=None, validate=validate.Length(1, 200),
                            metadata={"description": "only runs executed by this worker id"})
+    id_prefix = id_field("only runs whose id starts with this", load_default=None)
+    q = fields.String(load_default=None, validate=validate.Length(1, 200),
+                      metadata={"description": "only runs whose input or output contains this text (any case)"})
+    top_level = fields.Boolean(load_default=False,
+                               metadata={"description": "only runs without a parent (child runs left out)"})
+    parent_run_id = fields.List(id_field("a graph run"), load_default=None, validate=validate.Length(1, 100),
+                                metadata={"description": "only the child runs of these runs (repeat the parameter)"})
     since = UtcDateTime(load_default=None,
                                  metadata={"description": "created at or after (ISO-8601 with zone)"})
     until = UtcDateTime(load_default=None, metadata={"description": "created before (ISO-8601 with zone)"})

@@ -17,6 +17,34 @@ _KEY_COLUMNS = "id, prefix, key_hash, role, name, created_at, expires_at, revoke
 _AUDIT_COLUMNS = "id, ts, action, outcome, key_id, role, target, request_id, client, detail"
 
 
+# NOTE: above every character a stored id can have, so `prefix <= id < prefix + _TOP` is "starts with".
+_TOP = "\U0010ffff"
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere (its own `%`, `_` and backslashes taken literally)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _run_conditions(id_prefix: str | None, text: str | None, top_level: bool,
+                    parents: list[str] | None) -> list[tuple[str, tuple]]:
+    """SQL conditions on `runs` for `runs_page`'s prefix, text, top-level and children filters."""
+    conditions: list[tuple[str, tuple]] = []
+    if id_prefix:
+        conditions.append(("run_id >= ? AND run_id < ?", (id_prefix, id_prefix + _TOP)))
+    if text:
+        pattern = _like(text)
+        conditions.append(("input LIKE ? ESCAPE '\\' OR output LIKE ? ESCAPE '\\'", (pattern, pattern)))
+    if top_level:
+        conditions.append(("parent_run_id IS NULL OR parent_run_id = ''", ()))
+    if parents:
+        # NOTE: a child's id starts with its parent's and a dot (graph nodes, delegation): the ranges use
+        # the primary key, the parent column keeps an unrelated id that happens to share the prefix out.
+        ranges = " OR ".join("(run_id > ? AND run_id < ? AND parent_run_id = ?)" for _ in parents)
+        conditions.append((ranges, tuple(v for p in parents for v in (p + ".", p + "." + _TOP, p))))
+    return conditions
+
+
 class AdminReader(SQLiteReader):
     """`SQLiteReader` plus the queries behind the admin API."""
 
@@ -29,8 +57,13 @@ class AdminReader(SQLiteReader):
         limit: int = 50,
         cursor: str | None = None,
         order: str = "desc",
+        id_prefix: str | None = None,
+        text: str | None = None,
+        top_level: bool = False,
+        parents: list[str] | None = None,
     ) -> Page:
-        """Runs by creation time (`order` desc or asc), filtered by equal columns and a time range.
+        """Runs by creation time (`order` desc or asc), filtered by equal columns, a time range, an id
+        prefix, a text in the input or output (any case), top-level runs only, or the children of `parents`.
 
         Raises ValueError for a malformed cursor or order.
         """
@@ -39,7 +72,8 @@ class AdminReader(SQLiteReader):
         unknown = set(filters) - {"status", "session_id", "workflow", "worker_id", "agent", "kind"}
         if unknown:
             raise ValueError(f"cannot filter on {sorted(unknown)[0]!r}")
-        return self._runs(filters.items(), since, until, limit, cursor, order)
+        return self._runs(filters.items(), since, until, limit, cursor, order,
+                          _run_conditions(id_prefix, text, top_level, parents))
 
     def session(self, session_id: str) -> dict[str, Any]:
         """One session with its run count; raises NotFound."""

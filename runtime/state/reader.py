@@ -126,20 +126,24 @@ class SQLiteReader:
         return self._runs(filters, since, until, limit, cursor, "desc")
 
     def _runs(self, filters: Iterable[tuple[str, Any]], since: str | None, until: str | None, limit: int,
-              cursor: str | None, order: str) -> Page:
+              cursor: str | None, order: str, conditions: Iterable[tuple[str, tuple]] = ()) -> Page:
         raw, more = self.keyset_rows(f"SELECT {_RUN_COLUMNS} FROM runs", filters, "created_at", since, until,
-                                     ("created_at", "run_id"), cursor, order, limit)
+                                     ("created_at", "run_id"), cursor, order, limit, conditions)
         rows = [self._run_row(r) for r in raw]
         return Page(rows, encode_cursor(rows[-1].created_at, rows[-1].run_id) if more else None)
 
     def keyset_rows(self, select: str, filters: Iterable[tuple[str, Any]], time_column: str, since: str | None,
                     until: str | None, key: tuple[str, str], cursor: str | None, order: str,
-                    limit: int) -> tuple[list[tuple], bool]:
-        """One keyset page of `select`: equal `filters` (None skipped), a time range, ordered by `key`.
+                    limit: int, conditions: Iterable[tuple[str, tuple]] = ()) -> tuple[list[tuple], bool]:
+        """One keyset page of `select`: equal `filters` (None skipped), a time range, further SQL
+        `conditions` (each a fragment and its parameters), ordered by `key`.
 
         Returns the page's rows and whether more follow; ValueError for a malformed cursor.
         """
         where, params = [], []
+        for fragment, values in conditions:
+            where.append(f"({fragment})")
+            params.extend(values)
         for column, value in filters:
             if value is not None:
                 where.append(f"{column} = ?")

@@ -74,4 +74,5 @@ def test_protected_operations_declare_security_and_auth_errors(client) -> None:
 def test_query_parameters_come_from_the_schemas(client) -> None:
     runs = _document(client)["paths"]["/api/v1/runs"]["get"]
     names = {p["name"] for p in runs["parameters"]}
-    assert {"status", "session_id", "workflow", "worker", "since", "until", "limit", "cursor", "sort"} == names
+    assert {"status", "session_id", "workflow", "agent", "worker", "id_prefix", "q", "top_level", "parent_run_id", "since",
+            "until", "limit", "cursor", "sort"} == names

@@ -42,10 +42,44 @@ def test_filters_runs_by_status_session_workflow_worker_and_time(client, keys, a
     assert ids(until="2030-01-01T12:00:00Z") == ["ok-run"]
 
 
+def _run(run_id: str, created_at: str, input_: str, output: str, **data) -> list[Event]:
+    return [Event(run_id, 1, "run.started", created_at, "s1", {"input": input_, **data}),
+            Event(run_id, 2, "run.completed", created_at, "s1", {"output": output})]
+
+
+def test_searches_runs_by_id_prefix_text_agent_and_lists_children_of_graph_runs(client, keys, api_system) -> None:
+    api_system.write([
+        *_run("abc123", "2030-01-01T00:00:01.000Z", "Summarise the 50% report", "done", agent="writer"),
+        *_run("abd999", "2030-01-01T00:00:02.000Z", "hello", "The ANSWER is 42", agent="default"),
+        *_run("graph-1", "2030-01-01T00:00:03.000Z", "triage this", "ok", kind="graph", workflow="wf"),
+        *_run("graph-1.2", "2030-01-01T00:00:04.000Z", "step two", "ok", parent_run_id="graph-1"),
+        *_run("graph-1.3.1", "2030-01-01T00:00:05.000Z", "branch", "ok", parent_run_id="graph-1"),
+        *_run("graph-1.x", "2030-01-01T00:00:06.000Z", "not a child: no parent link", "ok"),
+    ])
+    headers = keys.headers("viewer")
+
+    def ids(**query):
+        result = client.simulate_get("/api/v1/runs", params=query, headers=headers)
+        assert result.status_code == 200, result.json
+        return [r["run_id"] for r in result.json["items"]]
+
+    assert ids(id_prefix="ab") == ["abd999", "abc123"]
+    assert ids(id_prefix="abc") == ["abc123"]
+    assert ids(q="answer") == ["abd999"], "output, any case"
+    assert ids(q="50%") == ["abc123"] and ids(q="5_%") == [], "% and _ are literal"
+    assert ids(agent="writer") == ["abc123"]
+    assert ids(top_level="true", since="2030-01-01T00:00:03Z") == ["graph-1.x", "graph-1"]
+    assert ids(parent_run_id="graph-1", sort="asc") == ["graph-1.2", "graph-1.3.1"]
+    assert client.simulate_get("/api/v1/runs?parent_run_id=graph-1&parent_run_id=abc123",
+                               headers=headers).json["items"][0]["run_id"] == "graph-1.3.1"
+
+
 def test_bad_listing_parameters_are_422_naming_the_field(client, keys) -> None:
     headers = keys.headers("viewer")
     for query, field in (({"limit": "x"}, "limit"), ({"status": "zombie"}, "status"), ({"cursor": "!!"}, "cursor"),
-                         ({"since": "yesterday"}, "since"), ({"colour": "red"}, "colour"), ({"sort": "up"}, "sort")):
+                         ({"since": "yesterday"}, "since"), ({"colour": "red"}, "colour"), ({"sort": "up"}, "sort"),
+                         ({"id_prefix": "a b"}, "id_prefix"), ({"q": ""}, "q"), ({"top_level": "maybe"}, "top_level"),
+                         ({"parent_run_id": "x y"}, "parent_run_id"), ({"agent": "a" * 201}, "agent")):
         result = client.simulate_get("/api/v1/runs", params=query, headers=headers)
         assert result.status_code == 422, query
         assert field in result.json["errors"], result.json

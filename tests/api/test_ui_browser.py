@@ -182,6 +182,99 @@ def deployment(request, api_system: System, keys: Keys, tmp_path: Path, redis_ur
         cluster.stop()
 
 
+def _history_run(run_id: str, created_at: str, input_: str, *, status: str = "completed", tokens: int = 0,
+                 error: str | None = None, **data) -> list[Event]:
+    """A finished run as the runtime stores it: started, one model call using `tokens`, then its end."""
+    session = f"s-{run_id}"
+    events = [Event(run_id, 1, "run.started", created_at, session, {"input": input_, **data})]
+    if tokens:
+        usage = {"input_tokens": tokens - tokens // 3, "output_tokens": tokens // 3}
+        parent = {"parent_run_id": data["parent_run_id"]} if "parent_run_id" in data else {}
+        events.append(Event(run_id, 2, "llm.response", created_at, session, {"usage": usage, **parent}))
+    end = {"output": "done"} if status == "completed" else {}
+    events.append(Event(run_id, 3, f"run.{status}", created_at, session, end, error=error))
+    return events
+
+
+def seeded_history(system: System) -> dict[str, str]:
+    """A populated history: a graph run with two child runs, a failed run, another agent's run, an old run."""
+    now, graph = utc_now(), f"g{new_id()[:10]}"
+    ids = {"graph": graph, "child": f"{graph}.2", "failed": f"f{new_id()[:10]}", "writer": f"w{new_id()[:10]}",
+           "old": f"o{new_id()[:10]}"}
+    system.write([
+        *_history_run(graph, now, "triage the incident", kind="graph", workflow="triage"),
+        *_history_run(ids["child"], now, "classify: triage the incident", tokens=12, agent="default",
+                      parent_run_id=graph),
+        *_history_run(f"{graph}.3", now, "summarise: triage the incident", tokens=18, agent="default",
+                      parent_run_id=graph),
+        *_history_run(ids["failed"], now, "divide by zero please", status="failed", agent="default",
+                      error="tool calculator failed: division by zero\nTraceback (most recent call last)"),
+        *_history_run(ids["writer"], now, "Summarise the quarterly report\nIt is attached below.", tokens=9,
+                      agent="writer"),
+        *_history_run(ids["old"], "2025-06-01T12:00:00.000Z", "an old question", tokens=3, agent="default"),
+    ])
+    return ids
+
+
+def _listed(page) -> list[str]:
+    return [row.get_attribute("data-run") for row in page.query_selector_all("#runs-list tbody tr")]
+
+
+def _wait_listed(page, expected: list[str]) -> None:
+    """Wait until the runs list shows exactly `expected`, in order."""
+    try:
+        wait_for(lambda: _listed(page) == expected)
+    except AssertionError:
+        assert _listed(page) == expected
+
+
+def test_runs_list_shows_input_error_and_child_runs_and_searches(browser, url, keys: Keys, api_system: System) -> None:
+    ids = seeded_history(api_system)
+    graph, failed, writer = ids["graph"], ids["failed"], ids["writer"]
+    with opened(browser, url, keys.viewer, viewport={"width": 1400, "height": 900}) as page:
+        page.wait_for_selector(f"#runs-list tr[data-run='{graph}']")
+        listed = _listed(page)
+        assert listed[listed.index(graph) + 1:listed.index(graph) + 3] == [ids["child"], f"{graph}.3"]
+        assert page.get_attribute(f"tr[data-run='{ids['child']}']", "data-parent") == graph
+        assert page.inner_text(f"tr[data-run='{graph}'] td[data-label=Tokens]") == "30 (30 in 2 child runs)"
+        assert page.inner_text(f"tr[data-run='{writer}'] td[data-label=Input]") == "Summarise the quarterly report"
+        error = page.inner_text(f"tr[data-run='{failed}'] td[data-label=Error]")
+        assert error == "tool calculator failed: division by zero"
+        assert page.inner_text(f"tr[data-run='{writer}'] td[data-label=Error]") == ""
+        heights = page.evaluate("[...document.querySelectorAll('#runs-list .badge, #view button')]"
+                                ".map((el) => el.getBoundingClientRect().height)")
+        assert max(heights) < 2 * min(heights), "a badge or button wrapped onto two lines"
+        shot(page, "runs-history")
+
+        page.fill("form[role=search] input[name=id]", failed[:6])
+        page.click("form[role=search] button[type=submit]")
+        _wait_listed(page, [failed])
+        assert "id_prefix=" in page.url
+
+        page.goto(f"{url}/ui/#/runs")
+        page.fill("form[role=search] input[name=q]", "QUARTERLY")
+        page.click("form[role=search] button[type=submit]")
+        _wait_listed(page, [writer])
+
+        page.goto(f"{url}/ui/#/runs")
+        page.fill("form[role=search] input[name=agent]", "writer")
+        page.click("form[role=search] button[type=submit]")
+        _wait_listed(page, [writer])
+
+        page.goto(f"{url}/ui/#/runs")
+        page.fill("form[role=search] input[name=workflow]", "triage")
+        page.click("form[role=search] button[type=submit]")
+        _wait_listed(page, [graph, ids["child"], f"{graph}.3"])
+
+        page.goto(f"{url}/ui/#/runs")
+        page.fill("form[role=search] input[name=since]", "2025-06-01T00:00")
+        page.fill("form[role=search] input[name=until]", "2025-06-02T00:00")
+        page.click("form[role=search] button[type=submit]")
+        _wait_listed(page, [ids["old"]])
+        assert page.input_value("form[role=search] input[name=since]") == "2025-06-01T00:00"
+        shot(page, "runs-filtered")
+
+
 def _stored_status(system: System, run_id: str) -> str | None:
     try:
         return system.reader().get_run(run_id).status
@@ -200,8 +293,9 @@ def test_operator_starts_a_run_and_reads_api_errors_in_words(browser, deployment
         page.wait_for_selector(f"#runs-list tr a[href='{started}']")
         page.fill("form[role=search] input[name=id]", "no-such-run")
         page.click("form[role=search] button[type=submit]")
-        page.wait_for_selector(".status-line .error:has-text('No run has the id no-such-run')")
-        page.click(f"#runs-list tr a[href='{started}']")
+        page.wait_for_selector("#runs-list .empty:has-text('No runs match these filters')")
+        page.fill("form[role=search] input[name=id]", started.split("/")[-1])
+        page.click("form[role=search] button[type=submit]")
         page.wait_for_selector("#run-summary .badge:text-is('completed')")
 
 

@@ -1,4 +1,5 @@
-// Runs: the live list (filters, search by id, older pages) and, for operators, a form to start one.
+// Runs: the live list (filters, search by id or text, child runs under their graph run, older pages) and,
+// for operators, a form to start one.
 
 import { can, get, post, watchAll } from "./api.js";
 import { badge, clear, empty, failure, h, loading, runDuration, short, table, time } from "./dom.js";
@@ -29,65 +30,115 @@ function startForm(status, signal) {
   return form;
 }
 
+// The filters the list understands, as they appear in the page's address (#/runs?…) and in the API query.
+const FILTERS = ["status", "agent", "workflow", "id_prefix", "q", "since", "until"];
+
+// A datetime-local value (the browser's time zone) as ISO-8601 UTC, and back.
+const toIso = (local) => (local ? new Date(local).toISOString() : "");
+function toLocal(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "" : new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+
 function filtersForm(query, onChange) {
   const status = h("select", { name: "status", "aria-label": "Status" },
     STATUSES.map((s) => h("option", { value: s, selected: query.get("status") === s }, s || "any status")));
-  const workflow = h("input", { name: "workflow", placeholder: "workflow", value: query.get("workflow") || "",
-    "aria-label": "Workflow" });
-  const search = h("input", { name: "id", placeholder: "run id", "aria-label": "Search by run id" });
-  const form = h("form", { class: "inline filters", role: "search" }, status, workflow, search,
+  const field = (name, placeholder, label) => h("input", { name, placeholder, value: query.get(name) || "", "aria-label": label });
+  const agent = field("agent", "agent", "Agent");
+  const workflow = field("workflow", "workflow", "Workflow");
+  const id = field("id", "run id or its start", "Search by run id");
+  id.value = query.get("id_prefix") || "";
+  const text = field("q", "text in input or output", "Search in input and output");
+  const since = h("input", { type: "datetime-local", name: "since", value: toLocal(query.get("since")), "aria-label": "Created from" });
+  const until = h("input", { type: "datetime-local", name: "until", value: toLocal(query.get("until")), "aria-label": "Created before" });
+  const form = h("form", { class: "inline filters", role: "search" }, status, agent, workflow, id, text,
+    h("label", { class: "range" }, "created after", since), h("label", { class: "range" }, "before", until),
     h("button", { type: "submit" }, "Apply"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    onChange({ status: status.value, workflow: workflow.value.trim(), id: search.value.trim() });
+    onChange({ status: status.value, agent: agent.value.trim(), workflow: workflow.value.trim(), id_prefix: id.value.trim(),
+      q: text.value.trim(), since: toIso(since.value), until: toIso(until.value) });
   });
   status.addEventListener("change", () => form.requestSubmit());
   return form;
 }
+
+const firstLine = (text, max = 80) => {
+  const line = (text || "").split("\n", 1)[0];
+  return line.length > max ? `${line.slice(0, max)}…` : line;
+};
 
 export async function runsView(container, { query }, signal) {
   const status = h("div", { class: "status-line" });
   const live = h("span", { class: "live", id: "runs-live" }, "connecting…");
   const list = h("div", { id: "runs-list" }, loading());
   const more = h("div", { class: "more" });
-  const filters = filtersForm(query, async ({ status: s, workflow, id }) => {
-    if (id) {
-      try {
-        await get(`/runs/${encodeURIComponent(id)}`);
-        location.hash = `#/runs/${encodeURIComponent(id)}`;
-      } catch (err) {
-        clear(status, failure(err.status === 404 ? new Error(`No run has the id ${id}.`) : err));
-      }
+  const filters = filtersForm(query, async (chosen) => {
+    if (chosen.id_prefix && !/^[A-Za-z0-9._:-]{1,128}$/.test(chosen.id_prefix)) {
+      clear(status, failure(new Error(`No run has the id ${chosen.id_prefix}: ids are letters, digits, '.', '_', ':' or '-'.`)));
       return;
     }
+    if (chosen.id_prefix) {
+      // A whole id opens its run; a start of one lists the runs it matches.
+      const found = await get(`/runs/${encodeURIComponent(chosen.id_prefix)}`).catch(() => null);
+      if (found) {
+        location.hash = `#/runs/${encodeURIComponent(found.run_id)}`;
+        return;
+      }
+    }
     const next = new URLSearchParams();
-    if (s) next.set("status", s);
-    if (workflow) next.set("workflow", workflow);
+    for (const name of FILTERS) if (chosen[name]) next.set(name, chosen[name]);
     location.hash = `#/runs${next.toString() ? `?${next}` : ""}`;
   });
   container.append(h("div", { class: "heading" }, h("h1", {}, "Runs"), live),
     ...(can("POST", "/runs") ? [startForm(status, signal)] : []), filters, status, list, more);
 
   const params = new URLSearchParams();
-  for (const name of ["status", "workflow"]) if (query.get(name)) params.set(name, query.get(name));
-  let shown = 0;
+  for (const name of FILTERS) if (query.get(name)) params.set(name, query.get(name));
+  // Child runs are nested under their graph run, unless the search is for runs themselves.
+  const nested = !["id_prefix", "q", "agent"].some((name) => params.has(name));
+  if (nested) params.set("top_level", "true");
+  const filtered = FILTERS.some((name) => params.has(name));
 
   async function page(cursor) {
     const q = new URLSearchParams(params);
     q.set("limit", "50");
     if (cursor) q.set("cursor", cursor);
-    return get(`/runs?${q}`);
+    const found = await get(`/runs?${q}`);
+    const graphs = nested ? found.items.filter((r) => r.kind === "graph") : [];
+    const children = new Map();
+    if (graphs.length) {
+      const c = new URLSearchParams({ sort: "asc", limit: "500" });
+      for (const g of graphs) c.append("parent_run_id", g.run_id);
+      for (const child of (await get(`/runs?${c}`)).items) {
+        if (!children.has(child.parent_run_id)) children.set(child.parent_run_id, []);
+        children.get(child.parent_run_id).push(child);
+      }
+    }
+    return { ...found, children };
   }
 
-  function rows(items) {
+  function tokens(r, kids) {
+    if (!kids?.length) return String(r.total_tokens);
+    const fromKids = kids.reduce((sum, k) => sum + k.total_tokens, 0);
+    return h("span", { title: "the graph run's tokens include those of its child runs" }, String(r.total_tokens),
+      h("span", { class: "muted sub" }, ` (${fromKids} in ${kids.length} child run${kids.length === 1 ? "" : "s"})`));
+  }
+
+  function rows({ items, children }) {
+    const ordered = items.flatMap((r) => [r, ...(children.get(r.run_id) || [])]);
     return table([
-      ["Run", (r) => h("a", { href: `#/runs/${r.run_id}`, class: "mono" }, short(r.run_id))],
+      ["Run", (r) => h("a", { href: `#/runs/${r.run_id}`, class: "mono" }, r.parent_run_id && nested ? "↳ " : "", short(r.run_id))],
       ["Status", (r) => badge(r.status)],
       ["Workflow / agent", (r) => r.workflow ? `workflow ${r.workflow}` : `agent ${r.agent || "—"}`],
+      ["Input", (r) => h("span", { class: "input", title: r.input }, firstLine(r.input))],
+      ["Error", (r) => r.error ? h("span", { class: "error", title: r.error }, firstLine(r.error, 60)) : ""],
       ["Duration", (r) => runDuration(r)],
-      ["Tokens", (r) => String(r.total_tokens)],
+      ["Tokens", (r) => tokens(r, children.get(r.run_id))],
       ["Created", (r) => time(r.created_at)],
-    ], items, { rowAttrs: (r) => ({ "data-run": r.run_id, "data-status": r.status }) });
+    ], ordered, { rowAttrs: (r) => ({ "data-run": r.run_id, "data-status": r.status,
+      "data-parent": nested ? r.parent_run_id : null, class: r.parent_run_id && nested ? "child-run" : null }) });
   }
 
   async function refresh() {
@@ -95,18 +146,21 @@ export async function runsView(container, { query }, signal) {
       const first = await page(null);
       if (signal.aborted) return;
       shown = first.items.length;
-      clear(list, shown ? rows(first.items) : empty("No runs yet. They appear here as soon as they start."));
+      clear(list, shown ? rows(first) : empty(filtered
+        ? "No runs match these filters."
+        : "No runs yet. They appear here as soon as they start."));
       showMore(first.next_cursor);
     } catch (err) {
       if (!signal.aborted) clear(list, failure(err));
     }
   }
 
+  let shown = 0;
   function showMore(cursor) {
     clear(more, cursor ? h("button", { type: "button", onclick: async () => {
       const next = await page(cursor).catch((err) => ({ error: err }));
       if (next.error) return clear(more, failure(next.error));
-      list.append(rows(next.items));
+      list.append(rows(next));
       showMore(next.next_cursor);
     } }, "Older runs") : null);
   }
