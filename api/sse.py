@@ -21,6 +21,7 @@ from dataclasses import asdict
 from typing import Any
 
 from agentstage.api.backend import Backend
+from agentstage.api.redaction import redact_event
 from agentstage.runtime.clock import utc_ago
 
 __all__ = ["LiveStream", "all_events_stream", "format_event", "run_event_stream"]
@@ -38,9 +39,9 @@ _PING = b": ping\n\n"
 
 
 def format_event(event: dict[str, Any], *, with_id: bool = True) -> bytes:
-    """One SSE message: `id:` is the event's seq, `event:` its type, `data:` the event as JSON."""
+    """One SSE message: `id:` is the event's seq, `event:` its type, `data:` the event as JSON (secrets redacted)."""
     head = f"id: {event['seq']}\n" if with_id else ""
-    data = json.dumps(event, separators=(",", ":"), default=str)
+    data = json.dumps(redact_event(event), separators=(",", ":"), default=str)
     return f"{head}event: {event['type']}\ndata: {data}\n\n".encode()
 
 

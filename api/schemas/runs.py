@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from agentstage.api.redaction import RedactedDict, RedactedString
 from agentstage.api.schemas.common import PageQuery, Timestamp, UtcDateTime, id_field
 
 __all__ = [
@@ -68,16 +69,16 @@ class RunSchema(Schema):
     provider = fields.String(allow_none=True)
     model = fields.String(allow_none=True)
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
-    input = fields.String(required=True)
-    output = fields.String(allow_none=True)
-    error = fields.String(allow_none=True)
+    input = RedactedString(required=True, metadata={"description": "secrets shown as [REDACTED:<type>]"})
+    output = RedactedString(allow_none=True)
+    error = RedactedString(allow_none=True)
     input_tokens = fields.Integer(required=True)
     output_tokens = fields.Integer(required=True)
     total_tokens = fields.Integer(required=True)
     attempt = fields.Integer(required=True)
     worker_id = fields.String(allow_none=True)
     parent_run_id = fields.String(allow_none=True)
-    metadata = fields.Dict(required=True)
+    metadata = RedactedDict(required=True)
     last_seq = fields.Integer(required=True)
     created_at = Timestamp("when the run was queued or started", required=True)
     started_at = Timestamp("when it started running", allow_none=True)
@@ -126,8 +127,8 @@ class EventSchema(Schema):
     tool = fields.String(allow_none=True)
     provider = fields.String(allow_none=True)
     duration_ms = fields.Float(allow_none=True)
-    error = fields.String(allow_none=True)
-    data = fields.Dict(required=True)
+    error = RedactedString(allow_none=True)
+    data = RedactedDict(required=True, metadata={"description": "secrets in its strings shown as [REDACTED:<type>]"})
 
 
 class EventsQuery(Schema):
@@ -192,7 +193,7 @@ class CheckpointSummarySchema(Schema):
 
 
 class CheckpointSchema(CheckpointSummarySchema):
-    state = fields.Dict(required=True)
+    state = RedactedDict(required=True)
 
 
 class SessionSchema(Schema):

@@ -150,3 +150,27 @@ def test_attempts_workers_metrics_and_tools(client, keys, api_system) -> None:
     assert metrics["tokens"][0]["provider"] == "scripted" and metrics["tokens"][0]["total_tokens"] > 0
     tools = client.simulate_get("/api/v1/tools/registry", headers=headers).json
     assert {"calculator", "gate"} <= {t["name"] for t in tools}
+
+
+SECRET = "ghp_" + "a1B2" * 9
+
+
+def test_secrets_in_runs_events_and_checkpoints_are_redacted_in_every_response(client, keys, api_system) -> None:
+    api_system.write([
+        Event("leaky", 1, "run.started", "2030-01-01T00:00:00.000Z", "s1",
+              {"input": f"deploy with token {SECRET}", "metadata": {"note": f"password={SECRET}"}}),
+        Event("leaky", 2, "tool.result", "2030-01-01T00:00:01.000Z", "s1",
+              {"result": {"echo": [f"Authorization: Bearer {SECRET}"]}}, tool="http", error=f"bad key {SECRET}"),
+        Event("leaky", 3, "run.failed", "2030-01-01T00:00:02.000Z", "s1", {}, error=f"failed with {SECRET}"),
+        Checkpoint("leaky", 1, "n", None, {"env": {"GITHUB_TOKEN": SECRET}}, "2030-01-01T00:00:01.000Z"),
+    ])
+    headers = keys.headers("viewer")
+    bodies = [client.simulate_get(path, headers=headers).text for path in (
+        "/api/v1/runs", "/api/v1/runs/leaky", "/api/v1/runs/leaky/events", "/api/v1/runs/leaky/checkpoints/1",
+        "/api/v1/sessions/s1/runs", "/api/v1/runs/leaky/events/stream?timeout=1")]
+    for body in bodies:
+        assert "a1B2a1B2" not in body and "REDACTED:github_token" in body, body[:300]
+    run = client.simulate_get("/api/v1/runs/leaky", headers=headers).json
+    assert run["input"] == "deploy with token [REDACTED:github_token]"
+    assert run["metadata"] == {"note": "password=[REDACTED:github_token]"}
+    assert api_system.reader().get_run("leaky").input.endswith(SECRET), "the store keeps what the run saw"

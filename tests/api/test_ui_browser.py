@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+from datetime import UTC, datetime, timedelta
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from tests.api.helpers import GATE_PROMPT, LOGIN_TOKENS, Gate, Keys, issue_keys,
 from tests.runtime.distributed.harness import Cluster, coordinator, distributed_config, live_workers
 
 TIMEOUT_MS = 20_000
+SECRET = "ghp_" + "Zq7x" * 9
 PHONE = {"width": 375, "height": 740}
 
 
@@ -361,6 +363,58 @@ def test_operator_requeues_a_dead_lettered_run(browser, distributed, keys: Keys,
         page.wait_for_selector("#dlq-list :text('The DLQ is empty')")
     control = [from_wire(fields[b"m"]) for _, fields in ops.client.xrange(StreamLayout("uitest").control)]
     assert [(m.run_id, m.dlq_id) for m in control if isinstance(m, Requeue)] == [(run_id, entry)]
+
+
+def _failed_deploy(system: System) -> str:
+    """A run whose model call succeeded and whose tool call then failed, with a secret in its input."""
+    run_id, session, t0 = f"d{new_id()[:10]}", new_id(), datetime.now(UTC)
+
+    def at(ms: int) -> str:
+        return (t0 + timedelta(milliseconds=ms)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    system.write([
+        Event(run_id, 1, "run.started", at(0), session, {"input": f"deploy with token {SECRET}", "agent": "default"}),
+        Event(run_id, 2, "llm.request", at(5), session, {"iteration": 1, "messages": 2, "tools": ["deploy"]}),
+        Event(run_id, 3, "llm.response", at(45), session, {"iteration": 1, "usage": {"input_tokens": 20,
+              "output_tokens": 5}, "tool_calls": [{"name": "deploy"}]}, provider="scripted", duration_ms=40),
+        Event(run_id, 4, "tool.call", at(50), session, {"arguments": {"token": SECRET}}, tool="deploy"),
+        Event(run_id, 5, "tool.result", at(250), session, {"status": "failed"}, tool="deploy", duration_ms=200,
+              error="HTTP 500 from the deploy hook"),
+        Event(run_id, 6, "run.failed", at(260), session, {}, error="tool deploy failed: HTTP 500 from the deploy hook"),
+    ])
+    return run_id
+
+
+def test_run_detail_shows_a_waterfall_the_failed_step_its_dlq_entry_and_no_secret(browser, distributed, keys: Keys,
+                                                                                     api_system: System) -> None:
+    base, ops = distributed
+    run_id = _failed_deploy(api_system)
+    apply_ops(ops.client, [("dlq", ops.layout.dlq, dlq_fields(stream=ops.layout.tasks, entry_id="2-0", raw=b"{}",
+                                                                reason="max deliveries", run_id=run_id,
+                                                                task_id="task-9", attempts=3, worker="w1",
+                                                                last_error="HTTP 500"))])
+    entry = ops.dlq_list()[0]["id"]
+    with opened(browser, base, keys.viewer, viewport={"width": 1400, "height": 900},
+                path=f"/ui/#/runs/{run_id}") as page:
+        page.wait_for_selector("#timeline li[data-type='run.failed']")
+        page.wait_for_selector("#waterfall li[data-kind=tool][data-status=failed]")
+        kinds = [(li.get_attribute("data-kind"), li.get_attribute("data-status"))
+                 for li in page.query_selector_all("#waterfall li")]
+        assert kinds == [("llm", "completed"), ("tool", "failed")]
+        assert page.inner_text("#waterfall li[data-kind=llm] .took") == "40 ms"
+        assert page.inner_text("#waterfall li[data-kind=tool] .took") == "200 ms"
+        assert "tool deploy: HTTP 500 from the deploy hook" in page.inner_text("#failed-step")
+        text = page.inner_text("#view")
+        assert SECRET not in text and "deploy with token [REDACTED:github_token]" in text
+        assert SECRET not in page.content(), "not in the DOM either (event details included)"
+        empty = page.evaluate("[...document.querySelectorAll('#view section, #view .panel')]"
+                              ".filter((p) => p.offsetHeight > 0 && !p.textContent.trim()).length")
+        assert empty == 0, "no empty card"
+        page.click("#waterfall li[data-kind=tool] button")
+        page.wait_for_selector("#timeline li[data-seq='5'].picked details[open]")
+        shot(page, "run-waterfall")
+        page.click(f"#run-dlq a:has-text('{entry}')")
+        page.wait_for_selector(f"#dlq-list tr[data-entry='{entry}'].picked")
 
 
 def test_viewer_sees_no_mutation_buttons(browser, distributed, keys: Keys, api_system: System, gate: Gate) -> None:

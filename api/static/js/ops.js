@@ -74,6 +74,7 @@ export async function dlqView(container, params, signal) {
   container.append(h("div", { class: "heading" }, h("h1", {}, "Dead-letter queue"), tools),
     h("p", { class: "muted" }, "Refreshes every 3 s; a requeued entry leaves once the coordinator has taken it."), status, list);
   const requeue = can("POST", "/runtime/dlq/{dlq_id}/requeue");
+  const picked = params.query?.get("entry") || null;
   const load = async () => {
     try {
       const entries = await get("/runtime/dlq?limit=200");
@@ -95,7 +96,8 @@ export async function dlqView(container, params, signal) {
           const result = await post(`/runtime/dlq/${encodeURIComponent(e.id)}/requeue`);
           return `Run ${short(result.run_id)} requeued; the entry goes once the coordinator has taken it.`;
         }, { status }) : null],
-      ], entries, { rowAttrs: (e) => ({ "data-entry": e.id }) }) : empty("The DLQ is empty."));
+      ], entries, { rowAttrs: (e) => ({ "data-entry": e.id, class: e.id === picked ? "picked" : null,
+        "aria-current": e.id === picked ? "true" : null }) }) : empty("The DLQ is empty."));
     } catch (err) {
       if (!signal.aborted) clear(list, failure(err));
     }

@@ -1,8 +1,10 @@
-// Run detail: the run, its buttons by role, the live event timeline, checkpoints and attempts.
+// Run detail: the run, its buttons by role, a waterfall of its steps, the live event timeline, checkpoints,
+// attempts, and the DLQ entry of a dead-lettered run.
 
-import { can, follow, get, post } from "./api.js";
+import { can, follow, get, has, post } from "./api.js";
 import { actionButton, badge, clear, duration, empty, failure, h, json, loading, runDuration, short, table, time } from "./dom.js";
 import { checkpointsPanel } from "./checkpoints.js";
+import { waterfall } from "./waterfall.js";
 
 const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled"]);
 const ENDED = new Set(["completed", "failed", "cancelled"]);
@@ -106,6 +108,26 @@ async function attemptsPanel(panel, runId) {
   }
 }
 
+// A failed run's dead-letter entry, when the server has a DLQ and our role may read it.
+async function dlqNotice(panel, run) {
+  if (run.status !== "failed" || !has("dlq") || !can("GET", "/runtime/dlq")) return;
+  const entries = await get("/runtime/dlq?limit=500").catch(() => []);
+  const entry = entries.find((e) => e.run_id === run.run_id);
+  if (!entry) return clear(panel);
+  clear(panel, h("p", { class: "banner degraded", id: "run-dlq" }, "Dead-lettered after ", String(entry.attempts),
+    ` attempt${entry.attempts === 1 ? "" : "s"} (${entry.reason}): `,
+    h("a", { href: `#/dlq?entry=${encodeURIComponent(entry.id)}` }, `DLQ entry ${entry.id}`)));
+}
+
+function pick(timeline, seq) {
+  const item = timeline.querySelector(`li[data-seq="${seq}"]`);
+  if (!item) return;
+  item.querySelector("details").open = true;
+  item.scrollIntoView({ block: "center" });
+  item.classList.add("picked");
+  setTimeout(() => item.classList.remove("picked"), 1500);
+}
+
 export async function runView(container, { id }, signal) {
   const head = h("div", { id: "run-summary" }, loading());
   const status = h("div", { class: "status-line" });
@@ -113,11 +135,20 @@ export async function runView(container, { id }, signal) {
   const timeline = h("ol", { class: "timeline", id: "timeline" });
   const checkpoints = h("section", { class: "panel", id: "checkpoints" });
   const attempts = h("section", { class: "panel", id: "attempts" });
+  const dlq = h("div", { id: "run-dlq-notice" });
+  const stepsPanel = h("section", { class: "panel", id: "steps" });
   container.append(
     h("div", { class: "heading" }, h("h1", {}, "Run ", h("span", { class: "mono" }, id))),
-    status, head,
+    status, dlq, head, stepsPanel,
     h("section", { class: "panel" }, h("div", { class: "heading" }, h("h2", {}, "Timeline"), live), timeline),
     checkpoints, attempts);
+  const events = [];
+  let ended = false;
+  let redraw = null;
+  const drawSteps = () => {
+    clearTimeout(redraw);
+    redraw = setTimeout(() => waterfall(stepsPanel, events, { ended, onPick: (seq) => pick(timeline, seq) }), 100);
+  };
 
   let run;
   let prompt = "";
@@ -128,6 +159,7 @@ export async function runView(container, { id }, signal) {
       if (signal.aborted) return;
       clear(head, actions(run, status, reload, prompt), summary(run, truncated));
       if (run.kind === "graph") checkpointsPanel(checkpoints, run);
+      dlqNotice(dlq, run);
     } catch (err) {
       if (!signal.aborted) clear(head, failure(err));
     }
@@ -145,6 +177,9 @@ export async function runView(container, { id }, signal) {
     onEvent: (type, event) => {
       if (timeline.querySelector(`[data-seq="${event.seq}"]`)) return false;
       timeline.append(eventItem(event));
+      events.push(event);
+      ended = ended || TERMINAL.has(type);
+      drawSteps();
       if (type === "run.waiting") prompt = event.data?.prompt || "";
       if (type === "llm.truncated" || (type === "run.completed" && event.data?.truncated)) truncated = true;
       if (type.startsWith("run.") || type === "checkpoint.saved") {
@@ -154,5 +189,8 @@ export async function runView(container, { id }, signal) {
       return TERMINAL.has(type);
     },
   });
-  signal.addEventListener("abort", () => clearTimeout(refresh));
+  signal.addEventListener("abort", () => {
+    clearTimeout(refresh);
+    clearTimeout(redraw);
+  });
 }
