@@ -46,6 +46,7 @@ from agentstage.api.resources.events import EventsResource, EventStreamResource,
 from agentstage.api.resources.meta import (
     HealthResource,
     MetricsResource,
+    MetricsSeriesResource,
     OpenApiResource,
     ReadyResource,
 )
@@ -93,6 +94,7 @@ def _routes(backend: Backend) -> dict[str, Resource]:
         f"{V1}/events": EventsResource(backend),
         f"{V1}/stream/events": EventStreamResource(backend),
         f"{V1}/metrics/summary": MetricsResource(backend),
+        f"{V1}/metrics/timeseries": MetricsSeriesResource(backend),
         f"{V1}/runtime/workers": WorkersResource(backend),
         f"{V1}/runtime/queues": QueuesResource(backend),
         f"{V1}/runtime/details": DetailsResource(backend),

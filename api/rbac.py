@@ -29,6 +29,7 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", f"{V1}/sessions"): "viewer",
     ("GET", f"{V1}/sessions/{{session_id}}/runs"): "viewer",
     ("GET", f"{V1}/metrics/summary"): "viewer",
+    ("GET", f"{V1}/metrics/timeseries"): "viewer",
     ("GET", f"{V1}/stream/events"): "viewer",
     ("GET", f"{V1}/runtime/workers"): "viewer",
     ("GET", f"{V1}/runtime/runs/{{run_id}}/attempts"): "viewer",

@@ -114,6 +114,9 @@ class Config:
     api_max_body: int = _setting(1_048_576, "AGENTSTAGE_API_MAX_BODY", "largest accepted API request body, bytes")
     api_cors_origins: str = _setting("", "AGENTSTAGE_API_CORS_ORIGINS",
                                      "comma-separated origins allowed to call the API from a browser (empty: CORS off)")
+    prices_file: str = _setting("", "AGENTSTAGE_PRICES_FILE",
+                                "JSON price table for cost estimates: {model: {input, output}} in USD per million "
+                                "tokens, model* for a prefix (default: $AGENTSTAGE_HOME/prices.json; none: no costs)")
     sse_heartbeat: float = _setting(15.0, "AGENTSTAGE_SSE_HEARTBEAT", "seconds between keep-alive comments on event streams")
     workflow_dir: str = _setting("", "AGENTSTAGE_WORKFLOW_DIR",
                                  "workflow JSON files loaded at start (default: $AGENTSTAGE_HOME/workflows)")
@@ -185,6 +188,11 @@ class Config:
     @property
     def state_path(self) -> Path:
         return Path(self.db_path) if self.db_path else Path(self.home) / "agentstage.db"
+
+    @property
+    def prices_path(self) -> Path:
+        """The price table file (`prices_file`, else prices.json in the home directory)."""
+        return Path(self.prices_file) if self.prices_file else Path(self.home) / "prices.json"
 
     @property
     def retry_policy(self) -> RetryPolicy:

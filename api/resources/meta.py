@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import falcon.asgi
 
 from agentstage.api.backend import Backend
 from agentstage.api.resources.base import Op, Resource, dump, load_query
-from agentstage.api.schemas.admin import HealthSchema, MetricsQuery, MetricsSchema, ReadySchema
+from agentstage.api.errors import FieldError
+from agentstage.api.schemas.admin import (
+    HealthSchema,
+    MetricsQuery,
+    MetricsSchema,
+    MetricsSeriesQuery,
+    MetricsSeriesSchema,
+    ReadySchema,
+)
 from agentstage.api.schemas.common import to_ts
+from agentstage.runtime.clock import parse_ts, utc_now
+from agentstage.runtime.errors import ConfigError
+from agentstage.runtime.prices import load_prices
+from agentstage.runtime.state import timeseries
 
-__all__ = ["HealthResource", "MetricsResource", "OpenApiResource", "ReadyResource"]
+__all__ = ["HealthResource", "MetricsResource", "MetricsSeriesResource", "OpenApiResource", "ReadyResource"]
+
+_MAX_BUCKETS = 500
 
 
 class HealthResource(Resource):
@@ -55,3 +71,28 @@ class MetricsResource(Resource):
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         since = to_ts(load_query(req, MetricsQuery)["since"])
         dump(resp, MetricsSchema, await self.backend.read(lambda reader: reader.metrics_summary(since)))
+
+
+class MetricsSeriesResource(Resource):
+    OPS = {"GET": Op("Runs per status, p50/p95 durations, tokens and estimated cost, queue depth and throughput, "
+                     "per time bucket", "metrics", MetricsSeriesSchema, query=MetricsSeriesQuery, errors=(422, 500),
+                     description="Costs use the price table (`AGENTSTAGE_PRICES_FILE`); models without a price are "
+                     "listed in `unpriced_models`. Queue figures are null unless runs are queued.")}
+
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        q = load_query(req, MetricsSeriesQuery)
+        until = to_ts(q["until"]) or utc_now()
+        since = to_ts(q["since"]) or timeseries.format_ts(parse_ts(until) - timedelta(hours=1))
+        seconds = (parse_ts(until) - parse_ts(since)).total_seconds()
+        if seconds <= 0:
+            raise FieldError(422, title="Invalid request", errors={"since": ["must be before until"]})
+        if seconds / q["bucket"] > _MAX_BUCKETS:
+            raise FieldError(422, title="Invalid request", errors={
+                "bucket": [f"{seconds:.0f} s in buckets of {q['bucket']} s is over {_MAX_BUCKETS} buckets"]})
+        try:
+            prices = load_prices(self.backend.config.prices_path)
+        except ConfigError as exc:
+            raise FieldError(500, title="Price table unreadable", description=str(exc)) from None
+        with_queue = bool(self.backend.control.capabilities().get("queues"))
+        dump(resp, MetricsSeriesSchema, await self.backend.read(lambda reader: timeseries.series(
+            reader, since, until, q["bucket"], prices, with_queue=with_queue)))

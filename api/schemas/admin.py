@@ -135,3 +135,48 @@ class HealthSchema(Schema):
 class ReadySchema(Schema):
     status = fields.String(required=True, metadata={"enum": ["ready", "unavailable"]})
     checks = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+class MetricsSeriesQuery(Schema):
+    """The window and bucket size of `GET /metrics/timeseries`."""
+
+    since = UtcDateTime(load_default=None, metadata={"description": "window start (default: an hour before until)"})
+    until = UtcDateTime(load_default=None, metadata={"description": "window end (default: now)"})
+    bucket = fields.Integer(load_default=60, validate=validate.Range(10, 86_400),
+                            metadata={"description": "bucket length in seconds (10-86400; at most 500 buckets)"})
+
+
+class PriceSchema(Schema):
+    model = fields.String(required=True, metadata={"description": "a model name; `prefix*` matches by prefix"})
+    input_per_mtok = fields.Float(required=True, metadata={"description": "USD per million input tokens"})
+    output_per_mtok = fields.Float(required=True, metadata={"description": "USD per million output tokens"})
+
+
+class SeriesBucketSchema(Schema):
+    start = Timestamp("the bucket's start", required=True)
+    runs = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                       metadata={"description": "runs created in the bucket, by status"})
+    duration_ms_p50 = fields.Float(allow_none=True, required=True)
+    duration_ms_p95 = fields.Float(allow_none=True, required=True)
+    llm_calls = fields.Integer(required=True)
+    input_tokens = fields.Integer(required=True)
+    output_tokens = fields.Integer(required=True)
+    cost_usd = fields.Float(required=True, metadata={"description": "estimated cost of the priced models' calls"})
+    queued = fields.Integer(allow_none=True, required=True, metadata={"description": "tasks queued (queued mode)"})
+    claimed = fields.Integer(allow_none=True, required=True, metadata={"description": "tasks claimed by workers"})
+    acked = fields.Integer(allow_none=True, required=True,
+                           metadata={"description": "tasks workers finished: their throughput"})
+    queue_depth = fields.Integer(allow_none=True, required=True,
+                                 metadata={"description": "tasks waiting at the bucket's end"})
+
+
+class MetricsSeriesSchema(Schema):
+    since = Timestamp("window start", required=True)
+    until = Timestamp("window end", required=True)
+    bucket_s = fields.Integer(required=True)
+    queues = fields.Boolean(required=True, metadata={"description": "whether queue figures apply (queued mode)"})
+    buckets = fields.List(fields.Nested(SeriesBucketSchema), required=True)
+    cost_usd = fields.Float(required=True, metadata={"description": "the window's estimated cost"})
+    prices = fields.List(fields.Nested(PriceSchema), required=True, metadata={"description": "the price table"})
+    unpriced_models = fields.List(fields.String(), required=True,
+                                  metadata={"description": "models called in the window without a price"})

@@ -24,7 +24,7 @@ from agentstage.runtime.errors import NotFound
 from agentstage.runtime.evals import Assertion, EvalCase, run_eval
 from agentstage.runtime.graph.builder import Graph
 from agentstage.runtime.graph.nodes import ToolNode
-from agentstage.runtime.state import Event
+from agentstage.runtime.state import Event, QueueEvent
 from agentstage.runtime.streams import StreamLayout, apply_ops, dlq_fields
 from tests.api.browser import chromium, require_chromium, served, shot
 from tests.api.helpers import GATE_PROMPT, LOGIN_TOKENS, Gate, Keys, issue_keys, wait_for
@@ -415,6 +415,51 @@ def test_run_detail_shows_a_waterfall_the_failed_step_its_dlq_entry_and_no_secre
         shot(page, "run-waterfall")
         page.click(f"#run-dlq a:has-text('{entry}')")
         page.wait_for_selector(f"#dlq-list tr[data-entry='{entry}'].picked")
+
+
+def test_overview_charts_runs_durations_tokens_cost_queue_and_throughput(browser, api_system: System, keys: Keys,
+                                                                          redis_url: str, tmp_path: Path) -> None:
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"gpt-4o*": {"input": 2.5, "output": 10}}))
+    now = datetime.now(UTC)
+
+    def ago(seconds: float) -> str:
+        return (now - timedelta(seconds=seconds)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    records: list = []
+    for n, (age, took_s, status) in enumerate([(600, 1, "completed"), (590, 3, "completed"), (300, 2, "failed"),
+                                               (120, 1, "completed")]):
+        run_id, session = f"ov{n}-{new_id()[:6]}", new_id()
+        records += [Event(run_id, 1, "run.started", ago(age), session, {"input": "x", "agent": "default"}),
+                    Event(run_id, 2, "llm.response", ago(age - 0.5), session,
+                          {"model": "gpt-4o-mini" if n else "local-llama", "usage": {"input_tokens": 400_000,
+                                                                                      "output_tokens": 100_000}}),
+                    Event(run_id, 3, f"run.{status}", ago(age - took_s), session, {}, error="boom" if status == "failed"
+                          else None)]
+        records += [QueueEvent(f"task-{run_id}", 1, "enqueued", ago(age + 5), run_id),
+                    QueueEvent(f"task-{run_id}", 1, "claimed", ago(age), run_id, {"worker_id": "w1"}),
+                    QueueEvent(f"task-{run_id}", 1, "acked", ago(age - took_s), run_id)]
+    records.append(QueueEvent("task-waiting", 1, "enqueued", ago(200), "never-claimed"))
+    api_system.write(records)
+    settings = api_system.config.replace(redis_url=redis_url, stream_prefix="uiov", prices_file=str(prices))
+    with RuntimeOps(settings) as ops, served(create_app(api_system, settings, ops=ops)) as base, \
+            opened(browser, base, keys.viewer, viewport={"width": 1400, "height": 900}) as page:
+        page.click("nav a[data-screen=overview]")
+        page.wait_for_selector("#chart-runs svg g[data-total] rect")
+        totals = [float(g.get_attribute("data-total")) for g in page.query_selector_all("#chart-runs g[data-bucket]")]
+        assert len(totals) == 60 and sum(totals) == 4, "per minute with minute buckets: one run counts 1"
+        assert page.query_selector("#chart-runs g[data-bucket] rect.c-failed") is not None
+        assert page.query_selector("#chart-duration path[data-series=p95]") is not None
+        assert page.query_selector("#chart-tokens rect.c-output") is not None
+        assert page.inner_text("#overview-cost") == "$6.00", "3 priced calls, each 0.4M in at $2.5 + 0.1M out at $10"
+        assert "gpt-4o*" in page.inner_text("#price-table") and "local-llama" in page.inner_text("#unpriced")
+        depth = page.query_selector("#chart-queue path[data-series=waiting]")
+        assert depth is not None and page.query_selector("#chart-throughput rect.c-acked") is not None
+        shot(page, "overview")
+        page.set_viewport_size(PHONE)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"the overview scrolls sideways by {overflow}px on a phone"
+        shot(page, "phone-overview")
 
 
 def test_viewer_sees_no_mutation_buttons(browser, distributed, keys: Keys, api_system: System, gate: Gate) -> None:

@@ -7,12 +7,14 @@ import { auditView, keysView } from "./admin.js";
 import { graphView, graphsView } from "./graph.js";
 import { evalView, evalsView } from "./evals.js";
 import { dlqView, workersView } from "./ops.js";
+import { overviewView } from "./overview.js";
 import { runView } from "./run.js";
 import { runsView } from "./runs.js";
 import { sessionView, sessionsView, toolsView } from "./catalog.js";
 
 const SCREENS = [
   { path: "runs", label: "Runs", needs: ["GET", "/runs"], view: runsView },
+  { path: "overview", label: "Overview", needs: ["GET", "/metrics/timeseries"], view: overviewView },
   { path: "graphs", label: "Graphs", needs: ["GET", "/workflows"], view: graphsView },
   { path: "workers", label: "Workers & queues", needs: ["GET", "/runtime/workers"], view: workersView },
   { path: "dlq", label: "DLQ", needs: ["GET", "/runtime/dlq"], offers: "dlq", view: dlqView },
