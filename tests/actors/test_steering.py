@@ -7,7 +7,7 @@ import pytest
 from agentstage.actors.messages import Task
 from agentstage.actors.steering import Steering
 from agentstage.runtime.distributed.ops import RuntimeOps
-from agentstage.runtime.errors import NotFound
+from agentstage.runtime.errors import Refused
 from tests.runtime.distributed.harness import coordinator, distributed_config, peek, worker
 
 
@@ -16,16 +16,16 @@ def test_coordinator_answers_steering_requests_and_refuses_what_does_not_apply(t
     with coordinator(config), worker(config), RuntimeOps(config) as ops:
         agent_run = ops.enqueue("what is 6 * 7")["run_id"]
         assert ops.wait(agent_run, 30)["status"] == "completed"
-        with pytest.raises(NotFound, match="not a graph run"):
+        with pytest.raises(Refused, match="not a graph run"):
             ops.resume(agent_run, "x", wait=10)
         graph = ops.enqueue("calculate", mode="graph", workflow="ask")["run_id"]
         assert ops.wait(graph, 30)["status"] == "waiting"
-        with pytest.raises(NotFound, match="a waiting run needs input"):
+        with pytest.raises(Refused, match="a waiting run needs input"):
             ops.resume(graph, None, wait=10)
-        with pytest.raises(NotFound, match="unknown checkpoint"):
+        with pytest.raises(Refused, match="unknown checkpoint"):
             ops.fork(graph, 99, wait=10)
         assert ops.resume(graph, "6 * 7", wait=10) == {"run_id": graph, "status": "resumed"}
-        with pytest.raises(NotFound, match="still queued or running|it is completed"):
+        with pytest.raises(Refused, match="still queued or running|it is completed"):
             ops.resume(graph, "again", wait=10)
         assert ops.wait(graph, 30)["status"] == "completed"
         row = peek(config, lambda db: db.get_run(graph))
@@ -34,7 +34,7 @@ def test_coordinator_answers_steering_requests_and_refuses_what_does_not_apply(t
         fork = ops.fork(graph, step, {"expression": "2 * 2"}, new_run_id="the-fork", wait=10)
         assert fork == {"run_id": "the-fork", "status": "forked"}
         assert ops.wait("the-fork", 30)["status"] == "completed"
-        with pytest.raises(NotFound, match="the-fork exists"):
+        with pytest.raises(Refused, match="the-fork exists"):
             ops.fork(graph, step, new_run_id="the-fork", wait=10)
 
 
