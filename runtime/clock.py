@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 __all__ = ["new_id", "parse_ts", "utc_ago", "utc_now"]
 
 
+_second: tuple[int, str] = (-1, "")
+
+
 def utc_now() -> str:
-    """The current UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`, which sorts as text."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The current UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`, which sorts as text.
+
+    PERF: every event is stamped; the text up to the second is formatted once per second.
+    """
+    global _second
+    now = time.time_ns() // 1_000_000
+    second, millis = divmod(now, 1000)
+    cached, prefix = _second
+    if cached != second:
+        prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _second = (second, prefix)
+    return f"{prefix}.{millis:03d}Z"
 
 
 def utc_ago(seconds: float) -> str:

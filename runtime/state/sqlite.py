@@ -37,6 +37,9 @@ from agentstage.runtime.state.schema import migrate
 
 __all__ = ["SQLiteWriter", "open_connection", "store_errors"]
 
+# PERF: one encoder for every event and checkpoint; `json.dumps` with arguments builds one per call.
+_compact_json = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
 _RUN_STATUS_BY_EVENT = {
     "run.queued": "queued",
     "run.started": "running",
@@ -159,6 +162,7 @@ class SQLiteWriter:
         self.path = str(path)
         self.connection = open_connection(path, busy_timeout_ms=busy_timeout_ms)
         self._in_transaction = False
+        self._tokens: dict[tuple[str, str], list[int]] = {}
 
     def close(self) -> None:
         if self._in_transaction:
@@ -213,15 +217,28 @@ class SQLiteWriter:
         fresh: list[Event] = []
         with store_errors(self.path):
             cursor.execute("SAVEPOINT batch")
+            self._tokens = {}
             try:
                 for record in records:
                     if self._apply(cursor, record):
                         fresh.append(record)
+                self._add_tokens(cursor)
             except BaseException:
+                self._tokens = {}
                 cursor.execute("ROLLBACK TO batch; RELEASE batch")
                 raise
             cursor.execute("RELEASE batch")
         return fresh
+
+    def _add_tokens(self, cursor: apsw.Cursor) -> None:
+        """Add the batch's new llm.response tokens to their runs: one UPDATE per run (and parent), not per call."""
+        tokens, self._tokens = self._tokens, {}
+        for (run_id, parent), (input_tokens, output_tokens) in tokens.items():
+            cursor.execute(
+                "UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?"
+                " WHERE run_id IN (?, ?)",
+                (input_tokens, output_tokens, run_id, parent),
+            )
 
     def _apply(self, cursor: apsw.Cursor, record: Record) -> bool:
         handler = _HANDLERS.get(type(record))
@@ -234,7 +251,7 @@ class SQLiteWriter:
             "INSERT INTO events(run_id, seq, type, ts, session_id, node, tool, provider, duration_ms, error, data)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (e.run_id, e.seq, e.type, e.ts, e.session_id, e.node, e.tool, e.provider, e.duration_ms, e.error,
-             json.dumps(e.data, separators=(",", ":"), default=str)),
+             _compact_json(e.data)),
         )
         if not self.connection.changes():
             return False
@@ -274,12 +291,10 @@ class SQLiteWriter:
         if e.type == "llm.response":
             usage = e.data.get("usage") or {}
             # NOTE: a child run's tokens count for its parent (a graph run) too; once, as the event is new.
-            cursor.execute(
-                "UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?"
-                " WHERE run_id IN (?, ?)",
-                (int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0), e.run_id,
-                 parent_of(e) or e.run_id),
-            )
+            # PERF: summed per run and added at the end of the batch (`_add_tokens`).
+            total = self._tokens.setdefault((e.run_id, parent_of(e) or e.run_id), [0, 0])
+            total[0] += int(usage.get("input_tokens") or 0)
+            total[1] += int(usage.get("output_tokens") or 0)
         if status is None:
             return
         terminal = status in ("completed", "failed", "cancelled")
@@ -292,7 +307,7 @@ class SQLiteWriter:
         )
 
     def _checkpoint(self, cursor: apsw.Cursor, c: Checkpoint) -> bool:
-        state = json.dumps(c.state, separators=(",", ":"), default=str)
+        state = _compact_json(c.state)
         cursor.execute(
             "INSERT INTO checkpoints(run_id, step, node, next_node, state, state_bytes, version, created_at)"
             " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",

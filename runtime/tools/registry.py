@@ -11,7 +11,7 @@ from typing import Any
 
 from agentstage.runtime.errors import NotFound, ToolArgumentsError, ToolError
 from agentstage.runtime.llm.types import ToolSpec
-from agentstage.runtime.tools.schema_fast import known_valid
+from agentstage.runtime.tools.schema_fast import checker
 from agentstage.runtime.tools.selection import build_selection
 
 __all__ = ["RUN_ARG", "SESSION_ARG", "Tool", "ToolRegistry", "trusted_schemas"]
@@ -63,6 +63,7 @@ class Tool:
     available: bool = True
     inline: bool = False
     _validator: Any = field(default=None, init=False, repr=False, compare=False)
+    _check: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.inline and self.side_effects:
@@ -80,7 +81,11 @@ class Tool:
         """Return the arguments if they match the schema; raise ToolArgumentsError listing every problem."""
         if not isinstance(arguments, dict):
             raise ToolArgumentsError(self.name, ["arguments must be a JSON object"])
-        if known_valid(self.parameters, arguments):
+        check = self._check
+        if check is None:
+            check = checker(self.parameters)
+            object.__setattr__(self, "_check", check)
+        if check(arguments):
             return arguments
         validator = self._validator
         if validator is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["known_valid"]
+__all__ = ["checker", "known_valid"]
 
 _ANNOTATIONS = frozenset({"title", "description", "default", "examples", "$comment", "deprecated", "readOnly",
                           "writeOnly"})
@@ -35,87 +35,117 @@ _TYPES: dict[str, Callable[[Any], bool]] = {
 }
 
 
-def _same_scalar(value: Any, options: Any) -> bool:
-    """Whether `value` is one of `options` with the same type (no 1 == True, no 1 == 1.0: those go to jsonschema)."""
-    return isinstance(value, _SCALARS) and isinstance(options, list) and any(
+def _never(value: Any) -> bool:
+    return False
+
+
+def _always(value: Any) -> bool:
+    return True
+
+
+def _same_scalar(options: Any) -> Callable[[Any], bool]:
+    """`value` is one of `options` with the same type (no 1 == True, no 1 == 1.0: those go to jsonschema)."""
+    if not isinstance(options, list):
+        return _never
+    return lambda value: isinstance(value, _SCALARS) and any(
         type(option) is type(value) and option == value for option in options)
 
 
-def _check_type(schema: dict[str, Any], value: Any) -> bool:
-    names = schema["type"]
+def _type(names: Any) -> Callable[[Any], bool]:
     names = [names] if isinstance(names, str) else names
-    return isinstance(names, list) and any(name in _TYPES and _TYPES[name](value) for name in names)
+    if not isinstance(names, list) or not all(name in _TYPES for name in names):
+        return _never
+    checks = [_TYPES[name] for name in names]
+    return checks[0] if len(checks) == 1 else lambda value: any(check(value) for check in checks)
 
 
-def _check_string(schema: dict[str, Any], value: Any) -> bool:
-    if not isinstance(value, str):
-        return True
+def _string(schema: dict[str, Any]) -> Callable[[Any], bool]:
     low, high = schema.get("minLength", 0), schema.get("maxLength")
-    return len(value) >= low and (high is None or len(value) <= high)
+    return lambda value: not isinstance(value, str) or (len(value) >= low and (high is None or len(value) <= high))
 
 
-def _check_number(schema: dict[str, Any], value: Any) -> bool:
-    if not _is_number(value):
-        return True
-    for key, ok in (("minimum", lambda b: value >= b), ("maximum", lambda b: value <= b),
-                    ("exclusiveMinimum", lambda b: value > b), ("exclusiveMaximum", lambda b: value < b)):
-        bound = schema.get(key)
-        if bound is not None and not (_is_number(bound) and ok(bound)):
-            return False
-    return True
+def _number(schema: dict[str, Any]) -> Callable[[Any], bool]:
+    bounds = [(key, schema[key]) for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+              if schema.get(key) is not None]
+    if not all(_is_number(bound) for _, bound in bounds):
+        return _never
+    tests = {"minimum": lambda v, b: v >= b, "maximum": lambda v, b: v <= b,
+             "exclusiveMinimum": lambda v, b: v > b, "exclusiveMaximum": lambda v, b: v < b}
+    pairs = [(tests[key], bound) for key, bound in bounds]
+    return lambda value: not _is_number(value) or all(test(value, bound) for test, bound in pairs)
 
 
-def _check_array(schema: dict[str, Any], value: Any) -> bool:
-    if not isinstance(value, list):
-        return True
+def _array(schema: dict[str, Any]) -> Callable[[Any], bool]:
     low, high = schema.get("minItems", 0), schema.get("maxItems")
-    if len(value) < low or (high is not None and len(value) > high):
-        return False
-    items = schema.get("items", True)
-    return all(known_valid(items, item) for item in value)
+    items = checker(schema.get("items", True))
 
-
-def _check_object(schema: dict[str, Any], value: Any) -> bool:
-    if not isinstance(value, dict):
-        return True
-    properties = schema.get("properties", {})
-    if not isinstance(properties, dict) or not all(key in value for key in schema.get("required", ())):
-        return False
-    extra = schema.get("additionalProperties", True)
-    for key, item in value.items():
-        sub = properties.get(key)
-        if sub is None:
-            sub = extra
-        if not known_valid(sub, item):
+    def check(value: Any) -> bool:
+        if not isinstance(value, list):
+            return True
+        if len(value) < low or (high is not None and len(value) > high):
             return False
-    return True
+        return all(items(item) for item in value)
+
+    return check
 
 
-_KEYWORDS: dict[str, Callable[[dict[str, Any], Any], bool]] = {
-    "type": _check_type,
-    "enum": lambda schema, value: _same_scalar(value, schema["enum"]),
-    "const": lambda schema, value: _same_scalar(value, [schema["const"]]),
-    "minLength": _check_string, "maxLength": _check_string,
-    "minimum": _check_number, "maximum": _check_number,
-    "exclusiveMinimum": _check_number, "exclusiveMaximum": _check_number,
-    "items": _check_array, "minItems": _check_array, "maxItems": _check_array,
-    "properties": _check_object, "required": _check_object, "additionalProperties": _check_object,
+def _object(schema: dict[str, Any]) -> Callable[[Any], bool]:
+    properties = schema.get("properties", {})
+    if not isinstance(properties, dict):
+        return _never
+    required = tuple(schema.get("required", ()))
+    known = {key: checker(sub) for key, sub in properties.items()}
+    extra = checker(schema.get("additionalProperties", True))
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, dict):
+            return True
+        for key in required:
+            if key not in value:
+                return False
+        for key, item in value.items():
+            if not known.get(key, extra)(item):
+                return False
+        return True
+
+    return check
+
+
+_BUILDERS: dict[str, Callable[[dict[str, Any]], Callable[[Any], bool]]] = {
+    "type": lambda schema: _type(schema["type"]),
+    "enum": lambda schema: _same_scalar(schema["enum"]),
+    "const": lambda schema: _same_scalar([schema["const"]]),
+    "minLength": _string, "maxLength": _string,
+    "minimum": _number, "maximum": _number, "exclusiveMinimum": _number, "exclusiveMaximum": _number,
+    "items": _array, "minItems": _array, "maxItems": _array,
+    "properties": _object, "required": _object, "additionalProperties": _object,
 }
 
 
-def known_valid(schema: Any, value: Any) -> bool:
-    """True when `value` surely matches `schema` (already a valid JSON Schema); False means: ask jsonschema."""
+def checker(schema: Any) -> Callable[[Any], bool]:
+    """A function saying True when a value surely matches `schema` (already a valid JSON Schema); False
+    means: ask jsonschema. Built once per schema (a Tool keeps its own)."""
     if schema is True:
-        return True
+        return _always
     if not isinstance(schema, dict):
-        return False
-    checks = []
+        return _never
+    builders = []
     for key in schema:
-        check = _KEYWORDS.get(key)
-        if check is None:
+        builder = _BUILDERS.get(key)
+        if builder is None:
             if key in _ANNOTATIONS:
                 continue
-            return False
-        if check not in checks:
-            checks.append(check)
-    return all(check(schema, value) for check in checks)
+            return _never
+        if builder not in builders:
+            builders.append(builder)
+    checks = [builder(schema) for builder in builders]
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        return checks[0]
+    return lambda value: all(check(value) for check in checks)
+
+
+def known_valid(schema: Any, value: Any) -> bool:
+    """True when `value` surely matches `schema`; builds the checker each call (see `checker`)."""
+    return checker(schema)(value)

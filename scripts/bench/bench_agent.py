@@ -23,19 +23,21 @@ from agentstage.runtime.state.sqlite import SQLiteWriter
 
 def bench_runs(home: Path, runs: int, pool: int, rounds: int) -> None:
     config = Config.from_env({}, dotenv=None, home=str(home), agent_pool_size=pool)
-    rates = []
+    rates, cpu = [], []
     with System(config) as system:
         system.run("calculate 1 + 1")
         for _ in range(rounds):
-            started = time.perf_counter()
+            started, used = time.perf_counter(), time.process_time()
             handles = [system.run_async(f"calculate {i} + 1") for i in range(runs)]
             results = [h.result(120) for h in handles]
             elapsed = time.perf_counter() - started
+            cpu.append((time.process_time() - used) / runs)
             assert all(r.status == "completed" for r in results)
             rates.append(runs / elapsed)
         events = system.reader().count("events")
     print(f"agent_runs_per_s: {statistics.median(rates):.0f} runs/s (median of {rounds} x {runs} runs, pool {pool})")
     print(f"agent_runs_per_s_best: {max(rates):.0f} runs/s")
+    print(f"agent_cpu_per_run: {statistics.median(cpu) * 1e6:.0f} us (process CPU of all threads, median of rounds)")
     print(f"events_per_run: {events / (runs * rounds + 1):.1f} events")
 
 
