@@ -3,13 +3,15 @@
 The key travels in the `x-goog-api-key` header, never in the URL. Conversation as
 `contents`/`parts`; tools as `functionDeclarations` with their JSON schema in
 `parametersJsonSchema` (full JSON Schema, so tool schemas need no translation);
-`functionCall` / `functionResponse` parts, each call's `thoughtSignature` sent back with it;
-token counts from `usageMetadata`.
+`functionCall` / `functionResponse` parts, each call's `thoughtSignature` sent back with it and
+its `id` (when the server gave one) in both the call and the matching response; token counts
+from `usageMetadata`.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any, Unpack
 from urllib.parse import quote
 
@@ -28,24 +30,52 @@ DEFAULT_MODEL = "gemini-2.5-flash"
 _MODES = {"auto": "AUTO", "required": "ANY", "none": "NONE"}
 
 
+_SERVER_ID = "id"
+"""Key in `ToolCall.extra` of the id the server gave a function call (absent when it gave none)."""
+
+
 def gemini_contents(request: LLMRequest) -> list[dict[str, Any]]:
     """The conversation as `contents`; consecutive tool results share one user turn."""
     out: list[dict[str, Any]] = []
+    calls = {c.id: c for m in request.messages for c in m.tool_calls}
     for message in request.messages:
         if message.role == "tool":
-            part = {"functionResponse": {"name": message.name or "", "response": _as_object(message.content)}}
+            part = {"functionResponse": _function_response(message.content, message.name,
+                                                           calls.get(message.tool_call_id or ""))}
             if out and out[-1]["role"] == "user" and all("functionResponse" in p for p in out[-1]["parts"]):
                 out[-1]["parts"].append(part)
             else:
                 out.append({"role": "user", "parts": [part]})
         elif message.role == "assistant":
             parts: list[dict[str, Any]] = [{"text": message.content}] if message.content else []
-            parts += [{"functionCall": {"name": c.name, "args": c.arguments}, **c.extra} for c in message.tool_calls]
+            parts += [_function_call_part(c) for c in message.tool_calls]
             if parts:
                 out.append({"role": "model", "parts": parts})
         elif message.content:
             out.append({"role": "user", "parts": [{"text": message.content}]})
     return out
+
+
+def _function_call_part(call: ToolCall) -> dict[str, Any]:
+    """A `functionCall` part: the server's id goes back inside it, other extras (`thoughtSignature`) beside it."""
+    server_id = call.extra.get(_SERVER_ID)
+    body = {**({"id": server_id} if server_id else {}), "name": call.name, "args": call.arguments}
+    return {"functionCall": body, **{k: v for k, v in call.extra.items() if k != _SERVER_ID}}
+
+
+def _function_response(content: str, name: str | None, call: ToolCall | None) -> dict[str, Any]:
+    """A `functionResponse` carrying the matching call's server id, so parallel calls of one function stay apart.
+
+    NOTE: an id this adapter made up for an id-less call is never sent: the server did not issue it.
+    """
+    server_id = call.extra.get(_SERVER_ID) if call is not None else None
+    response = {"name": name or (call.name if call is not None else ""), "response": _as_object(content)}
+    return {"id": server_id, **response} if server_id else response
+
+
+def _local_call_id() -> str:
+    """A unique id for a function call the server sent without one (kept for the whole run)."""
+    return f"call_{uuid.uuid4().hex[:24]}"
 
 
 def _as_object(content: str) -> dict[str, Any]:
@@ -153,11 +183,13 @@ class _Assembler(StreamParser):
         for part in (candidate.get("content") or {}).get("parts") or ():
             if "functionCall" in part:
                 call = part["functionCall"]
-                call_id = call.get("id") or f"call_{len(self.calls) + 1}"
+                server_id = call.get("id")
                 # NOTE: Gemini 3 rejects a function-calling turn whose thoughtSignature is not sent back.
                 extra = {"thoughtSignature": part["thoughtSignature"]} if "thoughtSignature" in part else {}
-                self.calls.append(ToolCall(call_id, call["name"], parse_arguments(self.provider, call["name"],
-                                                                                  call.get("args")), extra))
+                if server_id:
+                    extra[_SERVER_ID] = server_id
+                self.calls.append(ToolCall(server_id or _local_call_id(), call["name"],
+                                           parse_arguments(self.provider, call["name"], call.get("args")), extra))
             elif "text" in part and not part.get("thought"):
                 text += part["text"]
         self.finish_reason = candidate.get("finishReason") or self.finish_reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import httpx
 import pytest
@@ -27,8 +28,8 @@ def answer(*parts: dict, finish: str | None = "STOP", usage: bool = True) -> dic
     return body
 
 
-def fcall(args: dict) -> dict:
-    return {"functionCall": {"name": "add", "args": args}}
+def fcall(args: dict, call_id: str | None = None) -> dict:
+    return {"functionCall": {**({"id": call_id} if call_id else {}), "name": "add", "args": args}}
 
 
 def provider(wire: WireServer, http: Http) -> GeminiProvider:
@@ -47,10 +48,45 @@ def test_generate_sends_contents_and_key_header_and_reads_usage(wire: WireServer
     assert seen.body["tools"][0]["functionDeclarations"][0]["parametersJsonSchema"] == ADD.parameters
 
 
-def test_several_function_calls_become_tool_calls_with_ids(wire: WireServer, http: Http) -> None:
-    wire.add(Reply(json=answer(fcall({"a": 1, "b": 2}), fcall({"a": 3, "b": 4}))))
+def test_function_calls_without_ids_get_ids_unique_across_turns(wire: WireServer, http: Http) -> None:
+    wire.add(Reply(json=answer(fcall({"a": 1, "b": 2}), fcall({"a": 3, "b": 4}))), Reply(json=answer(fcall({"a": 5, "b": 6}))))
+    adapter = provider(wire, http)
+    first, second = adapter.generate(ASK).tool_calls, adapter.generate(ASK).tool_calls
+    assert [(c.name, c.arguments) for c in first] == [("add", {"a": 1, "b": 2}), ("add", {"a": 3, "b": 4})]
+    ids = [c.id for c in first + second]
+    assert all(i.startswith("call_") for i in ids) and len(set(ids)) == 3
+
+
+def test_server_function_call_ids_are_kept(wire: WireServer, http: Http) -> None:
+    wire.add(Reply(json=answer(fcall({"a": 1, "b": 2}, "fc-1"), fcall({"a": 3, "b": 4}, "fc-2"))))
     response = provider(wire, http).generate(ASK)
-    assert response.tool_calls == (ToolCall("call_1", "add", {"a": 1, "b": 2}), ToolCall("call_2", "add", {"a": 3, "b": 4}))
+    assert response.tool_calls == (ToolCall("fc-1", "add", {"a": 1, "b": 2}), ToolCall("fc-2", "add", {"a": 3, "b": 4}))
+
+
+def test_server_ids_go_back_in_the_call_and_its_response(wire: WireServer, http: Http) -> None:
+    wire.add(Reply(json=answer(fcall({"a": 1, "b": 2}, "fc-1"), fcall({"a": 3, "b": 4}, "fc-2"))),
+             Reply(json=answer({"text": "3 and 7"})))
+    adapter = provider(wire, http)
+    calls = adapter.generate(ASK).tool_calls
+    results = tuple(ChatMessage("tool", json.dumps({"sum": c.arguments["a"] + c.arguments["b"]}), tool_call_id=c.id)
+                    for c in reversed(calls))
+    adapter.generate(dataclasses.replace(ASK, messages=(*ASK.messages, ChatMessage("assistant", "", calls), *results)))
+    contents = wire.requests[1].body["contents"]
+    assert contents[1] == {"role": "model", "parts": [fcall({"a": 1, "b": 2}, "fc-1"), fcall({"a": 3, "b": 4}, "fc-2")]}
+    assert contents[2] == {"role": "user", "parts": [
+        {"functionResponse": {"id": "fc-2", "name": "add", "response": {"sum": 7}}},
+        {"functionResponse": {"id": "fc-1", "name": "add", "response": {"sum": 3}}}]}
+
+
+def test_made_up_ids_are_never_sent_to_the_server(wire: WireServer, http: Http) -> None:
+    wire.add(Reply(json=answer(fcall({"a": 1, "b": 2}))), Reply(json=answer({"text": "3"})))
+    adapter = provider(wire, http)
+    (call,) = adapter.generate(ASK).tool_calls
+    adapter.generate(dataclasses.replace(ASK, messages=(*ASK.messages, ChatMessage("assistant", "", (call,)),
+                                                        ChatMessage("tool", "3", tool_call_id=call.id))))
+    assert wire.requests[1].body["contents"][1:] == [
+        {"role": "model", "parts": [fcall({"a": 1, "b": 2})]},
+        {"role": "user", "parts": [{"functionResponse": {"name": "add", "response": {"result": 3}}}]}]
 
 
 def test_tool_results_are_function_responses_in_one_user_turn(wire: WireServer, http: Http) -> None:
@@ -70,11 +106,11 @@ def test_tool_results_are_function_responses_in_one_user_turn(wire: WireServer, 
 def test_stream_uses_sse_and_assembles_text_and_calls(wire: WireServer, http: Http) -> None:
     wire.add(Reply(sse=[(None, answer({"text": "Let me "}, finish=None, usage=False)),
                         (None, answer({"text": "add."}, finish=None, usage=False)),
-                        (None, answer(fcall({"a": 1, "b": 2}), {"thought": True, "text": "hidden"}))]))
+                        (None, answer(fcall({"a": 1, "b": 2}, "fc-1"), {"thought": True, "text": "hidden"}))]))
     deltas = list(provider(wire, http).stream(ASK))
     assert [d.text for d in deltas if d.text] == ["Let me ", "add."]
     final = deltas[-1].final
-    assert final.content == "Let me add." and final.tool_calls == (ToolCall("call_1", "add", {"a": 1, "b": 2}),)
+    assert final.content == "Let me add." and final.tool_calls == (ToolCall("fc-1", "add", {"a": 1, "b": 2}),)
     assert wire.requests[0].path.endswith(":streamGenerateContent") and wire.requests[0].query["alt"] == ["sse"]
 
 
@@ -112,9 +148,11 @@ def test_malformed_json_is_fatal(wire: WireServer, http: Http) -> None:
         provider(wire, http).generate(ASK)
 
 
+@pytest.mark.parametrize("call_id", [None, "fc-7"], ids=["no-id", "server-id"])
 @pytest.mark.parametrize("stream", [False, True])
-def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client, config, stream: bool) -> None:
-    signed = {**fcall({"a": 2, "b": 3}), "thoughtSignature": "c2lnbmVk"}
+def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client, config, stream: bool,
+                                          call_id: str | None) -> None:
+    signed = {**fcall({"a": 2, "b": 3}, call_id), "thoughtSignature": "c2lnbmVk"}
     if stream:
         wire.add(Reply(sse=[(None, answer(signed))]),
                  Reply(sse=[(None, answer({"text": "The sum "}, finish=None, usage=False)),
@@ -126,8 +164,11 @@ def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client
     assert next(e for e in events if e["type"] == "tool.result")["data"]["result"] == {"sum": 5}
     assert wire.requests[1].body["contents"][-2] == {"role": "model", "parts": [signed]}
     assert wire.requests[1].body["contents"][-1] == {
-        "role": "user", "parts": [{"functionResponse": {"name": "add", "response": {"sum": 5}}}]}
+        "role": "user", "parts": [{"functionResponse": {**({"id": call_id} if call_id else {}), "name": "add",
+                                                        "response": {"sum": 5}}}]}
     assert result.usage.total_tokens == 38
+    used = next(e for e in events if e["type"] == "tool.call")["data"]["tool_call_id"]
+    assert used == call_id if call_id else used.startswith("call_")
 
 
 @pytest.mark.parametrize(("choice", "sent"), [

@@ -206,6 +206,7 @@ def _check_gemini(params: dict[str, str], query: dict[str, list[str]], headers: 
     contents = body.get("contents")
     if not isinstance(contents, list) or not contents:
         return problems + ["contents must be a non-empty array"]
+    problems += _gemini_call_ids(contents)
     for i, content in enumerate(contents):
         if content.get("role") not in ("user", "model"):
             problems.append(f"contents[{i}].role must be user or model")
@@ -234,6 +235,26 @@ def _check_gemini(params: dict[str, str], query: dict[str, list[str]], headers: 
                 problems.append(f"{where} needs exactly one of parameters, parametersJsonSchema")
             problems += _object_schema(where, decl.get("parametersJsonSchema", decl.get("parameters")))
     return problems + _gemini_choice(body)
+
+
+def _gemini_call_ids(contents: list[Any]) -> list[str]:
+    """A `functionResponse.id` matches a `functionCall.id` of the model turn before it; calls with ids get them back."""
+    problems: list[str] = []
+    for i, content in enumerate(contents):
+        if not isinstance(content, dict) or i == 0:
+            continue
+        previous = contents[i - 1] if isinstance(contents[i - 1], dict) else {}
+        calls = [p["functionCall"] for p in previous.get("parts") or () if isinstance(p, dict) and "functionCall" in p]
+        ids = {c.get("id") for c in calls if c.get("id")}
+        answered = [p["functionResponse"] for p in content.get("parts") or ()
+                    if isinstance(p, dict) and isinstance(p.get("functionResponse"), dict)]
+        for j, response in enumerate(answered):
+            if "id" in response and response["id"] not in ids:
+                problems.append(f"contents[{i}] functionResponse {j} id {response['id']!r} matches no functionCall id")
+        missing = ids - {r.get("id") for r in answered}
+        if answered and missing:
+            problems.append(f"contents[{i}]: functionCall ids {sorted(missing)} got no functionResponse with that id")
+    return problems
 
 
 def _gemini_choice(body: dict[str, Any]) -> list[str]:
