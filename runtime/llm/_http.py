@@ -220,6 +220,10 @@ class HttpProvider(Provider):
         """The vendor call for `request`."""
         raise NotImplementedError
 
+    async def aprepare(self, request: LLMRequest, *, stream: bool) -> HttpCall:
+        """The vendor call for `request` on the async path; an adapter may await a credential here."""
+        return self.prepare(request, stream=stream)
+
     def parse(self, request: LLMRequest, payload: dict[str, Any]) -> LLMResponse:
         """The response in a vendor's non-streamed answer; raises FatalError on an unexpected shape."""
         raise NotImplementedError
@@ -249,7 +253,7 @@ class HttpProvider(Provider):
         """One chat completion over the running loop's async client."""
         if self._threaded_async:
             return await super().agenerate(request)
-        return self.parse(request, await self.apost_json(self.prepare(request, stream=False)))
+        return self.parse(request, await self.apost_json(await self.aprepare(request, stream=False)))
 
     async def astream(self, request: LLMRequest) -> AsyncIterator[StreamDelta]:
         """`stream` over the running loop's async client."""
@@ -260,7 +264,7 @@ class HttpProvider(Provider):
         parser = self.stream_parser(request)
         decode = _DECODERS[self.stream_format][1]
         received = False
-        async with self.aopen_stream(self.prepare(request, stream=True)) as response:
+        async with self.aopen_stream(await self.aprepare(request, stream=True)) as response:
             async with aclosing(decode(self.name, response)) as items:
                 async for event, data in items:
                     received = True

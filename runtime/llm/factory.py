@@ -50,11 +50,16 @@ def _azure(config: Config) -> Provider:
     from agentstage.runtime.llm.azure import DEFAULT_API_VERSION as AZURE_API_VERSION
     from agentstage.runtime.llm.azure import AzureOpenAIProvider
 
+    key = config.env.get("AZURE_OPENAI_API_KEY", "").strip()
+    token = config.env.get("AZURE_OPENAI_AD_TOKEN", "").strip()
+    if not key and not token:
+        raise ConfigError("AZURE_OPENAI_API_KEY", "", "required by provider azure, or a Microsoft Entra ID token in "
+                                                      "AZURE_OPENAI_AD_TOKEN; set one in the environment or .env")
     return AzureOpenAIProvider(
-        _credential(config, "AZURE_OPENAI_API_KEY", "azure"), _credential(config, "AZURE_OPENAI_ENDPOINT", "azure"),
+        key, _credential(config, "AZURE_OPENAI_ENDPOINT", "azure"),
         config.model or _credential(config, "AZURE_OPENAI_DEPLOYMENT", "azure"),
         config.env.get("AZURE_OPENAI_API_VERSION") or config.env.get("OPENAI_API_VERSION") or AZURE_API_VERSION,
-        **_timeouts(config))
+        ad_token=token, **_timeouts(config))
 
 
 def _anthropic(config: Config) -> Provider:
@@ -95,6 +100,7 @@ AUTO_ORDER: tuple[tuple[str, str], ...] = (
     ("anthropic", "ANTHROPIC_API_KEY"),
     ("gemini", "GEMINI_API_KEY"),
     ("azure", "AZURE_OPENAI_API_KEY"),
+    ("azure", "AZURE_OPENAI_AD_TOKEN"),
     ("ollama", "OLLAMA_HOST"),
 )
 """(provider, credential variable) pairs `auto` tries in order before falling back to scripted."""
@@ -121,7 +127,7 @@ def explain_choice(config: Config, name: str | None = None) -> str:
         return f"AGENTSTAGE_PROVIDER={chosen}"
     if resolved == "scripted":
         return f"auto found none of {', '.join(variable for _, variable in AUTO_ORDER)} in the environment or .env"
-    return f"auto found {dict(AUTO_ORDER)[resolved]}"
+    return f"auto found {next(v for p, v in AUTO_ORDER if p == resolved and config.env.get(v))}"
 
 
 def create_provider(config: Config, name: str | None = None) -> Provider:

@@ -63,9 +63,10 @@ def _check_openai(params: dict[str, str], query: dict[str, list[str]], headers: 
 
 def _check_azure(params: dict[str, str], query: dict[str, list[str]], headers: dict[str, str],
                  body: dict[str, Any]) -> list[str]:
-    problems = [] if headers.get("api-key") else ["missing api-key header"]
-    if "authorization" in headers:
-        problems.append("Authorization sent together with api-key")
+    bearer = re.fullmatch(r"Bearer \S+", headers.get("authorization", ""))
+    problems = [] if headers.get("api-key") or bearer else ["missing api-key header or Entra ID bearer token"]
+    if "authorization" in headers and (headers.get("api-key") or not bearer):
+        problems.append("Authorization must be one Entra ID bearer token, without an api-key")
     if not query.get("api-version"):
         problems.append("api-version query parameter is required")
     return problems + _chat_body(body)
