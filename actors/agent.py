@@ -332,17 +332,31 @@ class AgentActor(SupervisedActor):
         if not isinstance(error, Exception) or not isinstance(error, AgentstageError):
             raise error
         retry = self.spec.retry
+        spent = self._spent(run, error) if isinstance(error, ProviderError) else {}
         if isinstance(error, ProviderError) and retry.retryable(error) and run.attempt < retry.max_attempts:
             wait = retry.delay(run.attempt, error)
-            run.log.emit("llm.retry", error=str(error), data={"attempt": run.attempt, "delay_s": round(wait, 3)})
+            run.log.emit("llm.retry", error=str(error), data={"attempt": run.attempt, "delay_s": round(wait, 3),
+                                                              **spent})
             run.log.flush()
             token, run_id = run.wait(), run.run_id
             self.io.call_later(wait, lambda: self._tell(_RetryDue(run_id, token)))
             return
         if isinstance(error, ProviderError):
             run.log.emit("llm.error", error=str(error), duration_ms=_ms(run.step_started),
-                         data={"error_type": type(error).__name__, "status": error.status})
+                         data={"error_type": type(error).__name__, "status": error.status, **spent})
         raise error
+
+    @staticmethod
+    def _spent(run: AgentRun, error: ProviderError) -> dict[str, Any]:
+        """The tokens a failed call's server reported, counted on the run and recorded on its retry/error event.
+
+        NOTE: the store adds the `usage` of `llm.retry` and `llm.error` events to the run (and its parent
+        graph run) like that of `llm.response`, so a retried attempt's tokens are not lost.
+        """
+        if error.usage is None:
+            return {}
+        run.log.add_usage(error.usage)
+        return {"usage": error.usage.call_view(), **_parent_of(run)}
 
     def _respond(self, run: AgentRun, response: LLMResponse) -> None:
         """The turn's answer is in: after_generate hooks, then finish or call the tools."""
@@ -357,8 +371,7 @@ class AgentActor(SupervisedActor):
             "iteration": ctx.iteration, "model": response.model, "finish_reason": response.finish_reason,
             "content": response.content, "metadata": response.metadata,
             "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in response.tool_calls],
-            "usage": response.usage.call_view(),
-            **({"parent_run_id": parent} if (parent := run.request.metadata.get("parent_run_id")) else {}),
+            "usage": response.usage.call_view(), **_parent_of(run),
         })
         run.messages.append(ChatMessage("assistant", response.content, response.tool_calls))
         if not response.tool_calls:
@@ -552,3 +565,9 @@ async def _generate(provider: Provider, request: LLMRequest,
 
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
+
+
+def _parent_of(run: AgentRun) -> dict[str, str]:
+    """The `parent_run_id` field of a usage-carrying event: a child run's tokens count for its graph run too."""
+    parent = run.request.metadata.get("parent_run_id")
+    return {"parent_run_id": parent} if parent else {}

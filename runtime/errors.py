@@ -28,7 +28,10 @@ NotFound, DatasetError, InvalidArgument, Refused; every other failure, an unexpe
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from agentstage.runtime.llm.types import Usage
 
 __all__ = [
     "AgentstageError",
@@ -110,6 +113,9 @@ class ProviderError(AgentstageError):
         self.provider = provider
         self.message = message
         self.status = status
+        self.usage: Usage | None = None
+        """Tokens the server reported for this failed call (a stream cut after its usage, a 200 that did not
+        parse), None when it reported none; the run counts them, retried or not."""
 
 
 class RateLimited(ProviderError):

@@ -30,10 +30,10 @@ from agentstage.runtime._log import logger
 from agentstage.runtime.errors import FatalError, ProviderError, RateLimited, TransientError
 from agentstage.runtime.llm._clients import DEFAULT_LIMITS, AsyncClients, default_client
 from agentstage.runtime.llm._sse import StreamParser, aiter_ndjson, aiter_sse_json, iter_ndjson, iter_sse_json
-from agentstage.runtime.llm.types import LLMRequest, LLMResponse, Provider, StreamDelta
+from agentstage.runtime.llm.types import UNREPORTED, LLMRequest, LLMResponse, Provider, StreamDelta, Usage
 
 __all__ = ["HttpCall", "HttpOptions", "HttpProvider", "default_client", "error_for_status", "parse_arguments", "redact",
-           "retry_after_seconds", "scrub"]
+           "retry_after_seconds", "scrub", "with_usage"]
 
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key"})
 
@@ -232,28 +232,36 @@ class HttpProvider(Provider):
         """A fresh parser for one streamed answer to `request`."""
         raise NotImplementedError
 
+    def usage_of(self, payload: Any) -> Usage:
+        """The usage a vendor body or stream item reports (UNREPORTED when none), read from failed calls too."""
+        return UNREPORTED
+
     def generate(self, request: LLMRequest) -> LLMResponse:
         """One chat completion over the sync client; blocks the calling thread."""
-        return self.parse(request, self.post_json(self.prepare(request, stream=False)))
+        return self._parsed(request, self.post_json(self.prepare(request, stream=False)))
 
     def stream(self, request: LLMRequest) -> Iterator[StreamDelta]:
         """Yield text deltas, then the final response, over the sync client."""
         parser = self.stream_parser(request)
         decode = _DECODERS[self.stream_format][0]
-        received = False
-        with self.open_stream(self.prepare(request, stream=True)) as response:
-            for event, data in decode(self.name, response):
-                received = True
-                yield from parser.feed(event, data)
-                if parser.done:
-                    return
-        yield from parser.end() if received else _whole(self.generate(request))
+        received, item = False, None
+        try:
+            with self.open_stream(self.prepare(request, stream=True)) as response:
+                for event, item in decode(self.name, response):
+                    received = True
+                    yield from parser.feed(event, item)
+                    if parser.done:
+                        return
+            yield from parser.end() if received else _whole(self.generate(request))
+        except ProviderError as error:
+            self._spent(error, parser, item)
+            raise
 
     async def agenerate(self, request: LLMRequest) -> LLMResponse:
         """One chat completion over the running loop's async client."""
         if self._threaded_async:
             return await super().agenerate(request)
-        return self.parse(request, await self.apost_json(await self.aprepare(request, stream=False)))
+        return self._parsed(request, await self.apost_json(await self.aprepare(request, stream=False)))
 
     async def astream(self, request: LLMRequest) -> AsyncIterator[StreamDelta]:
         """`stream` over the running loop's async client."""
@@ -263,17 +271,33 @@ class HttpProvider(Provider):
             return
         parser = self.stream_parser(request)
         decode = _DECODERS[self.stream_format][1]
-        received = False
-        async with self.aopen_stream(await self.aprepare(request, stream=True)) as response:
-            async with aclosing(decode(self.name, response)) as items:
-                async for event, data in items:
-                    received = True
-                    for delta in parser.feed(event, data):
-                        yield delta
-                    if parser.done:
-                        return
-        for delta in parser.end() if received else _whole(await self.agenerate(request)):
-            yield delta
+        received, item = False, None
+        try:
+            async with self.aopen_stream(await self.aprepare(request, stream=True)) as response:
+                async with aclosing(decode(self.name, response)) as items:
+                    async for event, item in items:
+                        received = True
+                        for delta in parser.feed(event, item):
+                            yield delta
+                        if parser.done:
+                            return
+            for delta in parser.end() if received else _whole(await self.agenerate(request)):
+                yield delta
+        except ProviderError as error:
+            self._spent(error, parser, item)
+            raise
+
+    def _parsed(self, request: LLMRequest, payload: dict[str, Any]) -> LLMResponse:
+        """`parse`, with the body's usage on the error when a 200 does not parse (its tokens were spent)."""
+        try:
+            return self.parse(request, payload)
+        except ProviderError as error:
+            with_usage(error, self.usage_of(payload))
+            raise
+
+    def _spent(self, error: ProviderError, parser: StreamParser, item: Any) -> ProviderError:
+        """`error` with what the failed stream reported of its usage: the parser's, else the last item's."""
+        return with_usage(error, parser.usage if parser.usage.reported else self.usage_of(item))
 
     def close(self) -> None:
         """Close the owned sync client (an injected one stays open)."""
@@ -393,6 +417,13 @@ class HttpProvider(Provider):
     def shape_error(self, exc: Exception, payload: Any) -> FatalError:
         """A FatalError for a 200 response whose body lacks what the vendor's docs promise."""
         return FatalError(self.name, f"unexpected response shape ({type(exc).__name__}: {exc}): {str(payload)[:160]}")
+
+
+def with_usage(error: ProviderError, usage: Usage) -> ProviderError:
+    """`error` carrying `usage` when the server reported it (a usage already on the error is kept)."""
+    if error.usage is None and usage.reported:
+        error.usage = usage
+    return error
 
 
 def _whole(response: LLMResponse) -> list[StreamDelta]:

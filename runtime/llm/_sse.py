@@ -14,7 +14,7 @@ import httpx
 from httpx_sse import EventSource, ServerSentEvent, SSEError
 
 from agentstage.runtime.errors import FatalError
-from agentstage.runtime.llm.types import StreamDelta
+from agentstage.runtime.llm.types import UNREPORTED, StreamDelta, Usage
 
 __all__ = ["DONE", "StreamParser", "aiter_ndjson", "aiter_sse_json", "iter_ndjson", "iter_sse_json"]
 
@@ -33,6 +33,8 @@ class StreamParser:
     """
 
     done: bool = False
+    usage: Usage = UNREPORTED
+    """What the server has reported of this call's usage so far (read when the stream fails)."""
 
     def feed(self, event: str, data: Any) -> list[StreamDelta]:
         raise NotImplementedError

@@ -95,10 +95,7 @@ class AnthropicProvider(HttpProvider):
             text = "".join(b["text"] for b in payload["content"] if b["type"] == "text")
             calls = tuple(ToolCall(b["id"], b["name"], parse_arguments(self.name, b["name"], b.get("input")))
                           for b in payload["content"] if b["type"] == "tool_use")
-            usage = payload.get("usage")
-            return LLMResponse(content=text, tool_calls=calls,
-                               usage=Usage(int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0))
-                               if isinstance(usage, dict) else UNREPORTED,
+            return LLMResponse(content=text, tool_calls=calls, usage=self.usage_of(payload),
                                model=payload.get("model", self.model), finish_reason=payload.get("stop_reason") or "",
                                metadata={"id": payload.get("id")})
         except (KeyError, TypeError, AttributeError) as exc:
@@ -106,6 +103,10 @@ class AnthropicProvider(HttpProvider):
 
     def stream_parser(self, request: LLMRequest) -> StreamParser:
         return _StreamState(self.name, self.model)
+
+    def usage_of(self, payload: Any) -> Usage:
+        usage = payload.get("usage") if isinstance(payload, dict) else None
+        return _usage(usage) if isinstance(usage, dict) else UNREPORTED
 
 
 class _StreamState(StreamParser):
@@ -119,6 +120,12 @@ class _StreamState(StreamParser):
         self.output_tokens = 0
         self.stop_reason = ""
         self.id = None
+        self.reported = False
+
+    @property
+    def usage(self) -> Usage:  # type: ignore[override]
+        """`message_start` carries the input tokens, `message_delta` the output so far."""
+        return Usage(self.input_tokens, self.output_tokens) if self.reported else UNREPORTED
 
     def feed(self, event: str, data: Any) -> list[StreamDelta]:
         if not isinstance(data, dict):
@@ -143,6 +150,7 @@ class _StreamState(StreamParser):
         if kind == "message_start":
             message = data["message"]
             self.id, self.model = message.get("id"), message.get("model") or self.model
+            self.reported = bool(message.get("usage"))
             self.input_tokens = int((message.get("usage") or {}).get("input_tokens") or 0)
             self.output_tokens = int((message.get("usage") or {}).get("output_tokens") or 0)
         elif kind == "content_block_start":
@@ -169,3 +177,7 @@ class _StreamState(StreamParser):
                       for _, b in sorted(self.blocks.items()) if b["type"] == "tool_use")
         return LLMResponse(content=text, tool_calls=calls, usage=Usage(self.input_tokens, self.output_tokens),
                            model=self.model, finish_reason=self.stop_reason, metadata={"id": self.id, "streamed": True})
+
+
+def _usage(usage: dict[str, Any]) -> Usage:
+    return Usage(int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0))

@@ -78,6 +78,12 @@ def _local_call_id() -> str:
     return f"call_{uuid.uuid4().hex[:24]}"
 
 
+def _usage(meta: dict[str, Any]) -> Usage:
+    """`usageMetadata` as usage; thinking tokens are output tokens (billed as such)."""
+    output = int(meta.get("candidatesTokenCount") or 0) + int(meta.get("thoughtsTokenCount") or 0)
+    return Usage(int(meta.get("promptTokenCount") or 0), output)
+
+
 def _as_object(content: str) -> dict[str, Any]:
     """`functionResponse.response` must be a JSON object."""
     try:
@@ -135,6 +141,10 @@ class GeminiProvider(HttpProvider):
     def stream_parser(self, request: LLMRequest) -> StreamParser:
         return _Assembler(self.name, request.model or self.model)
 
+    def usage_of(self, payload: Any) -> Usage:
+        meta = payload.get("usageMetadata") if isinstance(payload, dict) else None
+        return _usage(meta) if isinstance(meta, dict) and meta else UNREPORTED
+
 
 class _Assembler(StreamParser):
     """Accumulates `GenerateContentResponse` chunks (one for generate, many for a stream, which ends with the body)."""
@@ -170,8 +180,7 @@ class _Assembler(StreamParser):
         self.model = chunk.get("modelVersion") or self.model
         meta = chunk.get("usageMetadata")
         if meta:
-            output = int(meta.get("candidatesTokenCount") or 0) + int(meta.get("thoughtsTokenCount") or 0)
-            self.usage = Usage(int(meta.get("promptTokenCount") or 0), output)
+            self.usage = _usage(meta)
         candidates = chunk.get("candidates") or []
         if not candidates:
             blocked = (chunk.get("promptFeedback") or {}).get("blockReason")

@@ -84,6 +84,9 @@ class OllamaProvider(HttpProvider):
     def stream_parser(self, request: LLMRequest) -> StreamParser:
         return _Assembler(self.name, self.model)
 
+    def usage_of(self, payload: Any) -> Usage:
+        return _usage(payload) if isinstance(payload, dict) else UNREPORTED
+
 
 class _Assembler(StreamParser):
     """Accumulates /api/chat chunks; the last one has `done: true` and the token counts."""
@@ -123,8 +126,7 @@ class _Assembler(StreamParser):
         if chunk.get("done"):
             self.done = True
             self.finish_reason = chunk.get("done_reason") or "stop"
-            if "eval_count" in chunk or "prompt_eval_count" in chunk:
-                self.usage = Usage(int(chunk.get("prompt_eval_count") or 0), int(chunk.get("eval_count") or 0))
+            self.usage = _usage(chunk)
         text = message.get("content") or ""
         if text:
             self.text.append(text)
@@ -135,3 +137,10 @@ class _Assembler(StreamParser):
             raise FatalError(self.provider, "response is not done (expected done: true)")
         return LLMResponse(content="".join(self.text), tool_calls=tuple(self.calls), usage=self.usage,
                            model=self.model, finish_reason=self.finish_reason, metadata={"streamed": streamed})
+
+
+def _usage(chunk: dict[str, Any]) -> Usage:
+    """A done chunk's token counts; UNREPORTED when it has none."""
+    if "eval_count" not in chunk and "prompt_eval_count" not in chunk:
+        return UNREPORTED
+    return Usage(int(chunk.get("prompt_eval_count") or 0), int(chunk.get("eval_count") or 0))

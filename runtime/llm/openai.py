@@ -115,6 +115,9 @@ class OpenAIProvider(HttpProvider):
     def stream_parser(self, request: LLMRequest) -> StreamParser:
         return _ChunkAssembler(self.name, self.model)
 
+    def usage_of(self, payload: Any) -> Usage:
+        return _usage(payload.get("usage")) if isinstance(payload, dict) else UNREPORTED
+
 
 class _ChunkAssembler(StreamParser):
     """Builds one response from `chat.completion.chunk`s; tool-call fragments are joined by index."""

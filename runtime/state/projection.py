@@ -1,14 +1,14 @@
 """The run projection in Python: what `SQLiteWriter._project` does in SQL, for stores without SQL.
 
 A run row is a function of its events: `run.queued`/`run.started` create or refresh it, later
-status events move it only when their `seq` is newer, `llm.response` adds token usage.
+status events move it only when their `seq` is newer, `USAGE_EVENTS` add token usage.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from agentstage.runtime.state.records import TERMINAL_STATUSES, Event
+from agentstage.runtime.state.records import TERMINAL_STATUSES, USAGE_EVENTS, Event
 
 __all__ = ["RUN_STATUS_BY_EVENT", "add_usage", "parent_of", "project_run", "project_session"]
 
@@ -57,7 +57,7 @@ def project_run(row: dict[str, Any] | None, e: Event) -> dict[str, Any] | None:
         return row
     if row is None:
         return None
-    row = add_usage(row, e) if e.type == "llm.response" else dict(row)
+    row = add_usage(row, e) if e.type in USAGE_EVENTS else dict(row)
     if status is None or row["last_seq"] >= e.seq:
         return row
     row.update(
@@ -70,13 +70,13 @@ def project_run(row: dict[str, Any] | None, e: Event) -> dict[str, Any] | None:
 
 
 def parent_of(e: Event) -> str | None:
-    """The run an `llm.response` of a child run also counts for (its graph run), if any."""
-    parent = e.data.get("parent_run_id") if e.type == "llm.response" else None
+    """The run a usage event of a child run also counts for (its graph run), if any."""
+    parent = e.data.get("parent_run_id") if e.type in USAGE_EVENTS else None
     return parent if isinstance(parent, str) and parent and parent != e.run_id else None
 
 
 def add_usage(row: dict[str, Any], e: Event) -> dict[str, Any]:
-    """`row` (a new dict) with the tokens of `llm.response` `e` added."""
+    """`row` (a new dict) with the tokens of usage event `e` added."""
     usage = e.data.get("usage") or {}
     return {**row, "input_tokens": row["input_tokens"] + int(usage.get("input_tokens") or 0),
             "output_tokens": row["output_tokens"] + int(usage.get("output_tokens") or 0)}

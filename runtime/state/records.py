@@ -19,10 +19,14 @@ __all__ = [
     "RunAttempt",
     "SessionItem",
     "ToolEffect",
+    "USAGE_EVENTS",
     "WorkerHeartbeat",
 ]
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
+
+USAGE_EVENTS = frozenset({"llm.response", "llm.retry", "llm.error"})
+"""Events whose `data.usage` adds to the run's tokens: answers, and failed calls whose server reported usage."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +34,7 @@ class Event:
     """Something that happened in a run; key `(run_id, seq)`.
 
     Run rows are a projection of these: `run.queued`, `run.started`, `run.waiting`,
-    `run.completed`, `run.failed`, `run.cancelled` move the status, `llm.response` adds usage.
+    `run.completed`, `run.failed`, `run.cancelled` move the status, `USAGE_EVENTS` add usage.
     """
 
     run_id: str

@@ -30,6 +30,7 @@ from agentstage.runtime.state.records import (
     RunAttempt,
     SessionItem,
     ToolEffect,
+    USAGE_EVENTS,
     WorkerHeartbeat,
 )
 from agentstage.runtime.state.projection import parent_of
@@ -288,8 +289,8 @@ class SQLiteWriter:
                  e.ts if status == "running" else None, e.ts),
             )
             return
-        if e.type == "llm.response":
-            usage = e.data.get("usage") or {}
+        if e.type in USAGE_EVENTS and e.data.get("usage"):
+            usage = e.data["usage"]
             # NOTE: a child run's tokens count for its parent (a graph run) too; once, as the event is new.
             # PERF: summed per run and added at the end of the batch (`_add_tokens`).
             total = self._tokens.setdefault((e.run_id, parent_of(e) or e.run_id), [0, 0])

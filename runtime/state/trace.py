@@ -19,13 +19,14 @@ has an `error` or `data.status == "failed"`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from agentstage.runtime.clock import parse_ts
 from agentstage.runtime.state.base import StoreReader
 from agentstage.runtime.state.reader import RunRow
+from agentstage.runtime.state.records import USAGE_EVENTS
 from agentstage.runtime.state.sqlite import store_errors
 
 __all__ = ["RunTrace", "TraceStep", "duration_percentiles", "run_trace", "runs_per_status", "summary",
@@ -86,7 +87,7 @@ def classify(event: dict[str, Any]) -> TraceStep:
         status = "failed"
     else:
         status = "started" if action in _STARTED else "completed" if action in _COMPLETED else "info"
-    usage = data.get("usage") if event["type"] == "llm.response" else None
+    usage = data.get("usage") if event["type"] in USAGE_EVENTS else None
     return TraceStep(event["seq"], event["type"], event["ts"], _KINDS.get(family, "other"), status, event.get("node"),
                      event.get("tool"), event.get("provider"), event.get("duration_ms"),
                      int((usage or {}).get("input_tokens") or 0), int((usage or {}).get("output_tokens") or 0),
@@ -136,20 +137,24 @@ def duration_percentiles(reader: StoreReader, *, since: str | None = None, until
 
 def tokens_per_provider(reader: StoreReader, *, since: str | None = None,
                         until: str | None = None) -> dict[str, dict[str, int]]:
-    """Per provider: LLM calls and input/output/total tokens, from `llm.response` events in the window."""
+    """Per provider: LLM answers (`llm.response` events) and input/output/total tokens in the window.
+
+    The tokens include those of failed calls whose server reported usage (`llm.retry`, `llm.error`).
+    """
     totals: dict[str, dict[str, int]] = {}
     if _sql(reader):
-        where, params = _window("ts", since, until, "type = 'llm.response'")
-        rows = _rows(reader, "SELECT coalesce(provider, ''), count(*),"
+        types = sorted(USAGE_EVENTS)
+        where, params = _window("ts", since, until, f"type IN ({', '.join('?' * len(types))})")
+        rows = _rows(reader, "SELECT coalesce(provider, ''), sum(type = 'llm.response'),"
                      " coalesce(sum(json_extract(data, '$.usage.input_tokens')), 0),"
                      f" coalesce(sum(json_extract(data, '$.usage.output_tokens')), 0) FROM events{where}"
-                     " GROUP BY 1 ORDER BY 1", params)
+                     " GROUP BY 1 ORDER BY 1", (*types, *params))
     else:
         grouped: dict[str, list[int]] = {}
-        for e in _all_events_in(reader, since, until, "llm.response"):
+        for e in _all_events_in(reader, since, until, USAGE_EVENTS):
             usage = e["data"].get("usage") or {}
             acc = grouped.setdefault(e["provider"] or "", [0, 0, 0])
-            acc[0] += 1
+            acc[0] += e["type"] == "llm.response"
             acc[1] += int(usage.get("input_tokens") or 0)
             acc[2] += int(usage.get("output_tokens") or 0)
         rows = [(p, *v) for p, v in sorted(grouped.items())]
@@ -174,7 +179,7 @@ def tool_failures(reader: StoreReader, *, since: str | None = None,
         return {tool: {"calls": calls, "failures": failures, "last_error": last.get(tool)}
                 for tool, calls, failures in counts}
     result: dict[str, dict[str, Any]] = {}
-    for e in sorted(_all_events_in(reader, since, until, "tool.result"), key=lambda e: (e["ts"], e["run_id"], e["seq"])):
+    for e in sorted(_all_events_in(reader, since, until, {"tool.result"}), key=lambda e: (e["ts"], e["run_id"], e["seq"])):
         entry = result.setdefault(e["tool"] or "", {"calls": 0, "failures": 0, "last_error": None})
         entry["calls"] += 1
         if _failed(e["type"], e["error"], e["data"]):
@@ -235,9 +240,10 @@ def _all_runs(reader: StoreReader, since: str | None, until: str | None) -> Iter
         cursor = page.next_cursor
 
 
-def _all_events_in(reader: StoreReader, since: str | None, until: str | None, event_type: str) -> Iterator[dict]:
-    """Events of one type in the window, scanning every run (the Redis-only store has no event index)."""
+def _all_events_in(reader: StoreReader, since: str | None, until: str | None,
+                   event_types: Collection[str]) -> Iterator[dict]:
+    """Events of these types in the window, scanning every run (the Redis-only store has no event index)."""
     for run in _all_runs(reader, None, None):
         for e in _all_events(reader, run.run_id):
-            if e["type"] == event_type and (since is None or e["ts"] >= since) and (until is None or e["ts"] < until):
+            if e["type"] in event_types and (since is None or e["ts"] >= since) and (until is None or e["ts"] < until):
                 yield e

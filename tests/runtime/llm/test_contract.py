@@ -255,3 +255,54 @@ def test_fastapi_detail_lists_name_the_fields(wire: WireServer, http: Http) -> N
                                      "type": "string_type"}]}))
     with pytest.raises(FatalError, match="HTTP 422: body.messages.1.content: Input should be a valid string"):
         adapter(VENDORS[0], wire.base, http).generate(ASK)
+
+
+BAD_ARGS = "{\"a\": 1,"
+"""Tool-call arguments that are not JSON: a 200 that cannot be used, so a retryable error."""
+SPENT = {
+    "openai": (Reply(sse=[_openai_chunk("h"), (None, {"id": "c", "choices": [],
+                                                      "usage": {"prompt_tokens": 3, "completion_tokens": 1}})]),
+               {**OPENAI_ANSWER, "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                   "role": "assistant", "content": None, "tool_calls": [
+                       {"id": "t", "type": "function", "function": {"name": "add", "arguments": BAD_ARGS}}]}}]}),
+    "anthropic": (Reply(sse=[_anthropic("message_start", message={"id": "m", "usage": {"input_tokens": 3,
+                                                                                       "output_tokens": 1}}),
+                             ANTHROPIC_START[1], _anthropic_text("h")]),
+                  {"id": "m", "type": "message", "role": "assistant", "model": "m", "stop_reason": "tool_use",
+                   "content": [{"type": "tool_use", "id": "t", "name": "add", "input": BAD_ARGS}],
+                   "usage": {"input_tokens": 3, "output_tokens": 1}}),
+    "gemini": (Reply(sse=[(None, {**_gemini_chunk("h")[1], "usageMetadata": {"promptTokenCount": 3,
+                                                                             "candidatesTokenCount": 1}})]),
+               {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": "add",
+                                                                                         "args": BAD_ARGS}}]},
+                                "finishReason": "STOP"}],
+                "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 1}}),
+    "ollama": (Reply(ndjson=[{**_ollama_line("", done=True), "prompt_eval_count": 3, "eval_count": 1,
+                              "message": {"role": "assistant", "content": "", "tool_calls": [
+                                  {"function": {"name": "add", "arguments": BAD_ARGS}}]}}]),
+               {"model": "m", "done": True, "prompt_eval_count": 3, "eval_count": 1, "message": {
+                   "role": "assistant", "content": "", "tool_calls": [{"function": {"name": "add",
+                                                                                    "arguments": BAD_ARGS}}]}}),
+}
+SPENT["azure"] = SPENT["openai"]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["generate", "stream"])
+def test_a_failed_call_carries_the_usage_its_server_reported(vendor: Vendor, wire: WireServer, http: Http,
+                                                            stream: bool) -> None:
+    cut_stream, bad_body = SPENT[vendor.name]
+    wire.add(cut_stream if stream else Reply(json=bad_body))
+    provider = adapter(vendor, wire.base, http)
+    with pytest.raises(TransientError) as caught:
+        list(provider.stream(ASK)) if stream else provider.generate(ASK)
+    usage = caught.value.usage
+    assert usage is not None and (usage.input_tokens, usage.output_tokens, usage.unreported) == (3, 1, 0)
+
+
+def test_a_failed_call_without_reported_usage_carries_none(vendor: Vendor, wire: WireServer, http: Http) -> None:
+    wire.add(vendor.stream_start, Reply(503, error_body(vendor.name, 503, "busy")))
+    provider = adapter(vendor, wire.base, http)
+    for _ in range(2):
+        with pytest.raises(TransientError) as caught:
+            list(provider.stream(ASK))
+        assert caught.value.usage is None

@@ -77,6 +77,19 @@ def test_a_child_runs_tokens_count_for_its_parent_once(store: Store) -> None:
     assert (parent.input_tokens, parent.output_tokens) == (15, 8)
 
 
+def test_tokens_reported_by_failed_calls_count_for_the_run_and_its_parent(store: Store) -> None:
+    def failed(seq: int, kind: str, data: dict) -> Event:
+        return Event("g2.1", seq, kind, ts(seq), "s1", {"parent_run_id": "g2", **data}, provider="scripted")
+
+    store.writer.write([started("g2", kind="graph"), started("g2.1", parent_run_id="g2"),
+                        failed(2, "llm.retry", {"attempt": 1, "usage": {"input_tokens": 11, "output_tokens": 4}}),
+                        failed(3, "llm.retry", {"attempt": 2}),
+                        failed(4, "llm.error", {"status": None, "usage": {"input_tokens": 5, "output_tokens": 1}})])
+    parent, child = store.reader.get_run("g2"), store.reader.get_run("g2.1")
+    assert (child.input_tokens, child.output_tokens) == (16, 5)
+    assert (parent.input_tokens, parent.output_tokens) == (16, 5)
+
+
 def test_a_batch_reports_only_events_new_within_it(store: Store) -> None:
     fresh = store.writer.write([started("r1"), started("r1"), completed("r1")])
     assert [e.seq for e in fresh] == [1, 2]

@@ -37,6 +37,8 @@ def reader(backend: StateBackend) -> Iterator[StoreReader]:
         tool_result("a", 4, "http", error="timeout"), llm("a", 5, "openai", (4, 1)), ended("a", 6, "completed", 1),
         started("b", second=2), llm("b", 2, "anthropic", (7, 7)), tool_result("b", 3, "calc"),
         tool_result("b", 7, "http", status="failed"), ended("b", 8, "failed", 6),
+        Event("b", 9, "llm.retry", ts(9), "s1", {"attempt": 1, "usage": {"input_tokens": 2, "output_tokens": 1}},
+              provider="anthropic"),
         started("c", second=3), ended("c", 2, "completed", 5),
         started("d", second=4),
     ])
@@ -68,9 +70,9 @@ def test_duration_percentiles_of_finished_runs(reader: StoreReader) -> None:
     assert trace.duration_percentiles(reader, since=ts(9)) == {"count": 0, "p50": None, "p95": None}
 
 
-def test_tokens_per_provider_count_every_call(reader: StoreReader) -> None:
+def test_tokens_per_provider_count_every_call_and_the_tokens_of_failed_ones(reader: StoreReader) -> None:
     assert trace.tokens_per_provider(reader) == {
-        "anthropic": {"calls": 1, "input_tokens": 7, "output_tokens": 7, "total_tokens": 14},
+        "anthropic": {"calls": 1, "input_tokens": 9, "output_tokens": 8, "total_tokens": 17},
         "openai": {"calls": 2, "input_tokens": 14, "output_tokens": 6, "total_tokens": 20}}
 
 
