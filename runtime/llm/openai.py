@@ -48,8 +48,12 @@ def _message(message: ChatMessage, empty_content: str | None) -> dict[str, Any]:
 
 
 def chat_body(request: LLMRequest, model: str, *, stream: bool, max_tokens_field: str,
-              empty_content: str | None = None) -> dict[str, Any]:
-    """The request body of one chat completion."""
+              empty_content: str | None = None, compatible: bool = False) -> dict[str, Any]:
+    """The request body of one chat completion.
+
+    `compatible` sends `required` with a single tool as that tool's name: the same demand, and
+    the form compatible servers honour (llama-cpp-python ignores `required` and calls no tool).
+    """
     body: dict[str, Any] = {"messages": chat_messages(request, empty_content)}
     if model:
         body["model"] = model
@@ -57,6 +61,8 @@ def chat_body(request: LLMRequest, model: str, *, stream: bool, max_tokens_field
         body["tools"] = [{"type": "function", "function": {"name": t.name, "description": t.description,
                                                            "parameters": t.parameters}} for t in request.tools]
     choice = effective_choice(request)
+    if compatible and choice == "required" and len(request.tools) == 1:
+        choice = request.tools[0].name
     if choice is not None:
         body["tool_choice"] = choice if choice in KEYWORDS else {"type": "function", "function": {"name": choice}}
     if request.max_output_tokens is not None:
@@ -87,6 +93,7 @@ class OpenAIProvider(HttpProvider):
         official = self.base_url == DEFAULT_BASE_URL
         self._max_tokens_field = "max_completion_tokens" if official else "max_tokens"
         self._empty_content = None if official else ""
+        self._compatible = not official
 
     @property
     def url(self) -> str:
@@ -94,7 +101,7 @@ class OpenAIProvider(HttpProvider):
 
     def body(self, request: LLMRequest, *, stream: bool) -> dict[str, Any]:
         return chat_body(request, request.model or self.model, stream=stream, max_tokens_field=self._max_tokens_field,
-                         empty_content=self._empty_content)
+                         empty_content=self._empty_content, compatible=self._compatible)
 
     def prepare(self, request: LLMRequest, *, stream: bool) -> HttpCall:
         return HttpCall(self.url, self._headers, self.body(request, stream=stream))

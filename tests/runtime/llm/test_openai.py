@@ -218,7 +218,9 @@ def test_a_stream_refused_with_429_is_rate_limited(wire: WireServer, http: Http)
 
 
 @pytest.mark.parametrize(("choice", "sent"), [
-    (None, "auto"), ("auto", "auto"), ("required", "required"), ("none", "none"),
+    (None, "auto"), ("auto", "auto"), ("none", "none"),
+    # NOTE: the wire server is not api.openai.com, so `required` with its one tool goes as that tool's name
+    ("required", {"type": "function", "function": {"name": "add"}}),
     ("add", {"type": "function", "function": {"name": "add"}}),
 ])
 def test_tool_choice_is_sent_whenever_tools_are(wire: WireServer, http: Http, choice: str | None, sent: object) -> None:
@@ -277,3 +279,12 @@ def test_forced_tool_round_trip_on_a_compatible_server(client: httpx.Client, con
     completed = events[-1]
     assert completed["type"] == "run.completed" and completed["data"]["truncated"] is True
     assert [e["data"]["finish_reason"] for e in events if e["type"] == "llm.truncated"] == ["length"]
+
+
+def test_required_with_one_tool_is_sent_to_compatible_servers_as_that_tool() -> None:
+    request = LLMRequest((ChatMessage("user", "sum?"),), (ADD.spec,), tool_choice="required")
+    compatible = OpenAIProvider("", base_url="http://127.0.0.1:8000/v1")
+    assert compatible.body(request, stream=False)["tool_choice"] == {"type": "function", "function": {"name": "add"}}
+    assert OpenAIProvider("sk-test").body(request, stream=False)["tool_choice"] == "required"
+    two = dataclasses.replace(request, tools=(ADD.spec, dataclasses.replace(ADD.spec, name="add2")))
+    assert compatible.body(two, stream=False)["tool_choice"] == "required"
