@@ -2,7 +2,7 @@
 
 Runs agents through `System` with the `openai` provider pointed at BASE_URL and prints one
 `PASS`/`FAIL name: detail` line per check: a forced first tool call's round trip (tool runs,
-its result goes back, the model answers), plain and streamed; the output token cap; the
+its result goes back, the model answers), plain, streamed and with `required`; the output token cap; the
 recorded usage; streaming text deltas. Exits 1 when a check fails. Never part of CI: it needs
 a server that this repository does not start.
 
@@ -86,10 +86,10 @@ def _of(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [e for e in events if e["type"] == kind]
 
 
-def tool_round_trip(checker: Checker, *, stream: bool) -> Callable[[], str]:
-    """The model is forced to call `add` first; the tool runs, its result goes back, the model answers."""
+def tool_round_trip(checker: Checker, *, stream: bool, choice: str = "add") -> Callable[[], str]:
+    """The model is forced (`choice`) to call a tool first; the tool runs, its result goes back, the model answers."""
     def test() -> str:
-        done = checker.run(TOOL_PROMPT, tools="add", tool_choice="add", stream=stream, max_output_tokens=128)
+        done = checker.run(TOOL_PROMPT, tools="add", tool_choice=choice, stream=stream, max_output_tokens=128)
         result, events = done.result, done.events
         assert result.status == "completed", f"run {result.status}: {result.error}"
         results = _of(events, "tool.result")
@@ -166,13 +166,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per model call and per run")
     args = parser.parse_args(argv)
     checker = Checker(args.base_url.rstrip("/"), args.model, args.api_key, args.timeout)
-    checker.check("tool round trip (forced first call)", tool_round_trip(checker, stream=False))
-    checker.check("tool round trip, streamed", tool_round_trip(checker, stream=True))
-    checker.check("max output tokens cap", output_cap(checker))
-    checker.check("usage recorded", usage_recorded(checker))
-    checker.check("streaming", streaming(checker))
-    total = 5
-    print(f"{total - checker.failed} passed, {checker.failed} failed")
+    checks = [
+        ("tool round trip (forced first call: add)", tool_round_trip(checker, stream=False)),
+        ("tool round trip, streamed", tool_round_trip(checker, stream=True)),
+        ("tool round trip (tool_choice required)", tool_round_trip(checker, stream=False, choice="required")),
+        ("max output tokens cap", output_cap(checker)),
+        ("usage recorded", usage_recorded(checker)),
+        ("streaming", streaming(checker)),
+    ]
+    for name, test in checks:
+        checker.check(name, test)
+    print(f"{len(checks) - checker.failed} passed, {checker.failed} failed")
     return 1 if checker.failed else 0
 
 
