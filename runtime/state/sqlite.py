@@ -232,7 +232,7 @@ class SQLiteWriter:
         return fresh
 
     def _add_tokens(self, cursor: apsw.Cursor) -> None:
-        """Add the batch's new llm.response tokens to their runs: one UPDATE per run (and parent), not per call."""
+        """Add the batch's new usage-event tokens to their runs: one UPDATE per run (and parent), not per call."""
         tokens, self._tokens = self._tokens, {}
         for (run_id, parent), (input_tokens, output_tokens) in tokens.items():
             cursor.execute(
