@@ -11,7 +11,6 @@ from `usageMetadata`.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any, Unpack
 from urllib.parse import quote
 
@@ -21,7 +20,8 @@ from agentstage.runtime.errors import FatalError, TransientError
 from agentstage.runtime.llm._http import HttpCall, HttpOptions, HttpProvider, parse_arguments
 from agentstage.runtime.llm._sse import StreamParser
 from agentstage.runtime.llm.tool_choice import effective_choice
-from agentstage.runtime.llm.types import LLMRequest, LLMResponse, StreamDelta, ToolCall, UNREPORTED, Usage
+from agentstage.runtime.llm.types import (LLMRequest, LLMResponse, StreamDelta, ToolCall, UNREPORTED, Usage,
+                                         local_call_id)
 
 __all__ = ["GeminiProvider", "gemini_contents"]
 
@@ -71,11 +71,6 @@ def _function_response(content: str, name: str | None, call: ToolCall | None) ->
     server_id = call.extra.get(_SERVER_ID) if call is not None else None
     response = {"name": name or (call.name if call is not None else ""), "response": _as_object(content)}
     return {"id": server_id, **response} if server_id else response
-
-
-def _local_call_id() -> str:
-    """A unique id for a function call the server sent without one (kept for the whole run)."""
-    return f"call_{uuid.uuid4().hex[:24]}"
 
 
 def _usage(meta: dict[str, Any]) -> Usage:
@@ -197,7 +192,7 @@ class _Assembler(StreamParser):
                 extra = {"thoughtSignature": part["thoughtSignature"]} if "thoughtSignature" in part else {}
                 if server_id:
                     extra[_SERVER_ID] = server_id
-                self.calls.append(ToolCall(server_id or _local_call_id(), call["name"],
+                self.calls.append(ToolCall(server_id or local_call_id(), call["name"],
                                            parse_arguments(self.provider, call["name"], call.get("args")), extra))
             elif "text" in part and not part.get("thought"):
                 text += part["text"]

@@ -15,7 +15,8 @@ import httpx
 from agentstage.runtime.errors import FatalError, TransientError
 from agentstage.runtime.llm._http import HttpCall, HttpOptions, HttpProvider, parse_arguments
 from agentstage.runtime.llm._sse import StreamParser
-from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, StreamDelta, ToolCall, UNREPORTED, Usage
+from agentstage.runtime.llm.types import (ChatMessage, LLMRequest, LLMResponse, StreamDelta, ToolCall, UNREPORTED,
+                                         Usage, local_call_id)
 
 __all__ = ["OllamaProvider", "host_url"]
 
@@ -117,7 +118,7 @@ class _Assembler(StreamParser):
             message = chunk.get("message") or {}
             for call in message.get("tool_calls") or ():
                 function = call["function"]
-                call_id = call.get("id") or f"call_{len(self.calls) + 1}"
+                call_id = call.get("id") or local_call_id()
                 self.calls.append(ToolCall(call_id, function["name"],
                                            parse_arguments(self.provider, function["name"], function.get("arguments"))))
         except (KeyError, TypeError, AttributeError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ __all__ = [
     "ToolCall",
     "ToolSpec",
     "UNREPORTED",
+    "local_call_id",
     "Usage",
 ]
 
@@ -71,6 +73,14 @@ class ToolCall:
     arguments: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
     """Vendor data the model needs back verbatim with this call (Gemini's `thoughtSignature`)."""
+
+
+def local_call_id() -> str:
+    """A unique id for a tool call a server sent without one (vendors that number none: Gemini, Ollama).
+
+    Unique across turns, so a tool result never answers a call of an earlier turn.
+    """
+    return f"call_{uuid.uuid4().hex[:24]}"
 
 
 @dataclass(frozen=True, slots=True)

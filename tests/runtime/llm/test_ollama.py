@@ -11,7 +11,7 @@ from agentstage.runtime import Config
 from agentstage.runtime.errors import FatalError, TransientError
 from agentstage.runtime.llm.factory import create_provider, resolve_provider_name
 from agentstage.runtime.llm.ollama import OllamaProvider, host_url
-from agentstage.runtime.llm.types import ChatMessage, LLMRequest, ToolCall
+from agentstage.runtime.llm.types import ChatMessage, LLMRequest
 from tests.runtime.llm.agent_loop import ADD, run_loop
 from tests.runtime.llm.paths import Http
 from tests.runtime.llm.wire_server import Reply, WireServer
@@ -49,14 +49,19 @@ def test_generate_sends_stream_false_and_reads_counts(wire: WireServer, http: Ht
                                                                  "parameters": ADD.parameters}}
 
 
-def test_tool_calls_get_ids_and_results_go_back_with_tool_name(wire: WireServer, http: Http) -> None:
-    wire.add(Reply(json=done(calls=[fcall({"a": 1, "b": 2}), fcall({"a": 3, "b": 4})])), Reply(json=done("3, 7")))
+def test_tool_calls_get_ids_unique_across_turns_and_results_go_back_with_tool_name(wire: WireServer,
+                                                                                  http: Http) -> None:
+    wire.add(Reply(json=done(calls=[fcall({"a": 1, "b": 2}), fcall({"a": 3, "b": 4})])),
+             Reply(json=done(calls=[fcall({"a": 1, "b": 2})])), Reply(json=done("3, 7")))
     first = provider(wire, http).generate(ASK)
-    assert first.tool_calls == (ToolCall("call_1", "add", {"a": 1, "b": 2}), ToolCall("call_2", "add", {"a": 3, "b": 4}))
+    assert [(c.name, c.arguments) for c in first.tool_calls] == [("add", {"a": 1, "b": 2}), ("add", {"a": 3, "b": 4})]
+    again = provider(wire, http).generate(ASK)
+    ids = [c.id for c in (*first.tool_calls, *again.tool_calls)]
+    assert len(set(ids)) == 3 and all(i.startswith("call_") for i in ids)
     request = LLMRequest((*ASK.messages, ChatMessage("assistant", "", first.tool_calls),
-                          ChatMessage("tool", '{"sum": 3}', tool_call_id="call_1", name="add")), ASK.tools)
+                          ChatMessage("tool", '{"sum": 3}', tool_call_id=ids[0], name="add")), ASK.tools)
     provider(wire, http).generate(request)
-    messages = wire.requests[1].body["messages"]
+    messages = wire.requests[2].body["messages"]
     assert messages[-2]["tool_calls"][0] == fcall({"a": 1, "b": 2})
     assert messages[-1] == {"role": "tool", "content": '{"sum": 3}', "tool_name": "add"}
 
@@ -67,7 +72,8 @@ def test_stream_reads_ndjson_lines(wire: WireServer, http: Http) -> None:
     deltas = list(provider(wire, http).stream(ASK))
     assert [d.text for d in deltas if d.text] == ["Let me ", "add."]
     final = deltas[-1].final
-    assert final.content == "Let me add." and final.tool_calls == (ToolCall("call_1", "add", {"a": 1, "b": 2}),)
+    [call] = final.tool_calls
+    assert final.content == "Let me add." and (call.name, call.arguments) == ("add", {"a": 1, "b": 2})
     assert wire.requests[0].body["stream"] is True
 
 
