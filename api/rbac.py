@@ -44,6 +44,7 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", f"{V1}/workflows/{{name}}"): "viewer",
     ("GET", f"{V1}/runtime/queues"): "viewer",
     ("GET", f"{V1}/runtime/dlq"): "viewer",
+    ("GET", f"{V1}/runtime/dlq/{{dlq_id}}"): "viewer",
     ("GET", f"{V1}/runtime/details"): "viewer",
     ("GET", f"{V1}/evals"): "viewer",
     ("GET", f"{V1}/evals/compare"): "viewer",

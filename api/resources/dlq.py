@@ -6,7 +6,13 @@ import falcon.asgi
 
 from agentstage.api.resources.base import Op, Resource, dump, load_query
 from agentstage.api.schemas.common import OkSchema
-from agentstage.api.schemas.runtime import DlqEntrySchema, DlqQuery, PurgedSchema, RuntimeActionSchema
+from agentstage.api.schemas.runtime import (
+    DlqEntryDetailSchema,
+    DlqEntrySchema,
+    DlqQuery,
+    PurgedSchema,
+    RuntimeActionSchema,
+)
 
 __all__ = ["DlqEntryResource", "DlqRequeueResource", "DlqResource"]
 
@@ -39,8 +45,13 @@ class DlqRequeueResource(Resource):
 
 
 class DlqEntryResource(Resource):
-    OPS = {"DELETE": Op("Delete one dead-lettered task (its run is not requeued)", "runtime", OkSchema,
+    OPS = {"GET": Op("One dead-lettered task with its queued message (secrets redacted)", "runtime",
+                     DlqEntryDetailSchema, errors=(404, 409, 503)),
+           "DELETE": Op("Delete one dead-lettered task (its run is not requeued)", "runtime", OkSchema,
                         errors=(404, 409, 503))}
+
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, dlq_id: str) -> None:
+        dump(resp, DlqEntryDetailSchema, await self.backend.call(self.backend.control.dlq_show, dlq_id))
 
     async def on_delete(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, dlq_id: str) -> None:
         control = self.backend.control

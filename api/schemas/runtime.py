@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from agentstage.api.redaction import RedactedString
 from agentstage.api.schemas.admin import WorkerSchema
 
 __all__ = [
     "CancelSchema",
     "DetailsSchema",
+    "DlqEntryDetailSchema",
     "DlqEntrySchema",
     "DlqQuery",
     "LiveWorkerSchema",
@@ -43,6 +45,12 @@ class DlqEntrySchema(Schema):
     worker = fields.String(required=True)
     last_error = fields.String(required=True)
     ts = fields.Float(required=True, metadata={"description": "dead-lettered at, seconds since the epoch"})
+
+
+class DlqEntryDetailSchema(DlqEntrySchema):
+    """A DLQ entry with the task message as it was queued (secrets redacted)."""
+
+    payload = RedactedString(required=True, metadata={"description": "the queued message, as text (often JSON)"})
 
 
 class LiveWorkerSchema(WorkerSchema):

@@ -209,3 +209,15 @@ def test_the_dlq_can_be_purged_by_an_admin(dclient, keys, r) -> None:
     audit = dclient.simulate_get("/api/v1/audit", params={"action": "runtime.dlq.purge"},
                                  headers=keys.headers("admin")).json
     assert audit["items"][0]["outcome"] == "ok"
+
+
+def test_a_dlq_entry_is_read_with_its_payload_secrets_redacted(dclient, keys, r) -> None:
+    secret = "ghp_" + "k9L0" * 9
+    entry = r.xadd(StreamLayout(PREFIX).dlq, {"run_id": "run-p", "task_id": "t9", "stream": "tasks",
+                                                "entry_id": "1-0", "reason": "max attempts", "attempts": "3",
+                                                "worker": "w1", "last_error": "boom", "ts": str(time.time()),
+                                                "m": f'{{"input": "deploy with {secret}"}}'}).decode()
+    shown = dclient.simulate_get(f"/api/v1/runtime/dlq/{entry}", headers=keys.headers("viewer"))
+    assert shown.status_code == 200 and shown.json["run_id"] == "run-p"
+    assert shown.json["payload"] == '{"input": "deploy with [REDACTED:github_token]"}'
+    assert dclient.simulate_get("/api/v1/runtime/dlq/0-1", headers=keys.headers("viewer")).status_code == 404

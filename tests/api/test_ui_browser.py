@@ -389,7 +389,8 @@ def test_run_detail_shows_a_waterfall_the_failed_step_its_dlq_entry_and_no_secre
                                                                                      api_system: System) -> None:
     base, ops = distributed
     run_id = _failed_deploy(api_system)
-    apply_ops(ops.client, [("dlq", ops.layout.dlq, dlq_fields(stream=ops.layout.tasks, entry_id="2-0", raw=b"{}",
+    raw = json.dumps({"run_id": run_id, "input": f"deploy with token {SECRET}"}).encode()
+    apply_ops(ops.client, [("dlq", ops.layout.dlq, dlq_fields(stream=ops.layout.tasks, entry_id="2-0", raw=raw,
                                                                 reason="max deliveries", run_id=run_id,
                                                                 task_id="task-9", attempts=3, worker="w1",
                                                                 last_error="HTTP 500"))])
@@ -415,6 +416,32 @@ def test_run_detail_shows_a_waterfall_the_failed_step_its_dlq_entry_and_no_secre
         shot(page, "run-waterfall")
         page.click(f"#run-dlq a:has-text('{entry}')")
         page.wait_for_selector(f"#dlq-list tr[data-entry='{entry}'].picked")
+        page.click(f"#dlq-list tr[data-entry='{entry}'] a:has-text('{entry}')")
+        payload = json.loads(page.wait_for_selector("#dlq-payload pre").inner_text())
+        assert payload == {"run_id": run_id, "input": "deploy with token [REDACTED:github_token]"}
+        assert "HTTP 500" in page.inner_text("#dlq-entry")
+        shot(page, "dlq-entry")
+
+
+def test_a_session_reads_as_a_conversation(browser, url, keys: Keys, api_system: System) -> None:
+    session, now = f"chat-{new_id()[:8]}", utc_now()
+    turns = [("hi, what is 6 * 7?", "completed", "42", None), ("and divided by zero?", "failed", None, "division by zero"),
+             ("thanks", "completed", "You are welcome.", None)]
+    records = []
+    for n, (prompt, status, output, error) in enumerate(turns):
+        run_id = f"{session}-{n}"
+        records += [Event(run_id, 1, "run.started", now, session, {"input": prompt, "agent": "default"}),
+                    Event(run_id, 2, f"run.{status}", now, session, {"output": output} if output else {}, error=error)]
+    api_system.write(records)
+    with opened(browser, url, keys.viewer, viewport={"width": 1400, "height": 900},
+                path=f"/ui/#/sessions/{session}") as page:
+        page.wait_for_selector("#conversation li.turn")
+        said = [(li.get_attribute("class").split()[1], li.query_selector("p").inner_text())
+                for li in page.query_selector_all("#conversation li.turn")]
+        assert said == [("user", "hi, what is 6 * 7?"), ("assistant", "42"), ("user", "and divided by zero?"),
+                        ("assistant", "division by zero"), ("user", "thanks"), ("assistant", "You are welcome.")]
+        assert page.query_selector("#conversation li.assistant.failed .badge.s-failed") is not None
+        shot(page, "session-conversation")
 
 
 def test_overview_charts_runs_durations_tokens_cost_queue_and_throughput(browser, api_system: System, keys: Keys,

@@ -6,7 +6,7 @@ import { clear, failure, h } from "./dom.js";
 import { auditView, keysView } from "./admin.js";
 import { graphView, graphsView } from "./graph.js";
 import { evalView, evalsView } from "./evals.js";
-import { dlqView, workersView } from "./ops.js";
+import { dlqEntryView, dlqView, workersView } from "./ops.js";
 import { overviewView } from "./overview.js";
 import { runView } from "./run.js";
 import { runsView } from "./runs.js";
@@ -24,7 +24,7 @@ const SCREENS = [
   { path: "audit", label: "Audit log", needs: ["GET", "/audit"], view: auditView },
   { path: "keys", label: "API keys", needs: ["GET", "/auth/keys"], view: keysView },
 ];
-const DETAILS = { runs: runView, graphs: graphView, sessions: sessionView, evals: evalView };
+const DETAILS = { runs: runView, graphs: graphView, sessions: sessionView, evals: evalView, dlq: dlqEntryView };
 
 const $ = (id) => document.getElementById(id);
 // A screen is offered when our role may call its route and the server's run control has what it shows.

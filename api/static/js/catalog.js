@@ -20,10 +20,24 @@ export async function sessionsView(container) {
   await show(null, true);
 }
 
+// The session as a conversation: each run's input as the user's turn, its output (or error) as the answer.
+function conversation(runs) {
+  return h("ol", { class: "conversation", id: "conversation" }, runs.flatMap((r) => [
+    h("li", { class: "turn user", "data-run": r.run_id }, h("span", { class: "who-said" }, "user"), h("p", {}, r.input)),
+    h("li", { class: `turn assistant${r.error ? " failed" : ""}`, "data-run": r.run_id },
+      h("span", { class: "who-said" }, r.agent || r.workflow || "assistant", " · ",
+        h("a", { href: `#/runs/${r.run_id}`, class: "mono" }, short(r.run_id)), " ", badge(r.status)),
+      h("p", {}, r.output ?? r.error ?? (r.status === "completed" ? "" : `(${r.status})`))),
+  ]));
+}
+
 export async function sessionView(container, { id }) {
+  const talk = h("section", { class: "panel" }, h("h2", {}, "Conversation"), loading());
   const list = h("div", {}, loading());
-  container.append(h("h1", {}, "Session ", h("span", { class: "mono" }, id)), list);
+  container.append(h("h1", {}, "Session ", h("span", { class: "mono" }, id)), talk, h("h2", {}, "Runs"), list);
   const page = await get(`/sessions/${encodeURIComponent(id)}/runs?limit=200`);
+  const top = page.items.filter((r) => !r.parent_run_id);
+  clear(talk, h("h2", {}, "Conversation"), top.length ? conversation(top) : empty("This session has no runs."));
   clear(list, page.items.length ? table([
     ["Run", (r) => h("a", { href: `#/runs/${r.run_id}`, class: "mono" }, short(r.run_id))],
     ["Status", (r) => badge(r.status)], ["Input", (r) => r.input.length > 80 ? `${r.input.slice(0, 80)}…` : r.input],

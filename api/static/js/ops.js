@@ -1,6 +1,6 @@
 // Workers & queues (refreshing every few seconds) and the dead-letter queue with requeue and purge.
 
-import { actionButton, badge, clear, duration, empty, failure, h, loading, short, table, time } from "./dom.js";
+import { actionButton, badge, clear, duration, empty, failure, h, json, loading, short, table, time } from "./dom.js";
 import { can, del, get, has, post } from "./api.js";
 
 const EVERY_MS = 3000;
@@ -85,7 +85,7 @@ export async function dlqView(container, params, signal) {
         return "The DLQ was purged.";
       }, { status, danger: true, confirmText: `Delete all ${entries.length} dead-lettered entries?` }) : null);
       clear(list, entries.length ? table([
-        ["Entry", (e) => h("span", { class: "mono" }, e.id)],
+        ["Entry", (e) => h("a", { href: `#/dlq/${encodeURIComponent(e.id)}`, class: "mono" }, e.id)],
         ["Run", (e) => e.run_id ? h("a", { href: `#/runs/${e.run_id}`, class: "mono" }, short(e.run_id)) : "—"],
         ["Reason", (e) => e.reason],
         ["Attempts", (e) => String(e.attempts)],
@@ -103,4 +103,28 @@ export async function dlqView(container, params, signal) {
     }
   };
   await every(signal, load);
+}
+
+// One DLQ entry: its facts and the task message as it was queued (pretty when it is JSON).
+export async function dlqEntryView(container, { id }) {
+  const body = h("div", { id: "dlq-entry" }, loading());
+  container.append(h("div", { class: "heading" }, h("h1", {}, "DLQ entry ", h("span", { class: "mono" }, id)),
+    h("a", { href: `#/dlq?entry=${encodeURIComponent(id)}` }, "back to the DLQ")), body);
+  const e = await get(`/runtime/dlq/${encodeURIComponent(id)}`);
+  let payload;
+  try {
+    payload = json(JSON.parse(e.payload));
+  } catch (err) {
+    payload = h("pre", { class: "text" }, e.payload || "(empty)");
+  }
+  clear(body, h("dl", { class: "facts" },
+    h("dt", {}, "Run"), h("dd", {}, e.run_id ? h("a", { href: `#/runs/${e.run_id}`, class: "mono" }, e.run_id) : "—"),
+    h("dt", {}, "Task"), h("dd", { class: "mono" }, e.task_id || "—"),
+    h("dt", {}, "Reason"), h("dd", {}, e.reason),
+    h("dt", {}, "Attempts"), h("dd", {}, String(e.attempts)),
+    h("dt", {}, "Worker"), h("dd", {}, e.worker || "—"),
+    h("dt", {}, "Last error"), h("dd", { class: "error" }, e.last_error || "—"),
+    h("dt", {}, "When"), h("dd", {}, time(new Date(e.ts * 1000).toISOString())),
+    h("dt", {}, "From"), h("dd", { class: "mono" }, `${e.stream} ${e.entry_id}`)),
+  h("h3", {}, "Payload (the queued message)"), h("div", { id: "dlq-payload" }, payload));
 }
