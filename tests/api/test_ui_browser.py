@@ -423,6 +423,21 @@ def test_run_detail_shows_a_waterfall_the_failed_step_its_dlq_entry_and_no_secre
         shot(page, "dlq-entry")
 
 
+def test_a_failed_node_is_drawn_failed(browser, url, keys: Keys, api_system: System) -> None:
+    graph = Graph("breaking", description="compute, then divide by zero")
+    graph.add(ToolNode("calc", "calculator", {"expression": "6 * 7"}, output_key="answer"),
+              ToolNode("divide", "calculator", {"expression": "1 / 0"}, output_key="broken"))
+    api_system.register_workflow("breaking", graph.chain("calc", "divide").entry("calc"))
+    run_id = api_system.graph_run_async("breaking", "go").run_id
+    wait_for(lambda: _stored_status(api_system, run_id) == "failed")
+    with opened(browser, url, keys.viewer, path=f"/ui/#/graphs/breaking?run={run_id}") as page:
+        page.wait_for_selector("svg.graph g.failed[data-node=divide]")
+        assert page.query_selector("svg.graph g.failed[data-node=calc]") is None
+        assert page.query_selector("svg.graph g.visited[data-node=calc]") is not None
+        assert "failed at divide" in page.inner_text("#failed-node")
+        shot(page, "graph-failed-node")
+
+
 def test_a_session_reads_as_a_conversation(browser, url, keys: Keys, api_system: System) -> None:
     session, now = f"chat-{new_id()[:8]}", utc_now()
     turns = [("hi, what is 6 * 7?", "completed", "42", None), ("and divided by zero?", "failed", None, "division by zero"),

@@ -57,7 +57,7 @@ function layout({ all, edges }) {
   return { pos, width, height: (Object.keys(rows).length) * (BOX_H + GAP_Y) };
 }
 
-export function draw(graph, { path = [], current = null } = {}) {
+export function draw(graph, { path = [], current = null, failed = null } = {}) {
   const { pos, width: inner, height } = layout(graph);
   // Loops are drawn as curves on the right: leave room for them and their labels.
   const width = inner + (graph.edges.some((e) => pos[e.to].y <= pos[e.from].y) ? 160 : 0);
@@ -85,7 +85,8 @@ export function draw(graph, { path = [], current = null } = {}) {
   for (const name of graph.all) {
     const { x, y } = pos[name];
     const kind = graph.kinds[name] || "terminal";
-    const cls = ["node", `n-${kind}`, visited.has(name) ? "visited" : "", name === current ? "current" : ""].join(" ");
+    const cls = ["node", `n-${kind}`, visited.has(name) ? "visited" : "", name === current ? "current" : "",
+      name === failed ? "failed" : ""].join(" ");
     svg.append(s("g", { class: cls, "data-node": name },
       s("rect", { x, y, width: BOX_W, height: BOX_H, rx: kind === "terminal" || kind === "human" ? 20 : 4 }),
       s("text", { x: x + BOX_W / 2, y: y + BOX_H / 2 + 5, "text-anchor": "middle" }, name.length > 18 ? `${name.slice(0, 17)}…` : name),
@@ -110,12 +111,18 @@ export async function graphsView(container) {
 function progress(events) {
   const path = [];
   let current = null;
+  let failed = null;
   for (const e of events) {
-    if (e.type === "node.entered") { path.push(e.node); current = e.node; }
-    if (e.type === "node.exited") current = e.data?.next_node || null;
+    if (e.type === "node.entered") { path.push(e.node); current = e.node; failed = null; }
+    if (e.type === "node.exited") {
+      if (e.error || e.data?.status === "failed") failed = e.node;
+      current = e.data?.next_node || null;
+    }
+    // A run that fails inside a node (an agent node's child run, a crash) fails at the node it was in.
+    if (e.type === "run.failed" && !failed && current) failed = current;
     if (e.type.startsWith("run.") && e.type !== "run.started" && e.type !== "run.waiting") current = null;
   }
-  return { path, current };
+  return { path, current, failed };
 }
 
 export async function graphView(container, { id, query }, signal) {
@@ -137,10 +144,11 @@ export async function graphView(container, { id, query }, signal) {
   const [run, stored] = await Promise.all([get(`/runs/${encodeURIComponent(runId)}`), get(`/runs/${encodeURIComponent(runId)}/events?limit=1000`)]);
   const events = [...stored];
   const render = (status) => {
-    const { path, current } = progress(events);
+    const { path, current, failed } = progress(events);
     clear(note, "Run ", h("a", { href: `#/runs/${run.run_id}`, class: "mono" }, short(run.run_id)), " ", badge(status),
-      current ? ` · at ${current}` : "", path.length ? ` · path: ${path.join(" → ")}` : "");
-    clear(canvas, draw(graph, { path, current }));
+      current ? ` · at ${current}` : "", failed ? h("span", { class: "error", id: "failed-node" }, ` · failed at ${failed}`) : "",
+      path.length ? ` · path: ${path.join(" → ")}` : "");
+    clear(canvas, draw(graph, { path, current, failed }));
   };
   render(run.status);
   if (["completed", "failed", "cancelled"].includes(run.status)) return;
