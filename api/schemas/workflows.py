@@ -25,6 +25,12 @@ class EdgeSchema(Schema):
     to = fields.String(required=True)
 
 
+class TransitionSchema(Schema):
+    source = fields.String(attribute="from", data_key="from", required=True, metadata={"description": "a node or start"})
+    to = fields.String(required=True, metadata={"description": "a node, or end"})
+    label = fields.String(required=True, metadata={"description": "a router route's label, default, or empty"})
+
+
 class WorkflowSchema(Schema):
     name = fields.String(required=True)
     description = fields.String(required=True)
@@ -32,6 +38,8 @@ class WorkflowSchema(Schema):
     max_steps = fields.Integer(allow_none=True, required=True)
     nodes = fields.List(fields.Nested(NodeSchema), required=True)
     edges = fields.List(fields.Nested(EdgeSchema), required=True, metadata={"description": "non-router transitions"})
+    transitions = fields.List(fields.Nested(TransitionSchema), required=True,
+                              metadata={"description": "every transition, router routes and defaults included"})
     mermaid = fields.String(required=True, metadata={"description": "the graph as a Mermaid flowchart"})
     source_file = fields.String(allow_none=True, required=True)
 

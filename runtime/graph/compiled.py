@@ -81,12 +81,28 @@ class CompiledGraph:
             lines.insert(2, "    finish([end])")
         return "\n".join(lines)
 
+    def transitions(self) -> list[dict[str, str]]:
+        """Every transition as drawn: from `start`, plain edges, router routes (their label) and router
+        defaults (label `default`); `end` where the run ends."""
+        def target(name: str | None) -> str:
+            return "end" if name in (None, END) else name
+
+        out = [{"from": "start", "to": self.entry, "label": ""}]
+        for name, node in self.nodes.items():
+            if isinstance(node, RouterNode):
+                out += [{"from": name, "to": target(t), "label": label} for label, t in node.routes.items()]
+                out.append({"from": name, "to": target(node.default), "label": "default"})
+            else:
+                out.append({"from": name, "to": target(self.successor(name)), "label": ""})
+        return out
+
     def describe(self) -> dict[str, Any]:
-        """A JSON-able summary: nodes with their kind, edges, entry, max_steps."""
+        """A JSON-able summary: nodes with their kind, edges, every transition, entry, max_steps."""
         return {
             "name": self.name, "description": self.description, "entry": self.entry, "max_steps": self.max_steps,
             "nodes": [{"name": n.name, "kind": n.kind} for n in self.nodes.values()],
             "edges": [{"from": s, "to": t} for s, t in self.edges.items()],
+            "transitions": self.transitions(),
         }
 
 

@@ -438,6 +438,21 @@ def test_a_failed_node_is_drawn_failed(browser, url, keys: Keys, api_system: Sys
         shot(page, "graph-failed-node")
 
 
+def test_router_edges_and_labels_come_from_the_api_and_fit_the_drawing(browser, url, keys: Keys) -> None:
+    with opened(browser, url, keys.viewer, path="/ui/#/graphs/review") as page:
+        page.wait_for_selector("svg.graph text.edge-label")
+        labels = page.evaluate("[...document.querySelectorAll('svg.graph text.edge-label')]"
+                               ".map((t) => t.firstChild.textContent)")
+        assert sorted(labels) == ["default", "yes"]
+        outside = page.evaluate("""(() => {
+          const svg = document.querySelector('svg.graph'), box = svg.viewBox.baseVal;
+          return [...svg.querySelectorAll('text')].map((t) => t.getBBox()).filter((b) =>
+            b.x < box.x || b.y < box.y || b.x + b.width > box.x + box.width || b.y + b.height > box.y + box.height).length;
+        })()""")
+        assert outside == 0, "a label is clipped by the drawing's edge"
+        shot(page, "graph-router")
+
+
 def test_a_session_reads_as_a_conversation(browser, url, keys: Keys, api_system: System) -> None:
     session, now = f"chat-{new_id()[:8]}", utc_now()
     turns = [("hi, what is 6 * 7?", "completed", "42", None), ("and divided by zero?", "failed", None, "division by zero"),

@@ -13,6 +13,11 @@ def test_lists_and_shows_workflows_with_their_diagram(client, keys) -> None:
     shown = client.simulate_get("/api/v1/workflows/review", headers=headers).json
     assert shown["entry"] == "calc" and [n["kind"] for n in shown["nodes"]] == ["tool", "human", "router"]
     assert shown["mermaid"].startswith("flowchart TD") and {"from": "calc", "to": "approve"} in shown["edges"]
+    assert shown["transitions"] == [{"from": "start", "to": "calc", "label": ""},
+                                    {"from": "calc", "to": "approve", "label": ""},
+                                    {"from": "approve", "to": "decide", "label": ""},
+                                    {"from": "decide", "to": "end", "label": "yes"},
+                                    {"from": "decide", "to": "calc", "label": "default"}]
     assert client.simulate_get("/api/v1/workflows/nope", headers=headers).status_code == 404
 
 

@@ -6,7 +6,6 @@ import { badge, clear, empty, h, loading, short, table } from "./dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const BOX_W = 150, BOX_H = 40, GAP_X = 30, GAP_Y = 50;
-const EDGE = /^\s*(\w+)\s*(?:-->|-- "(.*?)" -->|-\. (.*?) \.->)\s*(\w+)\s*$/;
 
 function s(tag, attrs = {}, ...children) {
   const el = document.createElementNS(SVG, tag);
@@ -15,18 +14,13 @@ function s(tag, attrs = {}, ...children) {
   return el;
 }
 
-// Nodes and every transition (router routes included) from the workflow's Mermaid text.
+// Nodes and every transition (router routes and defaults with their labels), as the API lists them.
 export function shape(workflow) {
-  const names = { start: "start", finish: "end" };
-  workflow.nodes.forEach((n, i) => { names[`n${i}`] = n.name; });
   const edges = [];
-  for (const line of workflow.mermaid.split("\n")) {
-    const m = line.match(EDGE);
-    if (!m || !names[m[1]] || !names[m[4]]) continue;
-    const label = (m[2] ?? m[3] ?? "").replaceAll("#quot;", '"');
-    const same = edges.find((e) => e.from === names[m[1]] && e.to === names[m[4]]);
-    if (same) same.label = [same.label, label].filter(Boolean).join(", ");
-    else edges.push({ from: names[m[1]], to: names[m[4]], label });
+  for (const t of workflow.transitions) {
+    const same = edges.find((e) => e.from === t.from && e.to === t.to);
+    if (same) same.label = [same.label, t.label].filter(Boolean).join(", ");
+    else edges.push({ from: t.from, to: t.to, label: t.label });
   }
   const kinds = Object.fromEntries(workflow.nodes.map((n) => [n.name, n.kind]));
   const all = ["start", ...workflow.nodes.map((n) => n.name), ...(edges.some((e) => e.to === "end") ? ["end"] : [])];
