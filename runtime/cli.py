@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from agentstage.runtime.commands import COMMANDS
 from agentstage.runtime.commands.common import ExitCode, fail, finish_help, note_new_state_file
+from agentstage.runtime.commands.one_verb import OnlyVerb
 from agentstage.runtime.errors import AgentstageError, ConfigError, NotFound, Refused, StoreError
 
 __all__ = ["build_parser", "console", "main"]
@@ -27,21 +28,29 @@ EPILOG = """examples:
 exit codes: 0 ok, 1 run failed, 2 usage error, 3 store or Redis unreachable, 130 interrupted"""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, every verb registered by a module of `runtime.commands`."""
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser, every verb registered by a module of `runtime.commands`.
+
+    With `verb`, only that verb's parser is built (see `commands.one_verb`); when no module
+    registers it, the full parser (whose error then lists every verb).
+    """
     parser = argparse.ArgumentParser(
         prog="agentstage", description="agentstage: an actor runtime for AI agents.", epilog=EPILOG,
     )
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    target = verbs if verb is None else OnlyVerb(verbs, verb)
     for register in COMMANDS:
-        register(verbs)
+        register(target)
+    if verb is not None and not verbs.choices:
+        return build_parser()
     finish_help(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script exits with it)."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv and not argv[0].startswith("-") else None)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))

@@ -153,3 +153,19 @@ def test_an_offline_run_imports_no_schema_validator_server_redis_or_host_library
         loaded = set(json.loads(done.stderr.splitlines()[-1]))
         assert sorted(name for name in _NOT_ON_THE_RUN_PATH if name in loaded) == []
         assert "agentstage.runtime.system" in loaded
+
+
+def test_a_parser_built_for_one_verb_parses_and_helps_as_the_full_one(monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    full = dict(_parsers(build_parser()))
+    verbs = sorted({path.split(" ")[1] for path in full if path != "agentstage"})
+    assert len(verbs) > 15
+    for verb in verbs:
+        only = dict(_parsers(build_parser(verb)))
+        assert set(only) == {path for path in full if path.split(" ")[1:2] == [verb]} | {"agentstage"}
+        for path, parser in only.items():
+            if path != "agentstage":
+                assert parser.format_help() == full[path].format_help(), path
+    args = ["run", "--json", "--provider", "scripted", "--", "calculate 1 + 1"]
+    assert vars(build_parser("run").parse_args(args)) == vars(build_parser().parse_args(args))
+    assert len(dict(_parsers(build_parser("no-such-verb")))) == len(full)
