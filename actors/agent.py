@@ -22,7 +22,7 @@ from loguru import logger
 
 from agentstage.actors.agent_run import AgentRun, RunsInHand, StartRun, ToolBatch
 from agentstage.actors.agent_tools import invoke_tool, invoke_tool_async, is_async_tool, is_inline_tool
-from agentstage.actors.messages import RunResult
+from agentstage.actors.messages import RunAgent, RunResult
 from agentstage.actors.run_log import RunLog
 from agentstage.actors.store import Publish
 from agentstage.actors.supervision import Slot, SupervisedActor
@@ -39,7 +39,7 @@ from agentstage.runtime.state.records import Event
 from agentstage.runtime.tools.journal import EffectJournal
 from agentstage.runtime.tools.registry import ToolRegistry
 
-__all__ = ["AgentActor", "CancelRun", "StartRun"]
+__all__ = ["AgentActor", "CancelRun", "StartRun", "fence_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class CancelRun:
 
 @dataclass(frozen=True, slots=True)
 class _Generated:
-    run_id: str
+    key: int
     token: int
     response: LLMResponse | None
     error: BaseException | None
@@ -59,13 +59,13 @@ class _Generated:
 
 @dataclass(frozen=True, slots=True)
 class _RetryDue:
-    run_id: str
+    key: int
     token: int
 
 
 @dataclass(frozen=True, slots=True)
 class _ToolDone:
-    run_id: str
+    key: int
     token: int
     index: int
     outcome: ToolOutcome
@@ -74,14 +74,14 @@ class _ToolDone:
 
 @dataclass(frozen=True, slots=True)
 class _ToolTimedOut:
-    run_id: str
+    key: int
     token: int
     index: int
 
 
 @dataclass(frozen=True, slots=True)
 class _Continue:
-    run_id: str
+    key: int
     token: int
 
 
@@ -105,7 +105,7 @@ class AgentActor(SupervisedActor):
         slot: Slot | None = None,
         on_idle: Callable[[], None] | None = None,
         observer: Slot | None = None,
-        cancelled: Callable[[str], bool] | None = None,
+        cancelled: Callable[[str, int], bool] | None = None,
         owner: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(slot)
@@ -125,7 +125,7 @@ class AgentActor(SupervisedActor):
     @classmethod
     def member(cls, spec: AgentSpec, provider: Provider, tools: ToolRegistry, store: Slot,
                journal: EffectJournal | None, io: IOLoop, *, observer: Slot | None = None,
-               cancelled: Callable[[str], bool] | None = None, tool_threads: int = 16,
+               cancelled: Callable[[str, int], bool] | None = None, tool_threads: int = 16,
                owner: Mapping[str, Any] | None = None) -> Callable[[Slot, Callable[[], None]], pykka.ActorRef[Any]]:
         """An `AgentPool` factory: each member keeps one table of runs across its restarts.
 
@@ -148,23 +148,24 @@ class AgentActor(SupervisedActor):
             if isinstance(message, StartRun):
                 self._start_run(message)
             elif isinstance(message, _RUN_MESSAGES):
-                run = self.hand.runs.get(message.run_id)
+                run = self.hand.runs.get(message.key)
                 if run is not None and message.token == run.token:
                     self._advance(run, message)
             elif isinstance(message, CancelRun):
-                run = self.hand.runs.get(message.run_id)
-                if run is not None:
+                for run in [r for r in self.hand.runs.values() if r.run_id == message.run_id]:
                     self._step(run, self._cancel_requested)
             else:
                 raise TypeError(f"AgentActor cannot handle {type(message).__name__}")
 
     def on_crash(self, message: Any, error: BaseException) -> None:
-        run_id = message.request.run_id if isinstance(message, StartRun) else getattr(message, "run_id", None)
         with self.hand.lock:
-            run = self.hand.runs.get(run_id) if run_id else None
+            if isinstance(message, StartRun):
+                run = next((r for r in self.hand.runs.values() if r.start is message), None)
+            else:
+                run = self.hand.runs.get(getattr(message, "key", None))
             if run is None:
                 return
-            logger.opt(exception=error).error("agent {} crashed in run {}", self.spec.name, run_id)
+            logger.opt(exception=error).error("agent {} crashed in run {}", self.spec.name, run.run_id)
             self._fail(run, error, prefix="agent crashed: ")
 
     def on_stop(self) -> None:
@@ -182,7 +183,7 @@ class AgentActor(SupervisedActor):
         try:
             (self.slot if self.slot is not None else self.actor_ref).tell(message)
         except pykka.ActorDeadError:
-            logger.debug("answer for run {} dropped: its agent stopped", getattr(message, "run_id", "?"))
+            logger.debug("answer {} dropped: its agent stopped", type(message).__name__)
 
     def _step(self, run: AgentRun, action: Callable[..., None], *args: Any) -> None:
         """Take one step of `run`; a typed failure ends the run, anything else crashes the actor."""
@@ -209,17 +210,18 @@ class AgentActor(SupervisedActor):
 
     def _start_run(self, start: StartRun) -> None:
         request = start.request
-        log = RunLog(self.store, request.run_id, request.session_id, self.provider.name, first_seq=request.first_seq)
+        log = RunLog(self.store, request.run_id, request.session_id, self.provider.name, first_seq=request.first_seq,
+                     fence=fence_of(request))
         run = AgentRun(start, log, [*request.history, ChatMessage("user", request.prompt)],
-                       tuple(tool.spec for tool in self.tools))
-        self.hand.runs[request.run_id] = run
+                       tuple(tool.spec for tool in self.tools), key=self.hand.next_key())
+        self.hand.runs[run.key] = run
         self._step(run, self._open)
 
     def _open(self, run: AgentRun) -> None:
         request = run.request
         if not request.prompt.strip():
             raise RunAborted("the prompt is empty", request.run_id)
-        if self.cancelled is not None and self.cancelled(request.run_id):
+        if self.cancelled is not None and self.cancelled(request.run_id, request.attempt):
             self._end(run, "cancelled", data={"reason": "cancelled before it started"})
             return
         run.log.emit("run.started", data={"input": request.prompt, "agent": self.spec.name, "kind": "agent",
@@ -234,19 +236,19 @@ class AgentActor(SupervisedActor):
     def _iterate(self, run: AgentRun) -> None:
         """Begin the next turn: cancel and limit checks, before_generate hooks, then the model call."""
         if run.turns >= _TURNS_PER_MESSAGE:
-            token, run_id = run.wait(), run.run_id
-            self._tell(_Continue(run_id, token))
+            token, key = run.wait(), run.key
+            self._tell(_Continue(key, token))
             return
         run.turns += 1
         log = run.log
-        if run.cancel_requested or (self.cancelled is not None and self.cancelled(run.run_id)):
+        if run.cancel_requested or (self.cancelled is not None and self.cancelled(run.run_id, run.request.attempt)):
             self._end(run, "cancelled", data={"iteration": log.iteration})
             return
         if log.iteration >= self.spec.max_iterations:
             raise MaxIterationsExceeded(run.run_id, self.spec.max_iterations)
         log.iteration += 1
         run.ctx = ctx = RunContext(run.run_id, run.request.session_id, self.spec.name, self.provider.name,
-                                   log.iteration, log.emit)
+                                   log.iteration, log.emit, run.request.attempt)
         request = LLMRequest(tuple(run.messages), run.specs, self.spec.system_prompt, self.spec.model,
                              max_output_tokens=self.spec.max_output_tokens,
                              tool_choice=turn_choice(self.spec.tool_choice, run.messages))
@@ -286,9 +288,9 @@ class AgentActor(SupervisedActor):
                 self._generated(run, response, None)
             return
         publish = self._delta_publisher(run, attempt) if self.spec.stream else None
-        run_id = run.run_id
+        key = run.key
         run.pending = self.io.call(_generate(self.provider, request, publish),
-                                   lambda response, error: self._tell(_Generated(run_id, token, response, error)))
+                                   lambda response, error: self._tell(_Generated(key, token, response, error)))
 
     def _generate_inline(self, run: AgentRun, request: LLMRequest, attempt: int) -> LLMResponse:
         if not self.spec.stream:
@@ -338,8 +340,8 @@ class AgentActor(SupervisedActor):
             run.log.emit("llm.retry", error=str(error), data={"attempt": run.attempt, "delay_s": round(wait, 3),
                                                               **spent})
             run.log.flush()
-            token, run_id = run.wait(), run.run_id
-            self.io.call_later(wait, lambda: self._tell(_RetryDue(run_id, token)))
+            token, key = run.wait(), run.key
+            self.io.call_later(wait, lambda: self._tell(_RetryDue(key, token)))
             return
         if isinstance(error, ProviderError):
             run.log.emit("llm.error", error=str(error), duration_ms=_ms(run.step_started),
@@ -430,10 +432,10 @@ class AgentActor(SupervisedActor):
             self._tools_finished(run)
 
     def _submit_tool(self, run: AgentRun, index: int) -> None:
-        call, ctx, token, run_id = run.batch.calls[index], run.ctx, run.token, run.run_id
+        call, ctx, token, key = run.batch.calls[index], run.ctx, run.token, run.key
         def answered(result: tuple[ToolOutcome, bool] | None, error: BaseException | None) -> None:
             outcome, replayed = (ToolOutcome(error=f"{type(error).__name__}: {error}"), False) if result is None else result
-            self._tell(_ToolDone(run_id, token, index, outcome, replayed))
+            self._tell(_ToolDone(key, token, index, outcome, replayed))
 
         if is_async_tool(self.tools, call.name):
             self.io.call(invoke_tool_async(self.tools, self.journal, ctx, call.id, call.name, call.arguments), answered)
@@ -443,7 +445,7 @@ class AgentActor(SupervisedActor):
             future.add_done_callback(lambda done: None if done.cancelled() else answered(done.result(), None))
         if self.spec.tool_timeout:
             run.batch.deadlines[index] = self.io.after(self.spec.tool_timeout,
-                                                       lambda: self._tell(_ToolTimedOut(run_id, token, index)))
+                                                       lambda: self._tell(_ToolTimedOut(key, token, index)))
 
     def _tool_done(self, run: AgentRun, index: int, outcome: ToolOutcome, replayed: bool) -> None:
         batch = run.batch
@@ -521,7 +523,7 @@ class AgentActor(SupervisedActor):
         if run.batch is not None:
             for deadline in run.batch.deadlines.values():
                 deadline.cancel()
-        self.hand.runs.pop(run.run_id, None)
+        self.hand.runs.pop(run.key, None)
         run.log.finish(run.start.reply, result)
         if self.on_idle is not None:
             self.on_idle()
@@ -541,7 +543,7 @@ class AgentActor(SupervisedActor):
 
     def _notify_error(self, run: AgentRun, stage: str, error: BaseException) -> None:
         ctx = run.ctx or RunContext(run.run_id, run.request.session_id, self.spec.name, self.provider.name,
-                                    run.log.iteration, run.log.emit)
+                                    run.log.iteration, run.log.emit, run.request.attempt)
         for middleware in self.middleware:
             try:
                 middleware.on_error(ctx, stage, error)
@@ -561,6 +563,15 @@ async def _generate(provider: Provider, request: LLMRequest,
     if final is None:
         raise TransientError(provider.name, "stream ended without a final response")
     return final
+
+
+def fence_of(request: RunAgent) -> tuple[str, int]:
+    """The task attempt a run's records belong to: its own, or for a graph's child run its parent's."""
+    parent = request.metadata.get("parent_run_id")
+    if isinstance(parent, str) and parent:
+        attempt = request.metadata.get("parent_attempt")
+        return parent, attempt if isinstance(attempt, int) else 0
+    return request.run_id, request.attempt
 
 
 def _ms(started: float) -> float:

@@ -9,6 +9,7 @@ the crash did not touch, because answers are addressed to the slot, not to one a
 from __future__ import annotations
 
 import concurrent.futures
+import itertools
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +72,8 @@ class AgentRun:
     pending: IOCall | None = None
     cancel_requested: bool = False
     turns: int = 0
+    key: int = 0
+    """This run's entry in `RunsInHand.runs`: two attempts of one run may be in hand at once."""
 
     @property
     def run_id(self) -> str:
@@ -92,9 +95,14 @@ class RunsInHand:
 
     name: str
     tool_threads: int
-    runs: dict[str, AgentRun] = field(default_factory=dict)
+    runs: dict[int, AgentRun] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     executor: concurrent.futures.ThreadPoolExecutor | None = None
+    _keys: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def next_key(self) -> int:
+        """A key no run in hand has (runs are keyed apart, not by run id)."""
+        return next(self._keys)
 
     def tool_executor(self) -> concurrent.futures.ThreadPoolExecutor:
         if self.executor is None:

@@ -42,12 +42,12 @@ def invoke_tool(tools: ToolRegistry, journal: EffectJournal | None, ctx: RunCont
         tool = tools.get(name)
         key = effect_key(ctx.run_id, ctx.iteration, call_id)
         if tool.side_effects and journal is not None:
-            done, result = journal.lookup(key)
+            done, result = journal.lookup(key, ctx.attempt)
             if done:
                 return ToolOutcome(result), True
         result = tool(arguments)
         if tool.side_effects and journal is not None:
-            journal.record(ToolEffect(key, ctx.run_id, tool.name, result, utc_now()))
+            journal.record(ToolEffect(key, ctx.run_id, tool.name, result, utc_now()), ctx.attempt)
         return ToolOutcome(result), False
     except Exception as exc:
         return _failure(name, exc), False
@@ -62,13 +62,13 @@ async def invoke_tool_async(tools: ToolRegistry, journal: EffectJournal | None, 
         key = effect_key(ctx.run_id, ctx.iteration, call_id)
         journalled = tool.side_effects and journal is not None
         if journalled:
-            done, result = await loop.run_in_executor(None, journal.lookup, key)
+            done, result = await loop.run_in_executor(None, journal.lookup, key, ctx.attempt)
             if done:
                 return ToolOutcome(result), True
         result = await tool(arguments)
         if journalled:
             effect = ToolEffect(key, ctx.run_id, tool.name, result, utc_now())
-            await loop.run_in_executor(None, journal.record, effect)
+            await loop.run_in_executor(None, journal.record, effect, ctx.attempt)
         return ToolOutcome(result), False
     except Exception as exc:
         return _failure(name, exc), False

@@ -56,6 +56,8 @@ from agentstage.runtime.transport import UNAVAILABLE, Refused
 
 __all__ = ["CoordinatorActor"]
 
+_ENDED = frozenset({"completed", "failed", "cancelled", "waiting"})
+"""Stored statuses of a run no attempt is executing: whatever an attempt still reports for it is stale."""
 _SERVED_FOR = 1.0
 """Seconds the heartbeat rows read for admission are reused while they show a worker for the run."""
 _UNSERVED_FOR = 0.1
@@ -209,6 +211,9 @@ class CoordinatorActor(SupervisedActor, Steering):
     def _cancel(self, m: Cancel, batch: Batch) -> None:
         """Record a cancel; a run no worker has claimed ends now (a worker that finds it later acks it)."""
         run = self.active.get(m.run_id)
+        if m.attempt and (run is None or run.task.attempt != m.attempt):
+            logger.info("cancel of run {} attempt {} ignored: not its current attempt", m.run_id, m.attempt)
+            return
         task_id, attempt = (run.task.task_id, run.task.attempt) if run else (m.run_id, 0)
         now = utc_now()
         batch.records.append(QueueEvent(task_id, attempt, "cancelled", now, m.run_id, {"reason": m.reason}))
@@ -238,15 +243,19 @@ class CoordinatorActor(SupervisedActor, Steering):
 
     def _records(self, m: TaskRecords, batch: Batch) -> None:
         run = self.active.get(m.run_id)
-        if run is not None and m.attempt < run.task.attempt:
-            batch.records.extend(m.effects)
+        if m.attempt == 0:
+            # NOTE: journalled effects (and records of workers from before attempts were stamped) name no attempt:
+            # effects always count; anything else only while no attempt of the run is active.
+            batch.records.extend(m.effects if run is not None else (*m.events, *m.effects, *m.checkpoints))
+            return
+        if self._stale(m.run_id, m.attempt, run):
+            self._refuse(m, batch)
             return
         batch.records.extend((*m.events, *m.effects, *m.checkpoints))
-        if m.attempt == 0:
-            return
         if run is not None:
-            if m.events:
-                run.last_seq = max(run.last_seq, m.events[-1].seq)
+            own = [e for e in m.events if e.run_id == m.run_id]
+            if own:
+                run.last_seq = max(run.last_seq, own[-1].seq)
             for cp in m.checkpoints:
                 if run.checkpoint is None or cp.step >= run.checkpoint["step"]:
                     run.checkpoint = {"step": cp.step, "node": cp.node, "next_node": cp.next_node, "state": cp.state}
@@ -256,6 +265,28 @@ class CoordinatorActor(SupervisedActor, Steering):
         started = m.events[0].ts if m.events else utc_now()
         batch.records.append(RunAttempt(m.run_id, m.attempt, "running", started, m.task_id, m.worker_id))
         batch.records.append(self._claimed(m, started))
+
+    def _stale(self, run_id: str, attempt: int, run: ActiveRun | None) -> bool:
+        """Whether `attempt` is not the run's current attempt (fencing: a superseded attempt records nothing).
+
+        An active run answers from memory; a run this coordinator does not hold (it ended, or the
+        coordinator restarted) from its stored row.
+        """
+        if run is not None:
+            return attempt != run.task.attempt
+        if run_id in self.finishing:
+            return True
+        try:
+            row = self.reader().get_run(run_id)
+        except (NotFound, StoreError):
+            return False
+        return row.status in _ENDED or row.attempt > attempt
+
+    def _refuse(self, m: TaskRecords | TaskDone, batch: Batch) -> None:
+        """Drop what a superseded attempt reports, except the effects it performed (never to be repeated)."""
+        logger.info("refusing {} of run {} attempt {} from worker {}: not the run's current attempt",
+                    type(m).__name__, m.run_id, m.attempt, m.worker_id)
+        batch.records.extend(m.effects)
 
     @staticmethod
     def _claimed(m: TaskRecords | TaskDone, started: str) -> QueueEvent:
@@ -267,8 +298,8 @@ class CoordinatorActor(SupervisedActor, Steering):
         run = self.active.get(m.run_id)
         if run is None and retry:
             run = self._recover(m.run_id, m.entry_id)
-        if run is not None and m.attempt < run.task.attempt:
-            batch.records.extend(m.effects)
+        if m.attempt and self._stale(m.run_id, m.attempt, run):
+            self._refuse(m, batch)
             batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, m.entry_id))
             return
         now = outcome.ended_at or utc_now()

@@ -52,6 +52,8 @@ class ExecuteGraph:
     checkpoint: Checkpoint | None = None
     input: str | None = None
     durable: bool = True
+    attempt: int = 0
+    """The task attempt executing (on a worker): its writes carry it, so a superseded attempt's are refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,11 @@ class _Run:
     entered: bool = False
     outcome: GraphResult | None = None
     fan: FanOut | None = None
+    attempt: int = 0
+
+    @property
+    def fence(self) -> tuple[str, int]:
+        return self.run_id, self.attempt
 
 
 class RunTable(dict[str, _Run]):
@@ -92,7 +99,8 @@ class GraphActor(SupervisedActor):
     """Executes runs of `graph`; `nodes(kind)` gives the node actor (or pool dispatcher) for a node kind."""
 
     def __init__(self, graph: CompiledGraph, store: Slot, nodes: Callable[[str], Callable[[NodeInput], None]],
-                 runs: RunTable, slot: Slot | None = None, cancelled: Callable[[str], bool] | None = None) -> None:
+                 runs: RunTable, slot: Slot | None = None,
+                 cancelled: Callable[[str, int], bool] | None = None) -> None:
         super().__init__(slot)
         self.graph = graph
         self.store = store
@@ -122,7 +130,7 @@ class GraphActor(SupervisedActor):
             message.reply.set_exception(exc_info=(type(error), error, None))
             return
         run = _Run(message.run_id, message.session_id, dict(message.state), message.step, message.first_seq,
-                   message.reply, message.durable, message.input, next=message.next_node)
+                   message.reply, message.durable, message.input, next=message.next_node, attempt=message.attempt)
         self.runs[run.run_id] = run
         with logger.contextualize(run_id=run.run_id, session_id=run.session_id):
             self._emit(run, message.opening, data=message.opening_data)
@@ -143,7 +151,7 @@ class GraphActor(SupervisedActor):
     def _advance(self, run: _Run) -> None:
         """Start the run's next node (or finish the run, or stop it when it was cancelled)."""
         name = run.next
-        if name is not None and self.cancelled is not None and self.cancelled(run.run_id):
+        if name is not None and self.cancelled is not None and self.cancelled(*run.fence):
             self._cancel(run)
             return
         if name is None:
@@ -181,7 +189,8 @@ class GraphActor(SupervisedActor):
             else:
                 self._start_branches(run)
             return
-        self.nodes(node.kind)(NodeInput(run.run_id, run.session_id, run.step + 1, node, dict(run.state), self.slot))
+        self.nodes(node.kind)(NodeInput(run.run_id, run.session_id, run.step + 1, node, dict(run.state), self.slot,
+                                        attempt=run.attempt))
 
     def _start_branches(self, run: _Run) -> None:
         """Send the fan-out's next branches to their node actors (all step at the node's first step)."""
@@ -189,7 +198,7 @@ class GraphActor(SupervisedActor):
         assert fan is not None
         for branch in fan.start():
             self.nodes(branch.node.kind)(NodeInput(run.run_id, run.session_id, fan.step, branch.node,
-                                                   dict(branch.state), self.slot, branch.index))
+                                                   dict(branch.state), self.slot, branch.index, run.attempt))
 
     def _on_branch(self, run: _Run, output: NodeOutput) -> None:
         """A branch finished: checkpoint its result (a step of its own), then start more or join."""
@@ -216,7 +225,7 @@ class GraphActor(SupervisedActor):
             cp = Checkpoint(run.run_id, run.step, fan.node.name, fan.node.name, dict(run.state), utc_now())
             run.events.append(cp)
             self._emit(run, "checkpoint.saved", node=fan.node.name, data=self._saved(cp))
-        if self.cancelled is not None and self.cancelled(run.run_id):
+        if self.cancelled is not None and self.cancelled(*run.fence):
             run.fan = None
             self._cancel(run)
             return
@@ -343,7 +352,7 @@ class GraphActor(SupervisedActor):
     def _flush(self, run: _Run) -> None:
         """Send buffered events without waiting (they commit before any later write of this process)."""
         if run.events:
-            self.store.tell(Write(tuple(run.events)))
+            self.store.tell(Write(tuple(run.events), fence=run.fence))
             run.events = []
 
     def _commit(self, run: _Run) -> None:
@@ -353,7 +362,7 @@ class GraphActor(SupervisedActor):
         reply = ForwardingFuture(self.slot, lambda _value, error: Committed(
             run_id, token, None if error is None else str(error)))
         records, run.events = tuple(run.events), []
-        self.store.tell(Write(records, reply))
+        self.store.tell(Write(records, reply, fence=run.fence))
 
     @staticmethod
     def _saved(cp: Checkpoint) -> dict[str, Any]:

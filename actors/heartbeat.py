@@ -140,8 +140,9 @@ class WorkerMonitor(threading.Thread):
                                                     [f.entry_id for f in flights])
             for flight in flights:
                 if flight.entry_id not in kept_ids:
-                    logger.warning("lease of run {} was lost; stopping it here", flight.task.run_id)
-                    self.state.abandon(flight.task.run_id)
+                    logger.warning("lease of run {} attempt {} was lost; stopping it here", flight.task.run_id,
+                                   flight.task.attempt)
+                    self.state.abandon(flight.task.run_id, flight.task.attempt)
         now = utc_now()
         heartbeat = to_wire(Heartbeat(self.state.worker_id, self.host, os.getpid(), self.started_at, now,
                                       len(flights), self.state.concurrency, status, self.interval, self.agents,
@@ -157,4 +158,4 @@ class WorkerMonitor(threading.Thread):
             except DecodeError:
                 continue
             if isinstance(message, Cancel):
-                self.state.cancel(message.run_id)
+                self.state.cancel(message.run_id, message.attempt)

@@ -183,9 +183,15 @@ class Task(Message):
 
 @dataclass(frozen=True, slots=True)
 class TaskRecords(Message):
-    """Durable records a worker produced for a task so far (events, tool effects, checkpoints)."""
+    """Durable records a worker produced for a task so far (events, tool effects, checkpoints).
+
+    `attempt` is the attempt that produced them (a graph's child runs' records travel under their
+    parent's run and attempt); the coordinator keeps only the effects of an attempt that is not the
+    run's current one. Attempt 0 names none: journalled effects, or workers from before version 2.
+    """
 
     TYPE: ClassVar[str] = "task_records"
+    VERSION: ClassVar[int] = 2
 
     task_id: str
     run_id: str
@@ -198,7 +204,10 @@ class TaskRecords(Message):
 
 @dataclass(frozen=True, slots=True)
 class TaskDone(Message):
-    """A task attempt ended on a worker with `outcome`; the coordinator records it and only then acks `entry_id`."""
+    """A task attempt ended on a worker with `outcome`; the coordinator records it and only then acks `entry_id`.
+
+    The outcome of an attempt that is no longer the run's current one is refused (its effects are kept).
+    """
 
     TYPE: ClassVar[str] = "task_done"
     VERSION: ClassVar[int] = 2
@@ -253,13 +262,17 @@ class Heartbeat(Message):
 
 @dataclass(frozen=True, slots=True)
 class Cancel(Message):
-    """Stop a run: a queued task never starts, a running one stops at its next step boundary."""
+    """Stop a run: a queued task never starts, a running one stops at its next step boundary.
+
+    `attempt` 0 stops whichever attempt runs; a worker ignores a cancel naming an attempt it does not hold.
+    """
 
     TYPE: ClassVar[str] = "cancel"
 
     run_id: str
     reason: str = ""
     requested_at: str = ""
+    attempt: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,8 @@ class NodeInput:
     state: Mapping[str, Any]
     reply_to: Any
     branch: int | None = None
+    attempt: int = 0
+    """The run's task attempt (on a worker); a child agent run's records carry it as their fence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,11 +268,13 @@ class AgentNodeActor(_NodeActor):
             return NodeOutput(message.run_id, message.step, node.name, error=f"unknown agent {node.agent!r}")
         last_seq, attempts = self.progress(child)
         prompt = render(node.prompt, message.state)
-        metadata = {"parent_run_id": message.run_id, "graph_node": node.name, "graph_step": message.step}
+        metadata = {"parent_run_id": message.run_id, "graph_node": node.name, "graph_step": message.step,
+                    **({"parent_attempt": message.attempt} if message.attempt else {})}
         # NOTE: run.queued creates the child's row with its parent link before the agent's run.started.
         self.store.tell(Write((Event(child, last_seq + 1, "run.queued", utc_now(), message.session_id, {
             "kind": "agent", "agent": node.agent, "input": prompt, "attempt": attempts + 1,
-            "parent_run_id": message.run_id, "metadata": metadata}, node.name),)))
+            "parent_run_id": message.run_id, "metadata": metadata}, node.name),),
+                              fence=(message.run_id, message.attempt)))
         request = RunAgent(child, message.session_id, prompt, node.agent, attempt=attempts + 1,
                            first_seq=last_seq + 2, metadata=metadata)
 

@@ -29,12 +29,13 @@ class RunLog:
     """
 
     def __init__(self, store: Slot, run_id: str, session_id: str, provider: str, first_seq: int = 1,
-                 node: str | None = None) -> None:
+                 node: str | None = None, fence: tuple[str, int] | None = None) -> None:
         self.store = store
         self.run_id = run_id
         self.session_id = session_id
         self.provider = provider
         self.node = node
+        self.fence = fence
         self.next_seq = first_seq
         self.iteration = 0
         self.usage = Usage()
@@ -61,12 +62,12 @@ class RunLog:
         if reply is not None:
             self.finish(reply, result)
         elif self._buffer:
-            self.store.tell(Write(tuple(self._buffer), Confirmed(self._confirmed)))
+            self.store.tell(Write(tuple(self._buffer), Confirmed(self._confirmed), fence=self.fence))
             self._buffer = []
 
     def finish(self, reply: pykka.Future[Any], result: Any) -> None:
         settle = Confirmed(lambda error: self._settle(reply, result, error))
-        self.store.tell(Write(tuple(self._buffer), settle, result))
+        self.store.tell(Write(tuple(self._buffer), settle, result, self.fence))
         self._buffer = []
 
     def _confirmed(self, error: BaseException | None) -> None:

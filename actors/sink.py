@@ -5,6 +5,10 @@ In one process the sink is the StoreActor; on a worker it is `TaskStreamSink`, w
 `Write` to the coordinator as `TaskRecords` on the results stream, and the last one of a task's
 run as `TaskDone` carrying the run's `RunOutcome`. Either way the caller's reply is settled
 only when the records are safe (committed, or accepted by the transport).
+
+Every message carries the attempt that produced it (the `Write`'s fence). An attempt this worker
+no longer holds (its lease was lost) never reports an outcome: its records go under their own
+attempt, and the coordinator keeps only their tool effects.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ class TaskStreamSink:
     """A worker's run sink: records and endings go to the coordinator over the results stream."""
 
     def __init__(self, state: WorkerState, layout: StreamLayout, bridge: Slot,
-                 on_done: Callable[[str], None]) -> None:
+                 on_done: Callable[[str, int], None]) -> None:
         self.state = state
         self.layout = layout
         self.bridge = bridge
@@ -52,46 +56,46 @@ class TaskStreamSink:
         records = message.records
         result = message.result if isinstance(message.result, RunResult) else None
         run_id = records[0].run_id if records else result.run_id if result else ""
-        flight = self.state.get(run_id)
+        fence_run, attempt = message.fence or (run_id, 0)
+        flight = self.state.get(fence_run, attempt) if attempt else None
         events = tuple(r for r in records if isinstance(r, Event))
         effects = tuple(r for r in records if isinstance(r, ToolEffect))
         checkpoints = tuple(r for r in records if isinstance(r, Checkpoint))
         reply, value = message.reply, message.result
-        if flight is None and result is not None:
-            self.state.stopped(run_id)
-        if flight is None or result is None or flight.task.mode != "run":
-            # NOTE: records of a run not held as a task (a graph's child agent run, a released run) go as
-            # attempt 0: the coordinator keeps them unless the run has moved on to a newer attempt.
-            task_id, attempt = (flight.task.task_id, flight.task.attempt) if flight is not None else ("", 0)
-            wire = TaskRecords(task_id, run_id, attempt, self.state.worker_id, events, effects, checkpoints)
+        own_end = result is not None and result.run_id == fence_run
+        if flight is None and own_end:
+            self.state.stopped(fence_run, attempt)
+        if flight is None or not own_end or flight.task.mode != "run":
+            # NOTE: a superseded attempt's records still go, stamped with their own attempt: the coordinator keeps
+            # only their effects. A graph's child runs travel under their parent's attempt.
+            task_id = flight.task.task_id if flight is not None else ""
+            wire = TaskRecords(task_id, fence_run, attempt, self.state.worker_id, events, effects, checkpoints)
             self._send(wire, None if reply is None else lambda: reply.set(value))
             return
         task = flight.task
-        done = TaskDone(task.task_id, run_id, task.attempt, self.state.worker_id, flight.entry_id,
+        done = TaskDone(task.task_id, fence_run, attempt, self.state.worker_id, flight.entry_id,
                         run_outcome(result), events, effects, checkpoints)
 
         def settled() -> None:
             if reply is not None:
                 reply.set(value)
-            self.on_done(run_id)
+            self.on_done(fence_run, attempt)
 
         self._send(done, settled)
 
     def effect(self, effect: ToolEffect) -> None:
-        """Send a journalled tool effect to the coordinator's store as well."""
-        flight = self.state.get(effect.run_id)
-        task_id, attempt = (flight.task.task_id, flight.task.attempt) if flight is not None else ("", 0)
-        self._send(TaskRecords(task_id, effect.run_id, attempt, self.state.worker_id, effects=(effect,)))
+        """Send a journalled tool effect to the coordinator's store as well (kept whatever attempt made it)."""
+        self._send(TaskRecords("", effect.run_id, 0, self.state.worker_id, effects=(effect,)))
 
-    def ended(self, outcome: RunOutcome) -> None:
-        """A graph run held as a task ended (completed, failed or waiting for input): report it."""
-        flight = self.state.get(outcome.run_id)
+    def ended(self, outcome: RunOutcome, attempt: int) -> None:
+        """Attempt `attempt` of a graph run held as a task ended (completed, failed or waiting): report it."""
+        flight = self.state.get(outcome.run_id, attempt)
         if flight is None:
-            self.state.stopped(outcome.run_id)
+            self.state.stopped(outcome.run_id, attempt)
             return
         task = flight.task
-        done = TaskDone(task.task_id, outcome.run_id, task.attempt, self.state.worker_id, flight.entry_id, outcome)
-        self._send(done, lambda: self.on_done(outcome.run_id))
+        done = TaskDone(task.task_id, outcome.run_id, attempt, self.state.worker_id, flight.entry_id, outcome)
+        self._send(done, lambda: self.on_done(outcome.run_id, attempt))
 
     def _send(self, message: Any, then: Callable[[], None] | None = None) -> None:
         self.bridge.tell(Send((("xadd", self.layout.results, to_wire(message), None),), then))

@@ -31,11 +31,17 @@ _MAX_GROUP = 2000
 
 @dataclass(frozen=True, slots=True)
 class Write:
-    """Persist `records` atomically; then set `reply` to `result` (or to the StoreError)."""
+    """Persist `records` atomically; then set `reply` to `result` (or to the StoreError).
+
+    `fence` names the task attempt `(run_id, attempt)` whose execution produced the records (a
+    graph's child runs carry their parent's): a worker's sink refuses, and the coordinator drops,
+    what a superseded attempt still writes. The store itself ignores it.
+    """
 
     records: tuple[Record, ...]
     reply: pykka.Future[Any] | None = None
     result: Any = None
+    fence: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +187,7 @@ class StoreJournal:
         self.timeout = timeout
         self.owner = uuid.uuid4().hex
 
-    def lookup(self, key: str) -> tuple[bool, Any]:
+    def lookup(self, key: str, attempt: int = 0) -> tuple[bool, Any]:
         done, result = self.reader().tool_effect(key)
         if done:
             return True, result
@@ -199,7 +205,7 @@ class StoreJournal:
         self._write(ToolEffect(key, run_of_key(key), "", unknown, utc_now()))
         return self.reader().tool_effect(key)
 
-    def record(self, effect: ToolEffect) -> None:
+    def record(self, effect: ToolEffect, attempt: int = 0) -> None:
         self._write(effect)
 
     def _write(self, record: Record) -> None:

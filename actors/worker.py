@@ -29,7 +29,7 @@ from agentstage.runtime.state.records import Event
 from agentstage.runtime.streams import WORKERS_GROUP, Entry, StreamLayout
 from agentstage.runtime.transport import StreamTransport, until_reachable
 
-__all__ = ["Claimed", "Finished", "InFlight", "WorkerActor", "WorkerState"]
+__all__ = ["Attempt", "Claimed", "Finished", "InFlight", "WorkerActor", "WorkerState"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +40,16 @@ class Claimed:
     redelivered: bool = False
 
 
+Attempt = tuple[str, int]
+"""One attempt of a run: `(run_id, attempt)`, the key of everything a worker holds for it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Finished:
-    """A run's TaskDone reached Redis; its slot is free again."""
+    """An attempt's TaskDone reached Redis; its slot is free again."""
 
     run_id: str
+    attempt: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +59,24 @@ class InFlight:
     task: Task
     entry_id: str
 
+    @property
+    def key(self) -> Attempt:
+        return self.task.run_id, self.task.attempt
+
 
 @dataclass
 class WorkerState:
-    """What a worker holds, shared by its reader, actor, sink and monitor threads."""
+    """What a worker holds, shared by its reader, actor, sink and monitor threads.
+
+    Everything is keyed by attempt, never by run alone: an attempt this worker lost (its lease
+    expired while the process was paused) may still be winding down when the run's next attempt
+    starts here, and the stale one's cancel mark or records must never touch the new one.
+    """
 
     worker_id: str
     concurrency: int
-    running: dict[str, InFlight] = field(default_factory=dict)
-    cancelled: set[str] = field(default_factory=set)
+    running: dict[Attempt, InFlight] = field(default_factory=dict)
+    cancelled: set[Attempt] = field(default_factory=set)
     reserved: int = 0
     draining: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -78,51 +92,58 @@ class WorkerState:
 
     def start(self, flight: InFlight) -> None:
         with self.lock:
-            self.running[flight.task.run_id] = flight
+            self.running[flight.key] = flight
             self.reserved = max(self.reserved - 1, 0)
 
     def unreserve(self) -> None:
         with self.lock:
             self.reserved = max(self.reserved - 1, 0)
 
-    def finish(self, run_id: str) -> InFlight | None:
+    def finish(self, run_id: str, attempt: int) -> InFlight | None:
         with self.lock:
-            self.cancelled.discard(run_id)
-            return self.running.pop(run_id, None)
+            self.cancelled.discard((run_id, attempt))
+            return self.running.pop((run_id, attempt), None)
 
-    def get(self, run_id: str) -> InFlight | None:
+    def get(self, run_id: str, attempt: int) -> InFlight | None:
         with self.lock:
-            return self.running.get(run_id)
+            return self.running.get((run_id, attempt))
 
     def in_flight(self) -> list[InFlight]:
         with self.lock:
             return list(self.running.values())
 
-    def is_cancelled(self, run_id: str) -> bool:
-        """The agent loop's cancel check, called at every step boundary."""
-        return run_id in self.cancelled
-
-    def cancel(self, run_id: str) -> None:
+    def earlier(self, run_id: str, attempt: int) -> list[InFlight]:
+        """The attempts of `run_id` before `attempt` still held here (their leases were lost)."""
         with self.lock:
-            if run_id in self.running:
-                self.cancelled.add(run_id)
+            return [f for (run, number), f in self.running.items() if run == run_id and number < attempt]
 
-    def abandon(self, run_id: str) -> None:
-        """Stop holding a run (its lease went elsewhere): its agent stops, its records are dropped."""
+    def is_cancelled(self, run_id: str, attempt: int) -> bool:
+        """The agent loop's and graph's cancel check of one attempt, called at every step boundary."""
+        return (run_id, attempt) in self.cancelled
+
+    def cancel(self, run_id: str, attempt: int = 0) -> None:
+        """Mark attempt `attempt` of a run held here cancelled; 0: every attempt of it held here."""
         with self.lock:
-            if self.running.pop(run_id, None) is not None:
-                self.cancelled.add(run_id)
+            for key in self.running:
+                if key[0] == run_id and attempt in (0, key[1]):
+                    self.cancelled.add(key)
+
+    def abandon(self, run_id: str, attempt: int) -> None:
+        """Stop holding an attempt (its lease went elsewhere): it stops, its records are refused."""
+        with self.lock:
+            if self.running.pop((run_id, attempt), None) is not None:
+                self.cancelled.add((run_id, attempt))
 
     def stopping(self, run_id: str) -> bool:
         """Whether an abandoned attempt of this run is still winding down here."""
         with self.lock:
-            return run_id in self.cancelled and run_id not in self.running
+            return any(key[0] == run_id and key not in self.running for key in self.cancelled)
 
-    def stopped(self, run_id: str) -> None:
-        """An abandoned attempt of this run has ended: a later attempt may start here."""
+    def stopped(self, run_id: str, attempt: int) -> None:
+        """An abandoned attempt has ended: forget its cancel mark."""
         with self.lock:
-            if run_id not in self.running:
-                self.cancelled.discard(run_id)
+            if (run_id, attempt) not in self.running:
+                self.cancelled.discard((run_id, attempt))
 
 
 class _Call:
@@ -138,7 +159,7 @@ class WorkerActor(SupervisedActor):
     def __init__(self, state: WorkerState, layout: StreamLayout, transport: StreamTransport, bridge: Slot,
                  pools: dict[str, AgentPool], claim_ttl: float, wake: Callable[[], None] | None = None,
                  graphs: Any = None,
-                 on_graph_done: Callable[[RunOutcome], None] | None = None,
+                 on_graph_done: Callable[[RunOutcome, int], None] | None = None,
                  slot: Slot | None = None) -> None:
         super().__init__(slot)
         self.state = state
@@ -159,7 +180,7 @@ class WorkerActor(SupervisedActor):
         if isinstance(message, Claimed):
             self._claimed(message)
         elif isinstance(message, Finished):
-            self.state.finish(message.run_id)
+            self.state.finish(message.run_id, message.attempt)
             if self.wake is not None:
                 self.wake()
         else:
@@ -180,9 +201,16 @@ class WorkerActor(SupervisedActor):
                 self._send_result(TaskReleased(task.task_id, task.run_id, task.attempt, self.state.worker_id,
                                                entry.entry_id, "worker restarted while the task was in hand"))
             return
-        # NOTE: an attempt abandoned here that has not stopped yet shares the run id with this one; starting both
-        # would mix their records, so this one goes back for a retry.
-        stopping = [(entry, task) for entry, task in tasks if self.state.stopping(task.run_id)]
+        for _, task in tasks:
+            # NOTE: a later attempt of a run held here means this worker lost the earlier one's lease (it was
+            # paused); the earlier one stops now, its records are refused, and the two never share a key.
+            for stale in self.state.earlier(task.run_id, task.attempt):
+                logger.warning("run {} attempt {} is superseded by attempt {}; stopping it here", task.run_id,
+                               stale.task.attempt, task.attempt)
+                self.state.abandon(task.run_id, stale.task.attempt)
+        # NOTE: a graph run executes once per process (its run table is keyed by run); the new attempt goes back
+        # for a retry while a superseded one winds down here. An agent run's attempts are kept apart.
+        stopping = [(entry, task) for entry, task in tasks if task.mode == "graph" and self.state.stopping(task.run_id)]
         for entry, task in stopping:
             self.state.unreserve()
             self._send_result(TaskReleased(task.task_id, task.run_id, task.attempt, self.state.worker_id,
@@ -246,18 +274,18 @@ class WorkerActor(SupervisedActor):
         opening = {"step": checkpoint["step"], "node": checkpoint["next_node"], "attempt": task.attempt,
                    "worker_id": worker_id, "workflow": task.workflow}
         try:
-            done = ForwardingFuture(_Call(lambda outcome: self._graph_done(task.run_id, *outcome)),
+            done = ForwardingFuture(_Call(lambda outcome: self._graph_done(task.run_id, task.attempt, *outcome)),
                                     lambda value, error: (value, error))
             self.graphs.continue_from(task.workflow, task.run_id, task.session_id, checkpoint,
                                       first_seq=task.first_seq + 1, input=task.answer, opening_data=opening,
-                                      reply=done)
+                                      reply=done, attempt=task.attempt)
         except AgentstageError as exc:
-            self.state.finish(task.run_id)
+            self.state.finish(task.run_id, task.attempt)
             self._end_unstarted(entry, task, "failed", str(exc))
             return
 
-    def _graph_done(self, run_id: str, result: Any, error: BaseException | None) -> None:
-        """The graph run's future settled (on the settling thread): report the task's outcome."""
+    def _graph_done(self, run_id: str, attempt: int, result: Any, error: BaseException | None) -> None:
+        """The graph run's future settled (on the settling thread): report the outcome of this attempt."""
         if self.on_graph_done is None or self._stopping.is_set():
             return
         if error is not None or result is None:
@@ -266,7 +294,7 @@ class WorkerActor(SupervisedActor):
                                  ended_at=utc_now())
         else:
             outcome = RunOutcome(run_id, result.status, result.output, result.error, ended_at=utc_now())
-        self.on_graph_done(outcome)
+        self.on_graph_done(outcome, attempt)
 
     def _end_unstarted(self, entry: Entry, task: Task, status: str, error: str | None) -> None:
         kind = "run.cancelled" if status == "cancelled" else "run.failed"

@@ -29,6 +29,7 @@ class GraphMethods:
     journal: Any
     reader: Any
     _pools: dict[str, Any]
+    _is_cancelled: Any
 
     def _init_graphs(self) -> None:
         self.workflows: WorkflowRegistry = default_registry()
@@ -37,7 +38,7 @@ class GraphMethods:
     def _start_graphs(self) -> None:
         self.workflows.load_dir(workflow_dir(self.config))
         self.graphs = GraphRuns(self.config, self.store, self.reader, self.tools, self.journal, self._pools.get,
-                                self.workflows, self._cancelled.__contains__, self.io)
+                                self.workflows, self._is_cancelled, self.io)
 
     def _stop_graphs(self, timeout: float) -> None:
         graphs, self.graphs = self.graphs, None

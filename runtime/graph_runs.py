@@ -63,7 +63,7 @@ class GraphRuns:
 
     def __init__(self, config: Config, store: Slot, reader: Callable[[], StoreReader], tools: ToolRegistry,
                  journal: EffectJournal | None, pools: Callable[[str], AgentPool | None],
-                 workflows: WorkflowRegistry, cancelled: Callable[[str], bool] | None = None,
+                 workflows: WorkflowRegistry, cancelled: Callable[[str, int], bool] | None = None,
                  io: IOLoop | None = None) -> None:
         self.config = config
         self.cancelled = cancelled
@@ -185,12 +185,13 @@ class GraphRuns:
     def continue_from(self, workflow: str, run_id: str, session_id: str, checkpoint: Mapping[str, Any], *,
                       first_seq: int | None = None, input: str | None = None,
                       opening_data: Mapping[str, Any] | None = None,
-                      reply: pykka.Future[GraphResult] | None = None) -> GraphHandle:
+                      reply: pykka.Future[GraphResult] | None = None, attempt: int = 0) -> GraphHandle:
         """Execute run `run_id` of `workflow` from `checkpoint` (`step`, `next_node`, `state`).
 
         Nodes up to the checkpoint are not run again. `first_seq` numbers the new events
         (default: after the run's last stored event); `input` answers a waiting human node;
-        `reply` (default: a new future) receives the GraphResult.
+        `reply` (default: a new future) receives the GraphResult; `attempt` is the task attempt
+        a worker executes (its writes carry it).
         """
         next_node = checkpoint["next_node"]
         if next_node is not None and next_node not in self.graph(workflow).nodes:
@@ -200,7 +201,7 @@ class GraphRuns:
             first_seq = last_seq(self.reader(), run_id) + 1
         message = ExecuteGraph(run_id, session_id, dict(checkpoint["state"]), checkpoint["next_node"],
                                int(checkpoint["step"]), first_seq, reply or pykka.ThreadingFuture(), "run.resumed",
-                               dict(opening_data or {"step": checkpoint["step"]}), input=input)
+                               dict(opening_data or {"step": checkpoint["step"]}), input=input, attempt=attempt)
         return self._execute(workflow, message)
 
     def _graph_run(self, run_id: str) -> RunRow:

@@ -30,6 +30,8 @@ class RunContext:
     iteration: int
     emit: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
     """Records a run event: `emit(type, data={...}, tool=None)` (how a middleware reports its decisions)."""
+    attempt: int = 0
+    """The run's attempt (retries on workers count up); effect journal entries carry it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -196,7 +196,7 @@ class System(GraphMethods):
         store, journal, observer = self.store, self.journal, self.observer
         assert store is not None
         member = AgentActor.member(spec, provider, tools, store, journal, self.io, observer=observer,
-                                   cancelled=self._cancelled.__contains__, tool_threads=self.config.tool_threads,
+                                   cancelled=self._is_cancelled, tool_threads=self.config.tool_threads,
                                    owner=self._owner)
         self._pools[spec.name] = AgentPool(f"agent:{spec.name}", spec.pool_size, member,
                                            limit=self.config.max_runs, on_queued=self._queued)
@@ -273,6 +273,10 @@ class System(GraphMethods):
     def run(self, prompt: str, *, timeout: float | None = None, **options: Any) -> RunResult:
         """Run a prompt to the end and return its RunResult (status completed or failed)."""
         return self.run_async(prompt, **options).result(timeout if timeout is not None else self.config.run_timeout)
+
+    def _is_cancelled(self, run_id: str, attempt: int) -> bool:
+        """The cancel check of agents and graphs: a local cancel stops every attempt of the run."""
+        return run_id in self._cancelled
 
     def cancel(self, run_id: str) -> None:
         """Stop a local run: at once while it is queued or waits on the model, else at its next step boundary."""

@@ -5,9 +5,11 @@ or in the coordinator's SQLite file (workers never open it). Redis is already th
 durable (AOF) meeting point of workers; each record is also forwarded to the coordinator so the
 SQLite `tool_effects` table shows it.
 
-Side-effecting calls are at most once: `lookup` also marks the call as started by this process.
-When a later attempt finds a call started elsewhere and never recorded (its worker died during
-the call), it does not call the tool again; the model gets an error saying the outcome is unknown.
+Side-effecting calls are at most once: `lookup` also marks the call as started, with a marker
+of its own (one per call of `lookup`, carrying the attempt). A later lookup that finds a marker
+and no outcome — the call was begun by an attempt whose worker died, or by an attempt that lost
+its lease while paused and may still be running it, on this worker or another — does not call
+the tool again; the model gets an error saying the outcome is unknown.
 """
 
 from __future__ import annotations
@@ -34,26 +36,28 @@ class RedisJournal:
         self.transport = transport
         self.layout = layout
         self.forward = forward
-        self.token = uuid.uuid4().hex
 
     @property
     def intents(self) -> str:
         return f"{self.layout.prefix}:effect-intents"
 
-    def lookup(self, key: str) -> tuple[bool, Any]:
+    def lookup(self, key: str, attempt: int = 0) -> tuple[bool, Any]:
+        # NOTE: the marker is this call's own (not the process's): the same worker may hold a superseded
+        # attempt that began this very call. A retry of the round trip after an outage finds its own marker.
+        marker = f"{attempt}:{uuid.uuid4().hex}"
         raw, _, owner = until_reachable(lambda: self.transport.apply([
-            ("hget", self.layout.effects, key), ("hsetnx", self.intents, key, self.token),
+            ("hget", self.layout.effects, key), ("hsetnx", self.intents, key, marker),
             ("hget", self.intents, key)]), "looking up a tool effect")
         if raw is not None:
             return True, json.loads(raw)["result"]
-        if owner is not None and owner.decode() != self.token:
+        if owner is not None and owner.decode() != marker:
             logger.warning("side-effecting call {} was interrupted in an earlier attempt; not repeating it", key)
             return True, {"error": INTERRUPTED}
         return False, None
 
-    def record(self, effect: ToolEffect) -> None:
-        payload = json.dumps({"result": effect.result, "run_id": effect.run_id, "tool": effect.tool, "ts": effect.ts},
-                             default=str)
+    def record(self, effect: ToolEffect, attempt: int = 0) -> None:
+        payload = json.dumps({"result": effect.result, "run_id": effect.run_id, "tool": effect.tool, "ts": effect.ts,
+                              "attempt": attempt}, default=str)
         until_reachable(lambda: self.transport.apply([("hset", self.layout.effects, effect.key, payload),
                                                       ("hdel", self.intents, effect.key)]), "recording a tool effect")
         if self.forward is not None:

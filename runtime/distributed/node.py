@@ -258,7 +258,8 @@ class WorkerNode:
         assert transport is not None
         self.io.start()
         self.bridge = Slot("bridge", lambda slot: BridgeActor.start(transport, slot))
-        self.sink = TaskStreamSink(state, layout, self.bridge, lambda run_id: self.worker.tell(Finished(run_id)))
+        self.sink = TaskStreamSink(state, layout, self.bridge,
+                                   lambda run_id, attempt: self.worker.tell(Finished(run_id, attempt)))
         self.journal = RedisJournal(transport, layout, self.sink.effect)
         tools = (self.setup.tools if self.setup.tools is not None
                  else builtin_registry(ToolContext.from_config(self.config)))
@@ -321,7 +322,7 @@ class WorkerNode:
             time.sleep(0.05)
         leftovers = self.state.in_flight()
         for flight in leftovers:
-            self.state.abandon(flight.task.run_id)
+            self.state.abandon(flight.task.run_id, flight.task.attempt)
             released = TaskReleased(flight.task.task_id, flight.task.run_id, flight.task.attempt, self.worker_id,
                                     flight.entry_id, "worker shut down before the task finished")
             self.bridge.tell(Send((("xadd", self.layout.results, to_wire(released), None),)))

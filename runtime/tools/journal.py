@@ -31,10 +31,11 @@ def run_of_key(key: str) -> str:
 class EffectJournal(Protocol):
     """Where side-effecting tool calls are recorded so a retried run does not repeat them."""
 
-    def lookup(self, key: str) -> tuple[bool, Any]:
+    def lookup(self, key: str, attempt: int = 0) -> tuple[bool, Any]:
         """Call right before running the call: `(True, result)` when it must not run (it completed
-        before, or an interrupted attempt started it: result `{"error": INTERRUPTED}`); else
-        `(False, None)`, and the call is durably marked started by this journal."""
+        before, or an interrupted or superseded attempt started it: result `{"error": INTERRUPTED}`);
+        else `(False, None)`, and the call is durably marked started by this call of `lookup`.
+        `attempt` is the run's attempt making the call (kept with the marker)."""
 
-    def record(self, effect: ToolEffect) -> None:
-        """Record a completed call; returns only once the record is durable."""
+    def record(self, effect: ToolEffect, attempt: int = 0) -> None:
+        """Record a completed call of `attempt`; returns only once the record is durable."""

@@ -34,14 +34,14 @@ def test_a_task_runs_records_go_as_task_records_and_its_last_write_as_one_task_d
     state = WorkerState("w1", 2)
     state.start(InFlight(Task("t1", "r1", "s1", "hi"), "1-0"))
     bridge = Slot("bridge", lambda slot: BridgeActor.start(transport, slot))
-    finished: list[str] = []
-    sink = TaskStreamSink(state, layout, bridge, finished.append)
+    finished: list[tuple[str, int]] = []
+    sink = TaskStreamSink(state, layout, bridge, lambda *attempt: finished.append(attempt))
     try:
         step = Event("r1", 1, "run.started", "2026-01-01T00:00:00.000Z", "s1")
-        sink.tell(Write((step,)))
+        sink.tell(Write((step,), fence=("r1", 1)))
         reply: pykka.ThreadingFuture = pykka.ThreadingFuture()
         result = _failed("FatalError")
-        sink.tell(Write(result.events, reply, result))
+        sink.tell(Write(result.events, reply, result, ("r1", 1)))
         assert reply.get(timeout=5) is result
     finally:
         bridge.stop()
@@ -50,4 +50,26 @@ def test_a_task_runs_records_go_as_task_records_and_its_last_write_as_one_task_d
     done = sent[1]
     assert (done.task_id, done.attempt, done.entry_id) == ("t1", 1, "1-0")
     assert (done.outcome.status, done.outcome.error_type, done.outcome.retryable) == ("failed", "FatalError", False)
-    assert finished == ["r1"]
+    assert finished == [("r1", 1)]
+
+
+def test_a_superseded_attempt_reports_no_outcome_and_its_records_keep_their_attempt():
+    transport, layout = MemoryTransport(), StreamLayout("p")
+    state = WorkerState("w1", 2)
+    state.start(InFlight(Task("t1", "r1", "s1", "hi", attempt=1), "1-0"))
+    state.start(InFlight(Task("t1", "r1", "s1", "hi", attempt=2), "2-0"))
+    state.abandon("r1", 1)
+    bridge = Slot("bridge", lambda slot: BridgeActor.start(transport, slot))
+    finished: list[tuple[str, int]] = []
+    sink = TaskStreamSink(state, layout, bridge, lambda *attempt: finished.append(attempt))
+    try:
+        reply: pykka.ThreadingFuture = pykka.ThreadingFuture()
+        result = RunResult("r1", "s1", "completed", "late", events=(
+            Event("r1", 4, "run.completed", "2026-01-01T00:00:00.000Z", "s1"),))
+        sink.tell(Write(result.events, reply, result, ("r1", 1)))
+        assert reply.get(timeout=5) is result
+    finally:
+        bridge.stop()
+    [sent] = [from_wire(fields[b"m"]) for _, fields in transport.entries(layout.results)]
+    assert (type(sent), sent.attempt) == (TaskRecords, 1)
+    assert finished == [] and not state.is_cancelled("r1", 1) and state.get("r1", 2) is not None

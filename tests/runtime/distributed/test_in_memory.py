@@ -110,7 +110,7 @@ def test_lease_of_a_silent_worker_expires_and_another_worker_completes_the_run(c
             # NOTE: as a crash would: the worker stops claiming, extending its lease and reporting back.
             first.reader.stop()
             first.monitor.stop("lost")
-            first.state.abandon(run_id)
+            first.state.abandon(run_id, 1)
             with worker(config, "w2", transport=transport):
                 outcome = ops.wait(run_id, 30)
     assert outcome["status"] == "completed"
@@ -123,7 +123,7 @@ def test_a_worker_that_lost_a_lease_runs_the_retry_once_its_old_attempt_stopped(
     with coordinator(config, transport), worker(config, "w1", transport=transport) as node:
         run_id = ops.enqueue("nap 300", agent="napper")["run_id"]
         wait_for(lambda: _status(config, run_id) == "running")
-        node.state.abandon(run_id)
+        node.state.abandon(run_id, 1)
         outcome = ops.wait(run_id, 30)
     assert outcome["status"] == "completed"
     attempts = reader(config).attempts(run_id)
