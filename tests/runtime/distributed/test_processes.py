@@ -200,3 +200,40 @@ def test_one_worker_holds_many_runs_waiting_on_a_model_at_once(cluster):
             outcomes = [ops.wait(run_id, 120) for run_id in runs]
     assert not finished_while_all_waited
     assert [o["status"] for o in outcomes] == ["completed"] * 60, cluster.log("w1")
+
+
+def test_worker_paused_past_its_lease_neither_repeats_effects_nor_ends_a_run_twice(cluster):
+    """SIGSTOP for over 3 leases mid-call, then SIGCONT: the retries of its runs land on the same worker,
+    while its superseded attempts still run there. Each run ends once, completed; each effect happens once."""
+    config = cluster.config
+    cluster.coordinator()
+    paused = cluster.worker("w1", 4)
+    with RuntimeOps(config) as ops:
+        wait_for(lambda: live_workers(ops, "w1"))
+        runs = {ops.enqueue(f"tally p{i} {1500 if i < 4 else 50}", agent="tally")["run_id"]: f"p{i}"
+                for i in range(6)}
+        calling = list(runs)[:4]
+        wait_for(lambda: all(peek(config, lambda db: [e for e in db.events(r) if e["type"] == "tool.call"])
+                             for r in calling), interval=0.02)
+        paused.send_signal(signal.SIGSTOP)
+        try:
+            time.sleep(3.5 * config.task_lease)
+            assert all([a["status"] for a in peek(config, lambda db: db.attempts(r))] == ["failed"] for r in calling)
+        finally:
+            paused.send_signal(signal.SIGCONT)
+        outcomes = {run_id: ops.wait(run_id, 60) for run_id in runs}
+        time.sleep(2 * config.heartbeat_interval)
+    assert all(o is not None and o["status"] == "completed" for o in outcomes.values()), cluster.log("w1")
+    assert collections.Counter(cluster.tallies()) == {key: 1 for key in runs.values()}
+    db = reader(config)
+    for run_id in runs:
+        endings = [e["type"] for e in db.events(run_id) if e["type"] in ("run.completed", "run.failed",
+                                                                         "run.cancelled")]
+        assert endings == ["run.completed"], (run_id, endings)
+        statuses = [a["status"] for a in db.attempts(run_id)]
+        assert "cancelled" not in statuses and statuses[-1] == "completed", (run_id, statuses)
+        assert db.get_run(run_id).status == "completed"
+    for run_id in calling:
+        assert [a["status"] for a in db.attempts(run_id)] == ["failed", "completed"]
+        assert "lease expired" in db.attempts(run_id)[0]["error"]
+    assert "superseded" in cluster.log("w1") or "was lost" in cluster.log("w1")
