@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from agentstage.actors.messages import Task, to_wire
+from agentstage.actors.messages import RunOutcome, Task, TaskDone, TaskRecords, to_wire
 from agentstage.runtime.distributed.ops import RuntimeOps
+from agentstage.runtime.state.records import Event, ToolEffect
 from agentstage.runtime.transport import MemoryTransport
 from tests.runtime.distributed.harness import (
     coordinator,
@@ -214,3 +215,41 @@ def test_outage_of_the_transport_is_waited_out(config, transport, ops):
         run_id = ops.enqueue("what is 2 + 2")["run_id"]
         outcome = ops.wait(run_id, 30)
     assert outcome["status"] == "completed"
+
+
+def _endings(config, run_id):
+    return [e["type"] for e in reader(config).events(run_id) if e["type"] in ("run.completed", "run.failed",
+                                                                               "run.cancelled")]
+
+
+def test_a_retry_claimed_by_the_worker_still_running_the_lost_attempt_supersedes_it(config, transport, ops):
+    with coordinator(config, transport), worker(config, "w1", transport=transport) as node:
+        run_id = ops.enqueue("tally once 3000", agent="tally")["run_id"]
+        wait_for(lambda: [e for e in reader(config).events(run_id) if e["type"] == "tool.call"])
+        # NOTE: as a paused process would: no lease extension, while the tool call goes on and the reader claims.
+        node.monitor.stop("lost")
+        outcome = ops.wait(run_id, 30)
+        wait_for(lambda: not node.state.cancelled and not node.state.running)
+    assert outcome["status"] == "completed"
+    assert _endings(config, run_id) == ["run.completed"]
+    attempts = reader(config).attempts(run_id)
+    assert [(a["worker_id"], a["status"]) for a in attempts] == [("w1", "failed"), ("w1", "completed")]
+    results = [e["data"] for e in reader(config).events(run_id) if e["type"] == "tool.result"]
+    assert len(results) == 1 and (results[0]["replayed"] is True)
+
+
+def test_records_and_outcomes_of_a_superseded_attempt_are_refused_but_its_effects_kept(config, transport, ops):
+    with coordinator(config, transport), worker(config, transport=transport):
+        run_id = ops.enqueue("what is 2 + 2")["run_id"]
+        assert ops.wait(run_id, 30)["status"] == "completed"
+        late = Event(run_id, 90, "run.cancelled", "2026-01-01T00:00:00.000Z", "s1")
+        effect = ToolEffect(f"{run_id}:1:call-1", run_id, "tally", {"tallied": "late"}, "2026-01-01T00:00:00.000Z")
+        transport.append(ops.layout.results, to_wire(TaskRecords(run_id, run_id, 1, "w9", (late,), (effect,))))
+        transport.append(ops.layout.results, to_wire(TaskDone(run_id, run_id, 1, "w9", "0-1",
+                                                              RunOutcome(run_id, "cancelled"), (late,))))
+        wait_for(lambda: reader(config).tool_effect(effect.key)[0])
+        time.sleep(0.3)
+        assert ops.outcome(run_id)["status"] == "completed"
+    db = reader(config)
+    assert db.get_run(run_id).status == "completed" and _endings(config, run_id) == ["run.completed"]
+    assert [a["status"] for a in db.attempts(run_id)] == ["completed"]
