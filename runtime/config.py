@@ -134,6 +134,10 @@ class Config:
     heartbeat_interval: float = _setting(5.0, "AGENTSTAGE_HEARTBEAT_INTERVAL",
                                          "seconds between worker heartbeats (which also extend task leases)")
     task_max_attempts: int = _setting(5, "AGENTSTAGE_TASK_MAX_ATTEMPTS", "attempts per task before the DLQ")
+    effect_retention: int = _setting(2_592_000, "AGENTSTAGE_EFFECT_RETENTION",
+                                     "seconds the workers' effect journal in Redis keeps a side-effecting call's "
+                                     "outcome or started marker; keep it longer than any run lives, retries and "
+                                     "requeues included (0 = forever)")
     task_backoff: float = _setting(1.0, "AGENTSTAGE_TASK_BACKOFF", "first task retry delay, seconds (doubles per attempt)")
     task_max_backoff: float = _setting(60.0, "AGENTSTAGE_TASK_MAX_BACKOFF", "longest task retry delay, seconds")
     task_jitter: float = _setting(0.25, "AGENTSTAGE_TASK_JITTER", "random fraction taken off each task retry delay (0..1)")

@@ -10,7 +10,9 @@ Layout under a configurable prefix:
     {p}:dlq       dead-lettered entries with reason, attempts, worker and last error
     {p}:delayed   sorted set of retry Tasks scored by due time (survives restarts)
     {p}:workers   hash worker_id -> latest heartbeat JSON
-    {p}:effects   hash idempotency key -> result JSON (the workers' effect journal)
+    {p}:effect:KEY, {p}:effect-intent:KEY   the workers' effect journal: a call's result JSON and its
+                  started marker, each expiring after the effect retention ({p}:effects and
+                  {p}:effect-intents are the hashes written before entries expired, still read)
     {p}:cancel:ID, {p}:claim:TASK:ATTEMPT, {p}:done:ID, {p}:reply:TOKEN   small keys with TTLs
 """
 
@@ -92,6 +94,14 @@ class StreamLayout:
     @property
     def effects(self) -> str:
         return f"{self.prefix}:effects"
+
+    def effect_key(self, key: str) -> str:
+        """The journalled outcome of the side-effecting call with idempotency key `key`."""
+        return f"{self.prefix}:effect:{key}"
+
+    def effect_intent_key(self, key: str) -> str:
+        """The started marker of the side-effecting call with idempotency key `key`."""
+        return f"{self.prefix}:effect-intent:{key}"
 
     def cancel_key(self, run_id: str) -> str:
         return f"{self.prefix}:cancel:{run_id}"

@@ -10,6 +10,10 @@ of its own (one per call of `lookup`, carrying the attempt). A later lookup that
 and no outcome — the call was begun by an attempt whose worker died, or by an attempt that lost
 its lease while paused and may still be running it, on this worker or another — does not call
 the tool again; the model gets an error saying the outcome is unknown.
+
+Outcomes and markers are keys of their own that expire after the retention (Redis 7.0 cannot
+expire a hash field), so the journal does not grow forever; the retention must outlast any run.
+Entries in the hashes used before that are still read.
 """
 
 from __future__ import annotations
@@ -29,13 +33,14 @@ __all__ = ["INTERRUPTED", "RedisJournal"]
 
 
 class RedisJournal:
-    """`EffectJournal` over the `{prefix}:effects` hash; calls are retried through outages."""
+    """`EffectJournal` over expiring `{prefix}:effect:KEY` keys; calls are retried through outages."""
 
     def __init__(self, transport: StreamTransport, layout: StreamLayout,
-                 forward: Callable[[ToolEffect], None] | None = None) -> None:
+                 forward: Callable[[ToolEffect], None] | None = None, retention: int = 2_592_000) -> None:
         self.transport = transport
         self.layout = layout
         self.forward = forward
+        self.retention = retention or None
 
     @property
     def intents(self) -> str:
@@ -45,12 +50,15 @@ class RedisJournal:
         # NOTE: the marker is this call's own (not the process's): the same worker may hold a superseded
         # attempt that began this very call. A retry of the round trip after an outage finds its own marker.
         marker = f"{attempt}:{uuid.uuid4().hex}"
-        raw, _, owner = until_reachable(lambda: self.transport.apply([
-            ("hget", self.layout.effects, key), ("hsetnx", self.intents, key, marker),
-            ("hget", self.intents, key)]), "looking up a tool effect")
-        if raw is not None:
-            return True, json.loads(raw)["result"]
-        if owner is not None and owner.decode() != marker:
+        intent = self.layout.effect_intent_key(key)
+        raw, legacy, legacy_owner, marked, owner = until_reachable(lambda: self.transport.apply([
+            ("get", self.layout.effect_key(key)), ("hget", self.layout.effects, key), ("hget", self.intents, key),
+            ("setnx", intent, marker, self.retention), ("get", intent)]), "looking up a tool effect")
+        if raw is not None or legacy is not None:
+            if marked:
+                until_reachable(lambda: self.transport.apply([("del", intent)]), "clearing a tool effect marker")
+            return True, json.loads(raw if raw is not None else legacy)["result"]
+        if legacy_owner is not None or (owner is not None and owner.decode() != marker):
             logger.warning("side-effecting call {} was interrupted in an earlier attempt; not repeating it", key)
             return True, {"error": INTERRUPTED}
         return False, None
@@ -58,7 +66,8 @@ class RedisJournal:
     def record(self, effect: ToolEffect, attempt: int = 0) -> None:
         payload = json.dumps({"result": effect.result, "run_id": effect.run_id, "tool": effect.tool, "ts": effect.ts,
                               "attempt": attempt}, default=str)
-        until_reachable(lambda: self.transport.apply([("hset", self.layout.effects, effect.key, payload),
-                                                      ("hdel", self.intents, effect.key)]), "recording a tool effect")
+        until_reachable(lambda: self.transport.apply([
+            ("set", self.layout.effect_key(effect.key), payload, self.retention),
+            ("del", self.layout.effect_intent_key(effect.key))]), "recording a tool effect")
         if self.forward is not None:
             self.forward(effect)

@@ -260,7 +260,7 @@ class WorkerNode:
         self.bridge = Slot("bridge", lambda slot: BridgeActor.start(transport, slot))
         self.sink = TaskStreamSink(state, layout, self.bridge,
                                    lambda run_id, attempt: self.worker.tell(Finished(run_id, attempt)))
-        self.journal = RedisJournal(transport, layout, self.sink.effect)
+        self.journal = RedisJournal(transport, layout, self.sink.effect, self.config.effect_retention)
         tools = (self.setup.tools if self.setup.tools is not None
                  else builtin_registry(ToolContext.from_config(self.config)))
         specs = {spec.name: spec for spec in self.setup.agents}
