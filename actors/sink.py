@@ -7,8 +7,9 @@ run as `TaskDone` carrying the run's `RunOutcome`. Either way the caller's reply
 only when the records are safe (committed, or accepted by the transport).
 
 Every message carries the attempt that produced it (the `Write`'s fence). An attempt this worker
-no longer holds (its lease was lost) never reports an outcome: its records go under their own
-attempt, and the coordinator keeps only their tool effects.
+no longer holds (its lease was lost, a later attempt superseded it, it was released) reports no
+outcome and no events or checkpoints, only the tool effects it performed; the coordinator also
+refuses anything but effects from an attempt that is not the run's current one.
 """
 
 from __future__ import annotations
@@ -65,11 +66,19 @@ class TaskStreamSink:
         own_end = result is not None and result.run_id == fence_run
         if flight is None and own_end:
             self.state.stopped(fence_run, attempt)
-        if flight is None or not own_end or flight.task.mode != "run":
-            # NOTE: a superseded attempt's records still go, stamped with their own attempt: the coordinator keeps
-            # only their effects. A graph's child runs travel under their parent's attempt.
-            task_id = flight.task.task_id if flight is not None else ""
-            wire = TaskRecords(task_id, fence_run, attempt, self.state.worker_id, events, effects, checkpoints)
+        if flight is None:
+            # NOTE: an attempt this worker gave up (lease lost, superseded, released) records nothing more but the
+            # effects it performed, so they are never repeated; the coordinator would refuse the rest anyway.
+            settle = None if reply is None else lambda: reply.set(value)
+            if effects:
+                self._send(TaskRecords("", fence_run, attempt, self.state.worker_id, effects=effects), settle)
+            elif settle is not None:
+                settle()
+            return
+        if not own_end or flight.task.mode != "run":
+            # NOTE: a graph's child runs travel under their parent's attempt.
+            wire = TaskRecords(flight.task.task_id, fence_run, attempt, self.state.worker_id, events, effects,
+                               checkpoints)
             self._send(wire, None if reply is None else lambda: reply.set(value))
             return
         task = flight.task

@@ -10,7 +10,7 @@ from agentstage.actors.sink import TaskStreamSink, run_outcome
 from agentstage.actors.store import Write
 from agentstage.actors.supervision import Slot
 from agentstage.actors.worker import InFlight, WorkerState
-from agentstage.runtime.state.records import Event
+from agentstage.runtime.state.records import Event, ToolEffect
 from agentstage.runtime.streams import StreamLayout
 from agentstage.runtime.transport import MemoryTransport
 
@@ -53,7 +53,7 @@ def test_a_task_runs_records_go_as_task_records_and_its_last_write_as_one_task_d
     assert finished == [("r1", 1)]
 
 
-def test_a_superseded_attempt_reports_no_outcome_and_its_records_keep_their_attempt():
+def test_a_superseded_attempt_reports_no_outcome_only_its_effects_under_its_own_attempt():
     transport, layout = MemoryTransport(), StreamLayout("p")
     state = WorkerState("w1", 2)
     state.start(InFlight(Task("t1", "r1", "s1", "hi", attempt=1), "1-0"))
@@ -62,7 +62,9 @@ def test_a_superseded_attempt_reports_no_outcome_and_its_records_keep_their_atte
     bridge = Slot("bridge", lambda slot: BridgeActor.start(transport, slot))
     finished: list[tuple[str, int]] = []
     sink = TaskStreamSink(state, layout, bridge, lambda *attempt: finished.append(attempt))
+    effect = ToolEffect("r1:1:c1", "r1", "tally", {"tallied": "a"}, "2026-01-01T00:00:00.000Z")
     try:
+        sink.tell(Write((Event("r1", 3, "tool.result", "2026-01-01T00:00:00.000Z", "s1"), effect), fence=("r1", 1)))
         reply: pykka.ThreadingFuture = pykka.ThreadingFuture()
         result = RunResult("r1", "s1", "completed", "late", events=(
             Event("r1", 4, "run.completed", "2026-01-01T00:00:00.000Z", "s1"),))
@@ -71,5 +73,5 @@ def test_a_superseded_attempt_reports_no_outcome_and_its_records_keep_their_atte
     finally:
         bridge.stop()
     [sent] = [from_wire(fields[b"m"]) for _, fields in transport.entries(layout.results)]
-    assert (type(sent), sent.attempt) == (TaskRecords, 1)
+    assert (type(sent), sent.attempt, sent.events, sent.effects) == (TaskRecords, 1, (), (effect,))
     assert finished == [] and not state.is_cancelled("r1", 1) and state.get("r1", 2) is not None
