@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentstage.actors.messages import Task
-from agentstage.runtime.state.records import Record
+from agentstage.runtime.state.records import Event, Record
 from agentstage.runtime.streams import Entry, Op
 
-__all__ = ["ActiveRun", "Batch", "Delivered", "Load", "Tick"]
+__all__ = ["ActiveRun", "Batch", "Delivered", "Load", "Tick", "child_progress"]
 
 _ADMIT_BATCH = 50
 """New runs admitted per read: a burst's first tasks are published after a small commit, not one of 500
@@ -76,3 +76,20 @@ class Batch:
     records: list[Record] = dataclasses.field(default_factory=list)
     ops: list[Op] = dataclasses.field(default_factory=list)
     after: list[Callable[[], None]] = dataclasses.field(default_factory=list)
+
+
+def child_progress(reader: Any, run_id: str, pending: list[Record]) -> dict[str, list[int]]:
+    """The child agent runs of graph run `run_id`: id -> [last event seq, attempts], from the store and
+    from `pending` records not committed yet (a retry is decided in the batch that records the failure)."""
+    found: dict[str, list[int]] = {}
+    for child, attempt in reader.children(run_id):
+        seq = reader.get_run(child).last_seq
+        while events := reader.events(child, after_seq=seq, limit=1000):
+            seq = events[-1]["seq"]
+        found[child] = [seq, attempt]
+    for record in pending:
+        if isinstance(record, Event) and record.run_id.startswith(f"{run_id}."):
+            seq, attempt = found.get(record.run_id, [0, 0])
+            stated = record.data.get("attempt") if record.type in ("run.queued", "run.started") else None
+            found[record.run_id] = [max(seq, record.seq), max(attempt, stated if isinstance(stated, int) else 0)]
+    return found

@@ -17,7 +17,7 @@ from typing import Any
 from loguru import logger
 
 from agentstage.actors.bridge import Send
-from agentstage.actors.coordination import ActiveRun, Batch, Delivered, Load, Tick
+from agentstage.actors.coordination import ActiveRun, Batch, Delivered, Load, Tick, child_progress
 from agentstage.actors.heartbeat import read_workers, unserved_reason
 from agentstage.actors.messages import (
     Cancel,
@@ -365,7 +365,8 @@ class CoordinatorActor(SupervisedActor, Steering):
         moved = (checkpoint or {}).get("step") != (task.checkpoint or {}).get("step")
         following = dataclasses.replace(task, attempt=task.attempt + 1, first_seq=seq + 1,
                                         checkpoint=checkpoint if task.mode == "graph" else None,
-                                        answer=None if moved else task.answer)
+                                        answer=None if moved else task.answer,
+                                        children=self._children(task, batch))
         batch.records.append(Event(task.run_id, seq, "run.queued", now, task.session_id,
                                    {"attempt": following.attempt, "retry_of": task.attempt, "delay_s": round(delay, 3),
                                     "reason": reason}, error=reason))
@@ -374,6 +375,16 @@ class CoordinatorActor(SupervisedActor, Steering):
         batch.ops.append(("zadd", self.layout.delayed, to_wire(following), time.time() + delay))
         batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, entry_id))
         self.active[task.run_id] = ActiveRun(following, seq, checkpoint=following.checkpoint)
+
+    def _children(self, task: Task, batch: Batch) -> dict[str, list[int]]:
+        """A graph task's child runs so far (see `Task.children`); none for agent tasks or when the store fails."""
+        if task.mode != "graph":
+            return {}
+        try:
+            return child_progress(self.reader(), task.run_id, batch.records)
+        except (NotFound, StoreError) as exc:
+            logger.warning("cannot read the child runs of run {} ({}); their events may collide", task.run_id, exc)
+            return {}
 
     def _requeue(self, m: Requeue, batch: Batch) -> None:
         def answer(reason: str | None, attempt: int = 0) -> None:
@@ -401,6 +412,7 @@ class CoordinatorActor(SupervisedActor, Steering):
         checkpoint = self._latest_checkpoint(row.run_id) if mode == "graph" else None
         task = Task(new_id(), row.run_id, row.session_id, row.input, mode, row.agent or "default",
                     row.workflow or "", attempt, seq + 1, history, dict(row.metadata), checkpoint, utc_now())
+        task = dataclasses.replace(task, children=self._children(task, batch))
         now = utc_now()
         batch.records.append(Event(row.run_id, seq, "run.queued", now, row.session_id,
                                    {"attempt": attempt, "reason": "requeued", "dlq_id": m.dlq_id or None}))

@@ -179,6 +179,9 @@ class Task(Message):
     enqueued_at: str = ""
     answer: str | None = None
     """The input a waiting human node at `checkpoint` receives (a resumed run)."""
+    children: dict[str, Any] = field(default_factory=dict)
+    """A graph task's child agent runs recorded so far: id -> [last event seq, attempts], so a node's agent
+    run started again takes the next attempt and event numbers instead of colliding with the earlier ones."""
 
 
 @dataclass(frozen=True, slots=True)

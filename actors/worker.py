@@ -160,7 +160,7 @@ class WorkerActor(SupervisedActor):
                  pools: dict[str, AgentPool], claim_ttl: float, wake: Callable[[], None] | None = None,
                  graphs: Any = None,
                  on_graph_done: Callable[[RunOutcome, int], None] | None = None,
-                 slot: Slot | None = None) -> None:
+                 slot: Slot | None = None, history: Any = None) -> None:
         super().__init__(slot)
         self.state = state
         self.layout = layout
@@ -171,6 +171,7 @@ class WorkerActor(SupervisedActor):
         self.wake = wake
         self.graphs = graphs
         self.on_graph_done = on_graph_done
+        self.history = history
         self._stopping = threading.Event()
 
     def on_stop(self) -> None:
@@ -265,6 +266,8 @@ class WorkerActor(SupervisedActor):
         checkpoint = task.checkpoint or {"step": 0, "node": "__start__", "next_node": graph.entry,
                                          "state": {"input": task.input}}
         self.state.start(InFlight(task, entry.entry_id))
+        if self.history is not None:
+            self.history.note(task.children)
         worker_id = self.state.worker_id
         # NOTE: run.started puts this attempt and worker on the run row; the graph's own events follow it.
         started = Event(task.run_id, task.first_seq, "run.started", utc_now(), task.session_id, {
@@ -274,7 +277,7 @@ class WorkerActor(SupervisedActor):
         opening = {"step": checkpoint["step"], "node": checkpoint["next_node"], "attempt": task.attempt,
                    "worker_id": worker_id, "workflow": task.workflow}
         try:
-            done = ForwardingFuture(_Call(lambda outcome: self._graph_done(task.run_id, task.attempt, *outcome)),
+            done = ForwardingFuture(_Call(lambda outcome: self._graph_done(task, *outcome)),
                                     lambda value, error: (value, error))
             self.graphs.continue_from(task.workflow, task.run_id, task.session_id, checkpoint,
                                       first_seq=task.first_seq + 1, input=task.answer, opening_data=opening,
@@ -284,8 +287,11 @@ class WorkerActor(SupervisedActor):
             self._end_unstarted(entry, task, "failed", str(exc))
             return
 
-    def _graph_done(self, run_id: str, attempt: int, result: Any, error: BaseException | None) -> None:
+    def _graph_done(self, task: Task, result: Any, error: BaseException | None) -> None:
         """The graph run's future settled (on the settling thread): report the outcome of this attempt."""
+        run_id, attempt = task.run_id, task.attempt
+        if self.history is not None:
+            self.history.forget(task.children)
         if self.on_graph_done is None or self._stopping.is_set():
             return
         if error is not None or result is None:

@@ -48,7 +48,7 @@ from agentstage.runtime.tools.context import ToolContext
 from agentstage.runtime.tools.registry import ToolRegistry
 from agentstage.runtime.transport import UNAVAILABLE, RedisTransport, Refused, StreamTransport
 
-__all__ = ["CoordinatorNode", "WorkerNode", "WorkerSetup", "default_worker_id", "load_setup"]
+__all__ = ["CoordinatorNode", "TaskHistory", "WorkerNode", "WorkerSetup", "default_worker_id", "load_setup"]
 
 
 @dataclass
@@ -74,15 +74,43 @@ def load_setup(target: str) -> WorkerSetup:
     return setup
 
 
-class _NoHistory:
-    """What a worker knows of stored runs: nothing (it never opens the coordinator's store).
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What a task told a worker of one stored child run."""
 
-    Graph tasks carry their checkpoint and first event seq, so only a graph's child agent runs
-    ask; they start their numbering afresh.
+    last_seq: int
+    attempt: int
+
+
+class TaskHistory:
+    """What a worker knows of stored runs: only what its graph tasks carry (it never opens the store).
+
+    Graph tasks carry their checkpoint, first event seq and the progress of their child agent runs
+    (`Task.children`), so a node's agent run started again continues its numbering (attempt and
+    event seq) instead of colliding with what an earlier attempt recorded.
     """
 
+    def __init__(self) -> None:
+        self._known: dict[str, _Known] = {}
+        self._lock = threading.Lock()
+
+    def note(self, children: dict[str, Any]) -> None:
+        """Remember the child runs of a graph task being started (id -> [last seq, attempts])."""
+        with self._lock:
+            for child, (last_seq, attempt) in children.items():
+                self._known[child] = _Known(int(last_seq), int(attempt))
+
+    def forget(self, children: dict[str, Any]) -> None:
+        with self._lock:
+            for child in children:
+                self._known.pop(child, None)
+
     def get_run(self, run_id: str) -> Any:
-        raise NotFound("run", run_id)
+        with self._lock:
+            found = self._known.get(run_id)
+        if found is None:
+            raise NotFound("run", run_id)
+        return found
 
     def events(self, run_id: str, *, after_seq: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         return []
@@ -271,11 +299,12 @@ class WorkerNode:
             self._start_pool(spec, tools)
         self.workflows = self.setup.workflows or default_registry()
         self.workflows.load_dir(workflow_dir(self.config))
-        self.graphs = GraphRuns(self.config, self.sink, _NoHistory, tools, self.journal, self.pools.get,
+        self.history = TaskHistory()
+        self.graphs = GraphRuns(self.config, self.sink, lambda: self.history, tools, self.journal, self.pools.get,
                                 self.workflows, state.is_cancelled, self.io)
         self.worker = Slot("worker", lambda slot: WorkerActor.start(
             state, layout, transport, self.bridge, self.pools, self.config.task_lease * 20, self._wake,
-            self.graphs, self.sink.ended, slot))
+            self.graphs, self.sink.ended, slot, self.history))
 
     def _claim(self) -> None:
         transport, layout, state = self.transport, self.layout, self.state

@@ -109,6 +109,13 @@ class SQLiteReader:
             raise NotFound("run", run_id)
         return self._run_row(rows[0])
 
+    def children(self, run_id: str) -> list[tuple[str, int]]:
+        """The agent runs a graph run's nodes started (ids `run_id.step[.branch]`), with their attempts."""
+        # NOTE: a range of the primary key (ids that start with `run_id.`), not a scan of every run
+        rows = self._rows("SELECT run_id, attempt FROM runs WHERE run_id > ? AND run_id < ? AND parent_run_id = ?",
+                          (f"{run_id}.", f"{run_id}/", run_id))
+        return [(row[0], int(row[1])) for row in rows]
+
     def list_runs(
         self,
         *,

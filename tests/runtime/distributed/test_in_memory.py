@@ -253,3 +253,27 @@ def test_records_and_outcomes_of_a_superseded_attempt_are_refused_but_its_effect
     db = reader(config)
     assert db.get_run(run_id).status == "completed" and _endings(config, run_id) == ["run.completed"]
     assert [a["status"] for a in db.attempts(run_id)] == ["completed"]
+
+
+def test_a_graph_node_s_agent_run_started_again_by_a_retry_takes_fresh_attempt_and_event_numbers(config, transport,
+                                                                                                 ops):
+    with coordinator(config, transport):
+        with worker(config, "w1", transport=transport) as first:
+            run_id = ops.enqueue("4000", mode="graph", workflow="delegate")["run_id"]
+            child = f"{run_id}.1"
+            wait_for(lambda: [e for e in reader(config).events(child) if e["type"] == "tool.call"])
+            # NOTE: as a paused worker: its lease is not extended and it claims nothing; its records come late.
+            first.reader.stop()
+            first.monitor.stop("lost")
+            wait_for(lambda: [a["status"] for a in reader(config).attempts(run_id)] == ["failed"])
+            with worker(config, "w2", transport=transport):
+                outcome = ops.wait(run_id, 30)
+    assert outcome["status"] == "completed", outcome
+    events = reader(config).events(child)
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(set(seqs))
+    assert [e["data"]["attempt"] for e in events if e["type"] == "run.started"] == [1, 2]
+    assert [e["type"] for e in events].count("tool.call") == 2
+    assert [e["type"] for e in events][-1] == "run.completed"
+    assert reader(config).get_run(child).attempt == 2
+    assert [e["type"] for e in reader(config).events(run_id)].count("run.completed") == 1

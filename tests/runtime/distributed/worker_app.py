@@ -4,7 +4,8 @@ Agents: `slow` naps step after step (to cancel at a step boundary), `napper` nap
 step without side effects, to kill a worker mid-task),
 `tally` records a side effect per key in $TALLY_FILE after a nap (to prove effects are not
 repeated), `flaky` always fails with a transient provider error (retries -> DLQ). Workflow
-`relay` is three tally steps (a graph to kill mid-run).
+`relay` is three tally steps (a graph to kill mid-run); `delegate` is one agent node whose child
+run naps (a child run to retry).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from agentstage.runtime.agents import AgentSpec
 from agentstage.runtime.distributed.node import WorkerSetup
 from agentstage.runtime.errors import TransientError
 from agentstage.runtime.graph.builder import Graph
-from agentstage.runtime.graph.nodes import ToolNode
+from agentstage.runtime.graph.nodes import AgentNode, ToolNode
 from agentstage.runtime.llm.scripted import Rule, ScriptedProvider
 from agentstage.runtime.llm.types import LLMRequest, LLMResponse, Provider
 from agentstage.runtime.retry import RetryPolicy
@@ -83,6 +84,13 @@ def relay() -> Graph:
     return graph.chain("a", "b", "c").entry("a")
 
 
+def delegate() -> Graph:
+    """One agent node: the `napper` agent naps for as many ms as the input says."""
+    graph = Graph("delegate", description="an agent node that naps")
+    graph.add(AgentNode("nap", "napper", "nap {input}"))
+    return graph.entry("nap")
+
+
 def setup() -> WorkerSetup:
     tools = ToolRegistry([
         *builtin_tools(),
@@ -94,6 +102,7 @@ def setup() -> WorkerSetup:
     once = RetryPolicy(1, 0.01, 2.0, 0.01, 0.0)
     workflows = default_registry()
     workflows.register("relay", relay)
+    workflows.register("delegate", delegate)
     return WorkerSetup(
         agents=[AgentSpec("slow", tools=("nap",), max_iterations=50, retry=once),
                 AgentSpec("napper", tools=("nap",), retry=once),
