@@ -144,6 +144,8 @@ class ApiServer:
         try:
             with System(self.config) as system:
                 control = run_control(system, distributed=self.distributed)
+                if self.config.scheduler:
+                    system.start_scheduler(control)
                 app = create_app(system, self.config, local_admin=self.local_admin, login_tokens=self.login_tokens,
                                  control=control)
                 server = uvicorn_server(app, self.config)

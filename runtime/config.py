@@ -148,6 +148,10 @@ class Config:
                                       "with code 3")
     max_queued: int = _setting(10000, "AGENTSTAGE_MAX_QUEUED",
                                "runs the coordinator keeps admitted but unfinished; further enqueues wait")
+    scheduler: bool = _setting(True, "AGENTSTAGE_SCHEDULER",
+                               "fire stored schedules from the API process (ui, ui-api); every such process may, "
+                               "a lease per tick lets one fire it")
+    scheduler_poll: float = _setting(1.0, "AGENTSTAGE_SCHEDULER_POLL", "seconds between a scheduler's checks")
     state: str = _setting("sqlite", "AGENTSTAGE_STATE",
                           "state backend: sqlite, redis (Redis only) or hybrid (SQLite + Redis copy for hot reads)")
     state_redis_ttl: int = _setting(259200, "AGENTSTAGE_STATE_REDIS_TTL",

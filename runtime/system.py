@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pykka
 
@@ -56,6 +56,10 @@ from agentstage.runtime.tools.builtin import builtin_registry
 from agentstage.runtime.tools.context import ToolContext
 from agentstage.runtime.tools.registry import ToolRegistry
 from agentstage.runtime.tools.session import SessionBinding
+
+if TYPE_CHECKING:
+    from agentstage.runtime.control import RunControl
+    from agentstage.runtime.schedules import Firing
 
 __all__ = ["RunHandle", "System"]
 
@@ -116,6 +120,7 @@ class System(GraphMethods):
         self.store: Slot | None = None
         self.observer: Slot | None = None
         self.journal: StoreJournal | None = None
+        self.scheduler: Slot | None = None
         self.io = IOLoop(blocking_threads=self.config.blocking_threads)
         self._init_graphs()
         self._bound = BoundWorkflows(self.catalog, self.workflows, self._specs.get,
@@ -376,8 +381,29 @@ class System(GraphMethods):
     def events(self, run_id: str, after_seq: int = 0) -> list[dict[str, Any]]:
         return self.reader().events(run_id, after_seq=after_seq)
 
+    def start_scheduler(self, control: RunControl, *, firing: Firing | None = None) -> Firing:
+        """Fire the stored schedules from this process through `control`, checking every `scheduler_poll` s.
+
+        Other processes may do the same on this store: a lease per tick lets one of them fire it.
+        Returns the Firing (its `trigger` starts a schedule by hand); stopped by `stop`.
+        """
+        from agentstage.actors.scheduler import SchedulerActor
+        from agentstage.runtime.schedules import Firing
+
+        if not self.running:
+            raise RuntimeError("System is not started")
+        if self.scheduler is not None:
+            raise RuntimeError("this System already runs a scheduler")
+        firing = firing if firing is not None else Firing(self, control)
+        poll = self.config.scheduler_poll
+        self.scheduler = Slot("scheduler", lambda slot: SchedulerActor.start(firing, self.io, poll, slot))
+        return firing
+
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop graphs and agents first, then the store (flushing pending writes), then the observer."""
+        """Stop the scheduler, graphs and agents first, then the store (flushing pending writes), then the observer."""
+        if self.scheduler is not None:
+            self.scheduler.stop(timeout)
+            self.scheduler = None
         self._stop_graphs(timeout)
         deadline = time.monotonic() + timeout / 2
         for pool in self._pools.values():

@@ -17,6 +17,9 @@ __all__ = [
     "QueueEvent",
     "Record",
     "RunAttempt",
+    "Schedule",
+    "ScheduleFire",
+    "ScheduleRemoved",
     "SessionItem",
     "ToolEffect",
     "USAGE_EVENTS",
@@ -216,5 +219,58 @@ class EvalCaseResult:
     ts: str
 
 
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """When to start a run (a 5-field `cron` in `timezone`, or every `every_s` seconds) and of what; key `name`.
+
+    A later write replaces it but keeps `created_at`. Ticks count from `since` (creation, a change of
+    timing, or the last enable), so ticks that passed while it was disabled are not missed ticks.
+    """
+
+    name: str
+    agent: str
+    input: str
+    enabled: bool
+    since: str
+    created_at: str
+    updated_at: str
+    cron: str | None = None
+    timezone: str = "UTC"
+    every_s: float | None = None
+    workflow: str | None = None
+    grace_s: float = 300.0
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRemoved:
+    """A schedule deleted, with its history; key `name`."""
+
+    name: str
+    ts: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleFire:
+    """One firing of a schedule at `tick` (or a missed tick skipped); key `(name, tick)`; also its history row.
+
+    The first write of a key claims the tick for `owner` (the lease: one scheduler fires it); later
+    writes by the same owner record how it went. A `claimed` row last written before `steal_before`
+    is taken over by the writer (its owner died between claiming and starting the run).
+    """
+
+    name: str
+    tick: str
+    trigger: str
+    owner: str
+    status: str
+    ts: str
+    run_id: str = ""
+    error: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    steal_before: str = ""
+
+
 Record = (Event | Checkpoint | RunAttempt | WorkerHeartbeat | QueueEvent | ToolEffect | EffectIntent | ApiKey
-          | AuditEntry | SessionItem | CatalogEntry | EvalRun | EvalCaseResult)
+          | AuditEntry | SessionItem | CatalogEntry | EvalRun | EvalCaseResult | Schedule | ScheduleRemoved
+          | ScheduleFire)

@@ -176,6 +176,12 @@ class RedisLayout:
     def eval_cases(self, eval_id: str) -> str:
         return f"{self.p}:eval:{eval_id}:cases"
 
+    def schedules(self) -> str:
+        return f"{self.p}:schedules"
+
+    def schedule_fires(self, name: str) -> str:
+        return f"{self.p}:schedule:{name}:fires"
+
     def audit(self, entry_id: str | None = None) -> str:
         return f"{self.p}:audit" if entry_id is None else f"{self.p}:audit:{entry_id}"
 

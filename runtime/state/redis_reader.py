@@ -233,6 +233,15 @@ class RedisReader:
         """One evaluation's case results (EvalCaseResult fields) in dataset order."""
         return self._hash_values(self.layout.eval_cases(eval_id), lambda c: c["position"])
 
+    def schedules(self) -> list[dict[str, Any]]:
+        """Every schedule as stored (Schedule fields), ordered by name."""
+        return self._hash_values(self.layout.schedules(), lambda s: s["name"])
+
+    def schedule_fires(self, name: str) -> list[dict[str, Any]]:
+        """One schedule's firings (ScheduleFire fields plus `claimed_at`), in no particular order."""
+        with redis_errors(self.where):
+            return [json.loads(v) for v in self.client.hvals(self.layout.schedule_fires(name))]
+
     def _hash_values(self, key: str, order: Callable[[dict[str, Any]], Any]) -> list[dict[str, Any]]:
         with redis_errors(self.where):
             values = self.client.hvals(key)

@@ -25,6 +25,8 @@ score 0, so `ZREVRANGEBYLEX` gives keyset pages newest first; "T" = expires afte
     P:catalog:<kind>               hash  name -> {body, created_at, updated_at} (runtime catalog)
     P:evals                        hash  eval_id -> EvalRun JSON
     P:eval:<eval_id>:cases         hash  case_id -> EvalCaseResult JSON
+    P:schedules                    hash  name -> Schedule JSON
+    P:schedule:<name>:fires        hash  tick -> ScheduleFire JSON (claimed with HSETNX: first writer owns it)
 
 Index members whose row expired are removed when a listing meets them. `version` (events +
 checkpoints applied) lets a snapshot write refuse an older snapshot. Events and checkpoints are
@@ -54,6 +56,9 @@ from agentstage.runtime.state.records import (
     QueueEvent,
     Record,
     RunAttempt,
+    Schedule,
+    ScheduleFire,
+    ScheduleRemoved,
     SessionItem,
     ToolEffect,
     WorkerHeartbeat,
@@ -69,7 +74,7 @@ from agentstage.runtime.state.redis_layout import (
 __all__ = ["RedisWriter"]
 
 _KINDS = (Event, Checkpoint, RunAttempt, WorkerHeartbeat, QueueEvent, ToolEffect, EffectIntent, ApiKey, AuditEntry,
-          SessionItem, CatalogEntry, EvalRun, EvalCaseResult)
+          SessionItem, CatalogEntry, EvalRun, EvalCaseResult, Schedule, ScheduleRemoved, ScheduleFire)
 
 
 class RedisWriter:
@@ -157,6 +162,10 @@ class RedisWriter:
                 probes.append((f"catalog:{r.kind}:{r.name}", ("hget", lay.catalog(r.kind), r.name)))
             elif isinstance(r, EvalRun):
                 probes.append((f"eval:{r.eval_id}", ("hget", lay.evals(), r.eval_id)))
+            elif isinstance(r, Schedule):
+                probes.append((f"schedule:{r.name}", ("hget", lay.schedules(), r.name)))
+            elif isinstance(r, ScheduleFire):
+                probes.append((f"fire:{r.name}:{r.tick}", ("hget", lay.schedule_fires(r.name), r.tick)))
         unique = dict(probes)
 
         def build(pipe: Any) -> None:
@@ -250,6 +259,15 @@ class RedisWriter:
                     plain.append(("hset_keep", (lay.evals(), r.eval_id, state[key])))
             elif isinstance(r, EvalCaseResult):
                 plain.append(("hset_keep", (lay.eval_cases(r.eval_id), r.case_id, dumps(dataclasses.asdict(r)))))
+            elif isinstance(r, Schedule):
+                old = _loads(state.get(f"schedule:{r.name}"))
+                row = {**dataclasses.asdict(r), "created_at": old["created_at"] if old else r.created_at}
+                state[f"schedule:{r.name}"] = dumps(row)
+                plain.append(("hset_keep", (lay.schedules(), r.name, state[f"schedule:{r.name}"])))
+            elif isinstance(r, ScheduleRemoved):
+                plain += [("hdel", (lay.schedules(), r.name)), ("delete", (lay.schedule_fires(r.name),))]
+            elif isinstance(r, ScheduleFire):
+                plain += self._fire(r, state)
             else:
                 plain += [("setnx", (lay.audit(r.id), dumps(dataclasses.asdict(r)))),
                           ("zadd_lex", (lay.audit(), f"{r.ts}|{r.id}"))]
@@ -277,6 +295,23 @@ class RedisWriter:
                     pipe.expire(args[0], ttl)
 
         return fresh, build
+
+    def _fire(self, r: ScheduleFire, state: dict[str, Any]) -> list[tuple[str, tuple]]:
+        """A claim is HSETNX (atomic, so the first writer owns the tick); the owner's later writes replace it.
+
+        NOTE: taking over a stale claim (`steal_before`) needs the SQLite file's lock; here a claim stays its
+        first owner's.
+        """
+        key = f"fire:{r.name}:{r.tick}"
+        old = _loads(state.get(key))
+        row = {k: v for k, v in dataclasses.asdict(r).items() if k != "steal_before"}
+        if old is None:
+            state[key] = dumps({**row, "claimed_at": r.ts})
+            return [("hsetnx", (self.layout.schedule_fires(r.name), r.tick, state[key]))]
+        if old["owner"] != r.owner:
+            return []
+        state[key] = dumps({**row, "run_id": r.run_id or old["run_id"], "claimed_at": old["claimed_at"]})
+        return [("hset_keep", (self.layout.schedule_fires(r.name), r.tick, state[key]))]
 
     @staticmethod
     def _run_state(runs: dict[str, dict[str, Any]], state: dict[str, Any], run_id: str) -> dict[str, Any]:

@@ -205,6 +205,38 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX eval_cases_run ON eval_cases(run_id);
     """,
+    """
+    CREATE TABLE schedules (
+        name TEXT PRIMARY KEY,
+        cron TEXT,
+        timezone TEXT NOT NULL DEFAULT 'UTC',
+        every_s REAL,
+        agent TEXT NOT NULL,
+        workflow TEXT,
+        input TEXT NOT NULL DEFAULT '',
+        enabled INTEGER NOT NULL,
+        grace_s REAL NOT NULL,
+        config TEXT NOT NULL DEFAULT '{}',
+        since TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE schedule_fires (
+        name TEXT NOT NULL,
+        tick TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        status TEXT NOT NULL,
+        run_id TEXT NOT NULL DEFAULT '',
+        error TEXT,
+        detail TEXT NOT NULL DEFAULT '{}',
+        claimed_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (name, tick)
+    ) WITHOUT ROWID;
+    CREATE INDEX schedule_fires_recent ON schedule_fires(name, claimed_at DESC);
+    """,
 )
 
 

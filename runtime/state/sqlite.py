@@ -28,6 +28,9 @@ from agentstage.runtime.state.records import (
     QueueEvent,
     Record,
     RunAttempt,
+    Schedule,
+    ScheduleFire,
+    ScheduleRemoved,
     SessionItem,
     ToolEffect,
     USAGE_EVENTS,
@@ -433,6 +436,42 @@ class SQLiteWriter:
         )
         return False
 
+    def _schedule(self, cursor: apsw.Cursor, s: Schedule) -> bool:
+        cursor.execute(
+            "INSERT INTO schedules(name, cron, timezone, every_s, agent, workflow, input, enabled, grace_s, config,"
+            " since, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(name) DO UPDATE SET cron = excluded.cron, timezone = excluded.timezone,"
+            "  every_s = excluded.every_s, agent = excluded.agent, workflow = excluded.workflow,"
+            "  input = excluded.input, enabled = excluded.enabled, grace_s = excluded.grace_s,"
+            "  config = excluded.config, since = excluded.since, updated_at = excluded.updated_at",
+            (s.name, s.cron, s.timezone, s.every_s, s.agent, s.workflow, s.input, int(s.enabled), s.grace_s,
+             json.dumps(s.config, default=str), s.since, s.created_at, s.updated_at),
+        )
+        return False
+
+    def _schedule_removed(self, cursor: apsw.Cursor, r: ScheduleRemoved) -> bool:
+        cursor.execute("DELETE FROM schedules WHERE name = ?", (r.name,))
+        cursor.execute("DELETE FROM schedule_fires WHERE name = ?", (r.name,))
+        return False
+
+    def _schedule_fire(self, cursor: apsw.Cursor, f: ScheduleFire) -> bool:
+        # NOTE: the claim is first-writer-wins inside the writer's IMMEDIATE transaction, which serialises
+        # every process writing this file: two schedulers claiming one tick find one owner when they read back.
+        cursor.execute(
+            "INSERT INTO schedule_fires(name, tick, trigger, owner, status, run_id, error, detail, claimed_at,"
+            " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(name, tick) DO UPDATE SET owner = excluded.owner, status = excluded.status,"
+            "  run_id = CASE WHEN excluded.run_id != '' THEN excluded.run_id ELSE schedule_fires.run_id END,"
+            "  error = excluded.error, detail = excluded.detail, updated_at = excluded.updated_at,"
+            "  claimed_at = CASE WHEN schedule_fires.owner = excluded.owner THEN schedule_fires.claimed_at"
+            "   ELSE excluded.claimed_at END"
+            " WHERE schedule_fires.owner = excluded.owner"
+            "  OR (schedule_fires.status = 'claimed' AND schedule_fires.updated_at < ?)",
+            (f.name, f.tick, f.trigger, f.owner, f.status, f.run_id, f.error, json.dumps(f.detail, default=str),
+             f.ts, f.ts, f.steal_before),
+        )
+        return False
+
 
 _HANDLERS = {
     Event: SQLiteWriter._event,
@@ -448,4 +487,7 @@ _HANDLERS = {
     CatalogEntry: SQLiteWriter._catalog_entry,
     EvalRun: SQLiteWriter._eval_run,
     EvalCaseResult: SQLiteWriter._eval_case,
+    Schedule: SQLiteWriter._schedule,
+    ScheduleRemoved: SQLiteWriter._schedule_removed,
+    ScheduleFire: SQLiteWriter._schedule_fire,
 }

@@ -1,0 +1,71 @@
+"""Stored schedules through `runtime/state/schedules.py`, on every backend: a replace keeps `created_at`, a
+tick's first claimer owns it, only the owner moves it on, a stale claim is taken over (SQLite-backed), a
+removed schedule takes its history with it."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentstage.runtime.errors import NotFound
+from agentstage.runtime.state.records import Schedule, ScheduleFire, ScheduleRemoved
+from agentstage.runtime.state.schedules import fire_row, fires, get_schedule, last_scheduled_tick, list_schedules
+from tests.runtime.state.conftest import ts
+from tests.runtime.state.test_contract import Store, store  # noqa: F401  (the contract's fixture)
+
+
+def schedule(name: str, at: int, **changes: object) -> Schedule:
+    base = {"name": name, "agent": "default", "input": "hi", "enabled": True, "since": ts(at), "created_at": ts(at),
+            "updated_at": ts(at), "cron": "*/5 * * * *", "timezone": "Europe/Paris"}
+    return Schedule(**{**base, **changes})
+
+
+def test_schedules_round_trip_and_a_replace_keeps_created_at(store: Store) -> None:
+    store.writer.write([schedule("b", 1), schedule("a", 2, every_s=60.0, cron=None, config={"tools": ["x"]})])
+    store.writer.write([schedule("b", 9, enabled=False)])
+    assert [s["name"] for s in list_schedules(store.reader)] == ["a", "b"]
+    b = get_schedule(store.reader, "b")
+    assert (b["enabled"], b["created_at"], b["updated_at"], b["cron"]) == (False, ts(1), ts(9), "*/5 * * * *")
+    assert get_schedule(store.reader, "a")["config"] == {"tools": ["x"]}
+    with pytest.raises(NotFound):
+        get_schedule(store.reader, "missing")
+
+
+def test_first_claim_of_a_tick_wins_and_only_its_owner_moves_it_on(store: Store) -> None:
+    store.writer.write([schedule("s", 1)])
+    store.writer.write([ScheduleFire("s", ts(5), "schedule", "one", "claimed", ts(6))])
+    store.writer.write([ScheduleFire("s", ts(5), "schedule", "two", "claimed", ts(6))])
+    assert fire_row(store.reader, "s", ts(5))["owner"] == "one"
+    store.writer.write([ScheduleFire("s", ts(5), "schedule", "two", "started", ts(7), run_id="r2")])
+    store.writer.write([ScheduleFire("s", ts(5), "schedule", "one", "started", ts(7), run_id="r1")])
+    row = fire_row(store.reader, "s", ts(5))
+    assert (row["owner"], row["status"], row["run_id"], row["claimed_at"]) == ("one", "started", "r1", ts(6))
+
+
+def test_history_is_newest_first_and_manual_triggers_are_not_scheduled_ticks(store: Store) -> None:
+    store.writer.write([schedule("s", 1),
+                        ScheduleFire("s", ts(5), "schedule", "o", "started", ts(5), run_id="r1"),
+                        ScheduleFire("s", ts(10), "schedule", "o", "skipped", ts(20), detail={"missed": 3}),
+                        ScheduleFire("s", ts(30), "manual", "o", "started", ts(30), run_id="r3")])
+    assert [(f["tick"], f["trigger"]) for f in fires(store.reader, "s")] == [
+        (ts(30), "manual"), (ts(10), "schedule"), (ts(5), "schedule")]
+    assert fires(store.reader, "s", limit=1)[0]["run"] is None
+    assert fires(store.reader, "s")[1]["detail"] == {"missed": 3}
+    assert last_scheduled_tick(store.reader, "s") == ts(10)
+    assert last_scheduled_tick(store.reader, "other") is None
+
+
+def test_removing_a_schedule_removes_its_history(store: Store) -> None:
+    store.writer.write([schedule("s", 1), ScheduleFire("s", ts(5), "schedule", "o", "started", ts(5))])
+    store.writer.write([ScheduleRemoved("s", ts(9))])
+    assert list_schedules(store.reader) == []
+    assert fires(store.reader, "s") == []
+
+
+def test_a_stale_claim_is_taken_over_and_a_fresh_one_is_not(store: Store, backend) -> None:
+    if backend.kind == "redis":
+        pytest.skip("a claim in the Redis store stays its first owner's (no takeover without the SQLite lock)")
+    store.writer.write([ScheduleFire("s", ts(5), "schedule", "dead", "claimed", ts(6))])
+    store.writer.write([ScheduleFire("s", ts(5), "schedule", "new", "claimed", ts(20), steal_before=ts(6))])
+    assert fire_row(store.reader, "s", ts(5))["owner"] == "dead"
+    store.writer.write([ScheduleFire("s", ts(5), "schedule", "new", "claimed", ts(50), steal_before=ts(40))])
+    assert fire_row(store.reader, "s", ts(5))["owner"] == "new"
