@@ -40,6 +40,7 @@ from agentstage.api.resources.catalog import (
     RegistryResource,
     TemplatesResource,
 )
+from agentstage.api.resources.cron import CronHistoryResource, CronJobResource, CronJobsResource, CronTriggerResource
 from agentstage.api.resources.dlq import DlqEntryResource, DlqRequeueResource, DlqResource
 from agentstage.api.resources.evals import EvalCompareResource, EvalResource, EvalsResource
 from agentstage.api.resources.events import EventsResource, EventStreamResource, RunStreamResource
@@ -113,6 +114,11 @@ def _routes(backend: Backend) -> dict[str, Resource]:
         f"{V1}/guardrails": GuardrailsResource(backend),
         f"{V1}/integrations/providers": ProvidersResource(backend),
         f"{V1}/integrations/credentials": CredentialsResource(backend),
+        f"{V1}/cron/jobs": CronJobsResource(backend),
+        f"{V1}/cron/jobs/{{name}}": CronJobResource(backend),
+        f"{V1}/cron/jobs/{{name}}/trigger": CronTriggerResource(backend),
+        f"{V1}/cron/jobs/{{name}}/history": CronHistoryResource(backend),
+        f"{V1}/cron/jobs/{{name}}/logs": CronHistoryResource(backend, "logs"),
         f"{V1}/evals": EvalsResource(backend),
         f"{V1}/evals/compare": EvalCompareResource(backend),
         f"{V1}/evals/{{eval_id}}": EvalResource(backend),

@@ -8,7 +8,7 @@ from typing import Any
 from agentstage.runtime.errors import NotFound
 from agentstage.runtime.state.sqlite import store_errors
 
-__all__ = ["fire_row", "fires", "get_schedule", "last_scheduled_tick", "list_schedules"]
+__all__ = ["fire_row", "fires", "get_schedule", "last_scheduled_tick", "list_schedules", "started_count"]
 
 _COLUMNS = "name, cron, timezone, every_s, agent, workflow, input, enabled, grace_s, config, since, created_at, updated_at"
 _FIRE_COLUMNS = "f.name, f.tick, f.trigger, f.owner, f.status, f.run_id, f.error, f.detail, f.claimed_at, f.updated_at"
@@ -71,6 +71,16 @@ def last_scheduled_tick(reader: Any, name: str) -> str | None:
         rows = list(reader.connection.execute(
             "SELECT max(tick) FROM schedule_fires WHERE name = ? AND trigger = 'schedule'", (name,)))
     return rows[0][0] if rows else None
+
+
+def started_count(reader: Any, name: str) -> int:
+    """How many firings of `name` started a run."""
+    if not hasattr(reader, "connection"):
+        return sum(1 for f in reader.schedule_fires(name) if f["run_id"])
+    with store_errors(reader.path):
+        rows = list(reader.connection.execute(
+            "SELECT count(*) FROM schedule_fires WHERE name = ? AND run_id != ''", (name,)))
+    return rows[0][0]
 
 
 def _run(reader: Any, run_id: str) -> dict[str, Any] | None:

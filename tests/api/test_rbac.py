@@ -8,6 +8,7 @@ from agentstage.api import rbac
 from agentstage.api.auth import new_api_key
 from agentstage.api.openapi import routed_operations
 from agentstage.runtime.evals import EvalCase, run_eval
+from agentstage.runtime.schedules import new_schedule
 from agentstage.runtime.state import Checkpoint
 from tests.api.helpers import (
     GATE_PROMPT,
@@ -42,6 +43,16 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
         return catalog.create_instance({**hook, "name": next(hooks)})["name"]
 
     values["/api/v1/tools/instances/{name}:name"] = fresh_instance
+    schedules = (f"sched{n}" for n in range(100))
+
+    def fresh_schedule() -> str:
+        name = next(schedules)
+        api_system.write([new_schedule(name, every_s=3600.0, input="hello")])
+        return name
+
+    for template in ("/api/v1/cron/jobs/{name}", "/api/v1/cron/jobs/{name}/trigger",
+                     "/api/v1/cron/jobs/{name}/history", "/api/v1/cron/jobs/{name}/logs"):
+        values[f"{template}:name"] = fresh_schedule
     tokens = iter(LOGIN_TOKENS)
     bodies = {
         "/api/v1/runs": lambda: {"input": "calculate 1 + 1"},
@@ -51,6 +62,8 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
         "/api/v1/tools/instances": lambda: {**hook, "name": next(hooks)},
         "/api/v1/tools/instances/{name}": lambda: hook,
         "/api/v1/evals": lambda: {"cases": [{"input": "hello"}], "workers": 1},
+        "/api/v1/cron/jobs": lambda: {"name": next(schedules), "intervalSeconds": 60},
+        "/api/v1/cron/jobs/{name}": lambda: {"enabled": False},
     }
     mismatches = route_matrix(app, client, keys, values, bodies,
                               skip=("/resume", "/fork", "/cancel", "/requeue", "/runtime/dlq", "/queues", "/details"),

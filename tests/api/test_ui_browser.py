@@ -23,6 +23,7 @@ from agentstage.runtime.distributed.ops import RuntimeOps
 from agentstage.runtime.errors import NotFound
 from agentstage.runtime.evals import Assertion, EvalCase, run_eval
 from agentstage.runtime.graph.builder import Graph
+from agentstage.runtime.schedules import new_schedule
 from agentstage.runtime.graph.nodes import ToolNode
 from agentstage.runtime.state import Event, QueueEvent
 from agentstage.runtime.streams import StreamLayout, apply_ops, dlq_fields
@@ -659,11 +660,12 @@ def test_operator_starts_an_eval_and_reads_a_bad_case_in_words(browser, url, key
 def test_every_screen_fits_a_phone_width(browser, url, keys: Keys, api_system: System) -> None:
     run_id = api_system.graph_run_async("triage", "calculate 2 + 3").result(timeout=30).run_id
     base, head = seeded_evals(api_system)
+    api_system.write([new_schedule("nightly", cron="0 2 * * *", timezone="Europe/Paris", input="hi")])
     with opened(browser, url, keys.admin, viewport=PHONE) as page:
         screens = {"runs": "#runs-list table", f"runs/{run_id}": "#checkpoints table",
                    f"graphs/triage?run={run_id}": "svg.graph", "graphs": "table", "workers": "#throughput",
                    "sessions": "#sessions-list table", "tools": "#tools table", "audit": "#audit-list :is(table, .empty)",
-                   "keys": "#keys-list table", "evals": "#evals-list table",
+                   "keys": "#keys-list table", "evals": "#evals-list table", "schedules": "#schedules-list table",
                    f"evals/{base}": "#eval-detail table",
                    f"evals/compare?base={base}&head={head}": "#eval-compare table"}
         for screen, ready in screens.items():

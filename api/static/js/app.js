@@ -10,6 +10,7 @@ import { dlqEntryView, dlqView, workersView } from "./ops.js";
 import { overviewView } from "./overview.js";
 import { runView } from "./run.js";
 import { runsView } from "./runs.js";
+import { scheduleView, schedulesView } from "./schedules.js";
 import { sessionView, sessionsView, toolsView } from "./catalog.js";
 
 const SCREENS = [
@@ -20,11 +21,13 @@ const SCREENS = [
   { path: "dlq", label: "DLQ", needs: ["GET", "/runtime/dlq"], offers: "dlq", view: dlqView },
   { path: "sessions", label: "Sessions", needs: ["GET", "/sessions"], view: sessionsView },
   { path: "evals", label: "Evaluations", needs: ["GET", "/evals"], view: evalsView },
+  { path: "schedules", label: "Schedules", needs: ["GET", "/cron/jobs"], view: schedulesView },
   { path: "tools", label: "Tools", needs: ["GET", "/tools/registry"], view: toolsView },
   { path: "audit", label: "Audit log", needs: ["GET", "/audit"], view: auditView },
   { path: "keys", label: "API keys", needs: ["GET", "/auth/keys"], view: keysView },
 ];
-const DETAILS = { runs: runView, graphs: graphView, sessions: sessionView, evals: evalView, dlq: dlqEntryView };
+const DETAILS = { runs: runView, graphs: graphView, sessions: sessionView, evals: evalView, dlq: dlqEntryView,
+  schedules: scheduleView };
 
 const $ = (id) => document.getElementById(id);
 // A screen is offered when our role may call its route and the server's run control has what it shows.

@@ -6,8 +6,6 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from agentstage.runtime import System
 from agentstage.runtime.control import LocalControl
 from agentstage.runtime.schedules import Firing, enabled, new_schedule, ts_of
@@ -145,25 +143,3 @@ def test_a_schedule_of_an_unknown_agent_records_its_firing_failed(system: System
     clock.advance(minutes=5)
     [failed] = firing(system, clock).check()
     assert failed["status"] == "failed" and "nobody" in failed["error"]
-
-
-def test_the_scheduler_actor_fires_due_ticks_on_its_own(config) -> None:
-    clock = Clock(START + timedelta(minutes=5))
-    with System(config.replace(scheduler_poll=0.05)) as system:
-        add(system)
-        done = threading.Event()
-        scheduler = firing(system, clock)
-        check = scheduler.check
-
-        def observed() -> list[dict]:
-            fired = check()
-            if fired:
-                done.set()
-            return fired
-
-        scheduler.check = observed  # type: ignore[method-assign]
-        system.start_scheduler(LocalControl(system), firing=scheduler)
-        assert done.wait(30)
-        with pytest.raises(RuntimeError):
-            system.start_scheduler(LocalControl(system))
-        assert [f["status"] for f in fires(system.reader(), "s")] == ["started"]
