@@ -149,8 +149,8 @@ class Config:
     max_queued: int = _setting(10000, "AGENTSTAGE_MAX_QUEUED",
                                "runs the coordinator keeps admitted but unfinished; further enqueues wait")
     scheduler: bool = _setting(True, "AGENTSTAGE_SCHEDULER",
-                               "fire stored schedules from the API process (ui, ui-api); every such process may, "
-                               "a lease per tick lets one fire it")
+                               "fire stored schedules from the API (ui, ui-api) and coordinator (runtime-start) "
+                               "processes; every such process may, a lease per tick lets one fire it")
     scheduler_poll: float = _setting(1.0, "AGENTSTAGE_SCHEDULER_POLL", "seconds between a scheduler's checks")
     state: str = _setting("sqlite", "AGENTSTAGE_STATE",
                           "state backend: sqlite, redis (Redis only) or hybrid (SQLite + Redis copy for hot reads)")

@@ -43,8 +43,8 @@ def _job(reader: Any, row: dict[str, Any]) -> dict[str, Any]:
     last = fires(reader, row["name"], limit=1)
     fire = last[0] if last else None
     following = next_tick(row, last_scheduled_tick(reader, row["name"]), datetime.now(UTC))
-    return {"name": row["name"], "cronExpr": row["cron"], "timezone": row["timezone"], "intervalSeconds": row["every_s"],
-            "graceSeconds": row["grace_s"], "enabled": row["enabled"],
+    return {"name": row["name"], "cronExpr": row["cron"], "timezone": row["timezone"],
+            "intervalSeconds": row["every_s"], "graceSeconds": row["grace_s"], "enabled": row["enabled"],
             "config": {"input": row["input"], "agent": row["agent"], "workflow": row["workflow"]},
             "createdAt": row["created_at"], "updatedAt": row["updated_at"],
             "lastRun": fire["claimed_at"] if fire else None, "lastStatus": _status(fire) if fire else None,

@@ -27,7 +27,8 @@ def _empty(kind: str):
 class JobConfigSchema(Schema):
     """What a firing runs: an agent (default `default`) or a workflow, on `input`."""
 
-    input = fields.String(load_default="", validate=validate.Length(0, 100_000), metadata={"description": "the run's input"})
+    input = fields.String(load_default="", validate=validate.Length(0, 100_000),
+                          metadata={"description": "the run's input"})
     agent = fields.String(load_default="default", validate=validate.Length(1, 200))
     workflow = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 200),
                              metadata={"description": "a workflow to run instead of the agent"})
@@ -52,7 +53,8 @@ class _Timing(Schema):
                              metadata={"description": "5-field cron: minute hour day-of-month month day-of-week"})
     timezone = fields.String(validate=validate.Length(1, 100),
                              metadata={"description": "IANA time zone of cronExpr (default UTC)"})
-    intervalSeconds = fields.Float(allow_none=True, allow_nan=False, metadata={"description": "fire every N seconds instead of cronExpr"})
+    intervalSeconds = fields.Float(allow_none=True, allow_nan=False,
+                                   metadata={"description": "fire every N seconds instead of cronExpr"})
     graceSeconds = fields.Float(allow_nan=False, metadata={
         "description": "how late a missed tick may still fire after downtime (default 300); older ones are skipped"})
 

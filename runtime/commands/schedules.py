@@ -1,7 +1,7 @@
 """`agentstage schedules list|show|add|remove|trigger|enable|disable`: stored schedules on the command line.
 
-Changes are written to the store with an audit row (role `cli`); a running `ui` / `ui-api` process
-fires them (its scheduler checks every AGENTSTAGE_SCHEDULER_POLL seconds). `trigger` starts the run
+Changes are written to the store with an audit row (role `cli`); a running `ui`, `ui-api` or `runtime-start`
+process fires them (its scheduler checks every AGENTSTAGE_SCHEDULER_POLL seconds). `trigger` starts the run
 here (and waits for it) or, with `--distributed`, queues it for the coordinator and its workers.
 """
 
@@ -31,9 +31,9 @@ _FLAGS = {"every_s": "--every", "every": "--every", "grace_s": "--grace", "cron"
 def register(verbs: argparse._SubParsersAction) -> None:
     parser = verbs.add_parser("schedules", help="list, add, remove, trigger, enable or disable schedules",
                               description="Schedules start runs of an agent or a workflow on a cron expression "
-                                          "(5 fields, in a time zone) or at an interval. A running `ui` or `ui-api` "
-                                          "fires them; missed ticks after downtime: the latest fires when at most "
-                                          "--grace seconds late, older ones are skipped.")
+                                          "(5 fields, in a time zone) or at an interval. A running `ui`, `ui-api` or "
+                                          "`runtime-start` fires them; missed ticks after downtime: the latest fires "
+                                          "when at most --grace seconds late, older ones are skipped.")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="every schedule with its next tick and last firing",
                                  epilog="example: agentstage schedules list")

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pykka
+
 from agentstage.runtime._log import logger
 from agentstage.actors.agent import AgentActor
 from agentstage.actors.bridge import BridgeActor, Send, StreamReader
@@ -25,7 +27,7 @@ from agentstage.actors.messages import TaskReleased, to_wire
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.reaper import Reaper
 from agentstage.actors.sink import TaskStreamSink
-from agentstage.actors.store import StoreActor
+from agentstage.actors.store import StoreActor, Write
 from agentstage.actors.supervision import Slot
 from agentstage.actors.worker import Claimed, Finished, WorkerActor, WorkerState
 from agentstage.runtime.agents import AgentSpec
@@ -150,6 +152,7 @@ class CoordinatorNode:
         self._clock: threading.Thread | None = None
         self.writer: SQLiteWriter | None = None
         self.reaper: Reaper | None = None
+        self.io: IOLoop | None = None
 
     def reader(self) -> SQLiteReader:
         reader = getattr(self._local, "reader", None)
@@ -201,6 +204,24 @@ class CoordinatorNode:
             thread.start()
         self._clock = threading.Thread(target=self._ticks, name="coordinator-clock", daemon=True)
         self._clock.start()
+        if self.config.scheduler:
+            self._start_scheduler()
+
+    def _start_scheduler(self) -> None:
+        """Fire stored schedules from here too: runs are queued like `runtime-enqueue`; a lease per tick lets
+        one process (this one, another coordinator, an API) fire each tick."""
+        from agentstage.actors.scheduler import SchedulerActor
+        from agentstage.runtime.control import QueuedControl
+        from agentstage.runtime.distributed.ops import RuntimeOps
+        from agentstage.runtime.schedules import Firing
+
+        assert self.transport is not None
+        self.io = IOLoop(blocking_threads=2)
+        self.io.start()
+        port = _NodeStore(self)
+        firing = Firing(port, QueuedControl(port, RuntimeOps(self.config, self.transport)))
+        poll = self.config.scheduler_poll
+        self._slots.insert(0, Slot("scheduler", lambda slot: SchedulerActor.start(firing, self.io, poll, slot)))
 
     def _fail_lost_runs(self) -> None:
         """Before reading any stream: fail the runs whose tasks Redis lost (see `reconcile`)."""
@@ -229,6 +250,9 @@ class CoordinatorNode:
             thread.stop(timeout)
         for slot in self._slots:
             slot.stop(timeout)
+        if self.io is not None:
+            self.io.stop(timeout)
+            self.io = None
         if self.transport is not None and self._owns_transport:
             self.transport.close()
         for reader in self._readers:
@@ -236,6 +260,23 @@ class CoordinatorNode:
         if self.writer is not None:
             self.writer.close()
             self.writer = None
+
+
+class _NodeStore:
+    """The part of a System that schedule firing and queued run control use, over a coordinator node's store."""
+
+    def __init__(self, node: CoordinatorNode) -> None:
+        self.node = node
+        self.config = node.config
+
+    def reader(self) -> SQLiteReader:
+        return self.node.reader()
+
+    def write(self, records: Iterable[Any], *, timeout: float | None = None) -> None:
+        """Persist `records` through the node's store actor; returns once durable (raises its StoreError)."""
+        reply: pykka.Future[None] = pykka.ThreadingFuture()
+        self.node.store.tell(Write(tuple(records), reply))
+        reply.get(timeout=timeout if timeout is not None else self.config.run_timeout)
 
 
 class WorkerNode:

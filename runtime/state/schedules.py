@@ -10,7 +10,8 @@ from agentstage.runtime.state.sqlite import store_errors
 
 __all__ = ["fire_row", "fires", "get_schedule", "last_scheduled_tick", "list_schedules", "started_count"]
 
-_COLUMNS = "name, cron, timezone, every_s, agent, workflow, input, enabled, grace_s, config, since, created_at, updated_at"
+_COLUMNS = ("name, cron, timezone, every_s, agent, workflow, input, enabled, grace_s, config, since, created_at,"
+            " updated_at")
 _FIRE_COLUMNS = "f.name, f.tick, f.trigger, f.owner, f.status, f.run_id, f.error, f.detail, f.claimed_at, f.updated_at"
 
 
