@@ -290,6 +290,9 @@ class RedisWriter:
                 if op == "hset_keep":
                     pipe.hset(*args)
                     continue
+                if op == "hsetnx_keep":  # NOTE: a schedule's history (its last tick) must outlive the state TTL
+                    pipe.hsetnx(*args)
+                    continue
                 getattr(pipe, op)(*args)
                 if ttl and op in ("hset", "hsetnx", "setnx"):
                     pipe.expire(args[0], ttl)
@@ -307,7 +310,7 @@ class RedisWriter:
         row = {k: v for k, v in dataclasses.asdict(r).items() if k != "steal_before"}
         if old is None:
             state[key] = dumps({**row, "claimed_at": r.ts})
-            return [("hsetnx", (self.layout.schedule_fires(r.name), r.tick, state[key]))]
+            return [("hsetnx_keep", (self.layout.schedule_fires(r.name), r.tick, state[key]))]
         if old["owner"] != r.owner:
             return []
         state[key] = dumps({**row, "run_id": r.run_id or old["run_id"], "claimed_at": old["claimed_at"]})

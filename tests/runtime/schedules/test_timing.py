@@ -66,6 +66,8 @@ def test_names_and_weekday_ranges_are_accepted_in_any_case() -> None:
     ("61 * * * *", "UTC", None, "cron"),
     ("0 0 30 2 *", "UTC", None, "cron"),
     ("* * * * *", "Mars/Olympus", None, "timezone"),
+    ("* * * * *", "../../etc/passwd", None, "timezone"),
+    ("*/0 * * * *", "UTC", None, "cron"),
     (None, "UTC", None, "cron"),
     ("* * * * *", "UTC", 60, "cron"),
     (None, "UTC", 0.5, "every_s"),

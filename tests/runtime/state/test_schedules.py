@@ -69,3 +69,14 @@ def test_a_stale_claim_is_taken_over_and_a_fresh_one_is_not(store: Store, backen
     assert fire_row(store.reader, "s", ts(5))["owner"] == "dead"
     store.writer.write([ScheduleFire("s", ts(5), "schedule", "new", "claimed", ts(50), steal_before=ts(40))])
     assert fire_row(store.reader, "s", ts(5))["owner"] == "new"
+
+
+def test_schedules_and_their_history_outlive_the_redis_state_ttl(store: Store, backend) -> None:
+    if backend.kind != "redis":
+        pytest.skip("only the Redis store expires state")
+    assert backend.config.state_redis_ttl > 0
+    store.writer.write([schedule("s", 1), ScheduleFire("s", ts(5), "schedule", "o", "claimed", ts(5))])
+    store.writer.write([ScheduleFire("s", ts(5), "schedule", "o", "started", ts(6), run_id="r")])
+    prefix = f"{backend.config.stream_prefix}:state"
+    assert backend.client.ttl(f"{prefix}:schedules") == -1
+    assert backend.client.ttl(f"{prefix}:schedule:s:fires") == -1
