@@ -204,7 +204,9 @@ class CoordinatorNode:
             thread.start()
         self._clock = threading.Thread(target=self._ticks, name="coordinator-clock", daemon=True)
         self._clock.start()
-        if self.config.scheduler:
+        # NOTE: the coordinator records into the SQLite file; with AGENTSTAGE_STATE=redis the API processes keep
+        # schedules (and their tick leases) in Redis, so they alone fire them.
+        if self.config.scheduler and self.config.state != "redis":
             self._start_scheduler()
 
     def _start_scheduler(self) -> None:
