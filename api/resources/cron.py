@@ -72,7 +72,14 @@ def _job_run(fire: dict[str, Any]) -> dict[str, Any]:
             "owner": fire["owner"]}
 
 
-class CronJobsResource(Resource):
+class _CronResource(Resource):
+    async def _read(self, fn: Any) -> Any:
+        """`fn(reader)` on the pool with the System's reader, so schedules are read from whichever store holds
+        them (SQLite, or Redis with AGENTSTAGE_STATE=redis)."""
+        return await self.backend.call(lambda: fn(self.backend.system.reader()))
+
+
+class CronJobsResource(_CronResource):
     OPS = {
         "GET": Op("Schedules (cron or interval), by name", "schedules", JobSchema, many=True),
         "POST": Op("Create a schedule", "schedules", JobSchema, status=201, body=JobCreateSchema, errors=(409, 422),
@@ -82,7 +89,7 @@ class CronJobsResource(Resource):
     }
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
-        dump(resp, JobSchema, await self.backend.read(lambda r: [_job(r, row) for row in list_schedules(r)]),
+        dump(resp, JobSchema, await self._read(lambda r: [_job(r, row) for row in list_schedules(r)]),
              many=True)
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
@@ -92,7 +99,7 @@ class CronJobsResource(Resource):
 
         def build() -> Any:
             try:
-                get_schedule(self.backend.reader(), body["name"])
+                get_schedule(self.backend.system.reader(), body["name"])
             except NotFound:
                 pass
             else:
@@ -110,10 +117,10 @@ class CronJobsResource(Resource):
         await self.backend.commit(req, "cron.create", record.name, (record,),
                                   {"cron": record.cron, "every_s": record.every_s, "timezone": record.timezone,
                                    "agent": record.agent, "workflow": record.workflow})
-        dump(resp, JobSchema, await self.backend.read(lambda r: _job(r, get_schedule(r, record.name))), status=201)
+        dump(resp, JobSchema, await self._read(lambda r: _job(r, get_schedule(r, record.name))), status=201)
 
 
-class CronJobResource(Resource):
+class CronJobResource(_CronResource):
     OPS = {
         "GET": Op("One schedule", "schedules", JobSchema, errors=(404,)),
         "PATCH": Op("Enable, disable or change a schedule", "schedules", JobSchema, body=JobPatchSchema,
@@ -123,14 +130,14 @@ class CronJobResource(Resource):
     }
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, name: str) -> None:
-        dump(resp, JobSchema, await self.backend.read(lambda r: _job(r, get_schedule(r, name))))
+        dump(resp, JobSchema, await self._read(lambda r: _job(r, get_schedule(r, name))))
 
     async def on_patch(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, name: str) -> None:
         body = await load_body(req, JobPatchSchema)
         control = self.backend.control
 
         def change() -> Any:
-            row = get_schedule(self.backend.reader(), name)
+            row = get_schedule(self.backend.system.reader(), name)
             if set(body) == {"enabled"}:
                 return enabled(row, body["enabled"])
             config = body.get("config", {})
@@ -153,15 +160,15 @@ class CronJobResource(Resource):
 
         record = await self.backend.call(change)
         await self.backend.commit(req, "cron.update", name, (record,), {k: v for k, v in body.items() if k != "config"})
-        dump(resp, JobSchema, await self.backend.read(lambda r: _job(r, get_schedule(r, name))))
+        dump(resp, JobSchema, await self._read(lambda r: _job(r, get_schedule(r, name))))
 
     async def on_delete(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, name: str) -> None:
-        await self.backend.read(lambda r: get_schedule(r, name))
+        await self._read(lambda r: get_schedule(r, name))
         await self.backend.commit(req, "cron.delete", name, (ScheduleRemoved(name, utc_now()),))
         dump(resp, JobRemovedSchema, {"status": "removed"})
 
 
-class CronTriggerResource(Resource):
+class CronTriggerResource(_CronResource):
     OPS = {"POST": Op("Start a run of a schedule now (enabled or not)", "schedules", JobTriggeredSchema,
                       errors=(404,), description="The run starts (or is queued) and the answer comes at once: "
                       "follow it at /runs/{runId}. Recorded in the schedule's history as a manual firing.")}
@@ -173,7 +180,7 @@ class CronTriggerResource(Resource):
                                         "output": None, "error": fired["error"]})
 
 
-class CronHistoryResource(Resource):
+class CronHistoryResource(_CronResource):
     OPS = {"GET": Op("A schedule's firings, newest first", "schedules", JobHistorySchema, query=JobHistoryQuery,
                      errors=(404, 422))}
 
@@ -188,6 +195,6 @@ class CronHistoryResource(Resource):
             get_schedule(reader, name)
             return [_job_run(f) for f in fires(reader, name, limit=limit)]
 
-        runs = await self.backend.read(history)
+        runs = await self._read(history)
         dump(resp, JobHistorySchema, {"name": name, self.key: runs, "count": len(runs),
                                       **({"runs": runs} if self.key != "runs" else {})})
