@@ -18,6 +18,7 @@ from typing import Any
 
 from agentstage.runtime.clock import parse_ts
 from agentstage.runtime.prices import PriceTable
+from agentstage.runtime.state.records import USAGE_EVENTS
 from agentstage.runtime.state.sqlite import store_errors
 
 __all__ = ["BASELINE_S", "queue", "runs", "series", "tokens"]
@@ -26,6 +27,7 @@ BASELINE_S = 86_400
 """How far before the window queue transitions are read to know the depth at its start."""
 
 _WAITING = ("enqueued", "requeued", "retried")
+_USAGE = tuple(sorted(USAGE_EVENTS))
 _BUCKET = "CAST((unixepoch({column}, 'subsec') - unixepoch(?, 'subsec')) / ? AS INTEGER)"
 
 
@@ -66,15 +68,16 @@ def runs(reader: Any, since: str, until: str, bucket_s: float) -> dict[int, dict
 def tokens(reader: Any, since: str, until: str, bucket_s: float) -> dict[int, dict[str, dict[str, int]]]:
     """Per bucket with model calls, per model (`""` when unnamed): `{"calls", "input_tokens", "output_tokens"}`.
 
-    Counted from each run's own `llm.response` events, so a graph run's child calls count once."""
+    Counted from each run's own usage events (answers, and failed or retried calls whose server reported
+    tokens, as the store counts them), so a graph run's child calls count once."""
     bucket = _BUCKET.format(column="ts")
     out: dict[int, dict[str, dict[str, int]]] = {}
     for b, model, calls, tokens_in, tokens_out in _rows(
             reader, f"SELECT {bucket} AS b, coalesce(json_extract(data, '$.model'), ''), count(*),"
             " coalesce(sum(json_extract(data, '$.usage.input_tokens')), 0),"
             " coalesce(sum(json_extract(data, '$.usage.output_tokens')), 0)"
-            " FROM events WHERE type = 'llm.response' AND ts >= ? AND ts < ? GROUP BY b, 2",
-            (since, bucket_s, since, until)):
+            f" FROM events WHERE type IN ({','.join('?' * len(_USAGE))}) AND ts >= ? AND ts < ? GROUP BY b, 2",
+            (since, bucket_s, *_USAGE, since, until)):
         out.setdefault(b, {})[model] = {"calls": calls, "input_tokens": int(tokens_in), "output_tokens": int(tokens_out)}
     return out
 

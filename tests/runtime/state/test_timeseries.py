@@ -28,7 +28,8 @@ def _run(run_id: str, start: float, took_ms: int, status: str = "completed", mod
 def test_series_buckets_runs_durations_tokens_costs_and_queue_depth(tmp_path) -> None:
     store = SQLiteWriter(tmp_path / "s.db")
     records = [*_run("a", 1, 100, tokens=(1000, 500)), *_run("b", 2, 300, tokens=(2000, 0)),
-               *_run("c", 3, 200, "failed", model="other", tokens=(10, 10)), *_run("d", 65, 50)]
+               *_run("c", 3, 200, "failed", model="other", tokens=(10, 10)), *_run("d", 65, 50),
+               Event("d", 4, "llm.retry", _at(66), "s", {"usage": {"input_tokens": 7, "output_tokens": 0}})]
     records += [QueueEvent("t0", 1, "enqueued", _at(-30), "old"),  # waiting before the window
                 QueueEvent("t1", 1, "enqueued", _at(5), "a"), QueueEvent("t2", 1, "enqueued", _at(6), "b"),
                 QueueEvent("t1", 1, "claimed", _at(70), "a"), QueueEvent("t1", 1, "acked", _at(71), "a")]
@@ -42,8 +43,9 @@ def test_series_buckets_runs_durations_tokens_costs_and_queue_depth(tmp_path) ->
     assert (first["duration_ms_p50"], first["duration_ms_p95"]) == (200.0, 300.0)
     assert third["duration_ms_p50"] is None
     assert (first["llm_calls"], first["input_tokens"], first["output_tokens"]) == (3, 3010, 510)
+    assert (second["llm_calls"], second["input_tokens"]) == (1, 7), "a retried call's reported tokens count"
     assert first["cost_usd"] == 0.008, "m1 only: 3000 in at $1/M + 500 out at $10/M"
-    assert doc["unpriced_models"] == ["other"] and doc["cost_usd"] == 0.008
+    assert doc["unpriced_models"] == ["", "other"] and doc["cost_usd"] == 0.008
     assert [b["queue_depth"] for b in doc["buckets"]] == [3, 2, 2]
     assert (second["claimed"], second["acked"], first["queued"]) == (1, 1, 2)
     assert timeseries.series(reader, T0, _at(60), 60, prices, with_queue=False)["buckets"][0]["queue_depth"] is None
