@@ -97,12 +97,15 @@ class StreamReader(threading.Thread):
     """Reads `streams` as `consumer` in `group` and hands each batch of entries to `deliver`.
 
     Own pending entries are read first (`0`) and delivered with `redelivered=True`; then new
-    entries (`>`), at most `capacity()` at a time. Outages are waited out with backoff.
+    entries (`>`), at most `capacity()` at a time. Outages are waited out with backoff. `gate`, if
+    given, is called at start and after every outage before reading again (it may block until
+    the stream server is fit to be read, see `runtime.distributed.reconciler`).
     """
 
     def __init__(self, transport: StreamTransport, layout: StreamLayout, streams: tuple[str, ...], group: str,
                  consumer: str, deliver: Callable[[list[Entry], bool], None], capacity: Callable[[], int],
-                 *, block_ms: int = 500, name: str = "stream-reader", max_bytes: int | None = None) -> None:
+                 *, block_ms: int = 500, name: str = "stream-reader", max_bytes: int | None = None,
+                 gate: Callable[[threading.Event], None] | None = None) -> None:
         super().__init__(name=name, daemon=True)
         self.transport = transport
         self.layout = layout
@@ -113,6 +116,7 @@ class StreamReader(threading.Thread):
         self.capacity = capacity
         self.block_ms = min(block_ms, 2000)
         self.max_bytes = max_bytes
+        self.gate = gate
         self._stop_event = threading.Event()
         self._wake = threading.Event()
         self.ready = threading.Event()
@@ -141,6 +145,8 @@ class StreamReader(threading.Thread):
                 if not self.ready.is_set():
                     for stream in self.streams:
                         transport.ensure_group(stream, self.group)
+                    if self.gate is not None:
+                        self.gate(self._stop_event)
                     self.ready.set()
                 if backlog:
                     backlog = self._read(backlog, 500, None, True)

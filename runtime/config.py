@@ -133,6 +133,8 @@ class Config:
                                  "seconds a claimed task may go without a worker heartbeat before it is reclaimed")
     heartbeat_interval: float = _setting(5.0, "AGENTSTAGE_HEARTBEAT_INTERVAL",
                                          "seconds between worker heartbeats (which also extend task leases)")
+    reconcile_interval: float = _setting(30.0, "AGENTSTAGE_RECONCILE_INTERVAL",
+                                         "seconds between the coordinator's checks of Redis against SQLite")
     task_max_attempts: int = _setting(5, "AGENTSTAGE_TASK_MAX_ATTEMPTS", "attempts per task before the DLQ")
     effect_retention: int = _setting(2_592_000, "AGENTSTAGE_EFFECT_RETENTION",
                                      "seconds the workers' effect journal in Redis keeps a side-effecting call's "

@@ -13,6 +13,7 @@ Layout under a configurable prefix:
     {p}:effect:KEY, {p}:effect-intent:KEY   the workers' effect journal: a call's result JSON and its
                   started marker, each expiring after the effect retention ({p}:effects and
                   {p}:effect-intents are the hashes written before entries expired, still read)
+    {p}:reconciled  the Redis run id the coordinator last reconciled SQLite with (workers wait on a mismatch)
     {p}:cancel:ID, {p}:claim:TASK:ATTEMPT, {p}:done:ID, {p}:reply:TOKEN   small keys with TTLs
 """
 
@@ -94,6 +95,11 @@ class StreamLayout:
     @property
     def effects(self) -> str:
         return f"{self.prefix}:effects"
+
+    @property
+    def reconciled(self) -> str:
+        """The `server_id` of the Redis instance the coordinator last reconciled with SQLite (workers wait for it)."""
+        return f"{self.prefix}:reconciled"
 
     def effect_key(self, key: str) -> str:
         """The journalled outcome of the side-effecting call with idempotency key `key`."""

@@ -29,7 +29,18 @@ from agentstage.runtime.streams import StreamLayout
 from agentstage.runtime.tools.journal import INTERRUPTED
 from agentstage.runtime.transport import StreamTransport, until_reachable
 
-__all__ = ["INTERRUPTED", "RedisJournal"]
+__all__ = ["INTERRUPTED", "RedisJournal", "journal_entry", "restore_op"]
+
+
+def journal_entry(effect: ToolEffect, attempt: int = 0) -> bytes:
+    """The value of a completed effect's `{prefix}:effect:KEY` key."""
+    return json.dumps({"result": effect.result, "run_id": effect.run_id, "tool": effect.tool, "ts": effect.ts,
+                       "attempt": attempt}, default=str).encode()
+
+
+def restore_op(layout: StreamLayout, effect: ToolEffect, retention: int | None) -> tuple:
+    """The op writing back an effect the store recorded, unless Redis still has its entry (SET NX)."""
+    return ("setnx", layout.effect_key(effect.key), journal_entry(effect), retention)
 
 
 class RedisJournal:
@@ -64,8 +75,7 @@ class RedisJournal:
         return False, None
 
     def record(self, effect: ToolEffect, attempt: int = 0) -> None:
-        payload = json.dumps({"result": effect.result, "run_id": effect.run_id, "tool": effect.tool, "ts": effect.ts,
-                              "attempt": attempt}, default=str)
+        payload = journal_entry(effect, attempt)
         until_reachable(lambda: self.transport.apply([
             ("set", self.layout.effect_key(effect.key), payload, self.retention),
             ("del", self.layout.effect_intent_key(effect.key))]), "recording a tool effect")

@@ -38,7 +38,7 @@ from agentstage.runtime.llm.factory import create_provider
 from agentstage.runtime.llm.types import Provider
 from agentstage.runtime.distributed.journal import RedisJournal
 from agentstage.runtime.distributed.reach import check_url, wait_for_redis
-from agentstage.runtime.distributed.reconcile import lost_runs
+from agentstage.runtime.distributed.reconciler import Reconciler, wait_until_reconciled
 from agentstage.runtime.graph_runs import GraphRuns, workflow_dir
 from agentstage.runtime.workflow import WorkflowRegistry, default_registry
 from agentstage.runtime.state.reader import SQLiteReader
@@ -153,6 +153,7 @@ class CoordinatorNode:
         self.writer: SQLiteWriter | None = None
         self.reaper: Reaper | None = None
         self.io: IOLoop | None = None
+        self.reconciler: Reconciler | None = None
 
     def reader(self) -> SQLiteReader:
         reader = getattr(self._local, "reader", None)
@@ -187,7 +188,10 @@ class CoordinatorNode:
         self.coordinator = Slot("coordinator", lambda slot: CoordinatorActor.start(
             self.config, layout, self.store, self.bridge, self.reader, self.load, self.reaper, slot))
         self._slots = [self.coordinator, self.bridge, self.store]
-        self._fail_lost_runs()
+        self.reconciler = Reconciler(transport, layout, self.reader, self.coordinator.tell,
+                                     interval=self.config.reconcile_interval, lease=self.config.task_lease,
+                                     max_bytes=self.config.max_entry_bytes)
+        self._reconcile_at_start()
 
         def deliver(entries: list, redelivered: bool) -> None:
             self.load.reserve(len(entries))
@@ -196,12 +200,14 @@ class CoordinatorNode:
         self._threads = [
             StreamReader(transport, layout, (layout.results, layout.control), COORDINATOR_GROUP, "coordinator",
                          deliver, self.load.results_room, name="coordinator-results",
-                         max_bytes=self.config.max_entry_bytes),
+                         max_bytes=self.config.max_entry_bytes, gate=self._after_outage),
             StreamReader(transport, layout, (layout.admit,), COORDINATOR_GROUP, "coordinator", deliver,
-                         self.load.admit_room, name="coordinator-admit", max_bytes=self.config.max_entry_bytes),
+                         self.load.admit_room, name="coordinator-admit", max_bytes=self.config.max_entry_bytes,
+                         gate=self._after_outage),
         ]
         for thread in self._threads:
             thread.start()
+        self.reconciler.start()
         self._clock = threading.Thread(target=self._ticks, name="coordinator-clock", daemon=True)
         self._clock.start()
         # NOTE: the coordinator records into the SQLite file; with AGENTSTAGE_STATE=redis the API processes keep
@@ -225,17 +231,17 @@ class CoordinatorNode:
         poll = self.config.scheduler_poll
         self._slots.insert(0, Slot("scheduler", lambda slot: SchedulerActor.start(firing, self.io, poll, slot)))
 
-    def _fail_lost_runs(self) -> None:
-        """Before reading any stream: fail the runs whose tasks Redis lost (see `reconcile`)."""
-        assert self.reaper is not None
+    def _reconcile_at_start(self) -> None:
+        """Before reading any stream: bring Redis in line with the store (see `reconcile`)."""
+        assert self.reconciler is not None
         try:
-            batch = lost_runs(self.reader(), self.reaper.transport, self.layout, self.config.max_entry_bytes)
+            self.reconciler.at_start()
         except (*UNAVAILABLE, Refused) as exc:
-            logger.warning("cannot check for runs Redis lost ({}); they are checked at the next start", exc)
-            return
-        if batch.records:
-            logger.warning("{} runs had no task left in Redis; recorded as failed", len(batch.records))
-            self.coordinator.tell(batch)
+            logger.warning("cannot reconcile Redis with the store ({}); retried when Redis answers", exc)
+
+    def _after_outage(self, stop: threading.Event) -> None:
+        assert self.reconciler is not None
+        self.reconciler.after_outage()
 
     def _ticks(self) -> None:
         while not self._stop.wait(self.tick):
@@ -246,6 +252,8 @@ class CoordinatorNode:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        if self.reconciler is not None:
+            self.reconciler.stop(timeout)
         for thread in self._threads:
             thread.signal_stop()
         for thread in self._threads:
@@ -354,7 +362,8 @@ class WorkerNode:
         assert transport is not None
         self.reader = StreamReader(transport, layout, (layout.tasks,), WORKERS_GROUP, self.worker_id, self._deliver,
                                    state.free, name=f"worker-{self.worker_id}",
-                                   max_bytes=self.config.max_entry_bytes)
+                                   max_bytes=self.config.max_entry_bytes,
+                                   gate=lambda stop: wait_until_reconciled(transport, layout, stop))
         self.monitor = WorkerMonitor(transport, layout, state, self.config.heartbeat_interval, list(self.pools),
                                      self.workflows.names())
         self.monitor.start()

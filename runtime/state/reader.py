@@ -16,6 +16,7 @@ from typing import Any
 from agentstage.runtime.errors import NotFound, StoreError
 from agentstage.runtime.llm.types import ChatMessage
 from agentstage.runtime.state.health import Health
+from agentstage.runtime.state.records import ToolEffect
 from agentstage.runtime.state.sqlite import open_connection, store_errors
 
 __all__ = ["QUEUE_KIND_RANK", "Page", "RunRow", "SQLiteReader", "decode_cursor", "encode_cursor"]
@@ -242,6 +243,13 @@ class SQLiteReader:
         """`(True, result)` when the effect with this idempotency key completed before."""
         rows = self._rows("SELECT result FROM tool_effects WHERE key = ?", (key,))
         return (True, self._json(rows[0][0], f"tool_effects row {key}")) if rows else (False, None)
+
+    def effects_since(self, ts: str, *, after_key: str = "", limit: int = 1000) -> list[ToolEffect]:
+        """Completed effects recorded at or after `ts`, in key order after `after_key` (a page of `limit`)."""
+        rows = self._rows("SELECT key, run_id, tool, result, created_at FROM tool_effects"
+                          " WHERE created_at >= ? AND key > ? ORDER BY key LIMIT ?", (ts, after_key, limit))
+        return [ToolEffect(key, run_id, tool, self._json(result, f"tool_effects row {key}"), created)
+                for key, run_id, tool, result, created in rows]
 
     def effect_intent(self, key: str) -> str | None:
         """The owner of a started side-effecting call that has no recorded outcome, else None."""

@@ -151,6 +151,10 @@ class StreamTransport(ABC):
         """Return when the server answers; raise UNAVAILABLE (or another redis error) when it does not."""
 
     @abstractmethod
+    def server_id(self) -> str:
+        """An id of the running server instance: it changes when the server restarts (and may have lost data)."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release connections; the transport is not used afterwards."""
 

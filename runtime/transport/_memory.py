@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,7 @@ class MemoryTransport(StreamTransport):
 
     def __init__(self) -> None:
         self.available = True
+        self.instance = uuid.uuid4().hex
         self._streams: dict[str, _Stream] = {}
         self._values: dict[str, tuple[bytes, float | None]] = {}
         self._sorted: dict[str, dict[bytes, float]] = {}
@@ -243,6 +245,21 @@ class MemoryTransport(StreamTransport):
     def ping(self) -> None:
         with self._changed:
             self._check()
+
+    def server_id(self) -> str:
+        with self._changed:
+            self._check()
+            return self.instance
+
+    def restart(self, *, keep: bool = True) -> None:
+        """Emulate a server restart: a new `server_id`; with `keep=False` every stream, key and hash is gone."""
+        with self._changed:
+            self.instance = uuid.uuid4().hex
+            if not keep:
+                self._streams.clear()
+                self._values.clear()
+                self._sorted.clear()
+                self._hashes.clear()
 
     def close(self) -> None:
         """Nothing to release: the data stays for the other nodes sharing this transport."""

@@ -107,6 +107,9 @@ class RedisTransport(StreamTransport):
     def ping(self) -> None:
         self.client.ping()
 
+    def server_id(self) -> str:
+        return str(self.client.info("server")["run_id"])
+
     def close(self) -> None:
         self.client.close()
 
