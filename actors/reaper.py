@@ -16,7 +16,7 @@ from agentstage.actors.bridge import dead_letter, decode_entry
 from agentstage.actors.coordination import ActiveRun, Batch
 from agentstage.actors.messages import RunOutcome, Task, from_wire, to_wire
 from agentstage.runtime.clock import utc_now
-from agentstage.runtime.errors import DecodeError
+from agentstage.runtime.errors import DecodeError, NotFound, StoreError
 from agentstage.runtime.state.records import Event, QueueEvent
 from agentstage.runtime.streams import COORDINATOR_GROUP, WORKERS_GROUP, StreamLayout, dlq_fields
 from agentstage.runtime.transport import UNAVAILABLE, Refused, StreamTransport
@@ -121,7 +121,7 @@ class Reaper:
         if run is None:
             if task.run_id in coordinator.finishing:
                 return
-            if self.transport.exists(self.layout.done_key(task.run_id)):
+            if self.transport.exists(self.layout.done_key(task.run_id)) or _ended(coordinator, task):
                 batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, entry_id))
                 return
             # NOTE: unknown after a coordinator restart: the reclaimed task itself is the best record of it.
@@ -141,3 +141,11 @@ class Reaper:
             self.transport.trim_consumed(stream, COORDINATOR_GROUP)
 
 
+def _ended(coordinator: CoordinatorActor, task: Task) -> bool:
+    """Whether the store holds `task`'s run as ended at its attempt or a later one (Redis may have lost the
+    done key and the ack of an end the store has: a restart that lost its last writes)."""
+    try:
+        row = coordinator.reader().get_run(task.run_id)
+    except (NotFound, StoreError):
+        return False
+    return row.status in ("completed", "failed", "cancelled") and row.attempt >= task.attempt

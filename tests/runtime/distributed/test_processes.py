@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import random
+import shutil
 import signal
 import time
 
@@ -95,6 +96,39 @@ def test_redis_restart_mid_run_loses_nothing(tmp_path):
     assert max(counts.values()) == 1
     db = reader(cluster.config)
     assert all(db.get_run(run_id).status == "completed" for run_id in runs + more)
+
+
+def test_redis_that_lost_its_last_seconds_runs_nothing_again_and_every_waiter_returns(tmp_path):
+    server = RedisServer(tmp_path / "aof-redis", appendonly=True, appendfsync="always").start()
+    cluster = Cluster(distributed_config(tmp_path, server.url), tmp_path)
+    snapshot = tmp_path / "aof-then"
+    try:
+        cluster.coordinator()
+        cluster.worker("w1", 2)
+        with RuntimeOps(cluster.config) as ops:
+            wait_for(lambda: live_workers(ops, "w1"))
+            runs = [ops.enqueue(f"tally r{i} 200", agent="tally")["run_id"] for i in range(16)]
+            wait_for(lambda: ops.outcome(runs[1]))
+            shutil.copytree(server.directory / "appendonlydir", snapshot)
+            assert all(ops.wait(run_id, 90)["status"] == "completed" for run_id in runs)
+            server.kill()
+            shutil.rmtree(server.directory / "appendonlydir")
+            shutil.copytree(snapshot, server.directory / "appendonlydir")
+            server.start()
+            forgotten = [run_id for run_id in runs if ops.outcome(run_id) is None]
+            outcomes = {run_id: ops.wait(run_id, 60) for run_id in runs}
+            after = ops.enqueue("tally after 10", agent="tally")["run_id"]
+            assert ops.wait(after, 60)["status"] == "completed"
+    finally:
+        cluster.stop()
+        server.stop()
+    assert forgotten, "the rewound Redis should have forgotten some ends"
+    assert all(o and o["status"] == "completed" for o in outcomes.values()), cluster.log("coordinator")
+    counts = collections.Counter(cluster.tallies())
+    assert set(counts) == {f"r{i}" for i in range(16)} | {"after"} and max(counts.values()) == 1, counts
+    db = reader(cluster.config)
+    assert all((db.get_run(run_id).status, db.get_run(run_id).attempt) == ("completed", 1) for run_id in runs)
+    assert "reconciled Redis with the store" in cluster.log("coordinator")
 
 
 def test_chaos_200_runs_with_repeated_kill_9(cluster):
