@@ -145,3 +145,18 @@ def test_memory_transport_unavailable_raises_like_an_unreachable_server():
         transport.append("s", b"x")
     transport.available = True
     transport.ping()
+
+
+def test_server_id_is_stable_while_the_server_runs(transport):
+    first = transport.server_id()
+    assert first and transport.server_id() == first
+
+
+def test_a_restarted_memory_server_has_another_id_and_keeps_or_loses_its_data():
+    transport = MemoryTransport()
+    transport.append("s", b"kept")
+    before = transport.server_id()
+    transport.restart()
+    assert transport.server_id() != before and len(transport.entries("s")) == 1
+    transport.restart(keep=False)
+    assert transport.entries("s") == []
