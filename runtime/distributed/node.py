@@ -190,7 +190,8 @@ class CoordinatorNode:
         self._slots = [self.coordinator, self.bridge, self.store]
         self.reconciler = Reconciler(transport, layout, self.reader, self.coordinator.tell,
                                      interval=self.config.reconcile_interval, lease=self.config.task_lease,
-                                     max_bytes=self.config.max_entry_bytes)
+                                     max_bytes=self.config.max_entry_bytes,
+                                     retention=self.config.effect_retention or None)
         self._reconcile_at_start()
 
         def deliver(entries: list, redelivered: bool) -> None:

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from agentstage.actors.coordination import Batch
 from agentstage.actors.messages import Enqueue, Requeue, RunOutcome, Task, from_wire, to_wire
 from agentstage.runtime.clock import utc_ago, utc_now
-from agentstage.runtime.distributed.journal import journal_entry
+from agentstage.runtime.distributed.journal import restore_op
 from agentstage.runtime.errors import DecodeError, NotFound
 from agentstage.runtime.owner import RunOwner
 from agentstage.runtime.state.reader import RunRow, SQLiteReader
@@ -76,14 +76,14 @@ class Reconciliation:
 
 def reconcile(reader: SQLiteReader, transport: StreamTransport, layout: StreamLayout, max_bytes: int | None, *,
               settle: float | None = None, lease: float = 30.0, restore_since: str | None = None,
-              server_id: str | None = None) -> Reconciliation:
+              retention: int | None = None, server_id: str | None = None) -> Reconciliation:
     """One pass over what SQLite and Redis hold (see the module's rules).
 
     A queued run counts as lost once unchanged for `settle` seconds (None: at once, when nothing
     else writes); a running one after two leases as well, since a worker that still runs it
     learns of the lost entry at its next lease extension and stops. `restore_since`: restore
-    journal entries and done keys recorded since then (None: skip, for periodic passes).
-    `server_id`: the Redis instance to mark reconciled.
+    journal entries (expiring after `retention` seconds) and done keys recorded since then (None:
+    skip, for periodic passes). `server_id`: the Redis instance to mark reconciled.
     """
     found = Reconciliation()
     live, in_flight = _live(transport, layout, max_bytes)
@@ -99,7 +99,7 @@ def reconcile(reader: SQLiteReader, transport: StreamTransport, layout: StreamLa
             else:
                 found.batch.ops.append(("zrem", layout.delayed, item.member))
     if restore_since is not None:
-        _restore_effects(reader, transport, layout, restore_since, found)
+        _restore_effects(reader, transport, layout, restore_since, retention, found)
     settled = {"queued": None if settle is None else utc_ago(settle), "running": utc_ago(max(settle or 0.0, 2 * lease))}
     _requeue_lost(reader, transport, layout, known, settled, found)
     if restore_since is not None:
@@ -139,11 +139,10 @@ def _requeue_lost(reader: SQLiteReader, transport: StreamTransport, layout: Stre
 
 
 def _restore_effects(reader: SQLiteReader, transport: StreamTransport, layout: StreamLayout, since: str,
-                     found: Reconciliation) -> None:
+                     retention: int | None, found: Reconciliation) -> None:
     after = ""
     while effects := reader.effects_since(since, after_key=after, limit=_PAGE):
-        answers = transport.apply([("hsetnx", layout.effects, e.key, journal_entry(e)) for e in effects],
-                                  atomic=False)
+        answers = transport.apply([restore_op(layout, e, retention) for e in effects], atomic=False)
         found.restored_effects += sum(1 for added in answers if added)
         after = effects[-1].key
 

@@ -37,7 +37,8 @@ class Reconciler:
     """Runs reconciliation passes for one coordinator; `submit` hands a batch to the coordinator actor."""
 
     def __init__(self, transport: StreamTransport, layout: StreamLayout, reader: Callable[[], SQLiteReader],
-                 submit: Callable[[Batch], None], *, interval: float, lease: float, max_bytes: int | None) -> None:
+                 submit: Callable[[Batch], None], *, interval: float, lease: float, max_bytes: int | None,
+                 retention: int | None = None) -> None:
         self.transport = transport
         self.layout = layout
         self.reader = reader
@@ -45,6 +46,7 @@ class Reconciler:
         self.interval = interval
         self.lease = lease
         self.max_bytes = max_bytes
+        self.retention = retention
         self.server: str | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -88,7 +90,8 @@ class Reconciler:
             return
         server = self.transport.server_id()
         found = reconcile(self.reader(), self.transport, self.layout, self.max_bytes, settle=settle, lease=self.lease,
-                          restore_since=utc_ago(RESTORE_HORIZON) if restore else None, server_id=server)
+                          restore_since=utc_ago(RESTORE_HORIZON) if restore else None, retention=self.retention,
+                          server_id=server)
         if found.found:
             logger.warning("reconciled Redis with the store: {}", found.summary())
         self.submit(found.batch)

@@ -102,12 +102,12 @@ def test_recorded_effects_go_back_into_the_journal_without_overwriting_what_redi
     writer.write([ToolEffect("r1:1:a", "r1", "deploy", {"status": 200}, utc_now()),
                   ToolEffect("r1:1:b", "r1", "deploy", {"status": 201}, utc_now()),
                   ToolEffect("old:1:a", "old", "deploy", {"status": 200}, utc_ago(3 * 24 * 3600))])
-    transport.apply([("hset", LAYOUT.effects, "r1:1:b", b'{"result": "kept by redis"}')])
-    found = reconcile(reader, transport, LAYOUT, None, restore_since=utc_ago(24 * 3600))
+    transport.apply([("set", LAYOUT.effect_key("r1:1:b"), b'{"result": "kept by redis"}', None)])
+    found = reconcile(reader, transport, LAYOUT, None, restore_since=utc_ago(24 * 3600), retention=3600)
     assert found.restored_effects == 1
-    assert json.loads(transport.apply([("hget", LAYOUT.effects, "r1:1:a")])[0])["result"] == {"status": 200}
-    assert json.loads(transport.apply([("hget", LAYOUT.effects, "r1:1:b")])[0])["result"] == "kept by redis"
-    assert transport.apply([("hget", LAYOUT.effects, "old:1:a")])[0] is None
+    assert json.loads(transport.get(LAYOUT.effect_key("r1:1:a")))["result"] == {"status": 200}
+    assert json.loads(transport.get(LAYOUT.effect_key("r1:1:b")))["result"] == "kept by redis"
+    assert transport.get(LAYOUT.effect_key("old:1:a")) is None
 
 
 def test_an_ended_run_without_a_done_key_gets_it_back_and_its_waiters_are_told(store, transport) -> None:
