@@ -74,7 +74,7 @@ class CountingServer(http.server.ThreadingHTTPServer):
 
 
 class Deployment:
-    """A private redis-server (AOF everysec), a coordinator and two workers, in one temp dir."""
+    """A private redis-server (AOF everysec), a coordinator and two workers of 2 slots, in one temp dir."""
 
     def __init__(self, root: Path, effect_url: str) -> None:
         self.root = root
@@ -118,7 +118,7 @@ class Deployment:
 
     def spawn(self, name: str) -> None:
         args = ["runtime-start"] if name == "coordinator" else [
-            "worker-start", f"--worker-id={name}", "--concurrency=8", "--app=app:setup"]
+            "worker-start", f"--worker-id={name}", "--concurrency=2", "--app=app:setup"]
         log = open(self.root / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen([sys.executable, "-m", "agentstage.runtime.cli", *args], cwd=HERE,
                                                 env=self.env, stdout=log, stderr=subprocess.STDOUT)
@@ -227,10 +227,29 @@ def sqlite_lock(d: Deployment, done: threading.Event) -> None:
     done.wait()
 
 
+def disk_full(d: Deployment, done: threading.Event) -> None:
+    """Fill the store's file system (a 64 MB tmpfs) 1.5 s in, for 4 s, then free the space."""
+    if done.wait(1.5):
+        return
+    filler = Path(d.config.home) / "filler"
+    with open(filler, "wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * (1 << 20))
+                out.flush()
+        except OSError:
+            pass
+    done.wait(4.0)
+    filler.unlink()
+    done.wait()
+
+
 FAULTS: dict[str, Fault] = {
     "none": no_fault, "worker-kill": worker_kill, "coordinator-kill": coordinator_kill, "redis-kill": redis_kill,
     "redis-rewind": redis_rewind, "poison": poison, "worker-pause": worker_pause, "sqlite-lock": sqlite_lock,
+    "disk-full": disk_full,
 }
+NEEDS_TMPFS = {"disk-full"}
 
 
 def soak(name: str, runs: int, nap_ms: int, limit: float) -> dict[str, object]:
@@ -239,6 +258,7 @@ def soak(name: str, runs: int, nap_ms: int, limit: float) -> dict[str, object]:
     threading.Thread(target=counting.serve_forever, daemon=True).start()
     root = Path(tempfile.mkdtemp(prefix=f"agentstage-soak-{name}-"))
     deployment = Deployment(root, counting.url)
+    mounted = name in NEEDS_TMPFS and _mount_tmpfs(Path(deployment.config.home), "64m")
     started = time.monotonic()
     done = threading.Event()
     try:
@@ -261,6 +281,8 @@ def soak(name: str, runs: int, nap_ms: int, limit: float) -> dict[str, object]:
         done.set()
         deployment.stop()
         counting.shutdown()
+        if mounted:
+            subprocess.run(["umount", deployment.config.home], check=False)
     counts = counting.counts
     ended = {"completed", "failed", "cancelled"}
     return {
@@ -273,6 +295,16 @@ def soak(name: str, runs: int, nap_ms: int, limit: float) -> dict[str, object]:
         "no_effect": sum(1 for i in range(runs) if counts[f"k{i}"] == 0),
         "dlq": dlq, "seconds": round(time.monotonic() - started, 1), "logs": str(root),
     }
+
+
+def _mount_tmpfs(path: Path, size: str) -> bool:
+    """A small tmpfs at `path` (needs root), so the fault can fill the store's file system for real."""
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        raise SystemExit(f"faults.py: disk-full needs a tmpfs mount (root): {mounted.stderr.strip()}")
+    return True
 
 
 def _ended(ops: RuntimeOps, run_id: str, deadline: float) -> None:
@@ -319,7 +351,7 @@ def _wait(condition: Callable[[], bool], timeout: float) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=60, help="runs per fault (default: 60)")
-    parser.add_argument("--nap-ms", type=int, default=300, help="each run's nap before its effect (default: 300)")
+    parser.add_argument("--nap-ms", type=int, default=400, help="each run's nap before its effect (default: 400)")
     parser.add_argument("--limit", type=float, default=120.0, help="seconds to wait for a fault's runs (default: 120)")
     parser.add_argument("--faults", default=",".join(FAULTS), help=f"comma-separated, of: {', '.join(FAULTS)}")
     args = parser.parse_args()
