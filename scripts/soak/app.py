@@ -15,7 +15,6 @@ import httpx
 from agentstage.runtime.agents import AgentSpec
 from agentstage.runtime.distributed.node import WorkerSetup
 from agentstage.runtime.llm.scripted import Rule, ScriptedProvider
-from agentstage.runtime.llm.types import LLMRequest, LLMResponse
 from agentstage.runtime.retry import RetryPolicy
 from agentstage.runtime.tools.builtin import builtin_tools
 from agentstage.runtime.tools.registry import Tool, ToolRegistry
@@ -23,28 +22,17 @@ from agentstage.runtime.tools.registry import Tool, ToolRegistry
 RULES = [Rule("effect", r"effect (\w+) (\d+)", tool="effect", arguments={"key": "{1}", "ms": "{2}"})]
 
 
-def effect(key: str, ms: int = 0) -> dict:
+def effect(key: str, ms: str = "0") -> dict:
     """Nap, then perform the side effect once: one POST to the counting server."""
-    time.sleep(ms / 1000)
+    time.sleep(int(ms) / 1000)
     answer = httpx.post(f"{os.environ['SOAK_EFFECT_URL']}/{key}", timeout=10)
     return {"key": key, "status": answer.status_code}
 
 
-class _IntArgs(ScriptedProvider):
-    """The scripted provider, with `ms` passed as an integer."""
-
-    def generate(self, request: LLMRequest) -> LLMResponse:
-        response = super().generate(request)
-        calls = tuple(type(c)(c.id, c.name, {k: int(v) if k == "ms" else v for k, v in c.arguments.items()})
-                      for c in response.tool_calls)
-        return LLMResponse(content=response.content, tool_calls=calls, usage=response.usage, model=response.model,
-                           finish_reason=response.finish_reason, metadata=response.metadata)
-
-
 def setup() -> WorkerSetup:
-    schema = {"type": "object", "properties": {"key": {"type": "string"}, "ms": {"type": "integer", "minimum": 0}},
-              "required": ["key"]}
+    schema = {"type": "object", "required": ["key"],
+              "properties": {"key": {"type": "string"}, "ms": {"type": "string", "pattern": "^[0-9]+$"}}}
     tools = ToolRegistry([*builtin_tools(), Tool("effect", "perform a counted side effect", schema, effect,
                                                    side_effects=True)])
     return WorkerSetup(agents=[AgentSpec("effect", tools=("effect",), retry=RetryPolicy(1, 0.01, 2.0, 0.01, 0.0))],
-                       tools=tools, providers={"effect": _IntArgs(RULES)})
+                       tools=tools, providers={"effect": ScriptedProvider(RULES)})
