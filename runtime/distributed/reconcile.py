@@ -10,7 +10,8 @@ done keys and journal entries Redis lost. A pass brings Redis back in line, by t
 - a queued or running run (not an embedded System's) that Redis has no trace of (no task, no
   admission, no requeue in flight) is recorded `failed` (interrupted) and requeued as its next
   attempt, so its work is not lost; a run must be settled (unchanged for a while) to count;
-  graph child runs go with their parent's task;
+  a graph's child run goes with its graph's task: failed when that is lost (the graph's next
+  attempt starts its children again);
 - completed effects SQLite recorded are written back into the workers' journal (never over an
   entry Redis kept), so a requeued or redelivered run does not repeat a side effect whose
   outcome reached the coordinator;
@@ -44,6 +45,7 @@ _PAGE = 1000
 _MAX_PENDING = 100_000
 _ENDED = ("completed", "failed", "cancelled")
 _LOST = "interrupted: its task is no longer in Redis (Redis lost its data); requeued as its next attempt"
+_LOST_CHILD = "interrupted: the task of its graph run is no longer in Redis (Redis lost its data)"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -124,18 +126,27 @@ def _requeue_lost(reader: SQLiteReader, transport: StreamTransport, layout: Stre
         before = settled[row.status]
         if before is not None and row.updated_at >= before:
             continue
-        if _root(reader, row) in known or row.parent_run_id or transport.exists(layout.done_key(row.run_id)):
+        root = _root(reader, row)
+        if root in known or transport.exists(layout.done_key(row.run_id)):
             continue
-        if any(RunOwner.from_data(e.get("data")) for e in reader.events(row.run_id, limit=2)):
+        if any(_owned(reader, run_id) for run_id in {row.run_id, root}):
             continue
         seq = row.last_seq
         while events := reader.events(row.run_id, after_seq=seq, limit=_PAGE):
             seq = events[-1]["seq"]
         now = utc_now()
         found.lost_runs += 1
+        child = root != row.run_id
         found.batch.records.append(Event(row.run_id, seq + 1, "run.failed", now, row.session_id,
-                                         {"error_type": "Interrupted", "previous_status": row.status}, error=_LOST))
-        found.batch.ops.append(("xadd", layout.control, to_wire(Requeue(row.run_id, "", now)), None))
+                                         {"error_type": "Interrupted", "previous_status": row.status},
+                                         error=_LOST_CHILD if child else _LOST))
+        if not child:
+            found.batch.ops.append(("xadd", layout.control, to_wire(Requeue(row.run_id, "", now)), None))
+
+
+def _owned(reader: SQLiteReader, run_id: str) -> bool:
+    """Whether an embedded System runs `run_id` (its opening events name their process): not Redis's to judge."""
+    return any(RunOwner.from_data(e.get("data")) for e in reader.events(run_id, limit=2))
 
 
 def _restore_effects(reader: SQLiteReader, transport: StreamTransport, layout: StreamLayout, since: str,

@@ -130,3 +130,19 @@ def test_a_periodic_pass_restores_nothing(store, transport) -> None:
     writer.write([ToolEffect("r1:1:a", "r1", "deploy", {"status": 200}, utc_now())])
     found = reconcile(reader, transport, LAYOUT, None, settle=10.0)
     assert not found.found and found.batch.ops == []
+
+
+def test_a_child_run_goes_with_its_graphs_task_failed_with_it_never_requeued_alone(store, transport) -> None:
+    writer, reader = store
+    old = utc_ago(600)
+    _run(writer, "lost-graph", "running", ts=old)
+    _run(writer, "lost-graph.a.1", "running", ts=old, data={"parent_run_id": "lost-graph"})
+    _run(writer, "live-graph", "running", ts=old)
+    _run(writer, "live-graph.a.1", "running", ts=old, data={"parent_run_id": "live-graph"})
+    transport.append(LAYOUT.tasks, _task("live-graph"))
+    found = reconcile(reader, transport, LAYOUT, None, settle=10.0, lease=30.0)
+    _apply(transport, found)
+    failed = {r.run_id: r.error for r in found.batch.records}
+    assert set(failed) == {"lost-graph", "lost-graph.a.1"} and "task of its graph run" in failed["lost-graph.a.1"]
+    requeued = [from_wire(fields[b"m"]).run_id for _, fields in transport.entries(LAYOUT.control)]
+    assert requeued == ["lost-graph"]
