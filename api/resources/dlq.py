@@ -24,8 +24,9 @@ class DlqResource(Resource):
                         errors=(409, 503))}
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
-        limit = load_query(req, DlqQuery)["limit"]
-        dump(resp, DlqEntrySchema, await self.backend.call(self.backend.control.dlq_list, limit), many=True)
+        query = load_query(req, DlqQuery)
+        dump(resp, DlqEntrySchema, await self.backend.call(self.backend.control.dlq_list, query["limit"],
+                                                           query["run_id"]), many=True)
 
     async def on_delete(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         await self.backend.commit(req, "runtime.dlq.purge", "dlq")

@@ -32,6 +32,8 @@ class QueueSchema(Schema):
 
 class DlqQuery(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    run_id = fields.String(load_default=None, validate=validate.Length(1, 200),
+                           metadata={"description": "only this run's entries"})
 
 
 class DlqEntrySchema(Schema):

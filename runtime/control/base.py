@@ -175,8 +175,8 @@ class RunControl(ABC):
         """Queues, workers and DLQ in one, healthy or degraded with the reasons (NotApplicable without queues)."""
 
     @abstractmethod
-    def dlq_list(self, limit: int = 50) -> list[dict[str, Any]]:
-        """Dead-lettered tasks, newest first (NotApplicable without queues)."""
+    def dlq_list(self, limit: int = 50, run_id: str | None = None) -> list[dict[str, Any]]:
+        """Dead-lettered tasks, newest first, only `run_id`'s when given (NotApplicable without queues)."""
 
     @abstractmethod
     def dlq_show(self, dlq_id: str) -> dict[str, Any]:

@@ -99,7 +99,7 @@ class LocalControl(RunControl):
     def details(self) -> dict[str, Any]:
         raise NotApplicable("details", _NO_QUEUES)
 
-    def dlq_list(self, limit: int = 50) -> list[dict[str, Any]]:
+    def dlq_list(self, limit: int = 50, run_id: str | None = None) -> list[dict[str, Any]]:
         raise NotApplicable("dlq", _NO_QUEUES)
 
     def dlq_show(self, dlq_id: str) -> dict[str, Any]:

@@ -84,8 +84,8 @@ class QueuedControl(RunControl):
                 "workers": workers, "worker_count": len(workers), "alive_workers": alive, "dlq": dlq,
                 "dlq_count": dlq_count}
 
-    def dlq_list(self, limit: int = 50) -> list[dict[str, Any]]:
-        return self.ops.dlq_list(limit)
+    def dlq_list(self, limit: int = 50, run_id: str | None = None) -> list[dict[str, Any]]:
+        return self.ops.dlq_list(limit, run_id)
 
     def dlq_show(self, dlq_id: str) -> dict[str, Any]:
         return self.ops.dlq_show(dlq_id)

@@ -45,6 +45,9 @@ _MODES = ("run", "graph")
 _SCAN = 1000
 
 
+_DLQ_PAGE = 1000
+
+
 class RuntimeOps:
     """A client of one deployment (`config.redis_url`, or `transport` when given, and `config.stream_prefix`);
     raises StoreError when the stream server cannot be reached."""
@@ -289,10 +292,18 @@ class RuntimeOps:
         entry_id = first[0][0]
         return round(time.time() - int(entry_id.split("-")[0]) / 1000, 3)
 
-    def dlq_list(self, limit: int = 50) -> list[dict[str, Any]]:
-        """Dead-lettered entries, newest first."""
-        return [self._dlq_row(i, f) for i, f in self._call(self.transport.entries, self.layout.dlq, count=limit,
-                                                            reverse=True)]
+    def dlq_list(self, limit: int = 50, run_id: str | None = None) -> list[dict[str, Any]]:
+        """Dead-lettered entries, newest first; with `run_id` only that run's (the DLQ is read a page at a time)."""
+        if run_id is None:
+            return [self._dlq_row(i, f) for i, f in self._call(self.transport.entries, self.layout.dlq, count=limit,
+                                                                reverse=True)]
+        found: list[dict[str, Any]] = []
+        start = "+"
+        while len(found) < limit and (page := self._call(self.transport.entries, self.layout.dlq, start,
+                                                         count=_DLQ_PAGE, reverse=True)):
+            found += [self._dlq_row(i, f) for i, f in page if f.get(b"run_id", b"").decode() == run_id]
+            start = "(" + page[-1][0]
+        return found[:limit]
 
     def dlq_show(self, dlq_id: str) -> dict[str, Any]:
         """One DLQ entry with its original payload; raises NotFound."""

@@ -130,6 +130,18 @@ def test_a_requeue_no_coordinator_answers_is_503(api_system, ops, keys, r) -> No
     assert result.status_code == 503 and "no coordinator answered" in result.json["description"]
 
 
+def test_dlq_entries_of_one_run_are_found_past_a_page_of_other_runs(dclient, keys, r, ops) -> None:
+    mine = _dead_letter(r, run_id="wanted")
+    for i in range(1100):
+        r.xadd(StreamLayout(PREFIX).dlq, {"run_id": f"other-{i}", "reason": "max attempts", "ts": "0", "m": "{}"})
+    found = dclient.simulate_get("/api/v1/runtime/dlq", params={"run_id": "wanted", "limit": "5"},
+                                 headers=keys.headers("viewer"))
+    assert found.status_code == 200 and [e["id"] for e in found.json] == [mine]
+    assert ops.dlq_list(5, "nobody") == []
+    empty = dclient.simulate_get("/api/v1/runtime/dlq", params={"run_id": ""}, headers=keys.headers("viewer"))
+    assert empty.status_code == 422 and "run_id" in empty.json["errors"]
+
+
 def test_a_dlq_entry_can_be_deleted(dclient, keys, r) -> None:
     entry = _dead_letter(r)
     deleted = dclient.simulate_delete(f"/api/v1/runtime/dlq/{entry}", headers=keys.headers("operator"))

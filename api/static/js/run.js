@@ -111,8 +111,7 @@ async function attemptsPanel(panel, runId) {
 // A failed run's dead-letter entry, when the server has a DLQ and our role may read it.
 async function dlqNotice(panel, run) {
   if (run.status !== "failed" || !has("dlq") || !can("GET", "/runtime/dlq")) return;
-  const entries = await get("/runtime/dlq?limit=500").catch(() => []);
-  const entry = entries.find((e) => e.run_id === run.run_id);
+  const [entry] = await get(`/runtime/dlq?limit=1&run_id=${encodeURIComponent(run.run_id)}`).catch(() => []);
   if (!entry) return clear(panel);
   clear(panel, h("p", { class: "banner degraded", id: "run-dlq" }, "Dead-lettered after ", String(entry.attempts),
     ` attempt${entry.attempts === 1 ? "" : "s"} (${entry.reason}): `,
