@@ -454,6 +454,32 @@ def test_router_edges_and_labels_come_from_the_api_and_fit_the_drawing(browser, 
         shot(page, "graph-router")
 
 
+EDGE_CROSSINGS = """(() => {
+  // Each edge as segments (curves sampled along their length); pairs of edges with no node in common that properly cross.
+  const edges = [...document.querySelectorAll('svg.graph path.edge')].map((p) => {
+    const length = p.getTotalLength(), steps = p.getAttribute('d').includes('C') ? 32 : 1;
+    const points = [...Array(steps + 1).keys()].map((i) => p.getPointAtLength(length * i / steps));
+    return { ends: [p.dataset.from, p.dataset.to], segments: points.slice(1).map((b, i) => [points[i], b]) };
+  });
+  const side = (a, b, c) => Math.sign((b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x));
+  const cross = ([a, b], [c, d]) => side(a, b, c) * side(a, b, d) < 0 && side(c, d, a) * side(c, d, b) < 0;
+  const pairs = [];
+  edges.forEach((e, i) => edges.slice(i + 1).forEach((f) => {
+    if (e.ends.some((n) => f.ends.includes(n))) return;
+    if (e.segments.some((s) => f.segments.some((t) => cross(s, t)))) pairs.push(`${e.ends.join('>')} x ${f.ends.join('>')}`);
+  }));
+  return pairs;
+})()"""
+
+
+def test_the_secops_graph_is_drawn_without_crossing_edges(browser, url, keys: Keys) -> None:
+    with opened(browser, url, keys.viewer, path="/ui/#/graphs/secops") as page:
+        page.wait_for_selector("svg.graph path.edge[data-to=end]", state="attached")
+        assert page.locator("svg.graph path.edge").count() == 11
+        assert page.evaluate(EDGE_CROSSINGS) == []
+        shot(page, "graph-secops")
+
+
 def test_a_session_reads_as_a_conversation(browser, url, keys: Keys, api_system: System) -> None:
     session, now = f"chat-{new_id()[:8]}", utc_now()
     turns = [("hi, what is 6 * 7?", "completed", "42", None), ("and divided by zero?", "failed", None, "division by zero"),

@@ -27,6 +27,57 @@ export function shape(workflow) {
   return { all, kinds, edges };
 }
 
+const STEP_X = BOX_W + GAP_X, STEP_Y = BOX_H + GAP_Y;
+
+// Where each node's box starts across, given each layer's order: every layer centred on the widest.
+function across(rows) {
+  const widest = Math.max(...rows.map((row) => row.length));
+  const x = {};
+  for (const row of rows) row.forEach((name, i) => { x[name] = GAP_X + ((widest - row.length) / 2 + i) * STEP_X; });
+  return x;
+}
+
+// How many pairs of downward edges with no node in common cross, drawn as straight lines between box centres.
+function crossings(rows, edges, depth) {
+  const x = across(rows);
+  const lines = edges.filter((e) => depth[e.to] > depth[e.from]).map((e) => ({
+    ends: [e.from, e.to],
+    a: { x: x[e.from] + BOX_W / 2, y: depth[e.from] * STEP_Y + BOX_H }, b: { x: x[e.to] + BOX_W / 2, y: depth[e.to] * STEP_Y },
+  }));
+  const side = (p, q, r) => Math.sign((q.x - p.x) * (r.y - p.y) - (q.y - p.y) * (r.x - p.x));
+  let count = 0;
+  lines.forEach((l, i) => lines.slice(i + 1).forEach((m) => {
+    if (l.ends.some((n) => m.ends.includes(n))) return;
+    if (side(l.a, l.b, m.a) * side(l.a, l.b, m.b) < 0 && side(m.a, m.b, l.a) * side(m.a, m.b, l.b) < 0) count += 1;
+  }));
+  return count;
+}
+
+// Crossing reduction: sweeps down and up that sort each layer by the mean position of its neighbours in the
+// layers already placed (barycenter ordering); keeps the order with the fewest crossings, the given one on a tie.
+function ordered(rows, edges, depth) {
+  let best = rows, fewest = crossings(rows, edges, depth);
+  const current = rows.map((row) => [...row]);
+  for (let sweep = 0; sweep < 8 && fewest > 0; sweep++) {
+    const down = sweep % 2 === 0;
+    const layers = [...current.keys()];
+    if (!down) layers.reverse();
+    for (const d of layers) {
+      const x = across(current);
+      const weight = {};
+      for (const name of current[d]) {
+        const near = edges.flatMap((e) => (e.from === name ? [e.to] : e.to === name ? [e.from] : []))
+          .filter((n) => (down ? depth[n] < d : depth[n] > d));
+        weight[name] = near.length ? near.reduce((sum, n) => sum + x[n], 0) / near.length : x[name];
+      }
+      current[d].sort((p, q) => weight[p] - weight[q]);
+    }
+    const count = crossings(current, edges, depth);
+    if (count < fewest) { best = current.map((row) => [...row]); fewest = count; }
+  }
+  return best;
+}
+
 function layout({ all, edges }) {
   const depth = { start: 0 };
   const queue = ["start"];
@@ -40,15 +91,12 @@ function layout({ all, edges }) {
   const deepest = Math.max(0, ...Object.values(depth));
   for (const name of all) if (depth[name] === undefined) depth[name] = name === "end" ? deepest + 1 : deepest;
   if (all.includes("end")) depth.end = Math.max(...all.filter((n) => n !== "end").map((n) => depth[n])) + 1;
-  const rows = {};
-  for (const name of all) (rows[depth[name]] ||= []).push(name);
-  const width = Math.max(...Object.values(rows).map((r) => r.length)) * (BOX_W + GAP_X) + GAP_X;
-  const pos = {};
-  for (const [d, row] of Object.entries(rows)) {
-    const offset = (width - row.length * (BOX_W + GAP_X) + GAP_X) / 2;
-    row.forEach((name, i) => { pos[name] = { x: offset + i * (BOX_W + GAP_X), y: GAP_Y / 2 + d * (BOX_H + GAP_Y) }; });
-  }
-  return { pos, width, height: (Object.keys(rows).length) * (BOX_H + GAP_Y) };
+  const rows = Array.from({ length: Math.max(...all.map((n) => depth[n])) + 1 }, () => []);
+  for (const name of all) rows[depth[name]].push(name);
+  const x = across(ordered(rows, edges, depth));
+  const pos = Object.fromEntries(all.map((name) => [name, { x: x[name], y: GAP_Y / 2 + depth[name] * STEP_Y }]));
+  const width = Math.max(...rows.map((row) => row.length)) * STEP_X + GAP_X;
+  return { pos, width, height: rows.length * STEP_Y };
 }
 
 export function draw(graph, { path = [], current = null, failed = null } = {}) {
@@ -68,7 +116,7 @@ export function draw(graph, { path = [], current = null, failed = null } = {}) {
       : `M${x1},${y1} L${x2},${y2}`;
     const on = taken.has(`${e.from}>${e.to}`) || (e.from === "start" && path[0] === e.to);
     const text = e.label.length > 24 ? `${e.label.slice(0, 23)}…` : e.label;
-    svg.append(s("path", { d, class: `edge${on ? " taken" : ""}${e.label === "default" ? " dashed" : ""}`, "marker-end": "url(#arrow)" }));
+    svg.append(s("path", { d, "data-from": e.from, "data-to": e.to, class: `edge${on ? " taken" : ""}${e.label === "default" ? " dashed" : ""}`, "marker-end": "url(#arrow)" }));
     if (e.label) {
       // Beside the middle of the edge, on its outer side, so labels of sibling edges do not overlap.
       const left = !back && x2 < x1;
