@@ -244,10 +244,11 @@ def test_live_streams_are_limited_per_key_and_in_total(api_system, keys) -> None
 
 def test_all_events_stream_keeps_an_event_stamped_just_before_it_started_but_stored_after(api_system, ops,
                                                                                           keys) -> None:
-    stamped = utc_now()
     with served(create_app(api_system, ops=ops)) as url:
         server = Served(url)
         before = {id(s) for s in api_system._subscriptions}
+        # NOTE: stamped once the server is up (its start may take seconds under load), just before the stream opens.
+        stamped = utc_now()
         thread, box = _in_thread(lambda: server.simulate_get(
             "/api/v1/stream/events", params={"run_id": "late", "max_events": 1, "timeout": 30},
             headers=keys.headers("viewer")))
