@@ -127,9 +127,12 @@ def _execute(system: Any, cases: Sequence[EvalCase], options: EvalOptions, recor
              on_result: Callable[[CaseResult], None] | None) -> EvalReport:
     positions = {case.id: n for n, case in enumerate(cases)}
     in_flight: set[str] = set()
+    stopping = threading.Event()
 
     def one(case: EvalCase) -> CaseResult:
-        result = _run_case(system, case, options, in_flight)
+        if stopping.is_set():
+            raise _Interrupted(case.id)
+        result = _run_case(system, case, options, in_flight, stopping)
         system.write((EvalCaseResult(options.eval_id, case.id, positions[case.id], result.status, result.run_id,
                                      result.to_dict(), utc_now()),))
         if on_result is not None:
@@ -140,7 +143,9 @@ def _execute(system: Any, cases: Sequence[EvalCase], options: EvalOptions, recor
     try:
         results = list(pool.map(one, cases))
     except BaseException as exc:
-        # NOTE: an interrupted eval (Ctrl-C) starts no more cases and stops the runs it has in flight.
+        # NOTE: an interrupted eval (Ctrl-C) starts no more cases or retries and stops the runs it has in flight;
+        # its worker threads stop waiting at once (the interpreter joins them at exit).
+        stopping.set()
         pool.shutdown(wait=False, cancel_futures=True)
         for run_id in list(in_flight):
             system.cancel(run_id)
@@ -156,7 +161,25 @@ def _execute(system: Any, cases: Sequence[EvalCase], options: EvalOptions, recor
     return report
 
 
-def _run_case(system: Any, case: EvalCase, options: EvalOptions, in_flight: set[str]) -> CaseResult:
+class _Interrupted(Exception):
+    """The eval was interrupted while this case waited for its run."""
+
+
+def _await(handle: Any, timeout: float, stopping: threading.Event) -> Any:
+    """The run's result within `timeout` s (pykka.Timeout past it), checking every 0.2 s whether the eval stops."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return handle.result(max(0.0, min(0.2, deadline - time.monotonic())))
+        except pykka.Timeout:
+            if stopping.is_set():
+                raise _Interrupted from None
+            if time.monotonic() >= deadline:
+                raise
+
+
+def _run_case(system: Any, case: EvalCase, options: EvalOptions, in_flight: set[str],
+              stopping: threading.Event) -> CaseResult:
     began = time.monotonic()
     timeout = options.timeout if options.timeout is not None else system.config.run_timeout
     kind, name = _target(case, options)
@@ -164,17 +187,23 @@ def _run_case(system: Any, case: EvalCase, options: EvalOptions, in_flight: set[
     run_ids: list[str] = []
     output, error, tokens = "", None, 0
     for attempt in range(1, options.retries + 2):
+        if stopping.is_set():
+            error = "interrupted"
+            break
         attempt_metadata = {**metadata, "eval_attempt": attempt}
         handle = (system.graph_run_async(name, case.input, metadata=attempt_metadata) if kind == "workflow" else
                   system.run_async(case.input, agent=name, metadata=attempt_metadata))
         run_ids.append(handle.run_id)
         in_flight.add(handle.run_id)
         try:
-            result = handle.result(timeout)
+            result = _await(handle, timeout, stopping)
         except pykka.Timeout:
             system.cancel(handle.run_id)
             output, error = "", f"timed out after {timeout:g}s"
             continue
+        except _Interrupted:
+            output, error = "", "interrupted"
+            break
         finally:
             in_flight.discard(handle.run_id)
         output = result.output

@@ -3,6 +3,8 @@ failed runs retried, slow runs timed out, answers graded by a judge agent."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 
 import pytest
@@ -183,3 +185,36 @@ def test_cases_asking_for_a_judge_or_an_unknown_agent_are_refused_before_running
     with pytest.raises(DatasetError, match="line 5: field 'workflow': unknown workflow 'ghost'"):
         run_eval(system, [EvalCase("c", "hello", 5, workflow="ghost")], dataset="d.jsonl")
     assert system.list_runs().items == []
+
+
+class _Held(ByPrompt):
+    """Answers "slow" only once `release` is set (a case whose run is still waiting on its model)."""
+
+    def __init__(self) -> None:
+        super().__init__({"slow": "late"})
+        self.release = threading.Event()
+        self.entered = threading.Event()
+
+    def generate(self, request: LLMRequest) -> LLMResponse:
+        self.entered.set()
+        self.release.wait(60)
+        return super().generate(request)
+
+
+def test_ctrl_c_during_an_eval_leaves_no_worker_thread_waiting_on_a_run(config: Config) -> None:
+    provider = _Held()
+    threading.Thread(target=lambda: provider.entered.wait(30) and os.kill(os.getpid(), signal.SIGINT), daemon=True).start()
+    with System(config.replace(run_timeout=120.0), providers={"default": provider}) as system:
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                run_eval(system, [EvalCase("slow", "slow", 1)], EvalOptions(workers=2, retries=2))
+            pause = threading.Event()
+            for _ in range(50):
+                if not any(t.name.startswith("eval") and t.is_alive() for t in threading.enumerate()):
+                    break
+                pause.wait(0.1)
+            waiting = [t.name for t in threading.enumerate() if t.name.startswith("eval") and t.is_alive()]
+        finally:
+            provider.release.set()
+    assert waiting == [], "the interpreter would wait for these at exit"
+    assert provider.calls.count("slow") <= 1, "no retry starts after the interrupt"
