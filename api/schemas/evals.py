@@ -77,6 +77,9 @@ class EvalCaseSchema(Schema):
     judge = fields.Dict(allow_none=True)
     seconds = fields.Float(required=True)
     tokens = fields.Integer(required=True)
+    tags = fields.List(fields.String(), metadata={"description": "the case's tags from the dataset"})
+    tool_constraints = fields.Boolean(allow_none=True, metadata={
+        "description": "whether its required and forbidden tools held (null when it sets none)"})
 
 
 class EvalSchema(Schema):

@@ -15,7 +15,7 @@ from agentstage.runtime._log import logger
 
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.errors import DatasetError, InvalidArgument
-from agentstage.runtime.evals.assertions import Check, check_case
+from agentstage.runtime.evals.assertions import Check, check_case, check_tools
 from agentstage.runtime.evals.dataset import EvalCase
 from agentstage.runtime.evals.judge import DEFAULT_RUBRIC, judge_prompt, parse_verdict, refuse_unable_judge
 from agentstage.runtime.evals.report import CaseResult, EvalReport
@@ -220,9 +220,11 @@ def _run_case(system: Any, case: EvalCase, options: EvalOptions, in_flight: set[
         judge, check = _judge(system, case, output, options, metadata, timeout)
         checks.append(check)
     passed = error is None and all(c.passed for c in checks)
+    constrained = bool(case.required_tools or case.forbidden_tools)
+    tools_held = (error is None and all(c.passed for c in check_tools(case, used))) if constrained else None
     return CaseResult(case.id, "passed" if passed else "error" if error else "failed", run_ids[-1], tuple(run_ids),
                       output, error, tuple(checks), tuple(used), judge, round(time.monotonic() - began, 3), tokens,
-                      name if kind == "agent" else f"workflow:{name}", case.line)
+                      name if kind == "agent" else f"workflow:{name}", case.line, case.tags, tools_held)
 
 
 def _target(case: EvalCase, options: EvalOptions) -> tuple[str, str]:

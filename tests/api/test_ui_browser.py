@@ -628,8 +628,9 @@ def test_admin_binds_and_unbinds_a_tool_of_a_workflow(browser, url, keys: Keys, 
 def seeded_evals(system: System) -> tuple[str, str]:
     """Two evals of the same cases: in the newer one `math` regressed and `greet` improved."""
     math = EvalCase("math", "What is 6 * 7?", 1, assertions=(Assertion("contains", value="42"),),
-                    required_tools=("calculator",))
-    base = run_eval(system, [math, EvalCase("greet", "hello", 2, assertions=(Assertion("contains", value="bye"),))],
+                    required_tools=("calculator",), tags=("math",))
+    greet = EvalCase("greet", "hello", 2, assertions=(Assertion("contains", value="bye"),), tags=("smalltalk",))
+    base = run_eval(system, [math, greet],
                     dataset="smoke.jsonl")
     head = run_eval(system, [EvalCase("math", "What is 6 * 7?", 1, assertions=(Assertion("contains", value="43"),)),
                              EvalCase("greet", "hello", 2, assertions=(Assertion("contains", value="hello"),))],
@@ -649,6 +650,9 @@ def test_evaluations_list_detail_with_run_links_and_compare(browser, url, keys: 
         row = page.wait_for_selector("tr[data-case=greet][data-status=failed]")
         assert "contains 'bye': not in the answer" in row.inner_text()
         assert page.inner_text("tr[data-case=math] td[data-label=Tools]") == "calculator"
+        assert "held in 100% of the cases that set them" in page.inner_text("#eval-facts")
+        assert "1 (100%)" in page.inner_text("#eval-tags tr[data-tag=math]")
+        assert "0 (0%)" in page.inner_text("#eval-tags tr[data-tag=smalltalk]")
         shot(page, "eval-detail")
         page.click("tr[data-case=math] a.mono")
         page.wait_for_selector("#timeline li[data-type='run.completed']")

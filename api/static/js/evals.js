@@ -133,9 +133,17 @@ export async function evalView(container, params, signal) {
       ["Result", verdict(found)], ["Passed", `${found.passed}/${found.cases} (${rate(found)}; needs ${Math.round(found.fail_under * 100)}%)`],
       ["Dataset", found.dataset], ["Agent", found.agent], ["Started", time(found.started_at)], ["Ended", time(found.ended_at)],
     ];
+    const accuracy = found.summary.tool_accuracy;
+    if (accuracy !== null && accuracy !== undefined) facts.push(["Tool constraints", `held in ${Math.round(accuracy * 100)}% of the cases that set them`]);
+    const tags = Object.entries(found.summary.tags || {});
     clear(body, h("dl", { class: "facts", id: "eval-facts", "data-status": found.status },
       facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
     found.error ? h("pre", { class: "text error" }, found.error) : null,
+    tags.length ? h("div", { id: "eval-tags" }, table([
+      ["Tag", ([tag]) => tag],
+      ["Cases", ([, t]) => String(t.cases)],
+      ["Passed", ([, t]) => `${t.passed} (${Math.round(t.pass_rate * 100)}%)`],
+    ], tags, { rowAttrs: ([tag]) => ({ "data-tag": tag }) })) : null,
     found.results.length ? table([
       ["Case", (r) => r.case_id],
       ["Result", (r) => badge(r.status)],

@@ -6,9 +6,9 @@ from agentstage.runtime.evals.assertions import Check
 from agentstage.runtime.evals.report import CaseResult, EvalReport
 
 
-def result(case_id: str, status: str, seconds: float, checks=(), error=None) -> CaseResult:
+def result(case_id: str, status: str, seconds: float, checks=(), error=None, tags=(), tools_held=None) -> CaseResult:
     return CaseResult(case_id, status, f"run-{case_id}", (f"run-{case_id}",), "out", error, tuple(checks), (), None,
-                      seconds, 10)
+                      seconds, 10, tags=tags, tool_constraints=tools_held)
 
 
 REPORT = EvalReport("e1", "d.jsonl", "default", "t0", "t1", (
@@ -40,3 +40,19 @@ def test_text_names_each_case_and_the_verdict() -> None:
     lines = REPORT.to_text().splitlines()
     assert lines[2] == "ERROR  d  run run-d  (timed out after 1s)"
     assert lines[-1].endswith("2/4 passed (50%; fail-under 50%) -> ok")
+
+
+def test_markdown_adds_tool_accuracy_and_a_row_per_tag() -> None:
+    report = EvalReport("e3", "d", "default", "t0", "t1", (
+        result("a", "passed", 1.0, tags=("math", "x|y"), tools_held=True),
+        result("b", "failed", 1.0, tags=("math",), tools_held=False), result("c", "passed", 1.0)))
+    text = report.to_markdown()
+    assert "Tool constraints held in 50% of the cases that set them." in text
+    assert "| math | 2 | 1 | 50% |" in text and "| x\\|y | 1 | 1 | 100% |" in text
+    assert report.summary()["tags"]["math"] == {"cases": 2, "passed": 1, "pass_rate": 0.5}
+
+
+def test_no_tool_constraints_and_no_tags_leave_those_parts_out() -> None:
+    summary = REPORT.summary()
+    assert (summary["tool_accuracy"], summary["tags"]) == (None, {})
+    assert "Tool constraints" not in REPORT.to_markdown() and "| tag |" not in REPORT.to_markdown()

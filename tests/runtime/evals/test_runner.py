@@ -57,6 +57,22 @@ def test_cases_run_as_recorded_runs_linked_to_the_eval(system: System) -> None:
         ("math", "passed", math.run_id), ("greet", "failed", greet.run_id)]
 
 
+def test_the_summary_gives_tool_constraint_accuracy_and_per_tag_results(system: System) -> None:
+    cases = [EvalCase("math", "What is 6 * 7?", 1, required_tools=("calculator",), tags=("math",)),
+             EvalCase("greet", "hello", 2, assertions=(Assertion("equals", value="bye"),),
+                      forbidden_tools=("calculator",), tags=("smalltalk",)),
+             EvalCase("greet-calc", "hello", 3, required_tools=("calculator",), tags=("smalltalk", "tools")),
+             EvalCase("free", "hello", 4)]
+    report = run_eval(system, cases, EvalOptions(workers=2), dataset="d.jsonl")
+    assert [(r.case_id, r.tool_constraints) for r in report.results] == [
+        ("math", True), ("greet", True), ("greet-calc", False), ("free", None)]
+    summary = get_eval(system.reader(), report.eval_id)["summary"]
+    assert summary["tool_accuracy"] == round(2 / 3, 4)
+    assert summary["tags"] == {"math": {"cases": 1, "passed": 1, "pass_rate": 1.0},
+                               "smalltalk": {"cases": 2, "passed": 0, "pass_rate": 0.0},
+                               "tools": {"cases": 1, "passed": 0, "pass_rate": 0.0}}
+
+
 def test_each_eval_gets_its_own_id(system: System) -> None:
     first, second = (run_eval(system, [EvalCase("c", "hello", 1)]) for _ in range(2))
     assert first.eval_id != second.eval_id
