@@ -32,6 +32,7 @@ from agentstage.api.resources.base import Resource
 from agentstage.api.resources.catalog import (
     BindingResource,
     BundlesResource,
+    CatalogResource,
     CredentialsResource,
     GuardrailsResource,
     InstanceResource,
@@ -107,6 +108,7 @@ def _routes(backend: Backend) -> dict[str, Resource]:
         f"{V1}/runtime/runs/{{run_id}}/attempts": AttemptsResource(backend),
         f"{V1}/tools/registry": RegistryResource(backend),
         f"{V1}/tools/bundles": BundlesResource(backend),
+        f"{V1}/tools/catalog": CatalogResource(backend),
         f"{V1}/tools/templates": TemplatesResource(backend),
         f"{V1}/tools/instances": InstancesResource(backend),
         f"{V1}/tools/instances/{{name}}": InstanceResource(backend),

@@ -35,6 +35,7 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", f"{V1}/runtime/runs/{{run_id}}/attempts"): "viewer",
     ("GET", f"{V1}/tools/registry"): "viewer",
     ("GET", f"{V1}/tools/bundles"): "viewer",
+    ("GET", f"{V1}/tools/catalog"): "viewer",
     ("GET", f"{V1}/tools/templates"): "viewer",
     ("GET", f"{V1}/tools/instances"): "viewer",
     ("GET", f"{V1}/guardrails"): "viewer",

@@ -12,6 +12,7 @@ from agentstage.api.resources.base import Op, Resource, dump, load_body
 from agentstage.api.schemas.catalog import (
     BindingSchema,
     BundleSchema,
+    CatalogSchema,
     CredentialRefSchema,
     GuardrailsSchema,
     InstanceCreateSchema,
@@ -24,8 +25,8 @@ from agentstage.api.schemas.catalog import (
 from agentstage.api.schemas.common import OkSchema
 from agentstage.runtime.guardrails import catalog as guardrail_catalog
 
-__all__ = ["BindingResource", "BundlesResource", "CredentialsResource", "GuardrailsResource", "InstanceResource", "InstancesResource",
-           "ProvidersResource", "RegistryResource", "TemplatesResource"]
+__all__ = ["BindingResource", "BundlesResource", "CatalogResource", "CredentialsResource", "GuardrailsResource",
+           "InstanceResource", "InstancesResource", "ProvidersResource", "RegistryResource", "TemplatesResource"]
 
 
 class _Listing(Resource):
@@ -46,6 +47,19 @@ class RegistryResource(_Listing):
 class BundlesResource(_Listing):
     OPS = {"GET": Op("Tool bundles (select them as @name)", "tools", BundleSchema, many=True)}
     SCHEMA, METHOD = BundleSchema, "bundles"
+
+
+class CatalogResource(Resource):
+    OPS = {"GET": Op("Bundles (as @name) and tools, in the reference DevUI's catalog shape", "tools", CatalogSchema)}
+
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        catalog = self.backend.system.catalog
+
+        def read() -> dict:
+            bundles = [{**b, "name": f"@{b['name']}"} for b in catalog.bundles()]
+            return {"bundles": bundles, "tools": catalog.tool_registry()}
+
+        dump(resp, CatalogSchema, await self.backend.call(read))
 
 
 class TemplatesResource(_Listing):

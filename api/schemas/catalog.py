@@ -12,6 +12,7 @@ from agentstage.api.schemas.common import Timestamp
 __all__ = [
     "BindingSchema",
     "BundleSchema",
+    "CatalogSchema",
     "CredentialRefSchema",
     "InstanceCreateSchema",
     "InstanceSchema",
@@ -37,6 +38,22 @@ class BundleSchema(Schema):
     name = fields.String(required=True)
     description = fields.String(required=True)
     tools = fields.List(fields.String(), required=True)
+
+
+class CatalogToolSchema(Schema):
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+
+
+class CatalogBundleSchema(BundleSchema):
+    name = fields.String(required=True, metadata={"description": "the bundle as selected: @name"})
+
+
+class CatalogSchema(Schema):
+    """The reference DevUI's `tools/catalog`: bundles as `@name` and every tool with its description."""
+
+    bundles = fields.List(fields.Nested(CatalogBundleSchema), required=True)
+    tools = fields.List(fields.Nested(CatalogToolSchema), required=True)
 
 
 class GuardrailSchema(Schema):

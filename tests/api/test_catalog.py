@@ -77,3 +77,15 @@ def test_workflow_tool_bindings(client, keys) -> None:
     rows = wait_for(lambda: client.simulate_get("/api/v1/audit", params={"action": "workflow.tool.bind"},
                                                 headers=admin).json["items"])
     assert rows[0]["target"] == "review/text_stats"
+
+
+def test_the_catalog_has_the_reference_devui_shape(client, keys) -> None:
+    body = client.simulate_get("/api/v1/tools/catalog", headers=keys.headers("viewer")).json
+    assert set(body) == {"bundles", "tools"}
+    tools = {t["name"]: t for t in body["tools"]}
+    assert {"calculator", "gate"} <= set(tools) and set(tools["calculator"]) == {"name", "description"}
+    bundles = {b["name"]: b for b in body["bundles"]}
+    assert bundles and all(name.startswith("@") and b["tools"] for name, b in bundles.items())
+    registry = {b["name"] for b in client.simulate_get("/api/v1/tools/bundles", headers=keys.headers("viewer")).json}
+    assert set(bundles) == {f"@{name}" for name in registry}
+    assert all(set(b) == {"name", "description", "tools"} for b in body["bundles"])
