@@ -60,6 +60,7 @@ from agentstage.api.resources.runs import (
     RunsResource,
 )
 from agentstage.api.resources.runtime import AttemptsResource, DetailsResource, QueuesResource, WorkersResource
+from agentstage.api.resources.settings import ProviderEnvResource, ProviderModelsResource
 from agentstage.api.resources.sessions import SessionRunsResource, SessionsResource
 from agentstage.api.resources.steering import CancelResource, RequeueResource, RunForkResource, RunResumeResource
 from agentstage.api.resources.workflows import WorkflowResource, WorkflowsResource
@@ -121,6 +122,8 @@ def _routes(backend: Backend) -> dict[str, Resource]:
         f"{V1}/cron/jobs/{{name}}/trigger": CronTriggerResource(backend),
         f"{V1}/cron/jobs/{{name}}/history": CronHistoryResource(backend),
         f"{V1}/cron/jobs/{{name}}/logs": CronHistoryResource(backend, "logs"),
+        f"{V1}/settings/provider-env": ProviderEnvResource(backend),
+        f"{V1}/settings/provider-models": ProviderModelsResource(backend),
         f"{V1}/evals": EvalsResource(backend),
         f"{V1}/evals/compare": EvalCompareResource(backend),
         f"{V1}/evals/{{eval_id}}": EvalResource(backend),

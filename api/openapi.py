@@ -32,7 +32,7 @@ _SSE_EVENT = {
     },
 }
 _REASONS = {201: "Created", 202: "Accepted", 400: "Bad request", 401: "No valid API key", 403: "Role too low",
-            404: "Not found", 409: "Conflict", 413: "Body too large", 415: "Not JSON", 422: "Invalid fields",
+            404: "Not found", 405: "Method not allowed", 409: "Conflict", 413: "Body too large", 415: "Not JSON", 422: "Invalid fields",
             429: "Too many live streams", 500: "Server misconfigured",
             503: "Unavailable"}
 

@@ -100,6 +100,11 @@ class GeminiProvider(HttpProvider):
         self.base_url = base_url.rstrip("/")
         self._headers = {"x-goog-api-key": api_key}
 
+    def model_listing(self) -> tuple[str, dict[str, str]]:
+        """URL and headers of the GET that lists the models (`models[].name`, `models/` prefixed); the key goes
+        in a header, never in the query string."""
+        return f"{self.base_url}/models?pageSize=1000", dict(self._headers)
+
     def url(self, model: str, *, stream: bool) -> str:
         method = "streamGenerateContent?alt=sse" if stream else "generateContent"
         return f"{self.base_url}/models/{quote(model, safe='')}:{method}"

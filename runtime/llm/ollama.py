@@ -53,6 +53,10 @@ class OllamaProvider(HttpProvider):
         self.model = model or DEFAULT_MODEL
         self.host = host_url(host or DEFAULT_HOST)
 
+    def model_listing(self) -> tuple[str, dict[str, str]]:
+        """URL and headers of the GET that lists the server's pulled models (`models[].name`)."""
+        return f"{self.host}/api/tags", {}
+
     @property
     def url(self) -> str:
         return f"{self.host}/api/chat"

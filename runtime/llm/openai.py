@@ -95,6 +95,10 @@ class OpenAIProvider(HttpProvider):
         self._empty_content = None if official else ""
         self._compatible = not official
 
+    def model_listing(self) -> tuple[str, dict[str, str]]:
+        """URL and headers of the GET that lists the server's models (`data[].id`)."""
+        return f"{self.base_url}/models", dict(self._headers)
+
     @property
     def url(self) -> str:
         return f"{self.base_url}/chat/completions"

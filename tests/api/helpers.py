@@ -138,14 +138,15 @@ def expected_outcome(required: str, caller: str | None, allowed: str = "2xx") ->
 
 
 def route_matrix(app, client, keys, values: dict[str, Any], bodies: dict, only: str = "",
-                 skip: str | tuple[str, ...] = (), allowed: str = "2xx", queries: dict[str, str] | None = None
-                 ) -> list[str]:
+                 skip: str | tuple[str, ...] = (), allowed: str = "2xx", queries: dict[str, str] | None = None,
+                 answers: dict[str, str] | None = None) -> list[str]:
     """Call every routed operation (whose template contains `only`, none of `skip`) as every caller; returns
     the calls whose outcome is not the expected one.
 
     `values` maps a path parameter (or `template:parameter`) to its value; a callable gives a fresh one per call.
     `allowed` is what a caller whose role suffices gets (`409` for an operation the run-control mode lacks).
-    `queries` maps a template to the query string its calls carry.
+    `queries` maps a template to the query string its calls carry; `answers` maps `METHOD template` to what a
+    caller whose role suffices gets instead of `allowed` (`405` for a method offered only to say it is not).
     """
     mismatches = []
     for method, template in routed_operations(app):
@@ -160,7 +161,8 @@ def route_matrix(app, client, keys, values: dict[str, Any], bodies: dict, only: 
             body = bodies[template]() if template in bodies else None
             path = path_of()
             result = client.simulate_request(method, path, query_string=query, json=body, headers=keys.headers(caller))
-            expected = expected_outcome(rbac.required_role(method, template), caller, allowed)
+            expected = expected_outcome(rbac.required_role(method, template), caller,
+                                        (answers or {}).get(f"{method} {template}", allowed))
             got = "2xx" if 200 <= result.status_code < 300 else str(result.status_code)
             if got != expected:
                 mismatches.append(f"{method} {template} as {caller}: expected {expected}, "

@@ -67,7 +67,8 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
     }
     mismatches = route_matrix(app, client, keys, values, bodies,
                               skip=("/resume", "/fork", "/cancel", "/requeue", "/runtime/dlq", "/queues", "/details"),
-                              queries={"/api/v1/evals/compare": f"base={eval_id}&head={eval_id}"})
+                              queries={"/api/v1/evals/compare": f"base={eval_id}&head={eval_id}"},
+                              answers={"PUT /api/v1/settings/provider-env": "405"})
     for template in ("/runtime/dlq", "/runtime/queues", "/runtime/details"):
         mismatches += route_matrix(app, client, keys, {"dlq_id": "1-0"}, bodies, only=template, allowed="409")
     bodies["/api/v1/runtime/runs/{run_id}/cancel"] = lambda: {"reason": "matrix"}
