@@ -45,6 +45,7 @@ from agentstage.api.resources.cron import CronHistoryResource, CronJobResource, 
 from agentstage.api.resources.dlq import DlqEntryResource, DlqRequeueResource, DlqResource
 from agentstage.api.resources.evals import EvalCompareResource, EvalResource, EvalsResource
 from agentstage.api.resources.events import EventsResource, EventStreamResource, RunStreamResource
+from agentstage.api.resources.files import FileDownloadResource, FileViewResource
 from agentstage.api.resources.meta import (
     HealthResource,
     MetricsResource,
@@ -122,6 +123,8 @@ def _routes(backend: Backend) -> dict[str, Resource]:
         f"{V1}/cron/jobs/{{name}}/trigger": CronTriggerResource(backend),
         f"{V1}/cron/jobs/{{name}}/history": CronHistoryResource(backend),
         f"{V1}/cron/jobs/{{name}}/logs": CronHistoryResource(backend, "logs"),
+        f"{V1}/files/view": FileViewResource(backend),
+        f"{V1}/files/download": FileDownloadResource(backend),
         f"{V1}/settings/provider-env": ProviderEnvResource(backend),
         f"{V1}/settings/provider-models": ProviderModelsResource(backend),
         f"{V1}/evals": EvalsResource(backend),

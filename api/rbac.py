@@ -62,6 +62,8 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", f"{V1}/settings/provider-env"): "viewer",
     ("PUT", f"{V1}/settings/provider-env"): "operator",
     ("GET", f"{V1}/settings/provider-models"): "operator",
+    ("GET", f"{V1}/files/view"): "operator",
+    ("GET", f"{V1}/files/download"): "operator",
     ("POST", f"{V1}/runs"): "operator",
     ("POST", f"{V1}/events"): "operator",
     ("POST", f"{V1}/runs/{{run_id}}/resume"): "operator",

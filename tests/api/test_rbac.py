@@ -65,9 +65,12 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
         "/api/v1/cron/jobs": lambda: {"name": next(schedules), "intervalSeconds": 60},
         "/api/v1/cron/jobs/{name}": lambda: {"enabled": False},
     }
+    api_system.tool_context.sandbox.mkdir(parents=True, exist_ok=True)
+    (api_system.tool_context.sandbox / "matrix.txt").write_text("matrix")
+    files = {"/api/v1/files/view": "path=matrix.txt", "/api/v1/files/download": "path=matrix.txt"}
     mismatches = route_matrix(app, client, keys, values, bodies,
                               skip=("/resume", "/fork", "/cancel", "/requeue", "/runtime/dlq", "/queues", "/details"),
-                              queries={"/api/v1/evals/compare": f"base={eval_id}&head={eval_id}"},
+                              queries={"/api/v1/evals/compare": f"base={eval_id}&head={eval_id}", **files},
                               answers={"PUT /api/v1/settings/provider-env": "405"})
     for template in ("/runtime/dlq", "/runtime/queues", "/runtime/details"):
         mismatches += route_matrix(app, client, keys, {"dlq_id": "1-0"}, bodies, only=template, allowed="409")
