@@ -85,7 +85,7 @@ def child_progress(reader: Any, run_id: str, pending: list[Record]) -> dict[str,
     for child, attempt in reader.children(run_id):
         seq = reader.get_run(child).last_seq
         while events := reader.events(child, after_seq=seq, limit=1000):
-            seq = events[-1]["seq"]
+            seq = events[-1].seq
         found[child] = [seq, attempt]
     for record in pending:
         if isinstance(record, Event) and record.run_id.startswith(f"{run_id}."):

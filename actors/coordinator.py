@@ -451,7 +451,7 @@ class CoordinatorActor(SupervisedActor, Steering):
         try:
             seq = self.reader().get_run(run_id).last_seq
             while events := self.reader().events(run_id, after_seq=seq, limit=1000):
-                seq = events[-1]["seq"]
+                seq = events[-1].seq
             return seq
         except (NotFound, StoreError):
             return 0

@@ -4,11 +4,13 @@ into a prompt or echoed by a tool is never shown to a viewer, in JSON or in an e
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from marshmallow import fields
 
 from agentstage.runtime.secret_patterns import redact_secrets
+from agentstage.runtime.state.records import Event
 
 __all__ = ["RedactedDict", "RedactedString", "redact_event", "redacted"]
 
@@ -24,11 +26,12 @@ def redacted(value: Any) -> Any:
     return value
 
 
-def redact_event(event: dict[str, Any]) -> dict[str, Any]:
-    """A stored event (as readers return it) with its `data` and `error` redacted."""
-    out = {**event, "data": redacted(event.get("data") or {})}
-    if event.get("error") is not None:
-        out["error"] = redacted(event["error"])
+def redact_event(event: Event) -> dict[str, Any]:
+    """An event as a JSON object with its `data` and `error` redacted."""
+    out = dataclasses.asdict(event)
+    out["data"] = redacted(event.data)
+    if event.error is not None:
+        out["error"] = redacted(event.error)
     return out
 
 

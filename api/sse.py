@@ -17,12 +17,12 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict
 from typing import Any
 
 from agentstage.api.backend import Backend
 from agentstage.api.redaction import redact_event
 from agentstage.runtime.clock import utc_ago
+from agentstage.runtime.state.records import Event
 
 __all__ = ["LiveStream", "all_events_stream", "format_event", "run_event_stream"]
 
@@ -38,11 +38,11 @@ _RETRY = b"retry: 2000\n\n"
 _PING = b": ping\n\n"
 
 
-def format_event(event: dict[str, Any], *, with_id: bool = True) -> bytes:
+def format_event(event: Event, *, with_id: bool = True) -> bytes:
     """One SSE message: `id:` is the event's seq, `event:` its type, `data:` the event as JSON (secrets redacted)."""
-    head = f"id: {event['seq']}\n" if with_id else ""
+    head = f"id: {event.seq}\n" if with_id else ""
     data = json.dumps(redact_event(event), separators=(",", ":"), default=str)
-    return f"{head}event: {event['type']}\ndata: {data}\n\n".encode()
+    return f"{head}event: {event.type}\ndata: {data}\n\n".encode()
 
 
 class LiveStream:
@@ -67,14 +67,14 @@ class LiveStream:
                 release()
 
 
-async def _stored(backend: Backend, run_id: str, after: int, upto: int | None = None) -> AsyncIterator[dict]:
+async def _stored(backend: Backend, run_id: str, after: int, upto: int | None = None) -> AsyncIterator[Event]:
     """A run's stored events after `after` (up to `upto`), read a page at a time on the pool."""
     while True:
         page = await backend.read(lambda reader, after=after: reader.events(run_id, after_seq=after, limit=_PAGE))
         for event in page:
-            if upto is not None and event["seq"] > upto:
+            if upto is not None and event.seq > upto:
                 return
-            after = event["seq"]
+            after = event.seq
             yield event
         if len(page) < _PAGE:
             return
@@ -95,10 +95,10 @@ async def run_event_stream(backend: Backend, subscription: Any, run_id: str, aft
 
     yield _RETRY
     async for event in _stored(backend, run_id, last):
-        last = event["seq"]
+        last = event.seq
         yield format_event(event)
         sent += 1
-        if event["type"] in TERMINAL_EVENTS or done():
+        if event.type in TERMINAL_EVENTS or done():
             return
     run = await backend.read(lambda reader: reader.get_run(run_id))
     if run.status in TERMINAL_STATUSES:
@@ -115,10 +115,10 @@ async def run_event_stream(backend: Backend, subscription: Any, run_id: str, aft
             # NOTE: another process (a distributed coordinator) may be the writer: poll the store.
             async for stored in _stored(backend, run_id, last):
                 quiet_since = time.monotonic()
-                last = stored["seq"]
+                last = stored.seq
                 yield format_event(stored)
                 sent += 1
-                if stored["type"] in TERMINAL_EVENTS or done():
+                if stored.type in TERMINAL_EVENTS or done():
                     return
             if time.monotonic() - quiet_since >= heartbeat and not done():
                 quiet_since = time.monotonic()
@@ -126,19 +126,19 @@ async def run_event_stream(backend: Backend, subscription: Any, run_id: str, aft
             continue
         quiet_since = time.monotonic()
         if event.seq == 0:
-            yield format_event(asdict(event), with_id=False)
+            yield format_event(event, with_id=False)
             continue
         if event.seq <= last:
             continue
         if event.seq > last + 1:
             async for stored in _stored(backend, run_id, last, upto=event.seq - 1):
-                last = stored["seq"]
+                last = stored.seq
                 yield format_event(stored)
                 sent += 1
-                if stored["type"] in TERMINAL_EVENTS or done():
+                if stored.type in TERMINAL_EVENTS or done():
                     return
         last = event.seq
-        yield format_event(asdict(event))
+        yield format_event(event)
         sent += 1
         if event.type in TERMINAL_EVENTS:
             return
@@ -156,8 +156,8 @@ async def all_events_stream(backend: Backend, subscription: Any, *, run_id: str 
     deadline = time.monotonic() + timeout if timeout is not None else None
     recent = (await backend.read(lambda reader: reader.recent_events(run_id=run_id, types=types, limit=backlog))
               if backlog else [])
-    seen: OrderedDict[tuple[str, int], None] = OrderedDict(((e["run_id"], e["seq"]), None) for e in recent)
-    watermark = recent[-1]["ts"] if recent else utc_ago(_START_LOOKBACK)
+    seen: OrderedDict[tuple[str, int], None] = OrderedDict(((e.run_id, e.seq), None) for e in recent)
+    watermark = recent[-1].ts if recent else utc_ago(_START_LOOKBACK)
     sent = 0
 
     def fresh(key: tuple[str, int]) -> bool:
@@ -190,7 +190,7 @@ async def all_events_stream(backend: Backend, subscription: Any, *, run_id: str 
         if event is not None:
             quiet_since = time.monotonic()
             if fresh((event.run_id, event.seq)):
-                yield format_event(asdict(event), with_id=False)
+                yield format_event(event, with_id=False)
                 if full():
                     return
             continue
@@ -199,8 +199,8 @@ async def all_events_stream(backend: Backend, subscription: Any, *, run_id: str 
             stored_events = await backend.read(
                 lambda reader: reader.events_since(since, run_id=run_id, types=types, limit=_PAGE))
             for stored in stored_events:
-                watermark = max(watermark, stored["ts"])
-                if fresh((stored["run_id"], stored["seq"])):
+                watermark = max(watermark, stored.ts)
+                if fresh((stored.run_id, stored.seq)):
                     quiet_since = time.monotonic()
                     yield format_event(stored, with_id=False)
                     if full():

@@ -272,4 +272,4 @@ def last_seq(reader: StoreReader, run_id: str) -> int:
         page = reader.events(run_id, after_seq=seq, limit=1000)
         if not page:
             return seq
-        seq = int(page[-1]["seq"])
+        seq = page[-1].seq

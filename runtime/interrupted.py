@@ -69,7 +69,7 @@ def _ancestor_owner(reader: StoreReader, run_id: str) -> RunOwner | None:
 def _last_seq(reader: StoreReader, run_id: str) -> int:
     seq = 0
     while events := reader.events(run_id, after_seq=seq, limit=_PAGE):
-        seq = events[-1]["seq"]
+        seq = events[-1].seq
     return seq
 
 
@@ -77,15 +77,15 @@ def _scan(reader: StoreReader, run_id: str) -> tuple[RunOwner | None, int]:
     """The owner in the run's latest opening event (run.queued, run.started, run.resumed) and its last seq."""
     # PERF: an embedded run names its owner in its first two events (run.queued, run.started); a coordinator's
     # runs never do, so they cost one short read each, however long they are.
-    if not any(RunOwner.from_data(e.get("data")) for e in reader.events(run_id, limit=2)):
+    if not any(RunOwner.from_data(e.data) for e in reader.events(run_id, limit=2)):
         return None, 0
     owner, after = None, 0
     while True:
         events = reader.events(run_id, after_seq=after, limit=_PAGE)
         for event in events:
-            if event["type"] in ("run.queued", "run.started", "run.resumed"):
-                owner = RunOwner.from_data(event.get("data"))
+            if event.type in ("run.queued", "run.started", "run.resumed"):
+                owner = RunOwner.from_data(event.data)
         if events:
-            after = events[-1]["seq"]
+            after = events[-1].seq
         if len(events) < _PAGE:
             return owner, after

@@ -378,7 +378,8 @@ class System(GraphMethods):
     def list_runs(self, **filters: Any) -> Page:
         return self.reader().list_runs(**filters)
 
-    def events(self, run_id: str, after_seq: int = 0) -> list[dict[str, Any]]:
+    def events(self, run_id: str, after_seq: int = 0) -> list[Event]:
+        """A run's stored events after `after_seq`: the same `Event` records `subscribe` delivers."""
         return self.reader().events(run_id, after_seq=after_seq)
 
     def start_scheduler(self, control: RunControl, *, firing: Firing | None = None) -> Firing:

@@ -21,6 +21,7 @@ from typing import Any
 from agentstage.actors.messages import RunResult
 from agentstage.runtime import Config, System
 from agentstage.runtime.llm.openai import OpenAIProvider
+from agentstage.runtime.state.records import Event
 from agentstage.runtime.tools.registry import Tool, ToolRegistry
 
 ADD = Tool("add", "Add two integers and return their sum.",
@@ -37,7 +38,7 @@ class Outcome:
     """One finished run: its result, its stored events and run row, and the live deltas seen."""
 
     result: RunResult
-    events: list[dict[str, Any]]
+    events: list[Event]
     row: Any
     deltas: list[str]
 
@@ -82,8 +83,8 @@ class Checker:
             print(f"PASS {name}: {detail}", flush=True)
 
 
-def _of(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return [e for e in events if e["type"] == kind]
+def _of(events: list[Event], kind: str) -> list[dict[str, Any]]:
+    return [e for e in events if e.type == kind]
 
 
 def tool_round_trip(checker: Checker, *, stream: bool, choice: str = "add") -> Callable[[], str]:
@@ -94,17 +95,17 @@ def tool_round_trip(checker: Checker, *, stream: bool, choice: str = "add") -> C
         assert result.status == "completed", f"run {result.status}: {result.error}"
         results = _of(events, "tool.result")
         assert results, "the model made no tool call"
-        assert results[0]["data"].get("status", "completed") == "completed", f"tool failed: {results[0]['data']}"
+        assert results[0].data.get("status", "completed") == "completed", f"tool failed: {results[0].data}"
         responses = _of(events, "llm.response")
         assert len(responses) >= 2, f"no model call after the tool result ({len(responses)} llm.response)"
-        final = responses[-1]["data"]
-        prompts = [r["data"]["usage"]["input_tokens"] for r in responses]
+        final = responses[-1].data
+        prompts = [r.data["usage"]["input_tokens"] for r in responses]
         assert not final["tool_calls"], f"the model called a tool again: {final['tool_calls']}"
         assert result.output.strip(), (f"empty answer after the tool result (prompt tokens per call {prompts}: a "
                                        "prompt that did not grow means the server's chat format dropped the tool "
                                        "messages)")
-        call = _of(events, "tool.call")[0]["data"]["arguments"]
-        fallback = [r["data"]["metadata"].get("stream_fallback") for r in responses if r["data"]["metadata"]]
+        call = _of(events, "tool.call")[0].data["arguments"]
+        fallback = [r.data["metadata"].get("stream_fallback") for r in responses if r.data["metadata"]]
         note = f", stream fallback: {fallback}" if any(fallback) else ""
         return (f"add({call}) -> {results[0]['data'].get('result')}; {len(responses)} model calls, prompt tokens "
                 f"{prompts}; answer {result.output.strip()[:80]!r}{note}")
@@ -117,7 +118,7 @@ def output_cap(checker: Checker) -> Callable[[], str]:
         done = checker.run("Count from 1 to 200, separated by spaces.", max_output_tokens=CAP)
         result = done.result
         assert result.status == "completed", f"run {result.status}: {result.error}"
-        usage = _of(done.events, "llm.response")[-1]["data"]["usage"]
+        usage = _of(done.events, "llm.response")[-1].data["usage"]
         assert usage["output_tokens"] is not None, "the server reported no usage, so the cap cannot be verified"
         assert usage["output_tokens"] <= CAP, f"{usage['output_tokens']} output tokens > cap {CAP}"
         assert result.truncated, f"not reported truncated (finish reason {_finish(done)!r})"
@@ -145,7 +146,7 @@ def streaming(checker: Checker) -> Callable[[], str]:
         done = checker.run("Write one sentence about the sea.", stream=True, max_output_tokens=48)
         result = done.result
         assert result.status == "completed", f"run {result.status}: {result.error}"
-        metadata = _of(done.events, "llm.response")[-1]["data"]["metadata"]
+        metadata = _of(done.events, "llm.response")[-1].data["metadata"]
         assert metadata.get("streamed") and not metadata.get("stream_fallback"), f"not streamed: {metadata}"
         assert len(done.deltas) >= 2, f"{len(done.deltas)} text deltas"
         assert "".join(done.deltas) == result.output, "the deltas do not add up to the recorded answer"
@@ -155,7 +156,7 @@ def streaming(checker: Checker) -> Callable[[], str]:
 
 
 def _finish(done: Outcome) -> str:
-    return _of(done.events, "llm.response")[-1]["data"]["finish_reason"]
+    return _of(done.events, "llm.response")[-1].data["finish_reason"]
 
 
 def main(argv: list[str] | None = None) -> int:

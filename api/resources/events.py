@@ -40,7 +40,7 @@ class EventsResource(Resource):
             await self.backend.commit(req, "event.ingest", f"{run.run_id}#{seq}", [event],
                                       {"type": event.type, "seq": seq})
             stored = await self.backend.read(lambda reader, seq=seq: reader.event(run.run_id, seq))
-            if stored is not None and stored["ts"] == event.ts and stored["type"] == event.type:
+            if stored is not None and stored.ts == event.ts and stored.type == event.type:
                 dump(resp, EventIngestedSchema, {"run_id": run.run_id, "seq": seq}, status=201)
                 return
         raise FieldError(409, title="Conflict", description="the run's events kept changing; try again")

@@ -14,6 +14,7 @@ from agentstage.runtime.commands.common import ExitCode, add_config_flags, confi
 from agentstage.runtime.commands.progress import TICK, LiveLine
 
 if TYPE_CHECKING:
+    from agentstage.runtime.state.records import Event
     from agentstage.runtime.system import RunHandle, System
 
 __all__ = ["register"]
@@ -73,16 +74,16 @@ def run_command(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def tool_calls(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def tool_calls(events: list[Event]) -> list[dict[str, Any]]:
     """The run's tool calls in order, each {tool, arguments, result, error}, from its events."""
     calls: dict[str, dict[str, Any]] = {}
     for event in events:
-        call_id = event["data"].get("tool_call_id")
-        if event["type"] == "tool.call":
-            calls[call_id] = {"tool": event["tool"], "arguments": event["data"].get("arguments"),
+        call_id = event.data.get("tool_call_id")
+        if event.type == "tool.call":
+            calls[call_id] = {"tool": event.tool, "arguments": event.data.get("arguments"),
                               "result": None, "error": None}
-        elif event["type"] == "tool.result" and call_id in calls:
-            calls[call_id].update(result=event["data"].get("result"), error=event["error"])
+        elif event.type == "tool.result" and call_id in calls:
+            calls[call_id].update(result=event.data.get("result"), error=event.error)
     return list(calls.values())
 
 
@@ -144,13 +145,9 @@ def _start_progress(system: System, run_id: str) -> threading.Thread:
     return thread
 
 
-def describe(event) -> str:
+def describe(event: Event) -> str:
     """One human line for an event (used by progress output and `runs show`); values print as JSON."""
-    data = event.data if hasattr(event, "data") else event["data"]
-    kind = event.type if hasattr(event, "type") else event["type"]
-    tool = event.tool if hasattr(event, "tool") else event.get("tool")
-    error = event.error if hasattr(event, "error") else event.get("error")
-    node = event.node if hasattr(event, "node") else event.get("node")
+    data, kind, tool, error, node = event.data, event.type, event.tool, event.error, event.node
     if kind == "tool.call":
         return f"tool.call     {tool}({_short(data.get('arguments'))})"
     if kind == "tool.result":

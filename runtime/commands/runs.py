@@ -57,7 +57,7 @@ def show_run(args: argparse.Namespace) -> int:
     run = reader.get_run(args.run_id)
     events = reader.events(args.run_id)
     if args.json:
-        emit_json({"run": dataclasses.asdict(run), "events": events})
+        emit_json({"run": dataclasses.asdict(run), "events": [dataclasses.asdict(e) for e in events]})
         return ExitCode.OK
     what = f"workflow={run.workflow}" if run.workflow else f"agent={run.agent}" if run.agent else ""
     print(f"run {run.run_id}  status={run.status}  {what}  session={run.session_id}  tokens={run.total_tokens}"
@@ -72,8 +72,8 @@ def show_run(args: argparse.Namespace) -> int:
     if run.error:
         print(f"error:  {run.error}")
     for event in events:
-        took = f"  ({_duration(event['duration_ms'])})" if event.get("duration_ms") is not None else ""
-        print(f"  [{event['seq']:>3}] {event['ts']}  {describe(event)}{took}")
+        took = f"  ({_duration(event.duration_ms)})" if event.duration_ms is not None else ""
+        print(f"  [{event.seq:>3}] {event.ts}  {describe(event)}{took}")
     return ExitCode.OK
 
 

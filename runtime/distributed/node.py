@@ -42,6 +42,7 @@ from agentstage.runtime.distributed.reconciler import Reconciler, wait_until_rec
 from agentstage.runtime.graph_runs import GraphRuns, workflow_dir
 from agentstage.runtime.workflow import WorkflowRegistry, default_registry
 from agentstage.runtime.state.reader import SQLiteReader
+from agentstage.runtime.state.records import Event
 from agentstage.runtime.state.sqlite import SQLiteWriter
 from agentstage.runtime.streams import COORDINATOR_GROUP, WORKERS_GROUP, StreamLayout
 from agentstage.runtime.secops import workflow as secops
@@ -114,7 +115,7 @@ class TaskHistory:
             raise NotFound("run", run_id)
         return found
 
-    def events(self, run_id: str, *, after_seq: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+    def events(self, run_id: str, *, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         return []
 
 

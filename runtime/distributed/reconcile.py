@@ -133,7 +133,7 @@ def _requeue_lost(reader: SQLiteReader, transport: StreamTransport, layout: Stre
             continue
         seq = row.last_seq
         while events := reader.events(row.run_id, after_seq=seq, limit=_PAGE):
-            seq = events[-1]["seq"]
+            seq = events[-1].seq
         now = utc_now()
         found.lost_runs += 1
         child = root != row.run_id
@@ -146,7 +146,7 @@ def _requeue_lost(reader: SQLiteReader, transport: StreamTransport, layout: Stre
 
 def _owned(reader: SQLiteReader, run_id: str) -> bool:
     """Whether an embedded System runs `run_id` (its opening events name their process): not Redis's to judge."""
-    return any(RunOwner.from_data(e.get("data")) for e in reader.events(run_id, limit=2))
+    return any(RunOwner.from_data(e.data) for e in reader.events(run_id, limit=2))
 
 
 def _restore_effects(reader: SQLiteReader, transport: StreamTransport, layout: StreamLayout, since: str,

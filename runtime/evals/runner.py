@@ -267,7 +267,7 @@ def tools_used(reader: StoreReader, run_id: str) -> list[str]:
     pending = [run_id]
     while pending:
         current = pending.pop(0)
-        names += [e["tool"] for e in reader.events(current, limit=100_000) if e["type"] == "tool.call" and e["tool"]]
+        names += [e.tool for e in reader.events(current, limit=100_000) if e.type == "tool.call" and e.tool]
         pending += _children(reader, current)
     return list(dict.fromkeys(names))
 
@@ -275,7 +275,6 @@ def tools_used(reader: StoreReader, run_id: str) -> list[str]:
 def _children(reader: StoreReader, run_id: str) -> list[str]:
     connection = getattr(reader, "connection", None)
     if connection is None:  # NOTE: the Redis store keeps no parent index; delegations name their children
-        return [e["data"]["child_run_id"] for e in reader.events(run_id, limit=100_000)
-                if isinstance(e.get("data"), dict) and e["data"].get("child_run_id")]
+        return [e.data["child_run_id"] for e in reader.events(run_id, limit=100_000) if e.data.get("child_run_id")]
     return [row[0] for row in connection.execute(
         "SELECT run_id FROM runs WHERE parent_run_id = ? ORDER BY created_at, run_id", (run_id,))]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from agentstage.runtime.errors import NotFound
-from agentstage.runtime.state.reader import Page, SQLiteReader, encode_cursor
-from agentstage.runtime.state.records import ApiKey, AuditEntry
+from agentstage.runtime.state.reader import EVENT_COLUMNS, Page, SQLiteReader, encode_cursor
+from agentstage.runtime.state.records import ApiKey, AuditEntry, Event
 
 __all__ = ["AdminReader"]
 
@@ -88,35 +88,33 @@ class AdminReader(SQLiteReader):
         """The highest event `seq` of a run (0 when it has none)."""
         return self._rows("SELECT coalesce(max(seq), 0) FROM events WHERE run_id = ?", (run_id,))[0][0]
 
-    def event(self, run_id: str, seq: int) -> dict[str, Any] | None:
+    def event(self, run_id: str, seq: int) -> Event | None:
         """One event by its key, or None."""
         found = self.events(run_id, after_seq=seq - 1, limit=1)
-        return found[0] if found and found[0]["seq"] == seq else None
+        return found[0] if found and found[0].seq == seq else None
 
     def events_since(self, ts: str, *, run_id: str | None = None, types: list[str] | None = None,
-                     limit: int = 500) -> list[dict[str, Any]]:
+                     limit: int = 500) -> list[Event]:
         """Events stamped at or after `ts` (of one run, of some types), in time order."""
         return self._event_query(["ts >= ?"], [ts], run_id, types, "ORDER BY ts, run_id, seq", limit)
 
     def recent_events(self, *, run_id: str | None = None, types: list[str] | None = None,
-                      limit: int = 50) -> list[dict[str, Any]]:
+                      limit: int = 50) -> list[Event]:
         """The newest `limit` events (of one run, of some types), oldest first."""
         rows = self._event_query([], [], run_id, types, "ORDER BY ts DESC, run_id DESC, seq DESC", limit)
         return list(reversed(rows))
 
     def _event_query(self, where: list[str], params: list[Any], run_id: str | None, types: list[str] | None,
-                     order: str, limit: int) -> list[dict[str, Any]]:
+                     order: str, limit: int) -> list[Event]:
         if run_id is not None:
             where.append("run_id = ?")
             params.append(run_id)
         if types:
             where.append(f"type IN ({','.join('?' * len(types))})")
             params.extend(types)
-        sql = ("SELECT run_id, seq, type, ts, session_id, node, tool, provider, duration_ms, error, data FROM events"
+        sql = (f"SELECT {EVENT_COLUMNS} FROM events"
                + (" WHERE " + " AND ".join(where) if where else "") + f" {order} LIMIT ?")
-        keys = ("run_id", "seq", "type", "ts", "session_id", "node", "tool", "provider", "duration_ms", "error")
-        rows = self._rows(sql, (*params, limit))
-        return [dict(zip(keys, r[:10]), data=self._json(r[10], f"events row ({r[0]}, {r[1]})")) for r in rows]
+        return [self._event(r) for r in self._rows(sql, (*params, limit))]
 
     def metrics_summary(self, since: str | None = None) -> dict[str, Any]:
         """Runs per status, p50/p95 run durations (ms) and tokens per provider, over runs created since `since`."""

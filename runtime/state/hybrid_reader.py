@@ -19,6 +19,7 @@ from agentstage.runtime.state.health import Health
 from agentstage.runtime.state.hybrid import Breaker, Pending
 from agentstage.runtime.state.mirror import MISS, RedisMirror
 from agentstage.runtime.state.reader import Page, RunRow, SQLiteReader
+from agentstage.runtime.state.records import Event
 from agentstage.runtime.state.redis_reader import RedisReader
 
 __all__ = ["HybridReader"]
@@ -86,7 +87,7 @@ class HybridReader:
                        run_id)
         return row
 
-    def events(self, run_id: str, *, after_seq: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+    def events(self, run_id: str, *, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         """A run's events in `seq` order, after `after_seq`."""
         events = self._try(lambda: self.mirror.cached_events(run_id, after_seq, limit), "events", run_id)
         if events is not MISS:

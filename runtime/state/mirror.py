@@ -79,7 +79,7 @@ class RedisMirror:
         n_events, held, members = pipe.execute()
         if n_events is None or int(n_events) != held:
             return MISS
-        return [json.loads(m) for m in members]
+        return [Event(**json.loads(m)) for m in members]
 
     def cached_checkpoint(self, run_id: str, step: int | None) -> Any:
         key = self.layout.checkpoints(run_id)
@@ -109,12 +109,12 @@ class RedisMirror:
         snapshots = [s for s in (_run_snapshot(connection, path, r) for r in run_ids) if s is not None]
         self.layout.execute(lambda pipe: [self.layout.put_run(pipe, *s[:5], self.ttl, s[5]) for s in snapshots])
 
-    def backfill_events(self, connection: apsw.Connection, path: str, run_id: str, events: list[dict[str, Any]]) -> None:
+    def backfill_events(self, connection: apsw.Connection, path: str, run_id: str, events: list[Event]) -> None:
         snapshot = _run_snapshot(connection, path, run_id)
 
         def build(pipe: Any) -> None:
             if events:
-                self.layout.add_scored(pipe, self.layout.events(run_id), [(e["seq"], dumps(e)) for e in events], self.ttl)
+                self.layout.add_scored(pipe, self.layout.events(run_id), [(e.seq, event_json(e)) for e in events], self.ttl)
             if snapshot is not None:
                 self.layout.put_run(pipe, *snapshot[:5], self.ttl, snapshot[5])
 

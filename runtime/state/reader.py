@@ -16,10 +16,14 @@ from typing import Any
 from agentstage.runtime.errors import NotFound, StoreError
 from agentstage.runtime.llm.types import ChatMessage
 from agentstage.runtime.state.health import Health
-from agentstage.runtime.state.records import ToolEffect
+from agentstage.runtime.state.records import Event, ToolEffect
 from agentstage.runtime.state.sqlite import open_connection, store_errors
 
 __all__ = ["QUEUE_KIND_RANK", "Page", "RunRow", "SQLiteReader", "decode_cursor", "encode_cursor"]
+
+
+EVENT_COLUMNS = "run_id, seq, type, ts, session_id, node, tool, provider, duration_ms, error, data"
+"""The columns `SQLiteReader._event` reads, in its order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,15 +175,11 @@ class SQLiteReader:
         rows = self._rows(sql, (*params, limit + 1))
         return rows[:limit], len(rows) > limit
 
-    def events(self, run_id: str, *, after_seq: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+    def events(self, run_id: str, *, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         """A run's events in `seq` order, after `after_seq`."""
-        rows = self._rows(
-            "SELECT run_id, seq, type, ts, session_id, node, tool, provider, duration_ms, error, data"
-            " FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (run_id, after_seq, limit),
-        )
-        keys = ("run_id", "seq", "type", "ts", "session_id", "node", "tool", "provider", "duration_ms", "error")
-        return [dict(zip(keys, r[:10]), data=self._json(r[10], f"events row ({r[0]}, {r[1]})")) for r in rows]
+        rows = self._rows(f"SELECT {EVENT_COLUMNS} FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                          (run_id, after_seq, limit))
+        return [self._event(r) for r in rows]
 
     def session_history(self, session_id: str, *, max_turns: int = 50) -> tuple[ChatMessage, ...]:
         """The conversation of a session's completed runs, oldest first, as user/assistant turns."""
@@ -287,6 +287,10 @@ class SQLiteReader:
         if not table.isidentifier():
             raise ValueError(f"bad table name {table!r}")
         return self._rows(f"SELECT count(*) FROM {table}")[0][0]
+
+    def _event(self, row: tuple) -> Event:
+        """An `Event` from a row of `EVENT_COLUMNS`: the same record live subscribers get."""
+        return Event(*row[:5], self._json(row[10], f"events row ({row[0]}, {row[1]})"), *row[5:10])
 
     def _json(self, text: str, where: str) -> Any:
         try:

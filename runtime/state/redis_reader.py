@@ -12,6 +12,7 @@ from agentstage.runtime.errors import NotFound
 from agentstage.runtime.llm.types import ChatMessage
 from agentstage.runtime.state.health import Health
 from agentstage.runtime.state.reader import Page, RunRow, decode_cursor, encode_cursor
+from agentstage.runtime.state.records import Event
 from agentstage.runtime.state.redis_layout import RedisLayout, redis_errors
 
 __all__ = ["RedisReader"]
@@ -100,11 +101,11 @@ class RedisReader:
             pipe.hget(self.layout.run(run_id), "row")
         return [RunRow(**json.loads(r)) if r is not None else None for r in pipe.execute()]
 
-    def events(self, run_id: str, *, after_seq: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+    def events(self, run_id: str, *, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         """A run's events in `seq` order, after `after_seq`."""
         with redis_errors(self.where):
             members = self.client.zrangebyscore(self.layout.events(run_id), f"({after_seq}", "+inf", start=0, num=limit)
-        return [json.loads(m) for m in members]
+        return [Event(**json.loads(m)) for m in members]
 
     def session_history(self, session_id: str, *, max_turns: int = 50) -> tuple[ChatMessage, ...]:
         """The conversation of a session's completed agent runs, oldest first."""

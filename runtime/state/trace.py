@@ -26,7 +26,7 @@ from typing import Any
 from agentstage.runtime.clock import parse_ts
 from agentstage.runtime.state.base import StoreReader
 from agentstage.runtime.state.reader import RunRow
-from agentstage.runtime.state.records import USAGE_EVENTS
+from agentstage.runtime.state.records import USAGE_EVENTS, Event
 from agentstage.runtime.state.sqlite import store_errors
 
 __all__ = ["RunTrace", "TraceStep", "duration_percentiles", "run_trace", "runs_per_status", "summary",
@@ -79,19 +79,19 @@ class RunTrace:
         return sum(1 for s in self.steps if s.type == "llm.response")
 
 
-def classify(event: dict[str, Any]) -> TraceStep:
-    """A stored event (as `reader.events` returns it) as a trace step."""
-    family, _, action = event["type"].partition(".")
-    data = event.get("data") or {}
-    if _failed(event["type"], event.get("error"), data):
+def classify(event: Event) -> TraceStep:
+    """A stored event as a trace step."""
+    family, _, action = event.type.partition(".")
+    data = event.data or {}
+    if _failed(event.type, event.error, data):
         status = "failed"
     else:
         status = "started" if action in _STARTED else "completed" if action in _COMPLETED else "info"
-    usage = data.get("usage") if event["type"] in USAGE_EVENTS else None
-    return TraceStep(event["seq"], event["type"], event["ts"], _KINDS.get(family, "other"), status, event.get("node"),
-                     event.get("tool"), event.get("provider"), event.get("duration_ms"),
+    usage = data.get("usage") if event.type in USAGE_EVENTS else None
+    return TraceStep(event.seq, event.type, event.ts, _KINDS.get(family, "other"), status, event.node,
+                     event.tool, event.provider, event.duration_ms,
                      int((usage or {}).get("input_tokens") or 0), int((usage or {}).get("output_tokens") or 0),
-                     event.get("error"), data)
+                     event.error, data)
 
 
 def run_trace(reader: StoreReader, run_id: str) -> RunTrace:
@@ -152,9 +152,9 @@ def tokens_per_provider(reader: StoreReader, *, since: str | None = None,
     else:
         grouped: dict[str, list[int]] = {}
         for e in _all_events_in(reader, since, until, USAGE_EVENTS):
-            usage = e["data"].get("usage") or {}
-            acc = grouped.setdefault(e["provider"] or "", [0, 0, 0])
-            acc[0] += e["type"] == "llm.response"
+            usage = e.data.get("usage") or {}
+            acc = grouped.setdefault(e.provider or "", [0, 0, 0])
+            acc[0] += e.type == "llm.response"
             acc[1] += int(usage.get("input_tokens") or 0)
             acc[2] += int(usage.get("output_tokens") or 0)
         rows = [(p, *v) for p, v in sorted(grouped.items())]
@@ -179,12 +179,12 @@ def tool_failures(reader: StoreReader, *, since: str | None = None,
         return {tool: {"calls": calls, "failures": failures, "last_error": last.get(tool)}
                 for tool, calls, failures in counts}
     result: dict[str, dict[str, Any]] = {}
-    for e in sorted(_all_events_in(reader, since, until, {"tool.result"}), key=lambda e: (e["ts"], e["run_id"], e["seq"])):
-        entry = result.setdefault(e["tool"] or "", {"calls": 0, "failures": 0, "last_error": None})
+    for e in sorted(_all_events_in(reader, since, until, {"tool.result"}), key=lambda e: (e.ts, e.run_id, e.seq)):
+        entry = result.setdefault(e.tool or "", {"calls": 0, "failures": 0, "last_error": None})
         entry["calls"] += 1
-        if _failed(e["type"], e["error"], e["data"]):
+        if _failed(e.type, e.error, e.data):
             entry["failures"] += 1
-            entry["last_error"] = e["error"] or e["data"].get("error") or "failed"
+            entry["last_error"] = e.error or e.data.get("error") or "failed"
     return dict(sorted(result.items()))
 
 
@@ -220,14 +220,14 @@ def _window(column: str, since: str | None, until: str | None, *extra: str) -> t
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
 
 
-def _all_events(reader: StoreReader, run_id: str) -> Iterator[dict[str, Any]]:
+def _all_events(reader: StoreReader, run_id: str) -> Iterator[Event]:
     after = 0
     while True:
         page = reader.events(run_id, after_seq=after, limit=_PAGE)
         yield from page
         if len(page) < _PAGE:
             return
-        after = page[-1]["seq"]
+        after = page[-1].seq
 
 
 def _all_runs(reader: StoreReader, since: str | None, until: str | None) -> Iterator[RunRow]:
@@ -241,9 +241,9 @@ def _all_runs(reader: StoreReader, since: str | None, until: str | None) -> Iter
 
 
 def _all_events_in(reader: StoreReader, since: str | None, until: str | None,
-                   event_types: Collection[str]) -> Iterator[dict]:
+                   event_types: Collection[str]) -> Iterator[Event]:
     """Events of these types in the window, scanning every run (the Redis-only store has no event index)."""
     for run in _all_runs(reader, None, None):
         for e in _all_events(reader, run.run_id):
-            if e["type"] in event_types and (since is None or e["ts"] >= since) and (until is None or e["ts"] < until):
+            if e.type in event_types and (since is None or e.ts >= since) and (until is None or e.ts < until):
                 yield e

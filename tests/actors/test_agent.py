@@ -61,7 +61,7 @@ def test_loop_calls_the_tool_feeds_the_result_back_and_answers(config: Config) -
                                 "llm.request", "llm.response", "run.completed"]
     tool_message = provider.requests[1].messages[-1]
     assert tool_message.role == "tool" and '"result": 42' in tool_message.content
-    assert [e["seq"] for e in stored] == list(range(1, 9))
+    assert [e.seq for e in stored] == list(range(1, 9))
 
 
 def test_scripted_provider_runs_the_whole_loop_offline(system: System) -> None:
@@ -309,7 +309,7 @@ def test_a_long_run_of_inline_turns_completes_in_order(config: Config) -> None:
     assert (result.status, result.output) == ("completed", "done")
     results = [e.data["result"]["result"] for e in result.events if e.type == "tool.result"]
     assert results == [i + 1 for i in range(turns)]
-    assert [e["seq"] for e in stored] == list(range(1, len(result.events) + 1))
+    assert [e.seq for e in stored] == list(range(1, len(result.events) + 1))
 
 
 def test_a_tool_with_side_effects_cannot_be_inline() -> None:

@@ -103,7 +103,7 @@ def test_a_slow_tool_does_not_delay_other_runs(config: Config) -> None:
     provider.gate("quick").set()
     with start(config, provider, ToolRegistry([slow, *builtin_tools()]), tools=("slow",)) as system:
         slow_run = system.run_async("uses slow")
-        wait_until(lambda: any(e["type"] == "tool.call" for e in system.events(slow_run.run_id)), "the slow call")
+        wait_until(lambda: any(e.type == "tool.call" for e in system.events(slow_run.run_id)), "the slow call")
         quick = system.run("quick", timeout=WAIT)
         slow_status = system.get_run(slow_run.run_id).status
         release.set()
@@ -133,7 +133,7 @@ def test_a_retry_waits_on_a_timer_while_other_runs_go_on(config: Config) -> None
     provider.gate("free").set()
     with start(config, provider) as system:
         limited = system.run_async("limited")
-        wait_until(lambda: any(e["type"] == "llm.retry" for e in system.events(limited.run_id)), "the retry")
+        wait_until(lambda: any(e.type == "llm.retry" for e in system.events(limited.run_id)), "the retry")
         free = system.run("free", timeout=WAIT)
         still_waiting = system.get_run(limited.run_id).status
         system.cancel(limited.run_id)
@@ -186,7 +186,7 @@ def test_a_crash_fails_its_own_run_once_and_the_successor_finishes_the_others(co
         rows = [system.get_run(h.run_id).status for h in others]
         crashed_events = system.events(crashed.run_id)
     assert crashed.status == "failed" and "agent crashed" in crashed.error and "bug in provider" in crashed.error
-    assert [e["type"] for e in crashed_events].count("run.failed") == 1
+    assert [e.type for e in crashed_events].count("run.failed") == 1
     assert all(r.status == "completed" for r in results) and rows == ["completed"] * 20
     assert all([e.type for e in r.events].count("run.completed") == 1 for r in results)
 
@@ -198,7 +198,7 @@ def test_runs_beyond_the_admission_limit_wait_as_queued(config: Config) -> None:
         handles = [system.run_async(f"q{i}") for i in range(5)]
         wait_until(lambda: provider.waiting == 2, "two admitted runs")
         wait_until(lambda: all(_status(system, h.run_id) == "queued" for h in handles[2:]), "queued rows")
-        queued_rows = [system.events(h.run_id)[0]["type"] for h in handles[2:]]
+        queued_rows = [system.events(h.run_id)[0].type for h in handles[2:]]
         for i in range(5):
             provider.gate(f"q{i}").set()
         results = [h.result(WAIT) for h in handles]

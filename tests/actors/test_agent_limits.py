@@ -32,9 +32,9 @@ def test_an_answer_cut_by_the_length_limit_completes_marked_truncated(config: Co
         result = system.run("explain")
         stored = system.events(result.run_id)
     assert result.status == "completed" and result.output == "The answer is"
-    warning = next(e for e in stored if e["type"] == "llm.truncated")
-    assert warning["data"]["finish_reason"] == "length"
-    assert stored[-1]["type"] == "run.completed" and stored[-1]["data"]["truncated"] is True
+    warning = next(e for e in stored if e.type == "llm.truncated")
+    assert warning.data["finish_reason"] == "length"
+    assert stored[-1].type == "run.completed" and stored[-1].data["truncated"] is True
 
 
 def test_a_complete_answer_is_not_marked_truncated(config: Config) -> None:

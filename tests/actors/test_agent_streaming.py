@@ -58,11 +58,11 @@ def test_text_deltas_are_live_events_and_the_final_answer_is_durable(
     deltas = [e for e in seen if e.type == "llm.delta"]
     assert "".join(e.data["text"] for e in deltas) == "Zero trust means verify." == result.output
     assert {(e.seq, e.data["attempt"]) for e in deltas} == {(0, 1)}
-    request_seq = next(e["seq"] for e in stored if e["type"] == "llm.request")
+    request_seq = next(e.seq for e in stored if e.type == "llm.request")
     assert {e.data["after_seq"] for e in deltas} == {request_seq}
-    assert "llm.delta" not in {e["type"] for e in stored}
-    response = next(e for e in stored if e["type"] == "llm.response")
-    assert response["data"]["content"] == "Zero trust means verify." and response["data"]["metadata"]["streamed"]
+    assert "llm.delta" not in {e.type for e in stored}
+    response = next(e for e in stored if e.type == "llm.response")
+    assert response.data["content"] == "Zero trust means verify." and response.data["metadata"]["streamed"]
 
 
 def test_a_stream_cut_after_text_restarts_the_turn(config: Config, wire: WireServer, provider: OpenAIProvider) -> None:
@@ -81,7 +81,7 @@ def test_a_stream_cut_after_text_restarts_the_turn(config: Config, wire: WireSer
         if event.type == "llm.delta":
             by_attempt.setdefault(event.data["attempt"], []).append(event.data["text"])
     assert by_attempt == {1: ["Half an "], 2: ["A whole ", "answer."]}
-    assert [e["type"] for e in stored].count("llm.retry") == 1
+    assert [e.type for e in stored].count("llm.retry") == 1
 
 
 def test_cli_run_prints_tokens_as_they_arrive(tmp_path: Path, wire: WireServer, monkeypatch: pytest.MonkeyPatch,

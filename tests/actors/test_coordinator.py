@@ -22,7 +22,7 @@ def test_run_is_recorded_with_attempt_and_queue_events(tmp_path, redis_url):
     db = reader(config)
     run = db.get_run(run_id)
     assert (run.status, run.worker_id, run.attempt) == ("completed", "w1", 1)
-    assert [e["type"] for e in db.events(run_id)][:2] == ["run.queued", "run.started"]
+    assert [e.type for e in db.events(run_id)][:2] == ["run.queued", "run.started"]
     [attempt] = db.attempts(run_id)
     assert (attempt["status"], attempt["worker_id"], attempt["task_id"]) == ("completed", "w1", run_id)
     assert queue_kinds(config, run_id) == ["enqueued", "claimed", "acked"]
@@ -42,7 +42,7 @@ def test_failing_task_is_retried_with_backoff_then_dead_lettered(tmp_path, redis
     assert [a["status"] for a in db.attempts(run_id)] == ["failed", "failed", "failed"]
     assert queue_kinds(config, run_id).count("retried") == 2
     assert queue_kinds(config, run_id)[-1] == "dead_lettered"
-    seqs = [e["seq"] for e in db.events(run_id)]
+    seqs = [e.seq for e in db.events(run_id)]
     assert seqs == sorted(set(seqs))
     assert db.get_run(run_id).status == "failed"
 
@@ -96,7 +96,7 @@ def test_duplicate_task_entry_runs_once(tmp_path, redis_url):
         wait_for(lambda: ops.outcome("dup-run"))
         wait_for(lambda: ops.client.xpending(ops.layout.tasks, "workers")["pending"] == 0)
     events = reader(config).events("dup-run")
-    assert [e["type"] for e in events].count("run.started") == 1
+    assert [e.type for e in events].count("run.started") == 1
 
 
 def test_graph_run_completes_on_a_worker_with_checkpoints_recorded(tmp_path, redis_url):
@@ -185,7 +185,7 @@ def test_commit_failing_on_a_lock_held_by_another_process_is_retried_until_it_la
 
 
 def _types(config, run_id):
-    return [e["type"] for e in reader(config).events(run_id)]
+    return [e.type for e in reader(config).events(run_id)]
 
 
 def test_a_worker_that_starts_right_after_a_run_found_none_serves_the_next_run_without_unserved(tmp_path, redis_url):

@@ -88,7 +88,7 @@ def test_a_checkpoint_commits_after_every_transition(graphs: System) -> None:
     assert [s.get("n") for s in states] == [None, 1, 3, 6]
     assert all(c["state_bytes"] == len(json.dumps(s, separators=(",", ":"))) for c, s in
                zip(reader.checkpoints(result.run_id), states))
-    types = [e["type"] for e in graphs.events(result.run_id)]
+    types = [e.type for e in graphs.events(result.run_id)]
     assert types == ["run.started", "checkpoint.saved", *["node.entered", "node.exited", "checkpoint.saved"] * 3,
                      "run.completed"]
     row = graphs.get_run(result.run_id)
@@ -100,9 +100,9 @@ def test_router_sends_the_run_down_one_path_and_agent_nodes_are_child_runs(graph
     chatted = graphs.graph_run("triage", "hello there")
     assert solved.trace == ("measure", "route", "solve") and solved.output == "6 * 7 = 42"
     assert chatted.trace == ("measure", "route", "chat") and chatted.output.startswith("Hello.")
-    exited = [e for e in graphs.events(solved.run_id) if e["type"] == "node.exited"]
-    assert exited[1]["data"]["route"] == "calculate 6 * 7" and exited[1]["data"]["next_node"] == "solve"
-    child = graphs.get_run(exited[2]["data"]["child_run_id"])
+    exited = [e for e in graphs.events(solved.run_id) if e.type == "node.exited"]
+    assert exited[1].data["route"] == "calculate 6 * 7" and exited[1].data["next_node"] == "solve"
+    child = graphs.get_run(exited[2].data["child_run_id"])
     assert (child.kind, child.parent_run_id, child.status, child.output) == (
         "agent", solved.run_id, "completed", "6 * 7 = 42")
 
@@ -118,9 +118,9 @@ def test_a_failing_node_keeps_the_checkpoint_before_it_and_resume_retries_only_i
     assert resumed.status == "completed" and resumed.trace == ("risky", "finish")
     assert effects.recorded == [1], "the side-effecting node before the failure ran once"
     assert resumed.state["n"] == 11 and graphs.get_run(failed.run_id).status == "completed"
-    types = [e["type"] for e in graphs.events(failed.run_id)]
+    types = [e.type for e in graphs.events(failed.run_id)]
     assert types.count("run.failed") == 1 and types.count("run.resumed") == 1
-    assert [e["seq"] for e in graphs.events(failed.run_id)] == list(range(1, len(types) + 1))
+    assert [e.seq for e in graphs.events(failed.run_id)] == list(range(1, len(types) + 1))
 
 
 def test_a_journalled_effect_is_not_repeated_when_its_node_runs_again(graphs: System, effects: Effects) -> None:
@@ -128,8 +128,8 @@ def test_a_journalled_effect_is_not_repeated_when_its_node_runs_again(graphs: Sy
     graphs.journal.record(ToolEffect(effect_key("again", 1, "save"), "again", "record", 41, "2026-01-01T00:00:00.000Z"))
     result = graphs.graph_run("pipeline", "x", run_id="again", state={"n": 1})
     assert result.status == "completed" and result.state["saved"] == 41 and effects.recorded == []
-    saved = [e for e in graphs.events("again") if e["type"] == "node.exited"][0]
-    assert saved["data"]["replayed"] is True
+    saved = [e for e in graphs.events("again") if e.type == "node.exited"][0]
+    assert saved.data["replayed"] is True
 
 
 def test_resume_of_a_finished_run_is_a_no_op_and_of_an_unknown_run_an_error(graphs: System) -> None:

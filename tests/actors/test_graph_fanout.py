@@ -74,7 +74,7 @@ def test_a_map_node_runs_one_branch_per_item_and_joins_them_in_item_order(graphs
     assert result.status == "completed" and result.state["done"] == ["A", "B", "C"]
     assert sorted(work.calls) == ["a", "b", "c"] and "__fanout__" not in result.state
     events = graphs.events(result.run_id)
-    completed = [e["data"] for e in events if e["type"] == "branch.completed"]
+    completed = [e.data for e in events if e.type == "branch.completed"]
     assert sorted(d["branch"] for d in completed) == ["each[0]", "each[1]", "each[2]"]
     assert [d["step"] for d in completed] == [1, 2, 3] and [d["remaining"] for d in completed] == [2, 1, 0]
     checkpoints = graphs.reader().checkpoints(result.run_id)

@@ -111,7 +111,7 @@ def test_a_run_whose_first_writes_failed_is_reported_failed_even_when_its_last_w
         assert probes and probes[0].startswith("failed")
         assert result.status == "failed" and "could not be recorded" in result.error
         row = wait_for(lambda: _recorded_failed(system, result.run_id))
-        types = [e["type"] for e in system.reader().events(result.run_id)]
+        types = [e.type for e in system.reader().events(result.run_id)]
     assert "could not be recorded" in row.error
     assert types[0] == "run.started" and types[-1] == "run.failed"
 

@@ -54,7 +54,7 @@ def test_a_failing_write_does_not_take_other_writes_down(store) -> None:
     final = pykka.ThreadingFuture()
     slot.tell(Write((), final, "done"))
     final.get(timeout=5)
-    assert [e["run_id"] for r in ("a", "b", "c") for e in reader.events(r)] == ["a", "c"]
+    assert [e.run_id for r in ("a", "b", "c") for e in reader.events(r)] == ["a", "c"]
 
 
 def test_subscribers_see_events_only_after_they_are_durable(store) -> None:
@@ -64,7 +64,7 @@ def test_subscribers_see_events_only_after_they_are_durable(store) -> None:
     slot.tell(Write((event("r1", 1), event("r2", 1), event("r1", 2))))
     seen = [subscription.get(timeout=5), subscription.get(timeout=5)]
     assert [(e.run_id, e.seq) for e in seen] == [("r1", 1), ("r1", 2)]
-    assert [e["seq"] for e in reader.events("r1")] == [1, 2]
+    assert [e.seq for e in reader.events("r1")] == [1, 2]
     slot.tell(Write((event("r1", 1),)))
     assert subscription.get(timeout=0.3) is None, "a replayed event is not published twice"
 

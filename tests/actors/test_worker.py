@@ -19,7 +19,7 @@ def test_cancel_stops_a_running_run_at_the_next_step(tmp_path, redis_url):
         ops.cancel(run_id, "no longer needed")
         outcome = ops.wait(run_id, 30)
     assert outcome["status"] == "cancelled"
-    types = [e["type"] for e in reader(config).events(run_id)]
+    types = [e.type for e in reader(config).events(run_id)]
     assert types[-1] == "run.cancelled"
     assert types.count("tool.call") < 50
     assert "cancelled" in queue_kinds(config, run_id)
@@ -34,7 +34,7 @@ def test_cancelled_queued_task_is_never_started(tmp_path, redis_url):
         with worker(config):
             outcome = ops.wait(run_id, 30)
     assert outcome["status"] == "cancelled"
-    types = [e["type"] for e in reader(config).events(run_id)]
+    types = [e.type for e in reader(config).events(run_id)]
     assert "run.started" not in types and types[-1] == "run.cancelled"
 
 

@@ -15,6 +15,7 @@ import pytest
 from agentstage.actors.store import Publish
 from agentstage.api import create_app
 from agentstage.api.sse import format_event
+from agentstage.runtime.state.records import Event
 from agentstage.runtime.clock import utc_now
 from agentstage.runtime.state import Event, SQLiteWriter
 from tests.api.browser import served
@@ -65,14 +66,15 @@ def _new_subscription(system, before: set[int]) -> bool:
 
 
 def test_format_event_carries_seq_type_and_json() -> None:
-    chunk = format_event({"seq": 7, "type": "tool.call", "data": {"a": 1}}).decode()
-    assert chunk == 'id: 7\nevent: tool.call\ndata: {"seq":7,"type":"tool.call","data":{"a":1}}\n\n'
+    chunk = format_event(Event("r1", 7, "tool.call", "t0", "s1", {"a": 1}, tool="add")).decode()
+    assert chunk == ('id: 7\nevent: tool.call\ndata: {"run_id":"r1","seq":7,"type":"tool.call","ts":"t0","session_id":"s1",'
+                     '"data":{"a":1},"node":null,"tool":"add","provider":null,"duration_ms":null,"error":null}\n\n')
 
 
 def test_run_stream_delivers_live_events_until_the_run_ends(server, client, keys, api_system, gate) -> None:
     run_id = start_run(client, keys, GATE_PROMPT)
     assert gate.entered.wait(20)
-    seen = api_system.reader().events(run_id)[-1]["seq"]
+    seen = api_system.reader().events(run_id)[-1].seq
     before = {id(s) for s in api_system._subscriptions}
     resume_from = {**keys.headers("viewer"), "Last-Event-ID": str(seen)}
     thread, box = _in_thread(lambda: server.simulate_get(f"/api/v1/runs/{run_id}/events/stream", headers=resume_from))
@@ -209,7 +211,7 @@ def test_a_resumed_run_stream_loses_and_repeats_nothing(server, client, keys, ap
     gate.set()
     rest = _events(server.simulate_get(path, headers={**headers, "Last-Event-ID": str(first[-1]["seq"])}).text)
     wait_for(lambda: status(api_system, run_id) == "completed")
-    stored = [e["seq"] for e in api_system.reader().events(run_id)]
+    stored = [e.seq for e in api_system.reader().events(run_id)]
     assert [e["seq"] for e in first + rest] == stored
     assert rest[-1]["type"] == "run.completed"
 

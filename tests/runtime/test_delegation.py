@@ -45,8 +45,8 @@ def test_a_handoff_ends_the_run_with_the_other_agents_answer(config: Config) -> 
         events = system.events(result.run_id)
     assert (result.status, result.output) == ("completed", "Refund issued.")
     assert len(alice.requests) == 1, "no model turn after the handoff"
-    answer = [e for e in events if e["type"] == "llm.response"][-1]
-    assert answer["data"]["finish_reason"] == "handoff" and answer["data"]["model"] == "handoff:bob"
+    answer = [e for e in events if e.type == "llm.response"][-1]
+    assert answer.data["finish_reason"] == "handoff" and answer.data["model"] == "handoff:bob"
 
 
 def test_a_failed_callee_is_a_tool_error_the_caller_reads(config: Config) -> None:

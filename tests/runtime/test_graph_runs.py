@@ -24,12 +24,12 @@ def test_continue_from_runs_the_rest_after_any_checkpoint(system: System) -> Non
     first = system.graph_run("inc3", "x", state={"n": 0})
     assert system.graphs is not None
     seq = last_seq(system.reader(), first.run_id)
-    assert seq == max(e["seq"] for e in system.events(first.run_id))
+    assert seq == max(e.seq for e in system.events(first.run_id))
     checkpoint = system.reader().checkpoint(first.run_id, 1)
     again = system.graphs.continue_from("inc3", first.run_id, first.session_id, checkpoint).result(30)
     assert again.status == "completed" and again.trace == ("n1", "n2") and again.state["n"] == 3
     events = system.events(first.run_id)
-    assert events[seq]["seq"] == seq + 1 and events[seq]["type"] == "run.resumed"
+    assert events[seq].seq == seq + 1 and events[seq].type == "run.resumed"
 
 
 def test_a_run_cannot_execute_twice_at_once(system: System) -> None:
@@ -58,7 +58,7 @@ def test_a_chosen_run_id_may_be_new_or_queued_but_not_reused(system: System) -> 
                                                                           "input": "x"})])
     result = system.graph_run("one", "x", run_id="queued-1")
     assert result.status == "completed"
-    assert [e["type"] for e in system.events("queued-1")][:3] == ["run.queued", "run.started", "checkpoint.saved"]
+    assert [e.type for e in system.events("queued-1")][:3] == ["run.queued", "run.started", "checkpoint.saved"]
 
 
 def test_a_graph_run_counts_the_tokens_of_its_agent_nodes(system: System) -> None:

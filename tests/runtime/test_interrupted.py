@@ -74,8 +74,8 @@ def test_run_of_a_killed_process_is_failed_as_interrupted_when_a_system_opens_th
         events = system.events(row.run_id)
     assert row.status == "failed"
     assert row.error.startswith(f"interrupted: the process running it (pid {process.pid} on ")
-    assert events[-1]["type"] == "run.failed" and events[-1]["data"]["error_type"] == "Interrupted"
-    assert events[0]["data"]["owner"]["pid"] == process.pid
+    assert events[-1].type == "run.failed" and events[-1].data["error_type"] == "Interrupted"
+    assert events[0].data["owner"]["pid"] == process.pid
 
 
 def test_run_of_a_live_process_stays_running_when_another_system_opens_the_store(tmp_path, model) -> None:
@@ -119,8 +119,8 @@ def test_queued_graph_and_child_runs_of_dead_processes_are_failed_others_kept(co
         system.write(records)
     with System(config) as system:
         status = {row.run_id: row.status for row in system.list_runs().items}
-        queued_events = [e["type"] for e in system.events("queued")]
-        child_events = [(e["seq"], e["type"]) for e in system.events("child")]
+        queued_events = [e.type for e in system.events("queued")]
+        child_events = [(e.seq, e.type) for e in system.events("child")]
     assert status == {"queued": "failed", "graph": "failed", "remote": "running", "worker": "running",
                       "mine": "running", "child": "failed"}
     assert queued_events == ["run.queued", "run.failed"]

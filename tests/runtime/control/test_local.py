@@ -76,7 +76,7 @@ def test_a_failed_agent_run_is_requeued_and_completes(system) -> None:
         control.requeue("fine")
     assert control.requeue("failed").attempt == 2
     wait_for(lambda: _status(system, "failed") == "completed")
-    types = [e["type"] for e in system.events("failed")]
+    types = [e.type for e in system.events("failed")]
     assert types[:3] == ["run.started", "run.failed", "run.queued"] and types[-1] == "run.completed"
     with pytest.raises(NotFound):
         control.requeue("no-such-run")
@@ -87,14 +87,14 @@ def test_a_cancelled_agent_run_is_requeued_although_it_was_cancelled_here(config
     with System(config, agents=setup.agents, tools=setup.tools, providers=setup.providers) as system:
         control = LocalControl(system)
         started = control.start("nap 50", agent="slow")
-        wait_for(lambda: any(e["type"] == "tool.result" for e in system.events(started.run_id)))
+        wait_for(lambda: any(e.type == "tool.result" for e in system.events(started.run_id)))
         assert control.cancel(started.run_id).status == "cancelling"
         wait_for(lambda: _status(system, started.run_id) == "cancelled")
         control.requeue(started.run_id)
         wait_for(lambda: _status(system, started.run_id) in ("completed", "failed"), timeout=60)
         events = system.events(started.run_id)
-        requeued = [e["seq"] for e in events if e["type"] == "run.queued"][-1]
-        assert any(e["type"] == "tool.result" and e["seq"] > requeued for e in events)
+        requeued = [e.seq for e in events if e.type == "run.queued"][-1]
+        assert any(e.type == "tool.result" and e.seq > requeued for e in events)
 
 
 def test_queues_and_the_dlq_do_not_apply(system) -> None:

@@ -44,9 +44,9 @@ def test_a_waiting_graph_run_is_answered_and_forked_on_a_worker(control) -> None
     reader = control.system.reader()
     assert json.loads(reader.get_run(started.run_id).output) == {"expression": "6 * 7", "result": 42}
     events = reader.events(started.run_id)
-    after = [e["type"] for e in events][[e["type"] for e in events].index("run.waiting") + 1:]
+    after = [e.type for e in events][[e.type for e in events].index("run.waiting") + 1:]
     assert after[:3] == ["run.queued", "run.started", "run.resumed"] and after[-1] == "run.completed"
-    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
     step = max(c["step"] for c in reader.checkpoints(started.run_id) if c["next_node"] == "solve")
     forked = control.fork(started.run_id, step, {"expression": "1 + 1"})
     assert forked.status == "forked" and forked.run_id != started.run_id

@@ -89,7 +89,7 @@ def test_cancelled_queued_task_is_never_started(config, transport, ops):
         with worker(config, transport=transport):
             outcome = ops.wait(run_id, 30)
     assert outcome["status"] == "cancelled"
-    types = [e["type"] for e in reader(config).events(run_id)]
+    types = [e.type for e in reader(config).events(run_id)]
     assert "run.started" not in types and types[-1] == "run.cancelled"
 
 
@@ -100,7 +100,7 @@ def test_cancel_stops_a_running_run_at_the_next_step(config, transport, ops):
         ops.cancel(run_id, "no longer needed")
         outcome = ops.wait(run_id, 30)
     assert outcome["status"] == "cancelled"
-    assert [e["type"] for e in reader(config).events(run_id)][-1] == "run.cancelled"
+    assert [e.type for e in reader(config).events(run_id)][-1] == "run.cancelled"
 
 
 def test_lease_of_a_silent_worker_expires_and_another_worker_completes_the_run(config, transport, ops):
@@ -154,7 +154,7 @@ def test_duplicate_task_entry_runs_once_and_poison_goes_to_the_dlq(config, trans
         wait_for(lambda: ops.outcome("dup-run"))
         [dead] = wait_for(ops.dlq_list)
         wait_for(lambda: transport.group_info(ops.layout.tasks, "workers").pending == 0)
-    assert [e["type"] for e in reader(config).events("dup-run")].count("run.started") == 1
+    assert [e.type for e in reader(config).events("dup-run")].count("run.started") == 1
     assert "not JSON" in dead["reason"]
 
 
@@ -192,7 +192,7 @@ def test_a_run_cancelled_while_queued_and_requeued_runs_only_its_new_attempt(con
     db = reader(config)
     assert db.get_run(run_id).attempt == 2
     assert [a["status"] for a in db.attempts(run_id)] == ["cancelled", "completed"]
-    assert [e["type"] for e in db.events(run_id)].count("run.started") == 1
+    assert [e.type for e in db.events(run_id)].count("run.started") == 1
 
 
 def test_heartbeat_row_says_what_the_worker_serves_and_stays_in_history_once_stopped(config, transport, ops):
@@ -218,14 +218,14 @@ def test_outage_of_the_transport_is_waited_out(config, transport, ops):
 
 
 def _endings(config, run_id):
-    return [e["type"] for e in reader(config).events(run_id) if e["type"] in ("run.completed", "run.failed",
+    return [e.type for e in reader(config).events(run_id) if e.type in ("run.completed", "run.failed",
                                                                                "run.cancelled")]
 
 
 def test_a_retry_claimed_by_the_worker_still_running_the_lost_attempt_supersedes_it(config, transport, ops):
     with coordinator(config, transport), worker(config, "w1", transport=transport) as node:
         run_id = ops.enqueue("tally once 3000", agent="tally")["run_id"]
-        wait_for(lambda: [e for e in reader(config).events(run_id) if e["type"] == "tool.call"])
+        wait_for(lambda: [e for e in reader(config).events(run_id) if e.type == "tool.call"])
         # NOTE: as a paused process would: no lease extension, while the tool call goes on and the reader claims.
         node.monitor.stop("lost")
         outcome = ops.wait(run_id, 30)
@@ -234,7 +234,7 @@ def test_a_retry_claimed_by_the_worker_still_running_the_lost_attempt_supersedes
     assert _endings(config, run_id) == ["run.completed"]
     attempts = reader(config).attempts(run_id)
     assert [(a["worker_id"], a["status"]) for a in attempts] == [("w1", "failed"), ("w1", "completed")]
-    results = [e["data"] for e in reader(config).events(run_id) if e["type"] == "tool.result"]
+    results = [e.data for e in reader(config).events(run_id) if e.type == "tool.result"]
     assert len(results) == 1 and (results[0]["replayed"] is True)
 
 
@@ -261,7 +261,7 @@ def test_a_graph_node_s_agent_run_started_again_by_a_retry_takes_fresh_attempt_a
         with worker(config, "w1", transport=transport) as first:
             run_id = ops.enqueue("4000", mode="graph", workflow="delegate")["run_id"]
             child = f"{run_id}.1"
-            wait_for(lambda: [e for e in reader(config).events(child) if e["type"] == "tool.call"])
+            wait_for(lambda: [e for e in reader(config).events(child) if e.type == "tool.call"])
             # NOTE: as a paused worker: its lease is not extended and it claims nothing; its records come late.
             first.reader.stop()
             first.monitor.stop("lost")
@@ -270,10 +270,10 @@ def test_a_graph_node_s_agent_run_started_again_by_a_retry_takes_fresh_attempt_a
                 outcome = ops.wait(run_id, 30)
     assert outcome["status"] == "completed", outcome
     events = reader(config).events(child)
-    seqs = [e["seq"] for e in events]
+    seqs = [e.seq for e in events]
     assert seqs == sorted(set(seqs))
-    assert [e["data"]["attempt"] for e in events if e["type"] == "run.started"] == [1, 2]
-    assert [e["type"] for e in events].count("tool.call") == 2
-    assert [e["type"] for e in events][-1] == "run.completed"
+    assert [e.data["attempt"] for e in events if e.type == "run.started"] == [1, 2]
+    assert [e.type for e in events].count("tool.call") == 2
+    assert [e.type for e in events][-1] == "run.completed"
     assert reader(config).get_run(child).attempt == 2
-    assert [e["type"] for e in reader(config).events(run_id)].count("run.completed") == 1
+    assert [e.type for e in reader(config).events(run_id)].count("run.completed") == 1

@@ -231,7 +231,7 @@ def test_cancel_of_a_queued_run_shows_cancelled_at_once(tmp_path: Path, redis_ur
     assert "never" not in cluster.tallies()
     db = reader(config)
     assert db.get_run(run_id).status == "cancelled"
-    assert [e["type"] for e in db.events(run_id)] == ["run.queued", "run.unserved", "run.cancelled"]
+    assert [e.type for e in db.events(run_id)] == ["run.queued", "run.unserved", "run.cancelled"]
 
 
 def test_run_of_a_dead_worker_is_failed_by_a_restarted_coordinator_when_out_of_attempts(tmp_path, redis_url):
@@ -244,7 +244,7 @@ def test_run_of_a_dead_worker_is_failed_by_a_restarted_coordinator_when_out_of_a
             wait_for(lambda: live_workers(ops, "w1"), timeout=60)
             run_id = ops.enqueue("nap 60000", agent="napper")["run_id"]
             wait_for(lambda: _status(config, run_id) == "running", timeout=60)
-            wait_for(lambda: any(e["type"] == "tool.call" for e in reader(config).events(run_id)), timeout=60)
+            wait_for(lambda: any(e.type == "tool.call" for e in reader(config).events(run_id)), timeout=60)
             cluster.kill("w1")
             cluster.kill("coordinator")
             cluster.coordinator()
@@ -255,7 +255,7 @@ def test_run_of_a_dead_worker_is_failed_by_a_restarted_coordinator_when_out_of_a
     row = reader(config).get_run(run_id)
     assert row.status == "failed" and "lease expired" in row.error
     events = reader(config).events(run_id)
-    assert events[-1]["type"] == "run.failed" and events[-1]["seq"] == max(e["seq"] for e in events)
+    assert events[-1].type == "run.failed" and events[-1].seq == max(e.seq for e in events)
 
 
 def _queues_cli(env):
@@ -266,7 +266,7 @@ def _queues_cli(env):
 
 
 def _types(config, run_id):
-    return [e["type"] for e in reader(config).events(run_id)]
+    return [e.type for e in reader(config).events(run_id)]
 
 
 def test_runs_no_worker_serves_are_reported_on_the_run_and_in_runtime_queues(tmp_path, redis_url):
@@ -278,7 +278,7 @@ def test_runs_no_worker_serves_are_reported_on_the_run_and_in_runtime_queues(tmp
             early = ops.enqueue("tally early 10", agent="tally")["run_id"]
             wait_for(lambda: _status(config, early) == "queued", timeout=60)
             assert _types(config, early) == ["run.queued", "run.unserved"]
-            assert reader(config).events(early)[1]["data"]["reason"] == "no worker is alive"
+            assert reader(config).events(early)[1].data["reason"] == "no worker is alive"
             assert "warning: 1 runs of agent 'tally' wait: no worker is alive" in _queues_cli(cluster.env)
             cluster.worker("w1", 1)
             assert ops.wait(early, 60)["status"] == "completed"
@@ -294,7 +294,7 @@ def test_runs_no_worker_serves_are_reported_on_the_run_and_in_runtime_queues(tmp
         cluster.stop()
     assert "warning: 1 runs of agent 'ghost' wait: no live worker serves agent 'ghost'" in warnings
     unserved = reader(config).events(ghost)[1]
-    assert (unserved["type"], unserved["data"]["reason"]) == ("run.unserved", "no live worker serves agent 'ghost'")
+    assert (unserved.type, unserved.data["reason"]) == ("run.unserved", "no live worker serves agent 'ghost'")
     assert "run.unserved" not in _types(config, busy)
     assert _types(config, early)[:3] == ["run.queued", "run.unserved", "run.started"]
 
@@ -320,7 +320,7 @@ def test_restarted_coordinator_requeues_runs_whose_task_redis_lost(tmp_path, red
             assert ops.wait(lost, 60)["status"] == "completed"
     finally:
         cluster.stop()
-    events = [e for e in reader(config).events(lost) if e["type"] != "run.unserved"]
-    assert [e["type"] for e in events][:3] == ["run.queued", "run.failed", "run.queued"]
-    assert events[-1]["type"] == "run.completed" and "no longer in Redis" in events[1]["error"]
+    events = [e for e in reader(config).events(lost) if e.type != "run.unserved"]
+    assert [e.type for e in events][:3] == ["run.queued", "run.failed", "run.queued"]
+    assert events[-1].type == "run.completed" and "no longer in Redis" in events[1].error
     assert sorted(cluster.tallies()) == ["kept", "lost"]

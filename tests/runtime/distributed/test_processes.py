@@ -47,8 +47,8 @@ def test_killed_worker_task_is_completed_by_another_worker(cluster):
     attempts = reader(config).attempts(run_id)
     assert [(a["worker_id"], a["status"]) for a in attempts] == [("w1", "failed"), ("w2", "completed")]
     assert "lease expired" in attempts[0]["error"]
-    calls = [e for e in reader(config).events(run_id) if e["type"] == "tool.result"]
-    assert [c["data"]["replayed"] for c in calls] == [False]
+    calls = [e for e in reader(config).events(run_id) if e.type == "tool.result"]
+    assert [c.data["replayed"] for c in calls] == [False]
 
 
 def test_sigterm_drains_finishes_short_work_and_releases_long_work(cluster):
@@ -157,7 +157,7 @@ def test_chaos_200_runs_with_repeated_kill_9(cluster):
     # NOTE: a worker killed inside a tally call leaves its outcome unknown: the call is not repeated.
     for run_id, key in runs.items():
         if key not in counts:
-            results = [e["data"]["result"] for e in db.events(run_id) if e["type"] == "tool.result"]
+            results = [e.data["result"] for e in db.events(run_id) if e.type == "tool.result"]
             assert results[-1] == {"error": INTERRUPTED}
             assert len(db.attempts(run_id)) > 1
     attempts = {run_id: db.attempts(run_id) for run_id in runs}
@@ -189,9 +189,9 @@ def test_graph_continues_on_another_worker_from_its_last_checkpoint_after_a_kill
     if not counts["b"]:  # the kill landed inside b's call: its outcome is unknown and it is not repeated
         assert db.checkpoint(run_id)["state"]["b"] == {"error": INTERRUPTED}
     events = db.events(run_id)
-    assert [e["node"] for e in events if e["type"] == "node.exited"].count("a") == 1
-    resumed = [e for e in events if e["type"] == "run.resumed"]
-    assert resumed[-1]["data"]["worker_id"] == "w2" and resumed[-1]["data"]["step"] >= 1
+    assert [e.node for e in events if e.type == "node.exited"].count("a") == 1
+    resumed = [e for e in events if e.type == "run.resumed"]
+    assert resumed[-1].data["worker_id"] == "w2" and resumed[-1].data["step"] >= 1
     assert [(a["worker_id"], a["status"]) for a in db.attempts(run_id)] == [("w1", "failed"), ("w2", "completed")]
 
 
@@ -247,7 +247,7 @@ def test_worker_paused_past_its_lease_neither_repeats_effects_nor_ends_a_run_twi
         runs = {ops.enqueue(f"tally p{i} {1500 if i < 4 else 50}", agent="tally")["run_id"]: f"p{i}"
                 for i in range(6)}
         calling = list(runs)[:4]
-        wait_for(lambda: all(peek(config, lambda db: [e for e in db.events(r) if e["type"] == "tool.call"])
+        wait_for(lambda: all(peek(config, lambda db: [e for e in db.events(r) if e.type == "tool.call"])
                              for r in calling), interval=0.02)
         paused.send_signal(signal.SIGSTOP)
         try:
@@ -261,7 +261,7 @@ def test_worker_paused_past_its_lease_neither_repeats_effects_nor_ends_a_run_twi
     assert collections.Counter(cluster.tallies()) == {key: 1 for key in runs.values()}
     db = reader(config)
     for run_id in runs:
-        endings = [e["type"] for e in db.events(run_id) if e["type"] in ("run.completed", "run.failed",
+        endings = [e.type for e in db.events(run_id) if e.type in ("run.completed", "run.failed",
                                                                          "run.cancelled")]
         assert endings == ["run.completed"], (run_id, endings)
         statuses = [a["status"] for a in db.attempts(run_id)]

@@ -54,7 +54,7 @@ def run(config: Config, provider: Provider, registry: ToolRegistry, guardrails: 
 
 
 def decisions(events) -> list[tuple[str, str]]:
-    return [(e["type"], e["data"]["guardrail"]) for e in events if e["type"].startswith("guardrail.")]
+    return [(e.type, e.data["guardrail"]) for e in events if e.type.startswith("guardrail.")]
 
 
 def test_an_injected_user_message_never_reaches_the_model(config: Config) -> None:
@@ -85,8 +85,8 @@ def test_a_tool_off_the_allowlist_never_runs_and_the_model_is_told(config: Confi
     assert effects.calls == []
     tool_message = provider.requests[1].messages[-1]
     assert tool_message.role == "tool" and "blocked by guardrail tool_allowlist" in tool_message.content
-    blocked = [e for e in events if e["type"] == "guardrail.blocked"]
-    assert blocked[0]["tool"] == "send" and blocked[0]["data"]["direction"] == "tool"
+    blocked = [e for e in events if e.type == "guardrail.blocked"]
+    assert blocked[0].tool == "send" and blocked[0].data["direction"] == "tool"
 
 
 def test_a_secret_in_tool_arguments_is_redacted_before_the_tool_sees_it(config: Config) -> None:
@@ -124,8 +124,8 @@ def test_a_warning_is_an_event_and_the_run_goes_on(config: Config) -> None:
     result, events = run(config, QueuedProvider(answer("fine")), Effects().registry(), ("max_length:warn=10",),
                          "a message longer than ten characters")
     assert result.status == "completed"
-    warned = [e for e in events if e["type"] == "guardrail.warned"]
-    assert [(e["data"]["direction"], e["data"]["reason"]) for e in warned] == [
+    warned = [e for e in events if e.type == "guardrail.warned"]
+    assert [(e.data["direction"], e.data["reason"]) for e in warned] == [
         ("input", "36 characters, more than the limit of 10")]
 
 

@@ -1,5 +1,6 @@
 """The tool catalog API on a running System: persisted definitions, reload at start, no secret leaks."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -57,9 +58,9 @@ def test_custom_tool_is_persisted_reloaded_and_called_by_an_agent(secret_config,
         logger.disable("agentstage")
     assert http.requests[-1]["headers"]["Authorization"] == SECRET
     assert json.loads(http.requests[-1]["body"]) == {"text": "disk is full"}
-    result_event = next(e for e in events if e["type"] == "tool.result")
-    assert result_event["data"]["status"] == "completed" and result_event["data"]["result"]["body"] == {"delivered": True}
-    for place in (json.dumps(events), *outputs, json.dumps(audit_rows), json.dumps(stored), "\n".join(logs)):
+    result_event = next(e for e in events if e.type == "tool.result")
+    assert result_event.data["status"] == "completed" and result_event.data["result"]["body"] == {"delivered": True}
+    for place in (json.dumps([dataclasses.asdict(e) for e in events]), *outputs, json.dumps(audit_rows), json.dumps(stored), "\n".join(logs)):
         assert SECRET not in place
     assert len(audit_rows) == 1
 
@@ -73,9 +74,9 @@ def test_missing_credential_is_a_failed_tool_call_naming_the_reference(config, h
         assert system.catalog.credentials()[0]["resolvable"] is False
     with System(config, agents=[spec], providers={"notifier": ScriptedProvider(rules)}) as system:
         result = system.run("send hi", agent="notifier")
-        failed = next(e for e in system.events(result.run_id) if e["type"] == "tool.result")
-    assert failed["data"]["status"] == "failed"
-    assert "env:HOOK_TOKEN" in failed["error"] and "not set" in failed["error"]
+        failed = next(e for e in system.events(result.run_id) if e.type == "tool.result")
+    assert failed.data["status"] == "failed"
+    assert "env:HOOK_TOKEN" in failed.error and "not set" in failed.error
     assert http.requests == []
 
 

@@ -154,7 +154,7 @@ def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client
                  Reply(json=message(text("The sum is 5."))))
     result, events = run_loop(config.replace(stream=stream), provider(wire, Http(client)))
     assert result.status == "completed" and result.output == "The sum is 5."
-    assert next(e for e in events if e["type"] == "tool.result")["data"]["result"] == {"sum": 5}
+    assert next(e for e in events if e.type == "tool.result").data["result"] == {"sum": 5}
     assert wire.requests[1].body["messages"][-1]["content"] == [
         {"type": "tool_result", "tool_use_id": "tu1", "content": '{"sum": 5}'}]
     assert result.usage.input_tokens == (20 if stream else 24)

@@ -161,13 +161,13 @@ def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client
         wire.add(Reply(json=answer(signed)), Reply(json=answer({"text": "The sum is 5."})))
     result, events = run_loop(config.replace(stream=stream), provider(wire, Http(client)))
     assert result.status == "completed" and result.output == "The sum is 5."
-    assert next(e for e in events if e["type"] == "tool.result")["data"]["result"] == {"sum": 5}
+    assert next(e for e in events if e.type == "tool.result").data["result"] == {"sum": 5}
     assert wire.requests[1].body["contents"][-2] == {"role": "model", "parts": [signed]}
     assert wire.requests[1].body["contents"][-1] == {
         "role": "user", "parts": [{"functionResponse": {**({"id": call_id} if call_id else {}), "name": "add",
                                                         "response": {"sum": 5}}}]}
     assert result.usage.total_tokens == 38
-    used = next(e for e in events if e["type"] == "tool.call")["data"]["tool_call_id"]
+    used = next(e for e in events if e.type == "tool.call").data["tool_call_id"]
     assert used == call_id if call_id else used.startswith("call_")
 
 

@@ -121,7 +121,7 @@ def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client
         wire.add(Reply(json=done(calls=[fcall({"a": 2, "b": 3})])), Reply(json=done("The sum is 5.")))
     result, events = run_loop(config.replace(stream=stream), provider(wire, Http(client)))
     assert result.status == "completed" and result.output == "The sum is 5."
-    assert next(e for e in events if e["type"] == "tool.result")["data"]["result"] == {"sum": 5}
+    assert next(e for e in events if e.type == "tool.result").data["result"] == {"sum": 5}
     assert wire.requests[1].body["messages"][-1] == {"role": "tool", "content": '{"sum": 5}', "tool_name": "add"}
 
 

@@ -184,8 +184,8 @@ def test_full_agent_loop_with_a_tool_call(wire: WireServer, client: httpx.Client
         wire.add(Reply(json=completion(None, [call("c1", "add", {"a": 2, "b": 3})])), Reply(json=completion("The sum is 5.")))
     result, events = run_loop(config.replace(stream=stream), provider(wire, Http(client)))
     assert result.status == "completed" and result.output == "The sum is 5."
-    tool_result = next(e for e in events if e["type"] == "tool.result")
-    assert tool_result["data"]["result"] == {"sum": 5}
+    tool_result = next(e for e in events if e.type == "tool.result")
+    assert tool_result.data["result"] == {"sum": 5}
     assert wire.requests[1].body["messages"][-1] == {"role": "tool", "tool_call_id": "c1", "content": '{"sum": 5}'}
 
 
@@ -195,8 +195,8 @@ def test_rate_limit_is_retried_by_the_agent_after_the_servers_delay(wire: WireSe
              Reply(json=completion("fine")))
     result, events = run_loop(config, provider(wire, Http(client)))
     assert result.status == "completed" and result.output == "fine"
-    retry = next(e for e in events if e["type"] == "llm.retry")
-    assert retry["data"]["delay_s"] == 0.02 and "Rate limit reached" in retry["error"]
+    retry = next(e for e in events if e.type == "llm.retry")
+    assert retry.data["delay_s"] == 0.02 and "Rate limit reached" in retry.error
 
 
 def test_persistent_500s_fail_the_run_and_the_agent_serves_the_next_run(wire: WireServer, client: httpx.Client,
@@ -277,8 +277,8 @@ def test_forced_tool_round_trip_on_a_compatible_server(client: httpx.Client, con
     assert first["tool_choice"] == {"type": "function", "function": {"name": "add"}} and first["max_tokens"] == 16
     assert second["tool_choice"] == "auto" and second["messages"][1]["content"] == ""
     completed = events[-1]
-    assert completed["type"] == "run.completed" and completed["data"]["truncated"] is True
-    assert [e["data"]["finish_reason"] for e in events if e["type"] == "llm.truncated"] == ["length"]
+    assert completed.type == "run.completed" and completed.data["truncated"] is True
+    assert [e.data["finish_reason"] for e in events if e.type == "llm.truncated"] == ["length"]
 
 
 def test_required_with_one_tool_is_sent_to_compatible_servers_as_that_tool() -> None:

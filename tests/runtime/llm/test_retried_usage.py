@@ -48,8 +48,8 @@ def test_a_stream_cut_after_its_usage_chunk_counts_those_tokens(wire: WireServer
              Reply(sse=[chunk({"content": "The sum is 5."}, "stop"), usage_chunk(12, 6), (None, "[DONE]")]))
     result, events, row = run(config, wire, client, stream=True)
     assert result.status == "completed" and result.output == "The sum is 5."
-    retry = next(e for e in events if e["type"] == "llm.retry")
-    assert retry["data"]["usage"] == {"input_tokens": 11, "output_tokens": 4}
+    retry = next(e for e in events if e.type == "llm.retry")
+    assert retry.data["usage"] == {"input_tokens": 11, "output_tokens": 4}
     assert (result.usage.input_tokens, result.usage.output_tokens) == (23, 10) and result.usage.reported
     assert tokens(row) == (23, 10)
 
@@ -61,7 +61,7 @@ def test_a_200_whose_tool_arguments_do_not_parse_counts_its_usage(wire: WireServ
              Reply(json=completion({"content": "5"}, {"prompt_tokens": 12, "completion_tokens": 1})))
     result, events, row = run(config, wire, client)
     assert result.status == "completed" and result.output == "5"
-    assert next(e for e in events if e["type"] == "llm.retry")["data"]["usage"] == {"input_tokens": 11,
+    assert next(e for e in events if e.type == "llm.retry").data["usage"] == {"input_tokens": 11,
                                                                                      "output_tokens": 4}
     assert (result.usage.input_tokens, result.usage.output_tokens) == (23, 5) and tokens(row) == (23, 5)
 
@@ -71,7 +71,7 @@ def test_a_failed_call_that_reported_usage_counts_it_on_the_failed_run(wire: Wir
     wire.add(Reply(json={"id": "c", "model": "m", "choices": [], "usage": USAGE}))
     result, events, row = run(config, wire, client)
     assert result.status == "failed" and "unexpected response shape" in (result.error or "")
-    assert next(e for e in events if e["type"] == "llm.error")["data"]["usage"] == {"input_tokens": 11,
+    assert next(e for e in events if e.type == "llm.error").data["usage"] == {"input_tokens": 11,
                                                                                      "output_tokens": 4}
     assert (result.usage.input_tokens, result.usage.output_tokens) == (11, 4) and tokens(row) == (11, 4)
 
@@ -80,6 +80,6 @@ def test_a_retry_whose_server_reported_nothing_adds_no_tokens(wire: WireServer, 
                                                               config: Config) -> None:
     wire.add(Reply(503, {"error": {"message": "busy"}}), Reply(json=completion({"content": "5"})))
     result, events, row = run(config, wire, client)
-    assert result.status == "completed" and "usage" not in next(e for e in events if e["type"] == "llm.retry")["data"]
+    assert result.status == "completed" and "usage" not in next(e for e in events if e.type == "llm.retry").data
     assert (result.usage.input_tokens, result.usage.output_tokens, result.usage.unreported) == (11, 4, 0)
     assert tokens(row) == (11, 4) and json.loads(json.dumps(result.usage.run_view()))["total_tokens"] == 15

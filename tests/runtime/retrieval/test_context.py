@@ -27,8 +27,8 @@ def test_context_middleware_puts_the_best_passages_before_the_system_prompt(conf
     system_prompt = provider.requests[0].system
     assert system_prompt.startswith("Relevant context:\n[1] (workers.md, score ")
     assert CORPUS["workers.md"] in system_prompt and system_prompt.endswith("\n\nBe brief.")
-    [context] = [e for e in events if e["type"] == "retrieval.context"]
-    assert context["data"]["hits"][0]["source"] == "workers.md" and "text" not in context["data"]["hits"][0]
+    [context] = [e for e in events if e.type == "retrieval.context"]
+    assert context.data["hits"][0]["source"] == "workers.md" and "text" not in context.data["hits"][0]
     retrieval.close()
 
 
@@ -40,6 +40,6 @@ def test_a_missing_collection_is_an_event_and_the_run_goes_on(config: Config) ->
         result = system.run("anything")
         events = system.events(result.run_id)
     assert result.status == "completed"
-    [error] = [e for e in events if e["type"] == "retrieval.error"]
-    assert "unknown collection: nope" in error["data"]["error"]
+    [error] = [e for e in events if e.type == "retrieval.error"]
+    assert "unknown collection: nope" in error.data["error"]
 

@@ -13,8 +13,8 @@ from tests.runtime.secops.test_workflow import STATE_KEYS
 
 def distributed_outcome(db: SQLiteReader, run_id: str, outcome: dict) -> dict:
     events = db.events(run_id)
-    route = next(e["data"]["route"] for e in events if e["type"] == "node.exited" and e["node"] == "route")
-    trace = [e["node"] for e in events if e["type"] == "node.exited"]
+    route = next(e.data["route"] for e in events if e.type == "node.exited" and e.node == "route")
+    trace = [e.node for e in events if e.type == "node.exited"]
     state = db.checkpoint(run_id)["state"]
     children = list(db.connection.execute(
         "SELECT input, status FROM runs WHERE parent_run_id = ? ORDER BY created_at", (run_id,)))

@@ -17,7 +17,7 @@ STATE_KEYS = ("categorized", "redaction", "classifiedLogs", "trivyPrompt", "logs
 def outcome(system: System, text: str) -> dict:
     result = system.graph_run("secops", text, timeout=60)
     events = system.events(result.run_id)
-    route = next(e["data"]["route"] for e in events if e["type"] == "node.exited" and e["node"] == "route")
+    route = next(e.data["route"] for e in events if e.type == "node.exited" and e.node == "route")
     children = list(system.reader().connection.execute(
         "SELECT input, status FROM runs WHERE parent_run_id = ? ORDER BY created_at", (result.run_id,)))
     assert [status for _, status in children] == ["completed"]
@@ -82,8 +82,8 @@ def test_bindings_are_merged_and_enforced_at_run_time(config) -> None:
         assert '"words": 3' in after.output
         child = system.reader().connection.execute(
             "SELECT run_id FROM runs WHERE parent_run_id = ?", (before.run_id,)).fetchone()[0]
-        failed = [e for e in system.events(child) if e["type"] == "tool.result"]
-        assert [e["data"]["status"] for e in failed] == ["failed"]
+        failed = [e for e in system.events(child) if e.type == "tool.result"]
+        assert [e.data["status"] for e in failed] == ["failed"]
     with System(config, providers={"secops": CallsTextStats()}) as system:
         assert '"words": 3' in system.graph_run("secops", "2025-01-01 WARN disk", timeout=60).output
         system.catalog.unbind("secops", "text_stats")

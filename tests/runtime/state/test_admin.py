@@ -74,5 +74,5 @@ def test_session_last_seq_and_recent_events(store) -> None:
     writer, reader = store
     writer.write(_run("a", 0))
     assert reader.session("s")["runs"] == 1 and reader.last_seq("a") == 3 and reader.last_seq("zz") == 0
-    assert [e["seq"] for e in reader.recent_events(run_id="a", limit=2)] == [2, 3]
-    assert reader.event("a", 2)["type"] == "llm.response" and reader.event("a", 9) is None
+    assert [e.seq for e in reader.recent_events(run_id="a", limit=2)] == [2, 3]
+    assert reader.event("a", 2).type == "llm.response" and reader.event("a", 9) is None

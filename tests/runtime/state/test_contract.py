@@ -56,7 +56,7 @@ def test_a_replayed_batch_is_a_no_op(store: Store) -> None:
     assert store.writer.write(batch) == []
     run = store.reader.get_run("r1")
     assert (run.input_tokens, run.output_tokens) == (10, 5)
-    assert [e["seq"] for e in store.reader.events("r1")] == [1, 2]
+    assert [e.seq for e in store.reader.events("r1")] == [1, 2]
     assert len(store.reader.checkpoints("r1")) == 1
     assert len(store.reader.queue_events("task1")) == 1
 
@@ -123,16 +123,15 @@ def test_events_of_a_missing_run_are_kept_without_a_run_row(store: Store) -> Non
     store.writer.write([llm("ghost", 1, (1, 1))])
     with pytest.raises(NotFound):
         store.reader.get_run("ghost")
-    assert [e["type"] for e in store.reader.events("ghost")] == ["llm.response"]
+    assert [e.type for e in store.reader.events("ghost")] == ["llm.response"]
 
 
 def test_events_after_a_seq_with_a_limit(store: Store) -> None:
     store.writer.write([started("r1"), *(llm("r1", seq, (1, 0)) for seq in range(2, 8))])
     events = store.reader.events("r1", after_seq=2, limit=3)
-    assert [e["seq"] for e in events] == [3, 4, 5]
-    assert events[0] == {"run_id": "r1", "seq": 3, "type": "llm.response", "ts": ts(3), "session_id": "s1",
-                         "node": None, "tool": None, "provider": "scripted", "duration_ms": None, "error": None,
-                         "data": {"usage": {"input_tokens": 1, "output_tokens": 0}}}
+    assert [e.seq for e in events] == [3, 4, 5]
+    assert events[0] == Event("r1", 3, "llm.response", ts(3), "s1", {"usage": {"input_tokens": 1, "output_tokens": 0}},
+                              provider="scripted")
 
 
 def seven_runs(store: Store) -> None:

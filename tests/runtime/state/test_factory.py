@@ -54,7 +54,7 @@ def test_a_system_runs_agents_on_a_redis_backed_state(tmp_path: Path, redis_url:
         second = system.run("calculate 2 + 2", session="chat")
         assert system.get_run(second.run_id).status == "completed"
         assert [m.content for m in system.reader().session_history("chat")][:2] == ["hello", first.output]
-        assert [e["seq"] for e in system.events(first.run_id)] == [e.seq for e in first.events]
+        assert [e.seq for e in system.events(first.run_id)] == [e.seq for e in first.events]
         assert system.reader().health().status == "ok"
         if kind == "hybrid":
             deadline = time.monotonic() + 10

@@ -62,7 +62,7 @@ def test_reads_of_a_committed_run_come_from_redis(hybrid: Hybrid) -> None:
     assert hybrid.writer.drain()
     assert hybrid.cached("r1") == "completed"
     assert hybrid.reader.get_run("r1").status == "completed"
-    assert [e["seq"] for e in hybrid.reader.events("r1")] == [1, 2]
+    assert [e.seq for e in hybrid.reader.events("r1")] == [1, 2]
     assert hybrid.reader.checkpoint("r1")["step"] == 1
     assert (hybrid.reader.hits, hybrid.reader.misses) == (3, 0)
 
@@ -95,7 +95,7 @@ def test_a_flushed_redis_is_backfilled_by_reads(hybrid: Hybrid, server: RedisSer
     assert hybrid.writer.drain()
     server.flush()
     assert hybrid.reader.get_run("r1").status == "completed"
-    assert [e["seq"] for e in hybrid.reader.events("r1")] == [1, 2]
+    assert [e.seq for e in hybrid.reader.events("r1")] == [1, 2]
     assert hybrid.reader.checkpoint("r1")["step"] == 2
     assert hybrid.reader.tool_effect("r1:1:c1") == (True, {"sent": True})
     assert [m.content for m in hybrid.reader.session_history("s1")] == ["q-r1", "a-r1"]
@@ -115,7 +115,7 @@ def test_an_incomplete_copy_is_never_served(hybrid: Hybrid) -> None:
     assert hybrid.writer.drain()
     hybrid.client.zremrangebyscore(hybrid.layout.events("r1"), 2, 2)
     hybrid.client.zremrangebyscore(hybrid.layout.checkpoints("r1"), 2, 2)
-    assert [e["seq"] for e in hybrid.reader.events("r1")] == [1, 2, 3]
+    assert [e.seq for e in hybrid.reader.events("r1")] == [1, 2, 3]
     assert hybrid.reader.checkpoint("r1")["step"] == 2
     assert hybrid.client.zcard(hybrid.layout.events("r1")) == 3
     assert hybrid.client.zcard(hybrid.layout.checkpoints("r1")) == 2

@@ -47,7 +47,7 @@ def test_a_malformed_cursor_is_a_value_error(reader: SQLiteReader) -> None:
 
 
 def test_events_after_a_seq(reader: SQLiteReader) -> None:
-    assert [e["seq"] for e in reader.events("r0", after_seq=1)] == [2]
+    assert [e.seq for e in reader.events("r0", after_seq=1)] == [2]
 
 
 def test_session_history_has_completed_turns_oldest_first(reader: SQLiteReader) -> None:

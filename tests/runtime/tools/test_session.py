@@ -22,7 +22,7 @@ def agent_system(config: Config) -> System:
 
 
 def tool_results(system: System, run_id: str) -> list[dict]:
-    return [e["data"]["result"] for e in system.events(run_id) if e["type"] == "tool.result"]
+    return [e.data["result"] for e in system.events(run_id) if e.type == "tool.result"]
 
 
 def test_memory_is_per_session_and_survives_a_restart(config) -> None:
