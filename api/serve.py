@@ -142,7 +142,7 @@ class ApiServer:
         _raise_open_files(self.config.api_max_connections + 256)
         sock = listen(*parse_addr(self.config.ui_addr))
         try:
-            with System(self.config) as system:
+            with System(self.config, executes=not self.distributed) as system:
                 control = run_control(system, distributed=self.distributed)
                 if self.config.scheduler:
                     system.start_scheduler(control)

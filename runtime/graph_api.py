@@ -11,13 +11,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from agentstage.runtime.errors import NotApplicable
 from agentstage.runtime.graph.compiled import CompiledGraph
 from agentstage.runtime.graph.result import GraphResult
 from agentstage.runtime.graph_runs import GraphHandle, GraphRuns, workflow_dir
 from agentstage.runtime.workflow.builtin import default_registry
 from agentstage.runtime.workflow.registry import GraphSource, WorkflowRegistry
 
-__all__ = ["GraphMethods"]
+__all__ = ["NOT_EXECUTING", "GraphMethods"]
+
+NOT_EXECUTING = ("this System runs nothing itself (queued mode: its runs execute on the workers); "
+                 "start runs through its RunControl")
 
 
 class GraphMethods:
@@ -28,6 +32,8 @@ class GraphMethods:
     tools: Any
     journal: Any
     reader: Any
+    running: bool
+    executes: bool
     _pools: dict[str, Any]
     _is_cancelled: Any
 
@@ -37,6 +43,8 @@ class GraphMethods:
 
     def _start_graphs(self) -> None:
         self.workflows.load_dir(workflow_dir(self.config))
+        if not self.executes:
+            return
         self.graphs = GraphRuns(self.config, self.store, self.reader, self.tools, self.journal, self._pools.get,
                                 self.workflows, self._is_cancelled, self.io)
 
@@ -46,6 +54,8 @@ class GraphMethods:
             graphs.stop(timeout)
 
     def _running_graphs(self) -> GraphRuns:
+        if self.graphs is None and self.running and not self.executes:
+            raise NotApplicable("graph run", NOT_EXECUTING)
         if self.graphs is None:
             raise RuntimeError("System is not started; use it as a context manager or call start()")
         return self.graphs

@@ -34,9 +34,9 @@ from agentstage.runtime.aio import IOLoop
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
 from agentstage.runtime.delegation import with_delegation
-from agentstage.runtime.errors import ConfigError, NotFound, Refused, RunAborted
+from agentstage.runtime.errors import ConfigError, NotApplicable, NotFound, Refused, RunAborted
 from agentstage.runtime.futures import Reply
-from agentstage.runtime.graph_api import GraphMethods
+from agentstage.runtime.graph_api import NOT_EXECUTING, GraphMethods
 from agentstage.runtime.graph_runs import GraphHandle, last_seq
 from agentstage.runtime.interrupted import interrupted_runs
 from agentstage.runtime.llm.factory import create_provider, resolve_provider_name
@@ -86,6 +86,8 @@ class System(GraphMethods):
         tools: the tool registry agents select from (default: the built-in tools and bundles, plus the
             `secops` agent serving the `secops` workflow).
         providers: provider instances by agent name, overriding the configured provider.
+        executes: False for a System that records, reads and steers runs but runs none itself (the API
+            in queued mode, whose runs execute on workers): no agent pools or graph actors start.
     """
 
     def __init__(
@@ -95,8 +97,10 @@ class System(GraphMethods):
         agents: Iterable[AgentSpec] = (),
         tools: ToolRegistry | None = None,
         providers: dict[str, Provider] | None = None,
+        executes: bool = True,
     ) -> None:
         self.config = config if config is not None else Config.from_env()
+        self.executes = executes
         self.tool_context = ToolContext.from_config(self.config, StoreSessionItems(lambda: self.store, self.reader))
         self.tools = tools if tools is not None else builtin_registry(self.tool_context)
         self.credentials = CredentialResolver.from_config(self.config)
@@ -151,11 +155,12 @@ class System(GraphMethods):
             self.journal = StoreJournal(self.store, self.reader)
             self._fail_interrupted()
             self.catalog.load(self.config.tool_spec_dir)
-            for spec in list(self._specs.values()):
-                self._start_pool(spec)
             self._start_graphs()
-            assert self.graphs is not None
-            self.graphs.owner = self._owner
+            if self.executes:
+                for spec in list(self._specs.values()):
+                    self._start_pool(spec)
+                assert self.graphs is not None
+                self.graphs.owner = self._owner
             self._bound.apply_all()
         except BaseException:
             self.stop()
@@ -181,7 +186,7 @@ class System(GraphMethods):
         if old is not None:
             old.drain(time.monotonic() + self.config.run_timeout)
             old.stop(self.config.run_timeout)
-        if self.running:
+        if self.running and self.executes:
             self._start_pool(spec)
 
     def _start_pool(self, spec: AgentSpec) -> None:
@@ -263,6 +268,8 @@ class System(GraphMethods):
         """
         if not self.running:
             raise RuntimeError("System is not started; use it as a context manager or call start()")
+        if not self.executes:
+            raise NotApplicable("run", NOT_EXECUTING)
         if not isinstance(prompt, str) or not prompt.strip():
             raise RunAborted("the prompt is empty")
         pool = self._pools.get(agent)

@@ -52,7 +52,7 @@ class EvalsResource(Resource):
         def start() -> None:
             _check(system, cases, options)
             audit()
-            start_eval(system, cases, options, dataset=body["dataset"])
+            start_eval(system, cases, options, dataset=body["dataset"], control=self.backend.control)
 
         await self.backend.call(start)
         dump(resp, EvalStartedSchema, {"eval_id": options.eval_id, "status": "running", "cases": len(cases)},

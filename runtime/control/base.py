@@ -126,6 +126,14 @@ class RunControl(ABC):
         _call(before)
         return self._fork(row, step, dict(state_patch or {}))
 
+    def wait(self, run_id: str, timeout: float) -> RunRow | None:
+        """The run's row once it has ended or waits for input; None when it has not within `timeout` s.
+
+        A run started a moment ago may not be stored yet (a coordinator records queued runs): it counts as not settled.
+        """
+        row = self._settled_row(run_id)
+        return row if row is not None else self._wait(run_id, timeout)
+
     def stream(self, run_id: str | None = None, types: Iterable[str] | None = None) -> AsyncSubscription:
         """A live feed of events (of one run) on the running event loop; call it on the loop."""
         return self.system.subscribe_async(run_id, types)
@@ -136,6 +144,16 @@ class RunControl(ABC):
 
     def close(self) -> None:
         """Release connections (the System is stopped by its owner)."""
+
+    def _settled_row(self, run_id: str) -> RunRow | None:
+        try:
+            row = self.system.reader().get_run(run_id)
+        except NotFound:
+            return None
+        return row if row.status in TERMINAL_STATUSES or row.status == "waiting" else None
+
+    @abstractmethod
+    def _wait(self, run_id: str, timeout: float) -> RunRow | None: ...
 
     def _row(self, run_id: str) -> RunRow:
         return self.system.reader().get_run(run_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,8 @@ from agentstage.runtime.state.records import Event
 __all__ = ["LocalControl"]
 
 _VISIBLE_WAIT = 5.0
+_SETTLING = ("run.completed", "run.failed", "run.cancelled", "run.waiting")
+_RECHECK = 1.0
 _NO_QUEUES = ("runs are not queued in local mode: this process runs them itself (serve `ui-api --distributed` "
               "with a coordinator and workers for queues and a DLQ)")
 
@@ -24,6 +27,16 @@ class LocalControl(RunControl):
     """Run control through the embedded System: nothing is queued, so there is no DLQ."""
 
     mode = "local"
+
+    def _wait(self, run_id: str, timeout: float) -> RunRow | None:
+        deadline = time.monotonic() + timeout
+        with self.system.subscribe(run_id, _SETTLING) as feed:
+            while (row := self._settled_row(run_id)) is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                feed.get(timeout=min(remaining, _RECHECK))
+        return row
 
     def check_start(self, *, agent: str = "default", workflow: str | None = None, run_id: str | None = None) -> None:
         if workflow is not None:

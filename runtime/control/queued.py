@@ -36,6 +36,11 @@ class QueuedControl(RunControl):
         self.ops = ops
         self.reply_wait = reply_wait
 
+    def _wait(self, run_id: str, timeout: float) -> RunRow | None:
+        if self.ops.wait(run_id, timeout) is None:
+            return None
+        return self._settled_row(run_id)
+
     def _start(self, input: str, agent: str, workflow: str | None, session: str | None, metadata: dict[str, Any],
                run_id: str | None) -> Started:
         admitted = self.ops.enqueue(input, mode="graph" if workflow else "run", agent=agent, workflow=workflow or "",

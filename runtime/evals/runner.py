@@ -10,16 +10,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import pykka
 from agentstage.runtime._log import logger
 
 from agentstage.runtime.clock import new_id, utc_now
-from agentstage.runtime.errors import DatasetError, InvalidArgument
+from agentstage.runtime.control.base import RunControl
+from agentstage.runtime.control.local import LocalControl
+from agentstage.runtime.errors import DatasetError, InvalidArgument, NotFound, Refused
 from agentstage.runtime.evals.assertions import Check, check_case, check_tools
 from agentstage.runtime.evals.dataset import EvalCase
 from agentstage.runtime.evals.judge import DEFAULT_RUBRIC, judge_prompt, parse_verdict, refuse_unable_judge
 from agentstage.runtime.evals.report import CaseResult, EvalReport
 from agentstage.runtime.state.base import StoreReader
+from agentstage.runtime.state.reader import RunRow
 from agentstage.runtime.state.records import EvalCaseResult, EvalRun
 
 __all__ = ["EvalOptions", "run_eval", "start_eval", "tools_used"]
@@ -71,8 +73,11 @@ class EvalOptions:
 
 
 def run_eval(system: Any, cases: Sequence[EvalCase], options: EvalOptions | None = None, *, dataset: str = "",
-             on_result: Callable[[CaseResult], None] | None = None) -> EvalReport:
+             on_result: Callable[[CaseResult], None] | None = None, control: RunControl | None = None) -> EvalReport:
     """Run every case on `system` (a started System), `options.workers` at a time; results in dataset order.
+
+    Runs start through `control` (the System's own LocalControl when None; a QueuedControl sends
+    them to the coordinator and its workers).
 
     The eval is stored as it goes: its record (`running`), each case's result once it ends, then the
     totals (`completed`; `failed` when the runner itself broke off).
@@ -81,19 +86,22 @@ def run_eval(system: Any, cases: Sequence[EvalCase], options: EvalOptions | None
     and ConfigError when the judge's provider cannot judge (the offline scripted one), before any case runs.
     """
     options = options if options is not None else EvalOptions()
-    return _execute(system, cases, options, _begin(system, cases, options, dataset), on_result)
+    control = control if control is not None else LocalControl(system)
+    return _execute(control, cases, options, _begin(system, cases, options, dataset), on_result)
 
 
-def start_eval(system: Any, cases: Sequence[EvalCase], options: EvalOptions, *, dataset: str = "") -> threading.Thread:
+def start_eval(system: Any, cases: Sequence[EvalCase], options: EvalOptions, *, dataset: str = "",
+               control: RunControl | None = None) -> threading.Thread:
     """Check the cases and store the eval as `running` now, then run it on a background thread (returned).
 
     Raises what `run_eval` raises before any case runs; later failures end up in the eval record.
     """
     record = _begin(system, cases, options, dataset)
+    control = control if control is not None else LocalControl(system)
 
     def work() -> None:
         try:
-            _execute(system, cases, options, record, None)
+            _execute(control, cases, options, record, None)
         except Exception as exc:  # NOTE: the eval record says it failed; the thread must not die noisily
             logger.warning("eval {} broke off: {!r}", options.eval_id, exc)
 
@@ -123,8 +131,9 @@ def _begin(system: Any, cases: Sequence[EvalCase], options: EvalOptions, dataset
     return record
 
 
-def _execute(system: Any, cases: Sequence[EvalCase], options: EvalOptions, record: EvalRun,
+def _execute(control: RunControl, cases: Sequence[EvalCase], options: EvalOptions, record: EvalRun,
              on_result: Callable[[CaseResult], None] | None) -> EvalReport:
+    system = control.system
     positions = {case.id: n for n, case in enumerate(cases)}
     in_flight: set[str] = set()
     stopping = threading.Event()
@@ -132,7 +141,7 @@ def _execute(system: Any, cases: Sequence[EvalCase], options: EvalOptions, recor
     def one(case: EvalCase) -> CaseResult:
         if stopping.is_set():
             raise _Interrupted(case.id)
-        result = _run_case(system, case, options, in_flight, stopping)
+        result = _run_case(control, case, options, in_flight, stopping)
         system.write((EvalCaseResult(options.eval_id, case.id, positions[case.id], result.status, result.run_id,
                                      result.to_dict(), utc_now()),))
         if on_result is not None:
@@ -148,7 +157,7 @@ def _execute(system: Any, cases: Sequence[EvalCase], options: EvalOptions, recor
         stopping.set()
         pool.shutdown(wait=False, cancel_futures=True)
         for run_id in list(in_flight):
-            system.cancel(run_id)
+            _cancel(control, run_id)
         if system.running:
             reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
             system.write((dataclasses.replace(record, status="failed", ended_at=utc_now(), error=reason),))
@@ -165,21 +174,42 @@ class _Interrupted(Exception):
     """The eval was interrupted while this case waited for its run."""
 
 
-def _await(handle: Any, timeout: float, stopping: threading.Event) -> Any:
-    """The run's result within `timeout` s (pykka.Timeout past it), checking every 0.2 s whether the eval stops."""
+def _await(control: RunControl, run_id: str, timeout: float, stopping: threading.Event) -> RunRow | None:
+    """The run's row once it settled within `timeout` s (None past it), checking every 0.2 s whether the eval stops."""
     deadline = time.monotonic() + timeout
     while True:
-        try:
-            return handle.result(max(0.0, min(0.2, deadline - time.monotonic())))
-        except pykka.Timeout:
-            if stopping.is_set():
-                raise _Interrupted from None
-            if time.monotonic() >= deadline:
-                raise
+        row = control.wait(run_id, max(0.0, min(0.2, deadline - time.monotonic())))
+        if row is not None:
+            return row
+        if stopping.is_set():
+            raise _Interrupted
+        if time.monotonic() >= deadline:
+            return None
 
 
-def _run_case(system: Any, case: EvalCase, options: EvalOptions, in_flight: set[str],
+def _start(control: RunControl, kind: str, name: str, prompt: str, metadata: dict[str, Any]) -> str:
+    workflow = name if kind == "workflow" else None
+    return control.start(prompt, agent=name if workflow is None else "default", workflow=workflow,
+                         metadata=metadata).run_id
+
+
+def _cancel(control: RunControl, run_id: str) -> None:
+    try:
+        control.cancel(run_id, "the eval stopped waiting for it")
+    except (Refused, NotFound):
+        pass  # NOTE: it ended on its own meanwhile
+
+
+def _waiting_node(control: RunControl, row: RunRow) -> str | None:
+    """The node a waiting graph run waits at, from its latest status events (`last_seq` is the last of them)."""
+    recent = control.system.reader().events(row.run_id, after_seq=max(0, row.last_seq - 5), limit=10)
+    waiting = [e for e in recent if e.type == "run.waiting"]
+    return waiting[-1].node if waiting else None
+
+
+def _run_case(control: RunControl, case: EvalCase, options: EvalOptions, in_flight: set[str],
               stopping: threading.Event) -> CaseResult:
+    system = control.system
     began = time.monotonic()
     timeout = options.timeout if options.timeout is not None else system.config.run_timeout
     kind, name = _target(case, options)
@@ -191,33 +221,32 @@ def _run_case(system: Any, case: EvalCase, options: EvalOptions, in_flight: set[
             error = "interrupted"
             break
         attempt_metadata = {**metadata, "eval_attempt": attempt}
-        handle = (system.graph_run_async(name, case.input, metadata=attempt_metadata) if kind == "workflow" else
-                  system.run_async(case.input, agent=name, metadata=attempt_metadata))
-        run_ids.append(handle.run_id)
-        in_flight.add(handle.run_id)
+        run_id = _start(control, kind, name, case.input, attempt_metadata)
+        run_ids.append(run_id)
+        in_flight.add(run_id)
         try:
-            result = _await(handle, timeout, stopping)
-        except pykka.Timeout:
-            system.cancel(handle.run_id)
-            output, error = "", f"timed out after {timeout:g}s"
-            continue
+            row = _await(control, run_id, timeout, stopping)
         except _Interrupted:
             output, error = "", "interrupted"
             break
         finally:
-            in_flight.discard(handle.run_id)
-        output = result.output
-        tokens += (result.usage.total_tokens if kind == "agent" else system.get_run(handle.run_id).total_tokens)
-        if result.status == "completed":
+            in_flight.discard(run_id)
+        if row is None:
+            _cancel(control, run_id)
+            output, error = "", f"timed out after {timeout:g}s"
+            continue
+        output = row.output or ""
+        tokens += row.total_tokens
+        if row.status == "completed":
             error = None
             break
-        error = (f"run waiting for input at node {result.waiting_for!r}" if result.status == "waiting" else
-                 f"run {result.status}: {result.error}")
+        error = (f"run waiting for input at node {_waiting_node(control, row)!r}" if row.status == "waiting" else
+                 f"run {row.status}: {row.error}")
     used = tools_used(system.reader(), run_ids[-1])
     checks = check_case(case, output, used) if error is None else []
     judge = None
     if error is None and (options.judge is not None):
-        judge, check = _judge(system, case, output, options, metadata, timeout)
+        judge, check = _judge(control, case, output, options, metadata, timeout)
         checks.append(check)
     passed = error is None and all(c.passed for c in checks)
     constrained = bool(case.required_tools or case.forbidden_tools)
@@ -236,24 +265,22 @@ def _target(case: EvalCase, options: EvalOptions) -> tuple[str, str]:
     return ("workflow", options.workflow) if options.workflow else ("agent", options.agent)
 
 
-def _judge(system: Any, case: EvalCase, output: str, options: EvalOptions, metadata: dict[str, Any],
+def _judge(control: RunControl, case: EvalCase, output: str, options: EvalOptions, metadata: dict[str, Any],
            timeout: float) -> tuple[dict[str, Any], Check]:
     rubric = case.judge.rubric if case.judge else options.judge_rubric or DEFAULT_RUBRIC
     minimum = case.judge.min_score if case.judge else options.judge_min_score
     name = f"judge score >= {minimum:g}"
-    handle = system.run_async(judge_prompt(case.input, output, rubric), agent=options.judge,
-                              metadata={**metadata, "eval_judge": True})
-    judged: dict[str, Any] = {"run_id": handle.run_id, "rubric": rubric, "min_score": minimum, "score": None,
-                              "reason": ""}
-    try:
-        result = handle.result(timeout)
-    except pykka.Timeout:
-        system.cancel(handle.run_id)
+    run_id = _start(control, "agent", options.judge, judge_prompt(case.input, output, rubric),
+                    {**metadata, "eval_judge": True})
+    judged: dict[str, Any] = {"run_id": run_id, "rubric": rubric, "min_score": minimum, "score": None, "reason": ""}
+    row = control.wait(run_id, timeout)
+    if row is None:
+        _cancel(control, run_id)
         return judged, Check(name, False, f"the judge timed out after {timeout:g}s")
-    if not result.ok:
-        return judged, Check(name, False, f"the judge's run {result.status}: {result.error}")
+    if row.status != "completed":
+        return judged, Check(name, False, f"the judge's run {row.status}: {row.error}")
     try:
-        verdict = parse_verdict(result.output)
+        verdict = parse_verdict(row.output or "")
     except ValueError as exc:
         return judged, Check(name, False, str(exc))
     judged.update(score=verdict.score, reason=verdict.reason)

@@ -19,7 +19,7 @@ from agentstage.runtime.distributed.ops import RuntimeOps
 from agentstage.runtime.state import Event
 from agentstage.runtime.streams import StreamLayout
 from tests.api.helpers import GATE_PROMPT, failed_run, finished_run, route_matrix, start_run
-from tests.runtime.distributed.harness import coordinator
+from tests.runtime.distributed.harness import coordinator, worker
 
 PREFIX = "apitest"
 
@@ -233,3 +233,23 @@ def test_a_dlq_entry_is_read_with_its_payload_secrets_redacted(dclient, keys, r)
     assert shown.status_code == 200 and shown.json["run_id"] == "run-p"
     assert shown.json["payload"] == '{"input": "deploy with [REDACTED:github_token]"}'
     assert dclient.simulate_get("/api/v1/runtime/dlq/0-1", headers=keys.headers("viewer")).status_code == 404
+
+
+def test_an_eval_started_over_the_api_in_queued_mode_runs_its_cases_on_the_workers(
+        dclient, keys, api_system, ops, running_coordinator) -> None:
+    cases = [{"id": "math", "input": "What is 6 * 7?", "expected_output": "42", "required_tools": ["calculator"]},
+             {"id": "greet", "input": "hello", "expected_output": "hello"}]
+    with worker(ops.config.replace(tools="calculator"), "w-eval"):
+        started = dclient.simulate_post("/api/v1/evals", json={"cases": cases, "timeout": 60},
+                                        headers=keys.headers("operator"))
+        assert started.status_code == 202, started.text
+        eval_id = started.json["eval_id"]
+        deadline = time.monotonic() + 90
+        while (found := dclient.simulate_get(f"/api/v1/evals/{eval_id}", headers=keys.headers("viewer")).json)[
+                "status"] == "running" and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert (found["status"], found["passed"]) == ("completed", 2), (found["error"], found["results"])
+    for case in found["results"]:
+        row = api_system.reader().get_run(case["run_id"])
+        assert row.worker_id == "w-eval" and row.metadata["eval_id"] == eval_id
+    assert found["results"][0]["tools"] == ["calculator"]

@@ -3,8 +3,10 @@
 import pykka
 import pytest
 
-from agentstage.runtime import Config, System
-from agentstage.runtime.errors import ConfigError, NotFound, RunAborted, StoreError
+from agentstage.runtime import AgentSpec, Config, System
+from agentstage.runtime.clock import utc_now
+from agentstage.runtime.errors import ConfigError, NotApplicable, NotFound, RunAborted, StoreError
+from agentstage.runtime.state import Event
 
 
 def test_run_returns_a_durable_result(system: System) -> None:
@@ -82,3 +84,17 @@ def test_closing_a_subscription_after_stop_is_harmless(config: Config) -> None:
     feed = system.subscribe()
     system.stop()
     feed.close()
+
+
+def test_a_system_that_executes_nothing_starts_no_agent_pool_and_says_where_runs_go(config: Config) -> None:
+    with System(config, executes=False) as system:
+        assert system._pools == {} and system.graphs is None
+        assert "default" in {spec.name for spec in system.agents()} and "secops" in system.workflows.names()
+        with pytest.raises(NotApplicable, match="execute on the workers"):
+            system.run_async("hello")
+        with pytest.raises(NotApplicable, match="execute on the workers"):
+            system.graph_run_async("secops", "hello")
+        system.add_agent(AgentSpec.from_config(config, name="late"))
+        assert system._pools == {} and "late" in {spec.name for spec in system.agents()}
+        system.write([Event("stored", 1, "run.queued", utc_now(), "s", {"input": "x", "agent": "default"})])
+        assert system.get_run("stored").status == "queued"

@@ -38,15 +38,15 @@ def test_start_checks_its_target_and_a_chosen_id(system) -> None:
 def test_a_waiting_graph_run_is_answered_then_forked(system) -> None:
     control = LocalControl(system)
     started = control.start("calculate", workflow="ask")
-    wait_for(lambda: _status(system, started.run_id) == "waiting")
+    assert control.wait(started.run_id, 30).status == "waiting"
     with pytest.raises(InvalidArgument, match="waits for input"):
         control.resume(started.run_id)
     assert control.resume(started.run_id, "6 * 7").status == "resumed"
     wait_for(lambda: _status(system, started.run_id) == "completed")
     assert json.loads(system.get_run(started.run_id).output)["result"] == 42
     forked = control.fork(started.run_id, 1, {"expression": "1 + 1"})
-    wait_for(lambda: _status(system, forked.run_id) == "completed")
-    assert json.loads(system.get_run(forked.run_id).output)["result"] == 2
+    assert json.loads(control.wait(forked.run_id, 30).output)["result"] == 2
+    assert control.wait("never-started", 0.2) is None
     with pytest.raises(InvalidArgument, match="no checkpoint at step 99"):
         control.fork(started.run_id, 99)
 

@@ -35,7 +35,7 @@ def _status(control: QueuedControl, run_id: str, wanted: str) -> bool:
 def test_a_waiting_graph_run_is_answered_and_forked_on_a_worker(control) -> None:
     started = control.start("calculate", workflow="ask")
     assert started.status == "queued"
-    wait_for(lambda: _status(control, started.run_id, "waiting"))
+    assert control.wait(started.run_id, 60).status == "waiting", "a queued run not stored yet is waited for"
     with pytest.raises(InvalidArgument, match="waits for input"):
         control.resume(started.run_id)
     resumed = control.resume(started.run_id, "6 * 7")
@@ -50,8 +50,7 @@ def test_a_waiting_graph_run_is_answered_and_forked_on_a_worker(control) -> None
     step = max(c["step"] for c in reader.checkpoints(started.run_id) if c["next_node"] == "solve")
     forked = control.fork(started.run_id, step, {"expression": "1 + 1"})
     assert forked.status == "forked" and forked.run_id != started.run_id
-    wait_for(lambda: _status(control, forked.run_id, "completed"))
-    fork = reader.get_run(forked.run_id)
+    fork = control.wait(forked.run_id, 60)
     assert json.loads(fork.output)["result"] == 2 and fork.metadata["forked_from"] == started.run_id
     assert reader.checkpoint(forked.run_id)["state"]["expression"] == "1 + 1"
 
