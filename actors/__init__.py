@@ -1,9 +1,9 @@
-"""agentstage actors: pykka actors exchanging the messages of `agentstage.actors.messages`."""
+"""agentstage actors: pykka actors exchanging the messages of `agentstage.runtime.wire`."""
 
 from loguru import logger
 
 from agentstage.actors.agent import AgentActor, StartRun
-from agentstage.actors.messages import RunAgent, RunResult, from_wire, to_wire
+from agentstage.runtime.wire import RunAgent, RunResult, from_wire, to_wire
 from agentstage.actors.observer import ObserverActor, Subscription
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.store import StoreActor, Write

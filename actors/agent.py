@@ -22,7 +22,7 @@ from loguru import logger
 
 from agentstage.actors.agent_run import AgentRun, RunsInHand, StartRun, ToolBatch
 from agentstage.actors.agent_tools import invoke_tool, invoke_tool_async, is_async_tool, is_inline_tool
-from agentstage.actors.messages import RunAgent, RunResult
+from agentstage.runtime.wire import RunAgent, RunResult
 from agentstage.actors.run_log import RunLog
 from agentstage.actors.store import Publish
 from agentstage.actors.supervision import Slot, SupervisedActor

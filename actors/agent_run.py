@@ -16,7 +16,7 @@ from typing import Any
 
 import pykka
 
-from agentstage.actors.messages import RunAgent, RunResult
+from agentstage.runtime.wire import RunAgent, RunResult
 from agentstage.actors.run_log import RunLog
 from agentstage.runtime.aio import Deadline, IOCall
 from agentstage.runtime.llm.types import ChatMessage, LLMRequest, ToolCall, ToolSpec

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pykka
 from loguru import logger
 
-from agentstage.actors.messages import from_wire
+from agentstage.runtime.wire import from_wire
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.errors import DecodeError
 from agentstage.runtime.streams import Entry, Op, StreamLayout, dlq_fields

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agentstage.actors.messages import Task
+from agentstage.runtime.wire import Task
 from agentstage.runtime.state.records import Event, Record
 from agentstage.runtime.streams import Entry, Op
 

@@ -19,7 +19,7 @@ from loguru import logger
 from agentstage.actors.bridge import Send
 from agentstage.actors.coordination import ActiveRun, Batch, Delivered, Load, Tick, child_progress
 from agentstage.actors.heartbeat import read_workers, unserved_reason
-from agentstage.actors.messages import (
+from agentstage.runtime.wire import (
     Cancel,
     Enqueue,
     Fork,

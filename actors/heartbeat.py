@@ -19,7 +19,7 @@ from typing import Any
 
 from loguru import logger
 
-from agentstage.actors.messages import Cancel, Heartbeat, from_wire, to_wire
+from agentstage.runtime.wire import Cancel, Heartbeat, from_wire, to_wire
 from agentstage.actors.worker import WorkerState
 from agentstage.runtime.clock import parse_ts, utc_now
 from agentstage.runtime.errors import DecodeError

@@ -17,7 +17,7 @@ import pykka
 from loguru import logger
 
 from agentstage.actors.agent import StartRun
-from agentstage.actors.messages import RunAgent, RunResult
+from agentstage.runtime.wire import RunAgent, RunResult
 from agentstage.actors.store import Write
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.aio import IOLoop

@@ -14,7 +14,7 @@ from loguru import logger
 
 from agentstage.actors.bridge import dead_letter, decode_entry
 from agentstage.actors.coordination import ActiveRun, Batch
-from agentstage.actors.messages import RunOutcome, Task, from_wire, to_wire
+from agentstage.runtime.wire import RunOutcome, Task, from_wire, to_wire
 from agentstage.runtime.clock import utc_now
 from agentstage.runtime.errors import DecodeError, NotFound, StoreError
 from agentstage.runtime.state.records import Event, QueueEvent

@@ -7,7 +7,7 @@ from typing import Any
 
 import pykka
 
-from agentstage.actors.messages import RunResult
+from agentstage.runtime.wire import RunResult
 from agentstage.actors.store import Confirmed, Write, write_until_durable
 from agentstage.actors.supervision import Slot
 from agentstage.runtime.clock import utc_now

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from agentstage.actors.bridge import Send
-from agentstage.actors.messages import RunOutcome, RunResult, TaskDone, TaskRecords, to_wire
+from agentstage.runtime.wire import RunOutcome, RunResult, TaskDone, TaskRecords, to_wire
 from agentstage.actors.store import Write
 from agentstage.actors.supervision import Slot
 from agentstage.actors.worker import WorkerState

@@ -13,7 +13,7 @@ from typing import Any
 from loguru import logger
 
 from agentstage.actors.coordination import ActiveRun, Batch
-from agentstage.actors.messages import Cancel, Fork, Resume, RunOutcome, SteerAnswer, Task, to_wire
+from agentstage.runtime.wire import Cancel, Fork, Resume, RunOutcome, SteerAnswer, Task, to_wire
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.errors import NotFound, StoreError
 from agentstage.runtime.state.records import Checkpoint, Event, QueueEvent

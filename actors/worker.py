@@ -19,7 +19,7 @@ from loguru import logger
 from agentstage.actors.agent import StartRun
 from agentstage.actors.bridge import Send, dead_letter
 from agentstage.actors.nodes import ForwardingFuture
-from agentstage.actors.messages import RunAgent, RunOutcome, Task, TaskDone, TaskRecords, TaskReleased, to_wire
+from agentstage.runtime.wire import RunAgent, RunOutcome, Task, TaskDone, TaskRecords, TaskReleased, to_wire
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.clock import utc_now

@@ -24,7 +24,7 @@ import pykka
 from agentstage.runtime._log import logger
 from agentstage.actors.agent import AgentActor, CancelRun, StartRun
 from agentstage.actors.nodes import ForwardingFuture
-from agentstage.actors.messages import RunAgent, RunResult
+from agentstage.runtime.wire import RunAgent, RunResult
 from agentstage.actors.observer import AsyncSubscription, ObserverActor, Subscribe, Subscription, Unsubscribe
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.store import StoreActor, StoreJournal, Write
@@ -127,6 +127,8 @@ class System(GraphMethods):
         self.scheduler: Slot | None = None
         self.io = IOLoop(blocking_threads=self.config.blocking_threads)
         self._init_graphs()
+        if tools is None:
+            secops.register_app(self.workflows, self.tools)
         self._bound = BoundWorkflows(self.catalog, self.workflows, self._specs.get,
                                      lambda spec, base: self.add_agent(spec, self._provider_overrides.get(base)))
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agentstage.actors.messages import RunResult
+from agentstage.runtime.wire import RunResult
 from agentstage.runtime import Config, System
 from agentstage.runtime.llm.openai import OpenAIProvider
 from agentstage.runtime.state.records import Event

@@ -35,9 +35,11 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 def _registry(args: argparse.Namespace) -> WorkflowRegistry:
     from agentstage.runtime.graph_runs import workflow_dir
+    from agentstage.runtime.secops.workflow import register_app
     from agentstage.runtime.workflow.builtin import default_registry
 
     registry = default_registry()
+    register_app(registry)
     registry.load_dir(workflow_dir(config_from_args(args)))
     return registry
 

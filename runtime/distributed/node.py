@@ -23,7 +23,7 @@ from agentstage.actors.bridge import BridgeActor, Send, StreamReader
 from agentstage.actors.coordination import Delivered, Load, Tick
 from agentstage.actors.coordinator import CoordinatorActor
 from agentstage.actors.heartbeat import WorkerMonitor
-from agentstage.actors.messages import TaskReleased, to_wire
+from agentstage.runtime.wire import TaskReleased, to_wire
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.reaper import Reaper
 from agentstage.actors.sink import TaskStreamSink
@@ -344,13 +344,14 @@ class WorkerNode:
         self.journal = RedisJournal(transport, layout, self.sink.effect, self.config.effect_retention)
         tools = (self.setup.tools if self.setup.tools is not None
                  else builtin_registry(ToolContext.from_config(self.config)))
+        self.workflows = self.setup.workflows or default_registry()
         specs = {spec.name: spec for spec in self.setup.agents}
         specs.setdefault("default", AgentSpec.from_config(self.config))
         if self.setup.tools is None:
+            secops.register_app(self.workflows, tools)
             specs.setdefault(secops.AGENT, secops.agent_spec(self.config))
         for spec in specs.values():
             self._start_pool(spec, tools)
-        self.workflows = self.setup.workflows or default_registry()
         self.workflows.load_dir(workflow_dir(self.config))
         self.history = TaskHistory()
         self.graphs = GraphRuns(self.config, self.sink, lambda: self.history, tools, self.journal, self.pools.get,

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from agentstage.actors.heartbeat import read_workers, unserved_reason
-from agentstage.actors.messages import (
+from agentstage.runtime.wire import (
     Cancel,
     Enqueue,
     Fork,

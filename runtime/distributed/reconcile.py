@@ -29,7 +29,7 @@ import dataclasses
 from collections.abc import Iterator
 
 from agentstage.actors.coordination import Batch
-from agentstage.actors.messages import Enqueue, Requeue, RunOutcome, Task, from_wire, to_wire
+from agentstage.runtime.wire import Enqueue, Requeue, RunOutcome, Task, from_wire, to_wire
 from agentstage.runtime.clock import utc_ago, utc_now
 from agentstage.runtime.distributed.journal import restore_op
 from agentstage.runtime.errors import DecodeError, NotFound

@@ -27,9 +27,10 @@ from agentstage.runtime.secops.domain import (
     route,
 )
 from agentstage.runtime.tools._kit import obj
-from agentstage.runtime.tools.registry import Tool
+from agentstage.runtime.tools.registry import Tool, ToolRegistry, trusted_schemas
+from agentstage.runtime.workflow.registry import WorkflowRegistry
 
-__all__ = ["AGENT", "AGENT_TOOLS", "agent_spec", "secops_graph", "secops_tools"]
+__all__ = ["AGENT", "AGENT_TOOLS", "agent_spec", "register_app", "secops_graph", "secops_tools"]
 
 AGENT = "secops"
 AGENT_TOOLS = ("@default", "@security")
@@ -52,6 +53,19 @@ def _parse(report: str) -> dict[str, Any]:
 
 def _redacted_text(redaction: dict[str, Any] | str) -> str:
     return redaction if isinstance(redaction, str) else str(redaction.get("redactedLogs", ""))
+
+
+def register_app(workflows: WorkflowRegistry, tools: ToolRegistry | None = None) -> None:
+    """Register the secops app: workflow `secops` and, given a registry, its `secops_*` tools.
+
+    The facade and the worker call this for their default registries; the tools and workflow
+    layers know nothing of the app.
+    """
+    workflows.register("secops", secops_graph)
+    if tools is not None:
+        with trusted_schemas():
+            for tool in secops_tools():
+                tools.register(tool)
 
 
 def secops_tools() -> list[Tool]:

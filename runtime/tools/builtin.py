@@ -12,7 +12,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agentstage.runtime.errors import ToolError
-from agentstage.runtime.secops.workflow import secops_tools
 from agentstage.runtime.tools.bundles import bundle_map
 from agentstage.runtime.tools.code import code_tools
 from agentstage.runtime.tools.context import ToolContext
@@ -165,9 +164,6 @@ def builtin_tools(context: ToolContext | None = None) -> list[Tool]:
 
 
 def builtin_registry(context: ToolContext | None = None) -> ToolRegistry:
-    """A registry of every built-in tool and the secops workflow's tools, with the standard bundles
-    (`@default`, `@security`, ..., `@all`)."""
+    """A registry of every built-in tool, with the standard bundles (`@default`, `@security`, ..., `@all`)."""
     tools = builtin_tools(context)
-    with trusted_schemas():
-        workflow_tools = secops_tools()
-    return ToolRegistry([*tools, *workflow_tools], bundle_map(t.name for t in tools))
+    return ToolRegistry(tools, bundle_map(t.name for t in tools))

@@ -1,7 +1,6 @@
 """Built-in workflows: `basic` (one agent), `triage` (a tool node, a router and two agent nodes), `ask`
 (a human node, then a tool node), the prompt patterns `chain`, `map-reduce` (a real fan-out), `router`
-and `summary-memory`, and `secops` (Trivy reports or logs to the secops agent, see
-`runtime.secops.workflow`)."""
+and `summary-memory`. The `secops` app registers its own workflow (`runtime.secops.workflow.register_app`)."""
 
 from __future__ import annotations
 
@@ -90,14 +89,6 @@ def summary_memory() -> Graph:
     return graph.chain("draft", "summarize", "refine").entry("draft")
 
 
-def _secops() -> Graph:
-    # NOTE: imported on first use: the secops package imports the tools package, whose built-ins import
-    # secops; importing it here at module level breaks `import agentstage.runtime.workflow` run first.
-    from agentstage.runtime.secops.workflow import secops_graph
-
-    return secops_graph()
-
-
 def default_registry() -> WorkflowRegistry:
     """A new registry holding the built-in workflows."""
     registry = WorkflowRegistry()
@@ -108,5 +99,4 @@ def default_registry() -> WorkflowRegistry:
     registry.register("map-reduce", map_reduce)
     registry.register("router", router)
     registry.register("summary-memory", summary_memory)
-    registry.register("secops", _secops)
     return registry

@@ -7,7 +7,7 @@ import threading
 import redis
 
 from agentstage.actors.bridge import BridgeActor, Send, StreamReader
-from agentstage.actors.messages import Cancel, to_wire
+from agentstage.runtime.wire import Cancel, to_wire
 from agentstage.runtime.streams import StreamLayout
 from agentstage.runtime.transport import RedisTransport
 from tests.redis_server import RedisServer

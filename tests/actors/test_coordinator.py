@@ -8,7 +8,7 @@ import time
 
 from loguru import logger
 
-from agentstage.actors.messages import Task, to_wire
+from agentstage.runtime.wire import Task, to_wire
 from agentstage.runtime.distributed.ops import RuntimeOps
 from tests.runtime.distributed.harness import coordinator, distributed_config, peek, queue_kinds, reader, wait_for, worker
 

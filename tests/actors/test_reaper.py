@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis
 
-from agentstage.actors.messages import Task, to_wire
+from agentstage.runtime.wire import Task, to_wire
 from agentstage.runtime.distributed.ops import RuntimeOps
 from agentstage.runtime.streams import WORKERS_GROUP, StreamLayout, ensure_group
 from tests.runtime.distributed.harness import coordinator, distributed_config, wait_for, worker

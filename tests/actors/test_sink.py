@@ -5,7 +5,7 @@ from __future__ import annotations
 import pykka
 
 from agentstage.actors.bridge import BridgeActor
-from agentstage.actors.messages import RunResult, Task, TaskDone, TaskRecords, from_wire
+from agentstage.runtime.wire import RunResult, Task, TaskDone, TaskRecords, from_wire
 from agentstage.actors.sink import TaskStreamSink, run_outcome
 from agentstage.actors.store import Write
 from agentstage.actors.supervision import Slot

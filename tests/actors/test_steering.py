@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentstage.actors.messages import Task
+from agentstage.runtime.wire import Task
 from agentstage.actors.steering import Steering
 from agentstage.runtime.distributed.ops import RuntimeOps
 from agentstage.runtime.errors import Refused

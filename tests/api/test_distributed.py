@@ -10,7 +10,7 @@ import pytest
 import redis
 from falcon import testing
 
-from agentstage.actors.messages import from_wire
+from agentstage.runtime.wire import from_wire
 from agentstage.api import create_app, rbac
 from agentstage.api.openapi import routed_operations
 from agentstage.runtime.clock import utc_now

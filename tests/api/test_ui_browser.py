@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from agentstage.actors.messages import Requeue, from_wire
+from agentstage.runtime.wire import Requeue, from_wire
 from agentstage.api import create_app
 from agentstage.runtime import System
 from agentstage.runtime.clock import new_id, utc_now

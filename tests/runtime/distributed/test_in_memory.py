@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from agentstage.actors.messages import RunOutcome, Task, TaskDone, TaskRecords, to_wire
+from agentstage.runtime.wire import RunOutcome, Task, TaskDone, TaskRecords, to_wire
 from agentstage.runtime.distributed.ops import RuntimeOps
 from agentstage.runtime.state.records import Event, ToolEffect
 from agentstage.runtime.transport import MemoryTransport

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agentstage.actors.messages import RunOutcome, to_wire
+from agentstage.runtime.wire import RunOutcome, to_wire
 from agentstage.runtime.errors import NotFound, RunAborted
 from agentstage.runtime.distributed.ops import RuntimeOps
 from tests.runtime.distributed.harness import coordinator, distributed_config, wait_for

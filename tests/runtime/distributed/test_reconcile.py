@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agentstage.actors.messages import Requeue, RunOutcome, Task, from_wire, to_wire
+from agentstage.runtime.wire import Requeue, RunOutcome, Task, from_wire, to_wire
 from agentstage.runtime.clock import utc_ago, utc_now
 from agentstage.runtime.distributed.reconcile import reconcile
 from agentstage.runtime.state.reader import SQLiteReader

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from agentstage.actors.messages import from_wire
+from agentstage.runtime.wire import from_wire
 from agentstage.runtime.distributed.ops import RuntimeOps
 from agentstage.runtime.distributed.reconciler import wait_until_reconciled
 from agentstage.runtime.state.records import Event

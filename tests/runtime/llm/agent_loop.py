@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentstage.actors.messages import RunResult
+from agentstage.runtime.wire import RunResult
 from agentstage.runtime import Config, System
 from agentstage.runtime.llm.types import Provider
 from agentstage.runtime.tools.registry import Tool, ToolRegistry

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from agentstage.actors.messages import MAX_DEPTH, RunAgent, RunResult, from_wire, message_types, to_wire
+from agentstage.runtime.wire import MAX_DEPTH, RunAgent, RunResult, from_wire, message_types, to_wire
 from agentstage.runtime.errors import DecodeError
 from agentstage.runtime.llm.types import ChatMessage, ToolCall, Usage
 
