@@ -24,7 +24,7 @@ from agentstage.runtime.clock import utc_now
 from agentstage.runtime.errors import RunError
 from agentstage.runtime.graph.compiled import CompiledGraph
 from agentstage.runtime.graph.fanout import FANOUT_KEY, FanOut
-from agentstage.runtime.graph.nodes import END, HumanNode, MapNode, ParallelNode, RouterNode
+from agentstage.runtime.graph.nodes import END, HumanNode, MapNode, ParallelNode, RouterNode, SetNode
 from agentstage.runtime.graph.result import GraphResult
 from agentstage.runtime.state.records import Checkpoint, Event, Record
 
@@ -180,6 +180,14 @@ class GraphActor(SupervisedActor):
                 return
             update, run.input = {node.key: run.input}, None
             self._on_output(NodeOutput(run.run_id, run.step + 1, name, update, data={"human": True}))
+            return
+        if isinstance(node, SetNode):
+            try:
+                update = node.update(run.state, {"run_id": run.run_id, "session_id": run.session_id})
+            except Exception as exc:  # NOTE: a set node's function is application code
+                self._fail(run, f"node {name!r} failed: {type(exc).__name__}: {exc}", name)
+                return
+            self._on_output(NodeOutput(run.run_id, run.step + 1, name, dict(update)))
             return
         self._flush(run)
         if fan is not None:

@@ -64,7 +64,7 @@ from agentstage.api.resources.runtime import AttemptsResource, DetailsResource, 
 from agentstage.api.resources.settings import ProviderEnvResource, ProviderModelsResource
 from agentstage.api.resources.sessions import SessionRunsResource, SessionsResource
 from agentstage.api.resources.steering import CancelResource, RequeueResource, RunForkResource, RunResumeResource
-from agentstage.api.resources.workflows import WorkflowResource, WorkflowsResource
+from agentstage.api.resources.workflows import WorkflowRegistryResource, WorkflowResource, WorkflowsResource
 from agentstage.api.ui import UI_PREFIX, mount_ui
 from agentstage.api.validation import loads
 from agentstage.runtime import Config, System
@@ -131,6 +131,7 @@ def _routes(backend: Backend) -> dict[str, Resource]:
         f"{V1}/evals/compare": EvalCompareResource(backend),
         f"{V1}/evals/{{eval_id}}": EvalResource(backend),
         f"{V1}/workflows": WorkflowsResource(backend),
+        f"{V1}/workflows/registry": WorkflowRegistryResource(backend),
         f"{V1}/workflows/{{name}}": WorkflowResource(backend),
     }
 

@@ -43,6 +43,8 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", f"{V1}/integrations/credentials"): "viewer",
     ("GET", f"{V1}/workflows"): "viewer",
     ("GET", f"{V1}/workflows/{{name}}"): "viewer",
+    ("GET", f"{V1}/workflows/registry"): "viewer",
+    ("POST", f"{V1}/workflows/registry"): "operator",
     ("GET", f"{V1}/runtime/queues"): "viewer",
     ("GET", f"{V1}/runtime/dlq"): "viewer",
     ("GET", f"{V1}/runtime/dlq/{{dlq_id}}"): "viewer",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-__all__ = ["ForkSchema", "ResumeSchema", "WorkflowSchema", "WorkflowSummarySchema"]
+__all__ = ["ForkSchema", "RegisterWorkflowSchema", "RegisteredWorkflowSchema", "RegistrySchema", "ResumeSchema",
+           "WorkflowSchema", "WorkflowSummarySchema"]
 
 
 class WorkflowSummarySchema(Schema):
@@ -17,7 +18,8 @@ class WorkflowSummarySchema(Schema):
 
 class NodeSchema(Schema):
     name = fields.String(required=True)
-    kind = fields.String(required=True, metadata={"enum": ["agent", "tool", "router", "human"]})
+    kind = fields.String(required=True, metadata={"enum": ["agent", "tool", "router", "human", "parallel", "map",
+                                                           "set"]})
 
 
 class EdgeSchema(Schema):
@@ -54,3 +56,37 @@ class ForkSchema(Schema):
                           metadata={"description": "the checkpoint step of the source run to start from"})
     state_patch = fields.Dict(keys=fields.String(), load_default=dict,
                               metadata={"description": "keys to set in the checkpoint's state before running"})
+
+
+class RegistryEntrySchema(Schema):
+    name = fields.String(required=True)
+
+
+class RegistrySchema(Schema):
+    """The reference DevUI's `workflows/registry` listing."""
+
+    workflows = fields.List(fields.Nested(RegistryEntrySchema), required=True)
+    count = fields.Integer(required=True)
+
+
+class RegisterWorkflowSchema(Schema):
+    """Body of `POST /workflows/registry`, as the reference DevUI sends it."""
+
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 200),
+                         metadata={"description": "the workflow's name (else spec.name)"})
+    description = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 10_000))
+    spec = fields.Dict(keys=fields.String(), required=True, metadata={
+        "description": "the workflow: the reference's format ({start, allowCycles, nodes[{id, kind, ...}], "
+                       "edges[{from, to, when{key, equals}}]}) or agentstage's ({entry, nodes[{name, kind, ...}], "
+                       "edges, max_steps})"})
+    persist = fields.Boolean(load_default=False, metadata={
+        "description": "also write it to the workflow directory (AGENTSTAGE_WORKFLOW_DIR), where restarts and "
+                       "workers find it; required with a coordinator"})
+
+
+class RegisteredWorkflowSchema(Schema):
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    persisted = fields.Boolean(required=True)
+    format = fields.String(required=True, metadata={"enum": ["reference", "agentstage"]})
+    file = fields.String(allow_none=True, required=True, metadata={"description": "the file written, when persisted"})

@@ -14,6 +14,7 @@ __getattr__ = _lazy_exports(__name__, {
     "Node": "agentstage.runtime.graph.nodes",
     "ParallelNode": "agentstage.runtime.graph.nodes",
     "RouterNode": "agentstage.runtime.graph.nodes",
+    "SetNode": "agentstage.runtime.graph.nodes",
     "ToolNode": "agentstage.runtime.graph.nodes",
     "render": "agentstage.runtime.graph.nodes",
     "GraphResult": "agentstage.runtime.graph.result",
@@ -32,6 +33,7 @@ __all__ = [
     "Node",
     "ParallelNode",
     "RouterNode",
+    "SetNode",
     "ToolNode",
     "render",
 ]

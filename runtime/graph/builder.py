@@ -22,12 +22,13 @@ from agentstage.runtime.graph.nodes import (
     Node,
     ParallelNode,
     RouterNode,
+    SetNode,
     ToolNode,
 )
 
 __all__ = ["Graph", "GraphError"]
 
-_KINDS = (AgentNode, ToolNode, RouterNode, HumanNode, ParallelNode, MapNode)
+_KINDS = (AgentNode, ToolNode, RouterNode, HumanNode, ParallelNode, MapNode, SetNode)
 
 
 class GraphError(AgentstageError):
@@ -60,7 +61,7 @@ class Graph:
         for node in nodes:
             if not isinstance(node, _KINDS):
                 self._problems.append(f"{node!r} is not a node (AgentNode, ToolNode, RouterNode, HumanNode, "
-                                     "ParallelNode, MapNode)")
+                                     "ParallelNode, MapNode, SetNode)")
             elif node.name in self._nodes:
                 self._problems.append(f"duplicate node name {node.name!r}")
             else:

@@ -16,6 +16,7 @@ from agentstage.runtime.graph.nodes import (
     Node,
     ParallelNode,
     RouterNode,
+    SetNode,
     ToolNode,
 )
 
@@ -124,4 +125,6 @@ def _shape(node: Node) -> str:
         return "[[" + _quote(f"{node.name}: parallel {names}") + "]]"
     if isinstance(node, MapNode):
         return "[[" + _quote(f"{node.name}: map {node.node.kind} over {node.items}") + "]]"
+    if isinstance(node, SetNode):
+        return "[/" + _quote(f"{node.name}: set") + "/]"
     return "[" + _quote(node.name) + "]"

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = ["END", "REDUCERS", "AgentNode", "BranchNode", "HumanNode", "MapNode", "Node", "ParallelNode", "RouterNode",
-           "ToolNode", "reduce_branches", "render"]
+           "SetNode", "ToolNode", "reduce_branches", "render"]
 
 END = "__end__"
 """A router target that ends the run."""
@@ -141,6 +141,27 @@ class HumanNode:
         return self.output_key or self.name
 
 
+@dataclass(frozen=True)
+class SetNode:
+    """Write state keys without calling anything: the literal `values`, then what `func(state, run)` returns
+    (`run` holds `run_id` and `session_id`). A pure data step between agents and tools, run in the graph actor."""
+
+    name: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    func: Callable[[Mapping[str, Any], Mapping[str, str]], Mapping[str, Any]] | None = field(default=None,
+                                                                                          compare=False)
+
+    kind = "set"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", _frozen(self.values))
+
+    def update(self, state: Mapping[str, Any], run: Mapping[str, str]) -> dict[str, Any]:
+        """The keys this node writes for `state`; raises whatever `func` raises."""
+        computed = self.func(state, run) if self.func is not None else {}
+        return {**self.values, **computed}
+
+
 BranchNode = AgentNode | ToolNode
 """What runs in one branch of a parallel or map node."""
 
@@ -237,4 +258,4 @@ def _items(value: Any, key: str) -> list[Any]:
     return value
 
 
-Node = AgentNode | ToolNode | RouterNode | HumanNode | ParallelNode | MapNode
+Node = AgentNode | ToolNode | RouterNode | HumanNode | ParallelNode | MapNode | SetNode

@@ -1,4 +1,5 @@
-"""Workflows: a registry of named graphs, a JSON loader validated with marshmallow, built-ins."""
+"""Workflows: a registry of named graphs, a JSON loader validated with marshmallow (agentstage's format and the
+reference DevUI's), built-ins."""
 
 from agentstage.runtime.lazy import lazy_exports as _lazy_exports
 
@@ -6,6 +7,7 @@ __getattr__ = _lazy_exports(__name__, {
     "default_registry": "agentstage.runtime.workflow.builtin",
     "WorkflowFileError": "agentstage.runtime.workflow.loader",
     "dump_workflow": "agentstage.runtime.workflow.loader",
+    "load_reference_workflow": "agentstage.runtime.workflow.reference_format",
     "load_workflow": "agentstage.runtime.workflow.loader",
     "load_workflow_file": "agentstage.runtime.workflow.loader",
     "GraphSource": "agentstage.runtime.workflow.registry",
@@ -18,6 +20,7 @@ __all__ = [
     "WorkflowRegistry",
     "default_registry",
     "dump_workflow",
+    "load_reference_workflow",
     "load_workflow",
     "load_workflow_file",
 ]

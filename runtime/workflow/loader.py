@@ -28,10 +28,11 @@ from agentstage.runtime.graph.nodes import (
     Node,
     ParallelNode,
     RouterNode,
+    SetNode,
     ToolNode,
 )
 
-__all__ = ["WorkflowFileError", "dump_workflow", "load_workflow", "load_workflow_file"]
+__all__ = ["WorkflowFileError", "dump_workflow", "flatten_messages", "load_workflow", "load_workflow_file"]
 
 _KIND_FIELDS = {
     "agent": {"agent", "prompt", "output_key"},
@@ -40,6 +41,7 @@ _KIND_FIELDS = {
     "human": {"prompt", "output_key"},
     "parallel": {"branches", "reducer", "max_concurrency", "output_key"},
     "map": {"items", "node", "reducer", "max_concurrency", "output_key"},
+    "set": {"values"},
 }
 _REQUIRED = {"tool": ("tool",), "router": ("routes", "default"), "parallel": ("branches",), "map": ("items", "node")}
 _BRANCH_KINDS = ("agent", "tool")
@@ -79,6 +81,8 @@ class NodeSchema(Schema):
                             metadata={"description": "how branch results join: list, dict, concat or merge"})
     max_concurrency = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1),
                                      metadata={"description": "branches running at once (default: all)"})
+    values = fields.Dict(keys=fields.String(validate=validate.Length(min=1)),
+                         metadata={"description": "state keys a set node writes, with their literal values"})
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def check_kind(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
@@ -133,13 +137,21 @@ class WorkflowSchema(Schema):
 
 
 def load_workflow(document: Any, source: str = "workflow") -> CompiledGraph:
-    """Validate a workflow document (parsed JSON) and compile it; raises WorkflowFileError listing every problem."""
+    """Validate a workflow document (parsed JSON) and compile it; raises WorkflowFileError listing every problem.
+
+    A document in the reference DevUI's format (`start`, nodes with `id`) is translated first
+    (`runtime.workflow.reference_format`).
+    """
+    from agentstage.runtime.workflow.reference_format import is_reference_document, load_reference_workflow
+
     if not isinstance(document, dict):
         raise WorkflowFileError(source, [f"$: a workflow must be a JSON object, got {type(document).__name__}"])
+    if is_reference_document(document):
+        return load_reference_workflow(document, source)
     try:
         data = WorkflowSchema().load(document)
     except ValidationError as exc:
-        raise WorkflowFileError(source, _flatten(exc.messages)) from None
+        raise WorkflowFileError(source, flatten_messages(exc.messages)) from None
     graph = Graph(data["name"], description=data["description"], max_steps=data["max_steps"])
     graph.add(*(_node(spec) for spec in data["nodes"]))
     for edge in data["edges"]:
@@ -190,6 +202,8 @@ def _node(spec: dict[str, Any]) -> Node:
         template = _node({"name": name, **spec["node"]})
         return MapNode(name, spec["items"], template, spec.get("reducer", "list"), spec.get("max_concurrency"),
                        spec.get("output_key"))
+    if kind == "set":
+        return SetNode(name, spec.get("values", {}))
     return HumanNode(name, spec.get("prompt", ""), spec.get("output_key"))
 
 
@@ -210,6 +224,10 @@ def _dump_node(graph: str, node: Node) -> dict[str, Any]:
             out["branches"] = [_dump_node(graph, branch) for branch in node.branches]
         else:
             out.update(items=node.items, node=_dump_node(graph, node.node))
+    elif isinstance(node, SetNode):
+        if node.func is not None:
+            raise GraphError(graph, [f"set node {node.name!r} uses a Python function; it has no JSON form"])
+        out = {"values": dict(node.values)}
     else:
         out = {"prompt": node.prompt}
     if getattr(node, "output_key", None):
@@ -217,7 +235,8 @@ def _dump_node(graph: str, node: Node) -> dict[str, Any]:
     return {"name": node.name, "kind": node.kind, **out}
 
 
-def _flatten(messages: Any, path: str = "") -> list[str]:
+def flatten_messages(messages: Any, path: str = "") -> list[str]:
+    """marshmallow's nested messages as `path: message` lines (`nodes[1].tool: required for tool nodes`)."""
     if isinstance(messages, dict):
         lines = []
         for key, value in messages.items():
@@ -227,10 +246,10 @@ def _flatten(messages: Any, path: str = "") -> list[str]:
                 child = f"{path}[{key}]"
             else:
                 child = f"{path}.{key}" if path else str(key)
-            lines.extend(_flatten(value, child))
+            lines.extend(flatten_messages(value, child))
         return lines
     if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         return [f"{path or '$'}: {m}" for m in messages]
     if isinstance(messages, list):
-        return [line for m in messages for line in _flatten(m, path)]
+        return [line for m in messages for line in flatten_messages(m, path)]
     return [f"{path or '$'}: {messages}"]

@@ -27,6 +27,7 @@ class WorkflowRegistry:
         self._sources: dict[str, GraphSource] = {}
         self._compiled: dict[str, CompiledGraph] = {}
         self._files: dict[str, str] = {}
+        self._dirs: list[str] = []
         self.invalid: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
@@ -57,6 +58,8 @@ class WorkflowRegistry:
             source = self._sources.get(name)
         if compiled is not None:
             return compiled
+        if source is None and name not in self.invalid and self.refresh():
+            return self.get(name)
         if source is None:
             if name in self.invalid:
                 from agentstage.runtime.workflow.loader import WorkflowFileError
@@ -95,12 +98,29 @@ class WorkflowRegistry:
         return compiled
 
     def load_dir(self, directory: str | Path) -> list[str]:
-        """Register every `*.json` in `directory`; broken files are logged and kept in `invalid`."""
+        """Register every `*.json` in `directory`; broken files are logged and kept in `invalid`.
+
+        The directory is remembered: `refresh` (and `get` of an unknown name) loads files that appear in it later,
+        so a workflow another process registered with a file reaches this one.
+        """
+        if str(directory) not in self._dirs:
+            self._dirs.append(str(directory))
+        return self._load_files(Path(directory), skip=())
+
+    def refresh(self) -> list[str]:
+        """Load the `*.json` files that appeared in the directories `load_dir` read; returns their workflows."""
         loaded = []
-        root = Path(directory)
+        for directory in list(self._dirs):
+            loaded += self._load_files(Path(directory), skip=frozenset(self._files.values()))
+        return loaded
+
+    def _load_files(self, root: Path, skip: frozenset[str] | tuple[()]) -> list[str]:
+        loaded: list[str] = []
         if not root.is_dir():
             return loaded
         for path in sorted(root.glob("*.json")):
+            if str(path) in skip:
+                continue
             try:
                 loaded.append(self.load_file(path).name)
             except GraphError as exc:

@@ -64,6 +64,8 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
         "/api/v1/evals": lambda: {"cases": [{"input": "hello"}], "workers": 1},
         "/api/v1/cron/jobs": lambda: {"name": next(schedules), "intervalSeconds": 60},
         "/api/v1/cron/jobs/{name}": lambda: {"enabled": False},
+        "/api/v1/workflows/registry": lambda: {"name": next(schedules), "spec": {
+            "start": "a", "nodes": [{"id": "a", "kind": "noop"}]}},
     }
     api_system.tool_context.sandbox.mkdir(parents=True, exist_ok=True)
     (api_system.tool_context.sandbox / "matrix.txt").write_text("matrix")

@@ -1,6 +1,11 @@
-"""Workflows and graph runs over HTTP: list, show with Mermaid, start, pause for input, resume."""
+"""Workflows and graph runs over HTTP: list, show with Mermaid, start, pause for input, resume; the reference
+DevUI's registry: register in its format or ours, persist, run."""
 
 from __future__ import annotations
+
+import json
+
+import pytest
 
 from tests.api.helpers import finished_run, status, wait_for, waiting_graph_run
 
@@ -65,3 +70,100 @@ def test_fork_starts_a_new_run_from_a_checkpoint(client, keys, api_system) -> No
     assert audit["items"][0]["target"] == run_id
     agent_run = finished_run(client, keys, api_system)
     assert client.simulate_post(f"/api/v1/runs/{agent_run}/fork", json={"step": 0}, headers=headers).status_code == 409
+
+
+REGISTRY = "/api/v1/workflows/registry"
+POSTMAN = {"name": "workflow-from-postman", "description": "Example workflow creation", "spec": {
+    "start": "prepare",
+    "nodes": [{"id": "prepare", "kind": "template", "template": "Handle: {{input}}", "outputKey": "prompt"},
+              {"id": "agent", "kind": "agent", "inputFrom": "prompt", "outputKey": "answer"},
+              {"id": "final", "kind": "output", "from": "data.answer"}],
+    "edges": [{"from": "prepare", "to": "agent"}, {"from": "agent", "to": "final"}]}}
+
+
+def test_the_postman_example_registers_and_runs_end_to_end(client, keys, api_system) -> None:
+    registered = client.simulate_post(REGISTRY, json=POSTMAN, headers=keys.headers("operator"))
+    assert registered.status_code == 201, registered.text
+    assert registered.json == {"name": "workflow-from-postman", "description": "Example workflow creation",
+                               "persisted": False, "format": "reference", "file": None}
+    listed = client.simulate_get(REGISTRY, headers=keys.headers("viewer")).json
+    assert {"name": "workflow-from-postman"} in listed["workflows"] and listed["count"] == len(listed["workflows"])
+    run_id = finished_run(client, keys, api_system, "what is 6 * 7", workflow="workflow-from-postman")
+    run = client.simulate_get(f"/api/v1/runs/{run_id}", headers=keys.headers("viewer")).json
+    assert "42" in run["output"]
+    shown = client.simulate_get("/api/v1/workflows/workflow-from-postman", headers=keys.headers("viewer")).json
+    assert [n["kind"] for n in shown["nodes"]] == ["set", "set", "agent", "set"]
+    audit = client.simulate_get("/api/v1/audit", params={"action": "workflow.register"},
+                                headers=keys.headers("admin")).json["items"]
+    assert audit[0]["target"] == "workflow-from-postman" and audit[0]["detail"]["persisted"] is False
+    again = client.simulate_post(REGISTRY, json=POSTMAN, headers=keys.headers("operator"))
+    assert again.status_code == 409 and "name" in again.json["errors"]
+    assert client.simulate_post(REGISTRY, json=POSTMAN, headers=keys.headers("viewer")).status_code == 403
+
+
+def test_a_persisted_workflow_is_written_under_its_sanitised_name_and_loads_after_a_restart(
+        client, keys, api_system) -> None:
+    from agentstage.runtime.graph_runs import workflow_dir
+    from agentstage.runtime.workflow import WorkflowRegistry
+
+    body = {**POSTMAN, "name": "Postman.Flow", "persist": True}
+    registered = client.simulate_post(REGISTRY, json=body, headers=keys.headers("operator")).json
+    directory = workflow_dir(api_system.config)
+    assert registered["persisted"] is True and registered["file"] == str(directory / "postman.flow.json")
+    written = json.loads((directory / "postman.flow.json").read_text())
+    assert written["name"] == "Postman.Flow" and written["start"] == "prepare" and "persist" not in written
+    assert [p.name for p in directory.iterdir()] == ["postman.flow.json"]
+    restarted = WorkflowRegistry()
+    assert restarted.load_dir(directory) == ["Postman.Flow"]
+    other_case = client.simulate_post(REGISTRY, json={**body, "name": "postman.flow"}, headers=keys.headers("operator"))
+    assert other_case.status_code == 409 and "exists" in other_case.json["errors"]["name"][0]
+    assert "postman.flow" not in api_system.workflows
+
+
+def test_agentstage_own_format_registers_too(client, keys, api_system) -> None:
+    spec = {"entry": "solve", "nodes": [{"name": "solve", "kind": "agent", "prompt": "what is {input}"}]}
+    registered = client.simulate_post(REGISTRY, json={"name": "own-format", "spec": spec},
+                                      headers=keys.headers("operator"))
+    assert registered.status_code == 201 and registered.json["format"] == "agentstage"
+    run_id = finished_run(client, keys, api_system, "2 + 3", workflow="own-format")
+    assert "5" in client.simulate_get(f"/api/v1/runs/{run_id}", headers=keys.headers("viewer")).json["output"]
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (lambda b: b["spec"]["nodes"][1].update(kind="shell"), "spec.nodes[1].kind"),
+    (lambda b: b["spec"]["edges"].append({"from": "final", "to": "ghost"}), "spec.edges[2].to"),
+    (lambda b: b["spec"].update(start="ghost"), "spec.start"),
+    (lambda b: b["spec"]["edges"].append({"from": "final", "to": "prepare"}), "spec.graph"),
+    (lambda b: b.update(name="../../etc/cron.d/x"), "name"),
+    (lambda b: b.update(name=".."), "name"),
+    (lambda b: b.pop("name"), "spec.name"),
+    (lambda b: b.update(spec=[]), "spec"),
+    (lambda b: b.update(extra=1), "extra"),
+])
+def test_a_bad_workflow_is_a_422_naming_the_field(client, keys, api_system, change, field) -> None:
+    body = json.loads(json.dumps(POSTMAN))
+    change(body)
+    answer = client.simulate_post(REGISTRY, json={**body, "persist": True}, headers=keys.headers("operator"))
+    assert answer.status_code == 422 and field in answer.json["errors"], answer.text
+    from agentstage.runtime.graph_runs import workflow_dir
+    assert not workflow_dir(api_system.config).exists() or not list(workflow_dir(api_system.config).iterdir())
+
+
+def test_with_a_coordinator_only_persisted_workflows_register(api_system, ops, keys) -> None:
+    from falcon import testing
+
+    from agentstage.api import create_app
+    from agentstage.runtime.graph_runs import workflow_dir
+    from agentstage.runtime.workflow import WorkflowRegistry
+
+    app = create_app(api_system, ops=ops)
+    client = testing.TestClient(app)
+    refused = client.simulate_post(REGISTRY, json=POSTMAN, headers=keys.headers("operator"))
+    assert refused.status_code == 409 and "persist" in refused.json["errors"]
+    assert "workflow-from-postman" not in api_system.workflows
+    assert client.simulate_post(REGISTRY, json={**POSTMAN, "persist": True},
+                                headers=keys.headers("operator")).status_code == 201
+    worker = WorkflowRegistry()
+    worker.load_dir(workflow_dir(api_system.config))
+    assert worker.get("workflow-from-postman").entry == "prepare"
+    app.backend.close()

@@ -49,7 +49,7 @@ def test_every_schema_problem_is_listed_with_its_path() -> None:
         "surprise: Unknown field.",
         "nodes[0].tool: required for tool nodes",
         "nodes[0].routes: not a field of tool nodes",
-        "nodes[1].kind: Must be one of: agent, human, map, parallel, router, tool.",
+        "nodes[1].kind: Must be one of: agent, human, map, parallel, router, set, tool.",
         "nodes[1].name: duplicate node name 'a'",
         "nodes[2].default: required for router nodes",
         "edges[0].to: Missing data for required field.",

@@ -60,3 +60,17 @@ def test_builtins_compile() -> None:
     assert {"basic", "triage"} <= set(registry.names())
     triage = registry.get("triage")
     assert {n.kind for n in triage.nodes.values()} == {"tool", "router", "agent"}
+
+
+def test_a_file_that_appears_later_is_loaded_on_first_use(tmp_path) -> None:
+    import json
+
+    registry = WorkflowRegistry()
+    assert registry.load_dir(tmp_path) == []
+    (tmp_path / "late.json").write_text(json.dumps(
+        {"name": "late", "start": "a", "nodes": [{"id": "a", "kind": "output", "value": "done"}]}))
+    assert "late" not in registry
+    assert registry.get("late").entry == "a" and registry.source_file("late") == str(tmp_path / "late.json")
+    (tmp_path / "later.json").write_text(json.dumps({"name": "later", "entry": "a",
+                                                     "nodes": [{"name": "a", "kind": "agent"}]}))
+    assert registry.refresh() == ["later"] and registry.refresh() == []
