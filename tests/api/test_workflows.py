@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.api.helpers import finished_run, status, wait_for, waiting_graph_run
+from tests.api.helpers import finished_run, start_run, status, wait_for, waiting_graph_run
 
 
 def test_lists_and_shows_workflows_with_their_diagram(client, keys) -> None:
@@ -167,3 +167,22 @@ def test_with_a_coordinator_only_persisted_workflows_register(api_system, ops, k
     worker.load_dir(workflow_dir(api_system.config))
     assert worker.get("workflow-from-postman").entry == "prepare"
     app.backend.close()
+
+
+def test_a_persisted_registration_runs_on_a_worker_started_before_it(api_system, ops, keys) -> None:
+    from falcon import testing
+
+    from agentstage.api import create_app
+    from tests.runtime.distributed.harness import coordinator, worker
+
+    app = create_app(api_system, ops=ops)
+    client = testing.TestClient(app)
+    with coordinator(ops.config), worker(ops.config.replace(tools="calculator")):
+        registered = client.simulate_post(REGISTRY, json={**POSTMAN, "persist": True},
+                                          headers=keys.headers("operator"))
+        assert registered.status_code == 201, registered.text
+        run_id = start_run(client, keys, "what is 6 * 7", workflow="workflow-from-postman")
+        outcome = ops.wait(run_id, 60)
+    app.backend.close()
+    assert outcome["status"] == "completed", outcome
+    assert "42" in outcome["output"]
