@@ -26,7 +26,7 @@ from agentstage.runtime.errors import NotFound, ToolError
 from agentstage.runtime.graph.nodes import AgentNode, Node, RouterNode, ToolNode, render
 from agentstage.runtime.state.records import Event, ToolEffect
 from agentstage.runtime.tools.journal import EffectJournal, effect_key
-from agentstage.runtime.tools.registry import Tool, ToolRegistry
+from agentstage.runtime.tools.registry import RUN_ARG, SESSION_ARG, Tool, ToolRegistry
 
 __all__ = ["AgentNodeActor", "ForwardingFuture", "NodeInput", "NodeOutput", "RouterNodeActor", "ToolNodeActor",
            "child_run_id"]
@@ -221,7 +221,7 @@ class ToolNodeActor(_NodeActor):
         try:
             replayed, result = self.journal.lookup(key) if journalled else (False, None)
             if not replayed:
-                result = tool(arguments)
+                result = tool(_bound(tool, message, arguments))
                 if journalled:
                     self.journal.record(ToolEffect(key, message.run_id, tool.name, result, utc_now()))
         except ToolError as exc:
@@ -230,6 +230,13 @@ class ToolNodeActor(_NodeActor):
             return _failed(message, f"{type(exc).__name__}: {exc}")
         return NodeOutput(message.run_id, message.step, node.name, {node.key: result},
                           data={"tool": tool.name, "replayed": replayed})
+
+
+def _bound(tool: Tool, message: NodeInput, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments with the run's session and id for a tool that keeps state per session or run."""
+    bound = {**({SESSION_ARG: message.session_id} if tool.needs_session else {}),
+             **({RUN_ARG: message.run_id} if tool.needs_run else {})}
+    return {**arguments, **bound} if bound else arguments
 
 
 class RouterNodeActor(_NodeActor):

@@ -19,14 +19,16 @@ __all__ = ["END", "REDUCERS", "AgentNode", "BranchNode", "HumanNode", "MapNode",
 END = "__end__"
 """A router target that ends the run."""
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_PLACEHOLDER = re.compile(r"\{(\w+(?:\.\w+)*)\}")
 
 
 def render(template: str, state: Mapping[str, Any]) -> str:
-    """Fill `{key}` placeholders from state (missing keys become empty; lists and objects become JSON,
-    other non-strings are str()'d)."""
+    """Fill `{key}` placeholders from state, `{key.field}` from an object in it (missing keys become
+    empty; lists and objects become JSON, other non-strings are str()'d)."""
     def value(match: re.Match[str]) -> str:
-        found = state.get(match.group(1), "")
+        found: Any = state
+        for part in match.group(1).split("."):
+            found = found.get(part, "") if isinstance(found, Mapping) else ""
         if isinstance(found, (list, dict)):
             return json.dumps(found, ensure_ascii=False, default=str)
         return found if isinstance(found, str) else "" if found is None else str(found)

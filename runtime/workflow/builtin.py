@@ -8,7 +8,8 @@ from agentstage.runtime.graph.builder import Graph
 from agentstage.runtime.graph.nodes import AgentNode, HumanNode, MapNode, RouterNode, ToolNode
 from agentstage.runtime.workflow.registry import WorkflowRegistry
 
-__all__ = ["ask", "basic", "chain", "default_registry", "map_reduce", "router", "summary_memory", "triage"]
+__all__ = ["SUMMARY_MEMORY_KEY", "ask", "basic", "chain", "default_registry", "map_reduce", "router", "summary_memory",
+           "triage"]
 
 ROUTER_CATEGORIES = ("code", "data", "writing", "ops")
 
@@ -76,17 +77,32 @@ def router() -> Graph:
     return graph.chain("classify", "route").entry("classify")
 
 
+SUMMARY_MEMORY_KEY = "summary-memory"
+"""The `memory_store` key under which `summary-memory` keeps a session's running summary."""
+
+
 def summary_memory() -> Graph:
-    """Draft an answer with the memory given in state (`memory`), summarize it as the next memory, refine."""
-    graph = Graph("summary-memory", description="draft with the given memory, summarize it as the next memory, "
-                                                "refine the draft")
-    graph.add(AgentNode("draft", prompt="Memory of the conversation so far: {memory}\nAnswer: {input}",
+    """Draft an answer with the session's memory, summarize it as the next memory (kept in the session's
+    `memory_store`, so the next run of the session starts from it), refine the draft.
+
+    A `memory` given in the initial state is used instead of the stored one.
+    """
+    graph = Graph("summary-memory", description="draft with the session's memory, summarize it as the next "
+                                                "memory, refine the draft")
+    memory = "{memory}{recalled.value}"
+    graph.add(RouterNode("start", routes={"given": "draft", "recall": "recall"}, default="recall",
+                         func=lambda state: "given" if state.get("memory") else "recall"),
+              ToolNode("recall", "memory_store", args={"operation": "get", "key": SUMMARY_MEMORY_KEY},
+                       output_key="recalled"),
+              AgentNode("draft", prompt=f"Memory of the conversation so far: {memory}\nAnswer: {{input}}",
                         output_key="draft_output"),
               AgentNode("summarize", prompt="Summarize in at most 120 words what the next turn must remember:\n"
-                                            "{memory}\n{input}\n{draft_output}", output_key="memory_summary"),
+                                            f"{memory}\n{{input}}\n{{draft_output}}", output_key="memory_summary"),
+              ToolNode("remember", "memory_store", args={"operation": "set", "key": SUMMARY_MEMORY_KEY},
+                       args_from={"value": "memory_summary"}, output_key="remembered"),
               AgentNode("refine", prompt="Improve this answer to '{input}' without changing its meaning:\n"
                                          "{draft_output}", output_key="refined_output"))
-    return graph.chain("draft", "summarize", "refine").entry("draft")
+    return graph.chain("recall", "draft", "summarize", "remember", "refine").entry("start")
 
 
 def default_registry() -> WorkflowRegistry:

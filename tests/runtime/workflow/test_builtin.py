@@ -65,5 +65,19 @@ def test_chain_feeds_each_step_what_the_last_wrote(system: System, provider: ByP
 def test_summary_memory_reads_the_memory_given_in_state_and_writes_the_next_one(system: System,
                                                                               provider: ByPrompt) -> None:
     result = system.graph_run("summary-memory", "z", state={"memory": "the user likes tea"})
-    assert result.trace == ("draft", "summarize", "refine") and result.state["memory_summary"]
+    assert result.trace == ("start", "draft", "summarize", "remember", "refine") and result.state["memory_summary"]
     assert provider.prompts[0] == "Memory of the conversation so far: the user likes tea\nAnswer: z"
+
+
+def test_summary_memory_carries_the_summary_to_the_next_run_of_the_session_only(system: System,
+                                                                             provider: ByPrompt) -> None:
+    provider.answers["Summarize in at most 120 words"] = "the user is called Ada"
+    first = system.graph_run("summary-memory", "my name is Ada", session="s1")
+    assert first.trace == ("start", "recall", "draft", "summarize", "remember", "refine")
+    assert provider.prompts[0] == "Memory of the conversation so far: \nAnswer: my name is Ada"
+    provider.prompts.clear()
+    system.graph_run("summary-memory", "what is my name?", session="s1")
+    assert provider.prompts[0] == "Memory of the conversation so far: the user is called Ada\nAnswer: what is my name?"
+    provider.prompts.clear()
+    system.graph_run("summary-memory", "what is my name?", session="s2")
+    assert provider.prompts[0] == "Memory of the conversation so far: \nAnswer: what is my name?"
