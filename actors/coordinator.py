@@ -28,6 +28,8 @@ from agentstage.runtime.wire import (
     RequeueAnswer,
     RunOutcome,
     Resume,
+    SessionAnswer,
+    SessionRequest,
     Task,
     TaskDone,
     TaskRecords,
@@ -42,7 +44,8 @@ from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import DecodeError, NotFound, StoreError
 from agentstage.runtime.state.reader import SQLiteReader
-from agentstage.runtime.state.records import Event, QueueEvent, RunAttempt, WorkerHeartbeat
+from agentstage.runtime.state.items import session_items
+from agentstage.runtime.state.records import Event, QueueEvent, RunAttempt, SessionItem, WorkerHeartbeat
 from agentstage.runtime.streams import (
     COORDINATOR_GROUP,
     KEY_TTL,
@@ -145,8 +148,28 @@ class CoordinatorActor(SupervisedActor, Steering):
             self._resume(message, batch)
         elif isinstance(message, Fork):
             self._fork(message, batch)
+        elif isinstance(message, SessionRequest):
+            batch.ops.append(("set", self.layout.reply_key(message.reply_to), to_wire(self._session(message, batch)),
+                              300))
         else:
             logger.warning("coordinator ignores {} on {}", type(message).__name__, entry.stream)
+
+    def _session(self, m: SessionRequest, batch: Batch) -> SessionAnswer:
+        """A worker's read of session tool state (answered from the store) or write (answered once committed)."""
+        if m.values is None:
+            try:
+                items = session_items(self.reader(), m.session_id, m.namespace, utc_now())
+            except StoreError as exc:
+                return SessionAnswer(error=exc.reason)
+            return SessionAnswer({key: list(entry) for key, entry in items.items()})
+        now = utc_now()
+        for key, entry in m.values.items():
+            if entry is not None and not (isinstance(entry, list) and len(entry) == 2
+                                          and (entry[1] is None or isinstance(entry[1], str))):
+                return SessionAnswer(error=f"session item {key!r}: expected [value, expires_at] or null")
+        batch.records.extend(SessionItem(m.session_id, m.namespace, key, None if entry is None else entry[0], now,
+                                         None if entry is None else entry[1]) for key, entry in m.values.items())
+        return SessionAnswer()
 
     def _cancelled_before_admission(self, entries: tuple[Entry, ...]) -> set[str]:
         """The runs of these Enqueue entries whose cancel key is already set, in one round trip.

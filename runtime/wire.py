@@ -35,6 +35,8 @@ __all__ = [
     "RequeueAnswer",
     "Resume",
     "RunAgent",
+    "SessionAnswer",
+    "SessionRequest",
     "RunOutcome",
     "RunResult",
     "SteerAnswer",
@@ -347,6 +349,33 @@ class SteerAnswer(Message):
     ok: bool
     reason: str | None = None
     attempt: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRequest(Message):
+    """A worker's read (`values` None) or write of a session's tool state in one namespace (memory_store,
+    todo_manager), sent to the coordinator, which keeps it in the store and answers under `reply_to`.
+
+    `values` maps a key to `[value, expires_at]`, or to None to delete it.
+    """
+
+    TYPE: ClassVar[str] = "session_request"
+
+    session_id: str
+    namespace: str
+    reply_to: str
+    values: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionAnswer(Message):
+    """The coordinator's answer to a `SessionRequest`: the namespace's live items (`[value, expires_at]` by key)
+    after a read, nothing after a committed write; `error` when it could not."""
+
+    TYPE: ClassVar[str] = "session_answer"
+
+    items: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
 
 
 def to_wire(message: Message) -> bytes:

@@ -6,6 +6,7 @@ verbs `runtime-start` and `worker-start` run one node until SIGTERM/SIGINT.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import socket
@@ -47,7 +48,9 @@ from agentstage.runtime.state.sqlite import SQLiteWriter
 from agentstage.runtime.streams import COORDINATOR_GROUP, WORKERS_GROUP, StreamLayout
 from agentstage.runtime.secops import workflow as secops
 from agentstage.runtime.tools.builtin import builtin_registry
+from agentstage.runtime.distributed.session_items import CoordinatorSessionItems
 from agentstage.runtime.tools.context import ToolContext
+from agentstage.runtime.tools.session import SessionBinding
 from agentstage.runtime.tools.registry import ToolRegistry
 from agentstage.runtime.transport import UNAVAILABLE, RedisTransport, Refused, StreamTransport
 
@@ -343,7 +346,7 @@ class WorkerNode:
                                    lambda run_id, attempt: self.worker.tell(Finished(run_id, attempt)))
         self.journal = RedisJournal(transport, layout, self.sink.effect, self.config.effect_retention)
         tools = (self.setup.tools if self.setup.tools is not None
-                 else builtin_registry(ToolContext.from_config(self.config)))
+                 else builtin_registry(ToolContext.from_config(self.config, CoordinatorSessionItems(transport, layout))))
         self.workflows = self.setup.workflows or default_registry()
         specs = {spec.name: spec for spec in self.setup.agents}
         specs.setdefault("default", AgentSpec.from_config(self.config))
@@ -383,6 +386,7 @@ class WorkerNode:
             selected = tools.select(spec.tools)
         except NotFound as exc:
             raise ConfigError("AGENTSTAGE_TOOLS", exc.key, f"agent {spec.name!r} asks for an unknown tool") from None
+        spec = dataclasses.replace(spec, middleware=(*spec.middleware, SessionBinding(selected)))
         member = AgentActor.member(spec, provider, selected, self.sink, self.journal, self.io,
                                    cancelled=self.state.is_cancelled, tool_threads=self.config.tool_threads)
         # NOTE: the reader claims only as many tasks as the worker has free slots, so the limit is never hit.
