@@ -41,6 +41,12 @@ from agentstage.api.resources.catalog import (
     RegistryResource,
     TemplatesResource,
 )
+from agentstage.api.resources.collections import (
+    CollectionDocumentsResource,
+    CollectionResource,
+    CollectionSearchResource,
+    CollectionsResource,
+)
 from agentstage.api.resources.cron import CronHistoryResource, CronJobResource, CronJobsResource, CronTriggerResource
 from agentstage.api.resources.dlq import DlqEntryResource, DlqRequeueResource, DlqResource
 from agentstage.api.resources.evals import EvalCompareResource, EvalResource, EvalsResource
@@ -127,6 +133,10 @@ def _routes(backend: Backend) -> dict[str, Resource]:
         f"{V1}/files/download": FileDownloadResource(backend),
         f"{V1}/settings/provider-env": ProviderEnvResource(backend),
         f"{V1}/settings/provider-models": ProviderModelsResource(backend),
+        f"{V1}/collections": CollectionsResource(backend),
+        f"{V1}/collections/{{name}}": CollectionResource(backend),
+        f"{V1}/collections/{{name}}/documents": CollectionDocumentsResource(backend),
+        f"{V1}/collections/{{name}}/search": CollectionSearchResource(backend),
         f"{V1}/evals": EvalsResource(backend),
         f"{V1}/evals/compare": EvalCompareResource(backend),
         f"{V1}/evals/{{eval_id}}": EvalResource(backend),

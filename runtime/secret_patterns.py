@@ -18,6 +18,8 @@ _SOURCES: tuple[tuple[str, str], ...] = (
     ("aws_secret_key", r"(?i)(?P<k>aws_?secret_?(?:access_?)?key" + _KV + r")[A-Za-z0-9/+=]{40}"),
     ("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"),
     ("slack_token", r"\bxox[baprs]-[A-Za-z0-9-]{10,}"),
+    ("anthropic_api_key", r"\bsk-ant-(?:api|admin|oat)\d{2}-[A-Za-z0-9_\-]{20,}"),
+    ("openai_api_key", r"\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}|[A-Za-z0-9]{32,})"),
     ("stripe_key", r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}"),
     ("google_api_key", r"\bAIza[0-9A-Za-z_\-]{35}"),
     ("google_oauth_secret", r"\bGOCSPX-[A-Za-z0-9_\-]{20,}"),
@@ -49,7 +51,7 @@ def _compiled() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 
 def __getattr__(name: str) -> object:
-    """`SECRET_PATTERNS`, compiled on first use (PERF: 25 patterns, not compiled at every start)."""
+    """`SECRET_PATTERNS`, compiled on first use (PERF: 27 patterns, not compiled at every start)."""
     if name == "SECRET_PATTERNS":
         return _compiled()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -53,6 +53,17 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
     for template in ("/api/v1/cron/jobs/{name}", "/api/v1/cron/jobs/{name}/trigger",
                      "/api/v1/cron/jobs/{name}/history", "/api/v1/cron/jobs/{name}/logs"):
         values[f"{template}:name"] = fresh_schedule
+    documents = api_system.tool_context.documents
+    collections = (f"docs{n}" for n in range(100))
+
+    def fresh_collection() -> str:
+        name = next(collections)
+        documents.store().add(name, "a.md", "agents run as actors", documents.embedder())
+        return name
+
+    values["/api/v1/collections/{name}:name"] = fresh_collection
+    values["/api/v1/collections/{name}/search:name"] = fresh_collection()
+    values["/api/v1/collections/{name}/documents:name"] = "matrix-docs"
     tokens = iter(LOGIN_TOKENS)
     bodies = {
         "/api/v1/runs": lambda: {"input": "calculate 1 + 1"},
@@ -64,6 +75,8 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
         "/api/v1/evals": lambda: {"cases": [{"input": "hello"}], "workers": 1},
         "/api/v1/cron/jobs": lambda: {"name": next(schedules), "intervalSeconds": 60},
         "/api/v1/cron/jobs/{name}": lambda: {"enabled": False},
+        "/api/v1/collections/{name}/documents": lambda: {"documents": [{"source": "b.md", "text": "hello"}]},
+        "/api/v1/collections/{name}/search": lambda: {"query": "actors"},
         "/api/v1/workflows/registry": lambda: {"name": next(schedules), "spec": {
             "start": "a", "nodes": [{"id": "a", "kind": "noop"}]}},
     }

@@ -1,4 +1,4 @@
-"""secret_redactor: 25 named patterns, counts and types; keys kept, values redacted."""
+"""secret_redactor: 27 named patterns, counts and types; keys kept, values redacted."""
 
 import pytest
 
@@ -17,6 +17,8 @@ SAMPLES = {
     "password_in_url": "https://admin:s3cret@example.com/x",
     "slack_token": "xoxb-1234567890-abcdefghij",
     "stripe_key": "sk_live_" + "a" * 24,
+    "openai_api_key": "sk-proj-" + "Ab3_-" * 10,
+    "anthropic_api_key": "sk-ant-api03-" + "Zy9-_" * 18,
     "google_api_key": "AIza" + "B" * 35,
     "google_oauth_secret": "GOCSPX-" + "c" * 28,
     "heroku_api_key": "HEROKU_API_KEY=01234567-89ab-cdef-0123-456789abcdef",
@@ -34,8 +36,8 @@ SAMPLES = {
 }
 
 
-def test_there_are_25_named_patterns() -> None:
-    assert len(SECRET_PATTERNS) == 25
+def test_there_are_27_named_patterns() -> None:
+    assert len(SECRET_PATTERNS) == 27
     assert {name for name, _ in SECRET_PATTERNS} == set(SAMPLES)
 
 
@@ -46,6 +48,15 @@ def test_each_pattern_redacts_its_sample(kind: str) -> None:
     assert result["redaction_count"] >= 1
     assert f"[REDACTED:{kind}]" in result["redacted_text"]
     assert result["redacted_text"].startswith("before ") and result["redacted_text"].endswith(" after")
+
+
+def test_model_vendor_keys_old_and_new_are_redacted_but_look_alike_words_are_not() -> None:
+    legacy = "sk-" + "T3BlbkFJ" * 6
+    text = f"a {legacy} b sk-svcacct-{'x1' * 20} c sk-ant-admin01-{'q' * 30} d"
+    assert redact_secrets(text)["redacted_text"] == ("a [REDACTED:openai_api_key] b [REDACTED:openai_api_key] c "
+                                                     "[REDACTED:anthropic_api_key] d")
+    plain = "use sk-learn-compatible-estimators, a risk-assessment-of-the-quarter, and task-abcdefghijklmnopqrstuvw"
+    assert redact_secrets(plain)["redacted_text"] == plain
 
 
 def test_keys_are_kept_and_plain_text_untouched() -> None:
