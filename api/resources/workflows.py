@@ -34,6 +34,7 @@ class WorkflowsResource(Resource):
 
     def _rows(self) -> list[dict]:
         registry = self.backend.system.workflows
+        registry.refresh()
         rows = []
         for name in registry.names():
             try:

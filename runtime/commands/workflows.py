@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json
 from agentstage.runtime.commands.graph import report_graph_error
@@ -71,17 +72,33 @@ def list_command(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _document(graph: Any, source: str | None) -> Any:
+    """The workflow's JSON document; for a file whose graph has no JSON form of its own (the reference DevUI's
+    format is translated into Python steps), the file's document as written."""
+    from agentstage.runtime.graph.builder import GraphError
+    from agentstage.runtime.workflow.loader import dump_workflow
+
+    try:
+        return dump_workflow(graph)
+    except GraphError:
+        if source is None:
+            raise
+        return json.loads(Path(source).read_text(encoding="utf-8"))
+
+
 def show_command(args: argparse.Namespace) -> int:
     from agentstage.runtime.graph.builder import GraphError
-    from agentstage.runtime.workflow.loader import dump_workflow, load_workflow_file
+    from agentstage.runtime.workflow.loader import load_workflow_file
 
     try:
         if args.name.endswith(".json") or Path(args.name).is_file():
-            graph = load_workflow_file(args.name)
+            graph, source = load_workflow_file(args.name), args.name
         else:
-            graph = _registry(args).get(args.name)
+            registry = _registry(args)
+            graph = registry.get(args.name)
+            source = registry.source_file(args.name)
         if args.json:
-            emit_json(dump_workflow(graph))
+            emit_json(_document(graph, source))
         else:
             print(graph.mermaid())
     except GraphError as exc:

@@ -266,3 +266,23 @@ def test_cancel_stops_a_running_graph_at_the_next_step_boundary(graphs: System) 
     assert result.status == "cancelled" and result.trace == ("hold",)
     assert graphs.get_run(handle.run_id).status == "cancelled"
     assert [c["node"] for c in graphs.reader().checkpoints(handle.run_id)][-1] == "hold"
+
+
+def test_set_nodes_run_in_the_graph_actor_and_a_failing_one_fails_the_run(graphs: System) -> None:
+    from agentstage.runtime.graph import SetNode
+
+    def stamp(state, run):
+        return {"seen": f"{state['input']} in {run['run_id']}"}
+
+    graph = Graph("stamps").add(SetNode("fixed", {"a": 1}), SetNode("stamp", func=stamp)).chain("fixed", "stamp")
+    graphs.register_workflow("stamps", graph.entry("fixed"))
+    done = graphs.graph_run_async("stamps", "hi").result(30)
+    assert done.status == "completed" and done.state["a"] == 1 and done.state["seen"] == f"hi in {done.run_id}"
+    assert [c["node"] for c in graphs.reader().checkpoints(done.run_id)] == ["__start__", "fixed", "stamp"]
+
+    def boom(state, run):
+        raise ValueError("no luck")
+
+    graphs.register_workflow("booms", Graph("booms").add(SetNode("boom", func=boom)).entry("boom"))
+    failed = graphs.graph_run_async("booms", "hi").result(30)
+    assert failed.status == "failed" and "ValueError: no luck" in failed.error

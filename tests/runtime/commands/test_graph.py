@@ -93,3 +93,9 @@ def test_workflows_list_and_show(cli, tmp_path: Path) -> None:
     assert code == 0 and json.loads(out)["nodes"][1]["tool"] == "calculator"
     code, _, err = cli("workflows", "show", "nope")
     assert code == 2 and "unknown workflow: nope" in err
+    reference = {"name": "ref", "start": "a", "nodes": [{"id": "a", "kind": "output", "template": "{{input}}!"}]}
+    (tmp_path / "home" / "workflows" / "ref.json").write_text(json.dumps(reference))
+    code, out, _ = cli("workflows", "show", "ref", "--json")
+    assert code == 0 and json.loads(out) == reference
+    code, out, _ = cli("graph-run", "--workflow", "ref", "--json", "--", "hey")
+    assert code == 0 and json.loads(out)["output"] == "hey!"

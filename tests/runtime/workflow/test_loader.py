@@ -113,3 +113,18 @@ def test_fan_out_problems_have_paths() -> None:
         "nodes[1].items: required for map nodes",
         "nodes[1].node.kind: a branch must be an agent or tool node",
     }
+
+
+def test_set_nodes_write_literal_values_and_round_trip() -> None:
+    document = {"name": "setter", "entry": "mark", "nodes": [
+        {"name": "mark", "kind": "set", "values": {"stage": "triaged", "score": 3}},
+        {"name": "route", "kind": "router", "key": "stage", "routes": {"triaged": "__end__"}, "default": "__end__"}],
+        "edges": [{"from": "mark", "to": "route"}]}
+    graph = load_workflow(document)
+    assert graph.nodes["mark"].update({}, {}) == {"stage": "triaged", "score": 3}
+    dumped = dump_workflow(graph)
+    assert dumped["nodes"][0] == {"name": "mark", "kind": "set", "values": {"stage": "triaged", "score": 3}}
+    assert dump_workflow(load_workflow(dumped)) == dumped
+    with pytest.raises(WorkflowFileError) as caught:
+        load_workflow({**document, "nodes": [{"name": "mark", "kind": "set", "prompt": "x"}], "edges": []})
+    assert caught.value.problems == ["nodes[0].prompt: not a field of set nodes"]
