@@ -566,8 +566,9 @@ async def _generate(provider: Provider, request: LLMRequest,
 
 
 def fence_of(request: RunAgent) -> tuple[str, int]:
-    """The task attempt a run's records belong to: its own, or for a graph's child run its parent's."""
-    parent = request.metadata.get("parent_run_id")
+    """The task attempt a run's records belong to: its own, or for a child run (of a graph node, or delegated
+    on a worker) the attempt of the task it runs under (`task_run_id`, else its parent)."""
+    parent = request.metadata.get("task_run_id") or request.metadata.get("parent_run_id")
     if isinstance(parent, str) and parent:
         attempt = request.metadata.get("parent_attempt")
         return parent, attempt if isinstance(attempt, int) else 0

@@ -29,7 +29,7 @@ from agentstage.runtime.tools.journal import EffectJournal, effect_key
 from agentstage.runtime.tools.registry import RUN_ARG, SESSION_ARG, Tool, ToolRegistry
 
 __all__ = ["AgentNodeActor", "ForwardingFuture", "NodeInput", "NodeOutput", "RouterNodeActor", "ToolNodeActor",
-           "child_run_id"]
+           "child_run_id", "notifying"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +90,21 @@ class ForwardingFuture(pykka.ThreadingFuture):
         except pykka.ActorDeadError:
             # NOTE: the target stopped (System shutting down); the settling thread must not fail for it.
             logger.debug("forwarded outcome dropped: its actor has stopped")
+
+
+class _Notify:
+    """Something with `tell` that hands a forwarded (result, error) pair to a function."""
+
+    def __init__(self, done: Callable[[Any, BaseException | None], None]) -> None:
+        self.done = done
+
+    def tell(self, outcome: tuple[Any, BaseException | None]) -> None:
+        self.done(*outcome)
+
+
+def notifying(done: Callable[[Any, BaseException | None], None]) -> ForwardingFuture:
+    """A future that calls `done(result, error)` from the settling thread once it is settled."""
+    return ForwardingFuture(_Notify(done), lambda value, error: (value, error))
 
 
 def _failed(message: NodeInput, error: str) -> NodeOutput:

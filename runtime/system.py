@@ -23,7 +23,7 @@ import pykka
 
 from agentstage.runtime._log import logger
 from agentstage.actors.agent import AgentActor, CancelRun, StartRun
-from agentstage.actors.nodes import ForwardingFuture
+from agentstage.actors.nodes import notifying
 from agentstage.runtime.wire import RunAgent, RunResult
 from agentstage.actors.observer import AsyncSubscription, ObserverActor, Subscribe, Subscription, Unsubscribe
 from agentstage.actors.pool import AgentPool
@@ -221,7 +221,7 @@ class System(GraphMethods):
             raise NotFound("agent", agent)
         request = RunAgent(f"{parent_run_id}.{agent}.{new_id()[:8]}", new_id(), prompt, agent,
                            metadata={"parent_run_id": parent_run_id})
-        pool.dispatch(StartRun(request, ForwardingFuture(_Notify(done), lambda value, error: (value, error))))
+        pool.dispatch(StartRun(request, notifying(done)))
         return request.run_id
 
     def _queued(self, start: StartRun) -> StartRun:
@@ -440,13 +440,3 @@ class System(GraphMethods):
         if self._state is not None:
             self._state.close()
             self._state = None
-
-
-class _Notify:
-    """Something with `tell` that hands a forwarded (result, error) pair to a function."""
-
-    def __init__(self, done: Callable[[Any, BaseException | None], None]) -> None:
-        self.done = done
-
-    def tell(self, outcome: tuple[Any, BaseException | None]) -> None:
-        self.done(*outcome)

@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,11 @@ from agentstage.actors.bridge import BridgeActor, Send, StreamReader
 from agentstage.actors.coordination import Delivered, Load, Tick
 from agentstage.actors.coordinator import CoordinatorActor
 from agentstage.actors.heartbeat import WorkerMonitor
-from agentstage.runtime.wire import TaskReleased, to_wire
+from agentstage.actors.agent_run import StartRun
+from agentstage.actors.nodes import notifying
+from agentstage.runtime.clock import new_id
+from agentstage.runtime.delegation import with_delegation
+from agentstage.runtime.wire import RunAgent, TaskReleased, to_wire
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.reaper import Reaper
 from agentstage.actors.sink import TaskStreamSink
@@ -35,6 +39,7 @@ from agentstage.runtime.agents import AgentSpec
 from agentstage.runtime.aio import IOLoop
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import ConfigError, NotFound
+from agentstage.runtime.errors import Refused as RunRefused
 from agentstage.runtime.llm.factory import create_provider
 from agentstage.runtime.llm.types import Provider
 from agentstage.runtime.distributed.journal import RedisJournal
@@ -353,6 +358,7 @@ class WorkerNode:
         if self.setup.tools is None:
             secops.register_app(self.workflows, tools)
             specs.setdefault(secops.AGENT, secops.agent_spec(self.config))
+        self.specs = specs
         for spec in specs.values():
             self._start_pool(spec, tools)
         self.workflows.load_dir(workflow_dir(self.config))
@@ -382,6 +388,12 @@ class WorkerNode:
     def _start_pool(self, spec: AgentSpec, tools: ToolRegistry) -> None:
         provider = self.setup.providers.get(spec.name) or create_provider(self.config, spec.provider)
         self._providers.append(provider)
+        unknown = [a for a in (*spec.delegates, *spec.handoffs) if a not in self.specs]
+        if unknown:
+            raise ConfigError("AgentSpec.delegates/handoffs", unknown[0], f"agent {spec.name!r} names an unknown agent")
+        spec, agent_tools = with_delegation(spec, self._start_child)
+        for tool in agent_tools:
+            tools.register(tool)
         try:
             selected = tools.select(spec.tools)
         except NotFound as exc:
@@ -391,6 +403,23 @@ class WorkerNode:
                                    cancelled=self.state.is_cancelled, tool_threads=self.config.tool_threads)
         # NOTE: the reader claims only as many tasks as the worker has free slots, so the limit is never hit.
         self.pools[spec.name] = AgentPool(f"agent:{spec.name}", spec.pool_size, member, limit=self.concurrency)
+
+    def _start_child(self, agent: str, prompt: str, parent_run_id: str,
+                     done: Callable[[Any, BaseException | None], None]) -> str:
+        """Start agent `agent` on this worker as a child run of `parent_run_id` (a delegation); its records go
+        to the coordinator under the attempt of the task the parent runs in, as a graph's child runs do."""
+        pool = self.pools.get(agent)
+        if pool is None:
+            raise NotFound("agent", agent)
+        flight = next((f for f in self.state.in_flight()
+                       if parent_run_id == f.task.run_id or parent_run_id.startswith(f"{f.task.run_id}.")), None)
+        if flight is None:
+            raise RunRefused(parent_run_id, "this worker no longer holds the task the run belongs to")
+        request = RunAgent(f"{parent_run_id}.{agent}.{new_id()[:8]}", new_id(), prompt, agent,
+                           metadata={"parent_run_id": parent_run_id, "task_run_id": flight.task.run_id,
+                                     "parent_attempt": flight.task.attempt, "worker_id": self.worker_id})
+        pool.dispatch(StartRun(request, notifying(done)))
+        return request.run_id
 
     def _deliver(self, entries: list, redelivered: bool) -> None:
         self.state.reserve(len(entries))

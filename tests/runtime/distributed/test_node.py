@@ -1,0 +1,85 @@
+"""Worker nodes as full citizens: an agent that delegates or hands off on a worker gives the same runs,
+links and tokens as embedded (`tests/runtime/test_delegation.py`), recorded by the coordinator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from agentstage.runtime import AgentSpec
+from agentstage.runtime.distributed.node import WorkerNode, WorkerSetup
+from agentstage.runtime.distributed.ops import RuntimeOps
+from agentstage.runtime.errors import ConfigError
+from agentstage.runtime.llm.types import LLMResponse, Usage
+from agentstage.runtime.transport import MemoryTransport
+from tests.queued_provider import QueuedProvider
+from tests.runtime.distributed.harness import coordinator, distributed_config, reader
+from tests.runtime.test_delegation import ask
+
+_NOWHERE = "redis://127.0.0.1:9/0"
+
+
+@pytest.fixture
+def transport() -> MemoryTransport:
+    return MemoryTransport()
+
+
+@pytest.fixture
+def config(tmp_path):
+    return distributed_config(tmp_path, _NOWHERE)
+
+
+def _worker(config, transport, alice, bob, **alice_spec) -> WorkerNode:
+    setup = WorkerSetup(agents=[AgentSpec.from_config(config, name="alice", pool_size=1, **alice_spec),
+                                AgentSpec.from_config(config, name="bob", pool_size=1)],
+                        providers={"alice": alice, "bob": bob})
+    node = WorkerNode(config, "w1", None, setup, transport=transport).start()
+    assert node.wait_ready()
+    return node
+
+
+@pytest.fixture
+def ops(config, transport) -> Iterator[RuntimeOps]:
+    with coordinator(config, transport), RuntimeOps(config, transport) as found:
+        yield found
+
+
+def test_delegation_on_a_worker_records_the_child_run_linked_with_its_tokens_rolled_up(config, transport,
+                                                                                      ops) -> None:
+    alice = QueuedProvider(ask("ask_bob", "what is 2 + 2?"), LLMResponse(content="bob says 4", usage=Usage(20, 3)))
+    bob = QueuedProvider(LLMResponse(content="4", usage=Usage(5, 1)))
+    node = _worker(config, transport, alice, bob, delegates=("bob",))
+    try:
+        run_id = ops.enqueue("ask bob", agent="alice")["run_id"]
+        outcome = ops.wait(run_id, 30)
+    finally:
+        node.stop()
+    assert (outcome["status"], outcome["output"]) == ("completed", "bob says 4")
+    db = reader(config)
+    [child] = [r for r in db.list_runs(limit=10).items if r.parent_run_id == run_id]
+    parent = db.get_run(run_id)
+    assert (child.agent, child.status, child.output, child.worker_id) == ("bob", "completed", "4", "w1")
+    assert child.run_id.startswith(f"{run_id}.bob.") and child.session_id != parent.session_id
+    assert [e.seq for e in db.events(child.run_id)] == list(range(1, len(db.events(child.run_id)) + 1))
+    assert (parent.input_tokens, parent.output_tokens) == (10 + 20 + 5, 2 + 3 + 1), "the child's tokens roll up"
+
+
+def test_a_handoff_on_a_worker_ends_the_run_with_the_other_agents_answer(config, transport, ops) -> None:
+    alice = QueuedProvider(ask("transfer_to_bob", "the customer wants a refund"))
+    bob = QueuedProvider(LLMResponse(content="Refund issued."))
+    node = _worker(config, transport, alice, bob, handoffs=("bob",))
+    try:
+        run_id = ops.enqueue("I want my money back", agent="alice")["run_id"]
+        outcome = ops.wait(run_id, 30)
+    finally:
+        node.stop()
+    assert (outcome["status"], outcome["output"]) == ("completed", "Refund issued.")
+    answer = [e for e in reader(config).events(run_id) if e.type == "llm.response"][-1]
+    assert answer.data["finish_reason"] == "handoff" and len(alice.requests) == 1
+
+
+def test_a_worker_whose_agent_names_an_unknown_agent_does_not_start(config, transport) -> None:
+    setup = WorkerSetup(agents=[AgentSpec.from_config(config, name="alice", delegates=("nobody",))])
+    with pytest.raises(ConfigError, match="names an unknown agent"):
+        WorkerNode(config, "w1", None, setup, transport=transport).start()
