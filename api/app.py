@@ -47,6 +47,12 @@ from agentstage.api.resources.collections import (
     CollectionSearchResource,
     CollectionsResource,
 )
+from agentstage.api.resources.prompts import (
+    PromptRenderResource,
+    PromptResource,
+    PromptsResource,
+    PromptValidateResource,
+)
 from agentstage.api.resources.cron import CronHistoryResource, CronJobResource, CronJobsResource, CronTriggerResource
 from agentstage.api.resources.dlq import DlqEntryResource, DlqRequeueResource, DlqResource
 from agentstage.api.resources.evals import EvalCompareResource, EvalResource, EvalsResource
@@ -133,6 +139,10 @@ def _routes(backend: Backend) -> dict[str, Resource]:
         f"{V1}/files/download": FileDownloadResource(backend),
         f"{V1}/settings/provider-env": ProviderEnvResource(backend),
         f"{V1}/settings/provider-models": ProviderModelsResource(backend),
+        f"{V1}/prompts": PromptsResource(backend),
+        f"{V1}/prompts/render": PromptRenderResource(backend),
+        f"{V1}/prompts/validate": PromptValidateResource(backend),
+        f"{V1}/prompts/{{ref}}": PromptResource(backend),
         f"{V1}/collections": CollectionsResource(backend),
         f"{V1}/collections/{{name}}": CollectionResource(backend),
         f"{V1}/collections/{{name}}/documents": CollectionDocumentsResource(backend),

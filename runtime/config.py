@@ -120,6 +120,8 @@ class Config:
     sse_heartbeat: float = _setting(15.0, "AGENTSTAGE_SSE_HEARTBEAT", "seconds between keep-alive comments on event streams")
     workflow_dir: str = _setting("", "AGENTSTAGE_WORKFLOW_DIR",
                                  "workflow JSON files loaded at start (default: $AGENTSTAGE_HOME/workflows)")
+    prompt_dir: str = _setting("", "AGENTSTAGE_PROMPT_DIR",
+                               "versioned prompt files, name@version.json (default: $AGENTSTAGE_HOME/prompts)")
     graph_node_pool: int = _setting(4, "AGENTSTAGE_GRAPH_NODE_POOL", "tool-node actors shared by all graph runs")
     log_level: str = _setting("INFO", "AGENTSTAGE_LOG_LEVEL", "log level of CLI and service processes")
     log_format: str = _setting("auto", "AGENTSTAGE_LOG_FORMAT",

@@ -7,6 +7,7 @@ import pytest
 from agentstage.api import rbac
 from agentstage.api.auth import new_api_key
 from agentstage.api.openapi import routed_operations
+from agentstage.runtime.prompts import PromptSpec
 from agentstage.runtime.evals import EvalCase, run_eval
 from agentstage.runtime.schedules import new_schedule
 from agentstage.runtime.state import Checkpoint
@@ -62,6 +63,12 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
         return name
 
     values["/api/v1/collections/{name}:name"] = fresh_collection
+    versions = (f"v{n}" for n in range(1, 100))
+
+    def fresh_prompt() -> str:
+        return api_system.prompts.upsert(PromptSpec("matrix", next(versions), "for {{who}}")).ref
+
+    values["/api/v1/prompts/{ref}:ref"] = fresh_prompt
     values["/api/v1/collections/{name}/search:name"] = fresh_collection()
     values["/api/v1/collections/{name}/documents:name"] = "matrix-docs"
     tokens = iter(LOGIN_TOKENS)
@@ -77,6 +84,9 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
         "/api/v1/cron/jobs/{name}": lambda: {"enabled": False},
         "/api/v1/collections/{name}/documents": lambda: {"documents": [{"source": "b.md", "text": "hello"}]},
         "/api/v1/collections/{name}/search": lambda: {"query": "actors"},
+        "/api/v1/prompts": lambda: {"name": "posted", "version": next(versions), "system": "hi {{who}}"},
+        "/api/v1/prompts/render": lambda: {"ref": "sre", "input": {"service": "api"}},
+        "/api/v1/prompts/validate": lambda: {"spec": {"name": "checked", "system": "hi"}},
         "/api/v1/workflows/registry": lambda: {"name": next(schedules), "spec": {
             "start": "a", "nodes": [{"id": "a", "kind": "noop"}]}},
     }
