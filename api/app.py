@@ -53,6 +53,7 @@ from agentstage.api.resources.prompts import (
     PromptsResource,
     PromptValidateResource,
 )
+from agentstage.api.resources.skills import SkillResource, SkillsResource
 from agentstage.api.resources.cron import CronHistoryResource, CronJobResource, CronJobsResource, CronTriggerResource
 from agentstage.api.resources.dlq import DlqEntryResource, DlqRequeueResource, DlqResource
 from agentstage.api.resources.evals import EvalCompareResource, EvalResource, EvalsResource
@@ -139,6 +140,8 @@ def _routes(backend: Backend) -> dict[str, Resource]:
         f"{V1}/files/download": FileDownloadResource(backend),
         f"{V1}/settings/provider-env": ProviderEnvResource(backend),
         f"{V1}/settings/provider-models": ProviderModelsResource(backend),
+        f"{V1}/skills": SkillsResource(backend),
+        f"{V1}/skills/{{name}}": SkillResource(backend),
         f"{V1}/prompts": PromptsResource(backend),
         f"{V1}/prompts/render": PromptRenderResource(backend),
         f"{V1}/prompts/validate": PromptValidateResource(backend),

@@ -120,6 +120,9 @@ class Config:
     sse_heartbeat: float = _setting(15.0, "AGENTSTAGE_SSE_HEARTBEAT", "seconds between keep-alive comments on event streams")
     workflow_dir: str = _setting("", "AGENTSTAGE_WORKFLOW_DIR",
                                  "workflow JSON files loaded at start (default: $AGENTSTAGE_HOME/workflows)")
+    skill_dirs: str = _setting("", "AGENTSTAGE_SKILL_DIRS",
+                               "folders of SKILL.md skills, path-separated (default: ./skills, ./.github/skills, "
+                               "./.agents/skills, $AGENTSTAGE_HOME/skills)")
     prompt_dir: str = _setting("", "AGENTSTAGE_PROMPT_DIR",
                                "versioned prompt files, name@version.json (default: $AGENTSTAGE_HOME/prompts)")
     graph_node_pool: int = _setting(4, "AGENTSTAGE_GRAPH_NODE_POOL", "tool-node actors shared by all graph runs")

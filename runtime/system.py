@@ -38,6 +38,7 @@ from agentstage.runtime.errors import ConfigError, NotApplicable, NotFound, Refu
 from agentstage.runtime.futures import Reply
 from agentstage.runtime.graph_api import NOT_EXECUTING, GraphMethods
 from agentstage.runtime.prompts import PromptRegistry, prompt_dir
+from agentstage.runtime.skills import SkillRegistry, skill_dirs
 from agentstage.runtime.graph_runs import GraphHandle, last_seq
 from agentstage.runtime.interrupted import interrupted_runs
 from agentstage.runtime.llm.factory import create_provider, resolve_provider_name
@@ -129,6 +130,7 @@ class System(GraphMethods):
         self.io = IOLoop(blocking_threads=self.config.blocking_threads)
         self._init_graphs()
         self.prompts = PromptRegistry(prompt_dir(self.config))
+        self.skills = SkillRegistry(skill_dirs(self.config))
         if tools is None:
             secops.register_app(self.workflows, self.tools)
         self._bound = BoundWorkflows(self.catalog, self.workflows, self._specs.get,

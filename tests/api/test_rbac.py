@@ -69,6 +69,7 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
         return api_system.prompts.upsert(PromptSpec("matrix", next(versions), "for {{who}}")).ref
 
     values["/api/v1/prompts/{ref}:ref"] = fresh_prompt
+    values["/api/v1/skills/{name}:name"] = "code-audit"
     values["/api/v1/collections/{name}/search:name"] = fresh_collection()
     values["/api/v1/collections/{name}/documents:name"] = "matrix-docs"
     tokens = iter(LOGIN_TOKENS)
@@ -96,7 +97,7 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
     mismatches = route_matrix(app, client, keys, values, bodies,
                               skip=("/resume", "/fork", "/cancel", "/requeue", "/runtime/dlq", "/queues", "/details"),
                               queries={"/api/v1/evals/compare": f"base={eval_id}&head={eval_id}", **files},
-                              answers={"PUT /api/v1/settings/provider-env": "405"})
+                              answers={"PUT /api/v1/settings/provider-env": "405", "POST /api/v1/skills": "405"})
     for template in ("/runtime/dlq", "/runtime/queues", "/runtime/details"):
         mismatches += route_matrix(app, client, keys, {"dlq_id": "1-0"}, bodies, only=template, allowed="409")
     bodies["/api/v1/runtime/runs/{run_id}/cancel"] = lambda: {"reason": "matrix"}
