@@ -53,6 +53,8 @@ from agentstage.api.resources.prompts import (
     PromptsResource,
     PromptValidateResource,
 )
+from agentstage.api.resources.flows import FlowResource, FlowRunResource, FlowsResource
+from agentstage.api.resources.playground import PlaygroundRunResource, PlaygroundStreamResource
 from agentstage.api.resources.skills import SkillResource, SkillsResource
 from agentstage.api.resources.cron import CronHistoryResource, CronJobResource, CronJobsResource, CronTriggerResource
 from agentstage.api.resources.dlq import DlqEntryResource, DlqRequeueResource, DlqResource
@@ -140,6 +142,11 @@ def _routes(backend: Backend) -> dict[str, Resource]:
         f"{V1}/files/download": FileDownloadResource(backend),
         f"{V1}/settings/provider-env": ProviderEnvResource(backend),
         f"{V1}/settings/provider-models": ProviderModelsResource(backend),
+        f"{V1}/flows": FlowsResource(backend),
+        f"{V1}/flows/{{name}}": FlowResource(backend),
+        f"{V1}/flows/{{name}}/run": FlowRunResource(backend),
+        f"{V1}/playground/run": PlaygroundRunResource(backend),
+        f"{V1}/playground/stream": PlaygroundStreamResource(backend),
         f"{V1}/skills": SkillsResource(backend),
         f"{V1}/skills/{{name}}": SkillResource(backend),
         f"{V1}/prompts": PromptsResource(backend),

@@ -120,6 +120,8 @@ class Config:
     sse_heartbeat: float = _setting(15.0, "AGENTSTAGE_SSE_HEARTBEAT", "seconds between keep-alive comments on event streams")
     workflow_dir: str = _setting("", "AGENTSTAGE_WORKFLOW_DIR",
                                  "workflow JSON files loaded at start (default: $AGENTSTAGE_HOME/workflows)")
+    flow_dir: str = _setting("", "AGENTSTAGE_FLOW_DIR",
+                             "named flow files, name.json (default: $AGENTSTAGE_HOME/flows)")
     skill_dirs: str = _setting("", "AGENTSTAGE_SKILL_DIRS",
                                "folders of SKILL.md skills, path-separated (default: ./skills, ./.github/skills, "
                                "./.agents/skills, $AGENTSTAGE_HOME/skills)")

@@ -10,9 +10,7 @@ names every variable the input lacks instead of leaving a hole in the prompt.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 
 from agentstage.runtime._log import logger
 from agentstage.runtime.errors import InvalidArgument, NotFound, Refused
+from agentstage.runtime.spec_files import write_spec
 
 __all__ = ["BUILTIN_PROMPTS", "PromptRegistry", "PromptSpec", "parse_ref", "prompt_dir", "render_prompt"]
 
@@ -180,16 +179,8 @@ class PromptRegistry:
         """Write `spec` as `<folder>/<name>@<version>.json` (replacing that version); built-ins stay as they are."""
         if any(b.name == spec.name and b.version == spec.version for b in BUILTIN_PROMPTS):
             raise Refused(spec.ref, f"{spec.ref} is a built-in prompt; save another version", field="version")
-        folder = self._folder()
         body = {k: v for k, v in spec.to_dict().items() if k not in ("ref", "variables", "builtin")}
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".prompt-", suffix=".json")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(body, out, ensure_ascii=False, indent=2)
-            os.replace(temporary, folder / f"{spec.ref}.json")
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_spec(self._folder(), f"{spec.ref}.json", body)
         self._forget()
         return spec
 

@@ -37,6 +37,7 @@ from agentstage.runtime.delegation import with_delegation
 from agentstage.runtime.errors import ConfigError, NotApplicable, NotFound, Refused, RunAborted
 from agentstage.runtime.futures import Reply
 from agentstage.runtime.graph_api import NOT_EXECUTING, GraphMethods
+from agentstage.runtime.flows import FlowRegistry, flow_dir
 from agentstage.runtime.prompts import PromptRegistry, prompt_dir
 from agentstage.runtime.skills import SkillRegistry, skill_dirs
 from agentstage.runtime.graph_runs import GraphHandle, last_seq
@@ -131,10 +132,11 @@ class System(GraphMethods):
         self._init_graphs()
         self.prompts = PromptRegistry(prompt_dir(self.config))
         self.skills = SkillRegistry(skill_dirs(self.config))
+        self.flows = FlowRegistry(flow_dir(self.config))
         if tools is None:
             secops.register_app(self.workflows, self.tools)
         self._bound = BoundWorkflows(self.catalog, self.workflows, self._specs.get,
-                                     lambda spec, base: self.add_agent(spec, self._provider_overrides.get(base)))
+                                     lambda spec, base: self.add_variant(base, spec))
 
     def __enter__(self) -> System:
         self.start()
@@ -194,6 +196,10 @@ class System(GraphMethods):
             old.stop(self.config.run_timeout)
         if self.running and self.executes:
             self._start_pool(spec)
+
+    def add_variant(self, base: str, spec: AgentSpec) -> None:
+        """Register `spec` as a variant of agent `base`, served by the provider instance given for `base` if any."""
+        self.add_agent(spec, self._provider_overrides.get(base))
 
     def _start_pool(self, spec: AgentSpec) -> None:
         provider = self._provider_overrides.get(spec.name) or create_provider(self.config, spec.provider)

@@ -15,7 +15,7 @@ from agentstage.api.sse import TERMINAL_STATUSES, LiveStream, all_events_stream,
 from agentstage.runtime.clock import utc_now
 from agentstage.runtime.state import Event
 
-__all__ = ["EventStreamResource", "EventsResource", "RunStreamResource"]
+__all__ = ["EventStreamResource", "EventsResource", "RunStreamResource", "open_stream", "sse_headers"]
 
 _SSE = "text/event-stream"
 _ATTEMPTS = 5
@@ -61,8 +61,8 @@ class RunStreamResource(Resource):
                 raise FieldError(422, title="Invalid request", errors={"Last-Event-ID": ["must be an event seq"]})
             after = int(last_id.strip())
         await self.backend.read(lambda reader: reader.get_run(run_id))
-        subscription, release = _open_stream(self.backend, req, run_id)
-        _sse(resp)
+        subscription, release = open_stream(self.backend, req, run_id)
+        sse_headers(resp)
         resp.stream = LiveStream(run_event_stream(self.backend, subscription, run_id, after,
                                                   heartbeat=self.backend.config.sse_heartbeat,
                                                   max_events=q["max_events"], timeout=q["timeout"]), release)
@@ -75,15 +75,15 @@ class EventStreamResource(Resource):
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         q = load_query(req, StreamQuery, lists=("type",))
-        subscription, release = _open_stream(self.backend, req, q["run_id"], q["type"])
-        _sse(resp)
+        subscription, release = open_stream(self.backend, req, q["run_id"], q["type"])
+        sse_headers(resp)
         resp.stream = LiveStream(all_events_stream(self.backend, subscription, run_id=q["run_id"], types=q["type"],
                                                    backlog=q["backlog"], heartbeat=self.backend.config.sse_heartbeat,
                                                    max_events=q["max_events"], timeout=q["timeout"],
                                                    poll_store=self.backend.control.remote), release)
 
 
-def _open_stream(backend: Backend, req: falcon.asgi.Request, run_id: str | None,
+def open_stream(backend: Backend, req: falcon.asgi.Request, run_id: str | None,
                  types: list[str] | None = None) -> tuple[Any, Any]:
     """Take a stream slot of the caller's key (429 past a limit) and subscribe; returns the feed and its release."""
     lease = backend.streams.acquire(req.context.principal.key_id)
@@ -102,7 +102,7 @@ def _open_stream(backend: Backend, req: falcon.asgi.Request, run_id: str | None,
     return subscription, release
 
 
-def _sse(resp: falcon.asgi.Response) -> None:
+def sse_headers(resp: falcon.asgi.Response) -> None:
     resp.content_type = _SSE
     resp.set_header("Cache-Control", "no-cache")
     resp.set_header("X-Accel-Buffering", "no")

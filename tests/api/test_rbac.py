@@ -7,6 +7,7 @@ import pytest
 from agentstage.api import rbac
 from agentstage.api.auth import new_api_key
 from agentstage.api.openapi import routed_operations
+from agentstage.runtime.flows import Flow
 from agentstage.runtime.prompts import PromptSpec
 from agentstage.runtime.evals import EvalCase, run_eval
 from agentstage.runtime.schedules import new_schedule
@@ -70,6 +71,13 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
 
     values["/api/v1/prompts/{ref}:ref"] = fresh_prompt
     values["/api/v1/skills/{name}:name"] = "code-audit"
+    flows = (f"flow{n}" for n in range(100))
+
+    def fresh_flow() -> str:
+        return api_system.flows.upsert(Flow(next(flows), system_prompt="be brief"), persist=True).name
+
+    values["/api/v1/flows/{name}:name"] = fresh_flow
+    values["/api/v1/flows/{name}/run:name"] = "general-assistant"
     values["/api/v1/collections/{name}/search:name"] = fresh_collection()
     values["/api/v1/collections/{name}/documents:name"] = "matrix-docs"
     tokens = iter(LOGIN_TOKENS)
@@ -86,6 +94,10 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
         "/api/v1/collections/{name}/documents": lambda: {"documents": [{"source": "b.md", "text": "hello"}]},
         "/api/v1/collections/{name}/search": lambda: {"query": "actors"},
         "/api/v1/prompts": lambda: {"name": "posted", "version": next(versions), "system": "hi {{who}}"},
+        "/api/v1/flows": lambda: {"name": next(flows), "systemPrompt": "be brief"},
+        "/api/v1/flows/{name}/run": lambda: {"input": "hello"},
+        "/api/v1/playground/run": lambda: {"input": "hello"},
+        "/api/v1/playground/stream": lambda: {"input": "hello"},
         "/api/v1/prompts/render": lambda: {"ref": "sre", "input": {"service": "api"}},
         "/api/v1/prompts/validate": lambda: {"spec": {"name": "checked", "system": "hi"}},
         "/api/v1/workflows/registry": lambda: {"name": next(schedules), "spec": {

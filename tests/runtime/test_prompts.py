@@ -47,7 +47,7 @@ def test_files_are_shared_by_registries_on_the_same_folder_and_bad_files_are_ski
     (tmp_path / "nameless.json").write_text(json.dumps({"system": "from the file name"}))
     other = PromptRegistry(tmp_path)
     assert other.get("triage@v1").tags == ("ops",) and other.get("nameless").system == "from the file name"
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".prompt-")], "no temporary file is left"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".spec-")], "no temporary file is left"
 
 
 def test_delete_removes_one_version_or_all_and_built_ins_stay(tmp_path) -> None:

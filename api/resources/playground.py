@@ -1,0 +1,129 @@
+"""The playground at the reference DevUI's paths: `/playground/run` answers once the run ended,
+`/playground/stream` streams it as Server-Sent Events named `delta`, `progress` and `complete`.
+
+Unlike the reference, both need an operator key (they run agents and their tools) and the stream
+carries this run's events only. Runs start through the run control like any other run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import falcon.asgi
+
+from agentstage.api.playground import Resolved, resolve, response
+from agentstage.api.redaction import redacted
+from agentstage.api.resources.base import Op, Resource, dump, load_body
+from agentstage.api.resources.events import open_stream, sse_headers
+from agentstage.api.schemas.playground import PlaygroundRequestSchema, PlaygroundResponseSchema
+from agentstage.api.sse import LiveStream
+from agentstage.runtime.clock import new_id
+from agentstage.runtime.state.records import Event
+
+__all__ = ["PlaygroundRunResource", "PlaygroundStreamResource", "run_and_wait"]
+
+_ENDS = frozenset({"run.completed", "run.failed", "run.cancelled", "run.waiting"})
+_POLL = 0.5
+
+
+async def _start(resource: Resource, req: falcon.asgi.Request, body: dict[str, Any],
+                 run_id: str | None = None) -> tuple[Resolved, str, str, str]:
+    """Resolve and start the run (audited); returns (resolved, run id, session id, provider)."""
+    backend = resource.backend
+    control, system = backend.control, backend.system
+    run_id = run_id or new_id()
+    resolved = await backend.call(resolve, system, control, body)
+    metadata = {"source": "playground", **({"flow": resolved.flow} if resolved.flow else {})}
+    started = await backend.call(lambda: control.start(
+        body["input"], agent=resolved.agent, workflow=resolved.workflow, session=body.get("sessionId"),
+        metadata=metadata, run_id=run_id,
+        before=backend.auditor(req, "playground.run", run_id, {"agent": resolved.agent,
+                                                                      "workflow": resolved.workflow,
+                                                                      "flow": resolved.flow})))
+    provider = system.provider_name(resolved.agent) if resolved.workflow is None else f"workflow:{resolved.workflow}"
+    return resolved, started.run_id, started.session_id, provider
+
+
+async def run_and_wait(resource: Resource, req: falcon.asgi.Request, body: dict[str, Any]) -> dict[str, Any]:
+    """Start the playground run of `body` and wait for it; the PlaygroundResponse."""
+    resolved, run_id, session_id, provider = await _start(resource, req, body)
+    timeout = body.get("timeout") or resource.backend.config.run_timeout
+    row = await resource.backend.call(resource.backend.control.wait, run_id, timeout)
+    return response(row, run_id, session_id, provider, resolved, body.get("replyTo"), timeout)
+
+
+class PlaygroundRunResource(Resource):
+    OPS = {"POST": Op("Run an input on a flow, an agent configuration or a workflow and answer once it ended",
+                      "playground", PlaygroundResponseSchema, body=PlaygroundRequestSchema, errors=(409, 422),
+                      description="A run that fails still answers 200 with `status: failed` and the error, as the "
+                                  "reference does; the run is stored like any other (metadata source=playground).")}
+
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        body = await load_body(req, PlaygroundRequestSchema)
+        dump(resp, PlaygroundResponseSchema, await run_and_wait(self, req, body))
+
+
+def _named(name: str, data: dict[str, Any]) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'), default=str)}\n\n".encode()
+
+
+def _progress(event: Event) -> dict[str, Any]:
+    kind, _, status = event.type.partition(".")
+    message = event.error or event.data.get("content") or event.data.get("error") or ""
+    return {"kind": kind, "status": status, "name": event.type, "message": redacted(str(message)[:2000]),
+            "toolName": event.tool, "runId": event.run_id, "seq": event.seq}
+
+
+class PlaygroundStreamResource(Resource):
+    OPS = {"POST": Op("Run like /playground/run and stream it as Server-Sent Events", "playground",
+                      body=PlaygroundRequestSchema, errors=(409, 422, 429), media_type="text/event-stream",
+                      description="Named events: `delta` {text} for each model token chunk, `progress` {kind, "
+                                  "status, name, message, toolName, runId} for each of this run's events, then "
+                                  "`complete` with the PlaygroundResponse.")}
+
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        body = await load_body(req, PlaygroundRequestSchema)
+        run_id = new_id()
+        subscription, release = open_stream(self.backend, req, run_id)
+        try:
+            resolved, run_id, session_id, provider = await _start(self, req, body, run_id)
+        except BaseException:
+            release()
+            raise
+        sse_headers(resp)
+        timeout = body.get("timeout") or self.backend.config.run_timeout
+        resp.stream = LiveStream(self._events(subscription, resolved, run_id, session_id, provider, body, timeout),
+                                 release)
+
+    async def _events(self, subscription: Any, resolved: Resolved, run_id: str, session_id: str, provider: str,
+                      body: dict[str, Any], timeout: float) -> AsyncIterator[bytes]:
+        backend, control = self.backend, self.backend.control
+        deadline, seen = time.monotonic() + timeout, 0
+        while (remaining := deadline - time.monotonic()) > 0:
+            event = await subscription.get(timeout=min(_POLL, remaining))
+            if event is subscription.ENDED:
+                break
+            if event is None:
+                if control.remote:
+                    stored = await backend.read(lambda reader, after=seen: reader.events(run_id, after_seq=after))
+                    for found in stored:
+                        seen = found.seq
+                        yield _named("progress", _progress(found))
+                if await backend.call(control.wait, run_id, 0) is not None:
+                    break
+                continue
+            if event.type == "llm.delta":
+                yield _named("delta", {"text": redacted(str(event.data.get("text", "")))})
+                continue
+            if event.seq <= seen:
+                continue
+            seen = event.seq
+            yield _named("progress", _progress(event))
+            if event.type in _ENDS:
+                break
+        row = await backend.call(control.wait, run_id, 0)
+        result = response(row, run_id, session_id, provider, resolved, body.get("replyTo"), timeout)
+        yield _named("complete", PlaygroundResponseSchema().dump(result))
