@@ -121,7 +121,9 @@ class DocStore:
             f"SELECT c.text, c.source, c.position, v.distance FROM"
             f" (SELECT rowid, distance FROM {table} WHERE embedding MATCH ? AND k = ?) v"
             " JOIN chunks c ON c.id = v.rowid ORDER BY v.distance", (_pack(vector), k))
-        return [Hit(text, source, position, round(1.0 - distance, 6)) for text, source, position, distance in rows]
+        # NOTE: a query whose vector is all zeros (no token the embedder knows) has no cosine distance: score 0.
+        return [Hit(text, source, position, round(1.0 - distance, 6) if distance is not None else 0.0)
+                for text, source, position, distance in rows]
 
     def remove(self, collection: str) -> None:
         """Delete a collection and its chunks; NotFound when there is none."""

@@ -100,3 +100,10 @@ def test_a_viewer_cannot_add_or_remove(client, keys) -> None:
     assert client.simulate_post(f"{COLLECTIONS}/handbook/documents", json={"documents": CORPUS},
                                 headers=keys.headers("viewer")).status_code == 403
     assert client.simulate_delete(f"{COLLECTIONS}/handbook", headers=keys.headers("viewer")).status_code == 403
+
+
+def test_a_query_the_embedder_finds_nothing_in_scores_zero_instead_of_failing(client, keys) -> None:
+    add(client, keys)
+    result = client.simulate_post(f"{COLLECTIONS}/handbook/search", json={"query": "\u008e", "k": 2},
+                                  headers=keys.headers("viewer"))
+    assert result.status_code == 200 and all(hit["score"] == 0.0 for hit in result.json["hits"])

@@ -40,6 +40,8 @@ def test_api_never_answers_5xx(api_system, ops) -> None:
         def fuzz(case) -> None:
             if case.path.endswith("/stream") or case.path.endswith("/stream/events"):
                 case.query = {**(case.query or {}), "timeout": 0.2, "max_events": 3}
+            if case.path.startswith(("/api/v1/playground/", "/api/v1/flows/")) and isinstance(case.body, dict):
+                case.body = {**case.body, "timeout": 0.2}  # NOTE: no coordinator runs here; do not wait a run out
             case.call_and_validate(headers=headers, checks=CHECKS)
 
         fuzz()
