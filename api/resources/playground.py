@@ -124,6 +124,9 @@ class PlaygroundStreamResource(Resource):
             yield _named("progress", _progress(event))
             if event.type in _ENDS:
                 break
+        # NOTE: the run may have been seen settled in the store before the observer delivered its last events.
+        for found in await backend.read(lambda reader, after=seen: reader.events(run_id, after_seq=after)):
+            yield _named("progress", _progress(found))
         row = await backend.call(control.wait, run_id, 0)
         result = response(row, run_id, session_id, provider, resolved, body.get("replyTo"), timeout)
         yield _named("complete", PlaygroundResponseSchema().dump(result))
