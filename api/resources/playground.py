@@ -7,6 +7,7 @@ carries this run's events only. Runs start through the run control like any othe
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -21,12 +22,15 @@ from agentstage.api.resources.events import open_stream, sse_headers
 from agentstage.api.schemas.playground import PlaygroundRequestSchema, PlaygroundResponseSchema
 from agentstage.api.sse import LiveStream
 from agentstage.runtime.clock import new_id
+from agentstage.runtime.errors import NotFound
 from agentstage.runtime.state.records import Event
 
 __all__ = ["PlaygroundRunResource", "PlaygroundStreamResource", "run_and_wait"]
 
 _ENDS = frozenset({"run.completed", "run.failed", "run.cancelled", "run.waiting"})
 _POLL = 0.5
+_DRAIN_TRIES = 40
+_SETTLED = frozenset({"completed", "failed", "cancelled", "waiting"})
 
 
 async def _start(resource: Resource, req: falcon.asgi.Request, body: dict[str, Any],
@@ -64,6 +68,16 @@ class PlaygroundRunResource(Resource):
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         body = await load_body(req, PlaygroundRequestSchema)
         dump(resp, PlaygroundResponseSchema, await run_and_wait(self, req, body))
+
+
+def _stored_since(reader: Any, run_id: str, after: int) -> tuple[bool, list[Event]]:
+    """Whether the stored run has settled, and its events after `after`, read in that order: a settled row
+    comes with all its events."""
+    try:
+        settled = reader.get_run(run_id).status in _SETTLED
+    except NotFound:
+        settled = False
+    return settled, reader.events(run_id, after_seq=after)
 
 
 def _named(name: str, data: dict[str, Any]) -> bytes:
@@ -124,9 +138,16 @@ class PlaygroundStreamResource(Resource):
             yield _named("progress", _progress(event))
             if event.type in _ENDS:
                 break
-        # NOTE: the run may have been seen settled in the store before the observer delivered its last events.
-        for found in await backend.read(lambda reader, after=seen: reader.events(run_id, after_seq=after)):
-            yield _named("progress", _progress(found))
+        # NOTE: the run may have been seen settled in the store before the observer delivered its last events;
+        # they are read after the row, so a settled row comes with all of them.
+        for _ in range(_DRAIN_TRIES):
+            settled, stored = await backend.read(lambda reader, after=seen: _stored_since(reader, run_id, after))
+            for found in stored:
+                seen = found.seq
+                yield _named("progress", _progress(found))
+            if settled or time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(_POLL / 10)
         row = await backend.call(control.wait, run_id, 0)
         result = response(row, run_id, session_id, provider, resolved, body.get("replyTo"), timeout)
         yield _named("complete", PlaygroundResponseSchema().dump(result))
