@@ -127,6 +127,11 @@ class Config:
                                "./.agents/skills, $AGENTSTAGE_HOME/skills)")
     prompt_dir: str = _setting("", "AGENTSTAGE_PROMPT_DIR",
                                "versioned prompt files, name@version.json (default: $AGENTSTAGE_HOME/prompts)")
+    otel: str = _setting("", "AGENTSTAGE_OTEL",
+                         "trace export: otlp (OTLP/HTTP; needs the otel extra) or empty for none")
+    otel_endpoint: str = _setting("", "AGENTSTAGE_OTEL_ENDPOINT",
+                                  "OTLP/HTTP traces URL (default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else "
+                                  "OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, else http://localhost:4318/v1/traces)")
     graph_node_pool: int = _setting(4, "AGENTSTAGE_GRAPH_NODE_POOL", "tool-node actors shared by all graph runs")
     log_level: str = _setting("INFO", "AGENTSTAGE_LOG_LEVEL", "log level of CLI and service processes")
     log_format: str = _setting("auto", "AGENTSTAGE_LOG_FORMAT",

@@ -29,6 +29,7 @@ from agentstage.actors.observer import AsyncSubscription, ObserverActor, Subscri
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.store import StoreActor, StoreJournal, Write
 from agentstage.actors.supervision import Slot
+from agentstage.actors.telemetry import Telemetry, TelemetrySubscription, start_telemetry
 from agentstage.runtime.agents import AgentSpec
 from agentstage.runtime.aio import IOLoop
 from agentstage.runtime.clock import new_id, utc_now
@@ -128,6 +129,7 @@ class System(GraphMethods):
         self.observer: Slot | None = None
         self.journal: StoreJournal | None = None
         self.scheduler: Slot | None = None
+        self.telemetry: Telemetry | None = None
         self.io = IOLoop(blocking_threads=self.config.blocking_threads)
         self._init_graphs()
         self.prompts = PromptRegistry(prompt_dir(self.config))
@@ -157,6 +159,7 @@ class System(GraphMethods):
         try:
             self.io.start()
             self._writer = self._state.writer()
+            self._start_telemetry()
             self.observer = Slot("observer", lambda slot: ObserverActor.start(slot, self._subscriptions))
             writer = self._writer
             self.store = Slot("store", lambda slot: StoreActor.start(writer, self.observer, slot))
@@ -333,6 +336,12 @@ class System(GraphMethods):
         pool.dispatch(StartRun(request, reply))
         return RunHandle(run_id, row.session_id, reply)
 
+    def _start_telemetry(self) -> None:
+        """Export each settled run's spans when `config.otel` asks for it (interrupted runs found at start too)."""
+        self.telemetry = start_telemetry(self.config, self.reader)
+        if self.telemetry is not None:
+            self._subscriptions.append(TelemetrySubscription(self.telemetry))
+
     def subscribe(self, run_id: str | None = None, types: Iterable[str] | None = None) -> Subscription:
         """Live feed of durable events (of one run when `run_id` is given); close it when done."""
         if self.observer is None:
@@ -435,6 +444,10 @@ class System(GraphMethods):
             if slot is not None:
                 slot.stop(timeout)
         self.store = self.observer = self.journal = None
+        if self.telemetry is not None:
+            self._subscriptions[:] = [s for s in self._subscriptions if not isinstance(s, TelemetrySubscription)]
+            self.telemetry.stop(timeout)
+            self.telemetry = None
         for provider in self._providers:
             self._close_provider(provider)
         self._providers.clear()

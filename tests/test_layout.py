@@ -8,7 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-BLOCK_PACKAGES = ("state", "llm", "tools", "graph", "workflow", "retrieval", "guardrails", "integrations", "transport")
+BLOCK_PACKAGES = ("state", "llm", "tools", "graph", "workflow", "retrieval", "guardrails", "integrations", "transport",
+                  "telemetry")
 """The runtime's building blocks (with its single-file modules other than the facade's)."""
 
 FACADE_MODULES = ("system", "graph_api", "graph_runs", "delegation", "interrupted", "cli", "__init__")

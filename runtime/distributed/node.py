@@ -33,6 +33,7 @@ from agentstage.actors.pool import AgentPool
 from agentstage.actors.reaper import Reaper
 from agentstage.actors.sink import TaskStreamSink
 from agentstage.actors.store import StoreActor, Write
+from agentstage.actors.telemetry import Telemetry, start_telemetry
 from agentstage.actors.supervision import Slot
 from agentstage.actors.worker import Claimed, Finished, WorkerActor, WorkerState
 from agentstage.runtime.agents import AgentSpec
@@ -163,6 +164,7 @@ class CoordinatorNode:
         self.reaper: Reaper | None = None
         self.io: IOLoop | None = None
         self.reconciler: Reconciler | None = None
+        self.telemetry: Telemetry | None = None
 
     def reader(self) -> SQLiteReader:
         reader = getattr(self._local, "reader", None)
@@ -190,7 +192,9 @@ class CoordinatorNode:
     def _start_actors(self) -> None:
         transport, layout, writer = self.transport, self.layout, self.writer
         assert transport is not None
-        self.store = Slot("store", lambda slot: StoreActor.start(writer, None, slot))
+        self.telemetry = start_telemetry(self.config, self.reader)
+        telemetry = self.telemetry.slot if self.telemetry is not None else None
+        self.store = Slot("store", lambda slot: StoreActor.start(writer, telemetry, slot))
         self.bridge = Slot("bridge", lambda slot: BridgeActor.start(transport, slot))
         self.load = Load(self.config.max_queued)
         self.reaper = Reaper(transport, layout, self.config.task_lease, self.config.max_entry_bytes)
@@ -270,6 +274,9 @@ class CoordinatorNode:
             thread.stop(timeout)
         for slot in self._slots:
             slot.stop(timeout)
+        if self.telemetry is not None:
+            self.telemetry.stop(timeout)
+            self.telemetry = None
         if self.io is not None:
             self.io.stop(timeout)
             self.io = None

@@ -83,3 +83,44 @@ def test_a_worker_whose_agent_names_an_unknown_agent_does_not_start(config, tran
     setup = WorkerSetup(agents=[AgentSpec.from_config(config, name="alice", delegates=("nobody",))])
     with pytest.raises(ConfigError, match="names an unknown agent"):
         WorkerNode(config, "w1", None, setup, transport=transport).start()
+
+
+def _shape(spans) -> list[tuple[str, str]]:
+    """Each span's name with its parent's name: the trace's tree, without ids or times."""
+    names = {s.span: s.name for s in spans}
+    return sorted((s.name, names.get(s.parent, "")) for s in spans)
+
+
+def test_the_coordinator_exports_a_workers_delegation_as_the_same_trace_an_embedded_run_gives(tmp_path,
+                                                                                             transport) -> None:
+    from agentstage.runtime import System
+    from tests.otlp_receiver import OtlpReceiver
+
+    def providers() -> tuple[QueuedProvider, QueuedProvider]:
+        return (QueuedProvider(ask("ask_bob", "what is 2 + 2?"), LLMResponse(content="bob says 4")),
+                QueuedProvider(LLMResponse(content="4")))
+
+    with OtlpReceiver() as receiver:
+        config = distributed_config(tmp_path, _NOWHERE, otel="otlp", otel_endpoint=receiver.url)
+        with coordinator(config, transport), RuntimeOps(config, transport) as ops:
+            node = _worker(config, transport, *providers(), delegates=("bob",))
+            try:
+                run_id = ops.enqueue("ask bob", agent="alice")["run_id"]
+                assert ops.wait(run_id, 30)["status"] == "completed"
+                distributed = receiver.wait_for(lambda found: len({s.name for s in found} & {
+                    "invoke_agent alice", "invoke_agent bob"}) == 2)
+            finally:
+                node.stop()
+    with OtlpReceiver() as receiver:
+        embedded_config = distributed_config(tmp_path / "embedded", _NOWHERE, otel="otlp", otel_endpoint=receiver.url)
+        alice, bob = providers()
+        agents = [AgentSpec.from_config(embedded_config, name="alice", pool_size=1, delegates=("bob",)),
+                  AgentSpec.from_config(embedded_config, name="bob", pool_size=1)]
+        with System(embedded_config, agents=agents, providers={"alice": alice, "bob": bob}) as system:
+            system.run("ask bob", agent="alice")
+            embedded = receiver.wait_for(lambda found: len({s.name for s in found} & {
+                "invoke_agent alice", "invoke_agent bob"}) == 2)
+    assert _shape(distributed) == _shape(embedded)
+    assert ("invoke_agent bob", "execute_tool ask_bob") in _shape(distributed)
+    root = next(s for s in distributed if s.name == "invoke_agent alice")
+    assert root.attributes["agentstage.worker.id"] == "w1" and {s.trace for s in distributed} == {root.trace}
