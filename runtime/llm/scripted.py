@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from agentstage.runtime.errors import ConfigError
-from agentstage.runtime.llm.types import ChatMessage, LLMRequest, LLMResponse, Provider, ToolCall, Usage
+from agentstage.runtime.llm.types import (ChatMessage, LLMRequest, LLMResponse, Provider, StreamDelta, ToolCall,
+                                          Usage)
 
 __all__ = ["Rule", "ScriptedProvider", "default_rules", "load_rules"]
 
@@ -124,6 +126,13 @@ class ScriptedProvider(Provider):
             "this prompt. Set AGENTSTAGE_PROVIDER (openai, anthropic, gemini, ollama, azure) for open-ended answers.",
             "fallback",
         )
+
+    def stream(self, request: LLMRequest) -> Iterator[StreamDelta]:
+        """The answer word by word, then the final response: streaming screens and clients can be tried offline."""
+        response = self.generate(request)
+        for word in re.findall(r"\s*\S+\s*", response.content or ""):
+            yield StreamDelta(text=word)
+        yield StreamDelta(final=response)
 
     def _summarise_tools(self, request: LLMRequest) -> LLMResponse:
         results = []

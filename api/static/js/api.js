@@ -114,6 +114,52 @@ function parseBlock(block) {
   return message;
 }
 
+// Read a response body of Server-Sent Events, handing each message to `onMessage` until it returns
+// true (then true) or the body ends (then false).
+async function readMessages(response, onMessage) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return false;
+    buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const message = parseBlock(buffer.slice(0, cut));
+      buffer = buffer.slice(cut + 2);
+      if (onMessage(message)) {
+        reader.cancel().catch(() => {});
+        return true;
+      }
+    }
+  }
+}
+
+// POST `body` to an endpoint that answers with an event stream (a run it starts), calling
+// `onEvent(name, data)` for each event. Never reconnects: a second POST would start a second run.
+export async function postStream(path, body, { signal, onEvent }) {
+  let response;
+  try {
+    response = await fetch(BASE + path, { method: "POST", signal, cache: "no-store",
+      headers: headers({ Accept: "text/event-stream", "Content-Type": "application/json" }), body: JSON.stringify(body) });
+  } catch (err) {
+    if (signal?.aborted) return;
+    throw new ApiError(0, "The server cannot be reached; check that it is running.");
+  }
+  if (!response.ok) {
+    const data = await response.json().catch(() => null);
+    if (response.status === 401 && session.me) window.dispatchEvent(new CustomEvent("signed-out"));
+    throw new ApiError(response.status, describe(response.status, data));
+  }
+  try {
+    await readMessages(response, (message) => message.data.length > 0 &&
+      onEvent(message.event, JSON.parse(message.data.join("\n"))));
+  } catch (err) {
+    if (!signal?.aborted) throw new ApiError(0, "The stream broke off before the run ended.");
+  }
+}
+
 // Follow an SSE endpoint until `signal` aborts or `onEvent` returns true ("done"); reconnects with
 // Last-Event-ID after a dropped connection. `onState` hears "live", "reconnecting" and "ended".
 export async function follow(path, { signal, onEvent, onState = () => {}, lastId = null }) {
@@ -128,25 +174,14 @@ export async function follow(path, { signal, onEvent, onState = () => {}, lastId
         throw new ApiError(response.status, describe(response.status, body));
       }
       onState("live");
-      const reader = response.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
-        let cut;
-        while ((cut = buffer.indexOf("\n\n")) >= 0) {
-          const message = parseBlock(buffer.slice(0, cut));
-          buffer = buffer.slice(cut + 2);
-          if (message.retry !== null) retry = message.retry;
-          if (message.id !== null) lastId = message.id;
-          if (!message.data.length) continue;
-          if (onEvent(message.event, JSON.parse(message.data.join("\n")))) {
-            onState("ended");
-            return;
-          }
-        }
+      const finished = await readMessages(response, (message) => {
+        if (message.retry !== null) retry = message.retry;
+        if (message.id !== null) lastId = message.id;
+        return message.data.length > 0 && onEvent(message.event, JSON.parse(message.data.join("\n")));
+      });
+      if (finished) {
+        onState("ended");
+        return;
       }
     } catch (err) {
       if (signal.aborted) return;

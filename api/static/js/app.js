@@ -4,6 +4,7 @@
 import { can, forgetKey, has, keepKey, loadSession, post, session, storedKey } from "./api.js";
 import { clear, failure, h } from "./dom.js";
 import { auditView, keysView } from "./admin.js";
+import { chatView } from "./chat.js";
 import { graphView, graphsView } from "./graph.js";
 import { evalView, evalsView } from "./evals.js";
 import { dlqEntryView, dlqView, workersView } from "./ops.js";
@@ -16,6 +17,7 @@ import { sessionView, sessionsView, toolsView } from "./catalog.js";
 const SCREENS = [
   { path: "runs", label: "Runs", needs: ["GET", "/runs"], view: runsView },
   { path: "overview", label: "Overview", needs: ["GET", "/metrics/timeseries"], view: overviewView },
+  { path: "playground", label: "Playground", needs: ["POST", "/playground/stream"], view: chatView },
   { path: "graphs", label: "Graphs", needs: ["GET", "/workflows"], view: graphsView },
   { path: "workers", label: "Workers & queues", needs: ["GET", "/runtime/workers"], view: workersView },
   { path: "dlq", label: "DLQ", needs: ["GET", "/runtime/dlq"], offers: "dlq", view: dlqView },

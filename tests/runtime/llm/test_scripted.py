@@ -84,3 +84,11 @@ def test_rule_tables_load_from_json(tmp_path: Path) -> None:
     path.write_text(json.dumps([{"name": "both", "pattern": "x", "reply": "a", "tool": "b"}]))
     with pytest.raises(ConfigError, match="exactly one"):
         load_rules(path)
+
+
+def test_streams_the_answer_word_by_word_then_the_final_response() -> None:
+    request = LLMRequest((ChatMessage("user", "Stream this response"),), ())
+    deltas = list(ScriptedProvider().stream(request))
+    texts, final = [d.text for d in deltas[:-1]], deltas[-1].final
+    assert len(texts) > 5 and all(texts) and deltas[-1].text in ("", None)
+    assert "".join(texts) == final.content == ScriptedProvider().generate(request).content
