@@ -250,7 +250,8 @@ class InvalidArgument(AgentstageError):
 
 
 class Refused(AgentstageError):
-    """A run cannot be steered that way in its current state (it ended, it is not a graph run...)."""
+    """The current state refuses the request: a run cannot be steered that way (it ended, it is not a graph
+    run...), a name to create is taken."""
 
     retryable: ClassVar[bool] = False
 

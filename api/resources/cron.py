@@ -3,6 +3,7 @@ or change, delete), `/cron/jobs/{name}/trigger`, `/cron/jobs/{name}/history` (an
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -106,10 +107,12 @@ class CronJobsResource(_CronResource):
                 raise Refused(body["name"], f"a schedule named {body['name']!r} exists", field="name")
             try:
                 control.check_start(agent=config["agent"], workflow=config["workflow"] or None)
-                return new_schedule(body["name"], cron=body.get("cronExpr"), every_s=body.get("intervalSeconds"),
-                                    timezone=body.get("timezone", "UTC"), agent=config["agent"],
-                                    workflow=config["workflow"], input=config["input"],
-                                    grace_s=body.get("graceSeconds", 300.0), enabled=body["enabled"])
+                created = new_schedule(body["name"], cron=body.get("cronExpr"), every_s=body.get("intervalSeconds"),
+                                       timezone=body.get("timezone", "UTC"), agent=config["agent"],
+                                       workflow=config["workflow"], input=config["input"],
+                                       grace_s=body.get("graceSeconds", 300.0), enabled=body["enabled"])
+                # NOTE: the check above answers at once; the conditional write refuses a create that raced it
+                return dataclasses.replace(created, create_only=True)
             except InvalidArgument as exc:
                 raise _named(exc) from None
 

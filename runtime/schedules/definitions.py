@@ -46,7 +46,7 @@ def new_schedule(name: str, *, cron: str | None = None, every_s: float | None = 
 
 def record_of(row: Mapping[str, Any]) -> Schedule:
     """The record of a stored schedule row (from `runtime.state.schedules`)."""
-    return Schedule(**{f.name: row[f.name] for f in dataclasses.fields(Schedule)})
+    return Schedule(**{f.name: row[f.name] for f in dataclasses.fields(Schedule) if f.name in row})
 
 
 def enabled(row: Mapping[str, Any], on: bool, *, now: str | None = None) -> Schedule:

@@ -7,10 +7,11 @@ most `grace_s` late (default 300 s); older, it is recorded `skipped` and nothing
 APScheduler's `coalesce` with `misfire_grace_time`, Kubernetes CronJob's `startingDeadlineSeconds`.
 
 Exactly once per tick: every scheduler claims a tick by writing its `ScheduleFire` row; the store
-keeps the first writer's (SQLite: first insert in the writer's IMMEDIATE transaction; Redis:
-HSETNX), and only the owner read back starts the run. A claim whose owner did not record a start
-within `lease_s` is taken over (SQLite-backed stores); the run id is derived from the schedule and
-the tick, so a takeover after a start that was not recorded is refused as a duplicate run.
+keeps the first writer's (SQLite: first insert in the writer's IMMEDIATE transaction; Redis: a
+compare-and-set script), and only the owner read back starts the run. A claim whose owner did not
+record a start within `lease_s` is taken over, by one scheduler (the same compare-and-set); the run
+id is derived from the schedule and the tick, so a takeover after a start that was not recorded is
+refused as a duplicate run.
 """
 
 from __future__ import annotations

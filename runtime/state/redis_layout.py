@@ -78,8 +78,22 @@ if ttl > 0 then redis.call('EXPIRE', key, ttl) end
 return 1
 """
 
+# Writes a schedule tick's row (field ARGV[1]) as ARGV[2]: the first writer claims the tick; after that
+# only its owner (ARGV[3]) rewrites it, or another owner takes over a claim never started and last
+# written before ARGV[4] (its owner died). Returns 1 when written.
+CLAIM_TICK = """
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  local old = cjson.decode(cur)
+  local mine = old['owner'] == ARGV[3]
+  local stale = ARGV[4] ~= '' and old['status'] == 'claimed' and old['ts'] < ARGV[4]
+  if not (mine or stale) then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
 
-_SCRIPTS = {"put_run": PUT_RUN, "add_scored": ADD_SCORED, "put_session": PUT_SESSION}
+_SCRIPTS = {"put_run": PUT_RUN, "add_scored": ADD_SCORED, "put_session": PUT_SESSION, "claim_tick": CLAIM_TICK}
 
 
 def dumps(value: Any) -> str:
@@ -199,6 +213,10 @@ class RedisLayout:
         for score, member in pairs:
             args.extend((score, member))
         pipe.evalsha(self._shas["add_scored"], 1, key, *args)
+
+    def claim_tick(self, pipe: Any, key: str, tick: str, row: str, owner: str, steal_before: str) -> None:
+        """Queue the compare-and-set write of a schedule tick's row on `pipe` (see CLAIM_TICK)."""
+        pipe.evalsha(self._shas["claim_tick"], 1, key, tick, row, owner, steal_before)
 
     def put_session(self, pipe: Any, session: dict[str, Any], n_runs: int, ttl: int) -> None:
         pipe.evalsha(self._shas["put_session"], 0, self.p, session["session_id"], session["created_at"],

@@ -26,7 +26,7 @@ score 0, so `ZREVRANGEBYLEX` gives keyset pages newest first; "T" = expires afte
     P:evals                        hash  eval_id -> EvalRun JSON
     P:eval:<eval_id>:cases         hash  case_id -> EvalCaseResult JSON
     P:schedules                    hash  name -> Schedule JSON
-    P:schedule:<name>:fires        hash  tick -> ScheduleFire JSON (claimed with HSETNX: first writer owns it)
+    P:schedule:<name>:fires        hash  tick -> ScheduleFire JSON (compare-and-set: first writer owns it)
 
 Index members whose row expired are removed when a listing meets them. `version` (events +
 checkpoints applied) lets a snapshot write refuse an older snapshot. Events and checkpoints are
@@ -42,6 +42,7 @@ from typing import Any
 
 import redis
 
+from agentstage.runtime.errors import Refused
 from agentstage.runtime.state.health import Health
 from agentstage.runtime.state.projection import add_usage, parent_of, project_run, project_session
 from agentstage.runtime.state.records import (
@@ -261,7 +262,11 @@ class RedisWriter:
                 plain.append(("hset_keep", (lay.eval_cases(r.eval_id), r.case_id, dumps(dataclasses.asdict(r)))))
             elif isinstance(r, Schedule):
                 old = _loads(state.get(f"schedule:{r.name}"))
-                row = {**dataclasses.asdict(r), "created_at": old["created_at"] if old else r.created_at}
+                if r.create_only and old is not None:
+                    # NOTE: read before the transaction, so two creates within one round trip may both pass here
+                    raise Refused(r.name, f"a schedule named {r.name!r} exists", field="name")
+                row = {**{k: v for k, v in dataclasses.asdict(r).items() if k != "create_only"},
+                       "created_at": old["created_at"] if old else r.created_at}
                 state[f"schedule:{r.name}"] = dumps(row)
                 plain.append(("hset_keep", (lay.schedules(), r.name, state[f"schedule:{r.name}"])))
             elif isinstance(r, ScheduleRemoved):
@@ -290,8 +295,8 @@ class RedisWriter:
                 if op == "hset_keep":
                     pipe.hset(*args)
                     continue
-                if op == "hsetnx_keep":  # NOTE: a schedule's history (its last tick) must outlive the state TTL
-                    pipe.hsetnx(*args)
+                if op == "claim_tick":  # NOTE: a schedule's history (its last tick) must outlive the state TTL
+                    lay.claim_tick(pipe, *args)
                     continue
                 getattr(pipe, op)(*args)
                 if ttl and op in ("hset", "hsetnx", "setnx"):
@@ -300,21 +305,19 @@ class RedisWriter:
         return fresh, build
 
     def _fire(self, r: ScheduleFire, state: dict[str, Any]) -> list[tuple[str, tuple]]:
-        """A claim is HSETNX (atomic, so the first writer owns the tick); the owner's later writes replace it.
-
-        NOTE: taking over a stale claim (`steal_before`) needs the SQLite file's lock; here a claim stays its
-        first owner's.
-        """
+        """A tick's row, written by compare-and-set in Redis: the first writer claims the tick, its owner's
+        later writes update it, and another owner takes over a claim left unstarted before `steal_before`."""
         key = f"fire:{r.name}:{r.tick}"
         old = _loads(state.get(key))
         row = {k: v for k, v in dataclasses.asdict(r).items() if k != "steal_before"}
-        if old is None:
-            state[key] = dumps({**row, "claimed_at": r.ts})
-            return [("hsetnx_keep", (self.layout.schedule_fires(r.name), r.tick, state[key]))]
-        if old["owner"] != r.owner:
+        if old is not None and old["owner"] == r.owner:
+            row = {**row, "run_id": r.run_id or old["run_id"], "claimed_at": old["claimed_at"]}
+        elif old is None or (r.steal_before and old["status"] == "claimed" and old["ts"] < r.steal_before):
+            row = {**row, "claimed_at": r.ts}
+        else:
             return []
-        state[key] = dumps({**row, "run_id": r.run_id or old["run_id"], "claimed_at": old["claimed_at"]})
-        return [("hset_keep", (self.layout.schedule_fires(r.name), r.tick, state[key]))]
+        state[key] = dumps(row)
+        return [("claim_tick", (self.layout.schedule_fires(r.name), r.tick, state[key], r.owner, r.steal_before))]
 
     @staticmethod
     def _run_state(runs: dict[str, dict[str, Any]], state: dict[str, Any], run_id: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import apsw
 
-from agentstage.runtime.errors import StoreError, StoreLockedError
+from agentstage.runtime.errors import Refused, StoreError, StoreLockedError
 from agentstage.runtime.state.health import Health
 from agentstage.runtime.state.records import (
     ApiKey,
@@ -437,16 +437,19 @@ class SQLiteWriter:
         return False
 
     def _schedule(self, cursor: apsw.Cursor, s: Schedule) -> bool:
+        on_conflict = (" ON CONFLICT(name) DO NOTHING" if s.create_only else
+                       " ON CONFLICT(name) DO UPDATE SET cron = excluded.cron, timezone = excluded.timezone,"
+                       "  every_s = excluded.every_s, agent = excluded.agent, workflow = excluded.workflow,"
+                       "  input = excluded.input, enabled = excluded.enabled, grace_s = excluded.grace_s,"
+                       "  config = excluded.config, since = excluded.since, updated_at = excluded.updated_at")
         cursor.execute(
             "INSERT INTO schedules(name, cron, timezone, every_s, agent, workflow, input, enabled, grace_s, config,"
-            " since, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
-            " ON CONFLICT(name) DO UPDATE SET cron = excluded.cron, timezone = excluded.timezone,"
-            "  every_s = excluded.every_s, agent = excluded.agent, workflow = excluded.workflow,"
-            "  input = excluded.input, enabled = excluded.enabled, grace_s = excluded.grace_s,"
-            "  config = excluded.config, since = excluded.since, updated_at = excluded.updated_at",
+            " since, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)" + on_conflict,
             (s.name, s.cron, s.timezone, s.every_s, s.agent, s.workflow, s.input, int(s.enabled), s.grace_s,
              json.dumps(s.config, default=str), s.since, s.created_at, s.updated_at),
         )
+        if s.create_only and not self.connection.changes():
+            raise Refused(s.name, f"a schedule named {s.name!r} exists", field="name")
         return False
 
     def _schedule_removed(self, cursor: apsw.Cursor, r: ScheduleRemoved) -> bool:

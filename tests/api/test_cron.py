@@ -3,7 +3,10 @@ delete; 4xx answers name the field; every change is audited; a viewer reads, an 
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from falcon import testing
 
 from tests.api.helpers import status, wait_for
 
@@ -71,6 +74,30 @@ def test_a_taken_name_is_409(client, keys) -> None:
     again = client.simulate_post(JOBS, json={"name": "nightly", "intervalSeconds": 60},
                                  headers=keys.headers("operator"))
     assert again.status_code == 409 and "name" in again.json["errors"]
+
+
+def test_racing_creates_of_one_name_give_one_schedule_and_409s_for_the_rest(app, keys, api_system) -> None:
+    bodies = [{"name": "race", "intervalSeconds": 60 + n, "config": {"input": f"caller {n}"}} for n in range(8)]
+
+    async def all_at_once() -> list:
+        async with testing.ASGIConductor(app) as conductor:
+            return await asyncio.gather(*(conductor.simulate_post(JOBS, json=body, headers=keys.headers("operator"))
+                                          for body in bodies))
+
+    answers = asyncio.run(all_at_once())
+    created = [r for r in answers if r.status_code == 201]
+    refused = [r for r in answers if r.status_code == 409]
+    assert len(created) == 1 and len(refused) == 7, [r.status_code for r in answers]
+    assert all(r.json["errors"] == {"name": ["a schedule named 'race' exists"]} for r in refused)
+    [job] = [j for j in api_system_jobs(api_system) if j["name"] == "race"]
+    assert job["every_s"] == created[0].json["intervalSeconds"], "the stored schedule is the one answered 201"
+    assert audit_rows(api_system) == [("cron.create", "race", "operator")], "a refused create audits nothing"
+
+
+def api_system_jobs(api_system) -> list[dict]:
+    from agentstage.runtime.state.schedules import list_schedules
+
+    return list_schedules(api_system.reader())
 
 
 def test_disable_enable_and_change_with_patch(client, keys) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from agentstage.runtime import System
 from agentstage.runtime.control import LocalControl
 from agentstage.runtime.schedules import Firing, enabled, new_schedule, ts_of
@@ -51,9 +53,17 @@ def test_a_due_tick_starts_one_run_marked_with_its_schedule(system: System) -> N
     assert [f["run_id"] for f in fires(system.reader(), "s")] == [fired["run_id"]]
 
 
-def test_two_schedulers_on_one_store_fire_each_tick_exactly_once(config) -> None:
+@pytest.fixture(params=["sqlite", "redis"])
+def store_config(request, config):
+    """The test's Config on the SQLite file, or on the suite's redis-server (state only in Redis)."""
+    if request.param == "sqlite":
+        return config
+    return config.replace(state="redis", redis_url=request.getfixturevalue("redis_url"))
+
+
+def test_two_schedulers_on_one_store_fire_each_tick_exactly_once(store_config) -> None:
     clock = Clock()
-    with System(config) as one, System(config) as two:
+    with System(store_config) as one, System(store_config) as two:
         add(one, every_s=60.0, cron=None)
         schedulers = [firing(one, clock, "one"), firing(two, clock, "two")]
         started: list[dict] = []
@@ -123,18 +133,32 @@ def test_a_manual_trigger_runs_a_disabled_schedule_now(system: System) -> None:
     assert system.reader().get_run(fired["run_id"]).metadata["trigger"] == "manual"
 
 
-def test_a_claim_whose_owner_died_before_starting_is_taken_over_once(system: System) -> None:
+def test_a_claim_whose_owner_died_before_starting_is_taken_over_once(store_config) -> None:
     clock = Clock()
-    add(system)
-    clock.advance(minutes=5)
-    system.write([ScheduleFire("s", "2026-03-01T12:05:00.000Z", "schedule", "dead", "claimed", ts_of(clock()))])
-    scheduler = firing(system, clock, lease_s=30.0)
-    assert scheduler.check() == []
-    clock.advance(seconds=31)
-    [fired] = scheduler.check()
-    assert (fired["status"], fired["owner"], fired["detail"]["taken_over_from"]) == ("started", "a", "dead")
-    assert firing(system, clock, "b", lease_s=30.0).check() == []
-    assert len(fires(system.reader(), "s")) == 1
+    with System(store_config) as system, System(store_config) as other:
+        add(system)
+        clock.advance(minutes=5)
+        system.write([ScheduleFire("s", "2026-03-01T12:05:00.000Z", "schedule", "dead", "claimed", ts_of(clock()))])
+        schedulers = [firing(system, clock, "a", lease_s=30.0), firing(other, clock, "b", lease_s=30.0)]
+        assert [s.check() for s in schedulers] == [[], []], "the claim is not stale yet"
+        clock.advance(seconds=31)
+        barrier, started = threading.Barrier(2), []
+
+        def check(scheduler: Firing) -> None:
+            barrier.wait()
+            started.extend(scheduler.check())
+
+        threads = [threading.Thread(target=check, args=(s,)) for s in schedulers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        [fired] = started
+        assert (fired["status"], fired["detail"]["taken_over_from"]) == ("started", "dead")
+        assert [s.check() for s in schedulers] == [[], []]
+        [row] = fires(system.reader(), "s")
+        assert (row["owner"], row["status"], row["run_id"]) == (fired["owner"], "started", fired["run_id"])
+        assert len(system.reader().list_runs().items) == 1
 
 
 def test_a_schedule_of_an_unknown_agent_records_its_firing_failed(system: System) -> None:

@@ -1,12 +1,12 @@
 """Stored schedules through `runtime/state/schedules.py`, on every backend: a replace keeps `created_at`, a
-tick's first claimer owns it, only the owner moves it on, a stale claim is taken over (SQLite-backed), a
-removed schedule takes its history with it."""
+tick's first claimer owns it, only the owner moves it on, a stale claim is taken over, a create of a taken
+name is refused, a removed schedule takes its history with it."""
 
 from __future__ import annotations
 
 import pytest
 
-from agentstage.runtime.errors import NotFound
+from agentstage.runtime.errors import NotFound, Refused
 from agentstage.runtime.state.records import Schedule, ScheduleFire, ScheduleRemoved
 from agentstage.runtime.state.schedules import fire_row, fires, get_schedule, last_scheduled_tick, list_schedules
 from tests.runtime.state.conftest import ts
@@ -61,14 +61,23 @@ def test_removing_a_schedule_removes_its_history(store: Store) -> None:
     assert fires(store.reader, "s") == []
 
 
-def test_a_stale_claim_is_taken_over_and_a_fresh_one_is_not(store: Store, backend) -> None:
-    if backend.kind == "redis":
-        pytest.skip("a claim in the Redis store stays its first owner's (no takeover without the SQLite lock)")
+def test_a_stale_claim_is_taken_over_and_a_fresh_one_is_not(store: Store) -> None:
     store.writer.write([ScheduleFire("s", ts(5), "schedule", "dead", "claimed", ts(6))])
     store.writer.write([ScheduleFire("s", ts(5), "schedule", "new", "claimed", ts(20), steal_before=ts(6))])
     assert fire_row(store.reader, "s", ts(5))["owner"] == "dead"
     store.writer.write([ScheduleFire("s", ts(5), "schedule", "new", "claimed", ts(50), steal_before=ts(40))])
     assert fire_row(store.reader, "s", ts(5))["owner"] == "new"
+
+
+def test_a_create_only_write_of_a_taken_name_is_refused_with_nothing_of_its_batch(store: Store) -> None:
+    store.writer.write([schedule("s", 1, create_only=True)])
+    with pytest.raises(Refused, match="a schedule named 's' exists") as refused:
+        store.writer.write([schedule("s", 2, input="other", create_only=True),
+                            ScheduleFire("s", ts(5), "schedule", "o", "started", ts(5), run_id="r")])
+    assert refused.value.field == "name"
+    kept = get_schedule(store.reader, "s")
+    assert (kept["input"], kept["updated_at"]) == ("hi", ts(1)) and "create_only" not in kept
+    assert fires(store.reader, "s") == []
 
 
 def test_schedules_and_their_history_outlive_the_redis_state_ttl(store: Store, backend) -> None:
