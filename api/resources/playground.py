@@ -55,8 +55,26 @@ async def run_and_wait(resource: Resource, req: falcon.asgi.Request, body: dict[
     """Start the playground run of `body` and wait for it; the PlaygroundResponse."""
     resolved, run_id, session_id, provider = await _start(resource, req, body)
     timeout = body.get("timeout") or resource.backend.config.run_timeout
-    row = await resource.backend.call(resource.backend.control.wait, run_id, timeout)
+    row = await settled_row(resource.backend, run_id, timeout)
     return response(row, run_id, session_id, provider, resolved, body.get("replyTo"), timeout)
+
+
+async def settled_row(backend: Any, run_id: str, timeout: float) -> Any:
+    """The run's row once it settled, or None after `timeout` s. Waits on the event loop (woken by the run's
+    end event, checking the store every `_POLL` s for runs recorded elsewhere), so no API thread is held."""
+    control = backend.control
+    deadline = time.monotonic() + timeout
+    ends = control.stream(run_id, _ENDS)
+    try:
+        while True:
+            row = await backend.call(control.wait, run_id, 0)
+            remaining = deadline - time.monotonic()
+            if row is not None or remaining <= 0:
+                return row
+            if await ends.get(timeout=min(_POLL, remaining)) is ends.ENDED:
+                await asyncio.sleep(min(_POLL, remaining))
+    finally:
+        ends.end()
 
 
 class PlaygroundRunResource(Resource):

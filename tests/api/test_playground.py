@@ -4,12 +4,15 @@ viewer cannot run anything; bad fields are a 422 naming the field."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
+import httpx
 import pytest
 from falcon import testing
 
 from agentstage.api import create_app
+from tests.api.browser import served
 
 PLAYGROUND = "/api/v1/playground"
 FLOWS = "/api/v1/flows"
@@ -53,19 +56,22 @@ def test_a_plain_input_runs_the_configured_agent_and_a_failed_run_answers_200_fa
     assert timed["status"] == "failed" and "did not end within 0.2s" in timed["error"]
 
 
-def test_the_stream_names_its_events_and_carries_only_this_run(client, keys, api_system) -> None:
+def test_the_stream_names_its_events_and_carries_only_this_run(app, client, keys, api_system) -> None:
     other = client.simulate_post(f"{PLAYGROUND}/run", json={"input": "calculate 1 + 1"},
                                  headers=keys.headers("operator")).json["runId"]
-    result = client.simulate_post(f"{PLAYGROUND}/stream", json={"input": "Stream this response",
-                                                                 "flow": "support-engineer"},
-                                  headers=keys.headers("operator"))
+    # NOTE: over a real server: the test client disconnects once it has sent the body, which ends a stream
+    with served(app) as base:
+        result = httpx.post(f"{base}{PLAYGROUND}/stream", json={"input": "Stream this response",
+                                                               "flow": "support-engineer"},
+                            headers=keys.headers("operator"), timeout=30)
     assert result.status_code == 200 and result.headers["content-type"].startswith("text/event-stream")
     events = named_events(result.text)
     names = [name for name, _ in events]
     assert names[-1] == "complete" and "delta" in names and "progress" in names
     complete = events[-1][1]
     assert complete["status"] == "completed"
-    assert "".join(data["text"] for name, data in events if name == "delta") == complete["output"]
+    deltas = [data["text"] for name, data in events if name == "delta"]
+    assert len(deltas) > 1 and "".join(deltas) == complete["output"], "every token chunk, in order"
     runs = {data["runId"] for name, data in events if name == "progress"}
     assert runs == {complete["runId"]} and other not in runs
     assert [data["name"] for name, data in events if name == "progress"][-1] == "run.completed"
@@ -122,3 +128,23 @@ def test_in_queued_mode_a_custom_configuration_is_a_409_with_the_reason(api_syst
     result = queued.simulate_post(f"{PLAYGROUND}/run", json={"input": "x", "systemPrompt": "be brief"},
                                   headers=keys.headers("operator"))
     assert result.status_code == 409 and "local mode only" in result.json["description"]
+
+
+def test_runs_waiting_in_the_playground_hold_no_api_thread(app, keys, api_system, gate) -> None:
+    waiting = api_system.config.api_threads + 4
+
+    async def scenario() -> tuple[list, int]:
+        async with testing.ASGIConductor(app) as conductor:
+            runs = [asyncio.create_task(conductor.simulate_post(
+                f"{PLAYGROUND}/run", json={"input": "wait for the gate"}, headers=keys.headers("operator")))
+                for _ in range(waiting)]
+            while len([r for r in api_system.list_runs(limit=100).items if r.status == "running"]) < waiting:
+                await asyncio.sleep(0.05)
+            listed = await asyncio.wait_for(conductor.simulate_get("/api/v1/runs", headers=keys.headers("viewer")),
+                                            timeout=20)
+            gate.set()
+            return await asyncio.gather(*runs), listed.status_code
+
+    answers, listed = asyncio.run(scenario())
+    assert listed == 200, "the API still answers while more runs wait than it has threads"
+    assert [a.json["status"] for a in answers] == ["completed"] * waiting
