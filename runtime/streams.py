@@ -101,6 +101,11 @@ class StreamLayout:
         """The `server_id` of the Redis instance the coordinator last reconciled with SQLite (workers wait for it)."""
         return f"{self.prefix}:reconciled"
 
+    @property
+    def catalog(self) -> str:
+        """The coordinator's copy of the stored tool catalog (custom tools, instances, bindings) for workers."""
+        return f"{self.prefix}:catalog"
+
     def effect_key(self, key: str) -> str:
         """The journalled outcome of the side-effecting call with idempotency key `key`."""
         return f"{self.prefix}:effect:{key}"

@@ -39,11 +39,14 @@ from agentstage.actors.worker import Claimed, Finished, WorkerActor, WorkerState
 from agentstage.runtime.agents import AgentSpec
 from agentstage.runtime.aio import IOLoop
 from agentstage.runtime.config import Config
-from agentstage.runtime.errors import ConfigError, NotFound
+from agentstage.runtime.errors import ConfigError, NotFound, StoreError
 from agentstage.runtime.errors import Refused as RunRefused
 from agentstage.runtime.llm.factory import create_provider
 from agentstage.runtime.llm.types import Provider
+from agentstage.runtime.distributed.catalog_feed import fetch_catalog, publish_catalog
 from agentstage.runtime.distributed.journal import RedisJournal
+from agentstage.runtime.distributed.worker_catalog import WorkerCatalog
+from agentstage.runtime.integrations.bound import BoundWorkflows
 from agentstage.runtime.distributed.reach import check_url, wait_for_redis
 from agentstage.runtime.distributed.reconciler import Reconciler, wait_until_reconciled
 from agentstage.runtime.graph_runs import GraphRuns, workflow_dir
@@ -165,6 +168,7 @@ class CoordinatorNode:
         self.io: IOLoop | None = None
         self.reconciler: Reconciler | None = None
         self.telemetry: Telemetry | None = None
+        self._catalog_version = ""
 
     def reader(self) -> SQLiteReader:
         reader = getattr(self._local, "reader", None)
@@ -206,6 +210,7 @@ class CoordinatorNode:
                                      max_bytes=self.config.max_entry_bytes,
                                      retention=self.config.effect_retention or None)
         self._reconcile_at_start()
+        self._publish_catalog()
 
         def deliver(entries: list, redelivered: bool) -> None:
             self.load.reserve(len(entries))
@@ -258,8 +263,20 @@ class CoordinatorNode:
         self.reconciler.after_outage()
 
     def _ticks(self) -> None:
+        catalog_every, ticks = max(1, round(_CATALOG_CHECK / self.tick)), 0
         while not self._stop.wait(self.tick):
             self.coordinator.tell(Tick())
+            ticks += 1
+            if ticks % catalog_every == 0:
+                self._publish_catalog()
+
+    def _publish_catalog(self) -> None:
+        """Copy the stored tool catalog to Redis for the workers when it changed; a failure waits for the next try."""
+        assert self.transport is not None
+        try:
+            self._catalog_version = publish_catalog(self.transport, self.layout, self.reader(), self._catalog_version)
+        except (*UNAVAILABLE, StoreError) as exc:
+            logger.debug("tool catalog not published yet: {}", exc)
 
     def wait_ready(self, timeout: float = 10.0) -> bool:
         return bool(self._threads) and all(thread.ready.wait(timeout) for thread in self._threads)
@@ -306,6 +323,19 @@ class _NodeStore:
         reply.get(timeout=timeout if timeout is not None else self.config.run_timeout)
 
 
+_CATALOG_CHECK = 1.0
+"""Seconds between the coordinator's checks of the stored tool catalog for changes to publish."""
+
+
+class UnknownTool(ConfigError):
+    """An agent asks for a tool this worker does not have (yet: it may come with the published catalog)."""
+
+
+def _retire(pool: AgentPool, timeout: float) -> None:
+    pool.drain(time.monotonic() + timeout)
+    pool.stop(timeout)
+
+
 class WorkerNode:
     """A worker process: bridge, agent pools writing to a task-stream sink, WorkerActor, reader, monitor."""
 
@@ -331,6 +361,8 @@ class WorkerNode:
         self.worker: Slot | None = None
         self.reader: StreamReader | None = None
         self.monitor: WorkerMonitor | None = None
+        self._stopping = threading.Event()
+        self._catalog_thread: threading.Thread | None = None
 
     def start(self, stop: threading.Event | None = None) -> WorkerNode:
         """Build the agent pools (unknown tools or providers raise ConfigError), wait for Redis
@@ -343,6 +375,7 @@ class WorkerNode:
         try:
             self._build()
             if wait_for_redis(self.transport, self.config.redis_url, self.config.startup_timeout, stop):
+                self._refresh_catalog()
                 self._claim()
         except BaseException:
             self.stop(1.0)
@@ -357,8 +390,10 @@ class WorkerNode:
         self.sink = TaskStreamSink(state, layout, self.bridge,
                                    lambda run_id, attempt: self.worker.tell(Finished(run_id, attempt)))
         self.journal = RedisJournal(transport, layout, self.sink.effect, self.config.effect_retention)
-        tools = (self.setup.tools if self.setup.tools is not None
-                 else builtin_registry(ToolContext.from_config(self.config, CoordinatorSessionItems(transport, layout))))
+        context = ToolContext.from_config(self.config, CoordinatorSessionItems(transport, layout))
+        tools = self.setup.tools if self.setup.tools is not None else builtin_registry(context)
+        self.tools = tools
+        self.catalog = WorkerCatalog(self.config, tools, context)
         self.workflows = self.setup.workflows or default_registry()
         specs = {spec.name: spec for spec in self.setup.agents}
         specs.setdefault("default", AgentSpec.from_config(self.config))
@@ -366,9 +401,15 @@ class WorkerNode:
             secops.register_app(self.workflows, tools)
             specs.setdefault(secops.AGENT, secops.agent_spec(self.config))
         self.specs = specs
+        self._deferred: list[AgentSpec] = []
+        self._selections: dict[str, tuple[str, ...]] = {}
         for spec in specs.values():
-            self._start_pool(spec, tools)
+            try:
+                self._start_pool(spec, tools)
+            except UnknownTool:
+                self._deferred.append(spec)
         self.workflows.load_dir(workflow_dir(self.config))
+        self.bound = BoundWorkflows(self.catalog.catalog, self.workflows, self.specs.get, self._replace_pool)
         self.history = TaskHistory()
         self.graphs = GraphRuns(self.config, self.sink, lambda: self.history, tools, self.journal, self.pools.get,
                                 self.workflows, state.is_cancelled, self.io)
@@ -387,13 +428,55 @@ class WorkerNode:
                                      self.workflows.names())
         self.monitor.start()
         self.reader.start()
+        self._catalog_thread = threading.Thread(target=self._follow_catalog, name=f"catalog-{self.worker_id}",
+                                                daemon=True)
+        self._catalog_thread.start()
+
+    def _follow_catalog(self) -> None:
+        """Apply catalog changes the coordinator publishes, checked at the heartbeat interval."""
+        while not self._stopping.wait(self.config.heartbeat_interval):
+            try:
+                self._refresh_catalog()
+            except UNAVAILABLE as exc:
+                logger.debug("tool catalog not checked: {}", exc)
+            except Exception as exc:  # NOTE: a bad catalog change is logged; the worker keeps its current tools
+                logger.warning("tool catalog change not applied: {}", exc)
+
+    def _refresh_catalog(self) -> None:
+        """Apply a newer published tool catalog: start the agents that waited for its tools (at start an agent
+        whose tool is still unknown is a ConfigError), restart the pools offering a changed tool, re-bind."""
+        assert self.transport is not None
+        snapshot = fetch_catalog(self.transport, self.layout)
+        fresh = snapshot is not None and snapshot.version != self.catalog.version
+        if not fresh and not self._deferred:
+            return
+        changed = self.catalog.apply(snapshot) if fresh and snapshot is not None else set()
+        deferred, self._deferred = self._deferred, []
+        for spec in deferred:
+            self._start_pool(spec, self.tools)
+        for name, spec in list(self.specs.items()):
+            if name not in self.pools:
+                continue
+            names = tuple(self.catalog.catalog.selection_for(name, spec.tools))
+            if names != self._selections.get(name) or changed & set(names):
+                self._replace_pool(spec, name)
+        self.bound.apply_all()
+
+    def _replace_pool(self, spec: AgentSpec, base: str) -> None:
+        """Start a pool for `spec` (provider of agent `base`) in place of the one of that name, which finishes
+        the runs it holds in the background."""
+        old = self.pools.get(spec.name)
+        self._start_pool(spec, self.tools, provider_of=base)
+        if old is not None:
+            threading.Thread(target=_retire, args=(old, self.config.run_timeout), name=f"retire-{spec.name}",
+                             daemon=True).start()
 
     def _wake(self) -> None:
         if self.reader is not None:
             self.reader.wake()
 
-    def _start_pool(self, spec: AgentSpec, tools: ToolRegistry) -> None:
-        provider = self.setup.providers.get(spec.name) or create_provider(self.config, spec.provider)
+    def _start_pool(self, spec: AgentSpec, tools: ToolRegistry, provider_of: str | None = None) -> None:
+        provider = self.setup.providers.get(provider_of or spec.name) or create_provider(self.config, spec.provider)
         self._providers.append(provider)
         unknown = [a for a in (*spec.delegates, *spec.handoffs) if a not in self.specs]
         if unknown:
@@ -402,14 +485,16 @@ class WorkerNode:
         for tool in agent_tools:
             tools.register(tool)
         try:
-            selected = tools.select(spec.tools)
+            names = self.catalog.catalog.selection_for(spec.name, spec.tools)
+            selected = tools.select(names)
         except NotFound as exc:
-            raise ConfigError("AGENTSTAGE_TOOLS", exc.key, f"agent {spec.name!r} asks for an unknown tool") from None
+            raise UnknownTool("AGENTSTAGE_TOOLS", exc.key, f"agent {spec.name!r} asks for an unknown tool") from None
         spec = dataclasses.replace(spec, middleware=(*spec.middleware, SessionBinding(selected)))
         member = AgentActor.member(spec, provider, selected, self.sink, self.journal, self.io,
                                    cancelled=self.state.is_cancelled, tool_threads=self.config.tool_threads)
         # NOTE: the reader claims only as many tasks as the worker has free slots, so the limit is never hit.
         self.pools[spec.name] = AgentPool(f"agent:{spec.name}", spec.pool_size, member, limit=self.concurrency)
+        self._selections[spec.name] = tuple(names)
 
     def _start_child(self, agent: str, prompt: str, parent_run_id: str,
                      done: Callable[[Any, BaseException | None], None]) -> str:
@@ -455,6 +540,9 @@ class WorkerNode:
         return len(leftovers)
 
     def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        if self._catalog_thread is not None:
+            self._catalog_thread.join(timeout)
         if not self.state.draining:
             self.drain(0)
         if self.reader is not None:

@@ -76,8 +76,9 @@ class ToolCatalog:
         self.on_binding: Callable[[str], None] | None = None
         """Called with the workflow name after its binding changed (the System restarts that agent's pool)."""
 
-    def load(self, spec_dir: str | None = None) -> list[str]:
-        """Register stored definitions, then persist and register the specs in `spec_dir`.
+    def load(self, spec_dir: str | None = None, *, persist: bool = True) -> list[str]:
+        """Register stored definitions, then persist (unless not `persist`: a worker, which has no store)
+        and register the specs in `spec_dir`.
 
         Returns the names registered; a bad stored or file definition is logged and skipped.
         """
@@ -99,7 +100,8 @@ class ToolCatalog:
             try:
                 spec = HttpToolSpec.from_dict(raw, check_ref=self.resolver.check)
                 self._check_name(spec.name, CUSTOM, replacing=True)
-                self._save(CUSTOM, spec.name, spec.to_dict(), None)
+                if persist:
+                    self._save(CUSTOM, spec.name, spec.to_dict(), None)
                 self.registry.register(self._custom(spec.to_dict()))
                 loaded.append(spec.name)
             except AgentstageError as exc:
