@@ -1,9 +1,10 @@
-// Run detail: the run, its buttons by role, a waterfall of its steps, the live event timeline, checkpoints,
-// attempts, and the DLQ entry of a dead-lettered run.
+// Run detail: the run, its buttons by role, the tree of runs it belongs to, a waterfall of its steps, the live
+// event timeline, checkpoints, attempts, and the DLQ entry of a dead-lettered run.
 
 import { can, follow, get, has, post } from "./api.js";
 import { actionButton, badge, clear, duration, empty, failure, h, json, loading, runDuration, short, table, time } from "./dom.js";
 import { checkpointsPanel } from "./checkpoints.js";
+import { runTree } from "./tree.js";
 import { waterfall } from "./waterfall.js";
 
 const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled"]);
@@ -136,9 +137,10 @@ export async function runView(container, { id }, signal) {
   const attempts = h("section", { class: "panel", id: "attempts" });
   const dlq = h("div", { id: "run-dlq-notice" });
   const stepsPanel = h("section", { class: "panel", id: "steps" });
+  const tree = h("section", { class: "panel", id: "run-tree" });
   container.append(
     h("div", { class: "heading" }, h("h1", {}, "Run ", h("span", { class: "mono" }, id))),
-    status, dlq, head, stepsPanel,
+    status, dlq, head, tree, stepsPanel,
     h("section", { class: "panel" }, h("div", { class: "heading" }, h("h2", {}, "Timeline"), live), timeline),
     checkpoints, attempts);
   const events = [];
@@ -165,6 +167,7 @@ export async function runView(container, { id }, signal) {
   }
   await reload();
   if (!run) return;
+  runTree(tree, id, signal);
   attemptsPanel(attempts, id);
   let refresh = null;
   follow(`/runs/${encodeURIComponent(id)}/events/stream`, {

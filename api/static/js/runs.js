@@ -1,4 +1,4 @@
-// Runs: the live list (filters, search by id or text, child runs under their graph run, older pages) and,
+// Runs: the live list (filters, search by id or text, child runs under the run that started them, older pages) and,
 // for operators, a form to start one.
 
 import { can, get, post, watchAll } from "./api.js";
@@ -96,7 +96,8 @@ export async function runsView(container, { query }, signal) {
 
   const params = new URLSearchParams();
   for (const name of FILTERS) if (query.get(name)) params.set(name, query.get(name));
-  // Child runs are nested under their graph run, unless the search is for runs themselves.
+  // Child runs (graph nodes, delegations, handoffs) are nested under the run that started them, one level,
+  // unless the search is for runs themselves.
   const nested = !["id_prefix", "q", "agent"].some((name) => params.has(name));
   if (nested) params.set("top_level", "true");
   const filtered = FILTERS.some((name) => params.has(name));
@@ -106,11 +107,10 @@ export async function runsView(container, { query }, signal) {
     q.set("limit", "50");
     if (cursor) q.set("cursor", cursor);
     const found = await get(`/runs?${q}`);
-    const graphs = nested ? found.items.filter((r) => r.kind === "graph") : [];
     const children = new Map();
-    if (graphs.length) {
+    if (nested && found.items.length) {
       const c = new URLSearchParams({ sort: "asc", limit: "500" });
-      for (const g of graphs) c.append("parent_run_id", g.run_id);
+      for (const r of found.items) c.append("parent_run_id", r.run_id);
       for (const child of (await get(`/runs?${c}`)).items) {
         if (!children.has(child.parent_run_id)) children.set(child.parent_run_id, []);
         children.get(child.parent_run_id).push(child);
@@ -122,7 +122,7 @@ export async function runsView(container, { query }, signal) {
   function tokens(r, kids) {
     if (!kids?.length) return String(r.total_tokens);
     const fromKids = kids.reduce((sum, k) => sum + k.total_tokens, 0);
-    return h("span", { title: "the graph run's tokens include those of its child runs" }, String(r.total_tokens),
+    return h("span", { title: "the run's tokens include those of its child runs" }, String(r.total_tokens),
       h("span", { class: "muted sub" }, ` (${fromKids} in ${kids.length} child run${kids.length === 1 ? "" : "s"})`));
   }
 
