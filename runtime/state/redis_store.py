@@ -78,6 +78,9 @@ _KINDS = (Event, Checkpoint, RunAttempt, WorkerHeartbeat, QueueEvent, ToolEffect
           SessionItem, CatalogEntry, EvalRun, EvalCaseResult, Schedule, ScheduleRemoved, ScheduleFire)
 
 
+_MAX_ANCESTORS = 32
+"""Ancestors a run's tokens roll up to, at most (a guard against a cycle of parent links)."""
+
 class RedisWriter:
     """Applies records to Redis idempotently (natural keys), with the run projection of the SQLite writer.
 
@@ -199,8 +202,7 @@ class RedisWriter:
                 run = self._run_state(runs, state, r.run_id)
                 created = run["row"] is None
                 run["row"] = project_run(run["row"], r)
-                if (parent := parent_of(r)) is not None and self._run_state(runs, state, parent)["row"] is not None:
-                    runs[parent]["row"] = add_usage(runs[parent]["row"], r)
+                self._roll_up(runs, state, parent_of(r), r)
                 run["n_events"] += 1
                 events.setdefault(r.run_id, []).append((r.seq, event_json(r)))
                 if r.type in ("run.queued", "run.started"):
@@ -318,6 +320,20 @@ class RedisWriter:
             return []
         state[key] = dumps(row)
         return [("claim_tick", (self.layout.schedule_fires(r.name), r.tick, state[key], r.owner, r.steal_before))]
+
+    def _roll_up(self, runs: dict[str, dict[str, Any]], state: dict[str, Any], parent: str | None, e: Event) -> None:
+        """Add usage event `e`'s tokens to `parent` and every ancestor above it (rows not probed are read now)."""
+        seen: set[str] = set()
+        while parent is not None and parent not in seen and len(seen) < _MAX_ANCESTORS:
+            seen.add(parent)
+            if f"run:{parent}" not in state and parent not in runs:
+                state[f"run:{parent}"] = self.layout.client.hmget(self.layout.run(parent), "row", "n_events", "n_ckpts",
+                                                                  "latest_step")
+            run = self._run_state(runs, state, parent)
+            if run["row"] is None:
+                return
+            run["row"] = add_usage(run["row"], e)
+            parent = run["row"].get("parent_run_id")
 
     @staticmethod
     def _run_state(runs: dict[str, dict[str, Any]], state: dict[str, Any], run_id: str) -> dict[str, Any]:

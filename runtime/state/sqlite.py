@@ -128,6 +128,9 @@ def _enable_wal(connection: apsw.Connection, busy_timeout_ms: int) -> None:
             time.sleep(0.01)
 
 
+_MAX_ANCESTORS = 32
+"""Ancestors a run's tokens roll up to, at most (a guard against a cycle of parent links)."""
+
 class store_errors:
     """Context manager turning APSW errors into `StoreError`s naming the file."""
 
@@ -235,13 +238,16 @@ class SQLiteWriter:
         return fresh
 
     def _add_tokens(self, cursor: apsw.Cursor) -> None:
-        """Add the batch's new usage-event tokens to their runs: one UPDATE per run (and parent), not per call."""
+        """Add the batch's new usage-event tokens to their runs and every ancestor (a delegation inside a graph
+        node counts for the node's run and the graph run): one UPDATE per run, not per call."""
         tokens, self._tokens = self._tokens, {}
         for (run_id, parent), (input_tokens, output_tokens) in tokens.items():
             cursor.execute(
-                "UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?"
-                " WHERE run_id IN (?, ?)",
-                (input_tokens, output_tokens, run_id, parent),
+                "WITH RECURSIVE up(id, depth) AS (SELECT ?, 0 UNION ALL SELECT r.parent_run_id, up.depth + 1"
+                "  FROM runs r JOIN up ON r.run_id = up.id WHERE r.parent_run_id IS NOT NULL AND up.depth < ?)"
+                " UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?"
+                " WHERE run_id = ? OR run_id IN (SELECT id FROM up)",
+                (parent, _MAX_ANCESTORS, input_tokens, output_tokens, run_id),
             )
 
     def _apply(self, cursor: apsw.Cursor, record: Record) -> bool:

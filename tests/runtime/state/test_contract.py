@@ -77,6 +77,22 @@ def test_a_child_runs_tokens_count_for_its_parent_once(store: Store) -> None:
     assert (parent.input_tokens, parent.output_tokens) == (15, 8)
 
 
+def test_a_grandchild_runs_tokens_count_for_every_ancestor_once(store: Store) -> None:
+    def usage(run_id: str, parent: str, seq: int, tokens: tuple[int, int]) -> Event:
+        event = llm(run_id, seq, tokens)
+        return Event(run_id, seq, event.type, event.ts, "s1", {**event.data, "parent_run_id": parent},
+                     provider="scripted")
+
+    store.writer.write([started("g3", kind="graph"), started("g3.1", parent_run_id="g3")])
+    store.writer.write([started("g3.1.bob.x", parent_run_id="g3.1"), usage("g3.1.bob.x", "g3.1", 2, (7, 3))])
+    batch = [usage("g3.1", "g3", 2, (10, 5)), usage("g3.1.bob.x", "g3.1", 3, (1, 1))]
+    store.writer.write(batch)
+    store.writer.write(batch)
+    tokens = {run: (r.input_tokens, r.output_tokens) for run in ("g3", "g3.1", "g3.1.bob.x")
+              for r in [store.reader.get_run(run)]}
+    assert tokens == {"g3.1.bob.x": (8, 4), "g3.1": (18, 9), "g3": (18, 9)}
+
+
 def test_tokens_reported_by_failed_calls_count_for_the_run_and_its_parent(store: Store) -> None:
     def failed(seq: int, kind: str, data: dict) -> Event:
         return Event("g2.1", seq, kind, ts(seq), "s1", {"parent_run_id": "g2", **data}, provider="scripted")
