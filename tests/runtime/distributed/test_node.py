@@ -124,3 +124,43 @@ def test_the_coordinator_exports_a_workers_delegation_as_the_same_trace_an_embed
     assert ("invoke_agent bob", "execute_tool ask_bob") in _shape(distributed)
     root = next(s for s in distributed if s.name == "invoke_agent alice")
     assert root.attributes["agentstage.worker.id"] == "w1" and {s.trace for s in distributed} == {root.trace}
+
+
+def _events_of_tree(db, root: str) -> list[list[tuple]]:
+    """The events of `root` and of its child runs, in run order, as (type, tool, status, error); a queued
+    run's admission (`run.queued`, which an embedded run has not) left out."""
+    runs = sorted([root, *(r.run_id for r in db.list_runs(limit=50).items if r.parent_run_id == root)],
+                  key=lambda run: (db.get_run(run).created_at, db.get_run(run).input))
+    return [[(e.type, e.tool, e.data.get("status"), e.error) for e in db.events(run) if e.type != "run.queued"]
+            for run in runs]
+
+
+def test_a_handoff_chain_gives_the_same_events_on_a_worker_as_embedded(tmp_path, transport) -> None:
+    from agentstage.runtime import System
+
+    def providers() -> tuple[QueuedProvider, QueuedProvider]:
+        return (QueuedProvider(ask("ask_bob", "check the order"), ask("transfer_to_bob", "issue the refund")),
+                QueuedProvider(LLMResponse(content="order 7 is late", usage=Usage(3, 1)),
+                               LLMResponse(content="Refund issued.", usage=Usage(4, 2))))
+
+    config = distributed_config(tmp_path, _NOWHERE)
+    with coordinator(config, transport), RuntimeOps(config, transport) as ops:
+        node = _worker(config, transport, *providers(), delegates=("bob",), handoffs=("bob",))
+        try:
+            run_id = ops.enqueue("refund my late order", agent="alice")["run_id"]
+            assert ops.wait(run_id, 30)["output"] == "Refund issued."
+        finally:
+            node.stop()
+    on_worker = _events_of_tree(reader(config), run_id)
+    embedded_config = distributed_config(tmp_path / "embedded", _NOWHERE)
+    alice, bob = providers()
+    agents = [AgentSpec.from_config(embedded_config, name="alice", pool_size=1, delegates=("bob",), handoffs=("bob",)),
+              AgentSpec.from_config(embedded_config, name="bob", pool_size=1)]
+    with System(embedded_config, agents=agents, providers={"alice": alice, "bob": bob}) as system:
+        embedded_id = system.run("refund my late order", agent="alice").run_id
+        embedded = _events_of_tree(system.reader(), embedded_id)
+        parent = system.get_run(embedded_id)
+    assert on_worker == embedded, (on_worker, embedded)
+    assert len(embedded) == 3, "alice, and bob twice: the delegated question and the handoff"
+    row = reader(config).get_run(run_id)
+    assert (row.input_tokens, row.output_tokens) == (parent.input_tokens, parent.output_tokens)
