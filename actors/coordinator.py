@@ -39,6 +39,7 @@ from agentstage.runtime.wire import (
 )
 from agentstage.actors.steering import Steering
 from agentstage.actors.store import write_until_durable
+from agentstage.runtime.state.fanout_state import advanced
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
@@ -281,7 +282,8 @@ class CoordinatorActor(SupervisedActor, Steering):
                 run.last_seq = max(run.last_seq, own[-1].seq)
             for cp in m.checkpoints:
                 if run.checkpoint is None or cp.step >= run.checkpoint["step"]:
-                    run.checkpoint = {"step": cp.step, "node": cp.node, "next_node": cp.next_node, "state": cp.state}
+                    run.checkpoint = advanced(run.checkpoint, {"step": cp.step, "node": cp.node,
+                                                               "next_node": cp.next_node, "state": cp.state})
             if run.claimed:
                 return
             run.claimed, run.worker_id = True, m.worker_id

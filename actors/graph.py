@@ -230,7 +230,8 @@ class GraphActor(SupervisedActor):
         run.step += 1
         run.state[FANOUT_KEY] = fan.progress()
         if run.durable:
-            cp = Checkpoint(run.run_id, run.step, fan.node.name, fan.node.name, dict(run.state), utc_now())
+            cp = Checkpoint(run.run_id, run.step, fan.node.name, fan.node.name, fan.checkpointed(output.node),
+                            utc_now())
             run.events.append(cp)
             self._emit(run, "checkpoint.saved", node=fan.node.name, data=self._saved(cp))
         if self.cancelled is not None and self.cancelled(*run.fence):

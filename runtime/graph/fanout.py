@@ -1,7 +1,8 @@
 """A parallel or map node in progress: which branches finished, which are running, which start next.
 
-Progress lives in the run's state under `FANOUT_KEY` while the node runs, so every checkpoint taken
-after a branch finishes holds the finished results and a resumed run starts only the rest. Branch
+Progress lives in the run's state under `FANOUT_KEY` while the node runs; the checkpoint taken after
+a branch finishes holds that branch's result, and reading it joins the earlier ones, so a resumed
+run starts only the branches not finished. Branch
 identity (child run ids, effect journal keys) comes from the step the node began at, kept there too.
 """
 
@@ -12,10 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentstage.runtime.graph.nodes import BranchNode, MapNode, ParallelNode, reduce_branches
+from agentstage.runtime.state.fanout_state import FANOUT_KEY, partial_progress
 
 __all__ = ["FANOUT_KEY", "Branch", "FanOut"]
-
-FANOUT_KEY = "__fanout__"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +79,13 @@ class FanOut:
         return self.remaining == 0
 
     def progress(self) -> dict[str, Any]:
-        """What the next checkpoint keeps under FANOUT_KEY."""
+        """The progress a running node keeps under FANOUT_KEY: every result so far."""
         return {"node": self.node.name, "step": self.step, "done": dict(self.done)}
+
+    def checkpointed(self, branch: str) -> dict[str, Any]:
+        """The state of the checkpoint taken when `branch` finished: that result only (a read of the
+        checkpoint joins the state and results before it, see `runtime/state/fanout_state.py`)."""
+        return partial_progress(self.node.name, self.step, {branch: self.done[branch]})
 
     def joined(self) -> dict[str, Any]:
         """The node's state update: the reduced results, and for parallel nodes each branch's own key.

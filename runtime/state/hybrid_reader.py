@@ -15,6 +15,7 @@ import redis
 
 from agentstage.runtime.errors import StoreError
 from agentstage.runtime.llm.types import ChatMessage
+from agentstage.runtime.state.fanout_state import fanout_of
 from agentstage.runtime.state.health import Health
 from agentstage.runtime.state.hybrid import Breaker, Pending
 from agentstage.runtime.state.mirror import MISS, RedisMirror
@@ -100,7 +101,7 @@ class HybridReader:
     def checkpoint(self, run_id: str, step: int | None = None) -> dict[str, Any]:
         """One checkpoint with its state (the latest when `step` is None); raises NotFound."""
         found = self._try(lambda: self.mirror.cached_checkpoint(run_id, step), "checkpoint", run_id)
-        if found is not MISS:
+        if found is not MISS and fanout_of(found["state"]) is None:  # NOTE: a partial one is joined from SQLite
             return found
         found = self.sqlite.checkpoint(run_id, step)
         self._backfill("backfill", lambda: self.mirror.backfill_checkpoint(self.sqlite.connection, self.sqlite.path,

@@ -16,6 +16,7 @@ from typing import Any
 from agentstage.runtime.errors import NotFound, StoreError
 from agentstage.runtime.llm.types import ChatMessage
 from agentstage.runtime.state.health import Health
+from agentstage.runtime.state.fanout_state import merged
 from agentstage.runtime.state.records import Event, ToolEffect
 from agentstage.runtime.state.sqlite import open_connection, store_errors
 
@@ -235,9 +236,14 @@ class SQLiteReader:
         rows = self._rows(sql, params)
         if not rows:
             raise NotFound("checkpoint", f"{run_id}@{'latest' if step is None else step}")
+        return merged(self._checkpoint_row(run_id, rows[0]), lambda first, last: [
+            self._checkpoint_row(run_id, row) for row in self._rows(
+                "SELECT step, node, next_node, state_bytes, version, created_at, state FROM checkpoints"
+                " WHERE run_id = ? AND step BETWEEN ? AND ?", (run_id, first, last))])
+
+    def _checkpoint_row(self, run_id: str, row: tuple) -> dict[str, Any]:
         keys = ("step", "node", "next_node", "state_bytes", "version", "created_at")
-        return dict(zip(keys, rows[0][:6]), run_id=run_id,
-                    state=self._json(rows[0][6], f"checkpoints row ({run_id}, {rows[0][0]})"))
+        return dict(zip(keys, row[:6]), run_id=run_id, state=self._json(row[6], f"checkpoints row ({run_id}, {row[0]})"))
 
     def tool_effect(self, key: str) -> tuple[bool, Any]:
         """`(True, result)` when the effect with this idempotency key completed before."""

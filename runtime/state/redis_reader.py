@@ -10,6 +10,7 @@ import redis
 
 from agentstage.runtime.errors import NotFound
 from agentstage.runtime.llm.types import ChatMessage
+from agentstage.runtime.state.fanout_state import merged
 from agentstage.runtime.state.health import Health
 from agentstage.runtime.state.reader import Page, RunRow, decode_cursor, encode_cursor
 from agentstage.runtime.state.records import Event
@@ -176,7 +177,12 @@ class RedisReader:
                        else self.client.zrangebyscore(key, step, step, start=0, num=1))
         if not members:
             raise NotFound("checkpoint", f"{run_id}@{'latest' if step is None else step}")
-        return json.loads(members[0])
+
+        def earlier(first: int, last: int) -> list[dict[str, Any]]:
+            with redis_errors(self.where):
+                return [json.loads(m) for m in self.client.zrangebyscore(key, first, last)]
+
+        return merged(json.loads(members[0]), earlier)
 
     def tool_effect(self, key: str) -> tuple[bool, Any]:
         """`(True, result)` when the effect with this idempotency key completed before."""
