@@ -54,6 +54,7 @@ from agentstage.api.resources.prompts import (
     PromptValidateResource,
 )
 from agentstage.api.resources.flows import FlowResource, FlowRunResource, FlowsResource
+from agentstage.api.resources.orchestrations import OrchestrationResource, OrchestrationsResource, PatternsResource
 from agentstage.api.resources.playground import PlaygroundRunResource, PlaygroundStreamResource
 from agentstage.api.resources.skills import SkillResource, SkillsResource
 from agentstage.api.resources.cron import CronHistoryResource, CronJobResource, CronJobsResource, CronTriggerResource
@@ -163,6 +164,9 @@ def _routes(backend: Backend) -> dict[str, Resource]:
         f"{V1}/workflows": WorkflowsResource(backend),
         f"{V1}/workflows/registry": WorkflowRegistryResource(backend),
         f"{V1}/workflows/{{name}}": WorkflowResource(backend),
+        f"{V1}/orchestrations": OrchestrationsResource(backend),
+        f"{V1}/orchestrations/patterns": PatternsResource(backend),
+        f"{V1}/orchestrations/{{name}}": OrchestrationResource(backend),
     }
 
 

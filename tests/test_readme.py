@@ -114,3 +114,16 @@ def test_eval_steps_run_as_written(cli) -> None:
         code, out, err = cli(args)
         assert code == 0 and "Traceback" not in err, (args, err)
         assert "5/5 passed" in out
+
+
+def test_orchestration_steps_run_as_written(cli) -> None:
+    steps = _commands("orchestrations ") + _commands("--workflow second-opinion")
+    assert [args[1] if args[0] == "orchestrations" else args[0] for args in steps] == [
+        "patterns", "add", "list", "show", "remove", "graph-run"]
+    graph_run = steps.pop()
+    for args in steps[:2] + [graph_run] + steps[2:]:
+        code, out, err = cli(args)
+        assert code == 0 and "Traceback" not in err, (args, err)
+        if args[0] == "graph-run":
+            assert "42" in out and "path: answers -> merge" in err
+    assert cli(["orchestrations", "list"])[1] == ""

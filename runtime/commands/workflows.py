@@ -13,7 +13,7 @@ from agentstage.runtime.commands.graph import report_graph_error
 if TYPE_CHECKING:
     from agentstage.runtime.workflow.registry import WorkflowRegistry
 
-__all__ = ["register"]
+__all__ = ["register", "workflow_registry"]
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -34,7 +34,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
     show.set_defaults(handler=show_command)
 
 
-def _registry(args: argparse.Namespace) -> WorkflowRegistry:
+def workflow_registry(args: argparse.Namespace) -> WorkflowRegistry:
+    """The workflows a System built from these settings has: built-ins, the secops app, the workflow directory."""
     from agentstage.runtime.graph_runs import workflow_dir
     from agentstage.runtime.secops.workflow import register_app
     from agentstage.runtime.workflow.builtin import default_registry
@@ -48,7 +49,7 @@ def _registry(args: argparse.Namespace) -> WorkflowRegistry:
 def list_command(args: argparse.Namespace) -> int:
     from agentstage.runtime.graph.builder import GraphError
 
-    registry = _registry(args)
+    registry = workflow_registry(args)
     rows = []
     for name in registry.names():
         try:
@@ -94,7 +95,7 @@ def show_command(args: argparse.Namespace) -> int:
         if args.name.endswith(".json") or Path(args.name).is_file():
             graph, source = load_workflow_file(args.name), args.name
         else:
-            registry = _registry(args)
+            registry = workflow_registry(args)
             graph = registry.get(args.name)
             source = registry.source_file(args.name)
         if args.json:

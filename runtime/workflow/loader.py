@@ -32,7 +32,8 @@ from agentstage.runtime.graph.nodes import (
     ToolNode,
 )
 
-__all__ = ["WorkflowFileError", "dump_workflow", "flatten_messages", "load_workflow", "load_workflow_file"]
+__all__ = ["WorkflowFileError", "dump_workflow", "field_messages", "flatten_messages", "load_workflow",
+           "load_workflow_file"]
 
 _KIND_FIELDS = {
     "agent": {"agent", "prompt", "output_key"},
@@ -140,12 +141,16 @@ def load_workflow(document: Any, source: str = "workflow") -> CompiledGraph:
     """Validate a workflow document (parsed JSON) and compile it; raises WorkflowFileError listing every problem.
 
     A document in the reference DevUI's format (`start`, nodes with `id`) is translated first
-    (`runtime.workflow.reference_format`).
+    (`runtime.workflow.reference_format`); an orchestration definition (it names a `pattern`) is built by its
+    pattern (`runtime.workflow.orchestrations`).
     """
+    from agentstage.runtime.workflow.orchestrations import is_orchestration_document, load_orchestration
     from agentstage.runtime.workflow.reference_format import is_reference_document, load_reference_workflow
 
     if not isinstance(document, dict):
         raise WorkflowFileError(source, [f"$: a workflow must be a JSON object, got {type(document).__name__}"])
+    if is_orchestration_document(document):
+        return load_orchestration(document, source)
     if is_reference_document(document):
         return load_reference_workflow(document, source)
     try:
@@ -237,8 +242,14 @@ def _dump_node(graph: str, node: Node) -> dict[str, Any]:
 
 def flatten_messages(messages: Any, path: str = "") -> list[str]:
     """marshmallow's nested messages as `path: message` lines (`nodes[1].tool: required for tool nodes`)."""
+    return [f"{key}: {message}" for key, lines in field_messages(messages, path).items() for message in lines]
+
+
+def field_messages(messages: Any, path: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages by field path (`{"nodes[1].tool": ["required for tool nodes"]}`; `$` is the
+    document itself)."""
+    found: dict[str, list[str]] = {}
     if isinstance(messages, dict):
-        lines = []
         for key, value in messages.items():
             if key == "_schema":
                 child = path
@@ -246,10 +257,14 @@ def flatten_messages(messages: Any, path: str = "") -> list[str]:
                 child = f"{path}[{key}]"
             else:
                 child = f"{path}.{key}" if path else str(key)
-            lines.extend(flatten_messages(value, child))
-        return lines
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return [f"{path or '$'}: {m}" for m in messages]
-    if isinstance(messages, list):
-        return [line for m in messages for line in flatten_messages(m, path)]
-    return [f"{path or '$'}: {messages}"]
+            for name, lines in field_messages(value, child).items():
+                found.setdefault(name, []).extend(lines)
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        found[path or "$"] = list(messages)
+    elif isinstance(messages, list):
+        for item in messages:
+            for name, lines in field_messages(item, path).items():
+                found.setdefault(name, []).extend(lines)
+    else:
+        found[path or "$"] = [str(messages)]
+    return found

@@ -4,7 +4,8 @@ Each function returns a `Graph` over named agents, so an orchestration is an ord
 run: every agent turn is a child run (its own events, tokens rolled up into the orchestration), the
 graph state is the orchestration's shared memory, checkpointed after each step, and a crashed or
 failed orchestration resumes where it stopped. Register the result with `System.register_workflow`
-(or dump it with `dump_workflow` and POST it to `/api/v1/workflows`).
+(or dump it with `dump_workflow` and POST it to `/api/v1/workflows/registry`); `runtime.workflow.orchestrations`
+builds them from a JSON definition, which `/api/v1/orchestrations` and `agentstage orchestrations` store.
 """
 
 from __future__ import annotations
@@ -55,20 +56,24 @@ def router(name: str, classifier: str, routes: Mapping[str, str], default: str) 
     return graph.chain("classify", "route").entry("classify")
 
 
-def supervisor(name: str, lead: str, workers: Sequence[str]) -> Graph:
-    """The lead plans and assigns, the workers do their parts at once, the lead reviews and answers."""
+def supervisor(name: str, lead: str, workers: Sequence[str], *, max_concurrency: int | None = None) -> Graph:
+    """The lead plans and assigns, the workers do their parts at once (at most `max_concurrency`), the lead
+    reviews and answers."""
     graph = Graph(name, description=f"supervisor: {lead} plans, {', '.join(workers)} work, {lead} reviews")
     graph.add(AgentNode("plan", lead, "Plan this task and say what each of these workers should do ("
                                       + ", ".join(workers) + "):\n{input}", output_key="plan"),
               ParallelNode("work", tuple(AgentNode(worker, worker, f"You are {worker}. Task: {{input}}\nPlan: "
-                                                                   f"{{plan}}\nDo your part.") for worker in workers)),
+                                                                   f"{{plan}}\nDo your part.") for worker in workers),
+                           max_concurrency=max_concurrency),
               AgentNode("review", lead, "Task: {input}\nPlan: {plan}\nWork by worker: {work}\nReview it and give "
                                         "the final answer.", output_key="output"))
     return graph.chain("plan", "work", "review").entry("plan")
 
 
-def debate(name: str, debaters: Sequence[str], judge: str, rounds: int = 2) -> Graph:
-    """Debaters argue at once for `rounds` rounds, each round seeing the last; the judge decides."""
+def debate(name: str, debaters: Sequence[str], judge: str, rounds: int = 2, *,
+           max_concurrency: int | None = None) -> Graph:
+    """Debaters argue at once (at most `max_concurrency`) for `rounds` rounds, each round seeing the last; the
+    judge decides."""
     if rounds < 1:
         raise ValueError("a debate needs at least one round")
     graph = Graph(name, description=f"debate: {', '.join(debaters)} over {rounds} rounds, judged by {judge}")
@@ -79,17 +84,18 @@ def debate(name: str, debaters: Sequence[str], judge: str, rounds: int = 2) -> G
         graph.add(ParallelNode(names[-1], tuple(
             AgentNode(f"{debater}_{round_no}", debater, f"Question: {{input}}{seen}\nYou are {debater}: argue "
                                                        f"your answer (round {round_no} of {rounds}).")
-            for debater in debaters)))
+            for debater in debaters), max_concurrency=max_concurrency))
     graph.add(AgentNode("verdict", judge, f"Question: {{input}}\nFinal arguments: {{round_{rounds}}}\nJudge the "
                                           "debate and give the best answer.", output_key="output"))
     return graph.chain(*names, "verdict").entry(names[0])
 
 
-def consensus(name: str, agents: Sequence[str], judge: str) -> Graph:
-    """Every agent answers at once; the judge compares their meaning (not their wording) and gives the
-    agreed answer or says there is none, as `consensus: yes|no` on its first line."""
+def consensus(name: str, agents: Sequence[str], judge: str, *, max_concurrency: int | None = None) -> Graph:
+    """Every agent answers at once (at most `max_concurrency`); the judge compares their meaning (not their
+    wording) and gives the agreed answer or says there is none, as `consensus: yes|no` on its first line."""
     graph = Graph(name, description=f"consensus of {', '.join(agents)}, judged by {judge}")
-    graph.add(ParallelNode("answers", tuple(AgentNode(agent, agent, "{input}") for agent in agents)),
+    graph.add(ParallelNode("answers", tuple(AgentNode(agent, agent, "{input}") for agent in agents),
+                           max_concurrency=max_concurrency),
               AgentNode("judge", judge, "Question: {input}\nAnswers by agent: {answers}\nDo they agree in "
                                         "substance? First line: 'consensus: yes' or 'consensus: no'. Then the "
                                         "agreed answer, or the points of disagreement.", output_key="output"))

@@ -97,6 +97,18 @@ class WorkflowRegistry:
         self._files[compiled.name] = str(path)
         return compiled
 
+    def forget_file(self, path: str | Path) -> list[str]:
+        """Unregister what was loaded from `path` (its workflow, or its problems when it failed), once the file is
+        gone; returns the names forgotten."""
+        with self._lock:
+            names = [name for name, file in self._files.items() if file == str(path)]
+            for name in names:
+                del self._files[name]
+                self._sources.pop(name, None)
+                self._compiled.pop(name, None)
+                self.invalid.pop(name, None)
+        return names
+
     def load_dir(self, directory: str | Path) -> list[str]:
         """Register every `*.json` in `directory`; broken files are logged and kept in `invalid`.
 

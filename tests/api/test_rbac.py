@@ -8,10 +8,13 @@ from agentstage.api import rbac
 from agentstage.api.auth import new_api_key
 from agentstage.api.openapi import routed_operations
 from agentstage.runtime.flows import Flow
+from agentstage.runtime.graph_runs import workflow_dir
 from agentstage.runtime.prompts import PromptSpec
 from agentstage.runtime.evals import EvalCase, run_eval
 from agentstage.runtime.schedules import new_schedule
 from agentstage.runtime.state import Checkpoint
+from agentstage.runtime.workflow.orchestration_store import OrchestrationStore
+from agentstage.runtime.workflow.orchestrations import parse_orchestration
 from tests.api.helpers import (
     GATE_PROMPT,
     LOGIN_TOKENS,
@@ -78,6 +81,14 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
 
     values["/api/v1/flows/{name}:name"] = fresh_flow
     values["/api/v1/flows/{name}/run:name"] = "general-assistant"
+    orchestrations = (f"orch{n}" for n in range(100))
+    store = OrchestrationStore(workflow_dir(api_system.config), api_system.workflows)
+
+    def fresh_orchestration() -> str:
+        return store.add(parse_orchestration({"name": next(orchestrations), "pattern": "sequential",
+                                              "agents": ["default"]})).name
+
+    values["/api/v1/orchestrations/{name}:name"] = fresh_orchestration
     values["/api/v1/collections/{name}/search:name"] = fresh_collection()
     values["/api/v1/collections/{name}/documents:name"] = "matrix-docs"
     tokens = iter(LOGIN_TOKENS)
@@ -95,6 +106,8 @@ def test_route_by_role_matrix(app, client, keys, api_system, gate) -> None:
         "/api/v1/collections/{name}/search": lambda: {"query": "actors"},
         "/api/v1/prompts": lambda: {"name": "posted", "version": next(versions), "system": "hi {{who}}"},
         "/api/v1/flows": lambda: {"name": next(flows), "systemPrompt": "be brief"},
+        "/api/v1/orchestrations": lambda: {"name": next(orchestrations), "pattern": "parallel",
+                                           "agents": ["default", "secops"], "aggregator": "default"},
         "/api/v1/flows/{name}/run": lambda: {"input": "hello"},
         "/api/v1/playground/run": lambda: {"input": "hello"},
         "/api/v1/playground/stream": lambda: {"input": "hello"},

@@ -128,3 +128,13 @@ def test_set_nodes_write_literal_values_and_round_trip() -> None:
     with pytest.raises(WorkflowFileError) as caught:
         load_workflow({**document, "nodes": [{"name": "mark", "kind": "set", "prompt": "x"}], "edges": []})
     assert caught.value.problems == ["nodes[0].prompt: not a field of set nodes"]
+
+
+def test_schema_messages_by_field_path() -> None:
+    from agentstage.runtime.workflow.loader import field_messages, flatten_messages
+
+    messages = {"nodes": {1: {"tool": ["required for tool nodes"], "_schema": ["bad node"]}}, "_schema": ["x", "y"]}
+    assert field_messages(messages) == {"nodes[1].tool": ["required for tool nodes"], "nodes[1]": ["bad node"],
+                                        "$": ["x", "y"]}
+    assert flatten_messages(messages) == ["nodes[1].tool: required for tool nodes", "nodes[1]: bad node", "$: x",
+                                          "$: y"]

@@ -95,3 +95,13 @@ def test_patterns_have_a_json_form() -> None:
     for graph in (sequential("a", ["x", "y"]), parallel("b", ["x", "y"], "z"), debate("c", ["x", "y"], "z")):
         compiled = graph.compile()
         assert dump_workflow(load_workflow(dump_workflow(compiled))) == dump_workflow(compiled)
+
+
+def test_fan_outs_take_a_concurrency_bound() -> None:
+    from agentstage.runtime.graph.nodes import ParallelNode
+
+    for graph in (supervisor("s", "z", ["x", "y"], max_concurrency=1), consensus("c", ["x", "y"], "z",
+                                                                                max_concurrency=1),
+                  debate("d", ["x", "y"], "z", rounds=2, max_concurrency=1)):
+        fan_outs = [node for node in graph.compile().nodes.values() if isinstance(node, ParallelNode)]
+        assert fan_outs and {node.max_concurrency for node in fan_outs} == {1}, graph.name

@@ -74,3 +74,17 @@ def test_a_file_that_appears_later_is_loaded_on_first_use(tmp_path) -> None:
     (tmp_path / "later.json").write_text(json.dumps({"name": "later", "entry": "a",
                                                      "nodes": [{"name": "a", "kind": "agent"}]}))
     assert registry.refresh() == ["later"] and registry.refresh() == []
+
+
+def test_forgetting_a_removed_file_unregisters_what_it_held(tmp_path: Path) -> None:
+    (tmp_path / "hello.json").write_text(json.dumps({"entry": "a", "nodes": [{"name": "a", "kind": "agent"}]}))
+    (tmp_path / "bad.json").write_text(json.dumps({"name": "bad", "entry": "a", "nodes": []}))
+    registry = WorkflowRegistry()
+    registry.load_dir(tmp_path)
+    registry.register("code", one_node())
+    for name in ("hello", "bad"):
+        (tmp_path / f"{name}.json").unlink()
+        assert registry.forget_file(tmp_path / f"{name}.json") == [name]
+    assert registry.names() == ["code"] and registry.invalid == {} and registry.forget_file(tmp_path / "x.json") == []
+    with pytest.raises(NotFound):
+        registry.get("hello")
