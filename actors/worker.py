@@ -258,27 +258,33 @@ class WorkerActor(SupervisedActor):
     def _start_graph(self, entry: Entry, task: Task) -> None:
         """Run a graph task from the checkpoint it carries (or from the start): finished nodes never rerun."""
         try:
-            graph = self.graphs.graph(task.workflow)
+            self.graphs.graph(task.workflow)
         except AgentstageError as exc:
             self.state.unreserve()
             self._end_unstarted(entry, task, "failed", str(exc))
             return
-        checkpoint = task.checkpoint or {"step": 0, "node": "__start__", "next_node": graph.entry,
-                                         "state": {"input": task.input}}
         self.state.start(InFlight(task, entry.entry_id))
         if self.history is not None:
             self.history.note(task.children)
         worker_id = self.state.worker_id
-        # NOTE: run.started puts this attempt and worker on the run row; the graph's own events follow it.
-        started = Event(task.run_id, task.first_seq, "run.started", utc_now(), task.session_id, {
-            "input": task.input, "kind": "graph", "workflow": task.workflow, "attempt": task.attempt,
-            "worker_id": worker_id, "metadata": task.metadata, "step": checkpoint["step"]})
-        self._send_result(TaskRecords(task.task_id, task.run_id, task.attempt, worker_id, (started,)))
-        opening = {"step": checkpoint["step"], "node": checkpoint["next_node"], "attempt": task.attempt,
-                   "worker_id": worker_id, "workflow": task.workflow}
+        placed = {"attempt": task.attempt, "worker_id": worker_id}
         try:
             done = ForwardingFuture(_Call(lambda outcome: self._graph_done(task, *outcome)),
                                     lambda value, error: (value, error))
+            if task.checkpoint is None:
+                # NOTE: a first attempt starts as an embedded run does: run.started (placing this attempt and
+                # worker on the run row) and checkpoint 0 together, then the same events, numbered the same.
+                self.graphs.start_from(task.workflow, task.run_id, task.session_id, task.input,
+                                       first_seq=task.first_seq, metadata=task.metadata, opening_data=placed,
+                                       reply=done, attempt=task.attempt)
+                return
+            checkpoint = task.checkpoint
+            # NOTE: run.started puts this attempt and worker on the run row; the graph's own events follow it.
+            started = Event(task.run_id, task.first_seq, "run.started", utc_now(), task.session_id, {
+                "input": task.input, "kind": "graph", "workflow": task.workflow, "metadata": task.metadata,
+                "step": checkpoint["step"], **placed})
+            self._send_result(TaskRecords(task.task_id, task.run_id, task.attempt, worker_id, (started,)))
+            opening = {"step": checkpoint["step"], "node": checkpoint["next_node"], "workflow": task.workflow, **placed}
             self.graphs.continue_from(task.workflow, task.run_id, task.session_id, checkpoint,
                                       first_seq=task.first_seq + 1, input=task.answer, opening_data=opening,
                                       reply=done, attempt=task.attempt)

@@ -117,16 +117,24 @@ class GraphRuns:
                   metadata: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None,
                   durable: bool = True) -> GraphHandle:
         """Start a new run of `workflow` on `input` (plus initial `state` keys); step 0 commits with `run.started`."""
-        graph = self.graph(workflow)
         first_seq = self._fresh(run_id) if run_id else 1
-        run_id, session = run_id or new_id(), session or new_id()
+        return self.start_from(workflow, run_id or new_id(), session or new_id(), input, first_seq=first_seq,
+                               metadata=metadata, state=state, durable=durable)
+
+    def start_from(self, workflow: str, run_id: str, session_id: str, input: str, *, first_seq: int,
+                   metadata: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None,
+                   durable: bool = True, opening_data: Mapping[str, Any] | None = None,
+                   reply: pykka.Future[GraphResult] | None = None, attempt: int = 0) -> GraphHandle:
+        """Run `run_id` of `workflow` from its first step, numbering events from `first_seq`: the opening
+        `run.started` (its data plus `opening_data`) and checkpoint 0 commit together, embedded or on a worker."""
+        graph = self.graph(workflow)
         state = {**dict(state or {}), "input": input}
         opening = {"kind": "graph", "workflow": workflow, "input": input,
-                   "metadata": {**self._origin(workflow), **dict(metadata or {})}}
+                   "metadata": {**self._origin(workflow), **dict(metadata or {})}, **dict(opening_data or {})}
         checkpoint = Checkpoint(run_id, 0, START, graph.entry, state, utc_now())
-        return self._execute(workflow, ExecuteGraph(run_id, session, state, graph.entry, 0, first_seq,
-                                                    pykka.ThreadingFuture(),
-                                                    "run.started", opening, checkpoint, durable=durable))
+        return self._execute(workflow, ExecuteGraph(run_id, session_id, state, graph.entry, 0, first_seq,
+                                                    reply or pykka.ThreadingFuture(), "run.started", opening,
+                                                    checkpoint, durable=durable, attempt=attempt))
 
     def resume_async(self, run_id: str, *, input: str | None = None) -> GraphHandle:
         """Continue a run from its latest checkpoint; a finished run is a no-op, an unknown run NotFound."""

@@ -107,7 +107,7 @@ def test_graph_run_completes_on_a_worker_with_checkpoints_recorded(tmp_path, red
     assert outcome["status"] == "completed", outcome
     assert outcome["output"] == reader(config).get_run(run_id).output
     db = reader(config)
-    assert [c["step"] for c in db.checkpoints(run_id)] == [1, 2, 3]
+    assert [c["step"] for c in db.checkpoints(run_id)] == [0, 1, 2, 3]
     run = db.get_run(run_id)
     assert (run.kind, run.workflow, run.status, run.worker_id) == ("graph", "relay", "completed", "w1")
     assert run.started_at is not None

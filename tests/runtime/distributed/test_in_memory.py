@@ -163,7 +163,7 @@ def test_graph_run_completes_with_checkpoints_recorded(config, transport, ops):
         run_id = ops.enqueue("go", mode="graph", workflow="relay")["run_id"]
         outcome = ops.wait(run_id, 30)
     assert outcome["status"] == "completed", outcome
-    assert [c["step"] for c in reader(config).checkpoints(run_id)] == [1, 2, 3]
+    assert [c["step"] for c in reader(config).checkpoints(run_id)] == [0, 1, 2, 3]
 
 
 def test_requeue_of_a_cancelled_run_runs_it_again_and_a_refusal_says_why(config, transport, ops):

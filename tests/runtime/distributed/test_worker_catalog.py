@@ -14,8 +14,11 @@ from agentstage.runtime import AgentSpec, System
 from agentstage.runtime.distributed.node import WorkerNode, WorkerSetup
 from agentstage.runtime.distributed.ops import RuntimeOps
 from agentstage.runtime.errors import ConfigError
+from agentstage.runtime.graph import Graph
+from agentstage.runtime.graph.nodes import ToolNode
 from agentstage.runtime.llm.scripted import Rule, ScriptedProvider
 from agentstage.runtime.transport import MemoryTransport
+from agentstage.runtime.workflow import default_registry
 from tests.local_http import LocalHTTP
 from tests.runtime.distributed.harness import coordinator, distributed_config, reader, wait_for
 
@@ -116,3 +119,64 @@ def test_a_tool_bound_to_a_workflow_is_offered_to_its_agent_nodes_on_the_worker(
     [child] = [r for r in reader(config).list_runs(limit=10).items if r.parent_run_id == graph]
     assert child.agent == "default@basic" and tool_result(config, child.run_id)["status"] == "completed"
     assert [r["path"] for r in http.requests] == ["/hook"], "the agent outside the workflow has no such tool"
+
+
+def _lookup_and_remember() -> Graph:
+    """Fetch with the stored custom HTTP tool, keep the answer in session memory, read it back."""
+    return (Graph("lookup-and-remember")
+            .add(ToolNode("fetch", "lookup", args_from={"q": "input"}, output_key="found"),
+                 ToolNode("remember", "memory_store", {"operation": "set", "key": "last"},
+                          args_from={"value": "input"}, output_key="stored"),
+                 ToolNode("recall", "memory_store", {"operation": "get", "key": "last"}, output_key="recalled"))
+            .chain("fetch", "remember", "recall").entry("fetch"))
+
+
+def _without_headers(value):
+    """State and event data without HTTP response headers (their Date differs between two runs)."""
+    if isinstance(value, dict):
+        return {k: _without_headers(v) for k, v in value.items() if k != "headers"}
+    if isinstance(value, list):
+        return [_without_headers(v) for v in value]
+    return value
+
+
+def _run_record(db, run_id: str) -> tuple[list, dict]:
+    """The run's events after its admission (a queued run has `run.queued` first, an embedded one not),
+    numbered from 1, without what names the process or attempt; and its final state."""
+    events = [e for e in db.events(run_id) if e.type != "run.queued"]
+    assert [e.seq for e in events] == list(range(events[0].seq, events[0].seq + len(events))), "no gaps"
+    return ([(e.seq - events[0].seq + 1, e.type, e.node, e.tool,
+              _without_headers({k: v for k, v in e.data.items() if k not in ("owner", "worker_id", "attempt")}))
+             for e in events], _without_headers(db.checkpoint(run_id)["state"]))
+
+
+def test_a_graph_run_with_a_custom_http_tool_and_a_memory_tool_is_the_same_embedded_and_on_a_worker(
+        tmp_path, http) -> None:
+    lookup = {"name": "lookup", "url": f"{http.url}/hook", "method": "GET",
+              "jsonSchema": {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}}
+    embedded_config = distributed_config(tmp_path / "embedded", "redis://127.0.0.1:9/0")
+    with System(embedded_config) as system:
+        system.catalog.create_custom_tool(lookup)
+        system.register_workflow("lookup-and-remember", _lookup_and_remember())
+        embedded = system.graph_run("lookup-and-remember", "order 7", session="s-1")
+        embedded_record = _run_record(system.reader(), embedded.run_id)
+    config = distributed_config(tmp_path / "queued", "redis://127.0.0.1:9/0")
+    transport = MemoryTransport()
+    with System(config) as system:
+        system.catalog.create_custom_tool(lookup)
+    workflows = default_registry()
+    workflows.register("lookup-and-remember", _lookup_and_remember())
+    with coordinator(config, transport), RuntimeOps(config, transport) as ops:
+        node = WorkerNode(config, "w1", None, WorkerSetup(workflows=workflows), transport=transport).start()
+        try:
+            assert node.wait_ready()
+            run_id = ops.enqueue("order 7", mode="graph", workflow="lookup-and-remember", session="s-1")["run_id"]
+            assert ops.wait(run_id, 30)["status"] == "completed"
+        finally:
+            node.stop()
+    queued_record = _run_record(reader(config), run_id)
+    assert embedded.status == "completed" and embedded_record[1]["recalled"] == {"key": "last", "found": True,
+                                                                                 "value": "order 7"}
+    assert embedded_record[1]["found"]["body"] == {"delivered": "first"}
+    assert [e[:4] for e in queued_record[0]] == [e[:4] for e in embedded_record[0]], "same events, same numbering"
+    assert queued_record == embedded_record, (queued_record, embedded_record)
