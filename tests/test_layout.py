@@ -12,11 +12,10 @@ BLOCK_PACKAGES = ("state", "llm", "tools", "graph", "workflow", "retrieval", "gu
                   "telemetry")
 """The runtime's building blocks (with its single-file modules other than the facade's)."""
 
-FACADE_MODULES = ("system", "graph_api", "graph_runs", "delegation", "interrupted", "cli", "__init__")
-"""Single-file modules of `runtime/` that belong to the facade or the CLI, not to the building blocks."""
+FACADE_MODULES = ("cli", "__init__")
+"""Single-file modules of `runtime/` that belong to the CLI or the package, not to the building blocks."""
 
-ABOVE_ACTORS = ("agentstage.api", "agentstage.runtime.system", "agentstage.runtime.graph_api",
-                "agentstage.runtime.graph_runs", "agentstage.runtime.cli", "agentstage.runtime.commands",
+ABOVE_ACTORS = ("agentstage.api", "agentstage.runtime.system", "agentstage.runtime.cli", "agentstage.runtime.commands",
                 "agentstage.runtime.control", "agentstage.runtime.distributed", "agentstage.runtime.secops",
                 "agentstage.runtime.evals", "agentstage.runtime.schedules")
 ABOVE_BLOCKS = ("agentstage.actors", *ABOVE_ACTORS)

@@ -17,7 +17,7 @@ from agentstage.api.schemas.orchestrations import (
     PatternSchema,
     StoredOrchestrationSchema,
 )
-from agentstage.runtime.graph_runs import workflow_dir
+from agentstage.runtime.system.graph_runs import workflow_dir
 from agentstage.runtime.workflow.orchestration_store import OrchestrationStore
 from agentstage.runtime.workflow.orchestrations import (
     PATTERNS,

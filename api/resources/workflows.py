@@ -17,7 +17,7 @@ from agentstage.api.schemas.workflows import (
 )
 from agentstage.runtime.errors import Refused
 from agentstage.runtime.graph.builder import GraphError
-from agentstage.runtime.graph_runs import workflow_dir
+from agentstage.runtime.system.graph_runs import workflow_dir
 from agentstage.runtime.workflow.files import write_workflow_file
 from agentstage.runtime.workflow.loader import WorkflowFileError, load_workflow
 from agentstage.runtime.workflow.reference_format import is_reference_document

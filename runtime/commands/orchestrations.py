@@ -69,7 +69,7 @@ def _one_line(handler: Any) -> Any:
 
 def _store(args: argparse.Namespace) -> OrchestrationStore:
     from agentstage.runtime.commands.workflows import workflow_registry
-    from agentstage.runtime.graph_runs import workflow_dir
+    from agentstage.runtime.system.graph_runs import workflow_dir
     from agentstage.runtime.system import System
     from agentstage.runtime.workflow.orchestration_store import OrchestrationStore
 

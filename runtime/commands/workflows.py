@@ -36,7 +36,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 def workflow_registry(args: argparse.Namespace) -> WorkflowRegistry:
     """The workflows a System built from these settings has: built-ins, the secops app, the workflow directory."""
-    from agentstage.runtime.graph_runs import workflow_dir
+    from agentstage.runtime.system.graph_runs import workflow_dir
     from agentstage.runtime.secops.workflow import register_app
     from agentstage.runtime.workflow.builtin import default_registry
 

@@ -10,7 +10,7 @@ from agentstage.runtime.clock import new_id, parse_ts, utc_now
 from agentstage.runtime.control.base import RunControl, Started, Steered
 from agentstage.runtime.errors import InvalidArgument, NotApplicable, NotFound, Refused, RunError
 from agentstage.runtime.graph.builder import GraphError
-from agentstage.runtime.graph_runs import last_seq
+from agentstage.runtime.system.graph_runs import last_seq
 from agentstage.runtime.state.reader import RunRow
 from agentstage.runtime.state.records import Event
 

@@ -27,7 +27,7 @@ from agentstage.actors.heartbeat import WorkerMonitor
 from agentstage.actors.agent_run import StartRun
 from agentstage.actors.nodes import notifying
 from agentstage.runtime.clock import new_id
-from agentstage.runtime.delegation import with_delegation
+from agentstage.runtime.system.delegation import with_delegation
 from agentstage.runtime.wire import RunAgent, TaskReleased, to_wire
 from agentstage.actors.pool import AgentPool
 from agentstage.actors.reaper import Reaper
@@ -49,7 +49,7 @@ from agentstage.runtime.distributed.worker_catalog import WorkerCatalog
 from agentstage.runtime.integrations.bound import BoundWorkflows
 from agentstage.runtime.distributed.reach import check_url, wait_for_redis
 from agentstage.runtime.distributed.reconciler import Reconciler, wait_until_reconciled
-from agentstage.runtime.graph_runs import GraphRuns, workflow_dir
+from agentstage.runtime.system.graph_runs import GraphRuns, workflow_dir
 from agentstage.runtime.workflow import WorkflowRegistry, default_registry
 from agentstage.runtime.state.reader import SQLiteReader
 from agentstage.runtime.state.records import Event

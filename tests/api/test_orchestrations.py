@@ -8,7 +8,7 @@ import json
 import pytest
 
 from agentstage.runtime import AgentSpec
-from agentstage.runtime.graph_runs import workflow_dir
+from agentstage.runtime.system.graph_runs import workflow_dir
 from agentstage.runtime.llm.scripted import ScriptedProvider
 from agentstage.runtime.workflow import WorkflowRegistry
 from tests.api.helpers import GATE_PROMPT, finished_run, start_run, status, wait_for

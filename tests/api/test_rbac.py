@@ -8,7 +8,7 @@ from agentstage.api import rbac
 from agentstage.api.auth import new_api_key
 from agentstage.api.openapi import routed_operations
 from agentstage.runtime.flows import Flow
-from agentstage.runtime.graph_runs import workflow_dir
+from agentstage.runtime.system.graph_runs import workflow_dir
 from agentstage.runtime.prompts import PromptSpec
 from agentstage.runtime.evals import EvalCase, run_eval
 from agentstage.runtime.schedules import new_schedule

@@ -103,7 +103,7 @@ def test_the_postman_example_registers_and_runs_end_to_end(client, keys, api_sys
 
 def test_a_persisted_workflow_is_written_under_its_sanitised_name_and_loads_after_a_restart(
         client, keys, api_system) -> None:
-    from agentstage.runtime.graph_runs import workflow_dir
+    from agentstage.runtime.system.graph_runs import workflow_dir
     from agentstage.runtime.workflow import WorkflowRegistry
 
     body = {**POSTMAN, "name": "Postman.Flow", "persist": True}
@@ -145,7 +145,7 @@ def test_a_bad_workflow_is_a_422_naming_the_field(client, keys, api_system, chan
     change(body)
     answer = client.simulate_post(REGISTRY, json={**body, "persist": True}, headers=keys.headers("operator"))
     assert answer.status_code == 422 and field in answer.json["errors"], answer.text
-    from agentstage.runtime.graph_runs import workflow_dir
+    from agentstage.runtime.system.graph_runs import workflow_dir
     assert not workflow_dir(api_system.config).exists() or not list(workflow_dir(api_system.config).iterdir())
 
 
@@ -153,7 +153,7 @@ def test_with_a_coordinator_only_persisted_workflows_register(api_system, ops, k
     from falcon import testing
 
     from agentstage.api import create_app
-    from agentstage.runtime.graph_runs import workflow_dir
+    from agentstage.runtime.system.graph_runs import workflow_dir
     from agentstage.runtime.workflow import WorkflowRegistry
 
     app = create_app(api_system, ops=ops)

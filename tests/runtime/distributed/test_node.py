@@ -1,5 +1,5 @@
 """Worker nodes as full citizens: an agent that delegates or hands off on a worker gives the same runs,
-links and tokens as embedded (`tests/runtime/test_delegation.py`), recorded by the coordinator."""
+links and tokens as embedded (`tests/runtime/system/test_delegation.py`), recorded by the coordinator."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from agentstage.runtime.llm.types import LLMResponse, Usage
 from agentstage.runtime.transport import MemoryTransport
 from tests.queued_provider import QueuedProvider
 from tests.runtime.distributed.harness import coordinator, distributed_config, reader
-from tests.runtime.test_delegation import ask
+from tests.runtime.system.test_delegation import ask
 
 _NOWHERE = "redis://127.0.0.1:9/0"
 

@@ -10,7 +10,7 @@ from agentstage.runtime import System
 from agentstage.runtime.errors import RunError
 from agentstage.runtime.graph import Graph, ToolNode
 from agentstage.runtime.clock import utc_now
-from agentstage.runtime.graph_runs import last_seq
+from agentstage.runtime.system.graph_runs import last_seq
 from agentstage.runtime.state.records import Event
 from agentstage.runtime.tools.registry import Tool
 

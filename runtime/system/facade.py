@@ -34,15 +34,15 @@ from agentstage.runtime.agents import AgentSpec
 from agentstage.runtime.aio import IOLoop
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
-from agentstage.runtime.delegation import with_delegation
+from agentstage.runtime.system.delegation import with_delegation
 from agentstage.runtime.errors import ConfigError, NotApplicable, NotFound, Refused, RunAborted
 from agentstage.runtime.futures import Reply
-from agentstage.runtime.graph_api import NOT_EXECUTING, GraphMethods
+from agentstage.runtime.system.graph_api import NOT_EXECUTING, GraphMethods
 from agentstage.runtime.flows import FlowRegistry, flow_dir
 from agentstage.runtime.prompts import PromptRegistry, prompt_dir
 from agentstage.runtime.skills import SkillRegistry, skill_dirs
-from agentstage.runtime.graph_runs import GraphHandle, last_seq
-from agentstage.runtime.interrupted import interrupted_runs
+from agentstage.runtime.system.graph_runs import GraphHandle, last_seq
+from agentstage.runtime.system.interrupted import interrupted_runs
 from agentstage.runtime.llm.factory import create_provider, resolve_provider_name
 from agentstage.runtime.llm.types import Provider
 from agentstage.runtime.owner import RunOwner

@@ -14,7 +14,7 @@ from typing import Any
 from agentstage.runtime.errors import NotApplicable
 from agentstage.runtime.graph.compiled import CompiledGraph
 from agentstage.runtime.graph.result import GraphResult
-from agentstage.runtime.graph_runs import GraphHandle, GraphRuns, workflow_dir
+from agentstage.runtime.system.graph_runs import GraphHandle, GraphRuns, workflow_dir
 from agentstage.runtime.workflow.builtin import default_registry
 from agentstage.runtime.workflow.registry import GraphSource, WorkflowRegistry
 
