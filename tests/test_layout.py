@@ -12,10 +12,10 @@ BLOCK_PACKAGES = ("state", "llm", "tools", "graph", "workflow", "retrieval", "gu
                   "telemetry")
 """The runtime's building blocks (with its single-file modules other than the facade's)."""
 
-FACADE_MODULES = ("cli", "__init__")
-"""Single-file modules of `runtime/` that belong to the CLI or the package, not to the building blocks."""
+FACADE_MODULES = ("__init__",)
+"""Single-file modules of `runtime/` that are not building blocks (the package's own)."""
 
-ABOVE_ACTORS = ("agentstage.api", "agentstage.runtime.system", "agentstage.runtime.cli", "agentstage.runtime.commands",
+ABOVE_ACTORS = ("agentstage.api", "agentstage.runtime.system", "agentstage.runtime.cli",
                 "agentstage.runtime.control", "agentstage.runtime.distributed", "agentstage.runtime.secops",
                 "agentstage.runtime.evals", "agentstage.runtime.schedules")
 ABOVE_BLOCKS = ("agentstage.actors", *ABOVE_ACTORS)

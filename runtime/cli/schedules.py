@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agentstage.runtime.clock import new_id, utc_now
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.cli.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import InvalidArgument, NotFound, Refused
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, emit_json, stored_reader
+from agentstage.runtime.cli.common import ExitCode, add_config_flags, emit_json, stored_reader
 from agentstage.runtime.errors import NotFound
 
 __all__ = ["register"]

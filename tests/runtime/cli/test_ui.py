@@ -15,7 +15,7 @@ import pytest
 
 from agentstage.api.auth import check_key
 from agentstage.runtime.cli import main
-from agentstage.runtime.commands.ui import parse_duration
+from agentstage.runtime.cli.ui import parse_duration
 from agentstage.runtime.state.admin import AdminReader
 
 

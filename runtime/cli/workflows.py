@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json
-from agentstage.runtime.commands.graph import report_graph_error
+from agentstage.runtime.cli.common import ExitCode, add_config_flags, config_from_args, emit_json
+from agentstage.runtime.cli.graph import report_graph_error
 
 if TYPE_CHECKING:
     from agentstage.runtime.workflow.registry import WorkflowRegistry

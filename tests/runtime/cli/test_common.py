@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agentstage.runtime.cli import build_parser, main
-from agentstage.runtime.commands.common import config_from_args
+from agentstage.runtime.cli.common import config_from_args
 from agentstage.runtime.errors import ConfigError
 from tests.redis_server import in_ci
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from agentstage.runtime.commands.progress import LiveLine
+from agentstage.runtime.cli.progress import LiveLine
 
 
 class Terminal(io.StringIO):

@@ -10,8 +10,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from agentstage.runtime.clock import new_id
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
-from agentstage.runtime.commands.progress import TICK, LiveLine
+from agentstage.runtime.cli.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.cli.progress import TICK, LiveLine
 
 if TYPE_CHECKING:
     from agentstage.runtime.state.records import Event

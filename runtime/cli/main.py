@@ -12,9 +12,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from agentstage.runtime.commands import COMMANDS
-from agentstage.runtime.commands.common import ExitCode, fail, finish_help, note_new_state_file
-from agentstage.runtime.commands.one_verb import OnlyVerb
+from agentstage.runtime.cli.verbs import COMMANDS
+from agentstage.runtime.cli.common import ExitCode, fail, finish_help, note_new_state_file
+from agentstage.runtime.cli.one_verb import OnlyVerb
 from agentstage.runtime.errors import AgentstageError, ConfigError, NotFound, Refused, StoreError
 
 __all__ = ["build_parser", "console", "main"]
@@ -83,7 +83,3 @@ def console() -> None:
     finally:
         gc.freeze()
     sys.exit(code)
-
-
-if __name__ == "__main__":
-    console()

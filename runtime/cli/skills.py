@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json
+from agentstage.runtime.cli.common import ExitCode, add_config_flags, config_from_args, emit_json
 
 __all__ = ["register"]
 

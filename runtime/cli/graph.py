@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentstage.runtime.clock import new_id
-from agentstage.runtime.commands.common import (ExitCode, add_config_flags, config_from_args, emit_json, fail,
+from agentstage.runtime.cli.common import (ExitCode, add_config_flags, config_from_args, emit_json, fail,
                                                 state_patch)
-from agentstage.runtime.commands.progress import TICK, LiveLine
+from agentstage.runtime.cli.progress import TICK, LiveLine
 
 if TYPE_CHECKING:
     from agentstage.runtime.graph.builder import GraphError

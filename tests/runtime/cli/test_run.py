@@ -12,7 +12,7 @@ from pathlib import Path
 
 from agentstage.runtime import Config, System
 from agentstage.runtime.cli import build_parser
-from agentstage.runtime.commands.common import config_from_args
+from agentstage.runtime.cli.common import config_from_args
 from tests.local_http import LocalHTTP
 
 

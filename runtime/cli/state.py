@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.cli.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
 from agentstage.runtime.config import Config
 
 __all__ = ["register"]

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from agentstage.runtime.clock import new_id, utc_now
-from agentstage.runtime.commands.common import (ExitCode, add_config_flags, config_from_args, emit_json, fail,
+from agentstage.runtime.cli.common import (ExitCode, add_config_flags, config_from_args, emit_json, fail,
                                                 note_new_state_file)
 
 if TYPE_CHECKING:

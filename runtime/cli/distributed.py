@@ -9,7 +9,7 @@ import sys
 import threading
 from typing import Any
 
-from agentstage.runtime.commands.common import (ExitCode, add_config_flags, config_from_args, emit_json, fail,
+from agentstage.runtime.cli.common import (ExitCode, add_config_flags, config_from_args, emit_json, fail,
                                                 note_new_state_file)
 from agentstage.runtime.config import Config
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.cli.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
 
 __all__ = ["register"]
 

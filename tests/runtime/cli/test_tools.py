@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.runtime.test_cli import cli
+from tests.runtime.cli.test_main import cli
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -7,9 +7,9 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from agentstage.runtime.commands.common import (ExitCode, add_config_flags, config_from_args, emit_json, fail,
+from agentstage.runtime.cli.common import (ExitCode, add_config_flags, config_from_args, emit_json, fail,
                                                 state_patch)
-from agentstage.runtime.commands.distributed import REDIS_FLAGS
+from agentstage.runtime.cli.distributed import REDIS_FLAGS
 
 if TYPE_CHECKING:
     from agentstage.runtime.distributed.ops import RuntimeOps

@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.cli.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
 from agentstage.runtime.errors import AgentstageError, NotFound
 
 __all__ = ["register"]

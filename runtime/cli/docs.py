@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.cli.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
 
 __all__ = ["register"]
 

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
+from agentstage.runtime.cli.common import ExitCode, add_config_flags, config_from_args, emit_json, fail
 
 if TYPE_CHECKING:
     from agentstage.runtime.workflow.orchestration_store import OrchestrationStore
@@ -68,7 +68,7 @@ def _one_line(handler: Any) -> Any:
 
 
 def _store(args: argparse.Namespace) -> OrchestrationStore:
-    from agentstage.runtime.commands.workflows import workflow_registry
+    from agentstage.runtime.cli.workflows import workflow_registry
     from agentstage.runtime.system.graph_runs import workflow_dir
     from agentstage.runtime.system import System
     from agentstage.runtime.workflow.orchestration_store import OrchestrationStore
@@ -144,7 +144,7 @@ def add_command(args: argparse.Namespace) -> int:
 
 
 def remove_command(args: argparse.Namespace) -> int:
-    from agentstage.runtime.commands.common import stored_reader
+    from agentstage.runtime.cli.common import stored_reader
 
     store = _store(args)
     reader = stored_reader(args)

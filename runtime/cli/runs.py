@@ -6,8 +6,8 @@ import argparse
 import dataclasses
 
 from agentstage.runtime.clock import parse_ts
-from agentstage.runtime.commands.common import ExitCode, add_config_flags, emit_json, stored_reader
-from agentstage.runtime.commands.run import describe
+from agentstage.runtime.cli.common import ExitCode, add_config_flags, emit_json, stored_reader
+from agentstage.runtime.cli.run import describe
 
 __all__ = ["register"]
 

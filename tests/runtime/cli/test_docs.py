@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.runtime.test_cli import cli
+from tests.runtime.cli.test_main import cli
 
 
 def test_add_search_list_remove(tmp_path: Path) -> None:

@@ -1,0 +1,5 @@
+"""`python -m agentstage.runtime.cli`: the same as the `agentstage` command."""
+
+from agentstage.runtime.cli.main import console
+
+console()
