@@ -61,6 +61,22 @@ def store_config(request, config):
     return config.replace(state="redis", redis_url=request.getfixturevalue("redis_url"))
 
 
+def checked_at_once(schedulers: list[Firing]) -> list[dict]:
+    """Every scheduler's `check`, released together from one barrier on threads of their own; all their firings."""
+    barrier, started = threading.Barrier(len(schedulers)), []
+
+    def check(scheduler: Firing) -> None:
+        barrier.wait()
+        started.extend(scheduler.check())
+
+    threads = [threading.Thread(target=check, args=(s,)) for s in schedulers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return started
+
+
 def test_two_schedulers_on_one_store_fire_each_tick_exactly_once(store_config) -> None:
     clock = Clock()
     with System(store_config) as one, System(store_config) as two:
@@ -69,17 +85,7 @@ def test_two_schedulers_on_one_store_fire_each_tick_exactly_once(store_config) -
         started: list[dict] = []
         for _ in range(4):
             clock.advance(seconds=60)
-            barrier = threading.Barrier(2)
-
-            def check(scheduler: Firing) -> None:
-                barrier.wait()
-                started.extend(scheduler.check())
-
-            threads = [threading.Thread(target=check, args=(s,)) for s in schedulers]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            started += checked_at_once(schedulers)
         history = fires(one.reader(), "s")
     assert len(started) == 4 == len(history)
     assert sorted(f["tick"] for f in started) == sorted(f["tick"] for f in history)
@@ -142,18 +148,7 @@ def test_a_claim_whose_owner_died_before_starting_is_taken_over_once(store_confi
         schedulers = [firing(system, clock, "a", lease_s=30.0), firing(other, clock, "b", lease_s=30.0)]
         assert [s.check() for s in schedulers] == [[], []], "the claim is not stale yet"
         clock.advance(seconds=31)
-        barrier, started = threading.Barrier(2), []
-
-        def check(scheduler: Firing) -> None:
-            barrier.wait()
-            started.extend(scheduler.check())
-
-        threads = [threading.Thread(target=check, args=(s,)) for s in schedulers]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        [fired] = started
+        [fired] = checked_at_once(schedulers)
         assert (fired["status"], fired["detail"]["taken_over_from"]) == ("started", "dead")
         assert [s.check() for s in schedulers] == [[], []]
         [row] = fires(system.reader(), "s")
