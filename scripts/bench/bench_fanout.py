@@ -2,7 +2,8 @@
 
 Both graphs run the same no-op tool N times with durable checkpoints (one per finished branch, one
 per chained node), so the difference is what a branch costs beyond a plain step. Prints
-`name: value unit` lines: per-branch and per-step time (median of rounds) and their ratio.
+`name: value unit` lines: per-branch and per-step time (median of rounds), their ratio, and the
+checkpoint bytes written per branch and per step (which should not grow with the width).
 """
 
 from __future__ import annotations
@@ -40,15 +41,21 @@ def start(home: Path, width: int, concurrency: int | None) -> System:
     return system
 
 
-def per_unit(system: System, workflow: str, width: int, rounds: int) -> float:
-    """Median seconds per branch (or per chained node) of `rounds` sequential runs."""
-    times = []
+def per_unit(system: System, workflow: str, width: int, rounds: int) -> tuple[float, str]:
+    """Median seconds per branch (or per chained node) of `rounds` sequential runs, and the last run's id."""
+    times, run_id = [], ""
     for i in range(rounds):
         started = time.perf_counter()
         result = system.graph_run(workflow, f"r{i}", state={"items": list(range(width))}, timeout=300)
         times.append((time.perf_counter() - started) / width)
         assert result.status == "completed", result.error
-    return statistics.median(times)
+        run_id = result.run_id
+    return statistics.median(times), run_id
+
+
+def checkpoint_bytes(system: System, run_id: str) -> int:
+    """State bytes of every checkpoint a run wrote."""
+    return sum(c["state_bytes"] for c in system.reader().checkpoints(run_id))
 
 
 def main() -> None:
@@ -62,14 +69,17 @@ def main() -> None:
         try:
             per_unit(system, "bench-fan", args.width, 1)
             per_unit(system, "bench-chain", args.width, 1)
-            branch = per_unit(system, "bench-fan", args.width, args.rounds)
-            step = per_unit(system, "bench-chain", args.width, args.rounds)
+            branch, fan_run = per_unit(system, "bench-fan", args.width, args.rounds)
+            step, chain_run = per_unit(system, "bench-chain", args.width, args.rounds)
+            fan_bytes, chain_bytes = checkpoint_bytes(system, fan_run), checkpoint_bytes(system, chain_run)
         finally:
             system.stop()
     print(f"fanout_per_branch: {branch * 1000:.3f} ms (width {args.width}, max_concurrency "
           f"{args.concurrency or 'all'})")
     print(f"chain_per_step: {step * 1000:.3f} ms")
     print(f"branch_vs_step: {branch / step:.2f}x")
+    print(f"checkpoint_bytes_per_branch: {fan_bytes / args.width:.0f} B (the chain: {chain_bytes / args.width:.0f} B"
+          f" per step)")
 
 
 if __name__ == "__main__":
