@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentstage.runtime.wire import Task
-from agentstage.runtime.state.records import Event, Record
+from agentstage.runtime.errors import NotFound
+from agentstage.runtime.state.records import TERMINAL_STATUSES, Event, Record
 from agentstage.runtime.streams import Entry, Op
 
 __all__ = ["ActiveRun", "Batch", "Delivered", "Load", "Tick", "child_progress"]
 
 _ADMIT_BATCH = 50
+_RUN_ENDS = frozenset({"run.completed", "run.failed", "run.cancelled"})
 """New runs admitted per read: a burst's first tasks are published after a small commit, not one of 500
 (the store groups the commits of batches queued behind each other, so throughput does not pay for it)."""
 
@@ -92,4 +94,23 @@ def child_progress(reader: Any, run_id: str, pending: list[Record]) -> dict[str,
             seq, attempt = found.get(record.run_id, [0, 0])
             stated = record.data.get("attempt") if record.type in ("run.queued", "run.started") else None
             found[record.run_id] = [max(seq, record.seq), max(attempt, stated if isinstance(stated, int) else 0)]
+    return found
+
+
+def unfinished_children(reader: Any, run_id: str, pending: list[Record]) -> list[tuple[str, int, str]]:
+    """The child runs of `run_id` that have not ended, from the store and `pending` records not committed yet:
+    (id, last event seq, session id)."""
+    ended = {r.run_id for r in pending if isinstance(r, Event) and r.type in _RUN_ENDS}
+    sessions = {r.run_id: r.session_id for r in pending if isinstance(r, Event)}
+    found = []
+    for child, (seq, _) in child_progress(reader, run_id, pending).items():
+        if child in ended:
+            continue
+        try:
+            row = reader.get_run(child)
+        except NotFound:
+            found.append((child, seq, sessions.get(child, "")))
+            continue
+        if row.status not in TERMINAL_STATUSES:
+            found.append((child, seq, row.session_id))
     return found

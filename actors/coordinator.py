@@ -17,7 +17,8 @@ from typing import Any
 from loguru import logger
 
 from agentstage.actors.bridge import Send
-from agentstage.actors.coordination import ActiveRun, Batch, Delivered, Load, Tick, child_progress
+from agentstage.actors.coordination import (ActiveRun, Batch, Delivered, Load, Tick, child_progress,
+                                            unfinished_children)
 from agentstage.actors.heartbeat import read_workers, unserved_reason
 from agentstage.runtime.wire import (
     Cancel,
@@ -371,6 +372,7 @@ class CoordinatorActor(SupervisedActor, Steering):
         if not recorded:
             batch.records.append(RunAttempt(task.run_id, task.attempt, "failed", now, task.task_id, worker_id, now,
                                             reason))
+        self._fail_orphans(task, batch, reason, now)
         if self._tries(task) >= self.config.task_max_attempts:
             error = f"dead-lettered after {task.attempt} attempts: {reason}"
             batch.records.append(Event(task.run_id, seq, "run.failed", now, task.session_id,
@@ -400,6 +402,22 @@ class CoordinatorActor(SupervisedActor, Steering):
         batch.ops.append(("zadd", self.layout.delayed, to_wire(following), time.time() + delay))
         batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, entry_id))
         self.active[task.run_id] = ActiveRun(following, seq, checkpoint=following.checkpoint)
+
+    def _fail_orphans(self, task: Task, batch: Batch, reason: str, now: str) -> None:
+        """An agent task's child runs (delegations, handoffs) of the attempt that ended are failed, not left
+        running: the next attempt does not continue them (the journal gives it their call's outcome, or that
+        the outcome is unknown). A graph task's children are its next attempt's to start again."""
+        if task.mode == "graph":
+            return
+        try:
+            orphans = unfinished_children(self.reader(), task.run_id, batch.records)
+        except (NotFound, StoreError) as exc:
+            logger.warning("cannot read the child runs of run {} ({}); they may stay running", task.run_id, exc)
+            return
+        error = f"interrupted: attempt {task.attempt} of its parent run {task.run_id} ended ({reason})"
+        for child, seq, session in orphans:
+            batch.records.append(Event(child, seq + 1, "run.failed", now, session,
+                                       {"error_type": "Interrupted", "parent_attempt": task.attempt}, error=error))
 
     def _children(self, task: Task, batch: Batch) -> dict[str, list[int]]:
         """A graph task's child runs so far (see `Task.children`); none for agent tasks or when the store fails."""

@@ -170,6 +170,33 @@ def test_chaos_200_runs_with_repeated_kill_9(cluster):
           f" {len(runs) - len(counts)} calls interrupted")
 
 
+def test_a_worker_killed_inside_a_delegated_child_run_repeats_neither_the_child_nor_its_side_effect(cluster):
+    config = cluster.config
+    cluster.coordinator()
+    cluster.worker("w1", 2)
+    with RuntimeOps(config) as ops:
+        wait_for(lambda: live_workers(ops, "w1"))
+        run_id = ops.enqueue("ask tally k9", agent="boss")["run_id"]
+
+        def child_inside_its_tool(db) -> bool:
+            children = [r for r in db.list_runs(limit=10).items if r.parent_run_id == run_id]
+            return bool(children) and any(e.type == "tool.call" for e in db.events(children[0].run_id))
+
+        wait_for(lambda: peek(config, child_inside_its_tool), interval=0.02)
+        cluster.kill("w1")
+        cluster.worker("w2", 2)
+        outcome = ops.wait(run_id, 90)
+    assert outcome is not None and outcome["status"] == "completed", cluster.log("coordinator")
+    db = reader(config)
+    [child] = [r for r in db.list_runs(limit=10).items if r.parent_run_id == run_id]
+    assert child.status in ("failed", "cancelled"), "the killed child run is not left running"
+    assert cluster.tallies().count("k9") <= 1
+    asked = [e for e in db.events(run_id) if e.type == "tool.result" and e.tool == "ask_tally"]
+    assert asked[-1].data["result"] == {"error": INTERRUPTED}, "its outcome is unknown: the child is not run again"
+    assert len([r for r in db.list_runs(limit=10).items if r.parent_run_id == run_id]) == 1
+    assert [a["worker_id"] for a in db.attempts(run_id)] == ["w1", "w2"]
+
+
 def test_graph_continues_on_another_worker_from_its_last_checkpoint_after_a_kill(cluster):
     config = cluster.config
     cluster.coordinator()

@@ -5,7 +5,8 @@ step without side effects, to kill a worker mid-task),
 `tally` records a side effect per key in $TALLY_FILE after a nap (to prove effects are not
 repeated), `flaky` always fails with a transient provider error (retries -> DLQ). Workflow
 `relay` is three tally steps (a graph to kill mid-run); `delegate` is one agent node whose child
-run naps (a child run to retry).
+run naps (a child run to retry). `boss` delegates to `tally` (`ask tally KEY`: a tally after a 1.5 s
+nap), to kill a worker while the child run is inside its side effect.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ RULES = [
     Rule("naps", r"naps (\d+)", tool="nap", arguments={"ms": "{1}"}),
     Rule("tally", r"tally (\w+) (\d+)", tool="tally", arguments={"key": "{1}", "ms": "{2}"}),
 ]
+BOSS_RULES = [Rule("ask", r"ask tally (\w+)", tool="ask_tally", arguments={"task": "tally {1} 1500"})]
 
 
 class _IntArgs(ScriptedProvider):
@@ -107,9 +109,10 @@ def setup() -> WorkerSetup:
         agents=[AgentSpec("slow", tools=("nap",), max_iterations=50, retry=once),
                 AgentSpec("napper", tools=("nap",), retry=once),
                 AgentSpec("tally", tools=("tally",), retry=once),
+                AgentSpec("boss", tools=(), delegates=("tally",), retry=once),
                 AgentSpec("flaky", retry=once)],
         tools=tools,
         providers={"slow": _Looping(RULES), "napper": _IntArgs(RULES), "tally": _IntArgs(RULES),
-                   "flaky": FlakyProvider()},
+                   "boss": ScriptedProvider(BOSS_RULES), "flaky": FlakyProvider()},
         workflows=workflows,
     )
