@@ -112,7 +112,7 @@ class CronJobsResource(_CronResource):
                                        workflow=config["workflow"], input=config["input"],
                                        grace_s=body.get("graceSeconds", 300.0), enabled=body["enabled"])
                 # NOTE: the check above answers at once; the conditional write refuses a create that raced it
-                return dataclasses.replace(created, create_only=True)
+                return dataclasses.replace(created, condition="create")
             except InvalidArgument as exc:
                 raise _named(exc) from None
 
@@ -161,7 +161,7 @@ class CronJobResource(_CronResource):
             except InvalidArgument as exc:
                 raise _named(exc) from None
 
-        record = await self.backend.call(change)
+        record = dataclasses.replace(await self.backend.call(change), condition="update")
         await self.backend.commit(req, "cron.update", name, (record,), {k: v for k, v in body.items() if k != "config"})
         dump(resp, JobSchema, await self._read(lambda r: _job(r, get_schedule(r, name))))
 

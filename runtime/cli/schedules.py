@@ -233,7 +233,8 @@ def change_command(args: argparse.Namespace) -> int:
             records: list[Any] = [ScheduleRemoved(args.name, utc_now()), _audit("cron.delete", args.name, {})]
         else:
             on = args.action == "enable"
-            records = [enabled(current, on), _audit("cron.update", args.name, {"enabled": on})]
+            records = [dataclasses.replace(enabled(current, on), condition="update"),
+                       _audit("cron.update", args.name, {"enabled": on})]
         writer = backend.writer()
         try:
             writer.write(records)

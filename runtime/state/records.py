@@ -225,7 +225,7 @@ class Schedule:
 
     A later write replaces it but keeps `created_at`. Ticks count from `since` (creation, a change of
     timing, or the last enable), so ticks that passed while it was disabled are not missed ticks.
-    With `create_only` (a condition of the write, not stored) the write is refused when the name exists.
+    `condition` (of the write, not stored): "create" refuses a name that exists, "update" one that does not.
     """
 
     name: str
@@ -241,7 +241,7 @@ class Schedule:
     workflow: str | None = None
     grace_s: float = 300.0
     config: dict[str, Any] = field(default_factory=dict)
-    create_only: bool = False
+    condition: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from typing import Any
 
 import redis
 
-from agentstage.runtime.errors import Refused
+from agentstage.runtime.errors import NotFound, Refused
 from agentstage.runtime.state.health import Health
 from agentstage.runtime.state.projection import add_usage, parent_of, project_run, project_session
 from agentstage.runtime.state.records import (
@@ -264,10 +264,12 @@ class RedisWriter:
                 plain.append(("hset_keep", (lay.eval_cases(r.eval_id), r.case_id, dumps(dataclasses.asdict(r)))))
             elif isinstance(r, Schedule):
                 old = _loads(state.get(f"schedule:{r.name}"))
-                if r.create_only and old is not None:
-                    # NOTE: read before the transaction, so two creates within one round trip may both pass here
+                # NOTE: read before the transaction, so two writes within one round trip may both pass here
+                if r.condition == "create" and old is not None:
                     raise Refused(r.name, f"a schedule named {r.name!r} exists", field="name")
-                row = {**{k: v for k, v in dataclasses.asdict(r).items() if k != "create_only"},
+                if r.condition == "update" and old is None:
+                    raise NotFound("schedule", r.name)
+                row = {**{k: v for k, v in dataclasses.asdict(r).items() if k != "condition"},
                        "created_at": old["created_at"] if old else r.created_at}
                 state[f"schedule:{r.name}"] = dumps(row)
                 plain.append(("hset_keep", (lay.schedules(), r.name, state[f"schedule:{r.name}"])))

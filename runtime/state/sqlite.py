@@ -14,7 +14,7 @@ from pathlib import Path
 
 import apsw
 
-from agentstage.runtime.errors import Refused, StoreError, StoreLockedError
+from agentstage.runtime.errors import NotFound, Refused, StoreError, StoreLockedError
 from agentstage.runtime.state.health import Health
 from agentstage.runtime.state.records import (
     ApiKey,
@@ -443,7 +443,11 @@ class SQLiteWriter:
         return False
 
     def _schedule(self, cursor: apsw.Cursor, s: Schedule) -> bool:
-        on_conflict = (" ON CONFLICT(name) DO NOTHING" if s.create_only else
+        if s.condition == "update":
+            cursor.execute("SELECT 1 FROM schedules WHERE name = ?", (s.name,))
+            if cursor.fetchone() is None:
+                raise NotFound("schedule", s.name)
+        on_conflict = (" ON CONFLICT(name) DO NOTHING" if s.condition == "create" else
                        " ON CONFLICT(name) DO UPDATE SET cron = excluded.cron, timezone = excluded.timezone,"
                        "  every_s = excluded.every_s, agent = excluded.agent, workflow = excluded.workflow,"
                        "  input = excluded.input, enabled = excluded.enabled, grace_s = excluded.grace_s,"
@@ -454,7 +458,7 @@ class SQLiteWriter:
             (s.name, s.cron, s.timezone, s.every_s, s.agent, s.workflow, s.input, int(s.enabled), s.grace_s,
              json.dumps(s.config, default=str), s.since, s.created_at, s.updated_at),
         )
-        if s.create_only and not self.connection.changes():
+        if s.condition == "create" and not self.connection.changes():
             raise Refused(s.name, f"a schedule named {s.name!r} exists", field="name")
         return False
 

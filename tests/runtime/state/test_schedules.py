@@ -69,15 +69,24 @@ def test_a_stale_claim_is_taken_over_and_a_fresh_one_is_not(store: Store) -> Non
     assert fire_row(store.reader, "s", ts(5))["owner"] == "new"
 
 
-def test_a_create_only_write_of_a_taken_name_is_refused_with_nothing_of_its_batch(store: Store) -> None:
-    store.writer.write([schedule("s", 1, create_only=True)])
+def test_a_create_of_a_taken_name_is_refused_with_nothing_of_its_batch(store: Store) -> None:
+    store.writer.write([schedule("s", 1, condition="create")])
     with pytest.raises(Refused, match="a schedule named 's' exists") as refused:
-        store.writer.write([schedule("s", 2, input="other", create_only=True),
+        store.writer.write([schedule("s", 2, input="other", condition="create"),
                             ScheduleFire("s", ts(5), "schedule", "o", "started", ts(5), run_id="r")])
     assert refused.value.field == "name"
     kept = get_schedule(store.reader, "s")
-    assert (kept["input"], kept["updated_at"]) == ("hi", ts(1)) and "create_only" not in kept
+    assert (kept["input"], kept["updated_at"]) == ("hi", ts(1)) and "condition" not in kept
     assert fires(store.reader, "s") == []
+
+
+def test_an_update_of_a_removed_schedule_does_not_bring_it_back(store: Store) -> None:
+    store.writer.write([schedule("s", 1), ScheduleRemoved("s", ts(2))])
+    with pytest.raises(NotFound):
+        store.writer.write([schedule("s", 3, enabled=False, condition="update")])
+    assert list_schedules(store.reader) == []
+    store.writer.write([schedule("t", 1), schedule("t", 4, enabled=False, condition="update")])
+    assert get_schedule(store.reader, "t")["enabled"] is False
 
 
 def test_schedules_and_their_history_outlive_the_redis_state_ttl(store: Store, backend) -> None:
