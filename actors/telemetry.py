@@ -7,6 +7,7 @@ exporter sends them on its own thread, so neither the store nor a run ever waits
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -29,6 +30,8 @@ EXPORTERS = ("otlp",)
 _SETTLED = frozenset({"run.completed", "run.failed", "run.cancelled"})
 _MAX_DEPTH = 32
 _PAGE = 1000
+_SPAWNING = frozenset({"node.entered", "tool.call"})
+_PARENTS_KEPT = 256
 
 
 class SpanSink(Protocol):
@@ -47,6 +50,7 @@ class TelemetryActor(SupervisedActor):
         super().__init__(slot)
         self.sink = sink
         self.reader = reader
+        self._spawns: OrderedDict[str, tuple[int, list[Event]]] = OrderedDict()
 
     def receive(self, message: Any) -> None:
         if not isinstance(message, Publish):
@@ -73,7 +77,21 @@ class TelemetryActor(SupervisedActor):
             chain += 1
         if not run.parent_run_id:
             return TraceLink(trace_id(run.run_id))
-        return child_link(run, _events(reader, run.parent_run_id), trace_id(root.run_id))
+        return child_link(run, self._spawning(reader, run.parent_run_id), trace_id(root.run_id))
+
+    def _spawning(self, reader: StoreReader, parent: str) -> list[Event]:
+        """The parent's events that start child runs (node entries, tool calls), read on from where the last
+        child of the same parent left off: the children of a wide map do not each read the whole parent."""
+        seen, kept = self._spawns.pop(parent, (0, []))
+        while page := reader.events(parent, after_seq=seen, limit=_PAGE):
+            kept = kept + [e for e in page if e.type in _SPAWNING]
+            seen = page[-1].seq
+            if len(page) < _PAGE:
+                break
+        self._spawns[parent] = (seen, kept)
+        while len(self._spawns) > _PARENTS_KEPT:
+            self._spawns.popitem(last=False)
+        return kept
 
 
 def _events(reader: StoreReader, run_id: str) -> list[Event]:
