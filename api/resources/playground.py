@@ -23,14 +23,14 @@ from agentstage.api.schemas.playground import PlaygroundRequestSchema, Playgroun
 from agentstage.api.sse import LiveStream
 from agentstage.runtime.clock import new_id
 from agentstage.runtime.errors import NotFound
-from agentstage.runtime.state.records import Event
+from agentstage.runtime.state.records import TERMINAL_STATUSES, Event
 
 __all__ = ["PlaygroundRunResource", "PlaygroundStreamResource", "run_and_wait"]
 
 _ENDS = frozenset({"run.completed", "run.failed", "run.cancelled", "run.waiting"})
 _POLL = 0.5
 _DRAIN_TRIES = 40
-_SETTLED = frozenset({"completed", "failed", "cancelled", "waiting"})
+_SETTLED = TERMINAL_STATUSES | {"waiting"}
 
 
 async def _start(resource: Resource, req: falcon.asgi.Request, body: dict[str, Any],

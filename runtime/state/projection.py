@@ -10,7 +10,10 @@ from typing import Any
 
 from agentstage.runtime.state.records import TERMINAL_STATUSES, USAGE_EVENTS, Event
 
-__all__ = ["RUN_STATUS_BY_EVENT", "add_usage", "parent_of", "project_run", "project_session"]
+__all__ = ["MAX_ANCESTORS", "RUN_STATUS_BY_EVENT", "add_usage", "parent_of", "project_run", "project_session"]
+
+MAX_ANCESTORS = 32
+"""Ancestors a run's tokens roll up to, at most (a guard against a cycle of parent links)."""
 
 RUN_STATUS_BY_EVENT = {
     "run.queued": "queued",

@@ -44,7 +44,7 @@ import redis
 
 from agentstage.runtime.errors import NotFound, Refused
 from agentstage.runtime.state.health import Health
-from agentstage.runtime.state.projection import add_usage, parent_of, project_run, project_session
+from agentstage.runtime.state.projection import MAX_ANCESTORS, add_usage, parent_of, project_run, project_session
 from agentstage.runtime.state.records import (
     ApiKey,
     AuditEntry,
@@ -77,9 +77,6 @@ __all__ = ["RedisWriter"]
 _KINDS = (Event, Checkpoint, RunAttempt, WorkerHeartbeat, QueueEvent, ToolEffect, EffectIntent, ApiKey, AuditEntry,
           SessionItem, CatalogEntry, EvalRun, EvalCaseResult, Schedule, ScheduleRemoved, ScheduleFire)
 
-
-_MAX_ANCESTORS = 32
-"""Ancestors a run's tokens roll up to, at most (a guard against a cycle of parent links)."""
 
 class RedisWriter:
     """Applies records to Redis idempotently (natural keys), with the run projection of the SQLite writer.
@@ -326,7 +323,7 @@ class RedisWriter:
     def _roll_up(self, runs: dict[str, dict[str, Any]], state: dict[str, Any], parent: str | None, e: Event) -> None:
         """Add usage event `e`'s tokens to `parent` and every ancestor above it (rows not probed are read now)."""
         seen: set[str] = set()
-        while parent is not None and parent not in seen and len(seen) < _MAX_ANCESTORS:
+        while parent is not None and parent not in seen and len(seen) < MAX_ANCESTORS:
             seen.add(parent)
             if f"run:{parent}" not in state and parent not in runs:
                 state[f"run:{parent}"] = self.layout.client.hmget(self.layout.run(parent), "row", "n_events", "n_ckpts",

@@ -36,7 +36,7 @@ from agentstage.runtime.state.records import (
     USAGE_EVENTS,
     WorkerHeartbeat,
 )
-from agentstage.runtime.state.projection import parent_of
+from agentstage.runtime.state.projection import MAX_ANCESTORS, parent_of
 from agentstage.runtime.state.schema import migrate
 
 __all__ = ["SQLiteWriter", "open_connection", "store_errors"]
@@ -127,9 +127,6 @@ def _enable_wal(connection: apsw.Connection, busy_timeout_ms: int) -> None:
                 raise
             time.sleep(0.01)
 
-
-_MAX_ANCESTORS = 32
-"""Ancestors a run's tokens roll up to, at most (a guard against a cycle of parent links)."""
 
 class store_errors:
     """Context manager turning APSW errors into `StoreError`s naming the file."""
@@ -247,7 +244,7 @@ class SQLiteWriter:
                 "  FROM runs r JOIN up ON r.run_id = up.id WHERE r.parent_run_id IS NOT NULL AND up.depth < ?)"
                 " UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?"
                 " WHERE run_id = ? OR run_id IN (SELECT id FROM up)",
-                (parent, _MAX_ANCESTORS, input_tokens, output_tokens, run_id),
+                (parent, MAX_ANCESTORS, input_tokens, output_tokens, run_id),
             )
 
     def _apply(self, cursor: apsw.Cursor, record: Record) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
+import traceback
 
 import pytest
 
@@ -230,8 +232,11 @@ def test_ctrl_c_during_an_eval_leaves_no_worker_thread_waiting_on_a_run(config: 
                 if not any(t.name.startswith("eval") and t.is_alive() for t in threading.enumerate()):
                     break
                 pause.wait(0.1)
-            waiting = [t.name for t in threading.enumerate() if t.name.startswith("eval") and t.is_alive()]
+            lingering = [t for t in threading.enumerate() if t.name.startswith("eval") and t.is_alive()]
+            waiting = [t.name for t in lingering]
+            stacks = {t.name: "".join(traceback.format_stack(sys._current_frames()[t.ident])) for t in lingering
+                      if t.ident in sys._current_frames()}
         finally:
             provider.release.set()
-    assert waiting == [], "the interpreter would wait for these at exit"
+    assert waiting == [], f"the interpreter would wait for these at exit: {stacks}"
     assert provider.calls.count("slow") <= 1, "no retry starts after the interrupt"
