@@ -100,6 +100,7 @@ class HybridWriter:
         self._held: Counter[str] = Counter()
         self._fresh: list[Event] = []
         self._other: list[Record] = []
+        self._rolled_up: set[str] = set()
         self._jobs: list[tuple[list[Event], list[Record], set[str]]] = []
         self._busy = 0
         self._stopping = False
@@ -122,15 +123,16 @@ class HybridWriter:
         records = list(records)
         fresh = self.sqlite.apply_batch(records)
         self._fresh.extend(fresh)
+        self._rolled_up |= self.sqlite.rolled_up
         self._other.extend(r for r in records if isinstance(r, (Checkpoint, ToolEffect)))
         return fresh
 
     def commit(self) -> None:
         """Commit SQLite (errors propagate), then queue the Redis copy; the caller never waits for Redis."""
         self.sqlite.commit()
-        fresh, other = self._fresh, self._other
-        self._fresh, self._other = [], []
-        keys = {e.run_id for e in fresh} | {r.run_id for r in other if isinstance(r, Checkpoint)}
+        fresh, other, rolled_up = self._fresh, self._other, self._rolled_up
+        self._fresh, self._other, self._rolled_up = [], [], set()
+        keys = {e.run_id for e in fresh} | {r.run_id for r in other if isinstance(r, Checkpoint)} | rolled_up
         keys |= {f"session:{e.session_id}" for e in fresh}
         if not fresh and not other:
             return
@@ -140,7 +142,7 @@ class HybridWriter:
             self._cond.notify_all()
 
     def rollback(self) -> None:
-        self._fresh, self._other = [], []
+        self._fresh, self._other, self._rolled_up = [], [], set()
         self.sqlite.rollback()
 
     def write(self, records: Iterable[Record]) -> list[Event]:

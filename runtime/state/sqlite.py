@@ -167,6 +167,8 @@ class SQLiteWriter:
         self.connection = open_connection(path, busy_timeout_ms=busy_timeout_ms)
         self._in_transaction = False
         self._tokens: dict[tuple[str, str], list[int]] = {}
+        self.rolled_up: set[str] = set()
+        """Runs whose token totals the last `apply_batch` changed, ancestors included (copied by the hybrid store)."""
 
     def close(self) -> None:
         if self._in_transaction:
@@ -222,6 +224,7 @@ class SQLiteWriter:
         with store_errors(self.path):
             cursor.execute("SAVEPOINT batch")
             self._tokens = {}
+            self.rolled_up = set()
             try:
                 for record in records:
                     if self._apply(cursor, record):
@@ -243,9 +246,10 @@ class SQLiteWriter:
                 "WITH RECURSIVE up(id, depth) AS (SELECT ?, 0 UNION ALL SELECT r.parent_run_id, up.depth + 1"
                 "  FROM runs r JOIN up ON r.run_id = up.id WHERE r.parent_run_id IS NOT NULL AND up.depth < ?)"
                 " UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?"
-                " WHERE run_id = ? OR run_id IN (SELECT id FROM up)",
+                " WHERE run_id = ? OR run_id IN (SELECT id FROM up) RETURNING run_id",
                 (parent, MAX_ANCESTORS, input_tokens, output_tokens, run_id),
             )
+            self.rolled_up.update(row[0] for row in cursor)
 
     def _apply(self, cursor: apsw.Cursor, record: Record) -> bool:
         handler = _HANDLERS.get(type(record))

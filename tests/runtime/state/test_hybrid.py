@@ -67,6 +67,20 @@ def test_reads_of_a_committed_run_come_from_redis(hybrid: Hybrid) -> None:
     assert (hybrid.reader.hits, hybrid.reader.misses) == (3, 0)
 
 
+def test_a_childs_tokens_reach_the_cached_copy_of_every_ancestor(hybrid: Hybrid) -> None:
+    hybrid.writer.write([started("g1", kind="graph"), started("g1.1", parent_run_id="g1"),
+                         started("g1.1.1", parent_run_id="g1.1")])
+    assert hybrid.writer.drain()
+    usage = Event("g1.1.1", 2, "llm.response", ts(2), "s1",
+                  {"usage": {"input_tokens": 10, "output_tokens": 5}, "parent_run_id": "g1.1"}, provider="scripted")
+    hybrid.writer.write([usage])
+    assert hybrid.writer.drain()
+    for run_id in ("g1", "g1.1", "g1.1.1"):
+        run = hybrid.reader.get_run(run_id)
+        assert (run.input_tokens, run.output_tokens) == (10, 5), run_id
+    assert hybrid.reader.misses == 0
+
+
 def test_writes_go_on_while_redis_is_down_and_the_copy_catches_up_when_it_returns(
         hybrid: Hybrid, server: RedisServer) -> None:
     hybrid.writer.write([started("r1")])
