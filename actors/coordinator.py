@@ -373,6 +373,7 @@ class CoordinatorActor(SupervisedActor, Steering):
             batch.records.append(RunAttempt(task.run_id, task.attempt, "failed", now, task.task_id, worker_id, now,
                                             reason))
         self._fail_orphans(task, batch, reason, now)
+        batch.ops.append(("set", self.layout.fence_key(task.run_id), task.attempt + 1, KEY_TTL))
         if self._tries(task) >= self.config.task_max_attempts:
             error = f"dead-lettered after {task.attempt} attempts: {reason}"
             batch.records.append(Event(task.run_id, seq, "run.failed", now, task.session_id,

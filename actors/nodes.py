@@ -234,7 +234,7 @@ class ToolNodeActor(_NodeActor):
         key = effect_key(message.run_id, message.step, node.name)
         journalled = tool.side_effects and self.journal is not None
         try:
-            replayed, result = self.journal.lookup(key) if journalled else (False, None)
+            replayed, result = self.journal.lookup(key, message.attempt) if journalled else (False, None)
             if not replayed:
                 result = tool(_bound(tool, message, arguments))
                 if journalled:

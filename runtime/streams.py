@@ -114,6 +114,10 @@ class StreamLayout:
         """The started marker of the side-effecting call with idempotency key `key`."""
         return f"{self.prefix}:effect-intent:{key}"
 
+    def fence_key(self, run_id: str) -> str:
+        """The lowest attempt of run `run_id` still allowed to start a side effect (set when one is retried)."""
+        return f"{self.prefix}:fence:{run_id}"
+
     def cancel_key(self, run_id: str) -> str:
         return f"{self.prefix}:cancel:{run_id}"
 
@@ -204,6 +208,17 @@ def entry_payload(fields: dict[bytes, bytes] | None) -> bytes | None:
     return fields.get(b"m", b"")
 
 
+_MARK_UNLESS_FENCED = """
+if tonumber(redis.call('GET', KEYS[2]) or '0') > tonumber(ARGV[3]) then return -1 end
+local set
+if ARGV[2] == '' then set = redis.call('SET', KEYS[1], ARGV[1], 'NX')
+else set = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) end
+if set then return 1 end
+return 0
+"""
+"""Op `mark`: SET NX a marker unless the fence key holds a higher attempt (1 set, 0 already there, -1 fenced)."""
+
+
 def apply_ops(client: redis.Redis, ops: Sequence[Op], *, atomic: bool = True) -> list[Any]:
     """Run `ops` in one MULTI/EXEC (all or nothing), or one plain pipeline; returns the replies in order."""
     pipe = client.pipeline(transaction=atomic)
@@ -226,6 +241,9 @@ def apply_ops(client: redis.Redis, ops: Sequence[Op], *, atomic: bool = True) ->
             pipe.set(op[1], op[2], ex=op[3])
         elif kind == "setnx":
             pipe.set(op[1], op[2], ex=op[3], nx=True)
+        elif kind == "mark":
+            _, key, value, ttl, fence, attempt = op
+            pipe.eval(_MARK_UNLESS_FENCED, 2, key, fence, value, ttl or "", attempt)
         elif kind == "get":
             pipe.get(op[1])
         elif kind == "exists":

@@ -9,7 +9,9 @@ Side-effecting calls are at most once: `lookup` also marks the call as started, 
 of its own (one per call of `lookup`, carrying the attempt). A later lookup that finds a marker
 and no outcome — the call was begun by an attempt whose worker died, or by an attempt that lost
 its lease while paused and may still be running it, on this worker or another — does not call
-the tool again; the model gets an error saying the outcome is unknown.
+the tool again; the model gets an error saying the outcome is unknown. When the coordinator retries
+a run it raises the run's fence to the new attempt first, so an older attempt that wakes up later
+(a paused worker) starts no new side effect: the marker is set only below the fence, atomically.
 
 Outcomes and markers are keys of their own that expire after the retention (Redis 7.0 cannot
 expire a hash field), so the journal does not grow forever; the retention must outlast any run.
@@ -26,10 +28,12 @@ from typing import Any
 from agentstage.runtime._log import logger
 from agentstage.runtime.state.records import ToolEffect
 from agentstage.runtime.streams import StreamLayout
-from agentstage.runtime.tools.journal import INTERRUPTED
+from agentstage.runtime.tools.journal import INTERRUPTED, run_of_key
 from agentstage.runtime.transport import StreamTransport, until_reachable
 
-__all__ = ["INTERRUPTED", "RedisJournal", "journal_entry", "restore_op"]
+__all__ = ["INTERRUPTED", "SUPERSEDED", "RedisJournal", "journal_entry", "restore_op"]
+
+SUPERSEDED = "not started: this attempt of the run was superseded by a retry, which makes the call instead"
 
 
 def journal_entry(effect: ToolEffect, attempt: int = 0) -> bytes:
@@ -62,13 +66,17 @@ class RedisJournal:
         # attempt that began this very call. A retry of the round trip after an outage finds its own marker.
         marker = f"{attempt}:{uuid.uuid4().hex}"
         intent = self.layout.effect_intent_key(key)
+        fence = self.layout.fence_key(run_of_key(key))
         raw, legacy, legacy_owner, marked, owner = until_reachable(lambda: self.transport.apply([
             ("get", self.layout.effect_key(key)), ("hget", self.layout.effects, key), ("hget", self.intents, key),
-            ("setnx", intent, marker, self.retention), ("get", intent)]), "looking up a tool effect")
+            ("mark", intent, marker, self.retention, fence, attempt), ("get", intent)]), "looking up a tool effect")
         if raw is not None or legacy is not None:
-            if marked:
+            if marked == 1:
                 until_reachable(lambda: self.transport.apply([("del", intent)]), "clearing a tool effect marker")
             return True, json.loads(raw if raw is not None else legacy)["result"]
+        if marked == -1:
+            logger.info("side-effecting call {} not started: attempt {} of its run was superseded", key, attempt)
+            return True, {"error": SUPERSEDED}
         if legacy_owner is not None or (owner is not None and owner.decode() != marker):
             logger.warning("side-effecting call {} was interrupted in an earlier attempt; not repeating it", key)
             return True, {"error": INTERRUPTED}

@@ -29,7 +29,8 @@ Op = tuple[Any, ...]
 """One command of a batch (`StreamTransport.apply`):
 ("xadd", stream, payload, maxlen|None), ("dlq", stream, fields), ("xack", stream, group, id), ("xdel", stream, id),
 ("xlen", stream), ("zadd", key, member, score), ("zrem", key, member), ("set", key, value, ttl|None),
-("setnx", key, value, ttl) -> bool, ("get", key), ("exists", key) -> int, ("del", key),
+("setnx", key, value, ttl) -> bool,
+("mark", key, value, ttl, fence_key, attempt) -> 1 set / 0 already set / -1 fence_key holds a higher attempt, ("get", key), ("exists", key) -> int, ("del", key),
 ("hset", key, field, value), ("hsetnx", key, field, value), ("hget", key, field), ("hdel", key, field),
 ("publish", channel, message) -> receivers."""
 

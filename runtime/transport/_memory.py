@@ -363,6 +363,11 @@ class MemoryTransport(StreamTransport):
             return None
         return self._set(key, value, ttl)
 
+    def _mark(self, key: str, value: Any, ttl: float | None, fence: str, attempt: int) -> int:
+        if int(self._get(fence) or 0) > attempt:
+            return -1
+        return 1 if self._setnx(key, value, ttl) else 0
+
     def _get(self, key: str) -> bytes | None:
         found = self._values.get(key)
         if found is None:
@@ -407,7 +412,7 @@ class MemoryTransport(StreamTransport):
         return 0
 
 
-_OPS = {kind: f"_{kind}" for kind in ("xadd", "dlq", "xack", "xdel", "xlen", "zadd", "zrem", "set", "setnx", "get",
+_OPS = {kind: f"_{kind}" for kind in ("xadd", "dlq", "xack", "xdel", "xlen", "zadd", "zrem", "set", "setnx", "mark", "get",
                                       "hset", "hsetnx", "hget", "hdel", "publish")}
 _OPS.update({"exists": "_exists", "del": "_delete"})
 

@@ -6,10 +6,10 @@ import json
 
 import redis
 
-from agentstage.runtime.distributed.journal import INTERRUPTED, RedisJournal
+from agentstage.runtime.distributed.journal import INTERRUPTED, SUPERSEDED, RedisJournal
 from agentstage.runtime.state.records import ToolEffect
 from agentstage.runtime.streams import StreamLayout
-from agentstage.runtime.transport import RedisTransport
+from agentstage.runtime.transport import MemoryTransport, RedisTransport
 
 
 def _journal(redis_url: str, retention: int = 3600) -> tuple[RedisJournal, redis.Redis]:
@@ -46,3 +46,20 @@ def test_entries_of_the_hashes_written_before_entries_expired_are_still_read(red
     client.hset("j:effect-intents", "old:1:c2", "some-worker")
     assert journal.lookup("old:1:c1") == (True, {"done": True})
     assert journal.lookup("old:1:c2") == (True, {"error": INTERRUPTED})
+
+
+def test_an_attempt_woken_after_its_run_was_retried_starts_no_new_side_effect(redis_url):
+    """The paused worker's case: the coordinator fenced the run at attempt 2 before attempt 1's call began."""
+    journal, client = _journal(redis_url)
+    client.set("j:fence:r1", 2)
+    assert journal.lookup("r1:1:c1", 1) == (True, {"error": SUPERSEDED})
+    assert not client.exists("j:effect-intent:r1:1:c1")
+    assert journal.lookup("r1:1:c1", 2) == (False, None)
+
+
+def test_the_memory_transport_fences_like_redis():
+    journal = RedisJournal(MemoryTransport(), StreamLayout("j"))
+    journal.transport.apply([("set", "j:fence:r1", 3, None)])
+    assert journal.lookup("r1:1:c1", 2) == (True, {"error": SUPERSEDED})
+    assert journal.lookup("r1:1:c1", 3) == (False, None)
+    assert journal.lookup("r1:1:c1", 4) == (True, {"error": INTERRUPTED})
