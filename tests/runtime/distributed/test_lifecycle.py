@@ -282,7 +282,7 @@ def test_runs_no_worker_serves_are_reported_on_the_run_and_in_runtime_queues(tmp
             assert "warning: 1 runs of agent 'tally' wait: no worker is alive" in _queues_cli(cluster.env)
             cluster.worker("w1", 1)
             assert ops.wait(early, 60)["status"] == "completed"
-            busy = ops.enqueue("nap 15000", agent="napper")["run_id"]
+            busy = ops.enqueue("nap 8000", agent="napper")["run_id"]
             wait_for(lambda: _status(config, busy) == "running", timeout=60)
             ghost = ops.enqueue("hello", agent="ghost")["run_id"]
             wait_for(lambda: _status(config, ghost), timeout=60)

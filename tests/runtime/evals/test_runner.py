@@ -222,6 +222,7 @@ class _Held(ByPrompt):
 def test_ctrl_c_during_an_eval_leaves_no_worker_thread_waiting_on_a_run(config: Config) -> None:
     provider = _Held()
     threading.Thread(target=lambda: provider.entered.wait(30) and os.kill(os.getpid(), signal.SIGINT), daemon=True).start()
+    before = set(threading.enumerate())  # NOTE: only this eval's threads count, not another test's
     with System(config.replace(run_timeout=120.0), providers={"default": provider}) as system:
         try:
             with pytest.raises(KeyboardInterrupt):
@@ -229,10 +230,10 @@ def test_ctrl_c_during_an_eval_leaves_no_worker_thread_waiting_on_a_run(config: 
             pause = threading.Event()
             # NOTE: a bound for a loaded 2-core CI machine, not a speed check: the threads must end, not linger
             for _ in range(200):
-                if not any(t.name.startswith("eval") and t.is_alive() for t in threading.enumerate()):
+                if not any(t.name.startswith("eval") and t.is_alive() for t in set(threading.enumerate()) - before):
                     break
                 pause.wait(0.1)
-            lingering = [t for t in threading.enumerate() if t.name.startswith("eval") and t.is_alive()]
+            lingering = [t for t in set(threading.enumerate()) - before if t.name.startswith("eval") and t.is_alive()]
             waiting = [t.name for t in lingering]
             stacks = {t.name: "".join(traceback.format_stack(sys._current_frames()[t.ident])) for t in lingering
                       if t.ident in sys._current_frames()}
