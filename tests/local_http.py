@@ -11,7 +11,7 @@ from typing import Any
 
 
 class LocalHTTP:
-    """Serves `routes[path] = (status, body[, delay_s])` on 127.0.0.1; every request is kept in `requests`."""
+    """Serves `routes[path] = (status, body[, delay_s or an Event to wait for])` on 127.0.0.1; every request is kept in `requests`."""
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, Any]] = {}
@@ -29,7 +29,9 @@ class LocalHTTP:
                                        "body": body})
                 path = self.path.split("?")[0]
                 status, payload, *delay = owner.routes.get(path, (404, {"error": "no route"}))
-                if delay:
+                if delay and isinstance(delay[0], threading.Event):
+                    delay[0].wait(60)
+                elif delay:
                     time.sleep(delay[0])
                 if status in (301, 302):
                     self.send_response(status)

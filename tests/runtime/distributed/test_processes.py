@@ -10,6 +10,7 @@ import collections
 import random
 import shutil
 import signal
+import threading
 import time
 
 import pytest
@@ -249,7 +250,8 @@ def test_one_worker_holds_many_runs_waiting_on_a_model_at_once(cluster):
                                                     "message": {"role": "assistant", "content": "done"}}],
               "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
     with LocalHTTP() as model:
-        model.routes["/v1/chat/completions"] = (200, answer, 15)
+        answering = threading.Event()
+        model.routes["/v1/chat/completions"] = (200, answer, answering)
         cluster.env.update(AGENTSTAGE_PROVIDER="openai", OPENAI_BASE_URL=f"{model.url}/v1", OPENAI_API_KEY="test",
                            AGENTSTAGE_TOOLS="", AGENTSTAGE_AGENT_POOL="1")
         cluster.coordinator()
@@ -259,6 +261,7 @@ def test_one_worker_holds_many_runs_waiting_on_a_model_at_once(cluster):
             runs = [ops.enqueue(f"question {i}")["run_id"] for i in range(60)]
             wait_for(lambda: len(model.requests) == 60, timeout=60)
             finished_while_all_waited = [ops.outcome(run_id) for run_id in runs if ops.outcome(run_id)]
+            answering.set()
             outcomes = [ops.wait(run_id, 120) for run_id in runs]
     assert not finished_while_all_waited
     assert [o["status"] for o in outcomes] == ["completed"] * 60, cluster.log("w1")
