@@ -89,9 +89,8 @@ def test_an_update_of_a_removed_schedule_does_not_bring_it_back(store: Store) ->
     assert get_schedule(store.reader, "t")["enabled"] is False
 
 
+@pytest.mark.parametrize("backend", ["redis"], indirect=True)  # NOTE: only the Redis store expires state
 def test_schedules_and_their_history_outlive_the_redis_state_ttl(store: Store, backend) -> None:
-    if backend.kind != "redis":
-        pytest.skip("only the Redis store expires state")
     assert backend.config.state_redis_ttl > 0
     store.writer.write([schedule("s", 1), ScheduleFire("s", ts(5), "schedule", "o", "claimed", ts(5))])
     store.writer.write([ScheduleFire("s", ts(5), "schedule", "o", "started", ts(6), run_id="r")])
