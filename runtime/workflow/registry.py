@@ -27,6 +27,7 @@ class WorkflowRegistry:
         self._sources: dict[str, GraphSource] = {}
         self._compiled: dict[str, CompiledGraph] = {}
         self._files: dict[str, str] = {}
+        self._stamps: dict[str, tuple[int, int]] = {}
         self._dirs: list[str] = []
         self.invalid: dict[str, list[str]] = {}
         self._lock = threading.Lock()
@@ -52,7 +53,12 @@ class WorkflowRegistry:
                 self._compiled[name] = compiled or graph_or_builder  # type: ignore[assignment]
 
     def get(self, name: str) -> CompiledGraph:
-        """The compiled workflow; raises NotFound for an unknown name, GraphError for a broken builder."""
+        """The compiled workflow; raises NotFound for an unknown name, GraphError for a broken builder.
+
+        A workflow loaded from a file follows its file: one another process removed is forgotten here, one it
+        rewrote is loaded again, so every process serving the directory runs what the directory holds.
+        """
+        self._follow_file(name)
         with self._lock:
             compiled = self._compiled.get(name)
             source = self._sources.get(name)
@@ -76,6 +82,8 @@ class WorkflowRegistry:
             return self._compiled[name]
 
     def names(self) -> list[str]:
+        for name in list(self._files):
+            self._follow_file(name)
         with self._lock:
             return sorted(self._sources)
 
@@ -95,7 +103,31 @@ class WorkflowRegistry:
         self.register(compiled.name, compiled, replace=replace)
         self.invalid.pop(compiled.name, None)
         self._files[compiled.name] = str(path)
+        stamp = _stamp(Path(path))
+        if stamp is not None:
+            self._stamps[compiled.name] = stamp
         return compiled
+
+    def _follow_file(self, name: str) -> None:
+        """Forget or reload a file-loaded workflow whose file was removed or changed since it was loaded."""
+        file = self._files.get(name)
+        if file is None or name in self.invalid:
+            return
+        stamp = _stamp(Path(file))
+        if stamp is None:
+            self.forget_file(file)
+        elif stamp != self._stamps.get(name):
+            try:
+                reloaded = self.load_file(file, replace=True)
+            except GraphError as exc:
+                logger.warning("workflow file {} changed and no longer loads: {}", file, exc)
+                return
+            if reloaded.name != name:
+                with self._lock:
+                    self._sources.pop(name, None)
+                    self._compiled.pop(name, None)
+                    self._files.pop(name, None)
+                    self._stamps.pop(name, None)
 
     def forget_file(self, path: str | Path) -> list[str]:
         """Unregister what was loaded from `path` (its workflow, or its problems when it failed), once the file is
@@ -107,6 +139,7 @@ class WorkflowRegistry:
                 self._sources.pop(name, None)
                 self._compiled.pop(name, None)
                 self.invalid.pop(name, None)
+                self._stamps.pop(name, None)
         return names
 
     def load_dir(self, directory: str | Path) -> list[str]:
@@ -140,3 +173,12 @@ class WorkflowRegistry:
                 self.invalid[path.stem] = exc.problems
                 self._files.setdefault(path.stem, str(path))
         return loaded
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """A file's (mtime_ns, size), or None when it is gone."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size

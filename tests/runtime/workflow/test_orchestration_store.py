@@ -72,6 +72,17 @@ def test_remove_deletes_the_file_and_the_registration(store: OrchestrationStore)
     assert store.registry.get("Pair").entry == "1_bob", "the name can be given again"
 
 
+def test_an_orchestration_removed_by_another_process_no_longer_runs_here(store: OrchestrationStore) -> None:
+    store.add(parse_orchestration(PAIR))
+    other = WorkflowRegistry()
+    other.load_dir(store.directory)
+    assert other.get("Pair").entry == "1_alice"
+    store.remove("Pair")
+    with pytest.raises(NotFound):
+        other.get("Pair")
+    assert "Pair" not in other.names()
+
+
 def test_remove_waits_for_the_runs_of_the_orchestration_to_end(store: OrchestrationStore, system: System) -> None:
     store.add(parse_orchestration(PAIR))
     run_id, session = new_id(), new_id()

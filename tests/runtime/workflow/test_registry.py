@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,18 @@ def test_forgetting_a_removed_file_unregisters_what_it_held(tmp_path: Path) -> N
     assert registry.names() == ["code"] and registry.invalid == {} and registry.forget_file(tmp_path / "x.json") == []
     with pytest.raises(NotFound):
         registry.get("hello")
+
+
+def test_a_file_removed_or_rewritten_by_another_process_is_followed(tmp_path: Path) -> None:
+    file = tmp_path / "shared.json"
+    file.write_text(json.dumps({"name": "shared", "entry": "a", "nodes": [{"name": "a", "kind": "agent"}]}))
+    registry = WorkflowRegistry()
+    registry.load_dir(tmp_path)
+    assert set(registry.get("shared").nodes) == {"a"}
+    file.write_text(json.dumps({"name": "shared", "entry": "b", "nodes": [{"name": "b", "kind": "agent"}]}))
+    os.utime(file, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+    assert set(registry.get("shared").nodes) == {"b"}
+    file.unlink()
+    assert "shared" not in registry.names()
+    with pytest.raises(NotFound):
+        registry.get("shared")
