@@ -93,6 +93,9 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
 
+_WATCH_TRIES = 16
+"""How often a watched write is read and planned again before its writer gives up (heavy contention)."""
+
 _SCRIPTS = {"put_run": PUT_RUN, "add_scored": ADD_SCORED, "put_session": PUT_SESSION, "claim_tick": CLAIM_TICK}
 
 
@@ -138,6 +141,28 @@ class RedisLayout:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def execute_watched(self, key: str, plan: Callable[[], Callable[[Any], None]]) -> list[Any]:
+        """Run `plan()` (it reads, then returns a pipeline builder) with `key` watched, and its writes in one
+        MULTI/EXEC that fails when another client changed `key` since the read: then read and plan again.
+
+        For writes whose conditions (a name is free, a row exists) are checked against what was read.
+        """
+        for _ in range(_WATCH_TRIES):
+            if not self._shas:
+                self._shas = {name: self.client.script_load(body) for name, body in _SCRIPTS.items()}
+            with self.client.pipeline(transaction=True) as pipe:
+                pipe.watch(key)
+                build = plan()
+                pipe.multi()
+                build(pipe)
+                try:
+                    return pipe.execute()
+                except redis.exceptions.WatchError:
+                    continue
+                except redis.exceptions.NoScriptError:
+                    self._shas = {}
+        raise redis.exceptions.WatchError(f"{key} changed under each of {_WATCH_TRIES} tries")
 
     def run(self, run_id: str) -> str:
         return f"{self.p}:run:{run_id}"

@@ -132,10 +132,20 @@ class RedisWriter:
         if not records:
             return []
         with redis_errors(self.where):
-            state = self._read(records)
-            fresh, writes = self._plan(records, state)
-            self.layout.execute(writes, transaction=True)
-        return fresh
+            if not any(isinstance(r, Schedule) and r.condition for r in records):
+                fresh, writes = self._plan(records, self._read(records))
+                self.layout.execute(writes, transaction=True)
+                return fresh
+            planned: list[list[Event]] = []
+
+            def plan() -> Any:
+                fresh, writes = self._plan(records, self._read(records))
+                planned.append(fresh)
+                return writes
+
+            # NOTE: a create or update checks the stored schedules; watching them makes the check hold at the write
+            self.layout.execute_watched(self.layout.schedules(), plan)
+            return planned[-1]
 
     def _read(self, records: list[Record]) -> dict[str, Any]:
         """What the batch needs to know: existing seqs/steps and the rows it merges into."""
@@ -261,7 +271,6 @@ class RedisWriter:
                 plain.append(("hset_keep", (lay.eval_cases(r.eval_id), r.case_id, dumps(dataclasses.asdict(r)))))
             elif isinstance(r, Schedule):
                 old = _loads(state.get(f"schedule:{r.name}"))
-                # NOTE: read before the transaction, so two writes within one round trip may both pass here
                 if r.condition == "create" and old is not None:
                     raise Refused(r.name, f"a schedule named {r.name!r} exists", field="name")
                 if r.condition == "update" and old is None:

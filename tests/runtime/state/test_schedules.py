@@ -97,3 +97,26 @@ def test_schedules_and_their_history_outlive_the_redis_state_ttl(store: Store, b
     prefix = f"{backend.config.stream_prefix}:state"
     assert backend.client.ttl(f"{prefix}:schedules") == -1
     assert backend.client.ttl(f"{prefix}:schedule:s:fires") == -1
+
+
+@pytest.mark.parametrize("backend", ["redis"], indirect=True)  # NOTE: SQLite checks the condition in its transaction
+def test_a_create_racing_another_between_its_read_and_its_write_is_refused(backend) -> None:
+    first, second = backend.writer(), backend.writer()
+    read = first._read
+    raced: list[bool] = []
+
+    def read_then_lose_the_race(records):
+        state = read(records)
+        if not raced:
+            raced.append(True)
+            second.write([schedule("s", 1, input="theirs", condition="create")])
+        return state
+
+    first._read = read_then_lose_the_race
+    with pytest.raises(Refused, match="a schedule named 's' exists"):
+        first.write([schedule("s", 2, input="mine", condition="create"),
+                     ScheduleFire("s", ts(5), "schedule", "o", "started", ts(5), run_id="r")])
+    reader = backend.reader()
+    assert get_schedule(reader, "s")["input"] == "theirs" and fires(reader, "s") == []
+    for opened in (reader, first, second):
+        opened.close()
