@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-import uuid
+import secrets
 from datetime import UTC, datetime, timedelta
 
 __all__ = ["new_id", "parse_ts", "utc_ago", "utc_now"]
@@ -39,5 +39,16 @@ def parse_ts(value: str) -> datetime:
 
 
 def new_id() -> str:
-    """A new random id (UUID4 hex), used for runs, sessions, tasks and keys."""
-    return uuid.uuid4().hex
+    """A new id for runs, sessions, tasks and records: 32 hex digits, the first 12 the Unix time in milliseconds
+    and the other 20 random (the layout of UUIDv7).
+
+    PERF: ids made later sort later, so a burst's rows go to the same few index pages of the store instead of
+    one random page per row (fewer pages written per commit). Not a secret: keys and tokens use `secrets`.
+    """
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
+
+
+def short_id(length: int = 8) -> str:
+    """A short random hex tag, for names unique within something else (a parent run's children, an owner);
+    not a prefix of `new_id`, whose first digits are a time."""
+    return secrets.token_hex((length + 1) // 2)[:length]

@@ -26,7 +26,7 @@ from agentstage.actors.coordinator import CoordinatorActor
 from agentstage.actors.heartbeat import WorkerMonitor
 from agentstage.actors.agent_run import StartRun
 from agentstage.actors.nodes import notifying
-from agentstage.runtime.clock import new_id
+from agentstage.runtime.clock import new_id, short_id
 from agentstage.runtime.system.delegation import with_delegation
 from agentstage.runtime.wire import RunAgent, TaskReleased, to_wire
 from agentstage.actors.pool import AgentPool
@@ -507,7 +507,7 @@ class WorkerNode:
                        if parent_run_id == f.task.run_id or parent_run_id.startswith(f"{f.task.run_id}.")), None)
         if flight is None:
             raise RunRefused(parent_run_id, "this worker no longer holds the task the run belongs to")
-        request = RunAgent(f"{parent_run_id}.{agent}.{new_id()[:8]}", new_id(), prompt, agent,
+        request = RunAgent(f"{parent_run_id}.{agent}.{short_id()}", new_id(), prompt, agent,
                            metadata={"parent_run_id": parent_run_id, "task_run_id": flight.task.run_id,
                                      "parent_attempt": flight.task.attempt, "worker_id": self.worker_id})
         pool.dispatch(StartRun(request, notifying(done)))

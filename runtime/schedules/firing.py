@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from agentstage.runtime._log import logger
-from agentstage.runtime.clock import new_id, parse_ts
+from agentstage.runtime.clock import new_id, parse_ts, short_id
 from agentstage.runtime.errors import AgentstageError, Refused
 from agentstage.runtime.schedules.timing import parse_timing
 from agentstage.runtime.state.records import ScheduleFire
@@ -90,7 +90,7 @@ class Firing:
                  clock: Clock | None = None) -> None:
         self.system = system
         self.control = control
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{new_id()[:8]}"
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{short_id()}"
         self.lease_s = lease_s
         self.clock = clock or (lambda: datetime.now(UTC))
 

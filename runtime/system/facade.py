@@ -32,7 +32,7 @@ from agentstage.actors.supervision import Slot
 from agentstage.actors.telemetry import Telemetry, TelemetrySubscription, start_telemetry
 from agentstage.runtime.agents import AgentSpec
 from agentstage.runtime.aio import IOLoop
-from agentstage.runtime.clock import new_id, utc_now
+from agentstage.runtime.clock import new_id, short_id, utc_now
 from agentstage.runtime.config import Config
 from agentstage.runtime.system.delegation import with_delegation
 from agentstage.runtime.errors import ConfigError, NotApplicable, NotFound, Refused, RunAborted
@@ -232,7 +232,7 @@ class System(GraphMethods):
         pool = self._pools.get(agent)
         if pool is None:
             raise NotFound("agent", agent)
-        request = RunAgent(f"{parent_run_id}.{agent}.{new_id()[:8]}", new_id(), prompt, agent,
+        request = RunAgent(f"{parent_run_id}.{agent}.{short_id()}", new_id(), prompt, agent,
                            metadata={"parent_run_id": parent_run_id})
         pool.dispatch(StartRun(request, notifying(done)))
         return request.run_id

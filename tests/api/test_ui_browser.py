@@ -172,7 +172,7 @@ def deployment(request, api_system: System, keys: Keys, tmp_path: Path, redis_ur
         return
     home = tmp_path / "cluster"
     home.mkdir()
-    cluster = Cluster(distributed_config(home, redis_url, stream_prefix=f"ui{new_id()[:10]}"), home)
+    cluster = Cluster(distributed_config(home, redis_url, stream_prefix=f"ui{new_id()[-10:]}"), home)
     cluster.coordinator()
     cluster.worker("w1")
     try:
@@ -201,9 +201,9 @@ def _history_run(run_id: str, created_at: str, input_: str, *, status: str = "co
 
 def seeded_history(system: System) -> dict[str, str]:
     """A populated history: a graph run with two child runs, a failed run, another agent's run, an old run."""
-    now, graph = utc_now(), f"g{new_id()[:10]}"
-    ids = {"graph": graph, "child": f"{graph}.2", "failed": f"f{new_id()[:10]}", "writer": f"w{new_id()[:10]}",
-           "old": f"o{new_id()[:10]}"}
+    now, graph = utc_now(), f"g{new_id()[-10:]}"
+    ids = {"graph": graph, "child": f"{graph}.2", "failed": f"f{new_id()[-10:]}", "writer": f"w{new_id()[-10:]}",
+           "old": f"o{new_id()[-10:]}"}
     system.write([
         *_history_run(graph, now, "triage the incident", kind="graph", workflow="triage"),
         *_history_run(ids["child"], now, "classify: triage the incident", tokens=12, agent="default",
@@ -368,7 +368,7 @@ def test_operator_requeues_a_dead_lettered_run(browser, distributed, keys: Keys,
 
 def _failed_deploy(system: System) -> str:
     """A run whose model call succeeded and whose tool call then failed, with a secret in its input."""
-    run_id, session, t0 = f"d{new_id()[:10]}", new_id(), datetime.now(UTC)
+    run_id, session, t0 = f"d{new_id()[-10:]}", new_id(), datetime.now(UTC)
 
     def at(ms: int) -> str:
         return (t0 + timedelta(milliseconds=ms)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -481,7 +481,7 @@ def test_the_secops_graph_is_drawn_without_crossing_edges(browser, url, keys: Ke
 
 
 def test_a_session_reads_as_a_conversation(browser, url, keys: Keys, api_system: System) -> None:
-    session, now = f"chat-{new_id()[:8]}", utc_now()
+    session, now = f"chat-{new_id()[-8:]}", utc_now()
     turns = [("hi, what is 6 * 7?", "completed", "42", None), ("and divided by zero?", "failed", None, "division by zero"),
              ("thanks", "completed", "You are welcome.", None)]
     records = []
@@ -513,7 +513,7 @@ def test_overview_charts_runs_durations_tokens_cost_queue_and_throughput(browser
     records: list = []
     for n, (age, took_s, status) in enumerate([(600, 1, "completed"), (590, 3, "completed"), (300, 2, "failed"),
                                                (120, 1, "completed")]):
-        run_id, session = f"ov{n}-{new_id()[:6]}", new_id()
+        run_id, session = f"ov{n}-{new_id()[-6:]}", new_id()
         records += [Event(run_id, 1, "run.started", ago(age), session, {"input": "x", "agent": "default"}),
                     Event(run_id, 2, "llm.response", ago(age - 0.5), session,
                           {"model": "gpt-4o-mini" if n else "local-llama", "usage": {"input_tokens": 400_000,

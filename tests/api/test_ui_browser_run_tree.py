@@ -29,7 +29,7 @@ def _run(run_id: str, *, parent: str | None = None, tokens: int = 0, ended: bool
 
 def _orchestration(system: System) -> dict[str, str]:
     """A graph run with two node runs (classify, summarise); summarise delegated to a researcher."""
-    graph = f"g{new_id()[:10]}"
+    graph = f"g{new_id()[-10:]}"
     ids = {"graph": graph, "classify": f"{graph}.2", "summarise": f"{graph}.3",
            "research": f"{graph}.3.researcher.ab12cd34"}
     system.write([
@@ -99,7 +99,7 @@ def test_a_new_child_run_appears_in_the_open_tree_and_leaving_stops_the_reloads(
 
         page.click("nav a[data-screen=runs]")
         page.wait_for_selector("#runs-live[data-state=live]")
-        reads, marker = len(root_reads), f"m{new_id()[:10]}"
+        reads, marker = len(root_reads), f"m{new_id()[-10:]}"
         api_system.write([*_run(f"{classify}.writer.ef56ab78", parent=classify, agent="writer",
                                 metadata={"parent_run_id": classify}), *_run(marker, agent="default")])
         page.wait_for_selector(f"#runs-list tr[data-run='{marker}']")
@@ -109,7 +109,7 @@ def test_a_new_child_run_appears_in_the_open_tree_and_leaving_stops_the_reloads(
 
 def test_a_tree_deeper_than_the_limit_says_it_is_cut_and_fits_a_phone(browser, url, keys: Keys,  # noqa: F811
                                                                        api_system: System) -> None:
-    chain = [f"d{new_id()[:10]}"]
+    chain = [f"d{new_id()[-10:]}"]
     while len(chain) < 8:
         chain.append(f"{chain[-1]}.{len(chain)}")
     api_system.write([e for i, run_id in enumerate(chain)
@@ -126,7 +126,7 @@ def test_a_tree_deeper_than_the_limit_says_it_is_cut_and_fits_a_phone(browser, u
 
 def test_runs_list_nests_a_delegated_run_under_its_agent_run(browser, url, keys: Keys,  # noqa: F811
                                                              api_system: System) -> None:
-    lead, alone = f"a{new_id()[:10]}", f"b{new_id()[:10]}"
+    lead, alone = f"a{new_id()[-10:]}", f"b{new_id()[-10:]}"
     helper = f"{lead}.researcher.0badcafe"
     api_system.write([*_run(lead, tokens=9, agent="lead"), *_run(alone, agent="default"),
                       *_run(helper, parent=lead, tokens=6, agent="researcher", metadata={"parent_run_id": lead})])

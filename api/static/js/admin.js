@@ -26,7 +26,7 @@ export async function auditView(container, { query }) {
     const rows = table([
       ["When", (a) => time(a.ts)], ["Action", (a) => a.action],
       ["Outcome", (a) => h("span", { class: `badge o-${a.outcome}` }, a.outcome)],
-      ["Key", (a) => a.key_id ? `${a.key_id.slice(0, 8)}… (${a.role || "?"})` : a.role || "—"],
+      ["Key", (a) => a.key_id ? `…${a.key_id.slice(-8)} (${a.role || "?"})` : a.role || "—"],
       ["Target", (a) => h("span", { class: "mono" }, a.target)], ["Client", (a) => a.client || "—"],
       ["Detail", (a) => Object.keys(a.detail).length ? JSON.stringify(a.detail) : "—"],
     ], page.items);

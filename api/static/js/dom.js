@@ -67,12 +67,13 @@ export function json(value) {
   return h("pre", { class: "json" }, JSON.stringify(value, null, 2));
 }
 
-// A long id cut to its first characters, keeping a child run's ".step" suffix.
+// A long id cut to its last characters (its first ones are a time, the same for runs made together),
+// keeping a child run's ".step" suffix.
 export function short(id) {
   if (!id) return "—";
   const [head, ...rest] = id.split(".");
   const tail = rest.length ? `.${rest.join(".")}` : "";
-  return head.length > 12 ? `${head.slice(0, 10)}…${tail}` : id;
+  return head.length > 12 ? `…${head.slice(-10)}${tail}` : id;
 }
 
 // A button that runs `action`, shows it is busy, and reports the outcome in `status`.
