@@ -239,15 +239,27 @@ class SQLiteWriter:
 
     def _add_tokens(self, cursor: apsw.Cursor) -> None:
         """Add the batch's new usage-event tokens to their runs and every ancestor (a delegation inside a graph
-        node counts for the node's run and the graph run): one UPDATE per run, not per call."""
+        node counts for the node's run and the graph run): one UPDATE per run, not per call.
+
+        PERF: the run's own row is one plain UPDATE that names its parent; the recursive walk runs only for a
+        run that has one (most runs have none, and the walk cost a quarter of a no-op run's writes).
+        """
         tokens, self._tokens = self._tokens, {}
         for (run_id, parent), (input_tokens, output_tokens) in tokens.items():
+            cursor.execute("UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?"
+                           " WHERE run_id = ? RETURNING parent_run_id", (input_tokens, output_tokens, run_id))
+            stored = [row[0] for row in cursor]
+            if stored:
+                self.rolled_up.add(run_id)
+            first = parent if parent != run_id else (stored[0] if stored else None)
+            if first is None:
+                continue
             cursor.execute(
-                "WITH RECURSIVE up(id, depth) AS (SELECT ?, 0 UNION ALL SELECT r.parent_run_id, up.depth + 1"
+                "WITH RECURSIVE up(id, depth) AS (SELECT ?, 1 UNION ALL SELECT r.parent_run_id, up.depth + 1"
                 "  FROM runs r JOIN up ON r.run_id = up.id WHERE r.parent_run_id IS NOT NULL AND up.depth < ?)"
                 " UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?"
-                " WHERE run_id = ? OR run_id IN (SELECT id FROM up) RETURNING run_id",
-                (parent, MAX_ANCESTORS, input_tokens, output_tokens, run_id),
+                " WHERE run_id IN (SELECT id FROM up) AND run_id != ? RETURNING run_id",
+                (first, MAX_ANCESTORS, input_tokens, output_tokens, run_id),
             )
             self.rolled_up.update(row[0] for row in cursor)
 
