@@ -73,10 +73,15 @@ class Load:
 
 @dataclass
 class Batch:
-    """Records to commit, then Redis ops to apply, then `after` callbacks."""
+    """Records to commit, then Redis ops to apply, then `after` callbacks.
+
+    `dispatch` ops are applied at once, before the commit: publishing a first attempt's task, which a
+    replay publishes again under the same task id (workers claim a task id and attempt once).
+    """
 
     records: list[Record] = dataclasses.field(default_factory=list)
     ops: list[Op] = dataclasses.field(default_factory=list)
+    dispatch: list[Op] = dataclasses.field(default_factory=list)
     after: list[Callable[[], None]] = dataclasses.field(default_factory=list)
 
 

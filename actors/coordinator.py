@@ -1,9 +1,10 @@
 """CoordinatorActor: admits runs, publishes Tasks, records what workers report, retries and dead-letters.
 
 It is the only writer of its SQLite file. Each batch of stream entries becomes one `Write` to
-the StoreActor; the Redis side effects of the batch (publish tasks, ack entries, schedule
-retries, dead-letter) run only after that write committed, in one MULTI/EXEC through the
-bridge. A crash in between leaves the entries pending, and replaying them is harmless: every
+the StoreActor; the Redis side effects of the batch (ack entries, schedule retries, dead-letter)
+run only after that write committed, in one MULTI/EXEC through the bridge. A first attempt's
+task is published at once, while its admission is recorded, so a burst does not wait behind its
+bookkeeping. A crash in between leaves the entries pending, and replaying them is harmless: every
 record has a natural key and a first attempt's `task_id` is its `run_id`, so workers dedupe it.
 """
 
@@ -92,7 +93,7 @@ class CoordinatorActor(SupervisedActor, Steering):
             batch = Batch()
             cancelled = self._cancelled_before_admission(message.entries)
             for entry in message.entries:
-                self._handle(entry, batch, cancelled)
+                self._handle(entry, batch, cancelled, message.redelivered)
                 batch.ops.append(("xack", entry.stream, COORDINATOR_GROUP, entry.entry_id))
             self.submit(batch, len(message.entries))
             self.load.active = len(self.active)
@@ -117,15 +118,20 @@ class CoordinatorActor(SupervisedActor, Steering):
                 callback()
             self._release(entries)
 
+        if batch.dispatch:
+            # PERF: a burst's first runs start while their admission is still being recorded
+            self.bridge.tell(Send(tuple(batch.dispatch)))
         write_until_durable(self.store, tuple(batch.records), lambda: self.bridge.tell(Send(tuple(batch.ops), done)))
 
     def _release(self, count: int) -> None:
         if count:
             self.load.release(count)
 
-    def _handle(self, entry: Entry, batch: Batch, cancelled: set[str]) -> None:
+    def _handle(self, entry: Entry, batch: Batch, cancelled: set[str], redelivered: bool = False) -> None:
         message = entry.message
         if isinstance(message, Enqueue):
+            if redelivered and self._admitted_before(message.run_id):
+                return
             self._admit(message, batch, cancelled=message.run_id in cancelled)
         elif isinstance(message, TaskRecords):
             self._records(message, batch)
@@ -189,6 +195,16 @@ class CoordinatorActor(SupervisedActor, Steering):
             return set()
         return {run_id for run_id, hit in zip(run_ids, found) if hit}
 
+    def _admitted_before(self, run_id: str) -> bool:
+        """Whether a run whose admission is replayed after a restart already went past it (its task was published
+        before its admission committed, and a worker took it): then it is not admitted again."""
+        if run_id in self.finishing:
+            return True
+        try:
+            return self.reader().get_run(run_id).status != "queued"
+        except (NotFound, StoreError):
+            return False
+
     def _admit(self, m: Enqueue, batch: Batch, *, cancelled: bool = False) -> None:
         if m.run_id in self.active:
             return
@@ -213,7 +229,7 @@ class CoordinatorActor(SupervisedActor, Steering):
                 "agent": m.agent if m.mode == "run" else None, "workflow": m.workflow or None, "reason": reason}))
             task = dataclasses.replace(task, first_seq=3)
         batch.records.append(QueueEvent(task.task_id, 1, "enqueued", now, m.run_id, {"mode": m.mode}))
-        batch.ops.append(("xadd", self.layout.tasks, to_wire(task), None))
+        batch.dispatch.append(("xadd", self.layout.tasks, to_wire(task), None))
         self.active[m.run_id] = ActiveRun(task, task.first_seq - 1)
 
     def _unserved(self, m: Enqueue) -> str | None:
