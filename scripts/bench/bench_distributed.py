@@ -9,7 +9,9 @@ An agentstage run has full bookkeeping (run events, attempt, queue events, SQLit
 is done when the coordinator publishes its id on the `ended` channel after the commit; a peer's
 no-op task publishes its id on a channel as its last step. One subscriber records arrivals, so
 nothing polls Redis. Dramatiq and Celery come from the `bench` extra (pip install -e '.[bench]');
-a peer that is not installed is skipped. Prints `name: value unit` lines and the target ratios.
+a peer that is not installed is skipped. First, the ceiling of the coordinator's bookkeeping on this
+machine: the records of a no-op run through the SQLite writer alone, as runs/s and row writes/s.
+Prints `name: value unit` lines and the target ratios.
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ from pathlib import Path
 
 import redis
 
+from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
 from agentstage.runtime.distributed.ops import RuntimeOps
+from agentstage.runtime.state.records import Event, QueueEvent, RunAttempt
+from agentstage.runtime.state.sqlite import SQLiteWriter
 
 
 def _free_port() -> int:
@@ -252,6 +257,49 @@ def bench_peer(name: str, base: Path, url: str, workers: int, concurrency: int, 
     return figures
 
 
+def noop_run_records(run_id: str, session_id: str, now: str) -> list[list]:
+    """The three batches the coordinator writes for one no-op run: admission, claim, end."""
+    return [
+        [Event(run_id, 1, "run.queued", now, session_id, {"input": "hello", "kind": "agent", "agent": "default",
+                                                          "workflow": None, "metadata": {}, "attempt": 1,
+                                                          "mode": "run"}),
+         QueueEvent(run_id, 1, "enqueued", now, run_id, {"mode": "run"})],
+        [RunAttempt(run_id, 1, "running", now, run_id, "w1"),
+         QueueEvent(run_id, 1, "claimed", now, run_id, {"worker_id": "w1"})],
+        [Event(run_id, 2, "run.started", now, session_id, {"agent": "default", "input": "hello", "attempt": 1,
+                                                           "worker_id": "w1", "model": "scripted"},
+               provider="scripted"),
+         Event(run_id, 3, "llm.request", now, session_id, {"messages": 2}, provider="scripted"),
+         Event(run_id, 4, "llm.response", now, session_id, {"usage": {"input_tokens": 3, "output_tokens": 2}},
+               provider="scripted", duration_ms=0.1),
+         Event(run_id, 5, "run.completed", now, session_id, {"output": "hello"}),
+         RunAttempt(run_id, 1, "completed", now, run_id, "w1", now, None),
+         QueueEvent(run_id, 1, "acked", now, run_id, {"status": "completed", "worker_id": "w1"})],
+    ]
+
+
+def store_ceiling(base: Path, runs: int, per_commit: int = 20) -> float:
+    """The coordinator's bookkeeping alone: a no-op run's records through the SQLite writer, `per_commit` runs
+    per transaction (its group commit under load); prints runs/s and row writes/s, returns runs/s."""
+    writer = SQLiteWriter(base / "ceiling.db")
+    batches = [noop_run_records(new_id(), new_id(), utc_now()) for _ in range(runs)]
+    rows = sum(len(b) for run in batches for b in run) + 4  # NOTE: +4: the run and session rows, each written twice
+    started = time.perf_counter()
+    for first in range(0, runs, per_commit):
+        writer.begin()
+        for run in batches[first:first + per_commit]:
+            for batch in run:
+                writer.apply_batch(batch)
+        writer.commit()
+    elapsed = time.perf_counter() - started
+    writer.close()
+    rate = runs / elapsed
+    print(f"store_ceiling_runs_per_s: {rate:.0f} runs/s (the SQLite writer alone, a no-op run's records, "
+          f"{per_commit} runs per commit)")
+    print(f"store_ceiling_row_writes_per_s: {rate * rows / runs:.0f} rows/s ({rows / runs:.0f} row writes per run)")
+    return rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000, help="runs per burst (default: 2000)")
@@ -266,7 +314,9 @@ def main() -> None:
         base = Path(tmp)
         server, url = (None, args.redis_url) if args.redis_url else start_redis(base)
         try:
+            ceiling = store_ceiling(base, max(args.runs, 2000))
             ours = bench_agentstage(base, url, args.workers, args.concurrency, args.runs, args.samples)
+            print(f"agentstage_share_of_store_ceiling: {ours['rate'] / ceiling:.2f} x")
             peers = {name: bench_peer(name, base, url, args.workers, args.concurrency, args.runs, args.samples)
                      for name in filter(None, args.peers.split(","))}
         finally:
