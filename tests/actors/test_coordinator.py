@@ -10,6 +10,7 @@ from loguru import logger
 
 from agentstage.runtime.wire import Task, to_wire
 from agentstage.runtime.distributed.ops import RuntimeOps
+from agentstage.runtime.streams import COORDINATOR_GROUP
 from tests.runtime.distributed.harness import coordinator, distributed_config, peek, queue_kinds, reader, wait_for, worker
 
 
@@ -182,6 +183,40 @@ def test_commit_failing_on_a_lock_held_by_another_process_is_retried_until_it_la
         logger.disable("agentstage")
     assert outcome is not None and outcome["status"] == "completed"
     assert reader(config).get_run(run_id).status == "completed"
+
+
+def test_a_runs_task_is_published_while_its_admission_still_waits_for_the_store(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url, busy_timeout_ms=200)
+    with coordinator(config), RuntimeOps(config) as ops:
+        locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(config.state_path)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            assert locker.stdout is not None and locker.stdout.readline().strip() == "LOCKED"
+            run_id = ops.enqueue("what is 2 + 2")["run_id"]
+            wait_for(lambda: ops.client.xlen(ops.layout.tasks) == 1)
+            assert peek(config, lambda db: db.get_run(run_id)) is None, "published before its admission committed"
+        finally:
+            locker.communicate("\n", timeout=30)
+        with worker(config):
+            assert ops.wait(run_id, 30)["status"] == "completed"
+    types = _types(config, run_id)
+    assert (types[0], types[-1], types.count("run.started")) == ("run.queued", "run.completed", 1)
+
+
+def test_a_replayed_admission_of_a_run_that_already_ran_publishes_nothing(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    with coordinator(config), worker(config), RuntimeOps(config) as ops:
+        run_id = ops.enqueue("what is 6 * 7")["run_id"]
+        assert ops.wait(run_id, 30)["status"] == "completed"
+    with RuntimeOps(config) as ops:
+        published = ops.client.xlen(ops.layout.tasks)
+        # NOTE: the admission entry again, pending to the coordinator as if it had died before acking it
+        ops.enqueue("what is 6 * 7", run_id=run_id)
+        ops.client.xreadgroup(COORDINATOR_GROUP, "coordinator", {ops.layout.admit: ">"}, count=1)
+        with coordinator(config):
+            wait_for(lambda: next(q for q in ops.queues() if q["stream"] == ops.layout.admit)["pending"] == 0)
+            assert ops.client.xlen(ops.layout.tasks) == published
+    assert _types(config, run_id).count("run.queued") == 1 and reader(config).get_run(run_id).status == "completed"
 
 
 def _types(config, run_id):
