@@ -66,6 +66,8 @@ _ENDED = frozenset({"completed", "failed", "cancelled", "waiting"})
 """Stored statuses of a run no attempt is executing: whatever an attempt still reports for it is stale."""
 _SERVED_FOR = 1.0
 """Seconds the heartbeat rows read for admission are reused while they show a worker for the run."""
+_EARLY_CANCELS = 10_000
+"""Cancels of runs not admitted yet that a coordinator remembers, at most (the oldest are forgotten)."""
 _UNSERVED_FOR = 0.1
 """Seconds rows showing no worker for a run are reused: a worker that just started is seen almost at once."""
 
@@ -86,12 +88,14 @@ class CoordinatorActor(SupervisedActor, Steering):
         self.reaper = reaper
         self.active: dict[str, ActiveRun] = {}
         self.finishing: set[str] = set()
+        self._early_cancels: dict[str, None] = {}
+        """Runs cancelled before this coordinator admitted them (their Cancel came first), oldest first."""
         self._workers: tuple[float, list[dict[str, Any]]] = (0.0, [])
 
     def receive(self, message: Any) -> None:
         if isinstance(message, Delivered):
             batch = Batch()
-            cancelled = self._cancelled_before_admission(message.entries)
+            cancelled = self._cancelled_before_admission(message.entries) if message.redelivered else set()
             for entry in message.entries:
                 self._handle(entry, batch, cancelled, message.redelivered)
                 batch.ops.append(("xack", entry.stream, COORDINATOR_GROUP, entry.entry_id))
@@ -132,7 +136,8 @@ class CoordinatorActor(SupervisedActor, Steering):
         if isinstance(message, Enqueue):
             if redelivered and self._admitted_before(message.run_id):
                 return
-            self._admit(message, batch, cancelled=message.run_id in cancelled)
+            early = self._early_cancels.pop(message.run_id, False) is None
+            self._admit(message, batch, cancelled=early or message.run_id in cancelled)
         elif isinstance(message, TaskRecords):
             self._records(message, batch)
         elif isinstance(message, TaskDone):
@@ -179,11 +184,20 @@ class CoordinatorActor(SupervisedActor, Steering):
                                          None if entry is None else entry[1]) for key, entry in m.values.items())
         return SessionAnswer()
 
+    def _remember_early_cancel(self, run_id: str) -> None:
+        """A Cancel of a run not admitted here: its Enqueue, if it comes later, ends the run at admission."""
+        self._early_cancels[run_id] = None
+        if len(self._early_cancels) > _EARLY_CANCELS:
+            del self._early_cancels[next(iter(self._early_cancels))]
+
     def _cancelled_before_admission(self, entries: tuple[Entry, ...]) -> set[str]:
-        """The runs of these Enqueue entries whose cancel key is already set, in one round trip.
+        """The runs of these replayed Enqueue entries whose cancel key is set, in one round trip.
 
         A Cancel travels on the control stream and its Enqueue on the admit stream, read apart, so
-        the Cancel may come first and find no run to end; the run must then end at admission.
+        the Cancel may come first and find no run to end; the run must then end at admission. A live
+        coordinator remembers such Cancels (no round trip per admission); after a restart it asks Redis
+        for the entries it replays. A Cancel whose Enqueue is read first ends the run as any queued run's
+        (and a worker claiming the task sees the cancel key and never starts it).
         """
         run_ids = [e.message.run_id for e in entries
                    if isinstance(e.message, Enqueue) and e.message.run_id not in self.active]
@@ -259,6 +273,7 @@ class CoordinatorActor(SupervisedActor, Steering):
         now = utc_now()
         batch.records.append(QueueEvent(task_id, attempt, "cancelled", now, m.run_id, {"reason": m.reason}))
         if run is None:
+            self._remember_early_cancel(m.run_id)
             self._cancel_waiting(m, batch)
             return
         if run.claimed or self._held_by_worker(run.task):
