@@ -91,6 +91,7 @@ class CoordinatorActor(SupervisedActor, Steering):
         self._early_cancels: dict[str, None] = {}
         """Runs cancelled before this coordinator admitted them (their Cancel came first), oldest first."""
         self._workers: tuple[float, list[dict[str, Any]]] = (0.0, [])
+        self._reasons: dict[tuple[str, str, str], str | None] = {}
 
     def receive(self, message: Any) -> None:
         if isinstance(message, Delivered):
@@ -253,15 +254,22 @@ class CoordinatorActor(SupervisedActor, Steering):
             return None
         read_at, workers = self._workers
         age = time.monotonic() - read_at
-        reason = unserved_reason(workers, m.mode, m.agent, m.workflow)
+        reason = self._reason(workers, m)
         if age > _SERVED_FOR or (reason is not None and age > _UNSERVED_FOR):
             try:
                 workers = read_workers(self.reaper.transport, self.layout)
             except UNAVAILABLE:
                 return None
-            self._workers = (time.monotonic(), workers)
-            reason = unserved_reason(workers, m.mode, m.agent, m.workflow)
+            self._workers, self._reasons = (time.monotonic(), workers), {}
+            reason = self._reason(workers, m)
         return reason
+
+    def _reason(self, workers: list[dict[str, Any]], m: Enqueue) -> str | None:
+        """`unserved_reason` for this run's kind, once per kind while the same heartbeat rows are in hand."""
+        kind = (m.mode, m.agent, m.workflow)
+        if kind not in self._reasons:
+            self._reasons[kind] = unserved_reason(workers, m.mode, m.agent, m.workflow)
+        return self._reasons[kind]
 
     def _cancel(self, m: Cancel, batch: Batch) -> None:
         """Record a cancel; a run no worker has claimed ends now (a worker that finds it later acks it)."""
