@@ -137,7 +137,8 @@ class CoordinatorActor(SupervisedActor, Steering):
         if isinstance(message, Enqueue):
             if redelivered and self._admitted_before(message.run_id):
                 return
-            early = self._early_cancels.pop(message.run_id, False) is None
+            early = message.run_id in self._early_cancels
+            self._early_cancels.pop(message.run_id, None)
             self._admit(message, batch, cancelled=early or message.run_id in cancelled)
         elif isinstance(message, TaskRecords):
             self._records(message, batch)

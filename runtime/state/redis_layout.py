@@ -130,8 +130,7 @@ class RedisLayout:
     def execute(self, build: Callable[[Any], None], *, transaction: bool = False) -> list[Any]:
         """Build a pipeline with `build(pipe)` and run it; reloads the scripts once after a Redis restart."""
         for attempt in (1, 2):
-            if not self._shas:
-                self._shas = {name: self.client.script_load(body) for name, body in _SCRIPTS.items()}
+            self._load_scripts()
             pipe = self.client.pipeline(transaction=transaction)
             build(pipe)
             try:
@@ -142,6 +141,11 @@ class RedisLayout:
                     raise
         raise AssertionError("unreachable")
 
+    def _load_scripts(self) -> None:
+        """Register the scripts once per client (again after `_shas` was cleared by a Redis restart)."""
+        if not self._shas:
+            self._shas = {name: self.client.script_load(body) for name, body in _SCRIPTS.items()}
+
     def execute_watched(self, key: str, plan: Callable[[], Callable[[Any], None]]) -> list[Any]:
         """Run `plan()` (it reads, then returns a pipeline builder) with `key` watched, and its writes in one
         MULTI/EXEC that fails when another client changed `key` since the read: then read and plan again.
@@ -149,8 +153,7 @@ class RedisLayout:
         For writes whose conditions (a name is free, a row exists) are checked against what was read.
         """
         for _ in range(_WATCH_TRIES):
-            if not self._shas:
-                self._shas = {name: self.client.script_load(body) for name, body in _SCRIPTS.items()}
+            self._load_scripts()
             with self.client.pipeline(transaction=True) as pipe:
                 pipe.watch(key)
                 build = plan()

@@ -117,6 +117,8 @@ class WorkflowRegistry:
         if stamp is None:
             self.forget_file(file)
         elif stamp != self._stamps.get(name):
+            # NOTE: a broken rewrite is reported once and the last version that loaded keeps serving
+            self._stamps[name] = stamp
             try:
                 reloaded = self.load_file(file, replace=True)
             except GraphError as exc:
@@ -124,10 +126,7 @@ class WorkflowRegistry:
                 return
             if reloaded.name != name:
                 with self._lock:
-                    self._sources.pop(name, None)
-                    self._compiled.pop(name, None)
-                    self._files.pop(name, None)
-                    self._stamps.pop(name, None)
+                    self._unregister(name)
 
     def forget_file(self, path: str | Path) -> list[str]:
         """Unregister what was loaded from `path` (its workflow, or its problems when it failed), once the file is
@@ -135,12 +134,13 @@ class WorkflowRegistry:
         with self._lock:
             names = [name for name, file in self._files.items() if file == str(path)]
             for name in names:
-                del self._files[name]
-                self._sources.pop(name, None)
-                self._compiled.pop(name, None)
-                self.invalid.pop(name, None)
-                self._stamps.pop(name, None)
+                self._unregister(name)
         return names
+
+    def _unregister(self, name: str) -> None:
+        """Drop everything held under `name` (the caller holds the lock)."""
+        for held in (self._files, self._sources, self._compiled, self.invalid, self._stamps):
+            held.pop(name, None)
 
     def load_dir(self, directory: str | Path) -> list[str]:
         """Register every `*.json` in `directory`; broken files are logged and kept in `invalid`.

@@ -105,3 +105,23 @@ def test_a_file_removed_or_rewritten_by_another_process_is_followed(tmp_path: Pa
     assert "shared" not in registry.names()
     with pytest.raises(NotFound):
         registry.get("shared")
+
+
+def test_a_broken_rewrite_is_reported_once_and_the_last_good_version_keeps_serving(tmp_path: Path) -> None:
+    from loguru import logger
+
+    file = tmp_path / "shared.json"
+    file.write_text(json.dumps({"name": "shared", "entry": "a", "nodes": [{"name": "a", "kind": "agent"}]}))
+    registry = WorkflowRegistry()
+    registry.load_dir(tmp_path)
+    file.write_text("{not json")
+    os.utime(file, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+    warnings: list[str] = []
+    logger.enable("agentstage")
+    sink = logger.add(lambda m: warnings.append(str(m)), level="WARNING")
+    try:
+        assert set(registry.get("shared").nodes) == {"a"} and set(registry.get("shared").nodes) == {"a"}
+    finally:
+        logger.remove(sink)
+        logger.disable("agentstage")
+    assert sum("no longer loads" in w for w in warnings) == 1
