@@ -92,14 +92,25 @@ def test_forgetting_a_removed_file_unregisters_what_it_held(tmp_path: Path) -> N
         registry.get("hello")
 
 
-def test_a_file_removed_or_rewritten_by_another_process_is_followed(tmp_path: Path) -> None:
-    file = tmp_path / "shared.json"
+def shared_workflow(directory: Path) -> tuple[Path, WorkflowRegistry]:
+    """A one-node workflow file `shared.json` in `directory`, and a registry that loaded it."""
+    file = directory / "shared.json"
     file.write_text(json.dumps({"name": "shared", "entry": "a", "nodes": [{"name": "a", "kind": "agent"}]}))
     registry = WorkflowRegistry()
-    registry.load_dir(tmp_path)
-    assert set(registry.get("shared").nodes) == {"a"}
-    file.write_text(json.dumps({"name": "shared", "entry": "b", "nodes": [{"name": "b", "kind": "agent"}]}))
+    registry.load_dir(directory)
+    return file, registry
+
+
+def rewrite(file: Path, text: str) -> None:
+    """Replace a file's text as another process would, with a later modification time."""
+    file.write_text(text)
     os.utime(file, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+
+
+def test_a_file_removed_or_rewritten_by_another_process_is_followed(tmp_path: Path) -> None:
+    file, registry = shared_workflow(tmp_path)
+    assert set(registry.get("shared").nodes) == {"a"}
+    rewrite(file, json.dumps({"name": "shared", "entry": "b", "nodes": [{"name": "b", "kind": "agent"}]}))
     assert set(registry.get("shared").nodes) == {"b"}
     file.unlink()
     assert "shared" not in registry.names()
@@ -110,12 +121,8 @@ def test_a_file_removed_or_rewritten_by_another_process_is_followed(tmp_path: Pa
 def test_a_broken_rewrite_is_reported_once_and_the_last_good_version_keeps_serving(tmp_path: Path) -> None:
     from loguru import logger
 
-    file = tmp_path / "shared.json"
-    file.write_text(json.dumps({"name": "shared", "entry": "a", "nodes": [{"name": "a", "kind": "agent"}]}))
-    registry = WorkflowRegistry()
-    registry.load_dir(tmp_path)
-    file.write_text("{not json")
-    os.utime(file, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+    file, registry = shared_workflow(tmp_path)
+    rewrite(file, "{not json")
     warnings: list[str] = []
     logger.enable("agentstage")
     sink = logger.add(lambda m: warnings.append(str(m)), level="WARNING")
