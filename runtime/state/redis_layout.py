@@ -7,13 +7,13 @@ the layout targets one Redis (not Redis Cluster).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
 
 from agentstage.runtime.errors import StoreError
+from agentstage.runtime.state.json_text import json_text
 from agentstage.runtime.state.records import Checkpoint, Event
 from agentstage.runtime.transport import redis_client
 
@@ -101,7 +101,7 @@ _SCRIPTS = {"put_run": PUT_RUN, "add_scored": ADD_SCORED, "put_session": PUT_SES
 
 def dumps(value: Any) -> str:
     """Compact JSON, the same way the SQLite writer encodes JSON columns."""
-    return json.dumps(value, separators=(",", ":"), default=str)
+    return json_text(value)
 
 
 def event_json(e: Event) -> str:

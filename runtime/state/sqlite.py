@@ -6,7 +6,6 @@ through `SQLiteReader` connections (WAL lets them run beside the writer).
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Iterable
@@ -16,6 +15,7 @@ import apsw
 
 from agentstage.runtime.errors import NotFound, Refused, StoreError, StoreLockedError
 from agentstage.runtime.state.health import Health
+from agentstage.runtime.state.json_text import json_text, sorted_json_text
 from agentstage.runtime.state.records import (
     ApiKey,
     AuditEntry,
@@ -40,9 +40,6 @@ from agentstage.runtime.state.projection import MAX_ANCESTORS, parent_of
 from agentstage.runtime.state.schema import migrate
 
 __all__ = ["SQLiteWriter", "open_connection", "store_errors"]
-
-# PERF: one encoder for every event and checkpoint; `json.dumps` with arguments builds one per call.
-_compact_json = json.JSONEncoder(separators=(",", ":"), default=str).encode
 
 _RUN_STATUS_BY_EVENT = {
     "run.queued": "queued",
@@ -274,7 +271,7 @@ class SQLiteWriter:
             "INSERT INTO events(run_id, seq, type, ts, session_id, node, tool, provider, duration_ms, error, data)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (e.run_id, e.seq, e.type, e.ts, e.session_id, e.node, e.tool, e.provider, e.duration_ms, e.error,
-             _compact_json(e.data)),
+             json_text(e.data)),
         )
         if not self.connection.changes():
             return False
@@ -307,7 +304,7 @@ class SQLiteWriter:
                 "  updated_at = excluded.updated_at",
                 (e.run_id, e.session_id, d.get("kind", "agent"), d.get("agent"), d.get("workflow"), e.provider,
                  d.get("model"), status, d.get("input", ""), d.get("attempt", 1), d.get("worker_id"),
-                 d.get("parent_run_id"), json.dumps(d.get("metadata", {})), e.seq, e.ts,
+                 d.get("parent_run_id"), json_text(d.get("metadata", {})), e.seq, e.ts,
                  e.ts if status == "running" else None, e.ts),
             )
             return
@@ -330,7 +327,7 @@ class SQLiteWriter:
         )
 
     def _checkpoint(self, cursor: apsw.Cursor, c: Checkpoint) -> bool:
-        state = _compact_json(c.state)
+        state = json_text(c.state)
         cursor.execute(
             "INSERT INTO checkpoints(run_id, step, node, next_node, state, state_bytes, version, created_at)"
             " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
@@ -367,14 +364,14 @@ class SQLiteWriter:
         cursor.execute(
             "INSERT INTO queue_events(task_id, attempt, kind, ts, run_id, detail) VALUES (?,?,?,?,?,?)"
             " ON CONFLICT DO NOTHING",
-            (q.task_id, q.attempt, q.kind, q.ts, q.run_id, json.dumps(q.detail, default=str)),
+            (q.task_id, q.attempt, q.kind, q.ts, q.run_id, json_text(q.detail)),
         )
         return False
 
     def _effect(self, cursor: apsw.Cursor, t: ToolEffect) -> bool:
         cursor.execute(
             "INSERT INTO tool_effects(key, run_id, tool, result, created_at) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
-            (t.key, t.run_id, t.tool, json.dumps(t.result, default=str), t.ts),
+            (t.key, t.run_id, t.tool, json_text(t.result), t.ts),
         )
         cursor.execute("DELETE FROM effect_intents WHERE key = ?", (t.key,))
         return False
@@ -403,7 +400,7 @@ class SQLiteWriter:
             "INSERT INTO audit_log(id, ts, key_id, role, action, target, request_id, client, outcome, detail)"
             " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (a.id, a.ts, a.key_id, a.role, a.action, a.target, a.request_id, a.client, a.outcome,
-             json.dumps(a.detail, default=str)),
+             json_text(a.detail)),
         )
         return False
 
@@ -416,7 +413,7 @@ class SQLiteWriter:
             "INSERT INTO session_items(session_id, namespace, key, value, expires_at, updated_at)"
             " VALUES (?,?,?,?,?,?) ON CONFLICT(session_id, namespace, key) DO UPDATE SET"
             "  value = excluded.value, expires_at = excluded.expires_at, updated_at = excluded.updated_at",
-            (item.session_id, item.namespace, item.key, json.dumps(item.value, default=str), item.expires_at, item.ts),
+            (item.session_id, item.namespace, item.key, json_text(item.value), item.expires_at, item.ts),
         )
         return False
 
@@ -427,7 +424,7 @@ class SQLiteWriter:
         cursor.execute(
             "INSERT INTO catalog_entries(kind, name, body, created_at, updated_at) VALUES (?,?,?,?,?)"
             " ON CONFLICT(kind, name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
-            (entry.kind, entry.name, json.dumps(entry.body, sort_keys=True), entry.ts, entry.ts),
+            (entry.kind, entry.name, sorted_json_text(entry.body), entry.ts, entry.ts),
         )
         return False
 
@@ -439,7 +436,7 @@ class SQLiteWriter:
             "  cases = excluded.cases, passed = excluded.passed, pass_rate = excluded.pass_rate,"
             "  summary = excluded.summary, error = excluded.error WHERE eval_runs.ended_at IS NULL",
             (run.eval_id, run.dataset, run.agent, run.status, run.started_at, run.ended_at, run.cases, run.passed,
-             run.pass_rate, run.fail_under, json.dumps(run.options, default=str), json.dumps(run.summary, default=str),
+             run.pass_rate, run.fail_under, json_text(run.options), json_text(run.summary),
              run.error),
         )
         return False
@@ -451,7 +448,7 @@ class SQLiteWriter:
             "  status = excluded.status, run_id = excluded.run_id, result = excluded.result,"
             "  updated_at = excluded.updated_at",
             (case.eval_id, case.case_id, case.position, case.status, case.run_id,
-             json.dumps(case.result, default=str), case.ts),
+             json_text(case.result), case.ts),
         )
         return False
 
@@ -469,7 +466,7 @@ class SQLiteWriter:
             "INSERT INTO schedules(name, cron, timezone, every_s, agent, workflow, input, enabled, grace_s, config,"
             " since, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)" + on_conflict,
             (s.name, s.cron, s.timezone, s.every_s, s.agent, s.workflow, s.input, int(s.enabled), s.grace_s,
-             json.dumps(s.config, default=str), s.since, s.created_at, s.updated_at),
+             json_text(s.config), s.since, s.created_at, s.updated_at),
         )
         if s.condition == "create" and not self.connection.changes():
             raise Refused(s.name, f"a schedule named {s.name!r} exists", field="name")
@@ -493,7 +490,7 @@ class SQLiteWriter:
             "   ELSE excluded.claimed_at END"
             " WHERE schedule_fires.owner = excluded.owner"
             "  OR (schedule_fires.status = 'claimed' AND schedule_fires.updated_at < ?)",
-            (f.name, f.tick, f.trigger, f.owner, f.status, f.run_id, f.error, json.dumps(f.detail, default=str),
+            (f.name, f.tick, f.trigger, f.owner, f.status, f.run_id, f.error, json_text(f.detail),
              f.ts, f.ts, f.steal_before),
         )
         return False
