@@ -219,6 +219,25 @@ return 0
 """Op `mark`: SET NX a marker unless the fence key holds a higher attempt (1 set, 0 already there, -1 fenced)."""
 
 
+def coalesce_acks(ops: Sequence[Op]) -> list[Op]:
+    """`ops` with every `xack` of one stream and group folded into one (XACK takes many ids), at its first place.
+
+    For a batch applied in one MULTI/EXEC, where the order of acks among the other ops is not observable."""
+    folded: list[Op] = []
+    acks: dict[tuple[str, str], int] = {}
+    for op in ops:
+        if op[0] != "xack":
+            folded.append(op)
+            continue
+        at = acks.get((op[1], op[2]))
+        if at is None:
+            acks[(op[1], op[2])] = len(folded)
+            folded.append(op)
+        else:
+            folded[at] = (*folded[at], *op[3:])
+    return folded
+
+
 def apply_ops(client: redis.Redis, ops: Sequence[Op], *, atomic: bool = True) -> list[Any]:
     """Run `ops` in one MULTI/EXEC (all or nothing), or one plain pipeline; returns the replies in order."""
     pipe = client.pipeline(transaction=atomic)
@@ -228,7 +247,7 @@ def apply_ops(client: redis.Redis, ops: Sequence[Op], *, atomic: bool = True) ->
             _, stream, data, maxlen = op
             pipe.xadd(stream, {"m": data}, maxlen=maxlen, approximate=True)
         elif kind == "xack":
-            pipe.xack(op[1], op[2], op[3])
+            pipe.xack(op[1], op[2], *op[3:])
         elif kind == "xdel":
             pipe.xdel(op[1], op[2])
         elif kind == "xlen":

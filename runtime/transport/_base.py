@@ -27,7 +27,7 @@ Refused = redis.ResponseError
 
 Op = tuple[Any, ...]
 """One command of a batch (`StreamTransport.apply`):
-("xadd", stream, payload, maxlen|None), ("dlq", stream, fields), ("xack", stream, group, id), ("xdel", stream, id),
+("xadd", stream, payload, maxlen|None), ("dlq", stream, fields), ("xack", stream, group, id, ...) -> acked, ("xdel", stream, id),
 ("xlen", stream), ("zadd", key, member, score), ("zrem", key, member), ("set", key, value, ttl|None),
 ("setnx", key, value, ttl) -> bool,
 ("mark", key, value, ttl, fence_key, attempt) -> 1 set / 0 already set / -1 fence_key holds a higher attempt, ("get", key), ("exists", key) -> int, ("del", key),

@@ -332,10 +332,12 @@ class MemoryTransport(StreamTransport):
     def _dlq(self, stream: str, fields: dict[str, Any]) -> str:
         return self._append(stream, {_bytes(k): _bytes(v) for k, v in fields.items()}, DLQ_MAXLEN)
 
-    def _xack(self, stream: str, group: str, entry_id: str) -> int:
+    def _xack(self, stream: str, group: str, *entry_ids: str) -> int:
         found = self._streams.get(stream)
         info = found.groups.get(group) if found is not None else None
-        return int(info is not None and info.pending.pop(id_key(entry_id), None) is not None)
+        if info is None:
+            return 0
+        return sum(info.pending.pop(id_key(entry_id), None) is not None for entry_id in entry_ids)
 
     def _xdel(self, stream: str, entry_id: str) -> int:
         found = self._streams.get(stream)

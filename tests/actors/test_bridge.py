@@ -123,3 +123,19 @@ def test_reader_survives_a_refused_read_and_resumes_when_the_stream_is_back(redi
     finally:
         reader.stop()
     assert [e.message for e in got] == [Cancel("r1")]
+
+
+def test_acks_of_sends_flushed_together_all_take_effect(redis_url):
+    transport = RedisTransport.from_url(redis_url)
+    transport.ensure_group("acks", "g")
+    ids = [transport.append("acks", f"{i}".encode()) for i in range(50)]
+    transport.read_group("g", "c", {"acks": ">"}, 100, None)
+    bridge = BridgeActor.start(transport)
+    try:
+        for entry_id in ids:
+            bridge.tell(Send((("xack", "acks", "g", entry_id), ("set", f"acked:{entry_id}", "1", 60))))
+        wait_for(lambda: transport.group_info("acks", "g").pending == 0, timeout=10)
+        assert all(transport.get(f"acked:{entry_id}") == b"1" for entry_id in ids)
+    finally:
+        bridge.stop()
+        transport.close()

@@ -8,6 +8,7 @@ from agentstage.runtime.streams import (
     StreamLayout,
     apply_ops,
     autoclaim,
+    coalesce_acks,
     dlq_fields,
     ensure_group,
     read_group,
@@ -89,3 +90,13 @@ def test_read_group_tells_a_deleted_pending_entry_from_one_without_payload(redis
     read_group(client, "g", "c", {"s": ">"}, 10, None)
     client.xdel("s", gone)
     assert [payload for _, _, payload in read_group(client, "g", "c", {"s": "0"}, 10, None)] == [None, b""]
+
+
+def test_coalesced_acks_fold_into_one_per_stream_and_group_at_the_first_place():
+    ops = [("xack", "results", "coordinator", "1-0"), ("xadd", "tasks", b"t", None),
+           ("xack", "admit", "coordinator", "2-0"), ("xack", "results", "coordinator", "3-0"),
+           ("publish", "ended", "r1"), ("xack", "results", "workers", "4-0"), ("xack", "admit", "coordinator", "5-0")]
+    assert coalesce_acks(ops) == [("xack", "results", "coordinator", "1-0", "3-0"), ("xadd", "tasks", b"t", None),
+                                  ("xack", "admit", "coordinator", "2-0", "5-0"), ("publish", "ended", "r1"),
+                                  ("xack", "results", "workers", "4-0")]
+    assert coalesce_acks([("set", "k", "v", None)]) == [("set", "k", "v", None)]

@@ -160,3 +160,11 @@ def test_a_restarted_memory_server_has_another_id_and_keeps_or_loses_its_data():
     assert transport.server_id() != before and len(transport.entries("s")) == 1
     transport.restart(keep=False)
     assert transport.entries("s") == []
+
+
+def test_one_ack_takes_many_entries_and_answers_how_many_were_pending(transport):
+    transport.ensure_group("s", "g")
+    ids = [transport.append("s", f"{i}".encode()) for i in range(4)]
+    transport.read_group("g", "c", {"s": ">"}, 10, None)
+    assert transport.apply([("xack", "s", "g", *ids[:3], ids[0])]) == [3]
+    assert [p for _, _, p in transport.read_group("g", "c", {"s": "0"}, 10, None)] == [b"3"]
