@@ -46,7 +46,11 @@ class ActiveRun:
 
 
 class Load:
-    """How busy the coordinator is, read by its stream readers to size their reads (any thread)."""
+    """How busy the coordinator is, read by its stream readers to size their reads (any thread).
+
+    A reader finding no room waits for a release (`on_release`), not for its poll interval: a burst
+    fills the room in a few reads, and each such wait had stalled admission and results for 200 ms.
+    """
 
     def __init__(self, max_active: int, max_in_process: int = 2000) -> None:
         self.max_active = max_active
@@ -54,6 +58,11 @@ class Load:
         self.active = 0
         self.in_process = 0
         self._lock = threading.Lock()
+        self._on_release: list[Callable[[], None]] = []
+
+    def on_release(self, wake: Callable[[], None]) -> None:
+        """Call `wake` whenever entries in process are released (a reader waiting for room reads again)."""
+        self._on_release.append(wake)
 
     def reserve(self, count: int) -> None:
         with self._lock:
@@ -62,6 +71,8 @@ class Load:
     def release(self, count: int) -> None:
         with self._lock:
             self.in_process = max(self.in_process - count, 0)
+        for wake in self._on_release:
+            wake()
 
     def results_room(self) -> int:
         return max(min(self.max_in_process - self.in_process, 500), 0)

@@ -41,7 +41,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     worker.add_argument("--worker-id", default=None,
                         help="stable consumer name (default: HOST:$HONCHO_PROCESS_NAME, else HOST:PID)")
     worker.add_argument("--concurrency", type=int, default=None,
-                        help="tasks run at the same time (default: 4; env AGENTSTAGE_WORKER_CONCURRENCY)")
+                        help="tasks run at the same time (default: 256; env AGENTSTAGE_WORKER_CONCURRENCY)")
     worker.add_argument("--drain-timeout", type=float, default=3.0,
                         help="seconds to let in-flight tasks finish on shutdown before releasing them, so the "
                              "worker exits within honcho's 5 s (default: 3)")

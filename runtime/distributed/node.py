@@ -225,6 +225,7 @@ class CoordinatorNode:
                          gate=self._after_outage),
         ]
         for thread in self._threads:
+            self.load.on_release(thread.wake)
             thread.start()
         self.reconciler.start()
         self._clock = threading.Thread(target=self._ticks, name="coordinator-clock", daemon=True)
