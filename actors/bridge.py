@@ -22,7 +22,7 @@ from loguru import logger
 from agentstage.runtime.wire import from_wire
 from agentstage.actors.supervision import Slot, SupervisedActor
 from agentstage.runtime.errors import DecodeError
-from agentstage.runtime.streams import Entry, Op, StreamLayout, coalesce_acks, dlq_fields
+from agentstage.runtime.streams import Entry, Op, StreamLayout, coalesce, dlq_fields
 from agentstage.runtime.transport import UNAVAILABLE, ReconnectBackoff, StreamTransport, until_reachable
 
 __all__ = ["BridgeActor", "Send", "StreamReader", "dead_letter", "decode_entry"]
@@ -80,8 +80,7 @@ class BridgeActor(SupervisedActor):
         batch, self._batch = self._batch, []
         if not batch:
             return
-        # PERF: the acks of a batch go out as one XACK per stream: most of a coordinator's ops are acks
-        ops = coalesce_acks([op for send in batch for op in send.ops])
+        ops = coalesce([op for send in batch for op in send.ops])
         until_reachable(lambda: self.transport.apply(ops), f"sending {len(ops)} stream ops")
         for send in batch:
             if send.then is not None:

@@ -94,6 +94,8 @@ class Batch:
     ops: list[Op] = dataclasses.field(default_factory=list)
     dispatch: list[Op] = dataclasses.field(default_factory=list)
     after: list[Callable[[], None]] = dataclasses.field(default_factory=list)
+    ended: list[tuple[str, bytes, str]] = dataclasses.field(default_factory=list)
+    """Runs this batch ends: (done key, outcome, run id), set and announced on the `ended` channel after `ops`."""
 
 
 def child_progress(reader: Any, run_id: str, pending: list[Record]) -> dict[str, list[int]]:

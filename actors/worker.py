@@ -240,12 +240,10 @@ class WorkerActor(SupervisedActor):
         """Claim each task once and see whether it was cancelled, in one round trip."""
         if not tasks:
             return []
-        ops = []
-        for _, task in tasks:
-            ops.append(("setnx", self.layout.claim_key(task.task_id, task.attempt), self.state.worker_id,
-                        self.claim_ttl))
-            ops.append(("exists", self.layout.cancel_key(task.run_id)))
-        replies = until_reachable(lambda: self.transport.apply(ops, atomic=False), "claiming tasks")
+        pairs = tuple((self.layout.claim_key(task.task_id, task.attempt), self.layout.cancel_key(task.run_id))
+                      for _, task in tasks)
+        op = ("claim", self.state.worker_id, self.claim_ttl, pairs)
+        [replies] = until_reachable(lambda: self.transport.apply([op], atomic=False), "claiming tasks")
         return [(bool(replies[i]), bool(replies[i + 1])) for i in range(0, len(replies), 2)]
 
     def _start(self, entry: Entry, task: Task) -> None:

@@ -219,23 +219,61 @@ return 0
 """Op `mark`: SET NX a marker unless the fence key holds a higher attempt (1 set, 0 already there, -1 fenced)."""
 
 
-def coalesce_acks(ops: Sequence[Op]) -> list[Op]:
-    """`ops` with every `xack` of one stream and group folded into one (XACK takes many ids), at its first place.
+_ADD_MANY = """
+for i = 2, #ARGV do
+  if ARGV[1] == '' then redis.call('XADD', KEYS[1], '*', 'm', ARGV[i])
+  else redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', ARGV[i]) end
+end
+return #ARGV - 1
+"""
+"""Op `xadd_many`: append every payload to one stream, in order; returns how many."""
 
-    For a batch applied in one MULTI/EXEC, where the order of acks among the other ops is not observable."""
+_SET_PUBLISH = """
+for i = 1, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[2 + 2 * i - 1], 'EX', ARGV[1])
+  redis.call('PUBLISH', ARGV[2], ARGV[2 + 2 * i])
+end
+return #KEYS
+"""
+"""Op `set_publish`: per item SET key value EX ttl, then PUBLISH its message on the channel."""
+
+_CLAIM = """
+local out = {}
+for i = 1, #KEYS, 2 do
+  out[#out + 1] = redis.call('SET', KEYS[i], ARGV[1], 'NX', 'EX', ARGV[2]) and 1 or 0
+  out[#out + 1] = redis.call('EXISTS', KEYS[i + 1])
+end
+return out
+"""
+"""Op `claim`: per pair SET NX the claim key and see whether the cancel key exists: [claimed, cancelled, ...]."""
+
+
+def coalesce(ops: Sequence[Op]) -> list[Op]:
+    """`ops` with every `xack` of one stream and group folded into one (XACK takes many ids), and every `xadd` to one
+    stream into one `xadd_many`, each at its first place (payloads in order).
+
+    PERF: a command costs the client about as much to build and parse as the server to run; most of what a
+    coordinator or worker flushes is acks and appends. For a batch applied in one MULTI/EXEC, where the order of
+    acks and appends among the other ops is not observable (nothing in a flush reads a stream).
+    """
     folded: list[Op] = []
-    acks: dict[tuple[str, str], int] = {}
+    places: dict[tuple[Any, ...], int] = {}
     for op in ops:
-        if op[0] != "xack":
+        kind = op[0]
+        if kind not in ("xack", "xadd"):
             folded.append(op)
             continue
-        at = acks.get((op[1], op[2]))
+        key = (kind, op[1], op[2]) if kind == "xack" else (kind, op[1], op[3])
+        at = places.get(key)
         if at is None:
-            acks[(op[1], op[2])] = len(folded)
-            folded.append(op)
-        else:
+            places[key] = len(folded)
+            folded.append(op if kind == "xack" else ("xadd_many", op[1], (op[2],), op[3]))
+        elif kind == "xack":
             folded[at] = (*folded[at], *op[3:])
-    return folded
+        else:
+            _, stream, payloads, maxlen = folded[at]
+            folded[at] = ("xadd_many", stream, (*payloads, op[2]), maxlen)
+    return [("xadd", op[1], op[2][0], op[3]) if op[0] == "xadd_many" and len(op[2]) == 1 else op for op in folded]
 
 
 def apply_ops(client: redis.Redis, ops: Sequence[Op], *, atomic: bool = True) -> list[Any]:
@@ -246,6 +284,16 @@ def apply_ops(client: redis.Redis, ops: Sequence[Op], *, atomic: bool = True) ->
         if kind == "xadd":
             _, stream, data, maxlen = op
             pipe.xadd(stream, {"m": data}, maxlen=maxlen, approximate=True)
+        elif kind == "xadd_many":
+            _, stream, payloads, maxlen = op
+            pipe.eval(_ADD_MANY, 1, stream, "" if maxlen is None else maxlen, *payloads)
+        elif kind == "set_publish":
+            _, ttl, channel, items = op
+            pipe.eval(_SET_PUBLISH, len(items), *(key for key, _, _ in items), ttl, channel,
+                      *(part for _, value, message in items for part in (value, message)))
+        elif kind == "claim":
+            _, value, ttl, pairs = op
+            pipe.eval(_CLAIM, 2 * len(pairs), *(key for pair in pairs for key in pair), value, ttl)
         elif kind == "xack":
             pipe.xack(op[1], op[2], *op[3:])
         elif kind == "xdel":

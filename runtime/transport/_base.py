@@ -32,7 +32,9 @@ Op = tuple[Any, ...]
 ("setnx", key, value, ttl) -> bool,
 ("mark", key, value, ttl, fence_key, attempt) -> 1 set / 0 already set / -1 fence_key holds a higher attempt, ("get", key), ("exists", key) -> int, ("del", key),
 ("hset", key, field, value), ("hsetnx", key, field, value), ("hget", key, field), ("hdel", key, field),
-("publish", channel, message) -> receivers."""
+("publish", channel, message) -> receivers,
+("xadd_many", stream, payloads, maxlen|None) -> appended, ("set_publish", ttl, channel, ((key, value, message), ...))
+-> items, ("claim", value, ttl, ((claim_key, cancel_key), ...)) -> [claimed, cancelled, ...] (1 or 0 each)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -413,9 +413,25 @@ class MemoryTransport(StreamTransport):
         """Nobody subscribes in process: a waiter on this transport reads the done key instead."""
         return 0
 
+    def _xadd_many(self, stream: str, payloads: tuple[Any, ...], maxlen: int | None) -> int:
+        for payload in payloads:
+            self._xadd(stream, payload, maxlen)
+        return len(payloads)
+
+    def _set_publish(self, ttl: float, channel: str, items: tuple[tuple[str, Any, Any], ...]) -> int:
+        for key, value, message in items:
+            self._set(key, value, ttl)
+            self._publish(channel, message)
+        return len(items)
+
+    def _claim(self, value: Any, ttl: float, pairs: tuple[tuple[str, str], ...]) -> list[int]:
+        return [int(part) for claim, cancel in pairs
+                for part in (self._setnx(claim, value, ttl) is not None, self._exists(cancel))]
+
 
 _OPS = {kind: f"_{kind}" for kind in ("xadd", "dlq", "xack", "xdel", "xlen", "zadd", "zrem", "set", "setnx", "mark", "get",
-                                      "hset", "hsetnx", "hget", "hdel", "publish")}
+                                      "hset", "hsetnx", "hget", "hdel", "publish", "xadd_many", "set_publish",
+                                      "claim")}
 _OPS.update({"exists": "_exists", "del": "_delete"})
 
 

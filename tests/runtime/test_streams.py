@@ -8,7 +8,7 @@ from agentstage.runtime.streams import (
     StreamLayout,
     apply_ops,
     autoclaim,
-    coalesce_acks,
+    coalesce,
     dlq_fields,
     ensure_group,
     read_group,
@@ -92,11 +92,15 @@ def test_read_group_tells_a_deleted_pending_entry_from_one_without_payload(redis
     assert [payload for _, _, payload in read_group(client, "g", "c", {"s": "0"}, 10, None)] == [None, b""]
 
 
-def test_coalesced_acks_fold_into_one_per_stream_and_group_at_the_first_place():
-    ops = [("xack", "results", "coordinator", "1-0"), ("xadd", "tasks", b"t", None),
+def test_coalesced_acks_and_appends_fold_into_one_per_stream_at_the_first_place():
+    ops = [("xack", "results", "coordinator", "1-0"), ("xadd", "tasks", b"t1", None),
            ("xack", "admit", "coordinator", "2-0"), ("xack", "results", "coordinator", "3-0"),
-           ("publish", "ended", "r1"), ("xack", "results", "workers", "4-0"), ("xack", "admit", "coordinator", "5-0")]
-    assert coalesce_acks(ops) == [("xack", "results", "coordinator", "1-0", "3-0"), ("xadd", "tasks", b"t", None),
-                                  ("xack", "admit", "coordinator", "2-0", "5-0"), ("publish", "ended", "r1"),
-                                  ("xack", "results", "workers", "4-0")]
-    assert coalesce_acks([("set", "k", "v", None)]) == [("set", "k", "v", None)]
+           ("publish", "ended", "r1"), ("xadd", "tasks", b"t2", None), ("xadd", "results", b"r", None),
+           ("xack", "results", "workers", "4-0"), ("xadd", "tasks", b"t3", None), ("xack", "admit", "coordinator", "5-0")]
+    assert coalesce(ops) == [("xack", "results", "coordinator", "1-0", "3-0"),
+                             ("xadd_many", "tasks", (b"t1", b"t2", b"t3"), None),
+                             ("xack", "admit", "coordinator", "2-0", "5-0"), ("publish", "ended", "r1"),
+                             ("xadd", "results", b"r", None), ("xack", "results", "workers", "4-0")]
+    assert coalesce([("set", "k", "v", None)]) == [("set", "k", "v", None)]
+    assert coalesce([("xadd", "s", b"a", 10), ("xadd", "s", b"b", None)]) == [("xadd", "s", b"a", 10),
+                                                                               ("xadd", "s", b"b", None)]

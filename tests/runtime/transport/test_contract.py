@@ -168,3 +168,24 @@ def test_one_ack_takes_many_entries_and_answers_how_many_were_pending(transport)
     transport.read_group("g", "c", {"s": ">"}, 10, None)
     assert transport.apply([("xack", "s", "g", *ids[:3], ids[0])]) == [3]
     assert [p for _, _, p in transport.read_group("g", "c", {"s": "0"}, 10, None)] == [b"3"]
+
+
+def test_many_appends_in_one_op_arrive_in_order_and_keep_the_length_cap(transport):
+    transport.ensure_group("s", "g")
+    assert transport.apply([("xadd_many", "s", (b"a", b"b", b"c"), None)]) == [3]
+    assert [p for _, _, p in transport.read_group("g", "c", {"s": ">"}, 10, None)] == [b"a", b"b", b"c"]
+    transport.apply([("xadd_many", "capped", tuple(f"{i}".encode() for i in range(300)), 10)])
+    assert transport.apply([("xlen", "capped")])[0] < 300
+
+
+def test_set_publish_sets_every_key(transport):
+    assert transport.apply([("set_publish", 60, "ended", (("done:a", b"A", "a"), ("done:b", b"B", "b")))]) == [2]
+    assert (transport.get("done:a"), transport.get("done:b")) == (b"A", b"B")
+
+
+def test_claim_takes_each_key_once_and_reports_cancel_keys(transport):
+    transport.apply([("set", "cancel:2", "1", None), ("set", "claim:3", "other", None)])
+    pairs = (("claim:1", "cancel:1"), ("claim:2", "cancel:2"), ("claim:3", "cancel:3"))
+    assert transport.apply([("claim", "w1", 60, pairs)], atomic=False) == [[1, 0, 1, 1, 0, 0]]
+    assert transport.apply([("claim", "w2", 60, pairs[:1])], atomic=False) == [[0, 0]]
+    assert (transport.get("claim:1"), transport.get("claim:3")) == (b"w1", b"other")
