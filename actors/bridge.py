@@ -81,7 +81,8 @@ class BridgeActor(SupervisedActor):
         if not batch:
             return
         ops = coalesce([op for send in batch for op in send.ops])
-        until_reachable(lambda: self.transport.apply(ops), f"sending {len(ops)} stream ops")
+        # PERF: one command (or script) is atomic alone; MULTI/EXEC around it would triple the commands
+        until_reachable(lambda: self.transport.apply(ops, atomic=len(ops) > 1), f"sending {len(ops)} stream ops")
         for send in batch:
             if send.then is not None:
                 try:
