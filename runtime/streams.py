@@ -256,24 +256,36 @@ def coalesce(ops: Sequence[Op]) -> list[Op]:
     coordinator or worker flushes is acks and appends. For a batch applied in one MULTI/EXEC, where the order of
     acks and appends among the other ops is not observable (nothing in a flush reads a stream).
     """
-    folded: list[Op] = []
-    places: dict[tuple[Any, ...], int] = {}
+    folded: list[Op | _Fold] = []
+    places: dict[tuple[Any, ...], _Fold] = {}
     for op in ops:
         kind = op[0]
         if kind not in ("xack", "xadd"):
             folded.append(op)
             continue
         key = (kind, op[1], op[2]) if kind == "xack" else (kind, op[1], op[3])
-        at = places.get(key)
-        if at is None:
-            places[key] = len(folded)
-            folded.append(op if kind == "xack" else ("xadd_many", op[1], (op[2],), op[3]))
-        elif kind == "xack":
-            folded[at] = (*folded[at], *op[3:])
-        else:
-            _, stream, payloads, maxlen = folded[at]
-            folded[at] = ("xadd_many", stream, (*payloads, op[2]), maxlen)
-    return [("xadd", op[1], op[2][0], op[3]) if op[0] == "xadd_many" and len(op[2]) == 1 else op for op in folded]
+        found = places.get(key)
+        if found is None:
+            found = places[key] = _Fold(key, [])
+            folded.append(found)
+        found.items.extend(op[3:] if kind == "xack" else (op[2],))
+    return [op.op() if isinstance(op, _Fold) else op for op in folded]
+
+
+@dataclass(slots=True)
+class _Fold:
+    """The acks of one stream and group, or the appends to one stream, gathered by `coalesce`."""
+
+    key: tuple[Any, ...]
+    items: list[Any]
+
+    def op(self) -> Op:
+        kind, stream, detail = self.key
+        if kind == "xack":
+            return ("xack", stream, detail, *self.items)
+        if len(self.items) == 1:
+            return ("xadd", stream, self.items[0], detail)
+        return ("xadd_many", stream, tuple(self.items), detail)
 
 
 def apply_ops(client: redis.Redis, ops: Sequence[Op], *, atomic: bool = True) -> list[Any]:
