@@ -70,6 +70,9 @@ def open_connection(path: str | os.PathLike[str], *, readonly: bool = False, bus
         if not readonly:
             _enable_wal(connection, busy_timeout_ms)
             connection.pragma("synchronous", "NORMAL")
+            # PERF: a batch's savepoint journal stays in memory; past 64 KiB it was a temp file opened, written
+            # and deleted for every larger batch
+            connection.pragma("temp_store", "MEMORY")
             migrate(connection)
             connection.transaction_mode = "IMMEDIATE"
         else:
