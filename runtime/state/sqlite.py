@@ -14,6 +14,7 @@ from pathlib import Path
 import apsw
 
 from agentstage.runtime.errors import NotFound, Refused, StoreError, StoreLockedError
+from agentstage.runtime.state.checkpointer import BACKSTOP_PAGES, Checkpointer
 from agentstage.runtime.state.health import Health
 from agentstage.runtime.state.json_text import json_text, sorted_json_text
 from agentstage.runtime.state.records import (
@@ -169,8 +170,13 @@ class SQLiteWriter:
         self._tokens: dict[tuple[str, str], list[int]] = {}
         self.rolled_up: set[str] = set()
         """Runs whose token totals the last `apply_batch` changed, ancestors included (copied by the hybrid store)."""
+        # PERF: the log is copied back by a thread of its own; the writer checkpoints itself only far behind
+        self.connection.pragma("wal_autocheckpoint", BACKSTOP_PAGES)
+        self.checkpointer = Checkpointer(self.path, self)
+        self.checkpointer.start()
 
     def close(self) -> None:
+        self.checkpointer.stop()
         if self._in_transaction:
             self.rollback()
         self.connection.close()
