@@ -16,9 +16,9 @@ from agentstage.runtime.streams import Entry, Op
 __all__ = ["ActiveRun", "Batch", "Delivered", "Load", "Tick", "child_progress"]
 
 _ADMIT_BATCH = 50
+"""New runs admitted per read (measured: 200 was no faster, as the store groups the commits of batches queued
+behind each other and a first attempt's task is published before its admission commits)."""
 _RUN_ENDS = frozenset({"run.completed", "run.failed", "run.cancelled"})
-"""New runs admitted per read: a burst's first tasks are published after a small commit, not one of 500
-(the store groups the commits of batches queued behind each other, so throughput does not pay for it)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,7 +128,7 @@ class CoordinatorActor(SupervisedActor, Steering):
             self.bridge.tell(Send(tuple(batch.dispatch)))
         ops = tuple(batch.ops)
         if batch.ended:
-            # PERF: one script sets every done key and announces every end (two commands per run were a third)
+            # PERF: one script sets every done key and announces every end, not a SET and a PUBLISH per run
             ops += (("set_publish", KEY_TTL, self.layout.ended, tuple(batch.ended)),)
         write_until_durable(self.store, tuple(batch.records), lambda: self.bridge.tell(Send(ops, done)))
 

@@ -51,8 +51,8 @@ _REGISTRY: dict[str, type[Message]] = {}
 MAX_DEPTH = 100
 """Deepest nesting of objects and lists a wire message may have (envelope included)."""
 
-# NOTE: msgspec encodes the message dataclasses and converts parsed JSON back into them, checking every
-# field's type, in C (5x faster decoding and 25x faster encoding than reflecting on fields in Python).
+# NOTE: msgspec encodes the message dataclasses and decodes JSON back into them, checking every field's
+# type, in C (many times faster than reflecting on fields in Python); `_decode` says how.
 _ENCODER = msgspec.json.Encoder()
 _JSON = msgspec.json.Decoder()
 
