@@ -12,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import urllib.request
+from collections.abc import Mapping
 
 import httpx
+from aiohttp import ClientSession, ClientTimeout
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
+from httpx_aiohttp.transport import map_aiohttp_exceptions
 
 __all__ = ["DEFAULT_LIMITS", "AsyncClients", "default_async_client", "default_client"]
 
@@ -42,9 +45,37 @@ def default_async_client(timeout: float = 600.0, connect_timeout: float = 5.0,
     return _client_and_transport(timeout, connect_timeout, limits)[0]
 
 
+class PostTransport(AiohttpTransport):
+    """httpx-aiohttp's transport, plus a POST whose answer is read whole, for calls that do not stream.
+
+    PERF: building an `httpx.Request` and draining the answer chunk by chunk through an async
+    generator was a fifth of the I/O loop's time at a thousand model calls a second. `post` sends
+    the same bytes through the same aiohttp session and hands back an `httpx.Response`, so status
+    handling, content decoding and the mapped httpx errors stay those of every other call.
+    """
+
+    _timeouts: dict[tuple[float | None, float | None, float | None], ClientTimeout] = {}
+
+    async def post(self, url: str, headers: Mapping[str, str], content: bytes,
+                   timeout: httpx.Timeout) -> httpx.Response:
+        """POST `content` to `url` and return the response with its body read (and decoded by httpx)."""
+        if not isinstance(self.client, ClientSession):
+            self.client = self.get_client()
+        limits = (timeout.connect, timeout.read, timeout.pool)
+        client_timeout = self._timeouts.get(limits)
+        if client_timeout is None:
+            client_timeout = self._timeouts[limits] = ClientTimeout(sock_connect=limits[0], sock_read=limits[1],
+                                                                    connect=limits[2])
+        with map_aiohttp_exceptions():
+            async with self.client.request("POST", url, headers=headers, data=content, allow_redirects=False,
+                                           auto_decompress=False, compress=False, timeout=client_timeout) as answer:
+                body = await answer.read()
+        return httpx.Response(answer.status, headers=answer.raw_headers, content=body)
+
+
 def _client_and_transport(timeout: float, connect_timeout: float,
-                          limits: httpx.Limits) -> tuple[httpx.AsyncClient, AiohttpTransport]:
-    transport = AiohttpTransport(limits=limits)
+                          limits: httpx.Limits) -> tuple[httpx.AsyncClient, PostTransport]:
+    transport = PostTransport(limits=limits)
     return HttpxAiohttpClient(timeout=_timeout(timeout, connect_timeout), limits=limits, transport=transport), transport
 
 
@@ -58,7 +89,7 @@ class AsyncClients:
     def __init__(self, timeout: float, connect_timeout: float, limits: httpx.Limits) -> None:
         self._args = (timeout, connect_timeout, limits)
         self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
-        self._transports: dict[httpx.AsyncClient, AiohttpTransport] = {}
+        self._transports: dict[httpx.AsyncClient, PostTransport] = {}
         self._lock = threading.Lock()
         # NOTE: with a proxy in the environment, requests must go through the client's proxy mounts.
         self.direct = not urllib.request.getproxies()
@@ -66,6 +97,9 @@ class AsyncClients:
     def get(self) -> httpx.AsyncClient:
         """The running loop's client; creates it on first use. Call on the loop."""
         loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is not None:
+            return client
         with self._lock:
             client = self._clients.get(loop)
             if client is None:
@@ -76,7 +110,7 @@ class AsyncClients:
                 self._clients[loop], self._transports[client] = client, transport
             return client
 
-    def transport(self, client: httpx.AsyncClient) -> httpx.AsyncBaseTransport | None:
+    def transport(self, client: httpx.AsyncClient) -> PostTransport | None:
         """The transport `client` sends through when no proxy applies, for callers that build their own requests."""
         return self._transports.get(client) if self.direct else None
 

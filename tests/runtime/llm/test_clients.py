@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 
 import httpx
+import pytest
 from httpx_aiohttp import AiohttpTransport
 
 from agentstage.runtime.aio import IOLoop
+from agentstage.runtime.errors import FatalError
 from agentstage.runtime.llm import ChatMessage, LLMRequest, OpenAIProvider
 from agentstage.runtime.llm._clients import AsyncClients, default_async_client, default_client
 from tests.runtime.llm.wire_server import Reply, WireServer
@@ -72,3 +76,30 @@ def test_clients_of_closed_loops_are_forgotten() -> None:
     asyncio.run(get())
     asyncio.run(get())
     assert len(clients._clients) == 1
+
+
+def _one_call(wire: WireServer, io: IOLoop, reply: Reply) -> str:
+    wire.add(reply)
+    provider = OpenAIProvider("sk-test", "m", f"{wire.base}/v1")
+    try:
+        return io.run(provider.agenerate(ASK), timeout=30).content
+    finally:
+        io.run(provider.aclose())
+
+
+def test_the_direct_post_sends_the_clients_headers_the_calls_and_the_json_type(wire: WireServer, io: IOLoop) -> None:
+    assert _one_call(wire, io, Reply(json=ANSWER)) == "hi"
+    headers = wire.requests[0].headers
+    assert headers["authorization"] == "Bearer sk-test" and headers["content-type"] == "application/json"
+    assert headers["user-agent"].startswith("python-httpx/") and "gzip" in headers["accept-encoding"]
+    assert wire.requests[0].body["messages"] == [{"role": "user", "content": "hello"}]
+
+
+def test_a_compressed_answer_on_the_direct_post_is_decoded(wire: WireServer, io: IOLoop) -> None:
+    packed = gzip.compress(json.dumps(ANSWER).encode())
+    assert _one_call(wire, io, Reply(raw=packed, headers={"Content-Encoding": "gzip"})) == "hi"
+
+
+def test_an_answer_that_does_not_decompress_is_fatal_on_the_direct_post(wire: WireServer, io: IOLoop) -> None:
+    with pytest.raises(FatalError, match="DecodingError"):
+        _one_call(wire, io, Reply(raw=b"\x00garbage", headers={"Content-Encoding": "gzip"}))

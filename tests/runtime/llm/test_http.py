@@ -10,7 +10,7 @@ import pytest
 
 from agentstage.runtime.aio import IOLoop
 from agentstage.runtime.errors import FatalError, RateLimited, TransientError
-from agentstage.runtime.llm._http import error_for_status, parse_arguments, redact, retry_after_seconds
+from agentstage.runtime.llm._http import _decoded, error_for_status, parse_arguments, redact, retry_after_seconds
 from agentstage.runtime.llm.ollama import OllamaProvider
 from agentstage.runtime.llm.types import ChatMessage, LLMRequest
 
@@ -99,6 +99,13 @@ def test_a_body_that_cannot_be_decoded_is_fatal_on_the_async_path_too(io: IOLoop
     provider = OllamaProvider("m", "http://ollama.invalid", async_client=httpx.AsyncClient(transport=transport))
     with pytest.raises(FatalError, match="DecodingError"):
         io.run(provider.agenerate(ASK))
+
+
+def test_a_json_answer_msgspec_refuses_is_read_as_before() -> None:
+    assert _decoded(httpx.Response(200, content=b'{"n": 1e400}')) == {"n": float("inf")}
+    assert _decoded(httpx.Response(200, content='{"text": "h\u00e9"}'.encode("utf-16"))) == {"text": "h\u00e9"}
+    with pytest.raises(ValueError):
+        _decoded(httpx.Response(200, content=b"{not json"))
 
 
 def _answering_on(threads: list[str]) -> httpx.MockTransport:
