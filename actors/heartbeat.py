@@ -139,7 +139,7 @@ class WorkerMonitor(threading.Thread):
             kept_ids = self.transport.extend_leases(self.layout.tasks, WORKERS_GROUP, self.state.worker_id,
                                                     [f.entry_id for f in flights])
             for flight in flights:
-                if flight.entry_id not in kept_ids:
+                if flight.entry_id not in kept_ids and self.state.lost(flight):
                     logger.warning("lease of run {} attempt {} was lost; stopping it here", flight.task.run_id,
                                    flight.task.attempt)
                     self.state.abandon(flight.task.run_id, flight.task.attempt)

@@ -90,6 +90,7 @@ class TaskStreamSink:
                 reply.set(value)
             self.on_done(fence_run, attempt)
 
+        self.state.report(fence_run, attempt)
         self._send(done, settled)
 
     def effect(self, effect: ToolEffect) -> None:
@@ -104,6 +105,7 @@ class TaskStreamSink:
             return
         task = flight.task
         done = TaskDone(task.task_id, outcome.run_id, attempt, self.state.worker_id, flight.entry_id, outcome)
+        self.state.report(outcome.run_id, attempt)
         self._send(done, lambda: self.on_done(outcome.run_id, attempt))
 
     def _send(self, message: Any, then: Callable[[], None] | None = None) -> None:

@@ -77,6 +77,8 @@ class WorkerState:
     concurrency: int
     running: dict[Attempt, InFlight] = field(default_factory=dict)
     cancelled: set[Attempt] = field(default_factory=set)
+    reported: set[Attempt] = field(default_factory=set)
+    """Attempts whose TaskDone is on its way to the coordinator, which acks their entries on reading it."""
     reserved: int = 0
     draining: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -102,7 +104,20 @@ class WorkerState:
     def finish(self, run_id: str, attempt: int) -> InFlight | None:
         with self.lock:
             self.cancelled.discard((run_id, attempt))
+            self.reported.discard((run_id, attempt))
             return self.running.pop((run_id, attempt), None)
+
+    def report(self, run_id: str, attempt: int) -> None:
+        """An attempt held here is sending its TaskDone: from now on its entry may be acked at any moment."""
+        with self.lock:
+            if (run_id, attempt) in self.running:
+                self.reported.add((run_id, attempt))
+
+    def lost(self, flight: InFlight) -> bool:
+        """Whether a flight whose entry is no longer pending for this worker lost its lease: it is still held
+        here and has not reported its end (an ended one's entry was acked by the coordinator)."""
+        with self.lock:
+            return self.running.get(flight.key) is flight and flight.key not in self.reported
 
     def get(self, run_id: str, attempt: int) -> InFlight | None:
         with self.lock:
@@ -131,6 +146,7 @@ class WorkerState:
     def abandon(self, run_id: str, attempt: int) -> None:
         """Stop holding an attempt (its lease went elsewhere): it stops, its records are refused."""
         with self.lock:
+            self.reported.discard((run_id, attempt))
             if self.running.pop((run_id, attempt), None) is not None:
                 self.cancelled.add((run_id, attempt))
 
