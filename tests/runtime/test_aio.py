@@ -58,3 +58,51 @@ def test_a_cancelled_deadline_does_not_fire(io: IOLoop) -> None:
     io.after(0.01, lambda: fired.append("cancelled")).cancel()
     io.after(0.02, lambda: fired.append("kept") or done.set())
     assert done.wait(5) and fired == ["kept"]
+
+
+def test_calls_from_many_threads_each_start_once_and_report_once_on_the_loop(io: IOLoop) -> None:
+    reported: list[tuple[int, str]] = []
+    done = threading.Event()
+    lock = threading.Lock()
+
+    async def echo(number: int) -> int:
+        await asyncio.sleep(0)
+        return number
+
+    def on_done(result: int | None, error: BaseException | None) -> None:
+        with lock:
+            reported.append((result, threading.current_thread().name))
+            if len(reported) == 1600:
+                done.set()
+
+    def caller(first: int) -> None:
+        for number in range(first, first + 200):
+            io.call(echo(number), on_done)
+
+    callers = [threading.Thread(target=caller, args=(first,)) for first in range(0, 1600, 200)]
+    for thread in callers:
+        thread.start()
+    for thread in callers:
+        thread.join()
+    assert done.wait(10)
+    assert sorted(number for number, _ in reported) == list(range(1600))
+    assert {name for _, name in reported} == {"agentstage-io"}
+
+
+def test_a_call_cancelled_while_the_loop_is_busy_never_starts(io: IOLoop) -> None:
+    busy, release = threading.Event(), threading.Event()
+    started: list[str] = []
+
+    async def hold_the_loop() -> None:
+        busy.set()
+        release.wait(5)
+
+    async def work() -> None:
+        started.append("work")
+
+    io.submit(hold_the_loop())
+    assert busy.wait(5)
+    io.call(work(), lambda result, error: started.append("reported")).cancel()
+    release.set()
+    assert io.submit(asyncio.sleep(0.05)).result(5) is None
+    assert started == []
