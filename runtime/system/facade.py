@@ -36,7 +36,7 @@ from agentstage.runtime.clock import new_id, short_id, utc_now
 from agentstage.runtime.config import Config
 from agentstage.runtime.system.delegation import with_delegation
 from agentstage.runtime.errors import ConfigError, NotApplicable, NotFound, Refused, RunAborted
-from agentstage.runtime.futures import Reply
+from agentstage.runtime.futures import Reply, settled
 from agentstage.runtime.system.graph_api import NOT_EXECUTING, GraphMethods
 from agentstage.runtime.flows import FlowRegistry, flow_dir
 from agentstage.runtime.prompts import PromptRegistry, prompt_dir
@@ -79,6 +79,10 @@ class RunHandle:
     def result(self, timeout: float | None = None) -> RunResult:
         """Wait for the run to end; raises pykka.Timeout after `timeout` seconds."""
         return self.future.get(timeout=timeout)
+
+    async def result_async(self, timeout: float | None = None) -> RunResult:
+        """`result` awaited on the running event loop, holding no thread while the run goes on."""
+        return await settled(self.future, timeout)
 
 
 class System(GraphMethods):

@@ -24,6 +24,7 @@ from agentstage.actors.supervision import Slot
 from agentstage.runtime.clock import new_id, utc_now
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import NotFound, RunError
+from agentstage.runtime.futures import Reply, settled
 from agentstage.runtime.graph.builder import GraphError
 from agentstage.runtime.graph.compiled import CompiledGraph
 from agentstage.runtime.graph.nodes import AgentNode, ToolNode
@@ -51,6 +52,10 @@ class GraphHandle:
     def result(self, timeout: float | None = None) -> GraphResult:
         """Wait for the run to complete, fail or pause; raises pykka.Timeout after `timeout` seconds."""
         return self.future.get(timeout=timeout)
+
+    async def result_async(self, timeout: float | None = None) -> GraphResult:
+        """`result` awaited on the running event loop, holding no thread while the run goes on."""
+        return await settled(self.future, timeout)
 
 
 def workflow_dir(config: Config) -> Path:
@@ -133,7 +138,7 @@ class GraphRuns:
                    "metadata": {**self._origin(workflow), **dict(metadata or {})}, **dict(opening_data or {})}
         checkpoint = Checkpoint(run_id, 0, START, graph.entry, state, utc_now())
         return self._execute(workflow, ExecuteGraph(run_id, session_id, state, graph.entry, 0, first_seq,
-                                                    reply or pykka.ThreadingFuture(), "run.started", opening,
+                                                    reply or Reply(), "run.started", opening,
                                                     checkpoint, durable=durable, attempt=attempt))
 
     def resume_async(self, run_id: str, *, input: str | None = None) -> GraphHandle:
@@ -148,7 +153,7 @@ class GraphRuns:
         if row.status in ("completed", "cancelled"):
             done = GraphResult(run_id, row.session_id, row.status, row.output or "", row.error,
                                checkpoint["state"], checkpoint["step"], note=f"run is already {row.status}; nothing to resume")
-            future: pykka.Future[GraphResult] = pykka.ThreadingFuture()
+            future: pykka.Future[GraphResult] = Reply()
             future.set(done)
             return GraphHandle(run_id, row.session_id, future)
         if row.status == "waiting" and input is None:
@@ -175,7 +180,7 @@ class GraphRuns:
                                    f" {row.workflow!r} no longer has")
         checkpoint = Checkpoint(fork_id, step, source["node"], next_node, state, utc_now())
         return self._execute(row.workflow, ExecuteGraph(fork_id, row.session_id, state, next_node, step, 1,
-                                                        pykka.ThreadingFuture(), "run.started", opening, checkpoint))
+                                                        Reply(), "run.started", opening, checkpoint))
 
     def requeue_async(self, row: RunRow, attempt: int, first_seq: int) -> GraphHandle:
         """Run failed or cancelled graph run `row` again as `attempt` from its latest checkpoint."""
@@ -208,7 +213,7 @@ class GraphRuns:
         if first_seq is None:
             first_seq = last_seq(self.reader(), run_id) + 1
         message = ExecuteGraph(run_id, session_id, dict(checkpoint["state"]), checkpoint["next_node"],
-                               int(checkpoint["step"]), first_seq, reply or pykka.ThreadingFuture(), "run.resumed",
+                               int(checkpoint["step"]), first_seq, reply or Reply(), "run.resumed",
                                dict(opening_data or {"step": checkpoint["step"]}), input=input, attempt=attempt)
         return self._execute(workflow, message)
 

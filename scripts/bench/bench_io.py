@@ -177,8 +177,9 @@ def agentstage(url: str, runs: int, warm: bool = True,
     return cold, runs / elapsed, cpu, before, peak[0]
 
 
-def distributed(url: str, runs: int, concurrency: int, workers: int = 2) -> float:
-    """Runs/s through a private redis-server, a coordinator and `workers` worker processes."""
+def distributed(url: str, runs: int, concurrency: int, workers: int = 2) -> tuple[float, float]:
+    """Cold and warm runs/s through a private redis-server, a coordinator and `workers` worker processes:
+    a first batch (the workers open their connections during it), then a second one."""
     sys.path.insert(0, str(Path(__file__).parent))
     from bench_distributed import Deployment, start_redis
 
@@ -189,12 +190,13 @@ def distributed(url: str, runs: int, concurrency: int, workers: int = 2) -> floa
                "AGENTSTAGE_MODEL": "bench", "AGENTSTAGE_TOOLS": "", "AGENTSTAGE_MAX_QUEUED": str(max(runs * 2, 10000))}
         deployment = Deployment(base / "home", redis_url, "io", workers, concurrency, env)
         try:
-            elapsed = deployment.run_batch(runs)
+            cold = runs / deployment.run_batch(runs)
+            warm = runs / deployment.run_batch(runs)
         finally:
             deployment.stop()
             server.terminate()
             server.wait()
-    return runs / elapsed
+    return cold, warm
 
 
 def measure(kind: str, url: str, runs: int, max_runs: int) -> None:
@@ -253,7 +255,6 @@ def main() -> None:
     keys = ("cold", "rate", "cpu_ms_per_run")
     measured = {kind: {key: statistics.median(r[key] for r in results) for key in keys}
                 for kind, results in rounds.items()}
-    top, graph, ours = (measured[kind]["rate"] for kind in kinds)
     print(f"io_ideal: {args.runs / args.delay:.0f} runs/s ({args.runs} runs at once, {args.delay * 1000:.0f} ms server,"
           f" no overhead; medians of {args.rounds} interleaved rounds below)")
     for batch, key in (("cold", "cold"), ("warm", "rate")):
@@ -271,16 +272,17 @@ def main() -> None:
             spread = distributed(url, args.runs, concurrency=args.runs)
         finally:
             server.kill()
-        print(f"io_distributed_2w: {spread:.0f} runs/s (coordinator + 2 workers, {args.runs} runs at once)")
-        print(f"io_distributed_vs_ceiling: {spread / top:.2f} x")
-        print(f"io_distributed_vs_langgraph: {spread / graph:.2f} x")
+        for batch, rate, key in (("cold", spread[0], "cold"), ("warm", spread[1], "rate")):
+            print(f"io_{batch}_distributed_2w: {rate:.0f} runs/s (coordinator + 2 workers, {args.runs} runs at once)")
+            print(f"io_{batch}_distributed_vs_ceiling: {rate / measured['ceiling'][key]:.2f} x")
+            print(f"io_{batch}_distributed_vs_langgraph: {rate / measured['langgraph'][key]:.2f} x")
     if args.skip_inflight:
         return
     server, url = start_server(args.slow_delay)
     try:
         held = child("agentstage", url, args.inflight, max_runs=args.inflight)
         if not args.skip_distributed:
-            spread = distributed(url, args.inflight, concurrency=args.inflight // 2)
+            spread = distributed(url, args.inflight, concurrency=args.inflight // 2)[0]
     finally:
         server.kill()
     per_run = (held["rss_peak_kb"] - held["rss_before_kb"]) * 1024 / args.inflight

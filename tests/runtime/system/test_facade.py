@@ -1,5 +1,7 @@
 """The embedding API: run, run_async, sessions, subscriptions, errors, clean stop."""
 
+import asyncio
+
 import pykka
 import pytest
 
@@ -32,6 +34,14 @@ def test_many_concurrent_runs_all_complete(system: System) -> None:
     outputs = [h.result(30).output for h in handles]
     assert outputs == [f"{i} + 1 = {i + 1}" for i in range(200)]
     assert system.list_runs(status="completed", limit=500).items.__len__() == 200
+
+
+def test_runs_awaited_on_an_event_loop_all_complete(system: System) -> None:
+    async def run_all() -> list[str]:
+        handles = [system.run_async(f"calculate {i} + 1") for i in range(200)]
+        return [result.output for result in await asyncio.gather(*(h.result_async(30) for h in handles))]
+
+    assert asyncio.run(run_all()) == [f"{i} + 1 = {i + 1}" for i in range(200)]
 
 
 def test_subscription_follows_a_run_live(system: System) -> None:

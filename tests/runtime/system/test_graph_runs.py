@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -30,6 +31,18 @@ def test_continue_from_runs_the_rest_after_any_checkpoint(system: System) -> Non
     assert again.status == "completed" and again.trace == ("n1", "n2") and again.state["n"] == 3
     events = system.events(first.run_id)
     assert events[seq].seq == seq + 1 and events[seq].type == "run.resumed"
+
+
+def test_a_graph_run_is_awaited_on_an_event_loop(system: System) -> None:
+    system.tools.register(Tool("inc", "value + 1", VALUE, lambda value: value + 1))
+    graph = Graph("inc2").add(*(ToolNode(f"n{i}", "inc", args_from={"value": "n"}, output_key="n") for i in range(2)))
+    system.register_workflow("inc2", graph.chain("n0", "n1").entry("n0"))
+
+    async def run() -> int:
+        result = await system.graph_run_async("inc2", "x", state={"n": 0}).result_async(30)
+        return result.state["n"]
+
+    assert asyncio.run(run()) == 2
 
 
 def test_a_run_cannot_execute_twice_at_once(system: System) -> None:
