@@ -97,6 +97,10 @@ class IOLoop:
         """Start the loop thread (idempotent); returns once the loop runs."""
         if self._thread is not None:
             return self
+        with self._starts_lock:
+            # NOTE: what was queued for a loop that stopped before it turned went with that loop.
+            self._starts.clear()
+            self._woken = False
         self._executor = concurrent.futures.ThreadPoolExecutor(self.blocking_threads, thread_name_prefix=f"{self.name}-blocking")
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()

@@ -339,16 +339,14 @@ class HttpProvider(Provider):
 
     def post_json(self, call: HttpCall) -> dict[str, Any]:
         """POST over the sync client and return the decoded JSON object; failures become typed errors."""
-        _debug("{} POST {} headers={}", lambda: self.name, lambda: call.url,
-                                    lambda: redact(call.headers))
+        _debug("{} POST {} headers={}", lambda: self.name, lambda: call.url, lambda: redact(call.headers))
         with self._transport_errors():
             response = self.client.post(call.url, headers=_json_headers(call.headers), content=_BODY.encode(call.body))
         return self._payload(response)
 
     async def apost_json(self, call: HttpCall) -> dict[str, Any]:
         """`post_json` over the running loop's async client."""
-        _debug("{} POST {} headers={}", lambda: self.name, lambda: call.url,
-                                    lambda: redact(call.headers))
+        _debug("{} POST {} headers={}", lambda: self.name, lambda: call.url, lambda: redact(call.headers))
         client = self._aclient()
         transport = self._async_clients.transport(client) if self._async_clients is not None else None
         with self._transport_errors():
@@ -369,11 +367,14 @@ class HttpProvider(Provider):
         url = self._urls.get(call.url)
         if url is None:
             url = self._urls[call.url] = httpx.URL(call.url)
-        return httpx.Request("POST", url, headers=self._headers_of(client, call.headers), content=_BODY.encode(call.body),
-                             extensions={"timeout": client.timeout.as_dict()})
+        return httpx.Request("POST", url, headers=self._headers_of(client, call.headers),
+                             content=_BODY.encode(call.body), extensions={"timeout": client.timeout.as_dict()})
 
     def _headers_of(self, client: httpx.AsyncClient, headers: Mapping[str, str]) -> dict[str, str]:
-        """The client's headers, then the call's, then the JSON content type; merged once per distinct set."""
+        """The client's headers, then the call's, then the JSON content type; merged once per distinct set.
+
+        Keyed by the client's identity: a provider's clients (one per event loop) live as long as it does.
+        """
         key = (id(client), tuple(headers.items()))
         merged = self._merged_headers.get(key)
         if merged is None:
@@ -389,7 +390,7 @@ class HttpProvider(Provider):
     def open_stream(self, call: HttpCall) -> Iterator[httpx.Response]:
         """POST for a streamed answer over the sync client; transport failures while reading become typed errors."""
         _debug("{} POST {} (stream) headers={}", lambda: self.name, lambda: call.url,
-                                    lambda: redact(call.headers))
+               lambda: redact(call.headers))
         with self._transport_errors(), self.client.stream("POST", call.url,
                                                           headers=_json_headers(call.headers),
                                                           content=_BODY.encode(call.body)) as response:
@@ -402,7 +403,7 @@ class HttpProvider(Provider):
     async def aopen_stream(self, call: HttpCall) -> AsyncIterator[httpx.Response]:
         """`open_stream` over the running loop's async client."""
         _debug("{} POST {} (stream) headers={}", lambda: self.name, lambda: call.url,
-                                    lambda: redact(call.headers))
+               lambda: redact(call.headers))
         with self._transport_errors():
             async with self._aclient().stream("POST", call.url, headers=_json_headers(call.headers),
                                               content=_BODY.encode(call.body)) as response:

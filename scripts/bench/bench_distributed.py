@@ -5,7 +5,9 @@ Starts a private redis-server (or uses --redis-url), then for each system 2 work
 Celery: `celery worker`s with the thread pool), each with the same concurrency, and measures:
 throughput (a burst of --runs runs, runs/s to the last one done), burst latency (each run's
 enqueue-to-done within that burst, p50/p99), each the median of --rounds bursts, the client's own
-send rate in them, and low-load latency (one run at a time, p50/p99).
+send rate in them, and low-load latency (one run at a time, p50/p99). The peers run first, so
+agentstage also sends bursts paced at each peer's own client send rate: burst latency at an equal
+offered rate (a peer whose client is slower than its workers never builds a queue).
 An agentstage run has full bookkeeping (run events, attempt, queue events, SQLite commit) and
 is done when the coordinator publishes its id on the `ended` channel after the commit; a peer's
 no-op task publishes its id on a channel as its last step. One subscriber records arrivals, so
@@ -103,12 +105,17 @@ class Arrivals:
         self.client.close()
 
 
-def burst(send: Callable[[int], str], arrivals: Arrivals, runs: int, first: int) -> dict[str, float]:
-    """Send `runs` runs as fast as the client can and wait for all: runs/s to the last one done, the client's own
-    send rate, and each run's enqueue-to-done latency (p50/p99)."""
+def burst(send: Callable[[int], str], arrivals: Arrivals, runs: int, first: int,
+          pace: float | None = None) -> dict[str, float]:
+    """Send `runs` runs, as fast as the client can or at `pace` runs/s, and wait for all: runs/s to the last one
+    done, the client's own send rate, and each run's enqueue-to-done latency (p50/p99)."""
     sent: list[tuple[str, float]] = []
     started = time.perf_counter()
     for index in range(runs):
+        if pace is not None:
+            pause = started + index / pace - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
         sent.append((send(first + index), time.perf_counter()))
     sending = sent[-1][1] - started
     ended = arrivals.wait([run_id for run_id, _ in sent])
@@ -118,8 +125,9 @@ def burst(send: Callable[[int], str], arrivals: Arrivals, runs: int, first: int)
 
 
 def measure(send: Callable[[int], str], arrivals: Arrivals, runs: int, samples: int,
-            rounds: int) -> dict[str, float]:
-    """`rounds` bursts of `runs` (the median of each figure), then `samples` runs one at a time."""
+            rounds: int, paces: dict[str, float] | None = None) -> dict[str, float]:
+    """`rounds` bursts of `runs` (the median of each figure), then `samples` runs one at a time; then, for each
+    of `paces` (a peer's name and its client's send rate), `rounds` bursts sent at that rate."""
     bursts = [burst(send, arrivals, runs, r * runs) for r in range(rounds)]
     figures = {key: statistics.median(b[key] for b in bursts) for key in bursts[0]}
     low = []
@@ -128,7 +136,14 @@ def measure(send: Callable[[int], str], arrivals: Arrivals, runs: int, samples: 
         run_id = send(rounds * runs + index)
         low.append((arrivals.wait([run_id])[0] - at) * 1000)
     low.sort()
-    return {**figures, "low_p50": statistics.median(low), "low_p99": _p99(low)}
+    figures.update(low_p50=statistics.median(low), low_p99=_p99(low))
+    first = rounds * runs + samples
+    for name, pace in (paces or {}).items():
+        paced = [burst(send, arrivals, runs, first + r * runs, pace) for r in range(rounds)]
+        first += rounds * runs
+        figures[f"paced_{name}_p50"] = statistics.median(b["burst_p50"] for b in paced)
+        figures[f"paced_{name}_p99"] = statistics.median(b["burst_p99"] for b in paced)
+    return figures
 
 
 def _p99(values: list[float]) -> float:
@@ -198,13 +213,17 @@ class Deployment:
 
 
 def bench_agentstage(base: Path, url: str, workers: int, concurrency: int, runs: int, samples: int,
-                     rounds: int) -> dict[str, float]:
+                     rounds: int, paces: dict[str, float]) -> dict[str, float]:
     deployment = Deployment(base / f"home-{workers}", url, f"bench{workers}", workers, concurrency)
     try:
-        figures = measure(deployment.send, deployment.arrivals, runs, samples, rounds)
+        figures = measure(deployment.send, deployment.arrivals, runs, samples, rounds, paces)
     finally:
         deployment.stop()
     report("agentstage", figures, runs, samples, workers, concurrency, "full bookkeeping in SQLite")
+    for name, pace in paces.items():
+        print(f"agentstage_burst_p50_at_{name}_send_rate: {figures[f'paced_{name}_p50']:.1f} ms (the burst sent at "
+              f"{pace:.0f} runs/s, {name}'s own client send rate)")
+        print(f"agentstage_burst_p99_at_{name}_send_rate: {figures[f'paced_{name}_p99']:.1f} ms")
     return figures
 
 
@@ -330,11 +349,13 @@ def main() -> None:
         server, url = (None, args.redis_url) if args.redis_url else start_redis(base)
         try:
             ceiling = store_ceiling(base, max(args.runs, 2000))
-            ours = bench_agentstage(base, url, args.workers, args.concurrency, args.runs, args.samples, args.rounds)
-            print(f"agentstage_share_of_store_ceiling: {ours['rate'] / ceiling:.2f} x")
             peers = {name: bench_peer(name, base, url, args.workers, args.concurrency, args.runs, args.samples,
                                       args.rounds)
                      for name in filter(None, args.peers.split(","))}
+            paces = {name: theirs["send_rate"] for name, theirs in peers.items() if theirs is not None}
+            ours = bench_agentstage(base, url, args.workers, args.concurrency, args.runs, args.samples, args.rounds,
+                                    paces)
+            print(f"agentstage_share_of_store_ceiling: {ours['rate'] / ceiling:.2f} x")
         finally:
             if server is not None:
                 server.terminate()
@@ -348,6 +369,9 @@ def main() -> None:
     if peers.get("celery"):
         met = ours["burst_p50"] <= peers["celery"]["burst_p50"]
         print(f"target_burst_p50_le_celery: {'met' if met else 'missed'}")
+        met = ours["paced_celery_p50"] <= peers["celery"]["burst_p50"]
+        print(f"burst_p50_le_celery_at_its_send_rate: {'met' if met else 'missed'} "
+              "(both bursts offered at the same rate)")
     print(f"target_low_load_p50_le_3ms: {'met' if ours['low_p50'] <= 3.0 else 'missed'} ({ours['low_p50']:.2f} ms)")
 
 

@@ -106,3 +106,20 @@ def test_a_call_cancelled_while_the_loop_is_busy_never_starts(io: IOLoop) -> Non
     release.set()
     assert io.submit(asyncio.sleep(0.05)).result(5) is None
     assert started == []
+
+
+def test_a_loop_started_again_after_a_stop_runs_calls() -> None:
+    io = IOLoop().start()
+    io.stop(timeout=2)
+    io._woken = True  # NOTE: as a stop leaves it when it lands between a call's queueing and the loop's turn
+    io.start()
+    done = threading.Event()
+
+    async def nothing() -> None:
+        return None
+
+    try:
+        io.call(nothing(), lambda result, error: done.set())
+        assert done.wait(5)
+    finally:
+        io.stop(timeout=2)
