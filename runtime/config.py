@@ -65,6 +65,9 @@ class Config:
     tool_threads: int = _setting(16, "AGENTSTAGE_TOOL_THREADS", "threads per agent actor for synchronous tool calls")
     blocking_threads: int = _setting(32, "AGENTSTAGE_BLOCKING_THREADS",
                                      "threads for blocking provider calls (synchronous application providers)")
+    gc_threshold: int = _setting(50_000, "AGENTSTAGE_GC_THRESHOLD",
+                                 "allocations between young-generation garbage collections, raised to at least this "
+                                 "at start (0: leave the interpreter's setting)")
     parallel_tools: bool = _setting(False, "AGENTSTAGE_PARALLEL_TOOLS", "run a turn's tool calls in parallel")
     max_parallel_tools: int = _setting(8, "AGENTSTAGE_MAX_PARALLEL_TOOLS", "threads for parallel tool calls")
     tool_timeout: float = _setting(30.0, "AGENTSTAGE_TOOL_TIMEOUT", "seconds a tool call may take (0 = no limit)")

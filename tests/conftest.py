@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from collections.abc import Iterator
@@ -31,6 +32,16 @@ def config(tmp_path: Path) -> Config:
 def system(config: Config) -> Iterator[System]:
     with System(config) as started:
         yield started
+
+@pytest.fixture
+def interpreter_gc() -> Iterator[None]:
+    """The collector as the interpreter starts it (enabled, 700/10/10), restored to what it was afterwards."""
+    thresholds, enabled = gc.get_threshold(), gc.isenabled()
+    gc.set_threshold(700, 10, 10)
+    gc.enable()
+    yield
+    gc.set_threshold(*thresholds)
+    (gc.enable if enabled else gc.disable)()
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:

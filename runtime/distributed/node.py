@@ -41,6 +41,7 @@ from agentstage.runtime.aio import IOLoop
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import ConfigError, NotFound, StoreError
 from agentstage.runtime.errors import Refused as RunRefused
+from agentstage.runtime.gc_policy import raise_gc_threshold
 from agentstage.runtime.llm.factory import create_provider
 from agentstage.runtime.llm.types import Provider
 from agentstage.runtime.distributed.catalog_feed import fetch_catalog, publish_catalog
@@ -183,6 +184,7 @@ class CoordinatorNode:
         Returns early, not started, when `stop` is set while waiting. Raises StoreError/ConfigError
         after stopping whatever it had started.
         """
+        raise_gc_threshold(self.config.gc_threshold)
         self.transport, self._owns_transport = _transport(self.config, self._given)
         try:
             self.writer = SQLiteWriter(self.config.state_path, busy_timeout_ms=self.config.busy_timeout_ms)
@@ -372,6 +374,7 @@ class WorkerNode:
         Returns early, not claiming, when `stop` is set while waiting. Raises after stopping
         whatever it had started.
         """
+        raise_gc_threshold(self.config.gc_threshold)
         self.transport, self._owns_transport = _transport(self.config, self._given)
         try:
             self._build()

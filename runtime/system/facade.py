@@ -39,6 +39,7 @@ from agentstage.runtime.errors import ConfigError, NotApplicable, NotFound, Refu
 from agentstage.runtime.futures import Reply, settled
 from agentstage.runtime.system.graph_api import NOT_EXECUTING, GraphMethods
 from agentstage.runtime.flows import FlowRegistry, flow_dir
+from agentstage.runtime.gc_policy import raise_gc_threshold
 from agentstage.runtime.prompts import PromptRegistry, prompt_dir
 from agentstage.runtime.skills import SkillRegistry, skill_dirs
 from agentstage.runtime.system.graph_runs import GraphHandle, last_seq
@@ -159,6 +160,7 @@ class System(GraphMethods):
         """Open the store and start the observer, store and agent pools; raises StoreError/ConfigError."""
         if self.running:
             return self
+        raise_gc_threshold(self.config.gc_threshold)
         self._state = StateBackend(self.config)
         try:
             self.io.start()

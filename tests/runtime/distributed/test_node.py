@@ -3,6 +3,7 @@ links and tokens as embedded (`tests/runtime/system/test_delegation.py`), record
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -164,3 +165,14 @@ def test_a_handoff_chain_gives_the_same_events_on_a_worker_as_embedded(tmp_path,
     assert len(embedded) == 3, "alice, and bob twice: the delegated question and the handoff"
     row = reader(config).get_run(run_id)
     assert (row.input_tokens, row.output_tokens) == (parent.input_tokens, parent.output_tokens)
+
+
+@pytest.mark.usefixtures("interpreter_gc")
+def test_coordinator_and_worker_processes_collect_garbage_less_often(config, transport) -> None:
+    with coordinator(config.replace(gc_threshold=60_000), transport):
+        assert gc.get_threshold()[0] == 60_000
+    node = WorkerNode(config.replace(gc_threshold=80_000), "w1", None, WorkerSetup(), transport=transport).start()
+    try:
+        assert gc.get_threshold()[0] == 80_000
+    finally:
+        node.stop()

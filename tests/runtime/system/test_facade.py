@@ -1,6 +1,7 @@
 """The embedding API: run, run_async, sessions, subscriptions, errors, clean stop."""
 
 import asyncio
+import gc
 
 import pykka
 import pytest
@@ -108,3 +109,11 @@ def test_a_system_that_executes_nothing_starts_no_agent_pool_and_says_where_runs
         assert system._pools == {} and "late" in {spec.name for spec in system.agents()}
         system.write([Event("stored", 1, "run.queued", utc_now(), "s", {"input": "x", "agent": "default"})])
         assert system.get_run("stored").status == "queued"
+
+
+@pytest.mark.usefixtures("interpreter_gc")
+def test_a_started_system_collects_garbage_less_often_unless_told_not_to(config: Config) -> None:
+    with System(config.replace(gc_threshold=0)):
+        assert gc.get_threshold()[0] == 700
+    with System(config):
+        assert gc.get_threshold()[0] == config.gc_threshold == 50_000
