@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from agentstage.actors.heartbeat import read_workers, unserved_reason
@@ -46,6 +47,21 @@ _SCAN = 1000
 
 
 _DLQ_PAGE = 1000
+_BATCH = 1000
+"""Admissions per command of `enqueue_many`: Redis runs one script at a time, so a huge one would stall it."""
+
+
+def _admission(text: str, mode: str, agent: str, workflow: str, session: str | None,
+               metadata: dict[str, Any] | None, run_id: str | None) -> Enqueue:
+    """The Enqueue for one run, checked: RunAborted for empty input, ValueError for a bad mode."""
+    if not isinstance(text, str) or not text.strip():
+        raise RunAborted("the input is empty")
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {', '.join(_MODES)}")
+    if mode == "graph" and not workflow:
+        raise ValueError("a graph run needs a workflow name")
+    return Enqueue(run_id or new_id(), session or new_id(), text, mode, agent, workflow, dict(metadata or {}),
+                   utc_now(), continue_session=session is not None)
 
 
 class RuntimeOps:
@@ -89,16 +105,29 @@ class RuntimeOps:
                 run_id: str | None = None) -> dict[str, str]:
         """Admit a run (with id `run_id`, default a new one); returns its `run_id` and `session_id`.
         Raises RunAborted for empty input."""
-        if not isinstance(text, str) or not text.strip():
-            raise RunAborted("the input is empty")
-        if mode not in _MODES:
-            raise ValueError(f"mode must be one of {', '.join(_MODES)}")
-        if mode == "graph" and not workflow:
-            raise ValueError("a graph run needs a workflow name")
-        message = Enqueue(run_id or new_id(), session or new_id(), text, mode, agent, workflow, dict(metadata or {}), utc_now(),
-                          continue_session=session is not None)
+        message = _admission(text, mode, agent, workflow, session, metadata, run_id)
         self._call(self.transport.append, self.layout.admit, to_wire(message))
         return {"run_id": message.run_id, "session_id": message.session_id}
+
+    def enqueue_many(self, inputs: Sequence[str], *, mode: str = "run", agent: str = "default", workflow: str = "",
+                     metadata: dict[str, Any] | None = None) -> list[dict[str, str]]:
+        """Admit one run per input, each in a new session, all or none in one round trip; returns their ids in order.
+
+        For a batch (an eval's cases, a backfill): one `enqueue` per run waits a round trip each. Raises
+        RunAborted naming the first empty input, before anything is sent.
+        """
+        messages = []
+        for index, text in enumerate(inputs):
+            try:
+                messages.append(_admission(text, mode, agent, workflow, None, metadata, None))
+            except RunAborted as exc:
+                raise RunAborted(f"input {index}: {exc.reason}") from None
+        payloads = [to_wire(message) for message in messages]
+        ops = [("xadd_many", self.layout.admit, tuple(payloads[at:at + _BATCH]), None)
+               for at in range(0, len(payloads), _BATCH)]
+        if ops:
+            self._call(self.transport.apply, ops)
+        return [{"run_id": m.run_id, "session_id": m.session_id} for m in messages]
 
     def ended(self, run_id: str) -> RunOutcome | None:
         """How a run ended, or None while it has not."""

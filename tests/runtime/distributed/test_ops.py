@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agentstage.runtime.wire import RunOutcome, to_wire
+from agentstage.runtime.wire import RunOutcome, from_wire, to_wire
 from agentstage.runtime.errors import NotFound, RunAborted
 from agentstage.runtime.distributed.ops import RuntimeOps
-from tests.runtime.distributed.harness import coordinator, distributed_config, wait_for
+from tests.runtime.distributed.harness import coordinator, distributed_config, reader, wait_for, worker
 
 
 def test_queues_show_tasks_waiting_for_a_worker(tmp_path, redis_url):
@@ -61,6 +61,28 @@ def test_bad_requests_are_refused_with_the_reason(tmp_path, redis_url):
         ops.client.set(ops.layout.done_key("r1"), json.dumps({"status": "completed", "output": "", "error": None}))
         with pytest.raises(NotFound, match="already completed"):
             ops.cancel("r1")
+
+
+def test_a_batch_of_runs_is_admitted_in_order_and_each_runs_once(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    inputs = [f"calculate {i} + 1" for i in range(1_500)]
+    with coordinator(config), worker(config, concurrency=64), RuntimeOps(config) as ops:
+        admitted = ops.enqueue_many(inputs)
+        entries = ops.client.xrange(ops.layout.admit)
+        outcomes = [ops.wait(a["run_id"], 60) for a in admitted]
+    assert [from_wire(fields[b"m"]).input for _, fields in entries] == inputs
+    assert len({a["run_id"] for a in admitted}) == len({a["session_id"] for a in admitted}) == 1_500
+    assert [o["output"] for o in outcomes] == [f"{i} + 1 = {i + 1}" for i in range(1_500)]
+    assert len(reader(config).list_runs(status="completed", limit=2_000).items) == 1_500
+
+
+def test_a_batch_with_an_empty_input_is_refused_whole_naming_it(tmp_path, redis_url):
+    config = distributed_config(tmp_path, redis_url)
+    with RuntimeOps(config) as ops:
+        with pytest.raises(RunAborted, match="run aborted: input 2: the input is empty"):
+            ops.enqueue_many(["one", "two", "  ", "four"])
+        assert ops.client.xlen(ops.layout.admit) == 0
+        assert ops.enqueue_many([]) == []
 
 
 def test_wait_wakes_on_the_ended_notice_and_ignores_other_runs(tmp_path, redis_url):
