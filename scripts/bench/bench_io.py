@@ -9,7 +9,8 @@ Each system sends a cold batch (its connections open during it) and then a warm 
   (every run durable in SQLite: run.started, llm.request, llm.response, run.completed).
 Each comparison runs `--rounds` times, interleaved, and medians are printed (the machine may be
 shared). Then `--inflight` runs against a server that answers after `--slow-delay` seconds, with the
-admission limit raised to hold them all, printing resident memory per in-flight run.
+admission limit raised to hold them all, printing resident memory per in-flight run (and through
+coordinator + 2 workers: the workers' per run they hold, and the coordinator's per active run).
 Prints `name: value unit` lines. Needs the `bench` extra (langgraph, aiohttp).
 """
 
@@ -81,11 +82,41 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def rss_kb() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_kb(pid: int | str = "self") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+class PeakMemory:
+    """The resident KB of `pids` (summed) when entered, and the most seen while inside (sampled every 0.2 s)."""
+
+    def __init__(self, pids: list[int | str]) -> None:
+        self.pids = pids
+        self.before = self.peak = 0
+        self._done = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+
+    def _now(self) -> int:
+        return sum(rss_kb(pid) for pid in self.pids)
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.2):
+            self.peak = max(self.peak, self._now())
+
+    def __enter__(self) -> PeakMemory:
+        self.before = self.peak = self._now()
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._sampler.join()
+        self.peak = max(self.peak, self._now())
+
+    def per_run_kb(self, runs: int) -> float:
+        return (self.peak - self.before) / runs
 
 
 async def ceiling(url: str, runs: int) -> float:
@@ -155,31 +186,21 @@ def agentstage(url: str, runs: int, warm: bool = True,
                 for handle in [system.run_async(f"warm {i}") for i in range(runs)]:
                     handle.result(timeout=900)
                 cold = runs / (time.perf_counter() - started)
-            before = rss_kb()
-            peak = [before]
-            done = threading.Event()
-
-            def sample() -> None:
-                while not done.wait(0.2):
-                    peak[0] = max(peak[0], rss_kb())
-
-            sampler = threading.Thread(target=sample, daemon=True)
-            sampler.start()
-            started, cpu = time.perf_counter(), cpu_seconds()
-            handles = [system.run_async(f"run {i}") for i in range(runs)]
-            results = [handle.result(timeout=900) for handle in handles]
-            elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-            done.set()
-            sampler.join()
+            with PeakMemory(["self"]) as memory:
+                started, cpu = time.perf_counter(), cpu_seconds()
+                handles = [system.run_async(f"run {i}") for i in range(runs)]
+                results = [handle.result(timeout=900) for handle in handles]
+                elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
             failed = [r for r in results if r.status != "completed"]
             if failed:
                 raise SystemExit(f"{len(failed)} runs did not complete: {failed[0].error}")
-    return cold, runs / elapsed, cpu, before, peak[0]
+    return cold, runs / elapsed, cpu, memory.before, memory.peak
 
 
-def distributed(url: str, runs: int, concurrency: int, workers: int = 2) -> tuple[float, float]:
+def distributed(url: str, runs: int, concurrency: int, workers: int = 2) -> tuple[float, float, float, float]:
     """Cold and warm runs/s through a private redis-server, a coordinator and `workers` worker processes:
-    a first batch (the workers open their connections during it), then a second one."""
+    a first batch (the workers open their connections during it), then a second one; and, during the first,
+    the resident KB per run in flight of the workers (each holds its share of the runs) and of the coordinator."""
     sys.path.insert(0, str(Path(__file__).parent))
     from bench_distributed import Deployment, start_redis
 
@@ -190,13 +211,15 @@ def distributed(url: str, runs: int, concurrency: int, workers: int = 2) -> tupl
                "AGENTSTAGE_MODEL": "bench", "AGENTSTAGE_TOOLS": "", "AGENTSTAGE_MAX_QUEUED": str(max(runs * 2, 10000))}
         deployment = Deployment(base / "home", redis_url, "io", workers, concurrency, env)
         try:
-            cold = runs / deployment.run_batch(runs)
+            coordinator, *worker_processes = deployment.processes
+            with PeakMemory([p.pid for p in worker_processes]) as held, PeakMemory([coordinator.pid]) as recorded:
+                cold = runs / deployment.run_batch(runs)
             warm = runs / deployment.run_batch(runs)
         finally:
             deployment.stop()
             server.terminate()
             server.wait()
-    return cold, warm
+    return cold, warm, held.per_run_kb(runs), recorded.per_run_kb(runs)
 
 
 def measure(kind: str, url: str, runs: int, max_runs: int) -> None:
@@ -282,7 +305,7 @@ def main() -> None:
     try:
         held = child("agentstage", url, args.inflight, max_runs=args.inflight)
         if not args.skip_distributed:
-            spread = distributed(url, args.inflight, concurrency=args.inflight // 2)[0]
+            spread, _, worker_kb, coordinator_kb = distributed(url, args.inflight, concurrency=args.inflight // 2)
     finally:
         server.kill()
     per_run = (held["rss_peak_kb"] - held["rss_before_kb"]) * 1024 / args.inflight
@@ -291,6 +314,9 @@ def main() -> None:
     print(f"inflight_memory_per_run: {per_run / 1024:.1f} KB (goal <= 20 KB)")
     if not args.skip_distributed:
         print(f"inflight_distributed_2w: {args.inflight} runs completed, {spread:.0f} runs/s")
+        print(f"inflight_distributed_worker_memory_per_run: {worker_kb:.1f} KB (the workers' resident memory per run "
+              f"they hold, goal <= 20 KB)")
+        print(f"inflight_distributed_coordinator_memory_per_run: {coordinator_kb:.1f} KB (its record of each active run)")
 
 
 if __name__ == "__main__":
