@@ -48,7 +48,9 @@ _SCAN = 1000
 
 _DLQ_PAGE = 1000
 _BATCH = 1000
-"""Admissions per command of `enqueue_many`: Redis runs one script at a time, so a huge one would stall it."""
+"""Admissions per script of `enqueue_many`, so that no one command carries an unbounded argument list."""
+MAX_BATCH = 10_000
+"""Runs per `enqueue_many` call: the whole batch is one MULTI/EXEC, during which Redis serves no one else."""
 
 
 def _admission(text: str, mode: str, agent: str, workflow: str, session: str | None,
@@ -114,8 +116,10 @@ class RuntimeOps:
         """Admit one run per input, each in a new session, all or none in one round trip; returns their ids in order.
 
         For a batch (an eval's cases, a backfill): one `enqueue` per run waits a round trip each. Raises
-        RunAborted naming the first empty input, before anything is sent.
+        RunAborted naming the first empty input, and ValueError past MAX_BATCH runs, before anything is sent.
         """
+        if len(inputs) > MAX_BATCH:
+            raise ValueError(f"at most {MAX_BATCH} runs per enqueue_many call, not {len(inputs)}")
         messages = []
         for index, text in enumerate(inputs):
             try:

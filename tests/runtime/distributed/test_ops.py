@@ -76,11 +76,13 @@ def test_a_batch_of_runs_is_admitted_in_order_and_each_runs_once(tmp_path, redis
     assert len(reader(config).list_runs(status="completed", limit=2_000).items) == 1_500
 
 
-def test_a_batch_with_an_empty_input_is_refused_whole_naming_it(tmp_path, redis_url):
+def test_a_batch_with_an_empty_input_or_too_many_runs_is_refused_whole(tmp_path, redis_url):
     config = distributed_config(tmp_path, redis_url)
     with RuntimeOps(config) as ops:
         with pytest.raises(RunAborted, match="run aborted: input 2: the input is empty"):
             ops.enqueue_many(["one", "two", "  ", "four"])
+        with pytest.raises(ValueError, match="at most 10000 runs per enqueue_many call, not 10001"):
+            ops.enqueue_many(["x"] * 10_001)
         assert ops.client.xlen(ops.layout.admit) == 0
         assert ops.enqueue_many([]) == []
 
