@@ -333,8 +333,8 @@ class CoordinatorActor(SupervisedActor, Steering):
                 return
             run.claimed, run.worker_id = True, m.worker_id
         started = m.events[0].ts if m.events else utc_now()
-        batch.records.append(RunAttempt(m.run_id, m.attempt, "running", started, m.task_id, m.worker_id))
-        batch.records.append(self._claimed(m, started))
+        batch.records.append(RunAttempt(m.run_id, m.attempt, "running", started, m.task_id, m.worker_id,
+                                        claimed_at=started))
 
     def _stale(self, run_id: str, attempt: int, run: ActiveRun | None) -> bool:
         """Whether `attempt` is not the run's current attempt (fencing: a superseded attempt records nothing).
@@ -358,10 +358,6 @@ class CoordinatorActor(SupervisedActor, Steering):
                     type(m).__name__, m.run_id, m.attempt, m.worker_id)
         batch.records.extend(m.effects)
 
-    @staticmethod
-    def _claimed(m: TaskRecords | TaskDone, started: str) -> QueueEvent:
-        return QueueEvent(m.task_id, m.attempt, "claimed", started, m.run_id, {"worker_id": m.worker_id})
-
     def _done(self, m: TaskDone, batch: Batch) -> None:
         outcome = m.outcome
         retry = outcome.status == "failed" and outcome.retryable
@@ -373,13 +369,15 @@ class CoordinatorActor(SupervisedActor, Steering):
             batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, m.entry_id))
             return
         now = outcome.ended_at or utc_now()
-        attempt = RunAttempt(m.run_id, m.attempt, outcome.status, m.events[0].ts if m.events else now, m.task_id,
-                             m.worker_id, now, outcome.error)
-        if run is not None and not run.claimed and m.attempt:
-            # NOTE: a run that wrote nothing before its end (inline answers) is claimed and done at once.
+        started = m.events[0].ts if m.events else now
+        # NOTE: a run that wrote nothing before its end (inline answers) is claimed and done at once.
+        claims = run is not None and not run.claimed and bool(m.attempt)
+        if claims:
             run.claimed, run.worker_id = True, m.worker_id
-            batch.records.append(self._claimed(m, attempt.started_at))
-        if retry and run is not None:
+        retried = retry and run is not None
+        attempt = RunAttempt(m.run_id, m.attempt, outcome.status, started, m.task_id, m.worker_id, now,
+                             outcome.error, claimed_at=started if claims else None, acked_at=None if retried else now)
+        if retried:
             failed = [e for e in m.events if e.type == "run.failed"]
             kept = [e for e in m.events if e.type != "run.failed"]
             batch.records.extend((*kept, *m.effects, *m.checkpoints, attempt))
@@ -390,8 +388,6 @@ class CoordinatorActor(SupervisedActor, Steering):
             self.retry(run.task, m.entry_id, m.worker_id, outcome.error or "failed", batch, recorded=True)
             return
         batch.records.extend((*m.events, *m.effects, *m.checkpoints, attempt))
-        batch.records.append(QueueEvent(m.task_id, m.attempt, "acked", now, m.run_id,
-                                        {"status": outcome.status, "worker_id": m.worker_id}))
         batch.ops.append(("xack", self.layout.tasks, WORKERS_GROUP, m.entry_id))
         self._finish(outcome, batch)
 

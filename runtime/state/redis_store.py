@@ -63,6 +63,7 @@ from agentstage.runtime.state.records import (
     SessionItem,
     ToolEffect,
     WorkerHeartbeat,
+    attempt_transitions,
 )
 from agentstage.runtime.state.redis_layout import (
     RedisLayout,
@@ -226,8 +227,12 @@ class RedisWriter:
                 ckpts.setdefault(r.run_id, []).append((r.step, checkpoint_json(r)))
             elif isinstance(r, RunAttempt):
                 key = f"attempt:{r.run_id}:{r.attempt}"
-                state[key] = dumps(merge_attempt(_loads(state.get(key)), dataclasses.asdict(r)))
+                fields = dataclasses.asdict(r)
+                del fields["claimed_at"], fields["acked_at"]  # NOTE: kept as the task's queue events, below
+                state[key] = dumps(merge_attempt(_loads(state.get(key)), fields))
                 plain.append(("hset", (lay.attempts(r.run_id), r.attempt, state[key])))
+                plain += [("hsetnx", (lay.queue(q.task_id), f"{q.attempt}|{q.kind}", dumps(dataclasses.asdict(q))))
+                          for q in attempt_transitions(r)]
             elif isinstance(r, WorkerHeartbeat):
                 key = f"worker:{r.worker_id}"
                 old = _loads(state.get(key))

@@ -237,6 +237,16 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX schedule_fires_recent ON schedule_fires(name, claimed_at DESC);
     """,
+    # NOTE: a task's claim and ack live on its attempt's row, read back as queue events (the task's other
+    # transitions name its run, which leads to the attempts); rows written before stay in queue_events.
+    # Nothing reads queue events by run, so that index only cost writes.
+    """
+    ALTER TABLE run_attempts ADD COLUMN claimed_at TEXT;
+    ALTER TABLE run_attempts ADD COLUMN acked_at TEXT;
+    CREATE INDEX run_attempts_claimed ON run_attempts(claimed_at) WHERE claimed_at IS NOT NULL;
+    CREATE INDEX run_attempts_acked ON run_attempts(acked_at) WHERE acked_at IS NOT NULL;
+    DROP INDEX queue_events_run;
+    """,
 )
 
 

@@ -346,14 +346,17 @@ class SQLiteWriter:
 
     def _attempt(self, cursor: apsw.Cursor, a: RunAttempt) -> bool:
         cursor.execute(
-            "INSERT INTO run_attempts(run_id, attempt, task_id, worker_id, status, started_at, ended_at, error)"
-            " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(run_id, attempt) DO UPDATE SET"
+            "INSERT INTO run_attempts(run_id, attempt, task_id, worker_id, status, started_at, ended_at, error,"
+            " claimed_at, acked_at) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, attempt) DO UPDATE SET"
             "  status = CASE WHEN run_attempts.ended_at IS NULL THEN excluded.status ELSE run_attempts.status END,"
             "  worker_id = CASE WHEN excluded.worker_id != '' THEN excluded.worker_id ELSE run_attempts.worker_id END,"
             "  task_id = CASE WHEN excluded.task_id != '' THEN excluded.task_id ELSE run_attempts.task_id END,"
             "  ended_at = coalesce(run_attempts.ended_at, excluded.ended_at),"
-            "  error = coalesce(run_attempts.error, excluded.error)",
-            (a.run_id, a.attempt, a.task_id, a.worker_id, a.status, a.started_at, a.ended_at, a.error),
+            "  error = coalesce(run_attempts.error, excluded.error),"
+            "  claimed_at = coalesce(run_attempts.claimed_at, excluded.claimed_at),"
+            "  acked_at = coalesce(run_attempts.acked_at, excluded.acked_at)",
+            (a.run_id, a.attempt, a.task_id, a.worker_id, a.status, a.started_at, a.ended_at, a.error, a.claimed_at,
+             a.acked_at),
         )
         return False
 

@@ -298,8 +298,7 @@ def noop_run_records(run_id: str, session_id: str, now: str) -> list[list]:
                                                           "workflow": None, "metadata": {}, "attempt": 1,
                                                           "mode": "run"}),
          QueueEvent(run_id, 1, "enqueued", now, run_id, {"mode": "run"})],
-        [RunAttempt(run_id, 1, "running", now, run_id, "w1"),
-         QueueEvent(run_id, 1, "claimed", now, run_id, {"worker_id": "w1"})],
+        [RunAttempt(run_id, 1, "running", now, run_id, "w1", claimed_at=now)],
         [Event(run_id, 2, "run.started", now, session_id, {"agent": "default", "input": "hello", "attempt": 1,
                                                            "worker_id": "w1", "model": "scripted"},
                provider="scripted"),
@@ -307,8 +306,7 @@ def noop_run_records(run_id: str, session_id: str, now: str) -> list[list]:
          Event(run_id, 4, "llm.response", now, session_id, {"usage": {"input_tokens": 3, "output_tokens": 2}},
                provider="scripted", duration_ms=0.1),
          Event(run_id, 5, "run.completed", now, session_id, {"output": "hello"}),
-         RunAttempt(run_id, 1, "completed", now, run_id, "w1", now, None),
-         QueueEvent(run_id, 1, "acked", now, run_id, {"status": "completed", "worker_id": "w1"})],
+         RunAttempt(run_id, 1, "completed", now, run_id, "w1", now, None, acked_at=now)],
     ]
 
 

@@ -249,6 +249,32 @@ def test_attempts_keep_their_end_once_set(store: Store) -> None:
     ]
 
 
+def test_an_attempts_claim_and_ack_read_back_as_its_tasks_queue_events(store: Store) -> None:
+    store.writer.write([QueueEvent("t1", 1, "enqueued", ts(1), "r1"),
+                        RunAttempt("r1", 1, "running", ts(2), "t1", "w1", claimed_at=ts(2))])
+    store.writer.write([RunAttempt("r1", 1, "completed", ts(2), "t1", "w1", ts(3), claimed_at=ts(9), acked_at=ts(3))])
+    store.writer.write([RunAttempt("r1", 1, "completed", ts(2), "t1", "w1", ts(3), acked_at=ts(8))])
+    assert [(q["kind"], q["ts"], q["attempt"], q["run_id"], q["detail"]) for q in store.reader.queue_events("t1")] == [
+        ("enqueued", ts(1), 1, "r1", {}), ("claimed", ts(2), 1, "r1", {"worker_id": "w1"}),
+        ("acked", ts(3), 1, "r1", {"status": "completed", "worker_id": "w1"})], "the first claim and ack stand"
+    assert store.reader.attempts("r1") == [
+        {"run_id": "r1", "attempt": 1, "task_id": "t1", "worker_id": "w1", "status": "completed", "started_at": ts(2),
+         "ended_at": ts(3), "error": None}]
+
+
+def test_a_later_tasks_claims_are_its_own(store: Store) -> None:
+    store.writer.write([QueueEvent("r1", 1, "enqueued", ts(1), "r1"),
+                        RunAttempt("r1", 1, "failed", ts(2), "r1", "w1", ts(3), "boom", claimed_at=ts(2),
+                                   acked_at=ts(3)),
+                        QueueEvent("t2", 2, "requeued", ts(4), "r1"),
+                        RunAttempt("r1", 2, "completed", ts(5), "t2", "w2", ts(6), claimed_at=ts(5), acked_at=ts(6))])
+    assert [(q["kind"], q["attempt"]) for q in store.reader.queue_events("r1")] == [
+        ("enqueued", 1), ("claimed", 1), ("acked", 1)]
+    assert [(q["kind"], q["attempt"], q["detail"].get("worker_id")) for q in store.reader.queue_events("t2")] == [
+        ("requeued", 2, None), ("claimed", 2, "w2"), ("acked", 2, "w2")]
+    assert store.reader.queue_events("t3") == []
+
+
 def test_queue_events_and_the_newest_heartbeat(store: Store) -> None:
     store.writer.write([QueueEvent("t1", 1, "claimed", ts(2), "r1", {"worker": "w1"}),
                         QueueEvent("t1", 1, "enqueued", ts(1), "r1")])

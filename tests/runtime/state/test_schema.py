@@ -48,3 +48,32 @@ def test_twenty_concurrent_first_starts_on_a_fresh_file_all_succeed(tmp_path: Pa
     assert connection.pragma("user_version") == len(MIGRATIONS)
     assert connection.execute("SELECT count(*) FROM runs").get == STARTS
     assert connection.execute("PRAGMA integrity_check").get == "ok"
+
+
+def test_a_file_whose_claims_are_queue_events_upgrades_and_reads_each_transition_once(tmp_path: Path) -> None:
+    from agentstage.runtime.state.reader import SQLiteReader
+    from agentstage.runtime.state.records import RunAttempt
+    from agentstage.runtime.state.sqlite import SQLiteWriter
+
+    db = tmp_path / "old.db"
+    old = apsw.Connection(str(db))
+    for version, sql in enumerate(MIGRATIONS[:-1], start=1):
+        old.execute(sql)
+        old.pragma("user_version", version)
+    ts = "2026-01-01T00:00:0{}.000Z".format
+    old.execute("INSERT INTO run_attempts(run_id, attempt, task_id, worker_id, status, started_at, ended_at)"
+                " VALUES ('r1', 1, 'r1', 'w1', 'running', ?, NULL)", (ts(2),))
+    for kind, at, detail in (("enqueued", 1, "{}"), ("claimed", 2, '{"worker_id":"w1"}')):
+        old.execute("INSERT INTO queue_events(task_id, attempt, kind, ts, run_id, detail)"
+                    " VALUES ('r1', 1, ?, ?, 'r1', ?)", (kind, ts(at), detail))
+    old.close()
+
+    writer = SQLiteWriter(db)
+    # NOTE: the attempt claimed before the upgrade ends after it; a repeated claim on the row adds nothing
+    writer.write([RunAttempt("r1", 1, "completed", ts(2), "r1", "w1", ts(3), claimed_at=ts(2), acked_at=ts(3))])
+    assert writer.connection.pragma("user_version") == len(MIGRATIONS)
+    writer.close()
+    reader = SQLiteReader(db)
+    assert [(q["kind"], q["ts"]) for q in reader.queue_events("r1")] == [
+        ("enqueued", ts(1)), ("claimed", ts(2)), ("acked", ts(3))]
+    reader.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agentstage.runtime.prices import Price, PriceTable
-from agentstage.runtime.state import Event, QueueEvent
+from agentstage.runtime.state import Event, QueueEvent, RunAttempt
 from agentstage.runtime.state import timeseries
 from agentstage.runtime.state.admin import AdminReader
 from agentstage.runtime.state.sqlite import SQLiteWriter
@@ -49,4 +49,18 @@ def test_series_buckets_runs_durations_tokens_costs_and_queue_depth(tmp_path) ->
     assert [b["queue_depth"] for b in doc["buckets"]] == [3, 2, 2]
     assert (second["claimed"], second["acked"], first["queued"]) == (1, 1, 2)
     assert timeseries.series(reader, T0, _at(60), 60, prices, with_queue=False)["buckets"][0]["queue_depth"] is None
+    reader.close()
+
+
+def test_claims_and_acks_kept_on_attempts_count_in_their_buckets(tmp_path) -> None:
+    store = SQLiteWriter(tmp_path / "s.db")
+    store.write([QueueEvent("t1", 1, "enqueued", _at(5), "a"), QueueEvent("t2", 1, "enqueued", _at(6), "b"),
+                 RunAttempt("a", 1, "completed", _at(70), "t1", "w1", _at(130), claimed_at=_at(70), acked_at=_at(130)),
+                 RunAttempt("b", 1, "running", _at(75), "t2", "w1", claimed_at=_at(75)),
+                 RunAttempt("c", 1, "cancelled", _at(80), "t3", "", _at(80))])
+    store.close()
+    reader = AdminReader(tmp_path / "s.db")
+    doc = timeseries.series(reader, T0, _at(180), 60, PriceTable(()), with_queue=True)
+    assert [(b["queued"], b["claimed"], b["acked"]) for b in doc["buckets"]] == [(2, 0, 0), (0, 2, 0), (0, 0, 1)]
+    assert [b["queue_depth"] for b in doc["buckets"]] == [2, 0, 0]
     reader.close()
