@@ -20,8 +20,8 @@ from agentstage.runtime.state.fanout_state import merged
 from agentstage.runtime.state.records import Event, ToolEffect
 from agentstage.runtime.state.sqlite import open_connection, store_errors
 
-__all__ = ["QUEUE_KIND_RANK", "Page", "RunRow", "SQLiteReader", "attempt_transitions_sql", "decode_cursor",
-           "encode_cursor"]
+__all__ = ["QUEUE_KIND_RANK", "Page", "RunRow", "SQLiteReader", "decode_cursor", "encode_cursor",
+           "queue_transitions_sql"]
 
 
 EVENT_COLUMNS = "run_id, seq, type, ts, session_id, node, tool, provider, duration_ms, error, data"
@@ -94,21 +94,23 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
 QUEUE_KIND_RANK = "CASE kind WHEN 'enqueued' THEN 0 WHEN 'requeued' THEN 0 WHEN 'claimed' THEN 1 ELSE 2 END"
 """SQL ordering queue transitions that share a timestamp in the order they happen."""
 
-def attempt_transitions_sql(where_claimed: str, where_acked: str) -> str:
-    """SQL reading the `claimed` and `acked` transitions kept on attempt rows (`RunAttempt.claimed_at`,
-    `acked_at`) as queue-event rows (task_id, attempt, kind, ts, run_id, detail), the attempts `a` filtered by
-    each condition. A transition also stored as a queue event (a file written before they moved) is read
-    from there only."""
+
+def queue_transitions_sql(claimed: str, acked: str, events: str) -> str:
+    """SQL of queue-event rows (task_id, attempt, kind, ts, run_id, detail): the `queue_events` rows matching
+    `events`, and the `claimed` and `acked` transitions kept on attempt rows (`RunAttempt.claimed_at`,
+    `acked_at`) of the attempts `a` matching `claimed` and `acked`. A transition also stored as a queue event
+    (a file written before they moved) is read from there only."""
     def kept(kind: str) -> str:
         return (f" AND NOT EXISTS (SELECT 1 FROM queue_events q WHERE q.task_id = a.task_id AND q.attempt = a.attempt"
                 f" AND q.kind = '{kind}')")
 
     return ("SELECT a.task_id, a.attempt, 'claimed' AS kind, a.claimed_at AS ts, a.run_id,"
             " json_object('worker_id', a.worker_id) AS detail FROM run_attempts a"
-            f" WHERE a.claimed_at IS NOT NULL AND {where_claimed}{kept('claimed')}"
+            f" WHERE a.claimed_at IS NOT NULL AND {claimed}{kept('claimed')}"
             " UNION ALL SELECT a.task_id, a.attempt, 'acked', a.acked_at, a.run_id,"
             " json_object('status', a.status, 'worker_id', a.worker_id) FROM run_attempts a"
-            f" WHERE a.acked_at IS NOT NULL AND {where_acked}{kept('acked')}")
+            f" WHERE a.acked_at IS NOT NULL AND {acked}{kept('acked')}"
+            f" UNION ALL SELECT task_id, attempt, kind, ts, run_id, detail FROM queue_events WHERE {events}")
 
 
 _OF_TASK = ("a.run_id IN (SELECT run_id FROM queue_events WHERE task_id = ?1 UNION SELECT ?1)"
@@ -293,9 +295,8 @@ class SQLiteReader:
 
     def queue_events(self, task_id: str) -> list[dict[str, Any]]:
         """A task's queue transitions, by attempt then time (a claim before the end it shares a millisecond with)."""
-        rows = self._rows(f"SELECT * FROM ({attempt_transitions_sql(_OF_TASK, _OF_TASK)} UNION ALL SELECT task_id,"
-                          " attempt, kind, ts, run_id, detail FROM queue_events WHERE task_id = ?1)"
-                          f" ORDER BY attempt, ts, {QUEUE_KIND_RANK}, kind", (task_id,))
+        transitions = queue_transitions_sql(_OF_TASK, _OF_TASK, "task_id = ?1")
+        rows = self._rows(f"SELECT * FROM ({transitions}) ORDER BY attempt, ts, {QUEUE_KIND_RANK}, kind", (task_id,))
         return [dict(zip(_QUEUE_KEYS, r[:5]), detail=self._json(r[5], f"queue_events row {task_id}")) for r in rows]
 
     def heartbeats(self) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from agentstage.runtime.clock import parse_ts
 from agentstage.runtime.prices import PriceTable
-from agentstage.runtime.state.reader import attempt_transitions_sql
+from agentstage.runtime.state.reader import queue_transitions_sql
 from agentstage.runtime.state.records import USAGE_EVENTS
 from agentstage.runtime.state.sqlite import store_errors
 
@@ -90,11 +90,9 @@ def queue(reader: Any, since: str, until: str, bucket_s: float) -> tuple[int, di
     A task waits from a waiting transition to its next other one; transitions are read from `BASELINE_S`
     before the window on."""
     window = "{column} >= strftime('%Y-%m-%dT%H:%M:%fZ', ?1, ?2) AND {column} < ?3"
-    transitions = attempt_transitions_sql(window.format(column="a.claimed_at"), window.format(column="a.acked_at"))
-    rows = _rows(reader, "SELECT task_id, kind, unixepoch(ts, 'subsec') - unixepoch(?1, 'subsec') FROM"
-                 f" ({transitions} UNION ALL SELECT task_id, attempt, kind, ts, run_id, detail FROM queue_events"
-                 f" WHERE {window.format(column='ts')}) ORDER BY ts, task_id",
-                 (since, f"-{BASELINE_S} seconds", until))
+    transitions = queue_transitions_sql(*(window.format(column=c) for c in ("a.claimed_at", "a.acked_at", "ts")))
+    rows = _rows(reader, "SELECT task_id, kind, unixepoch(ts, 'subsec') - unixepoch(?1, 'subsec')"
+                 f" FROM ({transitions}) ORDER BY ts, task_id", (since, f"-{BASELINE_S} seconds", until))
     counted = {"claimed": "claimed", "acked": "acked", **{k: "queued" for k in _WAITING}}
     waiting: set[str] = set()
     baseline: int | None = None

@@ -14,7 +14,7 @@ from typing import Any
 from agentstage.runtime.config import Config
 from agentstage.runtime.errors import NotFound, StoreError
 from agentstage.runtime.distributed.node import CoordinatorNode, WorkerNode
-from agentstage.runtime.state.reader import QUEUE_KIND_RANK, SQLiteReader, attempt_transitions_sql
+from agentstage.runtime.state.reader import QUEUE_KIND_RANK, SQLiteReader, queue_transitions_sql
 from agentstage.runtime.transport import StreamTransport
 from tests.runtime.distributed import worker_app
 
@@ -83,11 +83,9 @@ def peek(config: Config, read: Callable[[SQLiteReader], Any]) -> Any:
 def queue_kinds(config: Config, run_id: str) -> list[str]:
     with_reader = reader(config)
     try:
-        of_run = "a.run_id = ?1"
+        transitions = queue_transitions_sql("a.run_id = ?1", "a.run_id = ?1", "run_id = ?1")
         rows = with_reader.connection.execute(
-            f"SELECT kind FROM ({attempt_transitions_sql(of_run, of_run)} UNION ALL SELECT task_id, attempt, kind, ts,"
-            f" run_id, detail FROM queue_events WHERE run_id = ?1) ORDER BY ts, attempt, {QUEUE_KIND_RANK}",
-            (run_id,)).fetchall()
+            f"SELECT kind FROM ({transitions}) ORDER BY ts, attempt, {QUEUE_KIND_RANK}", (run_id,)).fetchall()
     finally:
         with_reader.close()
     return [row[0] for row in rows]
