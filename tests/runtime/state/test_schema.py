@@ -9,7 +9,10 @@ from pathlib import Path
 
 import apsw
 
+from agentstage.runtime.state.reader import SQLiteReader
+from agentstage.runtime.state.records import RunAttempt
 from agentstage.runtime.state.schema import MIGRATIONS
+from agentstage.runtime.state.sqlite import SQLiteWriter
 from tests.runtime.distributed.harness import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -51,10 +54,6 @@ def test_twenty_concurrent_first_starts_on_a_fresh_file_all_succeed(tmp_path: Pa
 
 
 def test_a_file_whose_claims_are_queue_events_upgrades_and_reads_each_transition_once(tmp_path: Path) -> None:
-    from agentstage.runtime.state.reader import SQLiteReader
-    from agentstage.runtime.state.records import RunAttempt
-    from agentstage.runtime.state.sqlite import SQLiteWriter
-
     db = tmp_path / "old.db"
     old = apsw.Connection(str(db))
     for version, sql in enumerate(MIGRATIONS[:-1], start=1):
