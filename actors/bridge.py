@@ -6,7 +6,9 @@ is retried through outages until the transport takes it, so nothing is lost when
 Its `then` callback runs only after the transport accepted the ops.
 
 `StreamReader` is a thread reading a consumer group with `COUNT` = free capacity and `BLOCK`
-<= 2 s; it decodes entries and dead-letters the undecodable ones on first sight. `decode_entry`
+<= 2 s; it decodes entries and dead-letters the undecodable ones on first sight. A reader may
+linger after a partial read, so that under load the entries arriving meanwhile are read and
+handled as one batch instead of one at a time. `decode_entry`
 and `dead_letter` are the one poison path every reader of an entry uses (readers, the reaper).
 """
 
@@ -100,13 +102,16 @@ class StreamReader(threading.Thread):
     Own pending entries are read first (`0`) and delivered with `redelivered=True`; then new
     entries (`>`), at most `capacity()` at a time. Outages are waited out with backoff. `gate`, if
     given, is called at start and after every outage before reading again (it may block until
-    the stream server is fit to be read, see `runtime.distributed.reconciler`).
+    the stream server is fit to be read, see `runtime.distributed.reconciler`). `linger`, if given,
+    is asked after a read that found fewer entries than there was room for: the seconds to wait
+    before reading again (0: read at once).
     """
 
     def __init__(self, transport: StreamTransport, layout: StreamLayout, streams: tuple[str, ...], group: str,
                  consumer: str, deliver: Callable[[list[Entry], bool], None], capacity: Callable[[], int],
                  *, block_ms: int = 500, name: str = "stream-reader", max_bytes: int | None = None,
-                 gate: Callable[[threading.Event], None] | None = None) -> None:
+                 gate: Callable[[threading.Event], None] | None = None,
+                 linger: Callable[[], float] | None = None) -> None:
         super().__init__(name=name, daemon=True)
         self.transport = transport
         self.layout = layout
@@ -118,6 +123,7 @@ class StreamReader(threading.Thread):
         self.block_ms = min(block_ms, 2000)
         self.max_bytes = max_bytes
         self.gate = gate
+        self.linger = linger
         self._stop_event = threading.Event()
         self._wake = threading.Event()
         self.ready = threading.Event()
@@ -150,7 +156,7 @@ class StreamReader(threading.Thread):
                         self.gate(self._stop_event)
                     self.ready.set()
                 if backlog:
-                    backlog = self._read(backlog, 500, None, True)
+                    backlog, _ = self._read(backlog, 500, None, True)
                     backoff.reset()
                     continue
                 free = self.capacity()
@@ -158,8 +164,10 @@ class StreamReader(threading.Thread):
                     self._wake.wait(0.2)
                     self._wake.clear()
                     continue
-                self._read({stream: ">" for stream in self.streams}, free, self.block_ms, False)
+                _, read = self._read({stream: ">" for stream in self.streams}, free, self.block_ms, False)
                 backoff.reset()
+                if 0 < read < free and self.linger is not None and (pause := self.linger()) > 0:
+                    self._stop_event.wait(pause)
             except UNAVAILABLE as exc:
                 logger.warning("{}: stream server unavailable ({}); reconnecting", self.name, exc)
                 self.ready.clear()
@@ -169,8 +177,10 @@ class StreamReader(threading.Thread):
                 self.ready.clear()
                 backoff.wait(self._stop_event)
 
-    def _read(self, start: dict[str, str], count: int, block: int | None, redelivered: bool) -> dict[str, str]:
-        """Read and deliver one batch; returns where each stream's backlog continues (empty when done)."""
+    def _read(self, start: dict[str, str], count: int, block: int | None,
+              redelivered: bool) -> tuple[dict[str, str], int]:
+        """Read and deliver one batch; returns where each stream's backlog continues (empty when done) and how
+        many entries were read."""
         raw = self.transport.read_group(self.group, self.consumer, start, count, block)
         following = {stream: entry_id for stream, entry_id, _ in raw}
         entries, ops = [], []
@@ -187,4 +197,4 @@ class StreamReader(threading.Thread):
             self.transport.apply(ops)
         if entries:
             self.deliver(entries, redelivered)
-        return following
+        return following, len(raw)

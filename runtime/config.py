@@ -165,6 +165,10 @@ class Config:
                                       "with code 3")
     max_queued: int = _setting(10000, "AGENTSTAGE_MAX_QUEUED",
                                "runs the coordinator keeps admitted but unfinished; further enqueues wait")
+    read_linger_ms: float = _setting(4.0, "AGENTSTAGE_READ_LINGER_MS",
+                                     "milliseconds the coordinator's stream readers wait after a partial read "
+                                     "while several runs are unfinished, to handle the entries that arrive "
+                                     "meanwhile as one batch (0 = read again at once)")
     scheduler: bool = _setting(True, "AGENTSTAGE_SCHEDULER",
                                "fire stored schedules from the API (ui, ui-api) and coordinator (runtime-start) "
                                "processes; every such process may, a lease per tick lets one fire it")

@@ -202,7 +202,7 @@ class CoordinatorNode:
         telemetry = self.telemetry.slot if self.telemetry is not None else None
         self.store = Slot("store", lambda slot: StoreActor.start(writer, telemetry, slot))
         self.bridge = Slot("bridge", lambda slot: BridgeActor.start(transport, slot))
-        self.load = Load(self.config.max_queued)
+        self.load = Load(self.config.max_queued, linger=self.config.read_linger_ms / 1000)
         self.reaper = Reaper(transport, layout, self.config.task_lease, self.config.max_entry_bytes)
         self.coordinator = Slot("coordinator", lambda slot: CoordinatorActor.start(
             self.config, layout, self.store, self.bridge, self.reader, self.load, self.reaper, slot))
@@ -221,10 +221,10 @@ class CoordinatorNode:
         self._threads = [
             StreamReader(transport, layout, (layout.results, layout.control), COORDINATOR_GROUP, "coordinator",
                          deliver, self.load.results_room, name="coordinator-results",
-                         max_bytes=self.config.max_entry_bytes, gate=self._after_outage),
+                         max_bytes=self.config.max_entry_bytes, gate=self._after_outage, linger=self.load.linger),
             StreamReader(transport, layout, (layout.admit,), COORDINATOR_GROUP, "coordinator", deliver,
                          self.load.admit_room, name="coordinator-admit", max_bytes=self.config.max_entry_bytes,
-                         gate=self._after_outage),
+                         gate=self._after_outage, linger=self.load.linger),
         ]
         for thread in self._threads:
             self.load.on_release(thread.wake)

@@ -71,6 +71,56 @@ def test_reader_redelivers_own_pending_entries_once_at_start(redis_url):
     assert got == [(True, [Cancel("r1")]), (False, [Cancel("r2")])]
 
 
+def test_a_lingering_reader_hands_on_what_arrived_during_its_wait_as_one_batch(redis_url):
+    layout = StreamLayout("p")
+    client = redis.Redis.from_url(redis_url)
+    client.xgroup_create(layout.control, "g", id="$", mkstream=True)
+    batches: list[list[str]] = []
+    asked: list[int] = []
+    first_delivered = threading.Event()
+
+    def deliver(entries, _):
+        batches.append([e.message.run_id for e in entries])
+        first_delivered.set()
+
+    def linger():
+        asked.append(len(batches))
+        return 2.0 if len(batches) == 2 else 0.0
+
+    client.xadd(layout.control, {"m": to_wire(Cancel("r1"))})
+    client.xadd(layout.control, {"m": to_wire(Cancel("r2"))})
+    reader = StreamReader(RedisTransport.from_url(redis_url), layout, (layout.control,), "g", "c", deliver,
+                          lambda: 2, linger=linger)
+    reader.start()
+    try:
+        assert first_delivered.wait(10)
+        client.xadd(layout.control, {"m": to_wire(Cancel("r3"))})
+        wait_for(lambda: len(batches) == 2)
+        for run_id in ("r4", "r5"):
+            client.xadd(layout.control, {"m": to_wire(Cancel(run_id))})
+        wait_for(lambda: len(batches) == 3)
+    finally:
+        reader.stop()
+    # NOTE: a full read (2 of room 2) reads again at once; after the partial one the reader waited, so the two
+    # entries added one after the other during its wait came as one batch.
+    assert batches == [["r1", "r2"], ["r3"], ["r4", "r5"]]
+    assert asked == [2]
+
+
+def test_a_reader_stops_during_its_linger(redis_url):
+    layout = StreamLayout("p")
+    client = redis.Redis.from_url(redis_url)
+    got: list = []
+    reader = StreamReader(RedisTransport.from_url(redis_url), layout, (layout.control,), "g", "c",
+                          lambda entries, _: got.extend(entries), lambda: 10, linger=lambda: 600.0)
+    reader.start()
+    assert reader.ready.wait(10)
+    client.xadd(layout.control, {"m": to_wire(Cancel("r1"))})
+    wait_for(lambda: got)
+    reader.stop(timeout=10)
+    assert not reader.is_alive()
+
+
 def test_reader_dead_letters_every_kind_of_poison_on_first_sight_and_keeps_reading(redis_url):
     layout = StreamLayout("p")
     client = redis.Redis.from_url(redis_url)

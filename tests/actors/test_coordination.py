@@ -25,3 +25,13 @@ def test_a_release_wakes_every_reader_that_waits_for_room():
     assert load.results_room() == 0 and woken == []
     load.release(4)
     assert woken == ["results", "admit"] and load.results_room() == 4
+
+
+def test_readers_linger_only_while_several_runs_are_unfinished():
+    load = Load(max_active=1000, linger=0.004)
+    assert load.linger() == 0.0
+    load.active = 3
+    assert load.linger() == 0.0
+    load.active = 4
+    assert load.linger() == 0.004
+    assert Load(max_active=1000, linger=0.0).linger() == 0.0
