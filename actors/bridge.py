@@ -8,8 +8,8 @@ Its `then` callback runs only after the transport accepted the ops.
 `StreamReader` is a thread reading a consumer group with `COUNT` = free capacity and `BLOCK`
 <= 2 s; it decodes entries and dead-letters the undecodable ones on first sight. A reader may
 linger after a partial read, so that under load the entries arriving meanwhile are read and
-handled as one batch instead of one at a time. `decode_entry`
-and `dead_letter` are the one poison path every reader of an entry uses (readers, the reaper).
+handled as one batch instead of one at a time. `decode_entry` and `dead_letter` are the one
+poison path every reader of an entry uses (readers, the reaper).
 """
 
 from __future__ import annotations
