@@ -253,10 +253,10 @@ def _parse(f: dataclasses.Field, value: Any) -> Any:
     kind = f.type if isinstance(f.type, type) else {"str": str, "int": int, "float": float, "bool": bool}[f.type]
     if not isinstance(value, str):
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, kind):
-            return value
-        raise ConfigError(f.metadata["env"], value, f"expected {kind.__name__}")
+            value = float(value)
+        if not isinstance(value, kind):
+            raise ConfigError(f.metadata["env"], value, f"expected {kind.__name__}")
+        return _not_negative(f, value, value)
     text = value.strip()
     if kind is str:
         return value
@@ -270,6 +270,14 @@ def _parse(f: dataclasses.Field, value: Any) -> Any:
         parsed = kind(text)
     except ValueError:
         raise ConfigError(f.metadata["env"], value, f"expected {'an integer' if kind is int else 'a number'}") from None
-    if parsed < 0:
-        raise ConfigError(f.metadata["env"], value, "must not be negative")
+    return _not_negative(f, parsed, value)
+
+
+def _not_negative(f: dataclasses.Field, parsed: Any, given: Any) -> Any:
+    """`parsed`, unless it is a negative number (every numeric setting is a count, a size or a duration).
+
+    A value given as a number (a command-line flag, a keyword to `Config.from_env`) is checked like text.
+    """
+    if isinstance(parsed, (int, float)) and not isinstance(parsed, bool) and parsed < 0:
+        raise ConfigError(f.metadata["env"], given, "must not be negative")
     return parsed

@@ -26,6 +26,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         epilog="example: AGENTSTAGE_REDIS_URL=redis://127.0.0.1:6379/0 agentstage runtime-start",
     )
     add_config_flags(start, *REDIS_FLAGS, "task_lease", "task_max_attempts", "task_backoff", "max_queued",
+                     "read_linger_ms",
                      "startup_timeout", "log_level", "log_format")
     start.set_defaults(handler=runtime_start)
 

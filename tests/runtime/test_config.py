@@ -28,6 +28,15 @@ def test_bad_values_name_the_variable(variable: str, value: str) -> None:
         Config.from_env({variable: value}, dotenv=None)
 
 
+@pytest.mark.parametrize(("setting", "variable", "value"), [("read_linger_ms", "AGENTSTAGE_READ_LINGER_MS", -1.0),
+                                                            ("max_queued", "AGENTSTAGE_MAX_QUEUED", -5)])
+def test_a_negative_number_given_as_a_number_is_refused_like_text(setting: str, variable: str, value: float) -> None:
+    # NOTE: command-line flags reach Config already typed; they had skipped the check text gets.
+    with pytest.raises(ConfigError, match=variable) as refused:
+        Config.from_env({}, dotenv=None, **{setting: value})
+    assert "must not be negative" in str(refused.value)
+
+
 def test_state_path_defaults_under_home() -> None:
     assert str(Config.from_env({"AGENTSTAGE_HOME": "/x"}, dotenv=None).state_path) == "/x/agentstage.db"
 

@@ -48,6 +48,16 @@ def test_max_iterations_below_one_is_one_line_and_exit_2(workdir: Path, capsys: 
     assert err == "agentstage: configuration error: --max-iterations/AGENTSTAGE_MAX_ITERATIONS=0: must be at least 1\n"
 
 
+@pytest.mark.parametrize("flag", ["--read-linger-ms=-1", "--max-queued=-5"])
+def test_a_negative_flag_is_one_line_and_exit_2_before_anything_starts(
+        workdir: Path, capsys: pytest.CaptureFixture[str], flag: str) -> None:
+    # NOTE: an unreachable Redis and no wait for it: had the flag been taken, the coordinator would exit at once.
+    assert main(["runtime-start", flag, "--redis-url", "redis://127.0.0.1:1/0", "--startup-timeout", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "must not be negative" in err and flag.split("=")[1] in err
+    assert not (workdir / "from-dotenv").exists()
+
+
 AGENTSTAGE = str(Path(sys.executable).parent / "agentstage")
 
 
