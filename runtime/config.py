@@ -80,6 +80,9 @@ class Config:
     retry_jitter: float = _setting(0.25, "AGENTSTAGE_RETRY_JITTER", "random fraction taken off each delay (0..1)")
     llm_timeout: float = _setting(600.0, "AGENTSTAGE_LLM_TIMEOUT", "seconds an LLM HTTP call may wait for data")
     llm_connect_timeout: float = _setting(5.0, "AGENTSTAGE_LLM_CONNECT_TIMEOUT", "seconds to connect to an LLM API")
+    llm_max_connections: int = _setting(1000, "AGENTSTAGE_LLM_MAX_CONNECTIONS",
+                                        "connections a provider opens to its API at most, per process; further "
+                                        "calls wait for one (at least 1; 1000 is the official SDKs' limit)")
     tool_choice: str = _setting("auto", "AGENTSTAGE_TOOL_CHOICE",
                                 "tool choice of the default agent: auto, required, none or a tool name (a forced "
                                 "choice holds until the first tool call, then auto)")

@@ -9,6 +9,7 @@ from agentstage.runtime.config import Config
 from agentstage.runtime.errors import ConfigError
 
 if TYPE_CHECKING:
+    from agentstage.runtime.llm._http import HttpOptions
     from agentstage.runtime.llm.types import Provider
 
 __all__ = ["AUTO_ORDER", "PROVIDERS", "create_provider", "explain_choice", "resolve_provider_name"]
@@ -31,8 +32,18 @@ def _credential(config: Config, variable: str, provider: str) -> str:
     return value
 
 
-def _timeouts(config: Config) -> dict[str, float]:
-    return {"timeout": config.llm_timeout, "connect_timeout": config.llm_connect_timeout}
+def _http_options(config: Config) -> HttpOptions:
+    """The timeouts and connection limit every vendor adapter's clients are built with."""
+    import httpx
+
+    from agentstage.runtime.llm._clients import DEFAULT_LIMITS
+
+    connections = config.llm_max_connections
+    if connections < 1:
+        raise ConfigError("AGENTSTAGE_LLM_MAX_CONNECTIONS", connections, "must be at least 1")
+    kept = min(DEFAULT_LIMITS.max_keepalive_connections or connections, connections)
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=kept)
+    return {"timeout": config.llm_timeout, "connect_timeout": config.llm_connect_timeout, "limits": limits}
 
 
 def _openai(config: Config) -> Provider:
@@ -43,7 +54,7 @@ def _openai(config: Config) -> Provider:
     # NOTE: OpenAI-compatible servers (vLLM, llama.cpp, LM Studio) usually need no key.
     key = config.env.get("OPENAI_API_KEY", "").strip() if base_url else _credential(config, "OPENAI_API_KEY", "openai")
     return OpenAIProvider(key, config.model, base_url or OPENAI_URL,
-                          organization=config.env.get("OPENAI_ORG_ID", ""), **_timeouts(config))
+                          organization=config.env.get("OPENAI_ORG_ID", ""), **_http_options(config))
 
 
 def _azure(config: Config) -> Provider:
@@ -59,7 +70,7 @@ def _azure(config: Config) -> Provider:
         key, _credential(config, "AZURE_OPENAI_ENDPOINT", "azure"),
         config.model or _credential(config, "AZURE_OPENAI_DEPLOYMENT", "azure"),
         config.env.get("AZURE_OPENAI_API_VERSION") or config.env.get("OPENAI_API_VERSION") or AZURE_API_VERSION,
-        ad_token=token, **_timeouts(config))
+        ad_token=token, **_http_options(config))
 
 
 def _anthropic(config: Config) -> Provider:
@@ -67,7 +78,7 @@ def _anthropic(config: Config) -> Provider:
     from agentstage.runtime.llm.anthropic import AnthropicProvider
 
     return AnthropicProvider(_credential(config, "ANTHROPIC_API_KEY", "anthropic"), config.model,
-                             config.env.get("ANTHROPIC_BASE_URL") or ANTHROPIC_URL, **_timeouts(config))
+                             config.env.get("ANTHROPIC_BASE_URL") or ANTHROPIC_URL, **_http_options(config))
 
 
 def _gemini(config: Config) -> Provider:
@@ -75,14 +86,14 @@ def _gemini(config: Config) -> Provider:
     from agentstage.runtime.llm.gemini import GeminiProvider
 
     return GeminiProvider(_credential(config, "GEMINI_API_KEY", "gemini"), config.model,
-                          config.env.get("GEMINI_BASE_URL") or GEMINI_URL, **_timeouts(config))
+                          config.env.get("GEMINI_BASE_URL") or GEMINI_URL, **_http_options(config))
 
 
 def _ollama(config: Config) -> Provider:
     from agentstage.runtime.llm.ollama import DEFAULT_HOST as OLLAMA_HOST
     from agentstage.runtime.llm.ollama import OllamaProvider
 
-    return OllamaProvider(config.model, config.env.get("OLLAMA_HOST") or OLLAMA_HOST, **_timeouts(config))
+    return OllamaProvider(config.model, config.env.get("OLLAMA_HOST") or OLLAMA_HOST, **_http_options(config))
 
 
 PROVIDERS: dict[str, Callable[[Config], Provider]] = {

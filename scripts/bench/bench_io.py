@@ -9,7 +9,8 @@ Each system sends a cold batch (its connections open during it) and then a warm 
   (every run durable in SQLite: run.started, llm.request, llm.response, run.completed).
 Each comparison runs `--rounds` times, interleaved, and medians are printed (the machine may be
 shared). Then `--inflight` runs against a server that answers after `--slow-delay` seconds, with the
-admission limit raised to hold them all, printing resident memory per in-flight run (and through
+admission limit and the connection limit raised to hold them all (every model call open at once),
+printing resident memory per in-flight run (and through
 coordinator + 2 workers: the workers' per run they hold, and the coordinator's per active run).
 Prints `name: value unit` lines. Needs the `bench` extra (langgraph, aiohttp).
 """
@@ -197,10 +198,12 @@ def agentstage(url: str, runs: int, warm: bool = True,
     return cold, runs / elapsed, cpu, memory.before, memory.peak
 
 
-def distributed(url: str, runs: int, concurrency: int, workers: int = 2) -> tuple[float, float, float, float]:
+def distributed(url: str, runs: int, concurrency: int, workers: int = 2,
+                connections: int = 0) -> tuple[float, float, float, float]:
     """Cold and warm runs/s through a private redis-server, a coordinator and `workers` worker processes:
     a first batch (the workers open their connections during it), then a second one; and, during the first,
-    the resident KB per run in flight of the workers (each holds its share of the runs) and of the coordinator."""
+    the resident KB per run in flight of the workers (each holds its share of the runs) and of the coordinator.
+    `connections`, if given, is each worker's limit of connections to the model server."""
     sys.path.insert(0, str(Path(__file__).parent))
     from bench_distributed import Deployment, start_redis
 
@@ -209,6 +212,8 @@ def distributed(url: str, runs: int, concurrency: int, workers: int = 2) -> tupl
         server, redis_url = start_redis(base)
         env = {"AGENTSTAGE_PROVIDER": "openai", "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "bench",
                "AGENTSTAGE_MODEL": "bench", "AGENTSTAGE_TOOLS": "", "AGENTSTAGE_MAX_QUEUED": str(max(runs * 2, 10000))}
+        if connections:
+            env["AGENTSTAGE_LLM_MAX_CONNECTIONS"] = str(connections)
         deployment = Deployment(base / "home", redis_url, "io", workers, concurrency, env)
         try:
             coordinator, *worker_processes = deployment.processes
@@ -232,7 +237,8 @@ def measure(kind: str, url: str, runs: int, max_runs: int) -> None:
         cold, rate, cpu = asyncio.run(langgraph(url, runs))
         result = {"cold": cold, "rate": rate}
     else:
-        settings = {"max_runs": max_runs} if max_runs else {}
+        # NOTE: every run of the in-flight batch holds its model call open: as many connections as runs
+        settings = {"max_runs": max_runs, "llm_max_connections": max_runs} if max_runs else {}
         cold, rate, cpu, before, peak = agentstage(url, runs, warm=not max_runs, **settings)
         result = {"cold": cold, "rate": rate, "rss_before_kb": before, "rss_peak_kb": peak}
     result["cpu_ms_per_run"] = cpu * 1000 / runs
@@ -311,11 +317,13 @@ def main() -> None:
     try:
         held = child("agentstage", url, args.inflight, max_runs=args.inflight)
         if not args.skip_distributed:
-            spread, _, worker_kb, coordinator_kb = distributed(url, args.inflight, concurrency=args.inflight // 2)
+            spread, _, worker_kb, coordinator_kb = distributed(url, args.inflight, concurrency=args.inflight // 2,
+                                                               connections=args.inflight // 2)
     finally:
         server.kill()
     per_run = (held["rss_peak_kb"] - held["rss_before_kb"]) * 1024 / args.inflight
-    print(f"inflight_runs_completed: {args.inflight} runs ({args.slow_delay:.0f} s server, all in flight at once)")
+    print(f"inflight_runs_completed: {args.inflight} runs ({args.slow_delay:.0f} s server, all in flight at once, "
+          "each with its model call open: AGENTSTAGE_LLM_MAX_CONNECTIONS raised from 1000 to one per run)")
     print(f"inflight_rate: {held['rate']:.0f} runs/s")
     print(f"inflight_memory_per_run: {per_run / 1024:.1f} KB (goal <= 20 KB)")
     if not args.skip_distributed:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,7 @@ from agentstage.runtime import Config
 from agentstage.runtime.cli import main
 from agentstage.runtime.errors import ConfigError
 from agentstage.runtime.llm.factory import AUTO_ORDER, PROVIDERS, create_provider, explain_choice, resolve_provider_name
+from agentstage.runtime.llm.types import ChatMessage, LLMRequest
 
 VENDOR_VARIABLES = [variable for _, variable in AUTO_ORDER]
 
@@ -87,3 +92,70 @@ def test_timeouts_come_from_the_settings() -> None:
         assert (timeout.read, timeout.connect) == (42.0, 3.0)
     finally:
         made.close()
+
+
+class _CountingServer(ThreadingHTTPServer):
+    """An OpenAI-compatible server that answers after a pause and counts the connections open at once."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Answer)
+        self.lock = threading.Lock()
+        self.open = self.most = 0
+
+    def process_request_thread(self, request, client_address) -> None:
+        with self.lock:
+            self.open += 1
+            self.most = max(self.most, self.open)
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.lock:
+                self.open -= 1
+
+
+class _Answer(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        threading.Event().wait(0.2)
+        body = json.dumps({"id": "c", "object": "chat.completion", "model": "m", "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "ok"}}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_a_provider_opens_at_most_the_configured_connections_and_the_other_calls_wait() -> None:
+    server = _CountingServer()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    made = create_provider(config({"OPENAI_BASE_URL": f"http://127.0.0.1:{server.server_port}/v1"},
+                                  provider="openai", model="m", llm_max_connections="3"))
+
+    async def calls() -> list[str]:
+        request = LLMRequest((ChatMessage("user", "hi"),))
+        answers = await asyncio.gather(*(made.agenerate(request) for _ in range(9)))
+        await made.aclose()
+        return [answer.content for answer in answers]
+
+    try:
+        assert asyncio.run(calls()) == ["ok"] * 9
+    finally:
+        made.close()
+        server.shutdown()
+        server.server_close()
+    assert server.most == 3
+
+
+def test_a_connection_limit_below_one_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="AGENTSTAGE_LLM_MAX_CONNECTIONS"):
+        create_provider(config({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, provider="openai",
+                               llm_max_connections="0"))
