@@ -289,8 +289,9 @@ class AgentActor(SupervisedActor):
             return
         publish = self._delta_publisher(run, attempt) if self.spec.stream else None
         key = run.key
-        run.pending = self.io.call(_generate(self.provider, request, publish),
-                                   lambda response, error: self._tell(_Generated(key, token, response, error)))
+        # PERF: a plain call is the provider's own coroutine: a wrapper's frame stayed allocated for each call in flight
+        call = self.provider.agenerate(request) if publish is None else _streamed(self.provider, request, publish)
+        run.pending = self.io.call(call, lambda response, error: self._tell(_Generated(key, token, response, error)))
 
     def _generate_inline(self, run: AgentRun, request: LLMRequest, attempt: int) -> LLMResponse:
         if not self.spec.stream:
@@ -552,11 +553,9 @@ class AgentActor(SupervisedActor):
                              data={"middleware": type(middleware).__name__, "hook": "on_error"})
 
 
-async def _generate(provider: Provider, request: LLMRequest,
-                    publish: Callable[[StreamDelta], LLMResponse | None] | None) -> LLMResponse:
-    """One model call on the I/O loop; when streaming, each delta is published as it arrives."""
-    if publish is None:
-        return await provider.agenerate(request)
+async def _streamed(provider: Provider, request: LLMRequest,
+                    publish: Callable[[StreamDelta], LLMResponse | None]) -> LLMResponse:
+    """One streamed model call on the I/O loop, each delta published as it arrives."""
     final = None
     async for delta in provider.astream(request):
         final = publish(delta) or final

@@ -51,12 +51,13 @@ class ToolBatch:
         return all(outcome is not None for outcome in self.outcomes)
 
 
-@dataclass
+@dataclass(slots=True)
 class AgentRun:
     """One run being executed: where it is in the loop and what it waits for.
 
     `turns` counts the turns taken since the run's last message, so that a run whose answers all
-    come inline (inline provider and tools) still yields the actor now and then.
+    come inline (inline provider and tools) still yields the actor now and then. Slotted: an actor
+    holds thousands of these at once.
     """
 
     start: StartRun

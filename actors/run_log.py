@@ -26,7 +26,11 @@ class RunLog:
     sends the rest, and the caller's reply gets the result only once every write of the run is
     durable. A run with a failed write is reported failed with the store's error instead, and its
     events plus a `run.failed` are written again until the store takes them (once space returns).
+    Slotted: one per run in flight.
     """
+
+    __slots__ = ("store", "run_id", "session_id", "provider", "node", "fence", "next_seq", "iteration", "usage",
+                 "events", "write_error", "_buffer")
 
     def __init__(self, store: Slot, run_id: str, session_id: str, provider: str, first_seq: int = 1,
                  node: str | None = None, fence: tuple[str, int] | None = None) -> None:

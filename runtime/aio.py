@@ -26,14 +26,38 @@ T = TypeVar("T")
 
 
 class IOCall:
-    """A coroutine started on the loop by another thread; `cancel` may be called from any thread."""
+    """A coroutine started on the loop by another thread; `cancel` may be called from any thread.
 
-    __slots__ = ("_loop", "_task", "_cancelled")
+    PERF: starting and settling are its methods, not closures made per call: a call in flight
+    holds nothing more than this object and its task.
+    """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    __slots__ = ("_loop", "_task", "_cancelled", "_coroutine", "_on_done")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, Any],
+                 on_done: Callable[[Any, BaseException | None], None]) -> None:
         self._loop = loop
         self._task: asyncio.Task[Any] | None = None
         self._cancelled = False
+        self._coroutine: Coroutine[Any, Any, Any] | None = coroutine
+        self._on_done = on_done
+
+    def _begin(self) -> None:
+        """On the loop: start the coroutine as a task, unless the call was cancelled before."""
+        coroutine, self._coroutine = self._coroutine, None
+        if coroutine is None:
+            return
+        if self._cancelled:
+            coroutine.close()
+            return
+        self._task = task = self._loop.create_task(coroutine)
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        self._on_done(None if error is not None else task.result(), error)
 
     def cancel(self) -> None:
         """Cancel the coroutine (before it starts, or while it awaits); its callback is then not called."""
@@ -126,23 +150,9 @@ class IOLoop:
         Lighter than `submit` (no thread-safe future): for actors, whose answer is a message anyway.
         """
         loop = self.loop
-        call = IOCall(loop)
-
-        def settled(task: asyncio.Task[T]) -> None:
-            if task.cancelled():
-                return
-            error = task.exception()
-            on_done(None if error is not None else task.result(), error)
-
-        def begin() -> None:
-            if call._cancelled:
-                coroutine.close()
-                return
-            call._task = task = loop.create_task(coroutine)
-            task.add_done_callback(settled)
-
+        call = IOCall(loop, coroutine, on_done)
         with self._starts_lock:
-            self._starts.append(begin)
+            self._starts.append(call._begin)
             if self._woken:
                 return call
             self._woken = True

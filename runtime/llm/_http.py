@@ -45,6 +45,17 @@ MAX_MESSAGE = 2000
 _debug = logger.opt(lazy=True).debug
 """The request log line's logger, options bound once (PERF: one per model call)."""
 
+
+def _log_post(provider: str, call: HttpCall, streamed: bool = False) -> None:
+    """The debug line of one POST (headers redacted), formatted only when debug logging is on.
+
+    PERF: logged from here, not from the calling coroutine: loguru takes its caller's frame before
+    it sees the line is disabled, and a suspended coroutine's frame then stays allocated for as
+    long as the call is in flight.
+    """
+    _debug("{} POST {}{} headers={}", lambda: provider, lambda: call.url, lambda: " (stream)" if streamed else "",
+           lambda: redact(call.headers))
+
 _BODY = msgspec.json.Encoder()
 """Request bodies as compact UTF-8 JSON; a non-finite float becomes `null`, as JSON has no NaN."""
 
@@ -185,6 +196,35 @@ class HttpCall:
     url: str
     headers: dict[str, str]
     body: dict[str, Any]
+
+
+class _TransportErrors:
+    """Context manager turning httpx's transport failures into typed provider errors.
+
+    PERF: a class, not a generator: a call in flight held the generator's frame for as long as it waited.
+    """
+
+    __slots__ = ("provider",)
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None or not isinstance(exc, httpx.HTTPError):
+            return False
+        name = self.provider
+        if isinstance(exc, httpx.TimeoutException):
+            if not _timed_out(exc):
+                raise TransientError(name, f"connection error: {type(exc.__cause__).__name__}: {exc}") from None
+            raise TransientError(name, f"request timed out ({type(exc).__name__})") from None
+        if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+            raise FatalError(name, f"bad API URL: {exc}") from None
+        if isinstance(exc, httpx.TransportError):
+            raise TransientError(name, f"connection error: {type(exc).__name__}: {exc}") from None
+        raise FatalError(name, f"{type(exc).__name__}: {exc}") from None
 
 
 class HttpOptions(TypedDict, total=False):
@@ -339,14 +379,14 @@ class HttpProvider(Provider):
 
     def post_json(self, call: HttpCall) -> dict[str, Any]:
         """POST over the sync client and return the decoded JSON object; failures become typed errors."""
-        _debug("{} POST {} headers={}", lambda: self.name, lambda: call.url, lambda: redact(call.headers))
+        _log_post(self.name, call)
         with self._transport_errors():
             response = self.client.post(call.url, headers=_json_headers(call.headers), content=_BODY.encode(call.body))
         return self._payload(response)
 
     async def apost_json(self, call: HttpCall) -> dict[str, Any]:
         """`post_json` over the running loop's async client."""
-        _debug("{} POST {} headers={}", lambda: self.name, lambda: call.url, lambda: redact(call.headers))
+        _log_post(self.name, call)
         client = self._aclient()
         transport = self._async_clients.transport(client) if self._async_clients is not None else None
         with self._transport_errors():
@@ -389,8 +429,7 @@ class HttpProvider(Provider):
     @contextmanager
     def open_stream(self, call: HttpCall) -> Iterator[httpx.Response]:
         """POST for a streamed answer over the sync client; transport failures while reading become typed errors."""
-        _debug("{} POST {} (stream) headers={}", lambda: self.name, lambda: call.url,
-               lambda: redact(call.headers))
+        _log_post(self.name, call, streamed=True)
         with self._transport_errors(), self.client.stream("POST", call.url,
                                                           headers=_json_headers(call.headers),
                                                           content=_BODY.encode(call.body)) as response:
@@ -402,8 +441,7 @@ class HttpProvider(Provider):
     @asynccontextmanager
     async def aopen_stream(self, call: HttpCall) -> AsyncIterator[httpx.Response]:
         """`open_stream` over the running loop's async client."""
-        _debug("{} POST {} (stream) headers={}", lambda: self.name, lambda: call.url,
-               lambda: redact(call.headers))
+        _log_post(self.name, call, streamed=True)
         with self._transport_errors():
             async with self._aclient().stream("POST", call.url, headers=_json_headers(call.headers),
                                               content=_BODY.encode(call.body)) as response:
@@ -430,20 +468,8 @@ class HttpProvider(Provider):
             raise FatalError(self.name, f"unexpected response: {response.text[:120]!r}", status=response.status_code)
         return payload
 
-    @contextmanager
-    def _transport_errors(self) -> Iterator[None]:
-        try:
-            yield
-        except httpx.TimeoutException as exc:
-            if not _timed_out(exc):
-                raise TransientError(self.name, f"connection error: {type(exc.__cause__).__name__}: {exc}") from None
-            raise TransientError(self.name, f"request timed out ({type(exc).__name__})") from None
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise FatalError(self.name, f"bad API URL: {exc}") from None
-        except httpx.TransportError as exc:
-            raise TransientError(self.name, f"connection error: {type(exc).__name__}: {exc}") from None
-        except httpx.HTTPError as exc:
-            raise FatalError(self.name, f"{type(exc).__name__}: {exc}") from None
+    def _transport_errors(self) -> _TransportErrors:
+        return _TransportErrors(self.name)
 
     def shape_error(self, exc: Exception, payload: Any) -> FatalError:
         """A FatalError for a 200 response whose body lacks what the vendor's docs promise."""

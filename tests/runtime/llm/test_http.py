@@ -137,3 +137,33 @@ def test_an_injected_async_client_serves_the_async_methods_on_the_loop(io: IOLoo
 
 async def _collect(provider: OllamaProvider) -> list[str | None]:
     return [delta.text or None async for delta in provider.astream(ASK)]
+
+
+def test_each_post_is_one_debug_line_with_its_url_and_the_key_redacted(wire, io: IOLoop) -> None:
+    from loguru import logger
+
+    from agentstage.runtime.llm import OpenAIProvider
+    from tests.runtime.llm.wire_server import Reply
+
+    answer = {"id": "c", "model": "m", "usage": {"prompt_tokens": 1, "completion_tokens": 1},
+              "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}]}
+    piece = {"id": "c", "choices": [{"index": 0, "delta": {"role": "assistant", "content": "hi"},
+                                     "finish_reason": "stop"}]}
+    wire.add(Reply(json=answer), Reply(json=answer), Reply(sse=[(None, piece), (None, "[DONE]")]))
+    provider = OpenAIProvider("sk-secret-key", "m", f"{wire.base}/v1")
+    lines: list[str] = []
+    logger.enable("agentstage")
+    sink = logger.add(lambda m: lines.append(m.record["message"]), level="DEBUG",
+                      filter=lambda record: "POST" in record["message"])
+    try:
+        provider.generate(ASK)
+        io.run(provider.agenerate(ASK), timeout=30)
+        list(provider.stream(ASK))
+    finally:
+        logger.remove(sink)
+        logger.disable("agentstage.runtime")
+        provider.close()
+    url = f"{wire.base}/v1/chat/completions"
+    assert [line.split(" headers=")[0] for line in lines] == [f"openai POST {url}", f"openai POST {url}",
+                                                             f"openai POST {url} (stream)"]
+    assert all("sk-secret-key" not in line and "'Authorization': '***'" in line for line in lines)
