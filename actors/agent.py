@@ -11,6 +11,7 @@ caller's reply is settled by the store only after the run's last event is durabl
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -288,10 +289,14 @@ class AgentActor(SupervisedActor):
                 self._generated(run, response, None)
             return
         publish = self._delta_publisher(run, attempt) if self.spec.stream else None
-        key = run.key
         # PERF: a plain call is the provider's own coroutine: a wrapper's frame stayed allocated for each call in flight
         call = self.provider.agenerate(request) if publish is None else _streamed(self.provider, request, publish)
-        run.pending = self.io.call(call, lambda response, error: self._tell(_Generated(key, token, response, error)))
+        run.pending = self.io.call(call, functools.partial(self._answer_generated, run.key, token))
+
+    def _answer_generated(self, key: int, token: int, response: LLMResponse | None,
+                          error: BaseException | None) -> None:
+        """A model call ended (on the I/O loop): its answer comes to this actor as a message."""
+        self._tell(_Generated(key, token, response, error))
 
     def _generate_inline(self, run: AgentRun, request: LLMRequest, attempt: int) -> LLMResponse:
         if not self.spec.stream:
