@@ -45,17 +45,6 @@ MAX_MESSAGE = 2000
 _debug = logger.opt(lazy=True).debug
 """The request log line's logger, options bound once (PERF: one per model call)."""
 
-
-def _log_post(provider: str, call: HttpCall, streamed: bool = False) -> None:
-    """The debug line of one POST (headers redacted), formatted only when debug logging is on.
-
-    PERF: logged from here, not from the calling coroutine: loguru takes its caller's frame before
-    it sees the line is disabled, and a suspended coroutine's frame then stays allocated for as
-    long as the call is in flight.
-    """
-    _debug("{} POST {}{} headers={}", lambda: provider, lambda: call.url, lambda: " (stream)" if streamed else "",
-           lambda: redact(call.headers))
-
 _BODY = msgspec.json.Encoder()
 """Request bodies as compact UTF-8 JSON; a non-finite float becomes `null`, as JSON has no NaN."""
 
@@ -196,6 +185,17 @@ class HttpCall:
     url: str
     headers: dict[str, str]
     body: dict[str, Any]
+
+
+def _log_post(provider: str, call: HttpCall, streamed: bool = False) -> None:
+    """The debug line of one POST (headers redacted), formatted only when debug logging is on.
+
+    PERF: logged from here, not from the calling coroutine: loguru takes its caller's frame before
+    it sees the line is disabled, and a suspended coroutine's frame then stays allocated for as
+    long as the call is in flight.
+    """
+    _debug("{} POST {}{} headers={}", lambda: provider, lambda: call.url, lambda: " (stream)" if streamed else "",
+           lambda: redact(call.headers))
 
 
 class _TransportErrors:

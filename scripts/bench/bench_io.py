@@ -10,8 +10,8 @@ Each system sends a cold batch (its connections open during it) and then a warm 
 Each comparison runs `--rounds` times, interleaved, and medians are printed (the machine may be
 shared). Then `--inflight` runs against a server that answers after `--slow-delay` seconds, with the
 admission limit and the connection limit raised to hold them all (every model call open at once),
-printing resident memory per in-flight run (and through
-coordinator + 2 workers: the workers' per run they hold, and the coordinator's per active run).
+printing resident memory per in-flight run (and through coordinator + 2 workers: the workers' per
+run they hold, and the coordinator's per active run).
 Prints `name: value unit` lines. Needs the `bench` extra (langgraph, aiohttp).
 """
 
